@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSampleParsesToDefault(t *testing.T) {
+	got, err := Parse([]byte(Sample))
+	if err != nil {
+		t.Fatalf("Parse(Sample) = %v", err)
+	}
+	if got != Default() {
+		t.Errorf("Parse(Sample) = %+v\nwant %+v", got, Default())
+	}
+}
+
+func TestParse(t *testing.T) {
+	got, err := Parse([]byte("kiosk = \"north-gate\"\n[mqtt]\nack_timeout = \"2s\"\n[rules]\nfever_c = 37.5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kiosk != "north-gate" || got.MQTT.AckTimeout.D() != 2*time.Second || got.Rules.FeverC != 37.5 {
+		t.Errorf("Parse = %+v", got)
+	}
+	if got.MQTT.BatchSize != 100 {
+		t.Errorf("unset batch_size = %d, want the default 100", got.MQTT.BatchSize)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, tc := range []struct{ toml, want string }{
+		{"kiosk = \"gate/1\"", "kiosk"},
+		{"colour = \"red\"", "colour"},
+		{"[mqtt]\nbatch_size = 0", "mqtt.batch_size"},
+		{"[mqtt]\nbroker = \"localhost:1883\"", "mqtt.broker"},
+		{"[mqtt]\nack_timeout = \"soon\"", "duration"},
+		{"[mqtt]\nbatch_size = \"ten\"", "line 2"},
+		{"[rules]\nfever_c = 73", "rules.fever_c"},
+		{"[thermometer]\ndriver = \"mlx\"", "thermometer.driver"},
+		{"[thermometer]\nsimulate = false\nport = \"\"", "thermometer.port"},
+		{"[scanner]\nsimulate = false\nport = \"\"", "scanner.port"},
+		{"kiosk = ", "line 1"},
+	} {
+		_, err := Parse([]byte(tc.toml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want an error mentioning %q", tc.toml, err, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(Sample)
+	f.Add("kiosk = 1")
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, err := Parse([]byte(s))
+		if err == nil {
+			if verr := cfg.Validate(); verr != nil {
+				t.Fatalf("Parse accepted a config that fails Validate: %v", verr)
+			}
+		}
+	})
+}

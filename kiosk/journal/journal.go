@@ -1,0 +1,261 @@
+// Package journal is the kiosk's local record of every entry: a SQLite file
+// in WAL mode with synchronous=FULL, written by one connection. Append
+// gives each entry the kiosk's next sequence number in the same
+// transaction that stores it, so what a guard saw is on disk with a
+// number before the screen shows it. Entries stay until the hub
+// acknowledges them.
+//
+// Only the kiosk's packages import journal.
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrAckAhead means the hub acknowledged sequence numbers this journal
+// never wrote: the journal was replaced or the hub holds another kiosk's
+// data under this id.
+var ErrAckAhead = errors.New("hub acknowledged entries this journal never wrote")
+
+// ErrOtherKiosk means the journal file belongs to another kiosk id.
+var ErrOtherKiosk = errors.New("journal belongs to another kiosk")
+
+// Journal is an open journal file.
+type Journal struct {
+	db    *sql.DB
+	path  string
+	kiosk string
+}
+
+// Status is what `kiosk status` reports.
+type Status struct {
+	Kiosk          string     `json:"kiosk"`
+	Path           string     `json:"journal"`
+	SizeBytes      int64      `json:"journal_bytes"` // database plus write-ahead log
+	Entries        int64      `json:"entries"`       // entries held
+	LastSeq        uint64     `json:"last_seq"`
+	AckedSeq       uint64     `json:"acked_seq"` // hub holds 1..AckedSeq
+	Unsynced       uint64     `json:"unsynced"`
+	LastAck        *time.Time `json:"last_ack"`        // when the hub last moved AckedSeq
+	OldestUnsynced *time.Time `json:"oldest_unsynced"` // kiosk time of the first unsynced entry
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS entries (
+	seq  INTEGER PRIMARY KEY,
+	id   TEXT NOT NULL UNIQUE,
+	time TEXT NOT NULL,
+	body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+	one      INTEGER PRIMARY KEY CHECK (one = 1),
+	kiosk    TEXT NOT NULL,
+	last_seq INTEGER NOT NULL,
+	acked    INTEGER NOT NULL,
+	acked_at TEXT
+);
+`
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	// busy_timeout first: switching to WAL can itself meet a busy lock.
+	q.Add("_pragma", "busy_timeout(5000)")
+	if readOnly {
+		q.Add("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens or creates the journal at path for kiosk. A journal keeps the
+// kiosk id it was created with; opening it as another kiosk fails with
+// ErrOtherKiosk, since sequence numbers belong to one kiosk.
+func Open(path, kiosk string) (*Journal, error) {
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer
+	j := &Journal{db: db, path: path, kiosk: kiosk}
+	if err := j.init(kiosk); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	return j, nil
+}
+
+func (j *Journal) init(kiosk string) error {
+	if _, err := j.db.Exec(schema); err != nil {
+		return err
+	}
+	if _, err := j.db.Exec(`INSERT OR IGNORE INTO state (one, kiosk, last_seq, acked) VALUES (1, ?, 0, 0)`, kiosk); err != nil {
+		return err
+	}
+	var owner string
+	if err := j.db.QueryRow(`SELECT kiosk FROM state`).Scan(&owner); err != nil {
+		return err
+	}
+	if owner != kiosk {
+		return fmt.Errorf("%w: it was written by kiosk %q, this is %q", ErrOtherKiosk, owner, kiosk)
+	}
+	return nil
+}
+
+// OpenReadOnly opens an existing journal for reading while a daemon may be
+// writing it (WAL lets both run).
+func OpenReadOnly(path string) (*Journal, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	j := &Journal{db: db, path: path}
+	if err := db.QueryRow(`SELECT kiosk FROM state`).Scan(&j.kiosk); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: not a gatepost journal: %w", path, err)
+	}
+	return j, nil
+}
+
+// Close closes the file.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// Kiosk returns the kiosk id the journal belongs to.
+func (j *Journal) Kiosk() string { return j.kiosk }
+
+// Append stores e as the kiosk's next entry and returns it with its
+// sequence number, kiosk id and (if e had none) a new UUIDv7 id. When
+// Append returns nil the entry is durable.
+func (j *Journal) Append(ctx context.Context, e protocol.Entry) (protocol.Entry, error) {
+	if e.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return protocol.Entry{}, fmt.Errorf("append entry: new id: %w", err)
+		}
+		e.ID = id.String()
+	}
+	e.Kiosk = j.kiosk
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, `SELECT last_seq + 1 FROM state`).Scan(&e.Seq); err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
+	}
+	body, err := protocol.EncodeEntry(e)
+	if err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO entries (seq, id, time, body) VALUES (?, ?, ?, ?)`,
+		e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body); err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?`, e.Seq); err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return protocol.Entry{}, fmt.Errorf("append entry: commit: %w", err)
+	}
+	return e, nil
+}
+
+// Unsent returns up to limit entries with sequence numbers above after, in
+// order. They are the ones to (re)send.
+func (j *Journal) Unsent(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read unsent entries: %w", err)
+	}
+	defer rows.Close()
+	var out []protocol.Entry
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("read unsent entries: %w", err)
+		}
+		e, err := protocol.DecodeEntry(body)
+		if err != nil {
+			return nil, fmt.Errorf("read unsent entries: stored entry is damaged: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Acked returns the highest sequence the hub has acknowledged.
+func (j *Journal) Acked(ctx context.Context) (uint64, error) {
+	var acked uint64
+	err := j.db.QueryRowContext(ctx, `SELECT acked FROM state`).Scan(&acked)
+	return acked, err
+}
+
+// Ack records that the hub holds every entry up to contiguous. An ack at
+// or below the recorded one changes nothing (acks arrive late, twice, or
+// retained from before a restart) and returns false.
+func (j *Journal) Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error) {
+	res, err := j.db.ExecContext(ctx,
+		`UPDATE state SET acked = ?, acked_at = ? WHERE acked < ? AND ? <= last_seq`,
+		contiguous, at.UTC().Format(time.RFC3339Nano), contiguous, contiguous)
+	if err != nil {
+		return false, fmt.Errorf("record ack: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	var last uint64
+	if err := j.db.QueryRowContext(ctx, `SELECT last_seq FROM state`).Scan(&last); err != nil {
+		return false, fmt.Errorf("record ack: %w", err)
+	}
+	if contiguous > last {
+		return false, fmt.Errorf("%w: ack %d, last written %d", ErrAckAhead, contiguous, last)
+	}
+	return false, nil
+}
+
+// Status reports the journal's size and sync position.
+func (j *Journal) Status(ctx context.Context) (Status, error) {
+	s := Status{Kiosk: j.kiosk, Path: j.path}
+	var ackedAt sql.NullString
+	if err := j.db.QueryRowContext(ctx, `SELECT last_seq, acked, acked_at FROM state`).Scan(&s.LastSeq, &s.AckedSeq, &ackedAt); err != nil {
+		return Status{}, fmt.Errorf("journal status: %w", err)
+	}
+	if err := j.db.QueryRowContext(ctx, `SELECT count(*) FROM entries`).Scan(&s.Entries); err != nil {
+		return Status{}, fmt.Errorf("journal status: %w", err)
+	}
+	s.Unsynced = s.LastSeq - s.AckedSeq
+	if ackedAt.Valid {
+		if t, err := time.Parse(time.RFC3339Nano, ackedAt.String); err == nil {
+			s.LastAck = &t
+		}
+	}
+	if s.Unsynced > 0 {
+		var first string
+		err := j.db.QueryRowContext(ctx, `SELECT time FROM entries WHERE seq = ?`, s.AckedSeq+1).Scan(&first)
+		if err == nil {
+			if t, err := time.Parse(time.RFC3339Nano, first); err == nil {
+				s.OldestUnsynced = &t
+			}
+		}
+	}
+	for _, p := range []string{j.path, j.path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			s.SizeBytes += fi.Size()
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,305 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the message version this package writes and reads.
+const Version = 1
+
+// MaxMessageBytes bounds a message a decoder will look at: a full batch of
+// entries with long scans fits well inside.
+const MaxMessageBytes = 8 << 20
+
+// Batch carries a kiosk's entries to the hub, in sequence order.
+type Batch struct {
+	Kiosk   string    `json:"kiosk"`
+	Site    string    `json:"site"`
+	Sent    time.Time `json:"sent"` // kiosk clock when sent, for skew
+	Entries []Entry   `json:"entries"`
+}
+
+// Ack is the hub's acknowledgement: it holds every entry of Kiosk with
+// sequence 1..Contiguous. Only an Ack lets a kiosk mark entries synced.
+type Ack struct {
+	Kiosk      string    `json:"kiosk"`
+	Contiguous uint64    `json:"contiguous"`
+	Time       time.Time `json:"time"` // hub clock
+}
+
+// Validate checks b and every entry in it: the same kiosk throughout and
+// strictly increasing sequence numbers.
+func (b *Batch) Validate() error {
+	switch {
+	case b.Kiosk == "":
+		return missing("kiosk")
+	case !ValidName(b.Kiosk):
+		return bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", b.Kiosk)
+	case b.Site == "":
+		return missing("site")
+	case !ValidName(b.Site):
+		return bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", b.Site)
+	case b.Sent.IsZero():
+		return missing("sent")
+	case len(b.Entries) == 0:
+		return bad("entries", "must hold at least one entry")
+	case len(b.Entries) > MaxBatchEntries:
+		return bad("entries", "must hold at most %d entries, got %d", MaxBatchEntries, len(b.Entries))
+	}
+	for i := range b.Entries {
+		e := &b.Entries[i]
+		field := fmt.Sprintf("entries[%d]", i)
+		if err := e.Validate(); err != nil {
+			return prefixed(field, err)
+		}
+		if e.Kiosk != b.Kiosk {
+			return bad(field+".kiosk", "is %q but the batch is from %q", e.Kiosk, b.Kiosk)
+		}
+		if i > 0 && e.Seq <= b.Entries[i-1].Seq {
+			return bad(field+".seq", "must be greater than %d, got %d", b.Entries[i-1].Seq, e.Seq)
+		}
+	}
+	return nil
+}
+
+// Validate checks a.
+func (a *Ack) Validate() error {
+	switch {
+	case a.Kiosk == "":
+		return missing("kiosk")
+	case !ValidName(a.Kiosk):
+		return bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", a.Kiosk)
+	case a.Time.IsZero():
+		return missing("time")
+	}
+	return nil
+}
+
+// EncodeBatch validates b and returns its wire form.
+func EncodeBatch(b Batch) ([]byte, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		V int `json:"v"`
+		Batch
+	}{Version, b})
+}
+
+// EncodeAck validates a and returns its wire form.
+func EncodeAck(a Ack) ([]byte, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		V int `json:"v"`
+		Ack
+	}{Version, a})
+}
+
+// EncodeEntry validates e and returns its JSON form (no version: an entry
+// travels inside a batch, and is stored as this).
+func EncodeEntry(e Entry) ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(e)
+}
+
+// DecodeBatch parses and validates a batch.
+func DecodeBatch(data []byte) (Batch, error) {
+	var w struct {
+		Kiosk   *string     `json:"kiosk"`
+		Site    *string     `json:"site"`
+		Sent    *string     `json:"sent"`
+		Entries []wireEntry `json:"entries"`
+	}
+	if err := decodeVersioned(data, &w); err != nil {
+		return Batch{}, err
+	}
+	var b Batch
+	switch {
+	case w.Kiosk == nil:
+		return Batch{}, missing("kiosk")
+	case w.Site == nil:
+		return Batch{}, missing("site")
+	case w.Entries == nil:
+		return Batch{}, missing("entries")
+	}
+	b.Kiosk, b.Site = *w.Kiosk, *w.Site
+	sent, err := parseTime("sent", w.Sent)
+	if err != nil {
+		return Batch{}, err
+	}
+	b.Sent = sent
+	b.Entries = make([]Entry, len(w.Entries))
+	for i := range w.Entries {
+		if err := w.Entries[i].into(&b.Entries[i]); err != nil {
+			return Batch{}, prefixed(fmt.Sprintf("entries[%d]", i), err)
+		}
+	}
+	return b, b.Validate()
+}
+
+// DecodeAck parses and validates an ack.
+func DecodeAck(data []byte) (Ack, error) {
+	var w struct {
+		Kiosk      *string `json:"kiosk"`
+		Contiguous *uint64 `json:"contiguous"`
+		Time       *string `json:"time"`
+	}
+	if err := decodeVersioned(data, &w); err != nil {
+		return Ack{}, err
+	}
+	switch {
+	case w.Kiosk == nil:
+		return Ack{}, missing("kiosk")
+	case w.Contiguous == nil:
+		return Ack{}, missing("contiguous")
+	}
+	t, err := parseTime("time", w.Time)
+	if err != nil {
+		return Ack{}, err
+	}
+	a := Ack{Kiosk: *w.Kiosk, Contiguous: *w.Contiguous, Time: t}
+	return a, a.Validate()
+}
+
+// DecodeEntry parses and validates one entry in the form EncodeEntry writes.
+func DecodeEntry(data []byte) (Entry, error) {
+	var w wireEntry
+	if err := decodeJSON(data, &w); err != nil {
+		return Entry{}, err
+	}
+	var e Entry
+	if err := w.into(&e); err != nil {
+		return Entry{}, err
+	}
+	return e, e.Validate()
+}
+
+// wireEntry is an Entry as decoded, with pointers so that a missing field
+// can be told from a zero one.
+type wireEntry struct {
+	Kiosk       *string      `json:"kiosk"`
+	Seq         *uint64      `json:"seq"`
+	ID          *string      `json:"id"`
+	Time        *string      `json:"time"`
+	Kind        *Kind        `json:"kind"`
+	Scan        string       `json:"scan"`
+	Temperature *wireReading `json:"temperature"`
+	Decision    *Decision    `json:"decision"`
+	Reasons     []string     `json:"reasons"`
+}
+
+type wireReading struct {
+	ObjectC   *float64 `json:"object_c"`
+	AmbientC  *float64 `json:"ambient_c"`
+	BodyC     *float64 `json:"body_c"`
+	DistCM    *float64 `json:"distance_cm"`
+	OffsetC   float64  `json:"offset_c"`
+	ScreenedC *float64 `json:"screened_c"`
+}
+
+func (w *wireEntry) into(e *Entry) error {
+	switch {
+	case w.Kiosk == nil:
+		return missing("kiosk")
+	case w.Seq == nil:
+		return missing("seq")
+	case w.ID == nil:
+		return missing("id")
+	case w.Kind == nil:
+		return missing("kind")
+	case w.Decision == nil:
+		return missing("decision")
+	case w.Reasons == nil:
+		return missing("reasons")
+	}
+	t, err := parseTime("time", w.Time)
+	if err != nil {
+		return err
+	}
+	*e = Entry{
+		Kiosk: *w.Kiosk, Seq: *w.Seq, ID: *w.ID, Time: t, Kind: *w.Kind,
+		Scan: w.Scan, Decision: *w.Decision, Reasons: w.Reasons,
+	}
+	if r := w.Temperature; r != nil {
+		switch {
+		case r.ObjectC == nil:
+			return missing("temperature.object_c")
+		case r.ScreenedC == nil:
+			return missing("temperature.screened_c")
+		}
+		e.Temperature = &Reading{
+			ObjectC: *r.ObjectC, AmbientC: r.AmbientC, BodyC: r.BodyC,
+			DistCM: r.DistCM, OffsetC: r.OffsetC, ScreenedC: *r.ScreenedC,
+		}
+	}
+	return nil
+}
+
+func parseTime(field string, s *string) (time.Time, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, missing(field)
+	}
+	t, err := time.Parse(time.RFC3339Nano, *s)
+	if err != nil {
+		return time.Time{}, bad(field, "must be an RFC 3339 time like 2026-02-01T08:30:00Z, got %q", *s)
+	}
+	return t, nil
+}
+
+// decodeVersioned checks the version before anything else, so that a
+// message from a newer kiosk is refused as such and not as garbage.
+func decodeVersioned(data []byte, v any) error {
+	var h struct {
+		V *int `json:"v"`
+	}
+	if err := decodeJSON(data, &h); err != nil {
+		return err
+	}
+	switch {
+	case h.V == nil:
+		return missing("v")
+	case *h.V != Version:
+		return bad("v", "unsupported version %d (this build reads version %d)", *h.V, Version)
+	}
+	return decodeJSON(data, v)
+}
+
+func decodeJSON(data []byte, v any) error {
+	if len(data) > MaxMessageBytes {
+		return fmt.Errorf("%w: message of %d bytes is over the %d byte limit", ErrInvalid, len(data), MaxMessageBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return bad(te.Field, "must be a JSON %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
+		}
+		return fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
+	}
+	return nil
+}
+
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice":
+		return "array"
+	case "struct", "map", "ptr":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}

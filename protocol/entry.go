@@ -1,0 +1,166 @@
+package protocol
+
+import (
+	"math"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Kind says what happened at the gate.
+type Kind string
+
+// The kinds of entry a kiosk logs.
+const (
+	KindCheck        Kind = "check"        // a person checked at the gate: scan and/or temperature
+	KindVisitor      Kind = "visitor"      // a visitor registered ("three questions")
+	KindDelivery     Kind = "delivery"     // a parcel left at the drop point
+	KindShiftIn      Kind = "shift_in"     // a guard signed in
+	KindShiftOut     Kind = "shift_out"    // a guard signed out
+	KindDisinfection Kind = "disinfection" // an area disinfected
+)
+
+func (k Kind) valid() bool {
+	switch k {
+	case KindCheck, KindVisitor, KindDelivery, KindShiftIn, KindShiftOut, KindDisinfection:
+		return true
+	}
+	return false
+}
+
+// Decision is what the gate decided.
+type Decision string
+
+// The decisions a kiosk can log.
+const (
+	DecisionAllow     Decision = "allow"     // let in
+	DecisionDeny      Decision = "deny"      // turned back
+	DecisionAlert     Decision = "alert"     // turned back and reported to the hub at once
+	DecisionRemeasure Decision = "remeasure" // no usable reading yet: measure again
+	DecisionRecord    Decision = "record"    // nothing to decide: a record (delivery, shift, disinfection)
+)
+
+func (d Decision) valid() bool {
+	switch d {
+	case DecisionAllow, DecisionDeny, DecisionAlert, DecisionRemeasure, DecisionRecord:
+		return true
+	}
+	return false
+}
+
+// Limits on what a message may carry. They bound memory on both sides and
+// name what "out of range" means.
+const (
+	MaxScanBytes    = 4096 // longest scanned text an entry may carry
+	MaxReasons      = 16
+	MaxBatchEntries = 1000
+	MinCelsius      = -70.0 // the range of common IR thermopiles (MLX90614)
+	MaxCelsius      = 380.0
+	MaxDistanceCM   = 1000.0
+)
+
+var (
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	reasonPattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+)
+
+// ValidName reports whether s may be used as a kiosk or site id: 1 to 64
+// letters, digits, '-' or '_'. Ids appear in MQTT topics, so no '/', '+'
+// or '#'.
+func ValidName(s string) bool { return namePattern.MatchString(s) }
+
+// Reading is a temperature reading as the kiosk logged it: the raw object
+// temperature always, and what else the module reported.
+type Reading struct {
+	ObjectC   float64  `json:"object_c"`              // raw object temperature, °C
+	AmbientC  *float64 `json:"ambient_c,omitempty"`   // ambient temperature, °C
+	BodyC     *float64 `json:"body_c,omitempty"`      // compensated body temperature, °C
+	DistCM    *float64 `json:"distance_cm,omitempty"` // distance to the forehead, cm
+	OffsetC   float64  `json:"offset_c,omitempty"`    // calibration offset the kiosk applied
+	ScreenedC float64  `json:"screened_c"`            // the value the gate's rules judged, °C
+}
+
+// Entry is one thing that happened at a gate, as the kiosk journaled it.
+// (Kiosk, Seq) identifies it; Seq counts from 1 without gaps per kiosk.
+type Entry struct {
+	Kiosk       string    `json:"kiosk"`
+	Seq         uint64    `json:"seq"`
+	ID          string    `json:"id"`   // UUIDv7, unique across kiosks
+	Time        time.Time `json:"time"` // kiosk wall clock: informative, never used for order
+	Kind        Kind      `json:"kind"`
+	Scan        string    `json:"scan,omitempty"` // scanned text, if any
+	Temperature *Reading  `json:"temperature,omitempty"`
+	Decision    Decision  `json:"decision"`
+	Reasons     []string  `json:"reasons"` // machine-readable reason codes, e.g. "fever"
+}
+
+// Validate checks every field of e.
+func (e *Entry) Validate() error {
+	switch {
+	case e.Kiosk == "":
+		return missing("kiosk")
+	case !ValidName(e.Kiosk):
+		return bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", e.Kiosk)
+	case e.Seq == 0:
+		return bad("seq", "must be 1 or more")
+	case e.ID == "":
+		return missing("id")
+	case e.Time.IsZero():
+		return missing("time")
+	case e.Kind == "":
+		return missing("kind")
+	case !e.Kind.valid():
+		return bad("kind", "unknown kind %q", e.Kind)
+	case e.Decision == "":
+		return missing("decision")
+	case !e.Decision.valid():
+		return bad("decision", "unknown decision %q", e.Decision)
+	case len(e.Scan) > MaxScanBytes:
+		return bad("scan", "longer than %d bytes", MaxScanBytes)
+	case !utf8.ValidString(e.Scan):
+		return bad("scan", "not valid UTF-8")
+	case len(e.Reasons) > MaxReasons:
+		return bad("reasons", "more than %d reasons", MaxReasons)
+	}
+	if _, err := uuid.Parse(e.ID); err != nil || len(e.ID) != 36 {
+		return bad("id", "must be a UUID like 0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10, got %q", e.ID)
+	}
+	for i, r := range e.Reasons {
+		if !reasonPattern.MatchString(r) {
+			return bad("reasons", "reason %d must be 1-64 of a-z, 0-9, '_', got %q", i, r)
+		}
+	}
+	if e.Temperature != nil {
+		if err := e.Temperature.Validate(); err != nil {
+			return prefixed("temperature", err)
+		}
+	}
+	return nil
+}
+
+// Validate checks that every value of r is a number within range.
+func (r *Reading) Validate() error {
+	checks := []struct {
+		field    string
+		v        *float64
+		min, max float64
+	}{
+		{"object_c", &r.ObjectC, MinCelsius, MaxCelsius},
+		{"ambient_c", r.AmbientC, MinCelsius, MaxCelsius},
+		{"body_c", r.BodyC, MinCelsius, MaxCelsius},
+		{"distance_cm", r.DistCM, 0, MaxDistanceCM},
+		{"offset_c", &r.OffsetC, -10, 10},
+		{"screened_c", &r.ScreenedC, MinCelsius, MaxCelsius},
+	}
+	for _, c := range checks {
+		if c.v == nil {
+			continue
+		}
+		if v := *c.v; math.IsNaN(v) || v < c.min || v > c.max {
+			return bad(c.field, "must be between %g and %g, got %g", c.min, c.max, v)
+		}
+	}
+	return nil
+}
