@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,7 +88,8 @@ func Default() Config {
 	}
 }
 
-// Load reads a TOML file over the defaults and validates the result.
+// Load reads a TOML file over the defaults and validates the result. A
+// relative data_dir is taken relative to the file's folder.
 func Load(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -96,6 +98,11 @@ func Load(path string) (Config, error) {
 	cfg, err := Parse(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	// A relative data folder is relative to the config file, not to
+	// wherever the daemon or an installer's shell happens to start.
+	if !filepath.IsAbs(cfg.DataDir) {
+		cfg.DataDir = filepath.Join(filepath.Dir(path), cfg.DataDir)
 	}
 	return cfg, nil
 }

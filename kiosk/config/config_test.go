@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,22 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLoadDataDirRelativeToFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kiosk.toml")
+	if err := os.WriteFile(path, []byte("data_dir = \"data\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "data"); cfg.DataDir != want {
+		t.Errorf("DataDir = %q, want %q", cfg.DataDir, want)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.toml")); err == nil {
+		t.Error("Load(missing file) = nil error")
+	}
 }

@@ -1,0 +1,75 @@
+package gatepost
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/gatepost/gatepost"
+
+// allowed says which of our own trees a tree may import. Dependencies
+// point one way: protocol and hardware import nothing of ours beyond
+// themselves, and the two programs never import each other.
+var allowed = map[string][]string{
+	"protocol": {"protocol"},
+	"hardware": {"hardware"},
+	"kiosk":    {"kiosk", "protocol", "hardware"},
+	"hub":      {"hub", "protocol"},
+	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware"},
+	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware"},
+}
+
+func tree(importPath string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(importPath, module), "/")
+	top, _, _ := strings.Cut(rest, "/")
+	return top
+}
+
+func TestImportGraphPointsOneWay(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,TestImports,XTestImports", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	checked := 0
+	for {
+		var p struct {
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		from := tree(p.ImportPath)
+		if from == "" { // this root package
+			continue
+		}
+		may, known := allowed[from]
+		if !known {
+			t.Errorf("%s: top-level folder %q has no import rule: add it to allowed", p.ImportPath, from)
+			continue
+		}
+		checked++
+		for _, imp := range append(append(p.Imports, p.TestImports...), p.XTestImports...) {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			to := tree(imp)
+			ok := false
+			for _, m := range may {
+				ok = ok || m == to
+			}
+			if !ok {
+				t.Errorf("%s imports %s: %s may import only %v of ours", p.ImportPath, imp, from, may)
+			}
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("checked only %d packages: the listing is wrong", checked)
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/daemon"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(version string) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kiosk",
+		Short:         "The gatepost gate daemon",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	return root
+}
+
+func newRunCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the gate: devices, journal, screen and sync to the hub",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("kiosk", cfg.Kiosk)
+			d, err := daemon.Open(cfg, log)
+			if err != nil {
+				return err
+			}
+			// One line on stdout when ready, for scripts and tests.
+			fmt.Printf("kiosk ready kiosk=%s screen=%s\n", cfg.Kiosk, d.ScreenURL())
+			return d.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "configuration file (write one with `kiosk init`)")
+	return cmd
+}
+
+func newInitCmd() *cobra.Command {
+	var path string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a commented default configuration",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if force {
+				flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			f, err := os.OpenFile(path, flag, 0o640)
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s already exists: edit it, or use --force to overwrite it", path)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := f.WriteString(config.Sample); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: set kiosk, site, mqtt.broker and the device ports, then run: kiosk run --config %s\n", path, path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "where to write the configuration")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	var path string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the journal's size and sync position (safe while the kiosk runs)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			j, err := journal.OpenReadOnly(filepath.Join(cfg.DataDir, daemon.JournalFile))
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			st, err := j.Status(context.Background())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
+				st.Kiosk, st.Path, st.SizeBytes, st.Entries, st.LastSeq, st.AckedSeq, st.Unsynced)
+			if st.LastAck != nil {
+				fmt.Fprintf(out, "last ack   %s\n", st.LastAck.Local().Format("2006-01-02 15:04:05"))
+			} else {
+				fmt.Fprintln(out, "last ack   never")
+			}
+			if st.OldestUnsynced != nil {
+				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "configuration file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return cmd
+}

@@ -1,0 +1,31 @@
+// The guard's screen: render the state pushed by /events. EventSource
+// reconnects by itself when the daemon restarts.
+"use strict";
+const words = {
+  allow: "请通行 · Please enter",
+  alert: "体温异常，请复测并上报 · Fever: hold and report",
+  deny: "不能通行 · Entry refused",
+  remeasure: "请重新测温 · Please measure again",
+  record: "已记录 · Recorded",
+};
+const $ = (id) => document.getElementById(id);
+function render(s) {
+  $("gate").textContent = s.site + " / " + s.kiosk;
+  $("link").textContent = s.online ? "在线 Online" : "离线 Offline";
+  $("link").className = s.online ? "online" : "offline";
+  $("unsynced").textContent = "未同步 Unsynced: " + s.unsynced;
+  const p = $("problem");
+  p.hidden = !s.problem;
+  p.textContent = s.problem || "";
+  if (!s.last) return;
+  const last = s.last;
+  $("result").className = last.decision;
+  $("verdict").textContent = words[last.decision] || last.decision;
+  $("temp").textContent = last.temperature_c != null ? last.temperature_c.toFixed(1) + " °C" : "— °C";
+  $("detail").textContent = "#" + last.seq + " · " + new Date(last.time).toLocaleTimeString() +
+    (last.scan ? " · " + last.scan : "") + " · " + last.reasons.join(", ");
+}
+const es = new EventSource("/events");
+es.addEventListener("state", (ev) => render(JSON.parse(ev.data)));
+es.onerror = () => { $("link").textContent = "屏幕断开 Screen disconnected"; $("link").className = "offline"; };
+setInterval(() => { $("clock").textContent = new Date().toLocaleTimeString(); }, 1000);
