@@ -1,0 +1,8 @@
+// Package hardware is the root of gatepost's device drivers: serial ports
+// (serialport), thermometer modules (thermometer), code scanners (scanner)
+// and pseudo-terminal simulators of those devices (sim).
+//
+// Nothing under hardware/ imports anything else from gatepost; packages
+// under hardware/ may import each other. Programs and libraries of gatepost
+// may import any of them. The test in this package holds that rule.
+package hardware

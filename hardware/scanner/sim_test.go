@@ -1,0 +1,148 @@
+package scanner_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatepost/gatepost/hardware/scanner"
+	"github.com/gatepost/gatepost/hardware/serialport"
+	"github.com/gatepost/gatepost/hardware/sim"
+)
+
+// These tests drive the real stack: OpenSerial → serialport →
+// go.bug.st/serial → a pseudo-terminal → the simulated scanner.
+
+func newSim(t *testing.T, terminator string) *sim.Scanner {
+	t.Helper()
+	dev, err := sim.NewScanner(sim.ScannerOptions{Terminator: terminator})
+	if err != nil {
+		t.Fatalf("sim.NewScanner: %v", err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
+}
+
+func openSim(t *testing.T, dev *sim.Scanner) *scanner.Serial {
+	t.Helper()
+	s, err := scanner.OpenSerial(dev.Path(), 9600, scanner.SerialOptions{})
+	if err != nil {
+		t.Fatalf("OpenSerial(%s): %v", dev.Path(), err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func next(t *testing.T, s *scanner.Serial) (scanner.Scan, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.Next(ctx)
+}
+
+func wantCode(t *testing.T, s *scanner.Serial, want string) {
+	t.Helper()
+	sc, err := next(t, s)
+	if err != nil {
+		t.Fatalf("Next() error = %v, want %q", err, want)
+	}
+	if sc.Text != want || sc.At.IsZero() {
+		t.Fatalf("Next() = %+v, want %q with a time", sc, want)
+	}
+}
+
+var codes = []string{
+	"HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH",
+	"4006381333931",
+	"grüße, 学生",
+	"]d2\x1d0104012345",
+}
+
+func TestSimTerminators(t *testing.T) {
+	t.Parallel()
+	for _, term := range []string{"\r", "\n", "\r\n"} {
+		t.Run(strings.NewReplacer("\r", "CR", "\n", "LF").Replace(term), func(t *testing.T) {
+			t.Parallel()
+			dev := newSim(t, term)
+			s := openSim(t, dev)
+			for _, c := range codes {
+				if err := dev.Send(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, c := range codes {
+				wantCode(t, s, c)
+			}
+			if st := s.Stats(); st != (scanner.Stats{Codes: uint64(len(codes))}) {
+				t.Errorf("Stats() = %+v, want %d codes only", st, len(codes))
+			}
+		})
+	}
+}
+
+func TestSimCRLFAcrossReads(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "")
+	s := openSim(t, dev)
+	if err := dev.SendRaw([]byte("first\r")); err != nil {
+		t.Fatal(err)
+	}
+	// Next returns at the CR, so the LF can only come in a later read.
+	wantCode(t, s, "first")
+	if err := dev.SendRaw([]byte("\nsecond\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s, "second")
+}
+
+func TestSimTooLongThenGood(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "\r\n")
+	s := openSim(t, dev)
+	// The pty buffer is smaller than this burst; send while reading.
+	sent := make(chan error, 1)
+	go func() {
+		if err := dev.Send(strings.Repeat("9", 10000)); err != nil {
+			sent <- err
+			return
+		}
+		sent <- dev.Send("after")
+	}()
+	if _, err := next(t, s); !errors.Is(err, scanner.ErrTooLong) {
+		t.Fatalf("Next() = %v, want ErrTooLong", err)
+	}
+	wantCode(t, s, "after")
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSimReopen(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "\r")
+	for i := range 3 {
+		s, err := scanner.OpenSerial(dev.Path(), 0, scanner.SerialOptions{})
+		if err != nil {
+			t.Fatalf("open #%d of %s: %v", i+1, dev.Path(), err)
+		}
+		if err := dev.Send("code"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s, "code")
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close() #%d = %v", i+1, err)
+		}
+	}
+}
+
+func TestSimDeviceGone(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "\r")
+	s := openSim(t, dev)
+	dev.Close()
+	if sc, err := next(t, s); !errors.Is(err, serialport.ErrGone) {
+		t.Fatalf("Next() after the device went away = %+v, %v; want ErrGone", sc, err)
+	}
+}

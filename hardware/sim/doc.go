@@ -1,0 +1,16 @@
+// Package sim simulates gatepost's devices on real pseudo-terminals: a
+// GY-MCU90614 thermometer module and a serial code scanner. Each simulator
+// speaks the device's real wire protocol on the leader side of a pty and
+// gives the follower's path (/dev/pts/N) to open with the real drivers, so
+// tests exercise go.bug.st/serial, termios and the kernel, not a fake.
+//
+// Simulators are for tests and demos; production code must not import sim.
+// Tests anywhere in gatepost may import it. It imports nothing of gatepost
+// outside hardware/.
+//
+// A simulator keeps its own follower descriptor open for its whole life.
+// Without it, reading the leader fails with EIO whenever no driver has the
+// port open. With it, /dev/pts/N behaves like a device that stays plugged
+// in while kiosks come and go: a driver can close it, be killed, and open
+// the same path again (see ReleaseExclusive for the one catch).
+package sim

@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+var errClosed = errors.New("simulator closed")
+
+// ScannerOptions configures a simulated serial code scanner.
+type ScannerOptions struct {
+	// Terminator ends every code Send writes: "\r\n" (the default), "\r"
+	// or "\n", as the scanner is set up.
+	Terminator string
+}
+
+// Scanner is a simulated code scanner in serial (CDC) mode on a
+// pseudo-terminal: each scan arrives as the code followed by a terminator.
+type Scanner struct {
+	pty  *ptyPair
+	opts ScannerOptions
+
+	writeMu sync.Mutex // keeps codes from interleaving
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewScanner starts a simulated scanner. Close it when done.
+func NewScanner(opts ScannerOptions) (*Scanner, error) {
+	if opts.Terminator == "" {
+		opts.Terminator = "\r\n"
+	}
+	p, err := openPTY()
+	if err != nil {
+		return nil, err
+	}
+	s := &Scanner{pty: p, opts: opts, done: make(chan struct{})}
+	s.wg.Add(1)
+	go s.drain()
+	return s, nil
+}
+
+// Path returns the pseudo-terminal to open with the real driver.
+func (s *Scanner) Path() string { return s.pty.path }
+
+// Send writes one scan: code followed by the terminator. It blocks while
+// the pseudo-terminal's buffer is full, that is until a driver reads.
+func (s *Scanner) Send(code string) error {
+	return s.SendRaw([]byte(code + s.opts.Terminator))
+}
+
+// SendRaw writes p as it is, for faults a well-behaved scanner would not
+// produce: split terminators, invalid UTF-8, codes without an end.
+func (s *Scanner) SendRaw(p []byte) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	select {
+	case <-s.done:
+		return fmt.Errorf("scanner %s: %w", s.pty.path, errClosed)
+	default:
+	}
+	if _, err := s.pty.leader.Write(p); err != nil {
+		return fmt.Errorf("scanner %s: send: %w", s.pty.path, err)
+	}
+	return nil
+}
+
+// ReleaseExclusive clears the exclusive-open flag that a killed driver
+// leaves on the pseudo-terminal; see Thermometer.ReleaseExclusive.
+func (s *Scanner) ReleaseExclusive() error { return s.pty.releaseExclusive() }
+
+// Close stops the simulator and removes its pseudo-terminal.
+func (s *Scanner) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.closeErr = s.pty.close()
+		s.wg.Wait()
+	})
+	return s.closeErr
+}
+
+// drain reads and drops whatever drivers send: a scanner in serial mode
+// ignores input until trigger commands are supported.
+func (s *Scanner) drain() {
+	defer s.wg.Done()
+	buf := make([]byte, 64)
+	for {
+		if _, err := s.pty.leader.Read(buf); err != nil {
+			return
+		}
+	}
+}
