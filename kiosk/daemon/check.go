@@ -24,6 +24,9 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errBadCode) {
+			continue
+		}
 		if err != nil {
 			d.setProblem(msgScannerGone)
 			continue

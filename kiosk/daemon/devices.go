@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -41,6 +42,9 @@ type devices struct {
 	thermFailed bool
 	scanWait    time.Duration
 }
+
+// errBadCode is a code the scanner read but that cannot be a pass.
+var errBadCode = errors.New("unreadable code")
 
 const msgThermometerGone = "测温仪无读数，请检查连线。 Thermometer not answering: check its cable."
 
@@ -95,6 +99,11 @@ func (d *devices) nextScan(ctx context.Context) (scanner.Scan, error) {
 		d.log.Info("scanner open", "port", d.scanPath)
 	}
 	scan, err := s.Next(ctx)
+	if errors.Is(err, scanner.ErrTooLong) || errors.Is(err, scanner.ErrInvalidUTF8) {
+		// A bad code, not a bad scanner: keep the driver.
+		d.log.Warn("unreadable code ignored", "port", d.scanPath, "err", err)
+		return scanner.Scan{}, errBadCode
+	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Warn("scanner lost; reopening", "port", d.scanPath, "err", err)
 		d.mu.Lock()
