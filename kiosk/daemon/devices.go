@@ -67,7 +67,42 @@ func openDevices(cfg config.Config, log *slog.Logger) (*devices, error) {
 		d.simScan, d.scanPath = s, s.Path()
 		log.Info("simulated scanner", "port", d.scanPath)
 	}
+	// Open both now, so nothing scanned after start-up is discarded; a
+	// device missing now is retried when it is next needed.
+	d.openScanner()
+	d.openThermometer()
 	return d, nil
+}
+
+// openScanner opens the scanner's port. Opening discards what the port
+// had buffered, so the daemon opens its devices before it says it is ready.
+func (d *devices) openScanner() (*scanner.Serial, error) {
+	s, err := scanner.OpenSerial(d.scanPath, d.cfg.Scanner.Baud, scanner.SerialOptions{})
+	if err != nil {
+		d.scanWait = min(max(2*d.scanWait, reopenMin), reopenMax)
+		d.log.Warn("scanner unavailable", "port", d.scanPath, "err", err, "retry_in", d.scanWait)
+		return nil, err
+	}
+	d.scanWait = 0
+	d.mu.Lock()
+	d.scan = s
+	d.mu.Unlock()
+	d.log.Info("scanner open", "port", d.scanPath)
+	return s, nil
+}
+
+func (d *devices) openThermometer() (*thermometer.GYMCU90614, error) {
+	t, err := thermometer.OpenGYMCU90614(d.thermPath, thermometer.GYOptions{})
+	if err != nil {
+		d.log.Warn("thermometer unavailable", "port", d.thermPath, "err", err)
+		d.setThermFailed(true)
+		return nil, err
+	}
+	d.mu.Lock()
+	d.therm = t
+	d.mu.Unlock()
+	d.log.Info("thermometer open", "port", d.thermPath)
+	return t, nil
 }
 
 // nextScan waits for the next code, opening or reopening the scanner as
@@ -86,17 +121,9 @@ func (d *devices) nextScan(ctx context.Context) (scanner.Scan, error) {
 			}
 		}
 		var err error
-		s, err = scanner.OpenSerial(d.scanPath, d.cfg.Scanner.Baud, scanner.SerialOptions{})
-		if err != nil {
-			d.scanWait = min(max(2*d.scanWait, reopenMin), reopenMax)
-			d.log.Warn("scanner unavailable", "port", d.scanPath, "err", err, "retry_in", d.scanWait)
+		if s, err = d.openScanner(); err != nil {
 			return scanner.Scan{}, err
 		}
-		d.scanWait = 0
-		d.mu.Lock()
-		d.scan = s
-		d.mu.Unlock()
-		d.log.Info("scanner open", "port", d.scanPath)
 	}
 	scan, err := s.Next(ctx)
 	if errors.Is(err, scanner.ErrTooLong) || errors.Is(err, scanner.ErrInvalidUTF8) {
@@ -123,16 +150,9 @@ func (d *devices) read(ctx context.Context, timeout time.Duration) *protocol.Rea
 	d.mu.Unlock()
 	if t == nil {
 		var err error
-		t, err = thermometer.OpenGYMCU90614(d.thermPath, thermometer.GYOptions{})
-		if err != nil {
-			d.log.Warn("thermometer unavailable", "port", d.thermPath, "err", err)
-			d.setThermFailed(true)
+		if t, err = d.openThermometer(); err != nil {
 			return nil
 		}
-		d.mu.Lock()
-		d.therm = t
-		d.mu.Unlock()
-		d.log.Info("thermometer open", "port", d.thermPath)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -1,0 +1,107 @@
+// Command demo runs a whole gatepost system on one machine: a hub with its
+// embedded MQTT broker and SQLite store, and kiosks whose thermometer and
+// scanner are simulators on real pseudo-terminals, read through the real
+// serial drivers. It prints the guard-screen and operator-page addresses
+// and stops cleanly on Ctrl-C.
+//
+//	go run ./demo
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/daemon"
+)
+
+func main() {
+	data := flag.String("data", "demo-data", "folder for the hub's and kiosks' data (kept between runs)")
+	kiosks := flag.Int("kiosks", 2, "how many simulated kiosks")
+	every := flag.Duration("every", 3*time.Second, "mean gap between simulated scans at each kiosk")
+	host := flag.String("host", "127.0.0.1", "address to listen on")
+	mqttPort := flag.Int("mqtt-port", 1883, "embedded broker's port (0: any free port)")
+	hubPort := flag.Int("console-port", 8081, "operators' page port (0: any free port)")
+	screenPort := flag.Int("screen-port", 8090, "first guard screen's port; kiosk N uses this+N-1 (0: any free port)")
+	verbose := flag.Bool("v", false, "log every entry")
+	flag.Parse()
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, *data, *kiosks, *every, *host, *mqttPort, *hubPort, *screenPort); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func addr(host string, port int) string { return fmt.Sprintf("%s:%d", host, port) }
+
+func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every time.Duration, host string, mqttPort, hubPort, screenPort int) error {
+	if kiosks < 1 || kiosks > 20 {
+		return fmt.Errorf("-kiosks %d: must be 1 to 20", kiosks)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub, err := server.Open(ctx, server.Config{
+		DataDir:    filepath.Join(data, "hub"),
+		MQTTListen: addr(host, mqttPort),
+		HTTPListen: addr(host, hubPort),
+		Logger:     log.With("program", "hub"),
+	})
+	if err != nil {
+		return fmt.Errorf("start hub: %w", err)
+	}
+	defer hub.Close()
+	fmt.Printf("hub      broker %s\n         operators' page %s\n", hub.BrokerURL(), hub.ConsoleURL())
+
+	var wg sync.WaitGroup
+	errc := make(chan error, kiosks)
+	for i := 1; i <= kiosks; i++ {
+		cfg := config.Default()
+		cfg.Kiosk = fmt.Sprintf("gate-%d", i)
+		cfg.Site = "huamu-1"
+		cfg.DataDir = filepath.Join(data, cfg.Kiosk)
+		cfg.MQTT.Broker = hub.BrokerURL()
+		cfg.Scanner.SimulateEvery = config.Duration(every)
+		port := 0
+		if screenPort != 0 {
+			port = screenPort + i - 1
+		}
+		cfg.Screen.Listen = addr(host, port)
+		d, err := daemon.Open(cfg, log.With("program", "kiosk", "kiosk", cfg.Kiosk))
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("start kiosk %s: %w", cfg.Kiosk, err)
+		}
+		fmt.Printf("%-8s guard screen %s\n", cfg.Kiosk, d.ScreenURL())
+		wg.Go(func() {
+			if err := d.Run(ctx); err != nil {
+				errc <- fmt.Errorf("kiosk %s: %w", cfg.Kiosk, err)
+			}
+		})
+	}
+	fmt.Println("simulated scans arriving; press Ctrl-C to stop")
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	wg.Wait()
+	fmt.Println("stopped")
+	return err
+}

@@ -1,0 +1,244 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+var (
+	t0      = time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC)
+	hubTime = time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+)
+
+const site, kiosk = "huamu-1", "gate-1"
+
+// published is one message the fake Publish received.
+type published struct {
+	topic string
+	ack   protocol.Ack
+}
+
+// harness is an Ingest on a real SQLite store, with a recording Publish and
+// a log buffer.
+type harness struct {
+	in    *Ingest
+	store *records.SQLite
+	acks  []published
+	log   bytes.Buffer
+}
+
+func newHarness(tb testing.TB) *harness {
+	tb.Helper()
+	store, err := records.Open(filepath.Join(tb.TempDir(), "hub.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	h := &harness{store: store}
+	h.in = &Ingest{
+		Store:  store,
+		Logger: slog.New(slog.NewTextHandler(&h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    func() time.Time { return hubTime },
+		Publish: func(_ context.Context, topic string, payload []byte) error {
+			ack, err := protocol.DecodeAck(payload)
+			if err != nil {
+				tb.Errorf("published ack %s does not decode: %v", payload, err)
+			}
+			h.acks = append(h.acks, published{topic, ack})
+			return nil
+		},
+	}
+	return h
+}
+
+func entry(k string, seq uint64) protocol.Entry {
+	return protocol.Entry{
+		Kiosk: k, Seq: seq,
+		ID:       fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", seq%(1<<48)),
+		Time:     t0.Add(time.Duration(seq) * time.Second),
+		Kind:     protocol.KindCheck,
+		Scan:     "GP1:resident:3-502",
+		Decision: protocol.DecisionAllow,
+		Reasons:  []string{"temperature_normal"},
+	}
+}
+
+// wire encodes a batch from kiosk k at site s holding seqs.
+func wire(tb testing.TB, s, k string, seqs ...uint64) []byte {
+	tb.Helper()
+	b := protocol.Batch{Kiosk: k, Site: s, Sent: t0.Add(time.Hour)}
+	for _, seq := range seqs {
+		b.Entries = append(b.Entries, entry(k, seq))
+	}
+	data, err := protocol.EncodeBatch(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// snapshot is everything the store holds.
+func (h *harness) snapshot(tb testing.TB) string {
+	tb.Helper()
+	es, err := h.store.Entries(tb.Context(), records.Query{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ks, err := h.store.Kiosks(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fmt.Sprintf("%+v\n%+v", es, ks)
+}
+
+func TestHandle(t *testing.T) {
+	topic := protocol.EntriesTopic(site, kiosk)
+	ackTopic := protocol.AckTopic(site, kiosk)
+	type outcome int
+	const (
+		ok outcome = iota
+		rejected
+	)
+	steps := []struct {
+		name    string
+		topic   string
+		payload []byte
+		want    outcome
+		ack     int64  // contiguous acked, -1 for no ack
+		logged  string // in the log
+		changes bool   // the store changes
+	}{
+		{"good batch acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, "batch stored", true},
+		{"duplicate batch re-acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, "duplicates=3", true},
+		{"gap batch acks lower contiguous", topic, wire(t, site, kiosk, 5, 6), ok, 3, "contiguous=3", true},
+		{"gap filled", topic, wire(t, site, kiosk, 4), ok, 6, "contiguous=6", true},
+		{"kiosk differs from topic", topic, wire(t, site, "gate-2", 7), rejected, -1, "security: batch identity differs", false},
+		{"site differs from topic", topic, wire(t, "other-site", kiosk, 7), rejected, -1, "security: batch identity differs", false},
+		{"topic of another kiosk", protocol.EntriesTopic(site, "gate-2"), wire(t, site, kiosk, 7), rejected, -1, "security", false},
+		{"not an entries topic", ackTopic, wire(t, site, kiosk, 7), rejected, -1, "bad topic", false},
+		{"garbage", topic, []byte("\x00\xffnot json"), rejected, -1, "bad batch", false},
+		{"empty payload", topic, nil, rejected, -1, "bad batch", false},
+		{"unknown version", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"v":1`), []byte(`"v":2`), 1), rejected, -1, "unsupported version 2", false},
+		{"field error named", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"kind":"check"`), []byte(`"kind":"party"`), 1), rejected, -1, `entries[0].kind: unknown kind`, false},
+		{"seq beyond storage", topic, wire(t, site, kiosk, 1<<63), rejected, -1, "entries[0].seq: must be at most", false},
+	}
+	h := newHarness(t)
+	rejections := 0
+	for _, st := range steps {
+		h.acks, h.log = nil, bytes.Buffer{}
+		before := h.snapshot(t)
+		err := h.in.Handle(t.Context(), st.topic, st.payload)
+		switch st.want {
+		case ok:
+			if err != nil {
+				t.Errorf("%s: Handle = %v, want nil", st.name, err)
+			}
+		case rejected:
+			rejections++
+			if !errors.Is(err, ErrRejected) {
+				t.Errorf("%s: Handle = %v, want ErrRejected", st.name, err)
+			}
+		}
+		if st.ack < 0 {
+			if len(h.acks) != 0 {
+				t.Errorf("%s: published %+v, want no ack", st.name, h.acks)
+			}
+		} else {
+			want := []published{{ackTopic, protocol.Ack{Kiosk: kiosk, Contiguous: uint64(st.ack), Time: hubTime}}}
+			if !reflect.DeepEqual(h.acks, want) {
+				t.Errorf("%s: published %+v, want %+v", st.name, h.acks, want)
+			}
+		}
+		if !strings.Contains(h.log.String(), st.logged) {
+			t.Errorf("%s: log %q does not contain %q", st.name, h.log.String(), st.logged)
+		}
+		if after := h.snapshot(t); !st.changes && after != before {
+			t.Errorf("%s: store changed:\n%s\nwas\n%s", st.name, after, before)
+		}
+	}
+	got := h.in.Stats()
+	want := Stats{Batches: 4, Inserted: 6, Duplicates: 3, Rejected: uint64(rejections), Mismatched: 3}
+	if got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+}
+
+func TestHandleConflictLoggedAndAcked(t *testing.T) {
+	h := newHarness(t)
+	topic := protocol.EntriesTopic(site, kiosk)
+	if err := h.in.Handle(t.Context(), topic, wire(t, site, kiosk, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	forged := bytes.Replace(wire(t, site, kiosk, 2), []byte(`"allow"`), []byte(`"deny"`), 1)
+	h.acks = nil
+	if err := h.in.Handle(t.Context(), topic, forged); err != nil {
+		t.Fatalf("Handle(conflicting) = %v, want nil (refused entry, batch handled)", err)
+	}
+	if !strings.Contains(h.log.String(), "security: entries differ") || !strings.Contains(h.log.String(), "seqs=[2]") {
+		t.Errorf("log %q does not report the conflict on seq 2", h.log.String())
+	}
+	if len(h.acks) != 1 || h.acks[0].ack.Contiguous != 2 {
+		t.Errorf("acks = %+v, want one with contiguous 2", h.acks)
+	}
+	if s := h.in.Stats(); s.Conflicts != 1 {
+		t.Errorf("Stats().Conflicts = %d, want 1", s.Conflicts)
+	}
+}
+
+func TestHandleFailures(t *testing.T) {
+	topic := protocol.EntriesTopic(site, kiosk)
+	t.Run("store fails", func(t *testing.T) {
+		published := false
+		in := &Ingest{
+			Store: storeFunc(func(context.Context, protocol.Batch, time.Time) (records.Saved, error) {
+				return records.Saved{}, errors.New("disk full")
+			}),
+			Publish: func(context.Context, string, []byte) error { published = true; return nil },
+		}
+		err := in.Handle(t.Context(), topic, wire(t, site, kiosk, 1))
+		if err == nil || errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Handle = %v, want the storage error, not ErrRejected", err)
+		}
+		if published {
+			t.Error("acked a batch that was not stored")
+		}
+		if s := in.Stats(); s.StoreErrors != 1 || s.Batches != 0 {
+			t.Errorf("Stats = %+v, want 1 store error, 0 batches", s)
+		}
+	})
+	t.Run("publish fails", func(t *testing.T) {
+		h := newHarness(t)
+		h.in.Publish = func(context.Context, string, []byte) error { return errors.New("not connected") }
+		err := h.in.Handle(t.Context(), topic, wire(t, site, kiosk, 1))
+		if err == nil || errors.Is(err, ErrRejected) {
+			t.Errorf("Handle = %v, want a publish error", err)
+		}
+		if c, _ := h.store.Contiguous(t.Context(), kiosk); c != 1 {
+			t.Errorf("Contiguous = %d, want 1: the batch is stored even if the ack is not sent", c)
+		}
+		if s := h.in.Stats(); s.AckFailures != 1 {
+			t.Errorf("Stats().AckFailures = %d, want 1", s.AckFailures)
+		}
+	})
+}
+
+// storeFunc is a Store made of a function, for failures a real store will
+// not produce on demand.
+type storeFunc func(context.Context, protocol.Batch, time.Time) (records.Saved, error)
+
+func (f storeFunc) SaveBatch(ctx context.Context, b protocol.Batch, t time.Time) (records.Saved, error) {
+	return f(ctx, b, t)
+}
+
+var _ Store = (*records.SQLite)(nil)

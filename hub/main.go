@@ -1,0 +1,35 @@
+// Command hub is gatepost's central server: it receives every kiosk's
+// entries over MQTT, stores them exactly once, acknowledges them, and shows
+// them to operators.
+//
+//	hub serve   [--data DIR] [--mqtt-listen ADDR] [--http-listen ADDR] [--broker URL]
+//	hub entries [--data DIR] [--json] [--kiosk K] [--limit N]
+//
+// main only parses flags and wires parts; the hub itself is package
+// hub/server.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand(buildVersion(), os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		os.Exit(1) // cobra has printed it
+	}
+}
+
+// buildVersion is the module version the binary was built from.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

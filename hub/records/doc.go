@@ -1,0 +1,9 @@
+// Package records is the hub's storage: every entry the hub has received,
+// keyed by (kiosk, sequence), and per kiosk how far it holds an unbroken run
+// of sequence numbers and which ranges it lacks.
+//
+// SQLite (one file, pure Go via modernc.org/sqlite) is the engine today; a
+// second engine will sit beside it with the same method set, so consumers
+// declare the few methods they use as their own interface. records may
+// import protocol and nothing else of ours; any hub package may import it.
+package records

@@ -1,0 +1,94 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kiosk is what the hub knows about one kiosk.
+type Kiosk struct {
+	Kiosk      string    `json:"kiosk"`
+	Site       string    `json:"site"`       // site of its latest batch
+	Contiguous uint64    `json:"contiguous"` // all of 1..Contiguous are held
+	Highest    uint64    `json:"highest"`    // highest sequence held
+	LastSeen   time.Time `json:"last_seen"`  // hub clock at its latest batch
+	Batches    uint64    `json:"batches"`    // batches received, duplicates included
+	Conflicts  uint64    `json:"conflicts"`  // entries refused as conflicting
+}
+
+// Range is an inclusive range of sequence numbers.
+type Range struct {
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
+}
+
+// Kiosks returns every kiosk the hub has heard from, ordered by id.
+func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT kiosk, site, contiguous, highest, last_seen,
+		batches, conflicts FROM kiosks ORDER BY kiosk`)
+	if err != nil {
+		return nil, fmt.Errorf("list kiosks: %w", err)
+	}
+	defer rows.Close()
+	list := []Kiosk{}
+	for rows.Next() {
+		var k Kiosk
+		var lastSeen int64
+		if err := rows.Scan(&k.Kiosk, &k.Site, &k.Contiguous, &k.Highest, &lastSeen,
+			&k.Batches, &k.Conflicts); err != nil {
+			return nil, fmt.Errorf("list kiosks: %w", err)
+		}
+		k.LastSeen = time.Unix(0, lastSeen).UTC()
+		list = append(list, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list kiosks: %w", err)
+	}
+	return list, nil
+}
+
+// Contiguous returns the highest N such that the hub holds all of 1..N
+// from kiosk; 0 for a kiosk it has never heard from.
+func (s *SQLite) Contiguous(ctx context.Context, kiosk string) (uint64, error) {
+	var n uint64
+	err := s.read.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("contiguous of %s: %w", kiosk, err)
+	}
+	return n, nil
+}
+
+// Gaps returns, in order, the ranges of sequence numbers between 1 and the
+// highest held that the hub lacks from kiosk. One statement, so it reads a
+// consistent snapshot; it looks only above the contiguous sequence.
+func (s *SQLite) Gaps(ctx context.Context, kiosk string) ([]Range, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		WITH start AS (SELECT contiguous AS n FROM kiosks WHERE kiosk = ?1),
+		held AS (
+			SELECT seq, LAG(seq, 1, (SELECT n FROM start)) OVER (ORDER BY seq) AS prev
+			FROM entries WHERE kiosk = ?1 AND seq > (SELECT n FROM start)
+		)
+		SELECT prev + 1, seq - 1 FROM held WHERE seq > prev + 1 ORDER BY seq`, kiosk)
+	if err != nil {
+		return nil, fmt.Errorf("gaps of %s: %w", kiosk, err)
+	}
+	defer rows.Close()
+	gaps := []Range{}
+	for rows.Next() {
+		var r Range
+		if err := rows.Scan(&r.From, &r.To); err != nil {
+			return nil, fmt.Errorf("gaps of %s: %w", kiosk, err)
+		}
+		gaps = append(gaps, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("gaps of %s: %w", kiosk, err)
+	}
+	return gaps, nil
+}

@@ -1,0 +1,182 @@
+package records
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// Saved reports what SaveBatch did with each entry of a batch.
+type Saved struct {
+	Inserted   int // entries the hub did not hold before
+	Duplicates int // entries already held with identical content
+	// Conflicts counts entries already held with different content: they
+	// were refused and the held entry kept. A conflict means a kiosk lost its
+	// journal or someone publishes as that kiosk; callers log it as a
+	// security event, naming ConflictSeqs.
+	Conflicts    int
+	ConflictSeqs []uint64
+	// Contiguous is the highest sequence N such that the hub holds all of
+	// 1..N for the kiosk, after the batch was saved.
+	Contiguous uint64
+}
+
+// SaveBatch stores the entries of b in one transaction, idempotently keyed
+// by (kiosk, seq), and advances the kiosk's contiguous sequence.
+//
+// An entry already held with the same content (compared in the canonical
+// protocol.EncodeEntry form) is a duplicate. An entry already held with
+// different content is a conflict: it is refused, the held entry is kept,
+// and it is counted in the result and on the kiosk's row. Neither is an
+// error. An invalid batch, or one with a sequence beyond what SQLite's
+// signed integers hold, is refused with an error wrapping
+// protocol.ErrInvalid, and nothing changes.
+func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.Time) (Saved, error) {
+	if err := b.Validate(); err != nil {
+		return Saved{}, fmt.Errorf("save batch: %w", err)
+	}
+	bodies := make([][]byte, len(b.Entries))
+	for i, e := range b.Entries {
+		if e.Seq > math.MaxInt64 {
+			return Saved{}, fmt.Errorf("save batch: %w", &protocol.FieldError{
+				Field:   fmt.Sprintf("entries[%d].seq", i),
+				Problem: fmt.Sprintf("must be at most %d, got %d", int64(math.MaxInt64), e.Seq),
+			})
+		}
+		body, err := protocol.EncodeEntry(e)
+		if err != nil {
+			return Saved{}, fmt.Errorf("save batch: entries[%d]: %w", i, err)
+		}
+		bodies[i] = body
+	}
+
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Saved{}, fmt.Errorf("save batch: %w", err)
+	}
+	defer tx.Rollback()
+	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano())
+	if err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: commit: %w", b.Kiosk, err)
+	}
+	return saved, nil
+}
+
+func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64) (Saved, error) {
+	// The kiosk row first: entries reference it.
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen, batches) VALUES (?, ?, ?, 1)
+		ON CONFLICT (kiosk) DO UPDATE SET
+			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1`,
+		b.Kiosk, b.Site, received); err != nil {
+		return Saved{}, fmt.Errorf("update kiosk: %w", err)
+	}
+	insert, err := tx.PrepareContext(ctx, `
+		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kiosk, seq) DO NOTHING`)
+	if err != nil {
+		return Saved{}, err
+	}
+	defer insert.Close()
+
+	var saved Saved
+	var highest int64
+	for i, e := range b.Entries {
+		seq := int64(e.Seq) // bounded by SaveBatch
+		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
+			e.Time.Format(time.RFC3339Nano), string(e.Kind), string(e.Decision), string(bodies[i]), received)
+		if err != nil {
+			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
+		} else if n == 1 {
+			saved.Inserted++
+			highest = max(highest, seq)
+			continue
+		}
+		same, err := sameAsHeld(ctx, tx, e.Kiosk, seq, bodies[i])
+		if err != nil {
+			return Saved{}, err
+		}
+		if same {
+			saved.Duplicates++
+		} else {
+			saved.Conflicts++
+			saved.ConflictSeqs = append(saved.ConflictSeqs, e.Seq)
+		}
+	}
+
+	var contiguous int64
+	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, b.Kiosk).
+		Scan(&contiguous); err != nil {
+		return Saved{}, fmt.Errorf("read contiguous: %w", err)
+	}
+	if saved.Inserted > 0 {
+		if contiguous, err = advance(ctx, tx, b.Kiosk, contiguous); err != nil {
+			return Saved{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE kiosks SET contiguous = ?, highest = max(highest, ?), conflicts = conflicts + ?
+		WHERE kiosk = ?`, contiguous, highest, saved.Conflicts, b.Kiosk); err != nil {
+		return Saved{}, fmt.Errorf("update kiosk: %w", err)
+	}
+	saved.Contiguous = uint64(contiguous)
+	return saved, nil
+}
+
+// advance walks forward from the stored contiguous sequence over held
+// sequences and returns the last one before the first gap. Each call reads
+// only the entries that became contiguous, plus one.
+func advance(ctx context.Context, tx *sql.Tx, kiosk string, from int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT seq FROM entries WHERE kiosk = ? AND seq > ? ORDER BY seq`, kiosk, from)
+	if err != nil {
+		return 0, fmt.Errorf("advance contiguous: %w", err)
+	}
+	defer rows.Close()
+	n := from
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return 0, fmt.Errorf("advance contiguous: %w", err)
+		}
+		if seq != n+1 {
+			break
+		}
+		n = seq
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("advance contiguous: %w", err)
+	}
+	return n, nil
+}
+
+// sameAsHeld reports whether the entry held at (kiosk, seq) has the
+// canonical body given. The held body is re-encoded too, so that a change in
+// how this build encodes entries cannot turn duplicates into conflicts.
+func sameAsHeld(ctx context.Context, tx *sql.Tx, kiosk string, seq int64, body []byte) (bool, error) {
+	var held []byte
+	if err := tx.QueryRowContext(ctx, `SELECT body FROM entries WHERE kiosk = ? AND seq = ?`, kiosk, seq).
+		Scan(&held); err != nil {
+		return false, fmt.Errorf("read held seq %d: %w", seq, err)
+	}
+	var e protocol.Entry
+	if err := json.Unmarshal(held, &e); err == nil {
+		if canon, err := protocol.EncodeEntry(e); err == nil {
+			held = canon
+		}
+	}
+	return bytes.Equal(held, body), nil
+}

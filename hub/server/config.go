@@ -1,0 +1,87 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+)
+
+// Defaults for the listen addresses: loopback only, so a hub started
+// without flags exposes nothing to the network.
+const (
+	DefaultMQTTListen = "127.0.0.1:1883"
+	DefaultHTTPListen = "127.0.0.1:8081"
+)
+
+// Config is what a hub needs to run.
+type Config struct {
+	DataDir    string       // holds hub.db; created if missing
+	MQTTListen string       // embedded broker's TCP address; default DefaultMQTTListen
+	Broker     string       // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
+	HTTPListen string       // console's TCP address; default DefaultHTTPListen
+	Logger     *slog.Logger // nil discards
+}
+
+// withDefaults returns c with empty fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.MQTTListen == "" {
+		c.MQTTListen = DefaultMQTTListen
+	}
+	if c.HTTPListen == "" {
+		c.HTTPListen = DefaultHTTPListen
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first bad field, naming it and its value. Empty
+// fields that have defaults are valid.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.DataDir == "" {
+		return fmt.Errorf("config: DataDir is empty: give the directory for the hub's data")
+	}
+	if c.Broker == "" {
+		if err := checkListen(c.MQTTListen); err != nil {
+			return fmt.Errorf("config: MQTTListen %q: %w", c.MQTTListen, err)
+		}
+	} else if err := checkBrokerURL(c.Broker); err != nil {
+		return fmt.Errorf("config: Broker %q: %w", c.Broker, err)
+	}
+	if err := checkListen(c.HTTPListen); err != nil {
+		return fmt.Errorf("config: HTTPListen %q: %w", c.HTTPListen, err)
+	}
+	return nil
+}
+
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, e.g. 127.0.0.1:1883 (%v)", err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
+
+// checkBrokerURL accepts what the hub's client can dial today: plain TCP.
+// TLS (ssl://, tls://) comes with enrollment.
+func checkBrokerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Scheme != "tcp" && u.Scheme != "mqtt":
+		return fmt.Errorf("scheme must be tcp:// or mqtt://, got %q", u.Scheme)
+	case u.Port() == "" || u.Hostname() == "":
+		return fmt.Errorf("want tcp://HOST:PORT")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.User != nil:
+		return fmt.Errorf("want only tcp://HOST:PORT, no path, query or credentials")
+	}
+	return checkListen(u.Host)
+}

@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/broker"
+	"github.com/gatepost/gatepost/hub/console"
+	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/records"
+)
+
+// The store satisfies what each part needs of it.
+var (
+	_ ingest.Store  = (*records.SQLite)(nil)
+	_ console.Store = (*records.SQLite)(nil)
+)
+
+// startTimeout bounds how long Open waits for the hub's client to subscribe
+// to the embedded broker, which is in the same process and should take
+// milliseconds.
+const startTimeout = 10 * time.Second
+
+// Server is a running hub.
+type Server struct {
+	log       *slog.Logger
+	store     *records.SQLite
+	broker    *broker.Broker // nil with an external broker
+	brokerURL string
+	link      *link
+	ingest    *ingest.Ingest
+	http      *http.Server
+	httpLn    net.Listener
+
+	stop      context.CancelFunc // stops the ingest loop
+	wg        sync.WaitGroup     // the ingest loop and the HTTP server
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts a hub and returns once the console and the embedded broker
+// listen and the hub is subscribed to it. With an external broker, Open
+// does not wait for it: the client keeps connecting in the background (see
+// Subscribed). ctx bounds the start only; Close stops the hub.
+func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	if s.store, err = records.Open(filepath.Join(cfg.DataDir, "hub.db")); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+
+	s.brokerURL = cfg.Broker
+	if cfg.Broker == "" {
+		s.broker, err = broker.Start(ctx, broker.Config{
+			Listen: cfg.MQTTListen, Logger: s.log.With("component", "broker"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open hub: %w", err)
+		}
+		s.brokerURL = s.broker.URL()
+	}
+
+	cons, err := console.New(s.store, s.log.With("component", "console"))
+	if err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
+		return nil, fmt.Errorf("open hub: console: %w", err)
+	}
+	s.http = &http.Server{Handler: cons, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Go(func() {
+		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("console stopped", "err", err)
+		}
+	})
+
+	if s.link, err = newLink(s.brokerURL, s.log.With("component", "mqtt")); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	s.ingest = &ingest.Ingest{
+		Store:   s.store,
+		Publish: s.link.publish,
+		Logger:  s.log.With("component", "ingest"),
+	}
+	// One goroutine handles every batch, so the acks of a kiosk go out in
+	// the order its batches arrived.
+	runCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.wg.Go(func() { s.runIngest(runCtx) })
+
+	if s.broker != nil {
+		timer := time.NewTimer(startTimeout)
+		defer timer.Stop()
+		select {
+		case <-s.link.subscribed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open hub: waiting for the subscription: %w", ctx.Err())
+		case <-timer.C:
+			return nil, fmt.Errorf("open hub: the hub's client did not subscribe to the embedded broker at %s within %s",
+				s.brokerURL, startTimeout)
+		}
+	}
+	s.log.Info("hub running", "broker", s.brokerURL, "console", s.ConsoleURL(), "data", cfg.DataDir)
+	return s, nil
+}
+
+func (s *Server) runIngest(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-s.link.inbox:
+			// Handle logs what it refuses or fails to do; a kiosk re-sends
+			// whatever is not acknowledged.
+			_ = s.ingest.Handle(ctx, m.topic, m.payload)
+		}
+	}
+}
+
+// BrokerURL returns the URL kiosks connect to: the embedded broker's, e.g.
+// "tcp://127.0.0.1:1883", or the external one configured.
+func (s *Server) BrokerURL() string { return s.brokerURL }
+
+// ConsoleURL returns the console's URL, e.g. "http://127.0.0.1:8081/".
+func (s *Server) ConsoleURL() string { return "http://" + dialAddr(s.httpLn.Addr()) + "/" }
+
+// Subscribed is closed once the hub's client has first subscribed to the
+// kiosks' entries. Open waits for it with the embedded broker; with an
+// external one, callers that must not publish too early wait on it.
+func (s *Server) Subscribed() <-chan struct{} { return s.link.subscribed }
+
+// Close stops the console, the MQTT client, ingest, the embedded broker and
+// the store, in that order, and waits for each. It is safe to call more
+// than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("close console: %w", err))
+			}
+			cancel()
+		}
+		if s.link != nil {
+			s.link.close()
+		}
+		if s.stop != nil {
+			s.stop()
+		}
+		s.wg.Wait()
+		if s.broker != nil {
+			errs = append(errs, s.broker.Close())
+		}
+		if s.store != nil {
+			errs = append(errs, s.store.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("hub stopped")
+	})
+	return s.closeErr
+}
+
+// dialAddr returns host:port for dialing addr from this machine: an
+// unspecified IP (a wildcard listen, which Go makes dual-stack) becomes
+// 127.0.0.1.
+func dialAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}

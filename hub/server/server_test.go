@@ -1,0 +1,150 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/broker"
+)
+
+// One batch goes kiosk -> MQTT -> hub store and comes back as a retained
+// ack; the same batch again changes nothing and is acked the same.
+func TestBatchStoredOnceAndAcked(t *testing.T) {
+	s := open(t, Config{})
+	if !strings.HasPrefix(s.BrokerURL(), "tcp://127.0.0.1:") || !strings.HasPrefix(s.ConsoleURL(), "http://127.0.0.1:") {
+		t.Fatalf("BrokerURL = %q, ConsoleURL = %q", s.BrokerURL(), s.ConsoleURL())
+	}
+	const n = 3
+	k := newKiosk(t, s.BrokerURL(), "kiosk-gate-1")
+	k.publish(t, batch(t, n))
+	if got := k.nextAck(t); got.ack.Kiosk != kiosk || got.ack.Contiguous != n {
+		t.Fatalf("ack = %+v, want kiosk %s contiguous %d", got.ack, kiosk, n)
+	}
+
+	// A kiosk that connects later (a restart) gets the ack at once: retained.
+	late := newKiosk(t, s.BrokerURL(), "kiosk-gate-1-restarted")
+	if got := late.nextAck(t); !got.retained || got.ack.Contiguous != n {
+		t.Errorf("late subscriber got %+v, want the retained ack with contiguous %d", got, n)
+	}
+
+	page := httpGet(t, s.ConsoleURL())
+	for _, want := range []string{"GP1:resident:e2e-1", "GP1:resident:e2e-3", "<td>" + kiosk + "</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("console page does not contain %q", want)
+		}
+	}
+
+	// The same batch again: same ack, no new rows.
+	k.publish(t, batch(t, n))
+	if got := k.nextAck(t); got.ack.Contiguous != n {
+		t.Errorf("ack of the re-sent batch = %+v, want contiguous %d", got.ack, n)
+	}
+	var entries []map[string]any
+	httpGetJSON(t, s.ConsoleURL()+"api/entries?limit=1000", &entries)
+	if len(entries) != n {
+		t.Errorf("hub holds %d entries after the batch was sent twice, want %d", len(entries), n)
+	}
+	var kiosks []struct {
+		Kiosk      string `json:"kiosk"`
+		Contiguous uint64 `json:"contiguous"`
+		Batches    uint64 `json:"batches"`
+	}
+	httpGetJSON(t, s.ConsoleURL()+"api/kiosks", &kiosks)
+	if len(kiosks) != 1 || kiosks[0].Contiguous != n || kiosks[0].Batches != 2 {
+		t.Errorf("kiosks = %+v, want %s contiguous %d after 2 batches", kiosks, kiosk, n)
+	}
+	if st := s.ingest.Stats(); st.Inserted != n || st.Duplicates != n {
+		t.Errorf("ingest stats = %+v, want %d inserted, %d duplicates", st, n, n)
+	}
+}
+
+// With an external broker that is not up yet, Open returns and the hub
+// connects once the broker appears.
+func TestExternalBrokerNotYetReachable(t *testing.T) {
+	addr := freeAddr(t)
+	s := open(t, Config{Broker: "tcp://" + addr})
+	if s.BrokerURL() != "tcp://"+addr {
+		t.Errorf("BrokerURL = %q, want the configured tcp://%s", s.BrokerURL(), addr)
+	}
+	if body := httpGet(t, s.ConsoleURL()+"healthz"); body != "ok\n" {
+		t.Errorf("healthz = %q while the broker is down, want ok", body)
+	}
+	select {
+	case <-s.Subscribed():
+		t.Fatal("subscribed with no broker running")
+	default:
+	}
+
+	b, err := broker.Start(t.Context(), broker.Config{Listen: addr})
+	if err != nil {
+		t.Fatalf("start the external broker on %s: %v", addr, err)
+	}
+	defer b.Close()
+	select {
+	case <-s.Subscribed():
+	case <-time.After(deadline):
+		t.Fatalf("hub did not subscribe within %s of the broker starting", deadline)
+	}
+	k := newKiosk(t, b.URL(), "kiosk-gate-1")
+	k.publish(t, batch(t, 2))
+	if got := k.nextAck(t); got.ack.Contiguous != 2 {
+		t.Errorf("ack = %+v, want contiguous 2", got.ack)
+	}
+}
+
+// Close returns promptly while the client is still retrying an
+// unreachable broker, and leaves no goroutine behind (TestMain checks).
+func TestCloseWhileBrokerUnreachable(t *testing.T) {
+	s, err := Open(t.Context(), Config{
+		DataDir: t.TempDir(), Broker: "tcp://" + freeAddr(t), HTTPListen: "127.0.0.1:0", Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %s, want well under 2s", d)
+	}
+}
+
+func TestOpenFailsCleanly(t *testing.T) {
+	busy := open(t, Config{})
+	httpAddr := strings.TrimSuffix(strings.TrimPrefix(busy.ConsoleURL(), "http://"), "/")
+	_, err := Open(t.Context(), Config{
+		DataDir: t.TempDir(), MQTTListen: "127.0.0.1:0", HTTPListen: httpAddr, Logger: testLogger(t),
+	})
+	if err == nil || !strings.Contains(err.Error(), "console") {
+		t.Errorf("Open with a busy console port = %v, want a console error", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string // "" for valid
+	}{
+		{Config{DataDir: "d"}, ""},
+		{Config{DataDir: "d", MQTTListen: ":1883", HTTPListen: "0.0.0.0:80"}, ""},
+		{Config{DataDir: "d", Broker: "tcp://mqtt.example:1883"}, ""},
+		{Config{DataDir: "d", Broker: "mqtt://10.0.0.1:1883", MQTTListen: "ignored"}, ""},
+		{Config{}, "DataDir"},
+		{Config{DataDir: "d", MQTTListen: "1883"}, `MQTTListen "1883"`},
+		{Config{DataDir: "d", HTTPListen: "localhost:http2"}, `HTTPListen "localhost:http2"`},
+		{Config{DataDir: "d", Broker: "ssl://h:8883"}, `Broker "ssl://h:8883"`},
+		{Config{DataDir: "d", Broker: "tcp://h"}, `Broker "tcp://h"`},
+		{Config{DataDir: "d", Broker: "tcp://u:p@h:1883"}, "Broker"},
+		{Config{DataDir: "d", Broker: "h:1883"}, "Broker"},
+	} {
+		err := tc.cfg.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("Validate(%+v) = %v, want nil", tc.cfg, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("Validate(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of gatepost. Installs the system packages the tests need
+# when they are missing (Debian/Ubuntu: apt-get update once, then install),
+# so it works the same on a fresh machine and in CI.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian installs the broker in /usr/sbin, which a plain user's PATH may lack.
+export PATH="$PATH:/usr/sbin"
+
+echo "test.sh: go vet"
+go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "test.sh: gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "test.sh: go test"
+go test -count=1 -timeout 20m ./...
+echo "test.sh: go test -race (packages with concurrency of their own)"
+go test -count=1 -race -timeout 20m ./kiosk/uplink/... ./kiosk/screen/... ./hardware/... ./hub/server/...
