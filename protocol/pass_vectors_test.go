@@ -110,7 +110,7 @@ func generatePassVectors(t *testing.T) passVectors {
 		signed("wrong_key", "k2", base, "forged"),
 		signed("unknown_key", "k9", with(func(p *Pass) { p.Key = "k9" }), "unknown_key"),
 		signed("retired_key_past_not_after", "k0", with(func(p *Pass) { p.Key = "k0" }), "key_retired"),
-		signed("expired", "k1", with(func(p *Pass) { p.ValidFrom, p.ValidUntil = now.Add(-200*day), now.Add(-time.Second) }), "expired"),
+		signed("expired", "k1", with(func(p *Pass) { p.ValidFrom, p.ValidUntil = now.Add(-200*day), now.Add(-time.Hour) }), "expired"),
 		signed("not_yet_valid", "k1", with(func(p *Pass) { p.ValidFrom = now.Add(time.Hour) }), "not_yet_valid"),
 		signed("wrong_site", "k1", with(func(p *Pass) { p.Site = "huamu-2" }), "wrong_site"),
 		signed("revoked", "k1", with(func(p *Pass) { p.ID = "R0000003" }), "revoked"),
