@@ -125,7 +125,7 @@ func (s *Store) StatusList(ctx context.Context, site string) (protocol.StatusLis
 		return protocol.StatusList{}, err
 	}
 	defer rows.Close()
-	l := protocol.StatusList{Site: site, Version: max(v, 1), Issued: now, Entries: []protocol.StatusEntry{}}
+	l := protocol.StatusList{Site: site, Version: v, Issued: now, Entries: []protocol.StatusEntry{}}
 	for rows.Next() {
 		var e protocol.StatusEntry
 		var until sql.NullInt64

@@ -85,7 +85,8 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	// The status list starts at version 1 (empty); every change bumps it.
+	if _, err := db.Exec(schema + `INSERT OR IGNORE INTO versions (name, version) VALUES ('status_list', 1);`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}

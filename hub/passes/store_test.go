@@ -143,7 +143,7 @@ func TestStatusList(t *testing.T) {
 	other.Site = "huamu-2"
 	o, _ := s.Issue(ctx, other)
 	l0, err := s.StatusList(ctx, "huamu-1")
-	if err != nil || len(l0.Entries) != 0 || l0.Version != 1 {
+	if err != nil || len(l0.Entries) != 0 || l0.Version != 1 || !strings.Contains(l0.Site, "huamu") {
 		t.Fatalf("empty list = %+v, %v", l0, err)
 	}
 	if err := s.Revoke(ctx, a.ID, "reported lost"); err != nil {

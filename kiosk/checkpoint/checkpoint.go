@@ -137,3 +137,10 @@ func (r Rules) date(t time.Time) string {
 	}
 	return t.In(loc).Format("2006-01-02")
 }
+
+// lastDay is the last day a period ending (exclusively) at end covers: a
+// pass valid until 2026-07-01 00:00 is good through 2026-06-30.
+func (r Rules) lastDay(end time.Time) string { return r.date(end.Add(-time.Second)) }
+
+// holder is how a pass names its holder to the guard: unit and masked name.
+func holder(unit, name string) string { return strings.TrimSpace(unit + " " + name) }

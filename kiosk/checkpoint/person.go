@@ -86,8 +86,8 @@ func passParts(res passcheck.Result, r Rules) []part {
 	switch res.Verdict {
 	case passcheck.Valid:
 		main = part{sevAllow, reason, Say{
-			fmt.Sprintf("出入证有效：%s %s。", p.Unit, p.Name),
-			fmt.Sprintf("Pass valid: %s %s.", p.Unit, p.Name)}, false}
+			fmt.Sprintf("出入证有效：%s。", holder(p.Unit, p.Name)),
+			fmt.Sprintf("Pass valid: %s.", holder(p.Unit, p.Name))}, false}
 	case passcheck.NotAPass:
 		main = deny("这不是本系统的出入证。住户请出示出入证；访客请点“访客登记”。",
 			"This is not a gatepost pass. Residents: show your entry pass. Visitors: tap Visitor registration.")
@@ -124,16 +124,16 @@ func passParts(res passcheck.Result, r Rules) []part {
 	case passcheck.HomeObservation:
 		until := ""
 		if res.Status != nil && res.Status.Until != nil {
-			until = r.date(*res.Status.Until)
+			until = r.lastDay(*res.Status.Until)
 		}
-		main = alert(fmt.Sprintf("%s 居家观察中，至 %s。不得外出，已上报。", p.Unit, until),
-			fmt.Sprintf("%s is under home observation until %s: must not go out. Reported.", p.Unit, until))
+		main = alert(fmt.Sprintf("%s 居家观察中，至 %s。不得外出，已上报。", holder(p.Unit, p.Name), until),
+			fmt.Sprintf("%s is under home observation through %s: must not go out. Reported.", holder(p.Unit, p.Name), until))
 	case passcheck.NotYetValid:
 		main = deny(fmt.Sprintf("出入证尚未生效（%s 起）。", r.date(p.ValidFrom)),
 			fmt.Sprintf("This pass is not valid until %s.", r.date(p.ValidFrom)))
 	case passcheck.Expired:
-		main = deny(fmt.Sprintf("出入证已于 %s 过期，请到居委会换证。", r.date(p.ValidUntil)),
-			fmt.Sprintf("This pass expired on %s: renew it at the committee office.", r.date(p.ValidUntil)))
+		main = deny(fmt.Sprintf("出入证有效期至 %s，已过期，请到居委会换证。", r.lastDay(p.ValidUntil)),
+			fmt.Sprintf("This pass was valid through %s: renew it at the committee office.", r.lastDay(p.ValidUntil)))
 	default:
 		main = deny("出入证无法核验，请联系维护人员。", "The pass cannot be checked: call maintenance.")
 	}
@@ -203,4 +203,10 @@ func Screened(objectC float64, bodyC *float64, offsetC float64) float64 {
 		v = *bodyC
 	}
 	return v + offsetC
+}
+
+// PassOutcome is what the rules make of a pass alone, without a
+// temperature: for `kiosk verify` and for a guard checking a pass by hand.
+func PassOutcome(res passcheck.Result, r Rules) Outcome {
+	return combine(passParts(res, r)...)
 }
