@@ -29,11 +29,11 @@ type Request struct {
 // Pass is an issued pass as the hub keeps it.
 type Pass struct {
 	protocol.Pass
-	Token       string              // the signed text in the QR code
-	Issued      time.Time           // hub clock
-	Status      protocol.PassStatus // "" when in good standing
-	StatusUntil *time.Time          // end of home observation
-	Reason      string              // why revoked or marked
+	Token       string              `json:"token"`                  // the signed text in the QR code
+	Issued      time.Time           `json:"issued"`                 // hub clock
+	Status      protocol.PassStatus `json:"status,omitempty"`       // "" when in good standing
+	StatusUntil *time.Time          `json:"status_until,omitempty"` // end of home observation
+	Reason      string              `json:"reason,omitempty"`       // why revoked or marked
 }
 
 // MaskName keeps what a guard needs to match a face to a card and no more:
