@@ -26,12 +26,17 @@ const (
 	ReasonHomeObservation   = "home_observation"
 )
 
-// PassReason is the reason code for a pass verdict.
+// PassReason is the reason code for a pass verdict; a verdict this build
+// does not know is "pass_unchecked", never a malformed code.
 func PassReason(v passcheck.Verdict) string {
-	if v == passcheck.HomeObservation {
+	switch v {
+	case passcheck.HomeObservation:
 		return ReasonHomeObservation
+	case passcheck.Valid, passcheck.NotAPass, passcheck.Malformed, passcheck.UnknownVersion, passcheck.UnknownKey,
+		passcheck.KeyRetired, passcheck.Forged, passcheck.WrongSite, passcheck.Revoked, passcheck.NotYetValid, passcheck.Expired:
+		return "pass_" + string(v)
 	}
-	return "pass_" + string(v)
+	return "pass_unchecked"
 }
 
 // Input is what the gate knows about one person at a check.
