@@ -19,8 +19,8 @@ import (
 // Key is a signing key as the hub lists it (never the private half).
 type Key struct {
 	protocol.PublicKey
-	Current bool // signs new passes
-	Passes  int  // passes it signed
+	Current bool `json:"current"` // signs new passes
+	Passes  int  `json:"passes"`  // passes it signed
 }
 
 // InitKey makes the first signing key. It refuses when one exists.

@@ -143,3 +143,22 @@ func (s *Store) StatusList(ctx context.Context, site string) (protocol.StatusLis
 	}
 	return l, l.Validate()
 }
+
+// Sites lists the sites that have passes: the hub publishes a status list
+// for each.
+func (s *Store) Sites(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT site FROM passes ORDER BY site`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var sites []string
+	for rows.Next() {
+		var site string
+		if err := rows.Scan(&site); err != nil {
+			return nil, err
+		}
+		sites = append(sites, site)
+	}
+	return sites, rows.Err()
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,9 @@ func TestStatusList(t *testing.T) {
 	other := request("1-101", "赵六")
 	other.Site = "huamu-2"
 	o, _ := s.Issue(ctx, other)
+	if sites, err := s.Sites(ctx); err != nil || !slices.Equal(sites, []string{"huamu-1", "huamu-2"}) {
+		t.Errorf("Sites = %v, %v", sites, err)
+	}
 	l0, err := s.StatusList(ctx, "huamu-1")
 	if err != nil || len(l0.Entries) != 0 || l0.Version != 1 || !strings.Contains(l0.Site, "huamu") {
 		t.Fatalf("empty list = %+v, %v", l0, err)

@@ -19,6 +19,17 @@ const (
 	ReasonUnderstaffed  = "post_understaffed" // fewer than Rules.MinOnPost on post
 )
 
+// ReasonScanUnreadable: the scanner read a code too long or not text.
+const ReasonScanUnreadable = "scan_unreadable"
+
+// UnreadableScan is the outcome for a code the scanner could not pass on:
+// logged as a failed scan, without its text.
+func UnreadableScan() Outcome {
+	return combine(part{sevDeny, ReasonScanUnreadable, Say{
+		"无法读取此码（过长或乱码），请重扫；住户请出示出入证。",
+		"This code could not be read (too long or garbled): scan again; residents show their entry pass."}, false})
+}
+
 // MaxParcels bounds one delivery record.
 const MaxParcels = 1000
 

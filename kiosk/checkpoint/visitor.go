@@ -42,7 +42,7 @@ func Visit(in VisitorInput, r Rules) Outcome {
 		missing = append(missing, "返回地与日期/origin and date of return")
 	}
 	if err := v.Validate(); err != nil && len(missing) == 0 {
-		missing = append(missing, err.Error())
+		missing = append(missing, "答案过长或含非法字符/answers too long or with control characters")
 	}
 	if len(missing) > 0 {
 		return combine(part{sevDeny, ReasonVisitorIncomplete, Say{

@@ -39,8 +39,10 @@ type Daemon struct {
 	uplink  *uplink.Uplink
 	ln      net.Listener
 	devices *devices
-	// The gate's rules (check.go): only the check loop touches these.
+	// The gate's rules (check.go, forms.go). gateMu guards holds and post:
+	// the check loop and the screen's forms both use them.
 	verifier *passcheck.Verifier
+	gateMu   sync.Mutex
 	holds    checkpoint.Holds
 	post     checkpoint.Post
 }
