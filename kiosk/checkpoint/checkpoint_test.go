@@ -102,6 +102,8 @@ func TestDecide(t *testing.T) {
 			[]string{"pass_valid", ReasonTemperatureNormal, ReasonListStale}, "out of date"},
 		{"no scan, pass required", Input{Reading: reading(36.5)}, hard, D, false,
 			[]string{ReasonNoPass, ReasonTemperatureNormal}, "Show your entry pass"},
+		{"impossible reading", Input{Pass: resident(passcheck.Valid), Reading: reading(math.NaN())}, hard, R, false,
+			[]string{ReasonNoReading, "pass_valid"}, "measure again"},
 		{"no scan, measure only", Input{Reading: reading(36.5)}, measureOnly, M, false,
 			[]string{ReasonTemperatureNormal, ReasonNoScan}, "normal"},
 	} {
@@ -271,7 +273,7 @@ func FuzzDecide(f *testing.F) {
 		if int(v) < len(verdicts) { // beyond: nothing scanned
 			in.Pass = resident(verdicts[v])
 		}
-		if hasReading && !math.IsNaN(c) {
+		if hasReading {
 			in.Reading = reading(c)
 		}
 		o := Decide(in, r)
@@ -305,4 +307,33 @@ func TestScreened(t *testing.T) {
 	if got := Screened(36.5, nil, -0.5); got != 36.0 {
 		t.Errorf("Screened(36.5, nil, -0.5) = %v, want 36.0", got)
 	}
+}
+
+// FuzzVisit: whatever a guard types into the visitor form, the outcome is
+// an entry the journal accepts once its answers are kept only when
+// complete, and a key-region returnee always alerts.
+func FuzzVisit(f *testing.F) {
+	f.Add("陈先生", "138", "浦东", "5-101", "送药", true, "湖北武汉", "2026-02-27", 36.5)
+	f.Add("", "", "", "", "", false, "", "", 38.0)
+	r := Defaults()
+	r.KeyRegions = []string{"湖北"}
+	f.Fuzz(func(t *testing.T, name, contact, from, visiting, purpose string, returnee bool, origin, returned string, c float64) {
+		v := protocol.Visitor{Name: name, Contact: contact, From: from, Visiting: visiting, Purpose: purpose,
+			Returnee: returnee, Origin: origin, Returned: returned}
+		o := Visit(VisitorInput{Visitor: v, Reading: reading(c)}, r)
+		e := protocol.Entry{Kiosk: "k", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10", Time: t0,
+			Kind: protocol.KindVisitor, Decision: o.Decision, Reasons: o.Reasons, Alert: o.Alert}
+		if !has(o.Reasons, ReasonVisitorIncomplete) {
+			e.Visitor = &v
+		}
+		if err := e.Validate(); err != nil {
+			t.Fatalf("Visit(%+v) = %+v: entry refused: %v", v, o, err)
+		}
+		if has(o.Reasons, ReasonKeyRegionReturnee) && (o.Decision != protocol.DecisionAlert || !o.Alert) {
+			t.Fatalf("key-region returnee not alerted: %+v", o)
+		}
+		if o.Say.ZH == "" || o.Say.EN == "" {
+			t.Fatalf("Visit says nothing: %+v", o)
+		}
+	})
 }

@@ -157,6 +157,9 @@ func passParts(res passcheck.Result, r Rules) []part {
 // temperatureParts judges a reading: the first at or over the line holds
 // the person for a second after a rest; the second decides.
 func temperatureParts(rd *protocol.Reading, recheck bool, restLeft time.Duration, r Rules) []part {
+	if rd != nil && rd.Validate() != nil {
+		rd = nil // NaN or out of any thermopile's range: not a reading
+	}
 	switch {
 	case rd == nil:
 		return []part{{sevRemeasure, ReasonNoReading, Say{
