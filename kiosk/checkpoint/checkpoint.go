@@ -98,8 +98,8 @@ type part struct {
 }
 
 // combine turns findings into an outcome: the gravest decides; the guard
-// hears every finding at least as grave as the decision (so "go in" is
-// not said beside "no entry"), then the notes.
+// hears the gravest first, then every other problem (re-measure and
+// worse), then the notes, but never "go in" beside "no entry".
 func combine(parts ...part) Outcome {
 	top := sevNote
 	for _, p := range parts {
@@ -121,7 +121,7 @@ func combine(parts ...part) Outcome {
 			}
 			o.Reasons = append(o.Reasons, p.reason)
 			o.Alert = o.Alert || p.alert || p.sev == sevAlert
-			if p.say.ZH != "" && (p.sev >= top || p.sev == sevNote) {
+			if p.say.ZH != "" && (p.sev >= top || p.sev >= sevRemeasure || p.sev == sevNote) {
 				zh, en = append(zh, p.say.ZH), append(en, p.say.EN)
 			}
 		}

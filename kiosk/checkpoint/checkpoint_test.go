@@ -80,6 +80,10 @@ func TestDecide(t *testing.T) {
 			[]string{"pass_forged", ReasonFeverHold}, "forged"},
 		{"home observation", Input{Pass: resident(passcheck.HomeObservation), Reading: reading(36.5)}, hard, A, true,
 			[]string{ReasonHomeObservation, ReasonTemperatureNormal}, "home observation through 2026-03-11"},
+		{"expired and feverish: held all the same", Input{Pass: resident(passcheck.Expired), Reading: reading(38.0)}, hard, D, false,
+			[]string{"pass_expired", ReasonFeverHold}, "rest a few minutes"},
+		{"expired, fever confirmed", Input{Pass: resident(passcheck.Expired), Reading: reading(38.0), Recheck: true}, hard, A, true,
+			[]string{ReasonFeverConfirmed, "pass_expired"}, "renew it"},
 		{"expired", Input{Pass: resident(passcheck.Expired), Reading: reading(36.5)}, hard, D, false,
 			[]string{"pass_expired", ReasonTemperatureNormal}, "valid through 2026-06-09"},
 		{"not yet valid", Input{Pass: resident(passcheck.NotYetValid), Reading: reading(36.5)}, hard, D, false,
@@ -293,8 +297,8 @@ func FuzzDecide(f *testing.F) {
 		if o.Decision == protocol.DecisionAlert && !o.Alert {
 			t.Fatalf("alert decision without Alert")
 		}
-		if o.Hold && o.Decision != protocol.DecisionRemeasure {
-			t.Fatalf("hold with decision %s", o.Decision)
+		if o.Hold != (has(o.Reasons, ReasonFeverHold) && o.Decision != protocol.DecisionAlert) {
+			t.Fatalf("hold %v with %s %v", o.Hold, o.Decision, o.Reasons)
 		}
 	})
 }

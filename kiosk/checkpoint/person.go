@@ -68,7 +68,10 @@ func Decide(in Input, r Rules) Outcome {
 	}
 	parts = append(parts, temperatureParts(in.Reading, in.Recheck, in.RestLeft, r)...)
 	o := combine(parts...)
-	o.Hold = o.Decision == protocol.DecisionRemeasure && has(o.Reasons, ReasonFeverHold)
+	// A first high reading holds the person for a second even when the
+	// pass is refused: a fever is reported once confirmed, pass or not.
+	// An alert is reported already.
+	o.Hold = o.Decision != protocol.DecisionAlert && has(o.Reasons, ReasonFeverHold)
 	return o
 }
 

@@ -66,7 +66,7 @@ func Visit(in VisitorInput, r Rules) Outcome {
 	}
 	parts = append(parts, temperatureParts(in.Reading, in.Recheck, 0, r)...)
 	o := combine(parts...)
-	o.Hold = o.Decision == protocol.DecisionRemeasure && has(o.Reasons, ReasonFeverHold)
+	o.Hold = o.Decision != protocol.DecisionAlert && has(o.Reasons, ReasonFeverHold)
 	return o
 }
 
