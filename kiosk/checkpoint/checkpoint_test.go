@@ -44,6 +44,8 @@ func TestDecide(t *testing.T) {
 	measureOnly.RequirePass = false
 	stale := resident(passcheck.Valid)
 	stale.Stale = true
+	behind := resident(passcheck.NotYetValid)
+	behind.ClockBehind = true
 	noKeys := resident(passcheck.UnknownKey)
 	noKeys.NoKeys = true
 	A, D, R, M := protocol.DecisionAlert, protocol.DecisionDeny, protocol.DecisionRemeasure, protocol.DecisionAllow
@@ -104,6 +106,8 @@ func TestDecide(t *testing.T) {
 			[]string{"pass_unknown_version", ReasonTemperatureNormal}, "update the kiosk"},
 		{"stale list warns, still allows", Input{Pass: stale, Reading: reading(36.5)}, hard, M, false,
 			[]string{"pass_valid", ReasonTemperatureNormal, ReasonListStale}, "out of date"},
+		{"clock behind", Input{Pass: behind, Reading: reading(36.5)}, hard, D, false,
+			[]string{"pass_not_yet_valid", ReasonTemperatureNormal, ReasonClockBehind}, "set the clock"},
 		{"no scan, pass required", Input{Reading: reading(36.5)}, hard, D, false,
 			[]string{ReasonNoPass, ReasonTemperatureNormal}, "Show your entry pass"},
 		{"impossible reading", Input{Pass: resident(passcheck.Valid), Reading: reading(math.NaN())}, hard, R, false,

@@ -23,6 +23,7 @@ const (
 	ReasonNoPass            = "no_pass" // nothing scanned where a pass is required
 	ReasonNoKeys            = "no_keys" // the kiosk has no key set: no pass can be checked
 	ReasonListStale         = "status_list_stale"
+	ReasonClockBehind       = "kiosk_clock_behind" // the kiosk's clock is behind the hub's
 	ReasonHomeObservation   = "home_observation"
 )
 
@@ -148,6 +149,11 @@ func passParts(res passcheck.Result, r Rules) []part {
 	parts := []part{main}
 	if res.NoKeys {
 		parts = append(parts, part{sev: sevNote, reason: ReasonNoKeys})
+	}
+	if res.ClockBehind {
+		parts = append(parts, part{sevNote, ReasonClockBehind, Say{
+			"提示：本机时钟慢于居委会服务器，出入证日期可能误判，请联系维护人员校时。",
+			"Note: this kiosk's clock is behind the hub's, so pass dates may be misjudged: ask maintenance to set the clock."}, false})
 	}
 	if res.Stale {
 		parts = append(parts, part{sevNote, ReasonListStale, Say{

@@ -60,6 +60,10 @@ type Result struct {
 	// Stale: the status list is missing, of another site, or older than
 	// the freshness limit. Passes are still checked; the guard is warned.
 	Stale bool
+	// ClockBehind: the kiosk's clock is earlier than the hub's when it made
+	// the key set or status list (beyond the skew): the clock was reset or
+	// its battery died, and the pass's dates cannot be trusted to it.
+	ClockBehind bool
 	// ListVersion and ListIssued describe the status list used (0 and zero
 	// time when none).
 	ListVersion uint64
@@ -91,6 +95,8 @@ type Params struct {
 func Check(text string, p Params) Result {
 	r := Result{NoKeys: p.Keys == nil}
 	r.Stale, r.Detail = stale(p)
+	earliest := p.Now.Add(p.Skew)
+	r.ClockBehind = (p.Keys != nil && earliest.Before(p.Keys.Issued)) || (p.List != nil && earliest.Before(p.List.Issued))
 	if p.List != nil {
 		r.ListVersion, r.ListIssued = p.List.Version, p.List.Issued
 	}

@@ -97,12 +97,16 @@ func TestCheckClockAndList(t *testing.T) {
 		{"no status list", func(p *Params) { p.List = nil }, Valid, true, false},
 		{"list a day and a minute old", func(p *Params) { p.Now = p.List.Issued.Add(24*time.Hour + time.Minute) }, Valid, true, false},
 		{"list of another site", func(p *Params) { l := *p.List; l.Site = "other"; p.List = &l }, Valid, true, false},
+		{"kiosk clock an hour behind the hub", func(p *Params) { p.Now = p.List.Issued.Add(-time.Hour) }, Valid, false, false},
 		{"expired a year later", func(p *Params) { p.Now = p.Now.Add(365 * 24 * time.Hour); p.MaxAge = 0 }, Expired, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := v.params(t)
 			tc.edit(&p)
 			r := Check(valid, p)
+			if behind := strings.Contains(tc.name, "behind"); r.ClockBehind != behind {
+				t.Errorf("ClockBehind = %v, want %v", r.ClockBehind, behind)
+			}
 			if r.Verdict != tc.want || r.Stale != tc.stale || r.NoKeys != tc.nokeys {
 				t.Errorf("Check = %s stale=%v nokeys=%v (%s), want %s stale=%v nokeys=%v", r.Verdict, r.Stale, r.NoKeys, r.Detail, tc.want, tc.stale, tc.nokeys)
 			}
