@@ -61,6 +61,23 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "withdraw ID",
+		Short: "Take a retired key out of the key set because its private key leaked; its passes stop working (re-issue them)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := passes.Open(dataDir, time.Now)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.WithdrawKey(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "withdrew %s: send kiosks the new key set (hub passes export-kiosk) and re-issue its passes\n", args[0])
+			return nil
+		},
+	})
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
@@ -87,6 +104,9 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 				state, until := "current", "-"
 				if !k.Current {
 					state = "retired " + k.Retired.Format("2006-01-02")
+				}
+				if k.Withdrawn != nil {
+					state = "WITHDRAWN " + k.Withdrawn.Format("2006-01-02")
 				}
 				if k.NotAfter != nil {
 					until = k.NotAfter.Format("2006-01-02")

@@ -87,4 +87,8 @@ func TestPassesCommands(t *testing.T) {
 	if out := sh("keys", "list"); !strings.Contains(out, "k2") || !strings.Contains(out, "retired") {
 		t.Errorf("keys list printed %q", out)
 	}
+	sh("keys", "withdraw", "k1")
+	if out := sh("keys", "list"); !strings.Contains(out, "WITHDRAWN") {
+		t.Errorf("keys list after withdraw printed %q", out)
+	}
 }

@@ -19,8 +19,9 @@ import (
 // Key is a signing key as the hub lists it (never the private half).
 type Key struct {
 	protocol.PublicKey
-	Current bool `json:"current"` // signs new passes
-	Passes  int  `json:"passes"`  // passes it signed
+	Current   bool       `json:"current"`             // signs new passes
+	Passes    int        `json:"passes"`              // passes it signed
+	Withdrawn *time.Time `json:"withdrawn,omitempty"` // taken out of the key set: its passes no longer open gates
 }
 
 // InitKey makes the first signing key. It refuses when one exists.
@@ -92,7 +93,7 @@ func (s *Store) keyPath(id string) string { return filepath.Join(s.dir, KeysDir,
 
 // Keys lists every key, oldest first.
 func (s *Store) Keys(ctx context.Context) ([]Key, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, public, created, retired, not_after,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, public, created, retired, not_after, withdrawn,
 		(SELECT count(*) FROM passes WHERE passes.key = keys.id) FROM keys ORDER BY created, id`)
 	if err != nil {
 		return nil, err
@@ -103,13 +104,13 @@ func (s *Store) Keys(ctx context.Context) ([]Key, error) {
 		var k Key
 		var pub []byte
 		var created int64
-		var retired, notAfter sql.NullInt64
-		if err := rows.Scan(&k.ID, &pub, &created, &retired, &notAfter, &k.Passes); err != nil {
+		var retired, notAfter, withdrawn sql.NullInt64
+		if err := rows.Scan(&k.ID, &pub, &created, &retired, &notAfter, &withdrawn, &k.Passes); err != nil {
 			return nil, err
 		}
 		k.Key = ed25519.PublicKey(pub)
 		k.Created = time.Unix(created, 0).UTC()
-		k.Retired, k.NotAfter = fromUnix(retired), fromUnix(notAfter)
+		k.Retired, k.NotAfter, k.Withdrawn = fromUnix(retired), fromUnix(notAfter), fromUnix(withdrawn)
 		k.Current = k.Retired == nil
 		list = append(list, k)
 	}
@@ -134,7 +135,7 @@ func (s *Store) KeySet(ctx context.Context) (protocol.KeySet, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	ks := protocol.KeySet{Version: v, Issued: now, Keys: []protocol.PublicKey{}}
 	for _, k := range keys {
-		if k.NotAfter != nil && now.Sub(*k.NotAfter) > 365*24*time.Hour {
+		if k.Withdrawn != nil || (k.NotAfter != nil && now.Sub(*k.NotAfter) > 365*24*time.Hour) {
 			continue
 		}
 		ks.Keys = append(ks.Keys, k.PublicKey)
@@ -169,4 +170,28 @@ func (s *Store) signer(ctx context.Context, tx *sql.Tx) (string, ed25519.Private
 		return "", nil, fmt.Errorf("private key %s does not match the recorded public key", s.keyPath(id))
 	}
 	return id, priv, nil
+}
+
+// WithdrawKey takes a retired key out of the key set for good, when its
+// private half has leaked: kiosks then refuse every pass it signed
+// ("unknown key"), so re-issue them. The current key cannot be withdrawn:
+// rotate first.
+func (s *Store) WithdrawKey(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var retired sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT retired FROM keys WHERE id = ?`, id).Scan(&retired)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: no key %s", ErrBadRequest, id)
+		}
+		if err != nil {
+			return err
+		}
+		if !retired.Valid {
+			return fmt.Errorf("%w: %s is the current key: run `hub keys rotate` first, then withdraw it", ErrBadRequest, id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET withdrawn = ? WHERE id = ? AND withdrawn IS NULL`, unix(s.now()), id); err != nil {
+			return err
+		}
+		return bump(ctx, tx, "keys")
+	})
 }

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS keys (
 	public    BLOB NOT NULL,
 	created   INTEGER NOT NULL,
 	retired   INTEGER,
-	not_after INTEGER
+	not_after INTEGER,
+	withdrawn INTEGER -- the private key leaked: out of the key set for good
 );
 CREATE TABLE IF NOT EXISTS passes (
 	id           TEXT PRIMARY KEY,

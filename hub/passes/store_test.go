@@ -127,6 +127,16 @@ func TestIssueVerifyRotate(t *testing.T) {
 	if len(keys) != 2 || keys[0].Current || !keys[1].Current || keys[0].Passes != 1 {
 		t.Errorf("Keys = %+v", keys)
 	}
+	// A leaked key is withdrawn: out of the key set; the current one cannot be.
+	if err := s.WithdrawKey(ctx, "k2"); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("WithdrawKey(current) = %v, want ErrBadRequest", err)
+	}
+	if err := s.WithdrawKey(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if ks, _ := s.KeySet(ctx); ks.Find("k1") != nil || ks.Find("k2") == nil {
+		t.Errorf("key set after withdrawing k1: %+v", ks)
+	}
 	// A damaged private key file is refused, not used.
 	os.WriteFile(filepath.Join(dir, KeysDir, "k2.key"), []byte(strings.Repeat("ab", 32)), 0o600)
 	if _, err := s.Issue(ctx, request("1-101", "x")); err == nil || !strings.Contains(err.Error(), "does not match") {
