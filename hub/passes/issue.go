@@ -92,8 +92,12 @@ func (s *Store) issue(ctx context.Context, tx *sql.Tx, req Request) (Pass, error
 		return Pass{}, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
+	id, err := s.freshID(ctx, tx, kindLetter[req.Kind])
+	if err != nil {
+		return Pass{}, err
+	}
 	p := Pass{Pass: protocol.Pass{
-		Key: keyID, ID: kindLetter[req.Kind] + randomID(7), Kind: req.Kind, Site: req.Site,
+		Key: keyID, ID: id, Kind: req.Kind, Site: req.Site,
 		Unit: strings.TrimSpace(req.Unit), Name: MaskName(req.Name),
 		ValidFrom: req.ValidFrom.UTC().Truncate(time.Second), ValidUntil: req.ValidUntil.UTC().Truncate(time.Second),
 	}, Issued: now}
@@ -107,6 +111,23 @@ func (s *Store) issue(ctx context.Context, tx *sql.Tx, req Request) (Pass, error
 		return Pass{}, fmt.Errorf("record pass %s: %w", p.ID, err)
 	}
 	return p, nil
+}
+
+// freshID draws pass ids until one is unused: 7 random characters give 34
+// bits, so a clash is rare but possible in a subdistrict's tens of
+// thousands of passes.
+func (s *Store) freshID(ctx context.Context, tx *sql.Tx, prefix string) (string, error) {
+	for range 10 {
+		id := prefix + randomID(7)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM passes WHERE id = ?`, id).Scan(&n); err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+	return "", errors.New("no unused pass id after 10 draws")
 }
 
 // IssueCSV issues one pass per row of a CSV with a header row. Columns
