@@ -33,7 +33,9 @@ type Rules struct {
 	// how long after the first a scan still counts as the second reading.
 	RecheckAfter, RecheckWithin time.Duration
 	// RequirePass: a resident must show a pass. false is "measure only"
-	// mode: no pass asked, temperature alone decides.
+	// mode: no pass asked, temperature alone decides; a scanned code that
+	// is not a good pass is only noted, but revoked, forged and home
+	// observation passes still alert.
 	RequirePass bool
 	// VisitorsAdmitted: registered visitors may go in. The seed's gates
 	// turn visitors back, so the default is false.

@@ -112,6 +112,12 @@ func TestDecide(t *testing.T) {
 			[]string{ReasonNoPass, ReasonTemperatureNormal}, "Show your entry pass"},
 		{"impossible reading", Input{Pass: resident(passcheck.Valid), Reading: reading(math.NaN())}, hard, R, false,
 			[]string{ReasonNoReading, "pass_valid"}, "measure again"},
+		{"another code, measure only", Input{Pass: resident(passcheck.NotAPass), Reading: reading(36.5)}, measureOnly, M, false,
+			[]string{ReasonTemperatureNormal, "pass_not_a_pass"}, "normal"},
+		{"expired, measure only", Input{Pass: resident(passcheck.Expired), Reading: reading(36.5)}, measureOnly, M, false,
+			[]string{ReasonTemperatureNormal, "pass_expired"}, "normal"},
+		{"revoked, measure only", Input{Pass: resident(passcheck.Revoked), Reading: reading(36.5)}, measureOnly, A, true,
+			[]string{"pass_revoked", ReasonTemperatureNormal}, "revoked"},
 		{"no scan, measure only", Input{Reading: reading(36.5)}, measureOnly, M, false,
 			[]string{ReasonTemperatureNormal, ReasonNoScan}, "normal"},
 	} {

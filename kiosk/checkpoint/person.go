@@ -146,6 +146,12 @@ func passParts(res passcheck.Result, r Rules) []part {
 	default:
 		main = deny("出入证无法核验，请联系维护人员。", "The pass cannot be checked: call maintenance.")
 	}
+	if !r.RequirePass && main.sev == sevDeny {
+		// Measure-only mode asks for no pass: a bad or foreign code is
+		// noted, not a refusal. Revoked, forged and home observation
+		// still alert.
+		main = part{sev: sevNote, reason: main.reason}
+	}
 	parts := []part{main}
 	if res.NoKeys {
 		parts = append(parts, part{sev: sevNote, reason: ReasonNoKeys})

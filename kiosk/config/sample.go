@@ -59,7 +59,9 @@ fever_mode = "hard"
 # a scan within recheck_within of the first counts as the second reading.
 recheck_after = "2m"
 recheck_within = "30m"
-# false: "measure only" mode, no pass asked.
+# false: "measure only" mode: no pass asked, temperature decides; a code
+# that is not a good pass is only noted (revoked, forged and home
+# observation passes still alert).
 require_pass = true
 # true: registered visitors may go in (the seed's gates turn them back).
 visitors_admitted = false
