@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   SUDO=""
@@ -26,4 +27,4 @@ fi
 echo "test.sh: go test"
 go test -count=1 -timeout 20m ./...
 echo "test.sh: go test -race (packages with concurrency of their own)"
-go test -count=1 -race -timeout 20m ./kiosk/uplink/... ./kiosk/screen/... ./hardware/... ./hub/server/...
+go test -count=1 -race -timeout 20m ./kiosk/uplink/... ./kiosk/screen/... ./kiosk/daemon/... ./kiosk/passcheck/... ./hardware/... ./hub/server/...

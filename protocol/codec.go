@@ -194,6 +194,13 @@ type wireEntry struct {
 	Temperature *wireReading `json:"temperature"`
 	Decision    *Decision    `json:"decision"`
 	Reasons     []string     `json:"reasons"`
+	Alert       bool         `json:"alert"`
+	Pass        string       `json:"pass"`
+	Unit        string       `json:"unit"`
+	OnPost      []string     `json:"on_post"`
+	Area        string       `json:"area"`
+	Count       int          `json:"count"`
+	Visitor     *Visitor     `json:"visitor"`
 }
 
 type wireReading struct {
@@ -227,6 +234,7 @@ func (w *wireEntry) into(e *Entry) error {
 	*e = Entry{
 		Kiosk: *w.Kiosk, Seq: *w.Seq, ID: *w.ID, Time: t, Kind: *w.Kind,
 		Scan: w.Scan, Decision: *w.Decision, Reasons: w.Reasons,
+		Alert: w.Alert, Pass: w.Pass, Unit: w.Unit, OnPost: w.OnPost, Area: w.Area, Count: w.Count, Visitor: w.Visitor,
 	}
 	if r := w.Temperature; r != nil {
 		switch {

@@ -94,6 +94,56 @@ type Entry struct {
 	Temperature *Reading  `json:"temperature,omitempty"`
 	Decision    Decision  `json:"decision"`
 	Reasons     []string  `json:"reasons"` // machine-readable reason codes, e.g. "fever"
+
+	// Optional, added with passes and the gate's rules (issue 5).
+	Alert   bool     `json:"alert,omitempty"`   // report to the hub at once, whatever the decision (soft fever mode)
+	Pass    string   `json:"pass,omitempty"`    // id of the pass shown (the scan then holds no token)
+	Unit    string   `json:"unit,omitempty"`    // building-room of the pass or the visited household
+	OnPost  []string `json:"on_post,omitempty"` // pass ids of the guards signed in when this happened
+	Area    string   `json:"area,omitempty"`    // disinfection: what was disinfected
+	Count   int      `json:"count,omitempty"`   // delivery: parcels left at the drop point
+	Visitor *Visitor `json:"visitor,omitempty"` // visitor: the three questions' answers
+}
+
+// Visitor is a visitor's "three questions, three registrations": who,
+// from where, whom they visit; identity, contact and purpose; and the
+// returnee registration.
+type Visitor struct {
+	Name     string `json:"name"`
+	Contact  string `json:"contact,omitempty"`
+	From     string `json:"from,omitempty"`     // where they come from today
+	Visiting string `json:"visiting,omitempty"` // unit visited
+	Purpose  string `json:"purpose,omitempty"`
+	Returnee bool   `json:"returnee,omitempty"` // returning to the city: origin and date below
+	Origin   string `json:"origin,omitempty"`   // region returned from
+	Returned string `json:"returned,omitempty"` // date of return, 2006-01-02
+}
+
+// Urgent reports whether e must reach the hub ahead of any backlog.
+func (e *Entry) Urgent() bool { return e.Alert || e.Decision == DecisionAlert }
+
+// MaxOnPost bounds the guards an entry lists as on post.
+const MaxOnPost = 8
+
+// Validate checks every field of v.
+func (v *Visitor) Validate() error {
+	for _, f := range []struct{ name, v string }{
+		{"name", v.Name}, {"contact", v.Contact}, {"from", v.From}, {"visiting", v.Visiting},
+		{"purpose", v.Purpose}, {"origin", v.Origin},
+	} {
+		if err := checkLabel(f.name, f.v, 128); err != nil {
+			return err
+		}
+	}
+	if v.Name == "" {
+		return missing("name")
+	}
+	if v.Returned != "" {
+		if _, err := time.Parse(time.DateOnly, v.Returned); err != nil {
+			return bad("returned", "must be a date like 2026-02-20, got %q", v.Returned)
+		}
+	}
+	return nil
 }
 
 // Validate checks every field of e.
@@ -135,6 +185,34 @@ func (e *Entry) Validate() error {
 	if e.Temperature != nil {
 		if err := e.Temperature.Validate(); err != nil {
 			return prefixed("temperature", err)
+		}
+	}
+	return e.validateOptional()
+}
+
+func (e *Entry) validateOptional() error {
+	switch {
+	case e.Pass != "" && !passIDPattern.MatchString(e.Pass):
+		return bad("pass", "must be 1-%d letters, digits, '-' or '_', got %q", MaxPassID, e.Pass)
+	case len(e.OnPost) > MaxOnPost:
+		return bad("on_post", "more than %d guards", MaxOnPost)
+	case e.Count < 0 || e.Count > 1000:
+		return bad("count", "must be 0 to 1000, got %d", e.Count)
+	}
+	for i, g := range e.OnPost {
+		if !passIDPattern.MatchString(g) {
+			return bad("on_post", "guard %d must be a pass id, got %q", i, g)
+		}
+	}
+	if err := checkLabel("unit", e.Unit, MaxPassUnit); err != nil {
+		return err
+	}
+	if err := checkLabel("area", e.Area, 64); err != nil {
+		return err
+	}
+	if e.Visitor != nil {
+		if err := e.Visitor.Validate(); err != nil {
+			return prefixed("visitor", err)
 		}
 	}
 	return nil

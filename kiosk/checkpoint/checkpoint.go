@@ -1,53 +1,148 @@
 // Package checkpoint holds the gate's rules: from what the devices
-// reported it decides allow, deny, alert or re-measure, with
-// machine-readable reasons. It is pure logic: no I/O, no clock.
+// reported, the verified pass and the kiosk's rules it decides allow, deny,
+// alert, re-measure or record, with machine-readable reasons and a plain
+// sentence in Chinese and English for the guard. It is pure logic: no I/O,
+// no clock (times come in as values); Holds and Post keep the little state
+// the rules need between scans.
 //
 // Only the kiosk's packages import checkpoint.
 package checkpoint
 
-import "github.com/gatepost/gatepost/protocol"
+import (
+	"strings"
+	"time"
 
-// Reason codes a decision carries.
-const (
-	ReasonTemperatureNormal = "temperature_normal"
-	ReasonFever             = "fever"
-	ReasonNoReading         = "no_reading"
-	ReasonNoScan            = "no_scan"
+	"github.com/gatepost/gatepost/protocol"
 )
 
-// Rules are the kiosk's thresholds.
+// FeverMode says what a confirmed fever does, as temperature terminals
+// offer it.
+type FeverMode string
+
+// The fever modes.
+const (
+	FeverHard FeverMode = "hard" // a confirmed fever is turned back and reported
+	FeverSoft FeverMode = "soft" // a confirmed fever is let in and reported
+)
+
+// Rules are the kiosk's configuration of the rules.
 type Rules struct {
-	FeverC float64 // screened temperature at or above which a person is held
+	FeverC    float64   // screened temperature at or above which a person is held
+	FeverMode FeverMode // what a confirmed fever does
+	// RecheckAfter is the rest before the second reading; RecheckWithin
+	// how long after the first a scan still counts as the second reading.
+	RecheckAfter, RecheckWithin time.Duration
+	// RequirePass: a resident must show a pass. false is "measure only"
+	// mode: no pass asked, temperature alone decides; a scanned code that
+	// is not a good pass is only noted, but revoked, forged and home
+	// observation passes still alert.
+	RequirePass bool
+	// VisitorsAdmitted: registered visitors may go in. The seed's gates
+	// turn visitors back, so the default is false.
+	VisitorsAdmitted bool
+	// KeyRegions are origins that make a returnee an alert: a returnee's
+	// origin matches when it contains one of them (case-insensitive).
+	KeyRegions []string
+	MinOnPost  int            // fewer guards on post than this is a warning (the two-person post)
+	Location   *time.Location // for dates shown to the guard; nil is UTC
 }
 
-// Input is what the devices reported for one person.
-type Input struct {
-	Scan    string            // scanned text; "" when none
-	Reading *protocol.Reading // nil when no usable reading was had
+// Defaults are the rules a kiosk runs with unless configured otherwise.
+func Defaults() Rules {
+	return Rules{FeverC: 37.3, FeverMode: FeverHard, RecheckAfter: 2 * time.Minute, RecheckWithin: 30 * time.Minute,
+		RequirePass: true, MinOnPost: 2}
 }
 
-// Decide applies the rules to in.
-func Decide(in Input, r Rules) (protocol.Decision, []string) {
-	var reasons []string
-	if in.Scan == "" {
-		reasons = append(reasons, ReasonNoScan)
-	}
-	switch {
-	case in.Reading == nil:
-		return protocol.DecisionRemeasure, append(reasons, ReasonNoReading)
-	case in.Reading.ScreenedC >= r.FeverC:
-		return protocol.DecisionAlert, append(reasons, ReasonFever)
-	}
-	return protocol.DecisionAllow, append(reasons, ReasonTemperatureNormal)
+// Say is a plain sentence for the guard, Chinese first.
+type Say struct {
+	ZH, EN string
 }
 
-// Screened returns the value the rules judge: the module's compensated body
-// temperature when it gives one, else the raw object temperature, plus the
-// kiosk's calibration offset.
-func Screened(objectC float64, bodyC *float64, offsetC float64) float64 {
-	v := objectC
-	if bodyC != nil {
-		v = *bodyC
-	}
-	return v + offsetC
+// String is the sentence in both languages, Chinese first.
+func (s Say) String() string { return strings.TrimSpace(s.ZH + " " + s.EN) }
+
+// Outcome is a decision with its reasons.
+type Outcome struct {
+	Decision protocol.Decision
+	// Alert: report to the hub at once. Always true with DecisionAlert;
+	// also true when a soft-mode fever is let in.
+	Alert   bool
+	Reasons []string // machine-readable, most important first
+	Say     Say
+	// Hold: a first fever reading; the person rests, and their next scan
+	// within Rules.RecheckWithin is the second reading (see Holds).
+	Hold bool
 }
+
+// severity orders the parts of a decision: the gravest decides.
+type severity int
+
+const (
+	sevNote severity = iota // a warning that changes nothing
+	sevAllow
+	sevRecord
+	sevRemeasure
+	sevDeny
+	sevAlert
+)
+
+var decisionOf = map[severity]protocol.Decision{
+	sevAllow: protocol.DecisionAllow, sevRecord: protocol.DecisionRecord, sevRemeasure: protocol.DecisionRemeasure,
+	sevDeny: protocol.DecisionDeny, sevAlert: protocol.DecisionAlert,
+}
+
+// part is one finding: a reason, how grave it is, what to tell the guard.
+type part struct {
+	sev    severity
+	reason string
+	say    Say
+	alert  bool // report at once even when sev is below alert (soft fever)
+}
+
+// combine turns findings into an outcome: the gravest decides; the guard
+// hears the gravest first, then every other problem (re-measure and
+// worse), then the notes, but never "go in" beside "no entry".
+func combine(parts ...part) Outcome {
+	top := sevNote
+	for _, p := range parts {
+		top = max(top, p.sev)
+	}
+	if top == sevNote {
+		top = sevRecord
+	}
+	o := Outcome{Decision: decisionOf[top], Reasons: []string{}}
+	var zh, en []string
+	for _, want := range []func(severity) bool{
+		func(s severity) bool { return s == top },
+		func(s severity) bool { return s < top && s > sevNote },
+		func(s severity) bool { return s == sevNote },
+	} {
+		for _, p := range parts {
+			if p.reason == "" || !want(p.sev) {
+				continue
+			}
+			o.Reasons = append(o.Reasons, p.reason)
+			o.Alert = o.Alert || p.alert || p.sev == sevAlert
+			if p.say.ZH != "" && (p.sev >= top || p.sev >= sevRemeasure || p.sev == sevNote) {
+				zh, en = append(zh, p.say.ZH), append(en, p.say.EN)
+			}
+		}
+	}
+	o.Say = Say{ZH: strings.Join(zh, ""), EN: strings.Join(en, " ")}
+	return o
+}
+
+func (r Rules) date(t time.Time) string {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02")
+}
+
+// lastDay is the last day a period ending (exclusively) at end covers: a
+// pass valid until 2026-07-01 00:00 is good through 2026-06-30.
+func (r Rules) lastDay(end time.Time) string { return r.date(end.Add(-time.Second)) }
+
+// holder is how a pass names its holder to the guard: unit and masked name.
+func holder(unit, name string) string { return strings.TrimSpace(unit + " " + name) }

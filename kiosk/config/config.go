@@ -28,6 +28,7 @@ type Config struct {
 	Thermometer Thermometer `toml:"thermometer"`
 	Scanner     Scanner     `toml:"scanner"`
 	Rules       Rules       `toml:"rules"`
+	Passes      Passes      `toml:"passes"`
 }
 
 // MQTT is the link to the hub.
@@ -63,9 +64,26 @@ type Scanner struct {
 	SimulateEvery Duration `toml:"simulate_every"`
 }
 
-// Rules are the gate's thresholds.
+// Rules are the gate's rules (see kiosk/checkpoint).
 type Rules struct {
-	FeverC float64 `toml:"fever_c"` // screened temperature at or above which a person is held
+	FeverC           float64  `toml:"fever_c"`           // screened temperature at or above which a person is held
+	FeverMode        string   `toml:"fever_mode"`        // "hard": a confirmed fever is turned back; "soft": let in, reported
+	RecheckAfter     Duration `toml:"recheck_after"`     // rest before the second reading
+	RecheckWithin    Duration `toml:"recheck_within"`    // a scan this long after a fever hold is still the second reading
+	RequirePass      bool     `toml:"require_pass"`      // false: measure-only mode
+	VisitorsAdmitted bool     `toml:"visitors_admitted"` // registered visitors may go in
+	KeyRegions       []string `toml:"key_regions"`       // returnee origins reported at once
+	MinOnPost        int      `toml:"min_on_post"`       // warn with fewer guards on post
+}
+
+// Passes says where the pass keys and the status list come from and how
+// old the list may get.
+type Passes struct {
+	// Dir holds keys.json and status-list.json (from `hub passes
+	// export-kiosk`); "" is data_dir. The downlink replaces these files.
+	Dir       string   `toml:"dir"`
+	MaxAge    Duration `toml:"max_age"`    // warn when the status list is older
+	ClockSkew Duration `toml:"clock_skew"` // tolerated kiosk clock error for a pass's dates
 }
 
 // Default returns a configuration that runs on one machine with simulated
@@ -84,7 +102,9 @@ func Default() Config {
 		Screen:      Screen{Listen: "127.0.0.1:8080"},
 		Thermometer: Thermometer{Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Simulate: true, Timeout: Duration(2 * time.Second)},
 		Scanner:     Scanner{Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second)},
-		Rules:       Rules{FeverC: 37.3},
+		Rules: Rules{FeverC: 37.3, FeverMode: "hard", RecheckAfter: Duration(2 * time.Minute), RecheckWithin: Duration(30 * time.Minute),
+			RequirePass: true, KeyRegions: []string{}, MinOnPost: 2},
+		Passes: Passes{MaxAge: Duration(24 * time.Hour), ClockSkew: Duration(5 * time.Minute)},
 	}
 }
 
@@ -103,6 +123,9 @@ func Load(path string) (Config, error) {
 	// wherever the daemon or an installer's shell happens to start.
 	if !filepath.IsAbs(cfg.DataDir) {
 		cfg.DataDir = filepath.Join(filepath.Dir(path), cfg.DataDir)
+	}
+	if cfg.Passes.Dir != "" && !filepath.IsAbs(cfg.Passes.Dir) {
+		cfg.Passes.Dir = filepath.Join(filepath.Dir(path), cfg.Passes.Dir)
 	}
 	return cfg, nil
 }
@@ -165,6 +188,23 @@ func (c Config) Validate() error {
 		return bad("scanner.simulate_every", c.Scanner.SimulateEvery, "must be at least 10ms")
 	case c.Rules.FeverC < 35 || c.Rules.FeverC > 40:
 		return bad("rules.fever_c", c.Rules.FeverC, "must be between 35 and 40 °C (37.3 is China's screening line)")
+	case c.Rules.FeverMode != "hard" && c.Rules.FeverMode != "soft":
+		return bad("rules.fever_mode", fmt.Sprintf("%q", c.Rules.FeverMode), `must be "hard" or "soft"`)
+	case c.Rules.RecheckAfter.D() < 0 || c.Rules.RecheckAfter.D() > time.Hour:
+		return bad("rules.recheck_after", c.Rules.RecheckAfter, "must be 0 to 1h")
+	case c.Rules.RecheckWithin.D() <= c.Rules.RecheckAfter.D() || c.Rules.RecheckWithin.D() > 24*time.Hour:
+		return bad("rules.recheck_within", c.Rules.RecheckWithin, "must be longer than recheck_after and at most 24h")
+	case c.Rules.MinOnPost < 0 || c.Rules.MinOnPost > 8:
+		return bad("rules.min_on_post", c.Rules.MinOnPost, "must be 0 to 8")
+	case c.Passes.MaxAge.D() < time.Minute:
+		return bad("passes.max_age", c.Passes.MaxAge, "must be at least 1m (24h is usual)")
+	case c.Passes.ClockSkew.D() < 0 || c.Passes.ClockSkew.D() > 24*time.Hour:
+		return bad("passes.clock_skew", c.Passes.ClockSkew, "must be 0 to 24h")
+	}
+	for i, k := range c.Rules.KeyRegions {
+		if strings.TrimSpace(k) == "" {
+			return bad(fmt.Sprintf("rules.key_regions[%d]", i), `""`, "must name a region")
+		}
 	}
 	return nil
 }
@@ -189,3 +229,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText writes d as "10s".
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// PassesDir is where the pass keys and status list files are read.
+func (c Config) PassesDir() string {
+	if c.Passes.Dir != "" {
+		return c.Passes.Dir
+	}
+	return c.DataDir
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ func TestSampleParsesToDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(Sample) = %v", err)
 	}
-	if got != Default() {
+	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("Parse(Sample) = %+v\nwant %+v", got, Default())
 	}
 }
@@ -44,6 +45,10 @@ func TestParseRejects(t *testing.T) {
 		{"[thermometer]\nsimulate = false\nport = \"\"", "thermometer.port"},
 		{"[scanner]\nsimulate = false\nport = \"\"", "scanner.port"},
 		{"kiosk = ", "line 1"},
+		{"[rules]\nfever_mode = \"lenient\"", "rules.fever_mode"},
+		{"[rules]\nrecheck_within = \"1m\"", "rules.recheck_within"},
+		{"[rules]\nkey_regions = [\"\"]", "rules.key_regions[0]"},
+		{"[passes]\nmax_age = \"1s\"", "passes.max_age"},
 	} {
 		_, err := Parse([]byte(tc.toml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

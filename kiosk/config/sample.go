@@ -52,4 +52,30 @@ simulate_every = "3s"
 # Screened temperature (°C) at or above which a person is held for a
 # second reading. 37.3 is China's screening line.
 fever_c = 37.3
+# What a second reading still at or over the line does: "hard" turns the
+# person back and reports at once; "soft" lets them in and reports at once.
+fever_mode = "hard"
+# After a first high reading the person rests this long, then scans again;
+# a scan within recheck_within of the first counts as the second reading.
+recheck_after = "2m"
+recheck_within = "30m"
+# false: "measure only" mode: no pass asked, temperature decides; a code
+# that is not a good pass is only noted (revoked, forged and home
+# observation passes still alert).
+require_pass = true
+# true: registered visitors may go in (the seed's gates turn them back).
+visitors_admitted = false
+# Returnee origins reported to the hub at once, e.g. ["湖北", "Hubei"].
+key_regions = []
+# Warn the guards when fewer than this are signed in (two-person post).
+min_on_post = 2
+
+[passes]
+# Folder holding keys.json and status-list.json, as written by
+# "hub passes export-kiosk"; empty means data_dir.
+dir = ""
+# Warn the guard and the hub when the revoked-pass list is older than this.
+max_age = "24h"
+# How far the kiosk clock may be off when judging a pass's dates.
+clock_skew = "5m"
 `

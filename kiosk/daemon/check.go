@@ -3,9 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatepost/gatepost/kiosk/checkpoint"
+	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -25,6 +29,9 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, errBadCode) {
+			// Too long or not UTF-8: logged as a failed scan, the text
+			// itself not kept.
+			d.commit(ctx, protocol.Entry{Time: time.Now(), Kind: protocol.KindCheck}, checkpoint.UnreadableScan(), "", nil)
 			continue
 		}
 		if err != nil {
@@ -40,30 +47,102 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 	}
 }
 
-// record decides, journals and shows one check. The screen shows the
-// entry only after the journal holds it.
+// record verifies the scanned pass, decides, journals and shows one
+// check.
 func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Reading) {
-	decision, reasons := checkpoint.Decide(checkpoint.Input{Scan: scan, Reading: reading},
-		checkpoint.Rules{FeverC: d.cfg.Rules.FeverC})
-	e, err := d.journal.Append(ctx, protocol.Entry{
-		Time: time.Now(), Kind: protocol.KindCheck, Scan: scan,
-		Temperature: reading, Decision: decision, Reasons: reasons,
-	})
+	now := time.Now()
+	rules := checkpointRules(d.cfg)
+	in := checkpoint.Input{Reading: reading}
+	entry := protocol.Entry{Time: now, Kind: protocol.KindCheck, Temperature: reading}
+	var holdKey string
+	if scan != "" {
+		res := d.verify(ctx, scan)
+		in.Pass = &res
+		holdKey = scan
+		if res.Trusted() {
+			// The pass id identifies the person; the token itself is a
+			// credential and stays off the journal.
+			holdKey, entry.Pass, entry.Unit = res.Pass.ID, res.Pass.ID, res.Pass.Unit
+		} else {
+			entry.Scan = journalScan(scan)
+		}
+	}
+	d.gateMu.Lock()
+	if holdKey != "" {
+		in.Recheck, in.RestLeft = d.holds.Recheck(holdKey, now, rules)
+	}
+	out := checkpoint.Decide(in, rules)
+	switch {
+	case out.Hold:
+		d.holds.Hold(holdKey, now)
+	case in.Recheck && in.RestLeft == 0 && reading != nil:
+		d.holds.Done(holdKey)
+	}
+	d.gateMu.Unlock()
+	d.commit(ctx, entry, out, scan, reading)
+}
+
+// verify checks a scanned text; a source it cannot read is logged and the
+// last good keys and list are used.
+func (d *Daemon) verify(ctx context.Context, text string) passcheck.Result {
+	res, err := d.verifier.Verify(ctx, text)
+	if err != nil {
+		d.log.Warn("pass keys or status list unreadable: using the last good ones", "err", err)
+	}
+	return res
+}
+
+// commit journals entry with the rules' outcome and the guards on post,
+// then shows it: the screen shows the entry only after the journal holds
+// it. On failure the guard is told it is NOT recorded.
+func (d *Daemon) commit(ctx context.Context, entry protocol.Entry, out checkpoint.Outcome, scan string, reading *protocol.Reading) (protocol.Entry, error) {
+	entry.Decision, entry.Reasons, entry.Alert = out.Decision, out.Reasons, out.Alert
+	if entry.OnPost == nil {
+		d.gateMu.Lock()
+		entry.OnPost = d.post.OnPost()
+		d.gateMu.Unlock()
+	}
+	e, err := d.journal.Append(ctx, entry)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			d.log.Error("journal append failed", "err", err)
 			d.setProblem(msgJournalFailed)
 		}
-		return
+		return e, err
 	}
-	d.log.Info("entry", "seq", e.Seq, "decision", e.Decision, "reasons", e.Reasons)
-	shown := &screen.Shown{Seq: e.Seq, Time: e.Time, Scan: shorten(scan), Decision: string(decision), Reasons: reasons}
+	d.log.Info("entry", "seq", e.Seq, "kind", e.Kind, "decision", e.Decision, "reasons", e.Reasons, "pass", e.Pass)
+	shown := &screen.Shown{Seq: e.Seq, Time: e.Time, Scan: shorten(scan), Decision: string(out.Decision),
+		Reasons: out.Reasons, Say: out.Say.String()}
 	if reading != nil {
 		shown.TemperatureC = &reading.ScreenedC
 	}
 	d.screen.Update(func(s *screen.State) { s.Last = shown })
 	d.uplink.Notify()
 	d.refreshLink()
+	return e, nil
+}
+
+// checkpointRules are the configured rules in checkpoint's terms.
+func checkpointRules(cfg config.Config) checkpoint.Rules {
+	r := cfg.Rules
+	return checkpoint.Rules{
+		FeverC: r.FeverC, FeverMode: checkpoint.FeverMode(r.FeverMode),
+		RecheckAfter: r.RecheckAfter.D(), RecheckWithin: r.RecheckWithin.D(),
+		RequirePass: r.RequirePass, VisitorsAdmitted: r.VisitorsAdmitted, KeyRegions: r.KeyRegions,
+		MinOnPost: r.MinOnPost, Location: time.Local,
+	}
+}
+
+// journalScan makes a scanned text fit an entry: valid UTF-8, at most
+// protocol.MaxScanBytes. A hostile code is logged as what it was, not
+// refused by the journal.
+func journalScan(s string) string {
+	s = strings.ToValidUTF8(s, "\ufffd")
+	for len(s) > protocol.MaxScanBytes {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 func (d *Daemon) setProblem(p string) {

@@ -19,8 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatepost/gatepost/kiosk/checkpoint"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/kiosk/uplink"
 )
@@ -37,6 +39,12 @@ type Daemon struct {
 	uplink  *uplink.Uplink
 	ln      net.Listener
 	devices *devices
+	// The gate's rules (check.go, forms.go). gateMu guards holds and post:
+	// the check loop and the screen's forms both use them.
+	verifier *passcheck.Verifier
+	gateMu   sync.Mutex
+	holds    checkpoint.Holds
+	post     checkpoint.Post
 }
 
 // Open prepares a kiosk: the journal, the devices (starting simulators if
@@ -53,6 +61,8 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, journal: j}
+	d.verifier = passcheck.New(cfg.Site, passcheck.Dir(cfg.PassesDir()), time.Now,
+		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,

@@ -40,6 +40,7 @@ type Shown struct {
 	TemperatureC *float64  `json:"temperature_c,omitempty"`
 	Decision     string    `json:"decision"`
 	Reasons      []string  `json:"reasons"`
+	Say          string    `json:"say,omitempty"` // the rules' plain sentence for the guard, Chinese first
 }
 
 // Server holds the current state and pushes it to every open page.

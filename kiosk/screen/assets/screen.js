@@ -3,7 +3,7 @@
 "use strict";
 const words = {
   allow: "请通行 · Please enter",
-  alert: "体温异常，请复测并上报 · Fever: hold and report",
+  alert: "不能通行，已上报 · No entry: reported",
   deny: "不能通行 · Entry refused",
   remeasure: "请重新测温 · Please measure again",
   record: "已记录 · Recorded",
@@ -22,7 +22,7 @@ function render(s) {
   $("result").className = last.decision;
   $("verdict").textContent = words[last.decision] || last.decision;
   $("temp").textContent = last.temperature_c != null ? last.temperature_c.toFixed(1) + " °C" : "— °C";
-  $("detail").textContent = "#" + last.seq + " · " + new Date(last.time).toLocaleTimeString() +
+  $("detail").textContent = (last.say ? last.say + " · " : "") + "#" + last.seq + " · " + new Date(last.time).toLocaleTimeString() +
     (last.scan ? " · " + last.scan : "") + " · " + last.reasons.join(", ");
 }
 const es = new EventSource("/events");

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/passes"
+)
+
+func newKeysCommand(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Manage the keys that sign entry passes",
+		Long: "The hub signs passes with an Ed25519 key. Private keys stay in <data>/keys (mode 0600):\n" +
+			"back that folder up, and never copy it to a kiosk. Kiosks get the public keys.",
+	}
+	var dataDir string
+	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
+	show := func(k passes.Key) {
+		fmt.Fprintf(stdout, "key %s created %s\npublic key %s\n", k.ID, k.Created.Format(time.RFC3339), base64.StdEncoding.EncodeToString(k.Key))
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "init",
+		Short: "Create the first signing key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := passes.Open(dataDir, time.Now)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			k, err := s.InitKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			show(k)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "rotate",
+		Short: "Make a new signing key; the old one stays valid for the passes it signed until they expire",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := passes.Open(dataDir, time.Now)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			k, err := s.RotateKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			show(k)
+			fmt.Fprintln(stdout, "new passes are signed with it; send kiosks the new key set (hub passes export-kiosk)")
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "withdraw ID",
+		Short: "Take a retired key out of the key set because its private key leaked; its passes stop working (re-issue them)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := passes.Open(dataDir, time.Now)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.WithdrawKey(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "withdrew %s: send kiosks the new key set (hub passes export-kiosk) and re-issue its passes\n", args[0])
+			return nil
+		},
+	})
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the signing keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := passes.Open(dataDir, time.Now)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			keys, err := s.Keys(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(keys)
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tCREATED\tSTATE\tACCEPTED UNTIL\tPASSES")
+			for _, k := range keys {
+				state, until := "current", "-"
+				if !k.Current {
+					state = "retired " + k.Retired.Format("2006-01-02")
+				}
+				if k.Withdrawn != nil {
+					state = "WITHDRAWN " + k.Withdrawn.Format("2006-01-02")
+				}
+				if k.NotAfter != nil {
+					until = k.NotAfter.Format("2006-01-02")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", k.ID, k.Created.Format("2006-01-02"), state, until, k.Passes)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(list)
+	return cmd
+}

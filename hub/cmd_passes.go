@@ -1,0 +1,289 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+func newPassesCommand(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "passes",
+		Short: "Issue, revoke, mark, list and print entry passes",
+	}
+	var dataDir string
+	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
+	open := func() (*passes.Store, error) { return passes.Open(dataDir, time.Now) }
+	cmd.AddCommand(
+		newPassesIssueCommand(stdout, open),
+		newPassesRevokeCommand(stdout, open),
+		newPassesStatusCommand(stdout, open),
+		newPassesListCommand(stdout, open),
+		newPassesPrintCommand(stdout, open),
+		newPassesExportCommand(stdout, open),
+	)
+	return cmd
+}
+
+type openStore func() (*passes.Store, error)
+
+func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var site, unit, name, kind, from, until, csvPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "issue",
+		Short: "Issue one pass, or one per row of a CSV (columns: unit, name, and optionally kind, site, valid_from, valid_until)",
+		Example: "  hub passes issue --site huamu-1 --unit 3-502 --name 王小明 --until 2026-06-30\n" +
+			"  hub passes issue --site huamu-1 --csv households.csv --until 2026-06-30",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			def := passes.Request{Kind: protocol.PassKind(kind), Site: site, Unit: unit, Name: name}
+			var err error
+			if def.ValidFrom, err = dateOr(from, false, todayStart()); err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			if def.ValidUntil, err = dateOr(until, true, def.ValidFrom.AddDate(0, 6, 0)); err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var list []passes.Pass
+			if csvPath != "" {
+				f, err := os.Open(csvPath)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				list, err = s.IssueCSV(cmd.Context(), f, def, time.Local)
+				if err != nil {
+					return fmt.Errorf("%s: %w", csvPath, err)
+				}
+			} else {
+				p, err := s.Issue(cmd.Context(), def)
+				if err != nil {
+					return err
+				}
+				list = []passes.Pass{p}
+			}
+			return printPasses(stdout, list, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&site, "site", "", "the compound (site id) the pass opens")
+	f.StringVar(&unit, "unit", "", "building-room, e.g. 3-502 (required for residents and tenants)")
+	f.StringVar(&name, "name", "", "the holder's name; only a masked form (王*明) is stored and printed")
+	f.StringVar(&kind, "kind", "resident", "resident, tenant, staff or volunteer")
+	f.StringVar(&from, "from", "", "first valid day, 2006-01-02 (default today)")
+	f.StringVar(&until, "until", "", "last valid day, 2006-01-02 (default six months from --from)")
+	f.StringVar(&csvPath, "csv", "", "issue one pass per row of this CSV file")
+	f.BoolVar(&asJSON, "json", false, "print JSON, tokens included")
+	cmd.MarkFlagRequired("site")
+	return cmd
+}
+
+func todayStart() time.Time {
+	y, m, d := time.Now().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+}
+
+func dateOr(s string, end bool, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	return passes.ParseDate(s, end, time.Local)
+}
+
+func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a pass for good (lost, moved out, copied); kiosks deny it and alert",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.Revoke(cmd.Context(), args[0], reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked %s; send kiosks the new status list (hub passes export-kiosk)\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "shown to the guard: short, no health details")
+	cmd.MarkFlagRequired("reason")
+	return cmd
+}
+
+func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var home, clear bool
+	var until, reason string
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Mark a pass's holder under home observation until a date (kiosks deny exit and alert), or --clear",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if home == clear {
+				return errors.New("give exactly one of --home-observation (with --until) or --clear")
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if clear {
+				if err := s.ClearStatus(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "%s is in good standing again\n", args[0])
+				return nil
+			}
+			if until == "" {
+				return errors.New("--home-observation needs --until DATE (the last day of observation)")
+			}
+			end, err := passes.ParseDate(until, true, time.Local)
+			if err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			if err := s.HomeObservation(cmd.Context(), args[0], end, reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s under home observation through %s\n", args[0], until)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&home, "home-observation", false, "mark home observation")
+	f.StringVar(&until, "until", "", "last day of home observation, 2006-01-02")
+	f.StringVar(&reason, "reason", "", "optional note for the guard: no health details")
+	f.BoolVar(&clear, "clear", false, "put the pass back in good standing")
+	return cmd
+}
+
+func newPassesListCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var site string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List passes by site and unit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			list, err := s.List(cmd.Context(), passes.Filter{Site: site})
+			if err != nil {
+				return err
+			}
+			return printPasses(stdout, list, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&site, "site", "", "only this site's passes")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, tokens included")
+	return cmd
+}
+
+func printPasses(w io.Writer, list []passes.Pass, asJSON bool) error {
+	if asJSON {
+		if list == nil {
+			list = []passes.Pass{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSITE\tUNIT\tNAME\tKIND\tVALID UNTIL\tKEY\tSTATUS")
+	for _, p := range list {
+		status := "-"
+		if p.Status != "" {
+			status = string(p.Status)
+			if p.StatusUntil != nil {
+				status += " until " + p.StatusUntil.Local().Add(-time.Second).Format("2006-01-02")
+			}
+			if p.Reason != "" {
+				status += " (" + printable(p.Reason) + ")"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Site, printable(p.Unit), printable(p.Name), p.Kind,
+			p.ValidUntil.Local().Add(-time.Second).Format("2006-01-02"), p.Key, status)
+	}
+	return tw.Flush()
+}
+
+func newPassesPrintCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var site, out string
+	cmd := &cobra.Command{
+		Use:   "print [ID...]",
+		Short: "Write a PNG per pass and sheet.html, an A4 sheet of cards to print (all passes of --site, or the IDs given)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if site == "" && len(args) == 0 {
+				return errors.New("name passes by ID, or give --site for all of a site's passes")
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			list, err := s.List(cmd.Context(), passes.Filter{Site: site, IDs: args})
+			if err != nil {
+				return err
+			}
+			if err := passes.WritePrintout(out, list, time.Local); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote %d passes to %s: open %s in a browser and print at 100%% on A4\n",
+				len(list), out, filepath.Join(out, "sheet.html"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&site, "site", "", "print every pass of this site")
+	cmd.Flags().StringVar(&out, "out", "passes-print", "folder to write the images and the sheet into")
+	return cmd
+}
+
+func newPassesExportCommand(stdout io.Writer, open openStore) *cobra.Command {
+	var site, out string
+	cmd := &cobra.Command{
+		Use:   "export-kiosk",
+		Short: "Write keys.json and status-list.json for a site's kiosks (their data_dir), until the downlink carries them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ks, sl, err := s.ExportKiosk(cmd.Context(), site, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote %s (key set version %d, %d keys) and %s (status list version %d, %d entries) to %s\n",
+				passes.KeysFile, ks.Version, len(ks.Keys), passes.StatusListFile, sl.Version, len(sl.Entries), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&site, "site", "", "the site whose status list to write")
+	cmd.Flags().StringVar(&out, "out", "", "the folder to write into (a kiosk's data_dir)")
+	cmd.MarkFlagRequired("site")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}

@@ -1,0 +1,197 @@
+package passes
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// Key is a signing key as the hub lists it (never the private half).
+type Key struct {
+	protocol.PublicKey
+	Current   bool       `json:"current"`             // signs new passes
+	Passes    int        `json:"passes"`              // passes it signed
+	Withdrawn *time.Time `json:"withdrawn,omitempty"` // taken out of the key set: its passes no longer open gates
+}
+
+// InitKey makes the first signing key. It refuses when one exists.
+func (s *Store) InitKey(ctx context.Context) (Key, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n); err != nil {
+		return Key{}, err
+	}
+	if n > 0 {
+		return Key{}, ErrKeyExists
+	}
+	return s.newKey(ctx, 1)
+}
+
+// RotateKey makes a new signing key and retires the current one. The old
+// key stays in the key set, accepted by kiosks until the last pass it
+// signed expires (its not_after), so no pass handed out stops working.
+func (s *Store) RotateKey(ctx context.Context) (Key, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n); err != nil {
+		return Key{}, err
+	}
+	if n == 0 {
+		return Key{}, ErrNoKey
+	}
+	return s.newKey(ctx, n+1)
+}
+
+// newKey writes the private key file first, then records the key and
+// retires the others in one transaction: a crash in between leaves an
+// unused file, never a recorded key without its private half.
+func (s *Store) newKey(ctx context.Context, n int) (Key, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return Key{}, err
+	}
+	id := fmt.Sprintf("k%d", n)
+	path := s.keyPath(id)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return Key{}, fmt.Errorf("write private key: %w", err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(priv.Seed()) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return Key{}, fmt.Errorf("write private key %s: %w", path, err)
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// Each retired key is accepted until the last pass it signed
+		// expires; a key that signed nothing until now.
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET retired = ?1,
+			not_after = max(?1, coalesce((SELECT max(valid_until) FROM passes WHERE passes.key = keys.id), 0))
+			WHERE retired IS NULL`, unix(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (id, public, created) VALUES (?, ?, ?)`, id, []byte(pub), unix(now)); err != nil {
+			return err
+		}
+		return bump(ctx, tx, "keys")
+	})
+	if err != nil {
+		os.Remove(path)
+		return Key{}, fmt.Errorf("record key %s: %w", id, err)
+	}
+	return Key{PublicKey: protocol.PublicKey{ID: id, Key: pub, Created: now}, Current: true}, nil
+}
+
+func (s *Store) keyPath(id string) string { return filepath.Join(s.dir, KeysDir, id+".key") }
+
+// Keys lists every key, oldest first.
+func (s *Store) Keys(ctx context.Context) ([]Key, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, public, created, retired, not_after, withdrawn,
+		(SELECT count(*) FROM passes WHERE passes.key = keys.id) FROM keys ORDER BY created, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []Key
+	for rows.Next() {
+		var k Key
+		var pub []byte
+		var created int64
+		var retired, notAfter, withdrawn sql.NullInt64
+		if err := rows.Scan(&k.ID, &pub, &created, &retired, &notAfter, &withdrawn, &k.Passes); err != nil {
+			return nil, err
+		}
+		k.Key = ed25519.PublicKey(pub)
+		k.Created = time.Unix(created, 0).UTC()
+		k.Retired, k.NotAfter, k.Withdrawn = fromUnix(retired), fromUnix(notAfter), fromUnix(withdrawn)
+		k.Current = k.Retired == nil
+		list = append(list, k)
+	}
+	return list, rows.Err()
+}
+
+// KeySet is the downlink payload: every key kiosks should accept. Keys
+// whose not_after has passed stay listed (a kiosk then says "retired key"
+// rather than "unknown key") for a year, then drop out.
+func (s *Store) KeySet(ctx context.Context) (protocol.KeySet, error) {
+	keys, err := s.Keys(ctx)
+	if err != nil {
+		return protocol.KeySet{}, err
+	}
+	if len(keys) == 0 {
+		return protocol.KeySet{}, ErrNoKey
+	}
+	v, err := s.version(ctx, "keys")
+	if err != nil {
+		return protocol.KeySet{}, err
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	ks := protocol.KeySet{Version: v, Issued: now, Keys: []protocol.PublicKey{}}
+	for _, k := range keys {
+		if k.Withdrawn != nil || (k.NotAfter != nil && now.Sub(*k.NotAfter) > 365*24*time.Hour) {
+			continue
+		}
+		ks.Keys = append(ks.Keys, k.PublicKey)
+	}
+	if n := len(ks.Keys); n > protocol.MaxKeys {
+		ks.Keys = ks.Keys[n-protocol.MaxKeys:]
+	}
+	return ks, ks.Validate()
+}
+
+// signer returns the current key's id and private half.
+func (s *Store) signer(ctx context.Context, tx *sql.Tx) (string, ed25519.PrivateKey, error) {
+	var id string
+	var pub []byte
+	err := tx.QueryRowContext(ctx, `SELECT id, public FROM keys WHERE retired IS NULL ORDER BY created DESC LIMIT 1`).Scan(&id, &pub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, ErrNoKey
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	data, err := os.ReadFile(s.keyPath(id))
+	if err != nil {
+		return "", nil, fmt.Errorf("read private key %s: %w", id, err)
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return "", nil, fmt.Errorf("private key %s is damaged", s.keyPath(id))
+	}
+	priv := ed25519.NewKeyFromSeed(seed)
+	if !priv.Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(pub)) {
+		return "", nil, fmt.Errorf("private key %s does not match the recorded public key", s.keyPath(id))
+	}
+	return id, priv, nil
+}
+
+// WithdrawKey takes a retired key out of the key set for good, when its
+// private half has leaked: kiosks then refuse every pass it signed
+// ("unknown key"), so re-issue them. The current key cannot be withdrawn:
+// rotate first.
+func (s *Store) WithdrawKey(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var retired sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT retired FROM keys WHERE id = ?`, id).Scan(&retired)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: no key %s", ErrBadRequest, id)
+		}
+		if err != nil {
+			return err
+		}
+		if !retired.Valid {
+			return fmt.Errorf("%w: %s is the current key: run `hub keys rotate` first, then withdraw it", ErrBadRequest, id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET withdrawn = ? WHERE id = ? AND withdrawn IS NULL`, unix(s.now()), id); err != nil {
+			return err
+		}
+		return bump(ctx, tx, "keys")
+	})
+}

@@ -1,0 +1,90 @@
+package checkpoint
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gatepost/gatepost/kiosk/passcheck"
+)
+
+// Post is who is on duty at the gate: guards sign in and out with their
+// volunteer or staff pass, and every entry records who was on post. The
+// seed's gates are a two-person post: at least one volunteer and one
+// property-security guard. Not safe for concurrent use.
+type Post struct {
+	on map[string]guard
+}
+
+type guard struct {
+	name  string
+	since time.Time
+}
+
+// maxOnPost bounds the guards signed in at one gate.
+const maxOnPost = 8
+
+// SignIn puts the holder of res on post at now.
+func (p *Post) SignIn(res passcheck.Result, now time.Time, r Rules) Outcome {
+	if g := guardPart(res); g != nil {
+		return combine(*g)
+	}
+	id := res.Pass.ID
+	if _, ok := p.on[id]; ok {
+		return combine(part{sevRecord, ReasonAlreadyOnPost, Say{
+			fmt.Sprintf("%s 已在岗。", res.Pass.Name), fmt.Sprintf("%s is already on post.", res.Pass.Name)}, false},
+			p.staffing(r))
+	}
+	if len(p.on) >= maxOnPost {
+		return combine(part{sevDeny, ReasonAlreadyOnPost, Say{"在岗人数已满，请先签退。", "The post is full: sign someone out first."}, false})
+	}
+	if p.on == nil {
+		p.on = map[string]guard{}
+	}
+	p.on[id] = guard{name: res.Pass.Name, since: now}
+	return combine(part{sevRecord, ReasonShiftIn, Say{
+		fmt.Sprintf("%s 签到上岗。", res.Pass.Name), fmt.Sprintf("%s signed in.", res.Pass.Name)}, false},
+		p.staffing(r))
+}
+
+// SignOut takes the holder of res off post. A guard may sign out with a
+// pass that has since expired: leaving needs no permission.
+func (p *Post) SignOut(res passcheck.Result, r Rules) Outcome {
+	if !res.Trusted() || res.Pass == nil {
+		return combine(*guardPart(res))
+	}
+	if _, ok := p.on[res.Pass.ID]; !ok {
+		return combine(part{sevDeny, ReasonNotOnPost, Say{
+			fmt.Sprintf("%s 未签到。", res.Pass.Name), fmt.Sprintf("%s is not signed in.", res.Pass.Name)}, false})
+	}
+	delete(p.on, res.Pass.ID)
+	return combine(part{sevRecord, ReasonShiftOut, Say{
+		fmt.Sprintf("%s 签退。", res.Pass.Name), fmt.Sprintf("%s signed out.", res.Pass.Name)}, false},
+		p.staffing(r))
+}
+
+// OnPost returns the pass ids of the guards on post, sorted.
+func (p *Post) OnPost() []string {
+	ids := make([]string, 0, len(p.on))
+	for id := range p.on {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Warning returns the guard's warning when fewer than Rules.MinOnPost are
+// on post.
+func (p *Post) Warning(r Rules) (Say, bool) {
+	s := p.staffing(r)
+	return s.say, s.reason != ""
+}
+
+func (p *Post) staffing(r Rules) part {
+	if n := len(p.on); n < r.MinOnPost {
+		return part{sevNote, ReasonUnderstaffed, Say{
+			fmt.Sprintf("在岗仅 %d 人，需至少 %d 人（双人值守）。", n, r.MinOnPost),
+			fmt.Sprintf("Only %d on post; at least %d needed (two-person post).", n, r.MinOnPost)}, false}
+	}
+	return part{sev: sevNote}
+}
