@@ -45,6 +45,9 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Reading) {
 	decision, reasons := checkpoint.Decide(checkpoint.Input{Scan: scan, Reading: reading},
 		checkpoint.Rules{FeverC: d.cfg.Rules.FeverC})
+	if reading == nil {
+		reasons = d.devices.remeasureReasons(reasons)
+	}
 	e, err := d.journal.Append(ctx, protocol.Entry{
 		Time: time.Now(), Kind: protocol.KindCheck, Scan: scan,
 		Temperature: reading, Decision: decision, Reasons: reasons,

@@ -30,6 +30,17 @@ type State struct {
 	// Problem is a plain sentence for the guard when something needs a
 	// person (a device gone, the journal not writable); "" when all is well.
 	Problem string `json:"problem,omitempty"`
+	// Devices is each device's state, for the page and `kiosk status`.
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is one device's state: "connected", "disconnected" or "error",
+// with a plain sentence saying why when it is not connected.
+type Device struct {
+	Name   string `json:"name"` // "thermometer", "scanner"
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	Port   string `json:"port,omitempty"`
 }
 
 // Shown is the last entry as the guard sees it.
