@@ -24,7 +24,7 @@ func newRootCmd(version string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newPortsCmd(), newProbeCmd(), newCalibrateCmd())
 	return root
 }
 
@@ -122,6 +122,7 @@ func newStatusCmd() *cobra.Command {
 			if st.OldestUnsynced != nil {
 				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
 			}
+			printDevices(out, cfg)
 			return nil
 		},
 	}
