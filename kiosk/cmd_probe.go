@@ -196,43 +196,82 @@ func formatReading(r thermometer.Reading, limits thermometer.Limits) string {
 }
 
 func newProbeScannerCmd() *cobra.Command {
-	var port string
-	var baud, count int
+	var port, configPath string
+	var count int
+	var sc config.Scanner
 	cmd := &cobra.Command{
 		Use:   "scanner",
 		Short: "Print each code the scanner reads until Ctrl-C or --count",
 		Example: `  kiosk probe scanner --port /dev/ttyACM0
-  kiosk probe scanner --port usb:0C2E:0B61 --baud 115200 --count 3`,
+  kiosk probe scanner --port usb:0C2E:0B61 --baud 115200 --trigger honeywell --count 3
+  kiosk probe scanner --driver hid --port /dev/input/by-id/usb-SCANNER-event-kbd`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := serialport.Resolve(port)
-			if err != nil {
-				return explain(err, port, baud)
+			base := config.Default()
+			if configPath != "" {
+				var err error
+				if base, err = config.Load(configPath); err != nil {
+					return err
+				}
 			}
-			s, err := scanner.OpenSerial(path, baud, scanner.SerialOptions{})
+			c := base.Scanner
+			fs := cmd.Flags()
+			if fs.Changed("driver") {
+				c.Driver = sc.Driver
+			}
+			if fs.Changed("port") {
+				c.Port = port
+			}
+			if fs.Changed("baud") {
+				c.Baud = sc.Baud
+			}
+			if fs.Changed("trigger") {
+				c.Trigger = sc.Trigger
+			}
+			if fs.Changed("strip-aim") {
+				c.StripAIM = sc.StripAIM
+			}
+			settings := daemon.ScannerSettings(c)
+			settings.DuplicateWindow = -1 // show every read
+			if err := settings.Validate(); err != nil {
+				return err
+			}
+			path := c.Port
+			if c.Driver == "serial" {
+				var err error
+				if path, err = serialport.Resolve(c.Port); err != nil {
+					return explain(err, c.Port, c.Baud)
+				}
+			}
+			s, err := scanner.Open(path, settings)
 			if err != nil {
-				return explain(err, path, baud)
+				return explain(err, path, c.Baud)
 			}
 			defer s.Close()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "probing %s at %d baud: scan a code\n", path, baud)
+			fmt.Fprintf(out, "probing %s (%s, %d baud): scan a code\n", path, c.Driver, c.Baud)
 			for n := 1; count == 0 || n <= count; n++ {
-				sc, err := s.Next(cmd.Context())
+				code, err := s.Next(cmd.Context())
 				switch {
 				case cmd.Context().Err() != nil:
 					return nil
 				case errors.Is(err, scanner.ErrTooLong) || errors.Is(err, scanner.ErrInvalidUTF8):
 					fmt.Fprintf(out, "%3d  unreadable: %v (check the baud rate)\n", n, err)
 				case err != nil:
-					return explain(err, path, baud)
+					return explain(err, path, c.Baud)
 				default:
-					fmt.Fprintf(out, "%3d  %q\n", n, sc.Text)
+					fmt.Fprintf(out, "%3d  %q\n", n, code.Text)
 				}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&port, "port", "/dev/ttyACM0", "a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL]")
-	cmd.Flags().IntVar(&baud, "baud", 9600, "line speed")
+	d := config.Default().Scanner
+	cmd.Flags().StringVar(&configPath, "config", "", "start from this configuration's [scanner] section")
+	cmd.Flags().StringVar(&sc.Driver, "driver", d.Driver, "serial, hid or stdin")
+	cmd.Flags().StringVar(&port, "port", d.Port, "serial: a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL]; hid: the -event-kbd node")
+	cmd.Flags().IntVar(&sc.Baud, "baud", d.Baud, "serial: line speed")
+	cmd.Flags().StringVar(&sc.Trigger, "trigger", "", "serial trigger mode: honeywell, gm65, zkteco or datalogic")
+	cmd.Flags().BoolVar(&sc.StripAIM, "strip-aim", d.StripAIM, "remove AIM prefixes such as ]Q1")
 	cmd.Flags().IntVar(&count, "count", 0, "stop after this many codes (0: until Ctrl-C)")
 	return cmd
 }

@@ -116,10 +116,27 @@ type FrameField struct {
 
 // Scanner says which QR scanner to read and where.
 type Scanner struct {
-	Driver   string `toml:"driver"` // "serial"
-	Port     string `toml:"port"`   // path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL]
+	// Driver: "serial" (RS-232 or USB CDC), "hid" (keyboard mode, Linux
+	// evdev) or "stdin" (development).
+	Driver string `toml:"driver"`
+	// Port: serial: a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL];
+	// hid: /dev/input/by-id/...-event-kbd.
+	Port     string `toml:"port"`
 	Baud     int    `toml:"baud"`
 	Simulate bool   `toml:"simulate"`
+	// StripAIM removes AIM identifier prefixes (]Q1 ...).
+	StripAIM bool `toml:"strip_aim"`
+	// NoRead lists the scanner's "nothing read" replies, separated by |.
+	NoRead string `toml:"no_read"`
+	// Trigger: "" (the scanner reads by itself), honeywell, gm65, zkteco
+	// or datalogic (serial trigger mode).
+	Trigger string `toml:"trigger"`
+	// IdleGap ends a code after this silence, for scanners that send no
+	// terminator; "0s": off.
+	IdleGap Duration `toml:"idle_gap"`
+	// DuplicateWindow: the same code again within it is the same scan;
+	// "0s" turns suppression off.
+	DuplicateWindow Duration `toml:"duplicate_window"`
 	// SimulateEvery is the mean gap between simulated scans (demo traffic).
 	SimulateEvery Duration `toml:"simulate_every"`
 }
@@ -149,8 +166,11 @@ func Default() Config {
 			BodyMinC: 34.0, BodyMaxC: 43.0,
 			Modbus: ModbusTherm{Address: 1, Function: 3, Count: 1, Signed: true, Scale: 0.01, WordOrder: "big", AmbientRegister: -1},
 		},
-		Scanner: Scanner{Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second)},
-		Rules:   Rules{FeverC: 37.3},
+		Scanner: Scanner{
+			Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second),
+			StripAIM: true, NoRead: "%%NoRead|NoRead|NR", DuplicateWindow: Duration(2 * time.Second),
+		},
+		Rules: Rules{FeverC: 37.3},
 	}
 }
 
@@ -250,8 +270,16 @@ func (c Config) Validate() error {
 		return bad("thermometer.port", `""`, "must name the serial device, e.g. /dev/ttyUSB0, or set simulate = true")
 	case c.Thermometer.Timeout.D() <= 0:
 		return bad("thermometer.timeout", c.Thermometer.Timeout, "must be positive, e.g. \"2s\"")
-	case c.Scanner.Driver != "serial":
-		return bad("scanner.driver", fmt.Sprintf("%q", c.Scanner.Driver), `must be "serial"`)
+	case !oneOf(c.Scanner.Driver, "serial", "hid", "stdin"):
+		return bad("scanner.driver", fmt.Sprintf("%q", c.Scanner.Driver), `must be "serial", "hid" or "stdin"`)
+	case !oneOf(c.Scanner.Trigger, "", "honeywell", "gm65", "zkteco", "datalogic"):
+		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `must be "", "honeywell", "gm65", "zkteco" or "datalogic"`)
+	case c.Scanner.Trigger != "" && c.Scanner.Driver != "serial":
+		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `works only with driver = "serial"`)
+	case c.Scanner.IdleGap.D() < 0:
+		return bad("scanner.idle_gap", c.Scanner.IdleGap, "must not be negative")
+	case c.Scanner.DuplicateWindow.D() < 0:
+		return bad("scanner.duplicate_window", c.Scanner.DuplicateWindow, `must not be negative ("0s" turns it off)`)
 	case !c.Scanner.Simulate && c.Scanner.Port == "":
 		return bad("scanner.port", `""`, "must name the serial device, e.g. /dev/ttyACM0, or set simulate = true")
 	case c.Scanner.Baud < 1200 || c.Scanner.Baud > 921600:

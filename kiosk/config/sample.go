@@ -90,11 +90,24 @@ ambient_register = -1
 #   ambient = { offset = 6, size = 2, scale = 0.01 }
 
 [scanner]
-# "serial": codes end in CR, LF or CRLF.
+# "serial": RS-232 or USB CDC, codes end in CR, LF or CRLF (or idle_gap).
+# "hid": keyboard mode; port is /dev/input/by-id/...-event-kbd (Linux).
+# "stdin": type or pipe codes into the kiosk (development).
 driver = "serial"
-# A path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL].
+# serial: a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL].
 port = "/dev/ttyACM0"
 baud = 9600
+# Remove AIM identifier prefixes such as ]Q1 from each code.
+strip_aim = true
+# The scanner's "nothing read" replies, separated by |; they are ignored.
+no_read = "%%NoRead|NoRead|NR"
+# Serial trigger mode: "" (the scanner reads by itself), "honeywell",
+# "gm65", "zkteco" or "datalogic".
+trigger = ""
+# End a code after this silence, for scanners that send no terminator.
+idle_gap = "0s"
+# The same code again within this window is the same scan; "0s": off.
+duplicate_window = "2s"
 # true: run a simulated scanner on a pseudo-terminal that scans by itself.
 simulate = true
 # Mean gap between simulated scans.

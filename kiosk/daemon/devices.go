@@ -54,7 +54,7 @@ type devices struct {
 
 	mu       sync.Mutex // guards what follows
 	thermDev thermometer.Thermometer
-	scan     *scanner.Serial
+	scan     scanner.Scanner
 	states   [2]screen.Device // thermometer, scanner
 	scanWait time.Duration
 	why      string // why the last reading was refused, as a reason code
@@ -143,6 +143,23 @@ func hexBytes(key, s string) ([]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// ScannerSettings turns the [scanner] section into driver settings.
+func ScannerSettings(c config.Scanner) scanner.Settings {
+	s := scanner.Settings{
+		Driver: c.Driver, Baud: c.Baud, StripAIM: c.StripAIM, Trigger: c.Trigger,
+		IdleGap: c.IdleGap.D(), DuplicateWindow: c.DuplicateWindow.D(),
+	}
+	if s.DuplicateWindow == 0 {
+		s.DuplicateWindow = -1 // "0s" in the config turns it off
+	}
+	for _, r := range strings.Split(c.NoRead, "|") {
+		if r = strings.TrimSpace(r); r != "" {
+			s.NoRead = append(s.NoRead, r)
+		}
+	}
+	return s
 }
 
 // ThermometerLimits returns the plausibility limits the config sets.
@@ -251,11 +268,19 @@ func stateOf(err error) string {
 
 // openScanner opens the scanner's port. Opening discards what the port
 // had buffered, so the daemon opens its devices before it says it is ready.
-func (d *devices) openScanner() (*scanner.Serial, error) {
-	path, err := serialport.Resolve(d.scanPath)
-	var s *scanner.Serial
+func (d *devices) openScanner() (scanner.Scanner, error) {
+	settings := ScannerSettings(d.cfg.Scanner)
+	if d.simScan != nil {
+		settings.Driver = "serial" // the simulator is a serial scanner
+	}
+	path := d.scanPath
+	var err error
+	if settings.Driver == "serial" {
+		path, err = serialport.Resolve(d.scanPath)
+	}
+	var s scanner.Scanner
 	if err == nil {
-		s, err = scanner.OpenSerial(path, d.cfg.Scanner.Baud, scanner.SerialOptions{})
+		s, err = scanner.Open(path, settings)
 	}
 	if err != nil {
 		d.scanWait = min(max(2*d.scanWait, reopenMin), reopenMax)
