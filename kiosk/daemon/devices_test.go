@@ -200,3 +200,31 @@ func TestCalibrationOffsetApplied(t *testing.T) {
 		t.Fatalf("journaled = %+v, %v; want object 36.5 with offset 0.4", entries, err)
 	}
 }
+
+// TestSimulatedDrivers: with simulate = true the kiosk runs the
+// simulator of its configured driver, and reads it.
+func TestSimulatedDrivers(t *testing.T) {
+	for _, driver := range []string{"gy-mcu90614", "cjmcu-90614", "a4-register", "modbus", "line"} {
+		t.Run(driver, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			cfg.MQTT.Broker = "tcp://127.0.0.1:1"
+			cfg.Screen.Listen = "127.0.0.1:0"
+			cfg.Scanner.SimulateEvery = config.Duration(20 * time.Millisecond)
+			cfg.Thermometer.Driver = driver
+			if driver == "line" {
+				cfg.Thermometer.Pattern = sim.LinePattern
+			}
+			d := startDaemon(t, cfg)
+			eventually(t, "a check with a temperature", func() bool {
+				last := d.screen.State().Last
+				return last != nil && last.TemperatureC != nil
+			})
+		})
+	}
+	cfg := config.Default()
+	cfg.Thermometer.Driver = "frame"
+	if _, err := openDevices(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 0, nil); err == nil {
+		t.Error("simulating a custom frame profile: no error, want one")
+	}
+}
