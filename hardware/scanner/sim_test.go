@@ -146,3 +146,45 @@ func TestSimDeviceGone(t *testing.T) {
 		t.Fatalf("Next() after the device went away = %+v, %v; want ErrGone", sc, err)
 	}
 }
+
+// TestTriggerAndNoReadOnPTY: a ZKTeco-style scanner in trigger mode,
+// over a real pseudo-terminal: the driver sends T, the scanner answers
+// %%NoRead (ignored), the driver triggers again, the code arrives with
+// its AIM prefix stripped, and Close sends P.
+func TestTriggerAndNoReadOnPTY(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "\r\n")
+	s, err := scanner.Open(dev.Path(), scanner.Settings{Driver: "serial", Trigger: "zkteco", StripAIM: true, NoRead: scanner.DefaultNoRead()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := make(chan string, 1)
+	go func() {
+		sc, err := s.Next(ctx)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- sc.Text
+	}()
+	waitReceived := func(want string) {
+		t.Helper()
+		for string(dev.Received()) != want {
+			if ctx.Err() != nil {
+				t.Fatalf("scanner received %q, want %q", dev.Received(), want)
+			}
+			time.Sleep(5 * time.Millisecond) // polling
+		}
+	}
+	waitReceived("T")
+	dev.Send("%%NoRead")
+	waitReceived("TT")
+	dev.Send("]Q1GP1:visitor:7-101")
+	if text := <-got; text != "GP1:visitor:7-101" {
+		t.Fatalf("Next() = %q, want the code without ]Q1", text)
+	}
+	s.Close()
+	waitReceived("TTP")
+}

@@ -23,6 +23,9 @@ type Scanner struct {
 
 	writeMu sync.Mutex // keeps codes from interleaving
 
+	recvMu   sync.Mutex
+	received []byte // what drivers sent (trigger commands), the last 4 KiB
+
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -83,13 +86,27 @@ func (s *Scanner) Close() error {
 	return s.closeErr
 }
 
-// drain reads and drops whatever drivers send: a scanner in serial mode
-// ignores input until trigger commands are supported.
+// Received returns what drivers have sent to the scanner (trigger
+// commands), up to the last 4 KiB.
+func (s *Scanner) Received() []byte {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	return append([]byte(nil), s.received...)
+}
+
+// drain keeps what drivers send, for Received.
 func (s *Scanner) drain() {
 	defer s.wg.Done()
 	buf := make([]byte, 64)
 	for {
-		if _, err := s.pty.leader.Read(buf); err != nil {
+		n, err := s.pty.leader.Read(buf)
+		s.recvMu.Lock()
+		s.received = append(s.received, buf[:n]...)
+		if over := len(s.received) - 4096; over > 0 {
+			s.received = s.received[over:]
+		}
+		s.recvMu.Unlock()
+		if err != nil {
 			return
 		}
 	}

@@ -49,6 +49,7 @@ type Thermometer struct {
 	split     bool
 	silent    bool
 	exception byte
+	unplugMid bool
 
 	commands  chan command
 	done      chan struct{}
@@ -132,6 +133,15 @@ func (t *Thermometer) SetException(code byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.exception = code
+}
+
+// UnplugMidFrame makes the module send the first half of its next frame
+// and then vanish, as when a cable is pulled during a transfer: the
+// pseudo-terminal closes and its path disappears. Close still cleans up.
+func (t *Thermometer) UnplugMidFrame() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.unplugMid = true
 }
 
 // CorruptNext makes the next n frames carry a wrong checksum.
@@ -258,8 +268,14 @@ func (t *Thermometer) sendFrame(cmd command) {
 		t.corrupt--
 		t.proto.corrupt(frame)
 	}
-	split := t.split
+	split, unplug := t.split, t.unplugMid
 	t.mu.Unlock()
+
+	if unplug {
+		t.write(frame[:len(frame)/2])
+		t.pty.close()
+		return
+	}
 
 	if !split {
 		t.write(frame)

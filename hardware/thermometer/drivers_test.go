@@ -373,3 +373,26 @@ func TestSettingsValidate(t *testing.T) {
 		t.Errorf("BaudFor(cjmcu-90614) = %d, want 115200", b)
 	}
 }
+
+func TestModbusPollInterval(t *testing.T) {
+	t.Parallel()
+	answer := []byte{0x40, 0x03, 0x02, 0x08, 0xB1, 0x43, 0xFF}
+	port := &replayPort{chunks: [][]byte{answer}}
+	o := quick()
+	o.PollInterval = 80 * time.Millisecond
+	m, _ := NewModbus(port, ModbusOptions{Address: 0x40, Register: 0x1006, QueryOptions: o})
+	defer m.Close()
+	if _, err := m.Read(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	port.mu.Lock()
+	port.chunks = append(port.chunks, answer)
+	port.mu.Unlock()
+	start := time.Now()
+	if _, err := m.Read(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if gap := time.Since(start); gap < 60*time.Millisecond {
+		t.Errorf("second request %v after the first, want at least the 80ms poll interval", gap)
+	}
+}

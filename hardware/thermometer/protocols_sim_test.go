@@ -3,6 +3,8 @@ package thermometer_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -159,5 +161,48 @@ func TestLineBodyAndDistanceFromSim(t *testing.T) {
 	r, err := readWithin(t, th)
 	if err != nil || !r.HasBody || r.Body != 36.9 || !r.HasDistance || r.Distance != 18 {
 		t.Fatalf("Read() = %+v, %v; want body 36.9 and distance 18", r, err)
+	}
+}
+
+// TestUnplugMidFrameAndReplug: each protocol's module vanishes halfway
+// through a frame; the driver reports the device gone (not a bad frame),
+// and a module plugged in under the same stable name is read after
+// reopening.
+func TestUnplugMidFrameAndReplug(t *testing.T) {
+	t.Parallel()
+	for _, pc := range protocolCases {
+		t.Run(pc.settings.Driver, func(t *testing.T) {
+			t.Parallel()
+			stable := filepath.Join(t.TempDir(), "ttyUSB-thermometer")
+			first := startSim(t, pc.protocol)
+			if err := os.Symlink(first.Path(), stable); err != nil {
+				t.Fatal(err)
+			}
+			th, err := thermometer.Open(stable, pc.settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer th.Close()
+			first.UnplugMidFrame()
+			if _, err := readWithin(t, th); !errors.Is(err, serialport.ErrGone) {
+				t.Fatalf("Read() as the module vanished mid-frame = %v, want ErrGone", err)
+			}
+			th.Close()
+
+			second := startSim(t, pc.protocol)
+			second.SetTemperature(37.1, 22)
+			os.Remove(stable)
+			if err := os.Symlink(second.Path(), stable); err != nil {
+				t.Fatal(err)
+			}
+			th, err = thermometer.Open(stable, pc.settings)
+			if err != nil {
+				t.Fatalf("reopen after replug: %v", err)
+			}
+			defer th.Close()
+			if r, err := readWithin(t, th); err != nil || r.Object != 37.1 {
+				t.Fatalf("Read() after replug = %+v, %v; want 37.10", r, err)
+			}
+		})
 	}
 }
