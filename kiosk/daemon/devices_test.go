@@ -228,3 +228,58 @@ func TestSimulatedDrivers(t *testing.T) {
 		t.Error("simulating a custom frame profile: no error, want one")
 	}
 }
+
+// TestScannerReplugWithoutRestart: the same for the scanner, which is
+// reopened by the check loop with backoff.
+func TestScannerReplugWithoutRestart(t *testing.T) {
+	th := newSimThermometer(t, sim.GYMCU90614)
+	stable := filepath.Join(t.TempDir(), "usb-scanner")
+	first, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Close() })
+	link(t, stable, first.Path())
+	d := startDaemon(t, testConfig(t, th.Path(), stable))
+	scan(t, d, first, "S-1")
+
+	first.Close()
+	eventually(t, "the scanner to show disconnected", func() bool { return deviceState(d, "scanner") == StateDisconnected })
+	if p := d.screen.State().Problem; p != msgScannerGone {
+		t.Errorf("screen problem = %q, want the scanner sentence", p)
+	}
+
+	second, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	link(t, stable, second.Path())
+	eventually(t, "the scanner to show connected", func() bool { return deviceState(d, "scanner") == StateConnected })
+	if got := scan(t, d, second, "S-2"); got.Decision != "allow" {
+		t.Fatalf("check after the scanner's replug = %+v, want allow", got)
+	}
+	if p := d.screen.State().Problem; p != "" {
+		t.Errorf("screen problem after replug = %q, want none", p)
+	}
+}
+
+// TestDuplicateScanIsOneEntry: a pass read twice within the window is
+// one entry.
+func TestDuplicateScanIsOneEntry(t *testing.T) {
+	th := newSimThermometer(t, sim.GYMCU90614)
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	cfg := testConfig(t, th.Path(), sc.Path())
+	cfg.Scanner.DuplicateWindow = config.Duration(time.Minute)
+	d := startDaemon(t, cfg)
+	first := scan(t, d, sc, "D-1")
+	sc.Send("D-1")
+	second := scan(t, d, sc, "D-2")
+	if second.Seq != first.Seq+1 {
+		t.Fatalf("entries %d then %d: the repeated D-1 made an entry", first.Seq, second.Seq)
+	}
+}
