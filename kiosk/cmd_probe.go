@@ -182,7 +182,10 @@ func probeThermometer(ctx context.Context, out io.Writer, th thermometer.Thermom
 }
 
 func formatReading(r thermometer.Reading, limits thermometer.Limits) string {
-	s := fmt.Sprintf("object %6.2f °C  ambient %6.2f °C", r.Object, r.Ambient)
+	s := fmt.Sprintf("object %6.2f °C", r.Object)
+	if r.HasAmbient {
+		s += fmt.Sprintf("  ambient %6.2f °C", r.Ambient)
+	}
 	if r.HasBody {
 		s += fmt.Sprintf("  body %6.2f °C", r.Body)
 	}

@@ -204,7 +204,7 @@ func (p FrameProfile) checksumOK(frame []byte) bool {
 func (p FrameProfile) reading(frame []byte) Reading {
 	r := Reading{Object: p.Object.value(frame)}
 	if p.Ambient != nil {
-		r.Ambient = p.Ambient.value(frame)
+		r.Ambient, r.HasAmbient = p.Ambient.value(frame), true
 	}
 	if p.Body != nil {
 		r.Body, r.HasBody = p.Body.value(frame), true

@@ -88,7 +88,7 @@ func parseStream(path string) (stream, error) {
 				r.Object = v[0]
 			}
 			if len(v) > 1 {
-				r.Ambient = v[1]
+				r.Ambient, r.HasAmbient = v[1], true
 			}
 			if len(v) > 2 {
 				r.Body, r.HasBody = v[2], true

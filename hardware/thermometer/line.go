@@ -103,7 +103,7 @@ func (d *LineDecoder) parse() (Reading, bool) {
 	if r.Object, hasObject, ok = get("object"); !ok {
 		return Reading{}, false
 	}
-	if r.Ambient, _, ok = get("ambient"); !ok {
+	if r.Ambient, r.HasAmbient, ok = get("ambient"); !ok {
 		return Reading{}, false
 	}
 	if r.Body, r.HasBody, ok = get("body"); !ok {

@@ -117,7 +117,7 @@ func (m *Modbus) Read(ctx context.Context) (Reading, error) {
 		if err != nil {
 			return Reading{}, fmt.Errorf("ambient register: %w", err)
 		}
-		r.Ambient = a.Object
+		r.Ambient, r.HasAmbient = a.Object, true
 	}
 	return r, nil
 }

@@ -445,7 +445,10 @@ func (d *devices) read(ctx context.Context, timeout time.Duration) *protocol.Rea
 	if r.HasBody {
 		body = &r.Body
 	}
-	out := &protocol.Reading{ObjectC: r.Object, AmbientC: &r.Ambient, BodyC: body}
+	out := &protocol.Reading{ObjectC: r.Object, BodyC: body}
+	if r.HasAmbient {
+		out.AmbientC = &r.Ambient
+	}
 	if r.HasDistance {
 		out.DistCM = &r.Distance
 	}
