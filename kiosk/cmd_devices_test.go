@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +14,10 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/kiosk/screen"
 )
 
 func runKiosk(t *testing.T, args ...string) (string, error) {
@@ -139,5 +144,30 @@ func TestPortsRuns(t *testing.T) {
 	t.Parallel()
 	if out, err := runKiosk(t, "ports", "--json"); err != nil || !strings.HasPrefix(strings.TrimSpace(out), "[") {
 		t.Fatalf("ports --json = %q, %v", out, err)
+	}
+}
+
+func TestStatusPrintsDevices(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(screen.State{Devices: []screen.Device{
+			{Name: "thermometer", State: "disconnected", Port: "/dev/ttyUSB0", Detail: "device gone"},
+			{Name: "scanner", State: "connected", Port: "/dev/ttyACM0"},
+		}})
+	}))
+	defer srv.Close()
+	cfg := config.Default()
+	cfg.Screen.Listen = strings.TrimPrefix(srv.URL, "http://")
+	var out bytes.Buffer
+	printDevices(&out, cfg)
+	want := "thermometer disconnected (/dev/ttyUSB0): device gone\nscanner    connected (/dev/ttyACM0)\n"
+	if out.String() != want {
+		t.Errorf("printDevices printed %q, want %q", out.String(), want)
+	}
+	srv.Close()
+	out.Reset()
+	printDevices(&out, cfg)
+	if !strings.Contains(out.String(), "not running") {
+		t.Errorf("with no kiosk running: %q, want it to say so", out.String())
 	}
 }
