@@ -34,8 +34,9 @@ type State struct {
 	Devices []Device `json:"devices,omitempty"`
 }
 
-// Device is one device's state: "connected", "disconnected" or "error",
-// with a plain sentence saying why when it is not connected.
+// Device is one device's state: "connected", "disconnected" or "error".
+// Detail is the driver's reason, for installers (`kiosk status`); the
+// guard's page shows Problem's plain sentence instead.
 type Device struct {
 	Name   string `json:"name"` // "thermometer", "scanner"
 	State  string `json:"state"`
