@@ -139,7 +139,9 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 	second := newSimThermometer(t, sim.GYMCU90614)
 	second.SetTemperature(36.9, 24)
 	link(t, stable, second.Path()) // plugged in again
+	plugged := time.Now()
 	eventually(t, "the thermometer to show connected", func() bool { return deviceState(d, "thermometer") == StateConnected })
+	t.Logf("replugged thermometer connected after %v", time.Since(plugged).Round(time.Millisecond))
 	got := scan(t, d, sc, "A-3")
 	if got.Decision != "allow" || got.TemperatureC == nil || *got.TemperatureC != 36.9 {
 		t.Fatalf("check after replug = %+v, want allow at 36.9", got)
