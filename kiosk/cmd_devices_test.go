@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
@@ -169,5 +171,15 @@ func TestStatusPrintsDevices(t *testing.T) {
 	printDevices(&out, cfg)
 	if !strings.Contains(out.String(), "not running") {
 		t.Errorf("with no kiosk running: %q, want it to say so", out.String())
+	}
+}
+
+func TestExplainPermission(t *testing.T) {
+	t.Parallel()
+	for port, group := range map[string]string{"/dev/ttyUSB0": "dialout", "/dev/input/by-id/usb-scanner-event-kbd": "input"} {
+		err := explain(fmt.Errorf("open: %w", serialport.ErrPermission), port, 9600)
+		if !strings.Contains(err.Error(), "usermod -aG "+group) || !errors.Is(err, serialport.ErrPermission) {
+			t.Errorf("explain(permission denied on %s) = %v, want the %s group and the error kept", port, err, group)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"strings"
 
 	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/hardware/thermometer"
@@ -20,7 +21,11 @@ func explain(err error, port string, baud int) error {
 		if u, uerr := user.Current(); uerr == nil {
 			name = u.Username
 		}
-		advice = fmt.Sprintf("permission denied on %s: add %s to the group that owns it (usually dialout): sudo usermod -aG dialout %s, then log out and in again", port, name, name)
+		group := "dialout"
+		if strings.HasPrefix(port, "/dev/input/") {
+			group = "input" // a scanner in keyboard mode
+		}
+		advice = fmt.Sprintf("permission denied on %s: add %s to the group that owns it (usually %s): sudo usermod -aG %s %s, then log out and in again", port, name, group, group, name)
 	case errors.Is(err, serialport.ErrNotFound):
 		advice = fmt.Sprintf("there is no device at %s: check the cable, and run `kiosk ports` to see what is plugged in", port)
 	case errors.Is(err, serialport.ErrBusy):
