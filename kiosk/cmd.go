@@ -122,7 +122,7 @@ func newStatusCmd() *cobra.Command {
 			if st.OldestUnsynced != nil {
 				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
 			}
-			printDevices(out, cfg)
+			printDevices(out, cfg, j)
 			return nil
 		},
 	}

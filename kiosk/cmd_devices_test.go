@@ -118,7 +118,8 @@ func TestCalibrate(t *testing.T) {
 	dev.SetTemperature(36.5, 25)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "kiosk.toml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir = \"data\"\n[thermometer]\nsimulate = false\nport = %q\n", dev.Path())), 0o644)
+	// No kiosk listens on port 1: status says the kiosk is not running.
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir = \"data\"\n[screen]\nlisten = \"127.0.0.1:1\"\n[thermometer]\nsimulate = false\nport = %q\n", dev.Path())), 0o644)
 
 	out, err := runKiosk(t, "calibrate", "--config", cfgPath, "--reference", "36.8", "--by", "Wang Min", "--readings", "3", "--interval", "1ms")
 	if err != nil {
@@ -126,6 +127,9 @@ func TestCalibrate(t *testing.T) {
 	}
 	if !strings.Contains(out, "offset +0.30 °C recorded") {
 		t.Errorf("calibrate printed:\n%s\nwant offset +0.30", out)
+	}
+	if status, err := runKiosk(t, "status", "--config", cfgPath); err != nil || !strings.Contains(status, "calibration +0.30 °C") || !strings.Contains(status, "by Wang Min") {
+		t.Errorf("status after calibrating = %q, %v; want the offset and who", status, err)
 	}
 	j, err := journal.OpenReadOnly(filepath.Join(dir, "data", daemon.JournalFile))
 	if err != nil {
@@ -161,14 +165,14 @@ func TestStatusPrintsDevices(t *testing.T) {
 	cfg := config.Default()
 	cfg.Screen.Listen = strings.TrimPrefix(srv.URL, "http://")
 	var out bytes.Buffer
-	printDevices(&out, cfg)
+	printDevices(&out, cfg, nil)
 	want := "thermometer disconnected (/dev/ttyUSB0): device gone\nscanner    connected (/dev/ttyACM0)\n"
 	if out.String() != want {
 		t.Errorf("printDevices printed %q, want %q", out.String(), want)
 	}
 	srv.Close()
 	out.Reset()
-	printDevices(&out, cfg)
+	printDevices(&out, cfg, nil)
 	if !strings.Contains(out.String(), "not running") {
 		t.Errorf("with no kiosk running: %q, want it to say so", out.String())
 	}
