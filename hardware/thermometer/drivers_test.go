@@ -101,7 +101,8 @@ func TestModbusGolden(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			port := &replayPort{chunks: s.reads}
-			m, err := NewModbus(port, ModbusOptions{Address: 0x40, Function: 3, Register: 0x1006, QueryOptions: quick()})
+			reg := uint16(s.request[2])<<8 | uint16(s.request[3])
+			m, err := NewModbus(port, ModbusOptions{Address: 0x40, Function: 3, Register: reg, QueryOptions: quick()})
 			if err != nil {
 				t.Fatal(err)
 			}

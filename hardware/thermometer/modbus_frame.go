@@ -1,6 +1,7 @@
 package thermometer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -142,6 +143,7 @@ type ModbusDecoder struct {
 	value             ModbusValue
 
 	pending []byte
+	echo    []byte // the request, if the line may echo it back (half-duplex RS-485 adapters)
 
 	frames, badChecksum, garbage atomic.Uint64
 }
@@ -172,6 +174,18 @@ func (d *ModbusDecoder) Feed(p []byte) (Reading, bool, error) {
 // returning a reading or an exception if one is complete.
 func (d *ModbusDecoder) settle() (Reading, bool, error) {
 	for len(d.pending) > 0 {
+		if len(d.echo) > 0 {
+			n := min(len(d.pending), len(d.echo))
+			if bytes.Equal(d.pending[:n], d.echo[:n]) {
+				if len(d.pending) < len(d.echo) {
+					return Reading{}, false, nil // may still be our request echoed
+				}
+				d.drop(len(d.echo))
+				d.echo = nil
+				continue
+			}
+			d.echo = nil // not an echo: an answer or noise
+		}
 		need, possible := d.shape(d.pending)
 		if !possible {
 			d.drop(1)
@@ -228,6 +242,11 @@ func (d *ModbusDecoder) drop(k int) {
 
 // Reset forgets a partly received answer. Counters are kept.
 func (d *ModbusDecoder) Reset() { d.pending = d.pending[:0] }
+
+// ExpectEcho tells the decoder that req was just sent, so that req coming
+// back first (a half-duplex RS-485 adapter hears itself) is skipped
+// rather than taken for noise.
+func (d *ModbusDecoder) ExpectEcho(req []byte) { d.echo = append(d.echo[:0], req...) }
 
 // Stats returns what the decoder has seen so far.
 func (d *ModbusDecoder) Stats() Stats {

@@ -84,6 +84,9 @@ func (q *queryDriver) exchange(ctx context.Context, req []byte, dec decoder) (Re
 			}
 		}
 		if req != nil {
+			if e, ok := dec.(interface{ ExpectEcho([]byte) }); ok {
+				e.ExpectEcho(req)
+			}
 			if _, err := q.port.Write(req); err != nil {
 				if q.closed.Load() {
 					return Reading{}, fmt.Errorf("thermometer: %w", serialport.ErrClosed)
