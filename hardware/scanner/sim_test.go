@@ -188,3 +188,37 @@ func TestTriggerAndNoReadOnPTY(t *testing.T) {
 	s.Close()
 	waitReceived("TTP")
 }
+
+// TestHoneywellTriggerModeSimulated: a simulated Honeywell scanner in
+// trigger mode answers only when triggered, with an AIM prefix, and with
+// %%NoRead when it has nothing.
+func TestHoneywellTriggerModeSimulated(t *testing.T) {
+	t.Parallel()
+	hw := scanner.Triggers()["honeywell"]
+	dev, err := sim.NewScanner(sim.ScannerOptions{Trigger: hw.Start, AIM: "]Q1", NoRead: "%%NoRead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	dev.Send("GP1:resident:9-901")
+	s, err := scanner.Open(dev.Path(), scanner.Settings{Driver: "serial", Trigger: "honeywell", StripAIM: true, NoRead: scanner.DefaultNoRead()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sc, err := s.Next(ctx)
+	if err != nil || sc.Text != "GP1:resident:9-901" {
+		t.Fatalf("Next() = %q, %v; want the queued code without its AIM prefix", sc.Text, err)
+	}
+	// Nothing queued: the scanner answers %%NoRead, which is not a code.
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if sc, err := s.Next(short); err == nil {
+		t.Fatalf("Next() with nothing to scan = %q, want no code", sc.Text)
+	}
+	if st := s.(interface{ Stats() scanner.Stats }).Stats(); st.NoRead == 0 {
+		t.Errorf("Stats() = %+v, want the no-read reply counted", st)
+	}
+}
