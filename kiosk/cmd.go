@@ -25,7 +25,8 @@ func newRootCmd(version string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now))
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now),
+		newPortsCmd(), newProbeCmd(), newCalibrateCmd())
 	return root
 }
 
@@ -123,6 +124,7 @@ func newStatusCmd() *cobra.Command {
 			if st.OldestUnsynced != nil {
 				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
 			}
+			printDevices(out, cfg, j)
 			return nil
 		},
 	}

@@ -72,6 +72,10 @@ func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Read
 		in.Recheck, in.RestLeft = d.holds.Recheck(holdKey, now, rules)
 	}
 	out := checkpoint.Decide(in, rules)
+	if reading == nil {
+		// Say why there was no usable reading (below range, too far...).
+		out.Reasons = d.devices.remeasureReasons(out.Reasons)
+	}
 	switch {
 	case out.Hold:
 		d.holds.Hold(holdKey, now)

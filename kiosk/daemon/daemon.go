@@ -70,7 +70,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		BatchSize: cfg.MQTT.BatchSize, MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
 		OnChange: d.refreshLink,
 	}, j, log.With("part", "uplink"))
-	d.devices, err = openDevices(cfg, log.With("part", "devices"))
+	d.devices, err = openDevices(cfg, log.With("part", "devices"), calibrationOffset(j, log), d.showDevices)
 	if err != nil {
 		j.Close()
 		return nil, err

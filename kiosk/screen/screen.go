@@ -30,6 +30,18 @@ type State struct {
 	// Problem is a plain sentence for the guard when something needs a
 	// person (a device gone, the journal not writable); "" when all is well.
 	Problem string `json:"problem,omitempty"`
+	// Devices is each device's state, for the page and `kiosk status`.
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is one device's state: "connected", "disconnected" or "error".
+// Detail is the driver's reason, for installers (`kiosk status`); the
+// guard's page shows Problem's plain sentence instead.
+type Device struct {
+	Name   string `json:"name"` // "thermometer", "scanner"
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	Port   string `json:"port,omitempty"`
 }
 
 // Shown is the last entry as the guard sees it.
