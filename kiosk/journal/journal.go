@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS entries (
 	time TEXT NOT NULL,
 	body BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS downlinks (
+	kind    TEXT PRIMARY KEY,
+	version INTEGER NOT NULL,
+	issued  TEXT NOT NULL,
+	body    BLOB NOT NULL -- protocol.EncodeDownlink
+);
 CREATE TABLE IF NOT EXISTS state (
 	one      INTEGER PRIMARY KEY CHECK (one = 1),
 	kiosk    TEXT NOT NULL,
@@ -99,6 +105,17 @@ func Open(path, kiosk string) (*Journal, error) {
 func (j *Journal) init(kiosk string) error {
 	if _, err := j.db.Exec(schema); err != nil {
 		return err
+	}
+	// Journals from before alerts jumped the queue lack the alert column.
+	var hasAlert int
+	if err := j.db.QueryRow(`SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'alert'`).Scan(&hasAlert); err != nil {
+		return err
+	}
+	if hasAlert == 0 {
+		if _, err := j.db.Exec(`ALTER TABLE entries ADD COLUMN alert INTEGER NOT NULL DEFAULT 0;
+			CREATE INDEX IF NOT EXISTS entries_alerts ON entries (seq) WHERE alert = 1`); err != nil {
+			return err
+		}
 	}
 	if _, err := j.db.Exec(`INSERT OR IGNORE INTO state (one, kiosk, last_seq, acked) VALUES (1, ?, 0, 0)`, kiosk); err != nil {
 		return err
@@ -161,8 +178,8 @@ func (j *Journal) Append(ctx context.Context, e protocol.Entry) (protocol.Entry,
 	if err != nil {
 		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO entries (seq, id, time, body) VALUES (?, ?, ?, ?)`,
-		e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO entries (seq, id, time, body, alert) VALUES (?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body, e.Decision == protocol.DecisionAlert); err != nil {
 		return protocol.Entry{}, fmt.Errorf("append entry: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?`, e.Seq); err != nil {
