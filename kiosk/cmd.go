@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
@@ -106,12 +108,18 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The link state lives in the running daemon: ask its screen.
+			link := liveState(cfg.Screen.Listen)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return enc.Encode(struct {
+					journal.Status
+					Link string `json:"link"` // online, offline, or "unknown (kiosk not running)"
+				}{st, link})
 			}
+			fmt.Fprintf(out, "link       %s\n", link)
 			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
 				st.Kiosk, st.Path, st.SizeBytes, st.Entries, st.LastSeq, st.AckedSeq, st.Unsynced)
 			if st.LastAck != nil {
@@ -120,7 +128,8 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintln(out, "last ack   never")
 			}
 			if st.OldestUnsynced != nil {
-				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(out, "oldest unsynced entry  %s (%s ago)\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"),
+					time.Since(*st.OldestUnsynced).Round(time.Second))
 			}
 			return nil
 		},
@@ -128,4 +137,24 @@ func newStatusCmd() *cobra.Command {
 	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "configuration file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
+}
+
+// liveState asks a running daemon's screen whether the hub link is up.
+func liveState(listen string) string {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get("http://" + listen + "/api/state")
+	if err != nil {
+		return "unknown (kiosk not running, or its screen is not at " + listen + ")"
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Online bool `json:"online"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return "unknown (the screen at " + listen + " did not answer)"
+	}
+	if st.Online {
+		return "online"
+	}
+	return "offline"
 }

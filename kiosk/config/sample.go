@@ -23,6 +23,14 @@ batch_size = 100
 max_in_flight = 4
 # With no ack for this long, send again from the last acknowledged entry.
 ack_timeout = "10s"
+# A batch goes out when it holds batch_size entries or its first entry has
+# waited batch_wait, whichever comes first. Alerts never wait.
+batch_wait = "100ms"
+# Batches longer than this many bytes are gzipped (0: never).
+gzip_above = 4096
+# Reconnect back-off: starts at backoff_min, doubles to backoff_max, jittered.
+backoff_min = "250ms"
+backoff_max = "30s"
 
 [screen]
 # Where the guard's touchscreen page is served. Keep it on localhost
@@ -52,4 +60,13 @@ simulate_every = "3s"
 # Screened temperature (°C) at or above which a person is held for a
 # second reading. 37.3 is China's screening line.
 fever_c = 37.3
+
+[retention]
+# Entries the hub has acknowledged are deleted after this long (personal
+# data is kept only as long as needed). Unacknowledged entries are never
+# deleted. "0s" keeps everything.
+max_age = "720h0m0s"
+check_every = "10m0s"
+# Below this much free disk the screen warns and the hub is told.
+min_free_bytes = 209715200
 `

@@ -44,14 +44,15 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 // entry only after the journal holds it.
 func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Reading) {
 	decision, reasons := checkpoint.Decide(checkpoint.Input{Scan: scan, Reading: reading},
-		checkpoint.Rules{FeverC: d.cfg.Rules.FeverC})
+		checkpoint.Rules{FeverC: d.fever()})
 	e, err := d.journal.Append(ctx, protocol.Entry{
 		Time: time.Now(), Kind: protocol.KindCheck, Scan: scan,
 		Temperature: reading, Decision: decision, Reasons: reasons,
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			d.log.Error("journal append failed", "err", err)
+			d.writeFailures.Add(1)
+			d.log.Error("journal append failed", "err", err, "failures", d.writeFailures.Load())
 			d.setProblem(msgJournalFailed)
 		}
 		return

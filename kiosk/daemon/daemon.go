@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatepost/gatepost/kiosk/config"
@@ -37,6 +39,11 @@ type Daemon struct {
 	uplink  *uplink.Uplink
 	ln      net.Listener
 	devices *devices
+
+	feverC        atomic.Uint64 // math.Float64bits of the threshold in force
+	writeFailures atomic.Uint64 // journal appends that failed
+	diskLow       atomic.Bool
+	purged        atomic.Uint64
 }
 
 // Open prepares a kiosk: the journal, the devices (starting simulators if
@@ -53,12 +60,21 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, journal: j}
+	d.feverC.Store(math.Float64bits(cfg.Rules.FeverC))
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
+	// The latest configuration from the hub survives a reboot with no
+	// network: apply the stored copy before anything is decided.
+	d.applyStoredDownlinks()
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
-		BatchSize: cfg.MQTT.BatchSize, MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
-		OnChange: d.refreshLink,
+		BatchSize: cfg.MQTT.BatchSize, BatchWait: cfg.MQTT.BatchWait.D(),
+		MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
+		GzipAbove:  cfg.MQTT.GzipAbove,
+		BackoffMin: cfg.MQTT.BackoffMin.D(), BackoffMax: cfg.MQTT.BackoffMax.D(),
+		OnChange:   d.refreshLink,
+		OnDownlink: d.applyDownlink,
+		Status:     d.presence,
 	}, j, log.With("part", "uplink"))
 	d.devices, err = openDevices(cfg, log.With("part", "devices"))
 	if err != nil {
@@ -97,6 +113,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { d.devices.simulateTraffic(ctx) })
 	wg.Go(func() { d.checkLoop(ctx) })
+	wg.Go(func() { d.housekeeping(ctx) })
 	var err error
 	select {
 	case <-ctx.Done():
@@ -128,5 +145,6 @@ func (d *Daemon) refreshLink() {
 		s.Online = online
 		s.Unsynced = st.Unsynced
 		s.LastAck = st.LastAck
+		s.OldestUnsynced = st.OldestUnsynced
 	})
 }
