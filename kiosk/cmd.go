@@ -26,7 +26,7 @@ func newRootCmd(version string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd())
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newExportCmd())
 	return root
 }
 
