@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -51,9 +53,26 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
 	hp := h.start(t)
 	g := newGate(t, "tcp://"+h.mqttListen)
+	screen := freeAddr(t)
+	cfg, _ := os.ReadFile(g.cfgPath)
+	os.WriteFile(g.cfgPath, []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, `listen = "`+screen+`"`, 1)), 0o644)
 	k := g.startKiosk(t)
 	g.scan(t, 3, 20*time.Millisecond)
 	checkExactlyOnce(t, g, h)
+	if out := run(t, "kiosk", "status", "--config", g.cfgPath); !strings.Contains(out, "link       online") {
+		t.Errorf("kiosk status printed %q, want the link online", out)
+	}
+	resp, err := http.Get("http://" + screen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`gatepost_kiosk_unsynced_entries{kiosk="gate-1",site="site-1"} 0`, "gatepost_kiosk_acks_total"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("kiosk /metrics lacks %q:\n%s", want, body)
+		}
+	}
 
 	out := run(t, "hub", "push", "--data", h.dataDir, "--broker", "tcp://"+h.mqttListen,
 		"--site", "site-1", "--kind", "config", "--payload", `{"fever_c":36.0}`)

@@ -89,12 +89,6 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
-	s.http = &http.Server{Handler: cons, ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Go(func() {
-		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("console stopped", "err", err)
-		}
-	})
 
 	if s.link, err = newLink(s.brokerURL, s.log.With("component", "mqtt"), s.republishDownlinks); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
@@ -104,6 +98,17 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Publish: s.link.publish,
 		Logger:  s.log.With("component", "ingest"),
 	}
+	// The console starts once everything /metrics reads exists.
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.Handle("/", cons)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Go(func() {
+		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("console stopped", "err", err)
+		}
+	})
+
 	// One goroutine handles every batch, so the acks of a kiosk go out in
 	// the order its batches arrived.
 	runCtx, stop := context.WithCancel(context.Background())
@@ -214,6 +219,9 @@ func (s *Server) Subscribed() <-chan struct{} { return s.link.subscribed }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.http == nil && s.httpLn != nil {
+			s.httpLn.Close() // Open failed before serving
+		}
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := s.http.Shutdown(ctx); err != nil {

@@ -27,6 +27,8 @@ import (
 	"github.com/gatepost/gatepost/kiosk/uplink"
 )
 
+type uplinkStats = uplink.Stats
+
 // JournalFile is the journal's name inside the data folder.
 const JournalFile = "journal.db"
 
@@ -98,7 +100,10 @@ func (d *Daemon) ScreenURL() string { return "http://" + d.ln.Addr().String() + 
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{Handler: d.screen, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.metricsHandler())
+	mux.Handle("/", d.screen)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	wg.Go(func() {
