@@ -57,10 +57,10 @@ func benchAppend(ctx context.Context, dir string, n int) (result, error) {
 	}, nil
 }
 
-func pct(ds []time.Duration, p int) time.Duration {
+func pct(ds []time.Duration, p float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return s[min(len(s)-1, len(s)*p/100)]
+	return s[min(len(s)-1, int(float64(len(s))*p/100))]
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
