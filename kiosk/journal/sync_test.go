@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +96,54 @@ func TestPurgeKeepsUnacked(t *testing.T) {
 	e, err := j.Append(ctx, entry("y"))
 	if err != nil || e.Seq != 11 {
 		t.Fatalf("Append after purge = seq %d, %v; want 11", e.Seq, err)
+	}
+}
+
+// A full disk (here SQLite's page limit, which fails the same way) makes
+// Append fail cleanly: the entry is not recorded, nothing held changes,
+// and once space returns the sequence continues without a gap.
+func TestFullDiskDamagesNothing(t *testing.T) {
+	j, _ := openTemp(t)
+	ctx := context.Background()
+	appendN(t, j, 5)
+	var pages int
+	if err := j.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	big := entry(strings.Repeat("x", 4000))
+	var failed bool
+	for i := 0; i < 50 && !failed; i++ {
+		_, err := j.Append(ctx, big)
+		failed = err != nil
+	}
+	if !failed {
+		t.Fatal("Append never failed on a full database")
+	}
+	st, err := j.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := j.Unsent(ctx, 0, 1000)
+	if err != nil || uint64(len(held)) != st.LastSeq || held[len(held)-1].Seq != st.LastSeq {
+		t.Fatalf("after a failed append: %d entries readable (%v), last seq %d", len(held), err, st.LastSeq)
+	}
+	if _, err := j.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	e, err := j.Append(ctx, entry("after"))
+	if err != nil || e.Seq != st.LastSeq+1 {
+		t.Fatalf("Append after space returned = seq %d, %v; want %d", e.Seq, err, st.LastSeq+1)
+	}
+	if r, err := j.db.Query(`PRAGMA integrity_check`); err == nil {
+		var res string
+		r.Next()
+		r.Scan(&res)
+		r.Close()
+		if res != "ok" {
+			t.Errorf("integrity_check = %q", res)
+		}
 	}
 }
