@@ -110,14 +110,17 @@ func newStatusCmd() *cobra.Command {
 			}
 			// The link state lives in the running daemon: ask its screen.
 			link := liveState(cfg.Screen.Listen)
+			// A journal last written by an older daemon has no downlinks yet.
+			versions, _ := j.Downlinks(context.Background())
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					journal.Status
-					Link string `json:"link"` // online, offline, or "unknown (kiosk not running)"
-				}{st, link})
+					Link     string            `json:"link"`     // online, offline, or "unknown (kiosk not running)"
+					Downlink map[string]uint64 `json:"downlink"` // versions from the hub in use
+				}{st, link, versions})
 			}
 			fmt.Fprintf(out, "link       %s\n", link)
 			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
@@ -126,6 +129,10 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintf(out, "last ack   %s\n", st.LastAck.Local().Format("2006-01-02 15:04:05"))
 			} else {
 				fmt.Fprintln(out, "last ack   never")
+			}
+			if len(versions) > 0 {
+				fmt.Fprintf(out, "from hub   config v%d, status list v%d, keys v%d\n",
+					versions["config"], versions["status_list"], versions["keys"])
 			}
 			if st.OldestUnsynced != nil {
 				fmt.Fprintf(out, "oldest unsynced entry  %s (%s ago)\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"),

@@ -16,7 +16,8 @@ function render(s) {
   $("unsynced").textContent = "未同步 Unsynced: " + s.unsynced;
   const age = (t) => { const m = Math.round((Date.now() - new Date(t)) / 60000); return m < 1 ? "<1 min" : m + " min"; };
   $("sync").textContent = (s.oldest_unsynced ? "最早未同步 Oldest: " + age(s.oldest_unsynced) + " · " : "") +
-    "上次确认 Last ack: " + (s.last_ack ? new Date(s.last_ack).toLocaleTimeString() : "—");
+    "上次确认 Last ack: " + (s.last_ack ? new Date(s.last_ack).toLocaleTimeString() : "—") +
+    (s.downlink && s.downlink.config ? " · 配置 Config v" + s.downlink.config : "");
   const w = $("warning");
   w.hidden = !s.warning;
   w.textContent = s.warning || "";
