@@ -174,3 +174,22 @@ func formatF(f float64) string {
 }
 
 var _ Journal = (*journal.Journal)(nil)
+
+// A storm of alerts (every entry an alert) still drains: alerts go first a
+// bounded number at a time, batches and acks keep moving behind them.
+func TestAlertStormStillDrains(t *testing.T) {
+	broker := startBroker(t)
+	startStandIn(t, broker, 0)
+	j := openJournal(t)
+	for i := 0; i < 500; i++ {
+		if _, err := j.Append(context.Background(), protocol.Entry{Time: time.Now(), Kind: protocol.KindCheck,
+			Decision: protocol.DecisionAlert, Reasons: []string{"fever"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := runUplink(t, broker, j, 100)
+	waitSynced(t, j, 500)
+	if st := u.Stats(); st.Alerts == 0 || st.Batches == 0 {
+		t.Errorf("Stats = %+v, want alerts and batches both sent", st)
+	}
+}

@@ -441,22 +441,38 @@ func (u *Uplink) publishStatus(c mqtt.Client) {
 	}
 }
 
+// alertsPerRound bounds the alerts sent before the next look at the
+// backlog: a storm of alerts (a fever line set too low, a long outage)
+// still jumps the queue, but cannot stall acks and batches behind it.
+const alertsPerRound = 32
+
 // publishAlerts sends each unacknowledged alert not yet sent, alone, on
-// the alerts topic, before any backlog.
+// the alerts topic, before any backlog; at most alertsPerRound per call,
+// waking the loop again when more remain.
 func (u *Uplink) publishAlerts(ctx context.Context, c mqtt.Client, cur *cursor) error {
-	for {
-		alerts, err := u.journal.UnsentAlerts(ctx, max(cur.alertSent, cur.sent), 16)
-		if err != nil || len(alerts) == 0 {
+	alerts, err := u.journal.UnsentAlerts(ctx, max(cur.alertSent, cur.sent), alertsPerRound)
+	if err != nil || len(alerts) == 0 {
+		return err
+	}
+	toks := make([]mqtt.Token, 0, len(alerts))
+	for _, e := range alerts {
+		tok, err := u.publishAsync(c, protocol.AlertsTopic(u.cfg.Site, u.cfg.Kiosk), []protocol.Entry{e})
+		if err != nil {
 			return err
 		}
-		for _, e := range alerts {
-			if err := u.publish(c, protocol.AlertsTopic(u.cfg.Site, u.cfg.Kiosk), []protocol.Entry{e}); err != nil {
-				return err
-			}
-			u.stats.alerts.Add(1)
-			cur.alertSent = e.Seq
-		}
+		toks = append(toks, tok)
 	}
+	for i, tok := range toks {
+		if err := waitToken(tok); err != nil {
+			return err
+		}
+		u.stats.alerts.Add(1)
+		cur.alertSent = alerts[i].Seq
+	}
+	if len(alerts) == alertsPerRound {
+		u.poke()
+	}
+	return nil
 }
 
 // publishAhead publishes batches after cur.sent while fewer than
@@ -502,14 +518,6 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 		}
 	}
 	return nil
-}
-
-func (u *Uplink) publish(c mqtt.Client, topic string, entries []protocol.Entry) error {
-	tok, err := u.publishAsync(c, topic, entries)
-	if err != nil {
-		return err
-	}
-	return waitToken(tok)
 }
 
 func (u *Uplink) publishAsync(c mqtt.Client, topic string, entries []protocol.Entry) (mqtt.Token, error) {
