@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 )
 
 // EncodingGzip is the only compression a batch may declare.
@@ -28,8 +29,15 @@ type compressed struct {
 // compresses.
 func EncodeBatchPayload(b Batch, gzipAbove int) ([]byte, error) {
 	plain, err := EncodeBatch(b)
-	if err != nil || gzipAbove <= 0 || len(plain) <= gzipAbove {
-		return plain, err
+	if err != nil {
+		return nil, err
+	}
+	return compressIfItPays(plain, gzipAbove)
+}
+
+func compressIfItPays(plain []byte, gzipAbove int) ([]byte, error) {
+	if gzipAbove <= 0 || len(plain) <= gzipAbove {
+		return plain, nil
 	}
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // level is valid
@@ -46,23 +54,33 @@ func EncodeBatchPayload(b Batch, gzipAbove int) ([]byte, error) {
 // whose data, once un-gzipped, is a plain batch. The un-gzipped size is
 // bounded by MaxMessageBytes, so a small bomb cannot exhaust memory.
 func DecodeBatchPayload(data []byte) (Batch, error) {
-	var h struct {
-		Encoding *string `json:"encoding"`
-		Data     *string `json:"data"`
+	// One pass over the message for the common case; the version is still
+	// judged before any other problem (see versionFirst).
+	var w struct {
+		V        *int        `json:"v"`
+		Encoding *string     `json:"encoding"`
+		Data     *string     `json:"data"`
+		Kiosk    *string     `json:"kiosk"`
+		Site     *string     `json:"site"`
+		Sent     *string     `json:"sent"`
+		Entries  []wireEntry `json:"entries"`
 	}
-	if err := decodeVersioned(data, &h); err != nil {
+	if err := decodeJSON(data, &w); err != nil {
+		return Batch{}, versionFirst(data, err)
+	}
+	if err := checkVersion(w.V); err != nil {
 		return Batch{}, err
 	}
-	if h.Encoding == nil {
-		return DecodeBatch(data)
+	if w.Encoding == nil {
+		return w2batch(w.Kiosk, w.Site, w.Sent, w.Entries)
 	}
-	if *h.Encoding != EncodingGzip {
-		return Batch{}, bad("encoding", "unknown encoding %q (this build reads %q)", *h.Encoding, EncodingGzip)
+	if *w.Encoding != EncodingGzip {
+		return Batch{}, bad("encoding", "unknown encoding %q (this build reads %q)", *w.Encoding, EncodingGzip)
 	}
-	if h.Data == nil {
+	if w.Data == nil {
 		return Batch{}, missing("data")
 	}
-	z, err := base64.StdEncoding.DecodeString(*h.Data)
+	z, err := base64.StdEncoding.DecodeString(*w.Data)
 	if err != nil {
 		return Batch{}, bad("data", "must be base64: %v", err)
 	}
@@ -91,4 +109,44 @@ func gunzip(z []byte, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("inflates to over %d bytes", limit)
 	}
 	return out, nil
+}
+
+// EncodeBatchOfEncoded is EncodeBatchPayload for entries already in their
+// EncodeEntry form (the kiosk's journal stores them so): it assembles the
+// batch without decoding and re-encoding each entry. The entries must be
+// of kiosk, in increasing sequence order, as EncodeEntry wrote them; the
+// hub validates every batch it receives in any case.
+func EncodeBatchOfEncoded(kiosk, site string, sent time.Time, entries [][]byte, gzipAbove int) ([]byte, error) {
+	switch {
+	case !ValidName(kiosk):
+		return nil, bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", kiosk)
+	case !ValidName(site):
+		return nil, bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", site)
+	case len(entries) == 0 || len(entries) > MaxBatchEntries:
+		return nil, bad("entries", "must hold 1 to %d entries, got %d", MaxBatchEntries, len(entries))
+	}
+	ts, err := sent.MarshalJSON()
+	if err != nil {
+		return nil, bad("sent", "%v", err)
+	}
+	size := 64 + len(kiosk) + len(site) + len(ts)
+	for _, e := range entries {
+		size += len(e) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"v":1,"kiosk":"`...)
+	buf = append(buf, kiosk...) // ValidName: nothing to escape
+	buf = append(buf, `","site":"`...)
+	buf = append(buf, site...)
+	buf = append(buf, `","sent":`...)
+	buf = append(buf, ts...)
+	buf = append(buf, `,"entries":[`...)
+	for i, e := range entries {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e...)
+	}
+	buf = append(buf, "]}"...)
+	return compressIfItPays(buf, gzipAbove)
 }

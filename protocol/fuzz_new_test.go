@@ -156,3 +156,31 @@ func TestEncodeBatchPayloadCompressesLargeBatches(t *testing.T) {
 		t.Fatalf("DecodeBatchPayload(compressed) = %d entries, %v; want %d", len(got.Entries), err, len(b.Entries))
 	}
 }
+
+func TestEncodeBatchOfEncodedMatchesEncodeBatch(t *testing.T) {
+	tb := testBundle(t)
+	b := Batch{Kiosk: "gate-1", Site: "huamu-1", Sent: time.Date(2026, 2, 1, 8, 33, 0, 123, time.FixedZone("", 8*3600)), Entries: tb.Entries}
+	want, err := EncodeBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw [][]byte
+	for _, e := range b.Entries {
+		body, _ := EncodeEntry(e)
+		raw = append(raw, body)
+	}
+	got, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Sent, raw, 0)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("EncodeBatchOfEncoded =\n%s, %v\nwant\n%s", got, err, want)
+	}
+	z, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Sent, raw, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := DecodeBatchPayload(z); err != nil || len(d.Entries) != len(b.Entries) {
+		t.Fatalf("DecodeBatchPayload(compressed raw batch) = %d entries, %v", len(d.Entries), err)
+	}
+	if _, err := EncodeBatchOfEncoded("bad/kiosk", b.Site, b.Sent, raw, 0); err == nil {
+		t.Error("EncodeBatchOfEncoded accepted a bad kiosk id")
+	}
+}

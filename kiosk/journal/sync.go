@@ -114,3 +114,29 @@ func (j *Journal) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// Encoded is an entry as the journal stores it: its sequence number and
+// its protocol.EncodeEntry form, validated when it was appended.
+type Encoded struct {
+	Seq  uint64
+	Body []byte
+}
+
+// UnsentEncoded is Unsent without decoding: the uplink sends the stored
+// bytes as they are (protocol.EncodeBatchOfEncoded).
+func (j *Journal) UnsentEncoded(ctx context.Context, after uint64, limit int) ([]Encoded, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT seq, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read unsent entries: %w", err)
+	}
+	defer rows.Close()
+	var out []Encoded
+	for rows.Next() {
+		var e Encoded
+		if err := rows.Scan(&e.Seq, &e.Body); err != nil {
+			return nil, fmt.Errorf("read unsent entries: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

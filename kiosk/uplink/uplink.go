@@ -30,13 +30,14 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/google/uuid"
 )
 
 // Journal is what the uplink needs of the kiosk's journal.
 type Journal interface {
-	Unsent(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error)
+	UnsentEncoded(ctx context.Context, after uint64, limit int) ([]journal.Encoded, error)
 	UnsentAlerts(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error)
 	Acked(ctx context.Context) (uint64, error)
 	Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error)
@@ -481,10 +482,9 @@ func (u *Uplink) publishAlerts(ctx context.Context, c mqtt.Client, cur *cursor) 
 func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) error {
 	window := uint64(u.cfg.BatchSize * u.cfg.MaxInFlight)
 	var toks []mqtt.Token
-	var last uint64
 	for cur.sent-cur.acked < window {
 		limit := min(u.cfg.BatchSize, int(window-(cur.sent-cur.acked)))
-		entries, err := u.journal.Unsent(ctx, cur.sent, limit)
+		entries, err := u.journal.UnsentEncoded(ctx, cur.sent, limit)
 		if err != nil || len(entries) == 0 {
 			cur.waiting = time.Time{}
 			if err != nil {
@@ -501,14 +501,18 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 			}
 		}
 		cur.waiting = time.Time{}
-		tok, err := u.publishAsync(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), entries)
-		if err != nil {
-			return err
+		bodies := make([][]byte, len(entries))
+		for i, e := range entries {
+			bodies[i] = e.Body
 		}
-		toks = append(toks, tok)
+		// The journal's bytes go out as they are: no decode and re-encode.
+		payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, time.Now(), bodies, u.cfg.GzipAbove)
+		if err != nil {
+			return fmt.Errorf("encode batch: %w", err)
+		}
+		toks = append(toks, u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, len(entries)))
 		u.stats.batches.Add(1)
-		last = entries[len(entries)-1].Seq
-		cur.sent = last
+		cur.sent = entries[len(entries)-1].Seq
 	}
 	// Wait for the PUBACKs of the window together, not one by one. A
 	// PUBACK only bounds what is in flight; the hub's ack is what counts.
@@ -527,11 +531,15 @@ func (u *Uplink) publishAsync(c mqtt.Client, topic string, entries []protocol.En
 	if err != nil {
 		return nil, fmt.Errorf("encode batch: %w", err)
 	}
+	return u.publishPayload(c, topic, payload, len(entries)), nil
+}
+
+func (u *Uplink) publishPayload(c mqtt.Client, topic string, payload []byte, entries int) mqtt.Token {
 	if bytes.HasPrefix(payload, []byte(`{"v":1,"encoding":"gzip"`)) {
 		u.stats.compressed.Add(1)
 	}
-	u.stats.entries.Add(uint64(len(entries)))
-	return c.Publish(topic, 1, false, payload), nil
+	u.stats.entries.Add(uint64(entries))
+	return c.Publish(topic, 1, false, payload)
 }
 
 func waitToken(tok mqtt.Token) error {
