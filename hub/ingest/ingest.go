@@ -78,17 +78,35 @@ func (in *Ingest) Stats() Stats {
 // it: errors.Is(err, ErrRejected) for a refused message, anything else for
 // a storage or publish failure the kiosk's retry will cover.
 func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) error {
+	return in.Save(ctx, in.Decode(topic, payload))
+}
+
+// Decoded is a message checked by Decode and ready for Save.
+type Decoded struct {
+	topic, site, kiosk, leaf string
+	payload                  []byte         // status messages: decoded by Save
+	batch                    protocol.Batch // entries and alerts
+	err                      error          // already logged and counted
+}
+
+// Decode parses a message and checks it against its topic: the part of
+// Handle that touches no storage, so a caller may run it on another
+// goroutine, ahead of Save. Refusals are logged and counted here.
+func (in *Ingest) Decode(topic string, payload []byte) Decoded {
 	log := in.logger().With("topic", topic)
 	site, kiosk, leaf, err := protocol.ParseKioskTopic(topic)
 	if err != nil {
-		return in.reject(log, "bad topic", err)
+		return Decoded{err: in.reject(log, "bad topic", err)}
 	}
+	d := Decoded{topic: topic, site: site, kiosk: kiosk, leaf: leaf}
 	if leaf == "status" {
-		return in.handleStatus(ctx, log, site, kiosk, payload)
+		d.payload = payload
+		return d
 	}
 	b, err := protocol.DecodeBatchPayload(payload)
 	if err != nil {
-		return in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		d.err = in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		return d
 	}
 	// The topic is what the broker authorised; the batch is what the kiosk
 	// claims. Trust neither without the other.
@@ -97,7 +115,24 @@ func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) erro
 		log.Warn("security: batch identity differs from its topic, refused",
 			"topic_site", site, "topic_kiosk", kiosk, "batch_site", b.Site, "batch_kiosk", b.Kiosk)
 		in.stats.rejected.Add(1)
-		return fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		d.err = fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		return d
+	}
+	d.batch = b
+	return d
+}
+
+// Save stores what Decode accepted and publishes the ack; it returns
+// Decode's error for a refused message. Call it from one goroutine, in the
+// order the messages arrived.
+func (in *Ingest) Save(ctx context.Context, d Decoded) error {
+	if d.err != nil {
+		return d.err
+	}
+	topic, site, kiosk, leaf, b := d.topic, d.site, d.kiosk, d.leaf, d.batch
+	log := in.logger().With("topic", topic)
+	if leaf == "status" {
+		return in.handleStatus(ctx, log, site, kiosk, d.payload)
 	}
 	log = log.With("kiosk", kiosk)
 

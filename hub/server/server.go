@@ -132,23 +132,37 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 }
 
 func (s *Server) runIngest(ctx context.Context) {
-	for {
-		// Alerts first: a waiting alert is handled before any batch of a
-		// backlog.
-		var m message
-		select {
-		case m = <-s.link.alerts:
-		default:
+	// Two stages: one goroutine decodes (JSON, gzip, checks), the other
+	// stores and acks, so a batch is parsed while the previous one is
+	// being written. Both are single, so a kiosk's acks go out in the
+	// order its batches arrived; alerts are taken first at the decode
+	// stage and wait behind at most cap(decoded) batches at the store.
+	decoded := make(chan ingest.Decoded, 2)
+	go func() {
+		defer close(decoded)
+		for {
+			var m message
 			select {
+			case m = <-s.link.alerts:
+			default:
+				select {
+				case <-ctx.Done():
+					return
+				case m = <-s.link.alerts:
+				case m = <-s.link.inbox:
+				}
+			}
+			select {
+			case decoded <- s.ingest.Decode(m.topic, m.payload):
 			case <-ctx.Done():
 				return
-			case m = <-s.link.alerts:
-			case m = <-s.link.inbox:
 			}
 		}
-		// Handle logs what it refuses or fails to do; a kiosk re-sends
+	}()
+	for d := range decoded {
+		// Save logs what it refuses or fails to do; a kiosk re-sends
 		// whatever is not acknowledged.
-		_ = s.ingest.Handle(ctx, m.topic, m.payload)
+		_ = s.ingest.Save(ctx, d)
 	}
 }
 
