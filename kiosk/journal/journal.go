@@ -179,11 +179,20 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 	if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM state`).Scan(&seq); err != nil {
 		return nil, fmt.Errorf("append entry: %w", err)
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO entries (seq, id, time, body, alert) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("append entry: %w", err)
+	// A prepared statement pays off only for several entries; Append (one)
+	// is on the path between a scan and the screen.
+	const insertSQL = `INSERT INTO entries (seq, id, time, body, alert) VALUES (?, ?, ?, ?, ?)`
+	exec := func(ctx context.Context, args ...any) (sql.Result, error) {
+		return tx.ExecContext(ctx, insertSQL, args...)
 	}
-	defer insert.Close()
+	if len(es) > 1 {
+		insert, err := tx.PrepareContext(ctx, insertSQL)
+		if err != nil {
+			return nil, fmt.Errorf("append entry: %w", err)
+		}
+		defer insert.Close()
+		exec = insert.ExecContext
+	}
 	for i, e := range es {
 		if e.ID == "" {
 			id, err := uuid.NewV7()
@@ -198,7 +207,7 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 		if err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
-		if _, err := insert.ExecContext(ctx, e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body,
+		if _, err := exec(ctx, e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body,
 			e.Decision == protocol.DecisionAlert); err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
