@@ -305,8 +305,11 @@ func (u *Uplink) LastAck() time.Time {
 }
 
 // statusEvery republishes presence, so the hub's view of the unsynced
-// count stays fresh.
-const statusEvery = 30 * time.Second
+// count stays fresh. It is shorter than the broker's keep-alive grace (1.5
+// x 15 s): after a cut the broker may publish the old connection's will
+// ("offline") after the new connection said online, and the next
+// republish corrects it within this bound.
+const statusEvery = 20 * time.Second
 
 // cursor is the send loop's position.
 type cursor struct {
