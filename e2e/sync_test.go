@@ -54,6 +54,13 @@ simulate = false
 [scanner]
 port = %q
 simulate = false
+# The same code twice in a row is a re-measure here, not a repeat.
+duplicate_window = "0s"
+[rules]
+# Measure-only: these tests are about sync, not passes. A fever is held
+# for a second reading, which may follow at once.
+require_pass = false
+recheck_after = "0s"
 `, g.dataDir, broker, therm.Path(), scan.Path())
 	if err := os.WriteFile(g.cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,17 @@ type Config struct {
 	Scanner     Scanner     `toml:"scanner"`
 	Rules       Rules       `toml:"rules"`
 	Passes      Passes      `toml:"passes"`
+	Retention   Retention   `toml:"retention"`
+}
+
+// Retention is how long the kiosk keeps what the hub already holds, and
+// when its disk counts as nearly full.
+type Retention struct {
+	// MaxAge: acknowledged entries older than this are purged. Entries the
+	// hub has not acknowledged are never purged. 0 keeps everything.
+	MaxAge       Duration `toml:"max_age"`
+	CheckEvery   Duration `toml:"check_every"`    // how often to purge and check the disk
+	MinFreeBytes int64    `toml:"min_free_bytes"` // below this free space the guard and hub are warned
 }
 
 // MQTT is the link to the hub.
@@ -39,6 +50,10 @@ type MQTT struct {
 	BatchSize   int      `toml:"batch_size"`    // entries per batch
 	MaxInFlight int      `toml:"max_in_flight"` // batches sent but not yet acked
 	AckTimeout  Duration `toml:"ack_timeout"`   // resend from the last ack after this long without progress
+	BatchWait   Duration `toml:"batch_wait"`    // a partial batch waits this long for more entries
+	GzipAbove   int      `toml:"gzip_above"`    // compress batches longer than this many bytes (0: never)
+	BackoffMin  Duration `toml:"backoff_min"`   // reconnect back-off, doubled per failure, with jitter
+	BackoffMax  Duration `toml:"backoff_max"`
 }
 
 // Screen is the guard's touchscreen server.
@@ -176,6 +191,15 @@ func Default() Config {
 			BatchSize:   100,
 			MaxInFlight: 4,
 			AckTimeout:  Duration(10 * time.Second),
+			BatchWait:   Duration(100 * time.Millisecond),
+			GzipAbove:   4096,
+			BackoffMin:  Duration(250 * time.Millisecond),
+			BackoffMax:  Duration(30 * time.Second),
+		},
+		Retention: Retention{
+			MaxAge:       Duration(30 * 24 * time.Hour),
+			CheckEvery:   Duration(10 * time.Minute),
+			MinFreeBytes: 200 << 20,
 		},
 		Screen: Screen{Listen: "127.0.0.1:8080"},
 		Thermometer: Thermometer{
@@ -256,6 +280,20 @@ func (c Config) Validate() error {
 		return bad("mqtt.max_in_flight", c.MQTT.MaxInFlight, "must be 1 to 64")
 	case c.MQTT.AckTimeout.D() < 100*time.Millisecond:
 		return bad("mqtt.ack_timeout", c.MQTT.AckTimeout, "must be at least 100ms")
+	case c.MQTT.BatchWait.D() < 0 || c.MQTT.BatchWait.D() > time.Minute:
+		return bad("mqtt.batch_wait", c.MQTT.BatchWait, "must be 0 to 1m")
+	case c.MQTT.GzipAbove < 0:
+		return bad("mqtt.gzip_above", c.MQTT.GzipAbove, "must be 0 (never) or a size in bytes")
+	case c.MQTT.BackoffMin.D() < 10*time.Millisecond:
+		return bad("mqtt.backoff_min", c.MQTT.BackoffMin, "must be at least 10ms")
+	case c.MQTT.BackoffMax.D() < c.MQTT.BackoffMin.D():
+		return bad("mqtt.backoff_max", c.MQTT.BackoffMax, "must be at least mqtt.backoff_min")
+	case c.Retention.MaxAge.D() < 0:
+		return bad("retention.max_age", c.Retention.MaxAge, "must be 0 (keep all) or positive, e.g. \"720h\"")
+	case c.Retention.CheckEvery.D() < time.Second:
+		return bad("retention.check_every", c.Retention.CheckEvery, "must be at least 1s")
+	case c.Retention.MinFreeBytes < 0:
+		return bad("retention.min_free_bytes", c.Retention.MinFreeBytes, "must be 0 or more")
 	case c.Screen.Listen == "":
 		return bad("screen.listen", `""`, "must be host:port, e.g. 127.0.0.1:8080")
 	case !oneOf(c.Thermometer.Driver, ThermometerDrivers()...):

@@ -23,6 +23,14 @@ batch_size = 100
 max_in_flight = 4
 # With no ack for this long, send again from the last acknowledged entry.
 ack_timeout = "10s"
+# A batch goes out when it holds batch_size entries or its first entry has
+# waited batch_wait, whichever comes first. Alerts never wait.
+batch_wait = "100ms"
+# Batches longer than this many bytes are gzipped (0: never).
+gzip_above = 4096
+# Reconnect back-off: starts at backoff_min, doubles to backoff_max, jittered.
+backoff_min = "250ms"
+backoff_max = "30s"
 
 [screen]
 # Where the guard's touchscreen page is served. Keep it on localhost
@@ -143,4 +151,13 @@ dir = ""
 max_age = "24h"
 # How far the kiosk clock may be off when judging a pass's dates.
 clock_skew = "5m"
+
+[retention]
+# Entries the hub has acknowledged are deleted after this long (personal
+# data is kept only as long as needed). Unacknowledged entries are never
+# deleted. "0s" keeps everything.
+max_age = "720h0m0s"
+check_every = "10m0s"
+# Below this much free disk the screen warns and the hub is told.
+min_free_bytes = 209715200
 `

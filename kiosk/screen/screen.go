@@ -26,7 +26,13 @@ type State struct {
 	Online   bool       `json:"online"`
 	Unsynced uint64     `json:"unsynced"`
 	LastAck  *time.Time `json:"last_ack,omitempty"`
-	Last     *Shown     `json:"last,omitempty"`
+	// OldestUnsynced is the kiosk time of the oldest entry the hub lacks.
+	OldestUnsynced *time.Time `json:"oldest_unsynced,omitempty"`
+	// Warning is a plain sentence about the kiosk itself (disk nearly
+	// full), shown beside any device Problem.
+	Warning  string            `json:"warning,omitempty"`
+	Downlink map[string]uint64 `json:"downlink,omitempty"` // versions of config etc. in use
+	Last     *Shown            `json:"last,omitempty"`
 	// Problem is a plain sentence for the guard when something needs a
 	// person (a device gone, the journal not writable); "" when all is well.
 	Problem string `json:"problem,omitempty"`

@@ -14,6 +14,13 @@ function render(s) {
   $("link").textContent = s.online ? "在线 Online" : "离线 Offline";
   $("link").className = s.online ? "online" : "offline";
   $("unsynced").textContent = "未同步 Unsynced: " + s.unsynced;
+  const age = (t) => { const m = Math.round((Date.now() - new Date(t)) / 60000); return m < 1 ? "<1 min" : m + " min"; };
+  $("sync").textContent = (s.oldest_unsynced ? "最早未同步 Oldest: " + age(s.oldest_unsynced) + " · " : "") +
+    "上次确认 Last ack: " + (s.last_ack ? new Date(s.last_ack).toLocaleTimeString() : "—") +
+    (s.downlink && s.downlink.config ? " · 配置 Config v" + s.downlink.config : "");
+  const w = $("warning");
+  w.hidden = !s.warning;
+  w.textContent = s.warning || "";
   const p = $("problem");
   p.hidden = !s.problem;
   p.textContent = s.problem || "";
