@@ -70,6 +70,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.store, err = records.Open(filepath.Join(cfg.DataDir, "hub.db")); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	s.store.SkewLimit = cfg.SkewLimit
 
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
@@ -94,9 +95,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.ingest = &ingest.Ingest{
-		Store:   s.store,
-		Publish: s.link.publish,
-		Logger:  s.log.With("component", "ingest"),
+		Store:     s.store,
+		Publish:   s.link.publish,
+		Logger:    s.log.With("component", "ingest"),
+		SkewLimit: cfg.SkewLimit,
 	}
 	// The console starts once everything /metrics reads exists.
 	mux := http.NewServeMux()

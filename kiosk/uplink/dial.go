@@ -21,6 +21,9 @@ type dialer struct {
 	timeout  time.Duration // one dial
 	min, max time.Duration // back-off bounds
 	attempts func()        // called before each attempt after the first
+	// sleep waits d or until ctx ends; nil means a timer. Tests record the
+	// waits instead.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu    sync.Mutex
 	delay time.Duration // upper bound of the next wait
@@ -38,13 +41,12 @@ func (d *dialer) open(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
 		}
 		// Wait between half the bound and the bound: jittered, and never
 		// a reconnect storm of zero waits.
-		wait := bound/2 + rand.N(bound/2+1)
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-d.ctx.Done():
-			return nil, d.ctx.Err()
-		case <-t.C:
+		sleep := d.sleep
+		if sleep == nil {
+			sleep = timerSleep
+		}
+		if err := sleep(d.ctx, bound/2+rand.N(bound/2+1)); err != nil {
+			return nil, err
 		}
 	}
 	nd := net.Dialer{Timeout: d.timeout}
@@ -56,4 +58,15 @@ func (d *dialer) reset() {
 	d.mu.Lock()
 	d.delay = 0
 	d.mu.Unlock()
+}
+
+func timerSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

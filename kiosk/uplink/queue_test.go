@@ -193,3 +193,33 @@ func TestAlertStormStillDrains(t *testing.T) {
 		t.Errorf("Stats = %+v, want alerts and batches both sent", st)
 	}
 }
+
+// Garbage on the ack and downlink topics is counted and ignored: nothing
+// is marked synced, nothing stored, and the link keeps working.
+func TestBadMessagesCountedAndIgnored(t *testing.T) {
+	broker := startBroker(t)
+	pub := listen(t, broker, "", nil)
+	j := openJournal(t)
+	appendN(t, j, 3)
+	u := runUplink(t, broker, j, 10)
+	eventually(t, "online", u.Online)
+	for topic, payload := range map[string]string{
+		protocol.AckTopic("site-1", "gate-1"):                                   `{"v":1,"kiosk":"gate-1","contiguous":"three"}`,
+		protocol.DownlinkTopic("site-1", "", protocol.DownlinkConfig):           `{"v":1,"kind":"config"`,
+		protocol.DownlinkTopic("site-1", "gate-1", protocol.DownlinkStatusList): `{"v":1,"kind":"config","site":"site-1","version":9,"issued":"2026-02-01T08:00:00Z","payload":{}}`,
+	} {
+		if tok := pub.Publish(topic, 1, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	eventually(t, "three bad messages counted", func() bool { return u.Stats().BadMessages == 3 })
+	if st, _ := j.Status(context.Background()); st.Unsynced != 3 {
+		t.Errorf("unsynced = %d, want 3", st.Unsynced)
+	}
+	if vs, _ := j.Downlinks(context.Background()); len(vs) != 0 {
+		t.Errorf("downlinks stored from bad messages: %v", vs)
+	}
+	startStandIn(t, broker, 0)
+	u.Notify()
+	waitSynced(t, j, 3)
+}
