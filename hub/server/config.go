@@ -24,7 +24,11 @@ type Config struct {
 	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
 	HTTPListen string        // console's TCP address; default DefaultHTTPListen
 	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
-	Logger     *slog.Logger  // nil discards
+	// PassesEvery is how often the pass store is checked for changes to
+	// publish; PassesRefresh how often an unchanged status list is
+	// re-issued. Defaults DefaultPassesEvery, DefaultPassesRefresh.
+	PassesEvery, PassesRefresh time.Duration
+	Logger                     *slog.Logger // nil discards
 }
 
 // withDefaults returns c with empty fields set to their defaults.
@@ -34,6 +38,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HTTPListen == "" {
 		c.HTTPListen = DefaultHTTPListen
+	}
+	if c.PassesEvery <= 0 {
+		c.PassesEvery = DefaultPassesEvery
+	}
+	if c.PassesRefresh <= 0 {
+		c.PassesRefresh = DefaultPassesRefresh
 	}
 	if c.SkewLimit <= 0 {
 		c.SkewLimit = records.DefaultSkewLimit

@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -35,6 +36,7 @@ const startTimeout = 10 * time.Second
 type Server struct {
 	log       *slog.Logger
 	store     *records.SQLite
+	passes    *passes.Store
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
 	link      *link
@@ -71,6 +73,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.store.SkewLimit = cfg.SkewLimit
+	if s.passes, err = passes.Open(cfg.DataDir, time.Now); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
@@ -116,6 +121,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.runIngest(runCtx) })
+	feed := &passFeed{srv: s, store: s.passes, every: cfg.PassesEvery, refresh: cfg.PassesRefresh, now: time.Now}
+	s.wg.Go(func() { feed.run(runCtx) })
 
 	if s.broker != nil {
 		timer := time.NewTimer(startTimeout)
@@ -257,6 +264,9 @@ func (s *Server) Close() error {
 		}
 		if s.store != nil {
 			errs = append(errs, s.store.Close())
+		}
+		if s.passes != nil {
+			errs = append(errs, s.passes.Close())
 		}
 		s.closeErr = errors.Join(errs...)
 		s.log.Info("hub stopped")

@@ -70,7 +70,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, journal: j}
-	d.verifier = passcheck.New(cfg.Site, passcheck.Dir(cfg.PassesDir()), time.Now,
+	d.verifier = passcheck.New(cfg.Site, NewPassSource(cfg, j), time.Now,
 		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
 	d.feverC.Store(math.Float64bits(cfg.Rules.FeverC))
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)

@@ -34,8 +34,8 @@ func (d *Daemon) applyDownlink(dl protocol.Downlink) {
 	if dl.Kind == protocol.DownlinkConfig {
 		d.applyConfig(dl.Version, dl.Payload)
 	}
-	// status_list and keys are stored for the pass checks (issue 5) to read
-	// with journal.Downlink; the transport is done here.
+	// status_list and keys: the journal holds them, and the pass verifier
+	// reads the newest at its next check (passSource in passes.go).
 	d.showVersions()
 }
 
