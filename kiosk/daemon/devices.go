@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -59,9 +58,10 @@ type devices struct {
 	scanWait time.Duration
 	why      string // why the last reading was refused, as a reason code
 
-	wake   chan struct{} // the thermometer was lost: reopen it
-	stop   context.CancelFunc
-	stopWG sync.WaitGroup
+	wake    chan struct{} // the thermometer was lost: reopen it
+	stop    context.CancelFunc
+	stopWG  sync.WaitGroup
+	traffic *traffic // what the simulated devices show (demo)
 }
 
 // errBadCode is a code the scanner read but that cannot be a pass.
@@ -195,6 +195,7 @@ func openDevices(cfg config.Config, log *slog.Logger, offsetC float64, onState f
 	}
 	d := &devices{
 		cfg: cfg, log: log, therm: settings, limits: ThermometerLimits(cfg.Thermometer), offset: offsetC, onState: onState,
+		traffic:   new(traffic),
 		thermPath: cfg.Thermometer.Port, scanPath: cfg.Scanner.Port, wake: make(chan struct{}, 1),
 	}
 	d.states[0] = screen.Device{Name: "thermometer", State: StateDisconnected, Port: d.thermPath}
@@ -206,7 +207,7 @@ func openDevices(cfg config.Config, log *slog.Logger, offsetC float64, onState f
 		}
 		m := cfg.Thermometer.Modbus
 		t, err := sim.NewThermometer(sim.ThermometerOptions{
-			Protocol: proto, Object: plausibleForehead,
+			Protocol: proto, Object: d.traffic.forehead,
 			ModbusAddress: byte(m.Address), ModbusObjectRegister: uint16(m.Register), ModbusAmbientRegister: uint16(max(m.AmbientRegister, m.Register+1)),
 		})
 		if err != nil {
@@ -504,36 +505,6 @@ func (d *devices) Close() {
 	if d.simTherm != nil {
 		d.simTherm.Close()
 	}
-}
-
-// simulateTraffic makes the simulated scanner scan codes at random gaps
-// around Scanner.SimulateEvery: residents' passes, now and then a visitor.
-func (d *devices) simulateTraffic(ctx context.Context) {
-	if d.simScan == nil {
-		return
-	}
-	mean := d.cfg.Scanner.SimulateEvery.D()
-	for n := 1; ; n++ {
-		gap := mean/2 + rand.N(mean)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(gap):
-		}
-		code := fmt.Sprintf("DEMO-%s-%d-%02d%02d-%d", d.cfg.Kiosk, 1+rand.IntN(12), 1+rand.IntN(6), 1+rand.IntN(4), n)
-		if err := d.simScan.Send(code); err != nil {
-			d.log.Warn("simulated scanner", "err", err)
-		}
-	}
-}
-
-// plausibleForehead gives realistic screening readings: mostly 35.9-37.0,
-// now and then a fever.
-func plausibleForehead() float64 {
-	if rand.IntN(20) == 0 {
-		return 37.4 + rand.Float64()*1.4
-	}
-	return 35.9 + rand.Float64()*1.1
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
