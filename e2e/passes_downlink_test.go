@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -30,37 +28,8 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", freeAddr(t), "--passes-every", "200ms")
 
-	therm, err := sim.NewThermometer(sim.ThermometerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { therm.Close() })
-	scan, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { scan.Close() })
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "kiosk.toml")
-	cfg := fmt.Sprintf(`kiosk = "gate-1"
-site = "site-1"
-data_dir = %q
-[mqtt]
-broker = "tcp://%s"
-[screen]
-listen = "127.0.0.1:0"
-[thermometer]
-port = %q
-simulate = false
-[scanner]
-port = %q
-simulate = false
-duplicate_window = "0s"
-`, dataDir, mqttAddr, therm.Path(), scan.Path())
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	therm, scan := simDevices(t, sim.ThermometerOptions{})
+	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
 	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
 	var st struct {
 		Downlink map[string]uint64 `json:"downlink"`
