@@ -133,7 +133,7 @@ func count(bd *BuildingDay, e Stored) {
 	case protocol.KindVisitor:
 		bd.Visitors++
 		if e.Visitor != nil && e.Visitor.Returnee {
-			if slices.Contains(e.Reasons, "key_region") {
+			if slices.Contains(e.Reasons, "key_region_returnee") {
 				bd.ReturneesKey++
 			} else {
 				bd.ReturneesNonKey++
@@ -142,7 +142,7 @@ func count(bd *BuildingDay, e Stored) {
 	case protocol.KindDelivery:
 		bd.Deliveries += max(e.Count, 1)
 	}
-	if slices.Contains(e.Reasons, "fever") {
+	if hasFever(e.Reasons) {
 		bd.Fevers++
 	}
 	if slices.Contains(e.Reasons, "home_observation") {
@@ -158,6 +158,13 @@ func add(t *BuildingDay, b BuildingDay) {
 	t.Fevers += b.Fevers
 	t.HomeObservation += b.HomeObservation
 	t.Deliveries += b.Deliveries
+}
+
+// hasFever reports a reason starting "fever" (fever, fever_confirmed,
+// fever_hold, fever_rest_more): an elevated reading was seen. The fever
+// index and filter match the same prefix in the stored body.
+func hasFever(reasons []string) bool {
+	return slices.ContainsFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "fever") })
 }
 
 // building is the part of a unit ("3-201") before the '-'.
@@ -286,7 +293,7 @@ func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) 
 		return nil, fmt.Errorf("month map: %w", err)
 	}
 	fevers, err := s.read.QueryContext(ctx, `SELECT site, substr(time, 1, 10), count(*) FROM entries
-		WHERE substr(time, 1, 10) BETWEEN ? AND ? AND instr(body, '"fever"') > 0 GROUP BY substr(time, 1, 10), site`, from, to)
+		WHERE substr(time, 1, 10) BETWEEN ? AND ? AND instr(body, '"fever') > 0 GROUP BY substr(time, 1, 10), site`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("month map: %w", err)
 	}

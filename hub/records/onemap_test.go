@@ -31,7 +31,7 @@ func TestOneMap(t *testing.T) {
 	add(protocol.Entry{Time: at(1, 8, 5), Unit: "12-101", Decision: protocol.DecisionAlert, Reasons: []string{"fever"}, OnPost: two})
 	add(protocol.Entry{Time: at(1, 9, 0), Kind: protocol.KindVisitor, OnPost: two,
 		Visitor:  &protocol.Visitor{Name: "张伟", Visiting: "3-502", Returnee: true, Origin: "湖北", Returned: "2026-01-30"},
-		Decision: protocol.DecisionAlert, Reasons: []string{"key_region"}})
+		Decision: protocol.DecisionAlert, Reasons: []string{"key_region_returnee"}})
 	add(protocol.Entry{Time: at(1, 9, 30), Kind: protocol.KindVisitor, OnPost: two,
 		Visitor: &protocol.Visitor{Name: "王芳", Visiting: "3-101", Returnee: true, Origin: "江苏", Returned: "2026-01-30"}})
 	add(protocol.Entry{Time: at(1, 10, 0), Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord, Count: 3, OnPost: []string{"P1"}})

@@ -19,10 +19,10 @@ CREATE INDEX IF NOT EXISTS entries_by_site_received ON entries (site, received_a
 CREATE INDEX IF NOT EXISTS entries_by_kiosk_received ON entries (kiosk, received_at);
 CREATE INDEX IF NOT EXISTS entries_by_kind_received ON entries (kind, received_at);
 CREATE INDEX IF NOT EXISTS entries_by_decision_received ON entries (decision, received_at);
-CREATE INDEX IF NOT EXISTS entries_fever ON entries (received_at) WHERE instr(body, '"fever"') > 0;
+CREATE INDEX IF NOT EXISTS entries_fever ON entries (received_at) WHERE instr(body, '"fever') > 0;
 CREATE INDEX IF NOT EXISTS entries_by_unit ON entries (json_extract(body, '$.unit'), received_at);
 CREATE INDEX IF NOT EXISTS entries_by_site_day ON entries (site, substr(time, 1, 10), kind, decision);
-CREATE INDEX IF NOT EXISTS entries_fever_by_day ON entries (substr(time, 1, 10), site) WHERE instr(body, '"fever"') > 0;
+CREATE INDEX IF NOT EXISTS entries_fever_by_day ON entries (substr(time, 1, 10), site) WHERE instr(body, '"fever') > 0;
 CREATE INDEX IF NOT EXISTS entries_by_day ON entries (substr(time, 1, 10), site, kind, decision);`
 
 // ensureSearchIndexes creates the indexes Search and OneMap rely on.
@@ -82,7 +82,7 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.Fever {
 		// Written exactly as the partial index's WHERE, so SQLite uses it.
-		conds = append(conds, `instr(body, '"fever"') > 0`)
+		conds = append(conds, `instr(body, '"fever') > 0`)
 	}
 	if f.Unit != "" {
 		add("json_extract(body, '$.unit') = ?", f.Unit)

@@ -36,7 +36,7 @@ func TestSearchFilters(t *testing.T) {
 		{"kiosk", Filter{Kiosk: "huamu-003-gate-2"}, func(e Stored) bool { return e.Kiosk == "huamu-003-gate-2" }},
 		{"kind", Filter{Kind: "visitor"}, func(e Stored) bool { return e.Kind == "visitor" }},
 		{"decision", Filter{Decision: "alert", Site: "huamu-001"}, func(e Stored) bool { return e.Decision == "alert" && e.Site == "huamu-001" }},
-		{"fever", Filter{Fever: true}, func(e Stored) bool { return strings.Contains(strings.Join(e.Reasons, ","), "fever") }},
+		{"fever", Filter{Fever: true}, func(e Stored) bool { return hasFever(e.Reasons) }},
 		{"unit", Filter{Unit: "3-201"}, func(e Stored) bool { return e.Unit == "3-201" }},
 		{"range", Filter{From: seedStart.Add(48 * time.Hour), To: seedStart.Add(49 * time.Hour)}, func(e Stored) bool {
 			return !e.Received.Before(seedStart.Add(48*time.Hour)) && e.Received.Before(seedStart.Add(49*time.Hour))

@@ -124,7 +124,7 @@ func seedEntry(rnd *rand.Rand, names []string, kiosk string, seq uint64, at time
 			v.Origin = "江苏"
 			if rnd.IntN(4) == 0 {
 				v.Origin = "湖北"
-				e.Decision, e.Reasons = protocol.DecisionAlert, []string{"key_region"}
+				e.Decision, e.Reasons = protocol.DecisionAlert, []string{"key_region_returnee"}
 			}
 		}
 		e.Visitor = v
