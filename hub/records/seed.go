@@ -101,7 +101,7 @@ func seedEntry(rnd *rand.Rand, names []string, kiosk string, seq uint64, at time
 	switch r := rnd.IntN(1000); {
 	case r < 15: // fever
 		temp = 37.4 + rnd.Float64()*1.2
-		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_valid", "fever"}
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_valid", "fever_confirmed"}
 	case r < 20:
 		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_revoked"}
 	case r < 23:
