@@ -33,6 +33,7 @@ type Console struct {
 	log   *slog.Logger
 	page  *template.Template
 	mux   *http.ServeMux
+	ops   *ops // the signed-in console under /ops/, when Operators was called
 }
 
 // New returns a console reading from store. log may be nil.
