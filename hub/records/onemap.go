@@ -2,10 +2,12 @@ package records
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -234,7 +236,9 @@ func (s *SQLite) volunteerHours(ctx context.Context, site string, day time.Time)
 // eachOnDays calls fn for site's entries whose kiosk date is in [from, to];
 // kinds "shift" limits it to shift records.
 func (s *SQLite) eachOnDays(ctx context.Context, site, from, to, kinds string, fn func(Stored)) error {
-	q := `SELECT ` + storedColumns + ` FROM entries WHERE site = ? AND substr(time, 1, 10) BETWEEN ? AND ?`
+	// The kiosk's RFC 3339 text starts with its date, so a day is a range
+	// of the plain column: "2026-02-03" <= time < "2026-02-03~".
+	q := `SELECT ` + storedColumns + ` FROM entries WHERE site = ? AND time >= ? AND time < ? || '~'`
 	if kinds == "shift" {
 		q += ` AND kind IN ('shift_in', 'shift_out')`
 	}
@@ -266,47 +270,39 @@ type SiteDay struct {
 
 // MonthMap returns every compound's daily counts for month (2006-01),
 // ordered by site then day: the subdistrict's one map at a glance. It
-// reads only the indexes, never an entry's body.
+// reads only indexes, never an entry's body, one day per query, a few
+// days at a time: one query for the month would sort a million rows.
 func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) {
-	if _, err := time.Parse("2006-01", month); err != nil {
+	first, err := time.Parse("2006-01", month)
+	if err != nil {
 		return nil, fmt.Errorf("month map: month must look like 2026-02, got %q", month)
 	}
-	from, to := month+"-01", month+"-31"
-	rows, err := s.read.QueryContext(ctx, `SELECT site, substr(time, 1, 10) AS day,
-		sum(kind = 'check'), sum(kind = 'visitor'), sum(kind = 'delivery'), sum(decision = 'alert')
-		FROM entries WHERE substr(time, 1, 10) BETWEEN ? AND ? GROUP BY substr(time, 1, 10), site`, from, to)
-	if err != nil {
+	var days []string
+	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
+		days = append(days, d.Format(time.DateOnly))
+	}
+	results := make([][]SiteDay, len(days))
+	errs := make([]error, len(days))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(monthWorkers, len(days)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i], errs[i] = s.dayCounts(ctx, days[i])
+			}
+		})
+	}
+	for i := range days {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("month map: %w", err)
 	}
-	defer rows.Close()
-	idx := map[[2]string]int{}
 	var out []SiteDay
-	for rows.Next() {
-		var d SiteDay
-		if err := rows.Scan(&d.Site, &d.Day, &d.Entries, &d.Visitors, &d.Deliveries, &d.Alerts); err != nil {
-			return nil, fmt.Errorf("month map: %w", err)
-		}
-		idx[[2]string{d.Site, d.Day}] = len(out)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("month map: %w", err)
-	}
-	fevers, err := s.read.QueryContext(ctx, `SELECT site, substr(time, 1, 10), count(*) FROM entries
-		WHERE substr(time, 1, 10) BETWEEN ? AND ? AND instr(body, '"fever') > 0 GROUP BY substr(time, 1, 10), site`, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("month map: %w", err)
-	}
-	defer fevers.Close()
-	for fevers.Next() {
-		var site, day string
-		var n int
-		if err := fevers.Scan(&site, &day, &n); err != nil {
-			return nil, fmt.Errorf("month map: %w", err)
-		}
-		if i, ok := idx[[2]string{site, day}]; ok {
-			out[i].Fevers = n
-		}
+	for _, r := range results {
+		out = append(out, r...)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Site != out[j].Site {
@@ -314,5 +310,66 @@ func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) 
 		}
 		return out[i].Day < out[j].Day
 	})
+	return out, nil
+}
+
+// monthWorkers bounds the month's concurrent day queries, below the read
+// pool's size so the entries table stays responsive meanwhile.
+const monthWorkers = 4
+
+// dayCounts counts every compound's entries of one day.
+func (s *SQLite) dayCounts(ctx context.Context, day string) ([]SiteDay, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT site, kind, decision, count(*)
+		FROM entries INDEXED BY entries_by_time WHERE time >= ?1 AND time < ?1 || '~' GROUP BY site, kind, decision`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	idx := map[string]int{}
+	var out []SiteDay
+	for rows.Next() {
+		var site, kind, decision string
+		var n int
+		if err := rows.Scan(&site, &kind, &decision, &n); err != nil {
+			return nil, err
+		}
+		i, ok := idx[site]
+		if !ok {
+			i = len(out)
+			idx[site] = i
+			out = append(out, SiteDay{Site: site, Day: day})
+		}
+		d := &out[i]
+		switch protocol.Kind(kind) {
+		case protocol.KindCheck:
+			d.Entries += n
+		case protocol.KindVisitor:
+			d.Visitors += n
+		case protocol.KindDelivery:
+			d.Deliveries += n
+		}
+		if protocol.Decision(decision) == protocol.DecisionAlert {
+			d.Alerts += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fevers, err := s.read.QueryContext(ctx, `SELECT site, count(*) FROM entries INDEXED BY entries_fever_by_time
+		WHERE time >= ?1 AND time < ?1 || '~' AND instr(body, '"fever') > 0 GROUP BY site`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer fevers.Close()
+	for fevers.Next() {
+		var site string
+		var n int
+		if err := fevers.Scan(&site, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := idx[site]; ok {
+			out[i].Fevers = n
+		}
+	}
 	return out, fevers.Err()
 }

@@ -21,9 +21,9 @@ CREATE INDEX IF NOT EXISTS entries_by_kind_received ON entries (kind, received_a
 CREATE INDEX IF NOT EXISTS entries_by_decision_received ON entries (decision, received_at);
 CREATE INDEX IF NOT EXISTS entries_fever ON entries (received_at) WHERE instr(body, '"fever') > 0;
 CREATE INDEX IF NOT EXISTS entries_by_unit ON entries (json_extract(body, '$.unit'), received_at);
-CREATE INDEX IF NOT EXISTS entries_by_site_day ON entries (site, substr(time, 1, 10), kind, decision);
-CREATE INDEX IF NOT EXISTS entries_fever_by_day ON entries (substr(time, 1, 10), site) WHERE instr(body, '"fever') > 0;
-CREATE INDEX IF NOT EXISTS entries_by_day ON entries (substr(time, 1, 10), site, kind, decision);`
+CREATE INDEX IF NOT EXISTS entries_by_site_time ON entries (site, time, kind);
+CREATE INDEX IF NOT EXISTS entries_by_time ON entries (time, site, kind, decision);
+CREATE INDEX IF NOT EXISTS entries_fever_by_time ON entries (time, site) WHERE instr(body, '"fever') > 0;`
 
 // ensureSearchIndexes creates the indexes Search and OneMap rely on.
 func ensureSearchIndexes(ctx context.Context, db *sql.DB) error {
