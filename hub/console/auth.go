@@ -70,11 +70,16 @@ func (o *ops) csrfOK(r *http.Request, want string) bool {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host != r.Host {
+			o.log.Warn("console: refused a form from another origin", "origin", origin, "host", r.Host, "path", r.URL.Path)
 			return false
 		}
 	}
 	got := r.PostFormValue("csrf")
-	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		o.log.Warn("console: refused a form without its CSRF token", "path", r.URL.Path, "sent", got != "", "expected", want != "")
+		return false
+	}
+	return true
 }
 
 func (o *ops) refuseCSRF(w http.ResponseWriter, r *http.Request) {
@@ -107,8 +112,11 @@ func (o *ops) serveSignIn(w http.ResponseWriter, r *http.Request) {
 
 func (o *ops) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	c, err := r.Cookie(preCSRFCookie)
-	if err != nil || !o.csrfOK(r, c.Value) {
+	want := ""
+	if c, err := r.Cookie(preCSRFCookie); err == nil {
+		want = c.Value
+	}
+	if !o.csrfOK(r, want) {
 		o.refuseCSRF(w, r)
 		return
 	}

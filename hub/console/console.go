@@ -65,7 +65,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// entry's text that slipped past escaping still could not run.
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on form posts, and the CSRF check needs the origin.
+	h.Set("Referrer-Policy", "same-origin")
 	c.mux.ServeHTTP(w, r)
 }
 

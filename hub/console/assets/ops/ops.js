@@ -38,6 +38,7 @@
     var none = list.querySelector(".none");
     if (none) none.remove();
     var li = document.createElement("li");
+    li.className = "alert-" + a.kind;
     li.textContent = a.kind + " " + a.kiosk + " · " + a.detail;
     list.insertBefore(li, list.firstChild);
     if (sound.checked) beep();
