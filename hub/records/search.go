@@ -87,11 +87,35 @@ func (f Filter) where() (string, []any) {
 	if f.Unit != "" {
 		add("json_extract(body, '$.unit') = ?", f.Unit)
 	}
-	if len(conds) == 0 {
-		return "", nil
+	// The index is named, not left to the planner: with no statistics it
+	// can pick the kind index (a tenth of all rows) over the site's. The
+	// order is the filters' usual selectivity, and each index ends, as
+	// every index of a WITHOUT ROWID table does, in (kiosk, seq): walked
+	// backwards it gives searchOrder with no sort.
+	index := "entries_by_received"
+	switch {
+	case f.Kiosk != "":
+		index = "entries_by_kiosk_received"
+	case f.Site != "":
+		index = "entries_by_site_received"
+	case f.Unit != "":
+		index = "entries_by_unit"
+	case f.Fever:
+		index = "entries_fever"
+	case f.Decision != "":
+		index = "entries_by_decision_received"
+	case f.Kind != "":
+		index = "entries_by_kind_received"
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	if len(conds) == 0 {
+		return " INDEXED BY " + index, nil
+	}
+	return " INDEXED BY " + index + " WHERE " + strings.Join(conds, " AND "), args
 }
+
+// searchOrder is newest first. Every column descends, so that SQLite
+// walks an index backwards rather than sorting.
+const searchOrder = ` ORDER BY received_at DESC, kiosk DESC, seq DESC`
 
 // Search returns page number page (0-based) of size entries matching f,
 // the most recently received first.
@@ -105,7 +129,7 @@ func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, er
 	where, args := f.where()
 	args = append(args, size+1, page*size)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
-		` ORDER BY received_at DESC, kiosk, seq DESC LIMIT ? OFFSET ?`, args...)
+		searchOrder+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("search entries: %w", err)
 	}
@@ -125,7 +149,7 @@ func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, er
 func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Stored) error) error {
 	where, args := f.where()
 	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
-		` ORDER BY received_at DESC, kiosk, seq DESC`, args...)
+		searchOrder, args...)
 	if err != nil {
 		return fmt.Errorf("export entries: %w", err)
 	}

@@ -88,10 +88,11 @@ func TestSearchFilters(t *testing.T) {
 func TestSearchUsesIndexes(t *testing.T) {
 	t.Parallel()
 	s := seeded(t, 100)
-	for _, f := range []Filter{{Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"}} {
+	for _, f := range []Filter{{}, {Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"},
+		{Site: "x", Kind: "visitor", Fever: true}, {From: seedStart, To: seedStart.Add(time.Hour)}} {
 		where, args := f.where()
 		rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT body FROM entries`+where+
-			` ORDER BY received_at DESC LIMIT 10`, args...)
+			searchOrder+` LIMIT 10`, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
