@@ -51,9 +51,16 @@ func (c *Console) Follow(ctx context.Context) {
 	}
 	t := time.NewTicker(c.ops.cfg.PollEvery)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		if _, err := c.Poll(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("console: follow entries", "err", err)
+		}
+		if now := c.ops.cfg.Now(); now.Sub(purged) >= purgeEvery {
+			purged = now
+			if err := c.Purge(ctx); err != nil && ctx.Err() == nil {
+				c.log.Error("console: purge", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -63,6 +70,29 @@ func (c *Console) Follow(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// purgeEvery is how often the follower enforces the retention settings.
+const purgeEvery = time.Hour
+
+// Purge removes personal details past each kind's retention (console.db's
+// settings, as `hub purge` sets them) and audits what it removed.
+func (c *Console) Purge(ctx context.Context) error {
+	o := c.ops
+	retention, err := o.store.Retention(ctx)
+	if err != nil {
+		return err
+	}
+	for kind, days := range retention {
+		n, err := o.rec.Purge(ctx, kind, o.cfg.Now().AddDate(0, 0, -days), false)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			o.store.Audit(ctx, "(hub)", "purge", fmt.Sprintf("%s: %d", kind, n))
+		}
+	}
+	return nil
 }
 
 // Poll reads what arrived since the last poll, raises alerts and feeds

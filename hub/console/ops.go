@@ -27,6 +27,7 @@ type Records interface {
 	Since(ctx context.Context, c records.Cursor, limit int) ([]records.Stored, records.Cursor, error)
 	OneMap(ctx context.Context, site, day string) (records.DayMap, error)
 	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
+	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)
 }
 
 // PassLister lists passes, for the people under home observation on the

@@ -580,3 +580,21 @@ func TestLiveFeed(t *testing.T) {
 	for lines.Scan() {
 	}
 }
+
+func TestPurgeByRetention(t *testing.T) {
+	t.Parallel()
+	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
+	saveEntries(t, env.rec, env.now.AddDate(0, 0, -30), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
+		Visitor: &protocol.Visitor{Name: "王小明", Contact: "13812345678", Visiting: "3-201"}})
+	if err := env.c.Purge(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := env.rec.Latest(t.Context(), 1)
+	if v := list[0].Visitor; v.Name != records.Redacted || v.Contact != "" || v.Visiting != "3-201" {
+		t.Errorf("visitor after 30 days = %+v, want name and phone gone (retention 28 days)", v)
+	}
+	log, _ := env.store.AuditLog(t.Context(), 1)
+	if len(log) != 1 || log[0].Action != "purge" || log[0].Detail != "visitor: 1" {
+		t.Errorf("audit = %+v", log)
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records"
+)
+
+func newPurgeCommand(stdout io.Writer) *cobra.Command {
+	var dataDir string
+	var dryRun bool
+	var set []string
+	cmd := &cobra.Command{
+		Use:   "purge",
+		Short: "Remove personal details past their retention (--dry-run shows what would go)",
+		Long: "Visitors' names, phones, origins and purposes, and residents' scanned pass text, are removed\n" +
+			"from entries received longer ago than the retention of their kind (default 28 days). The entries\n" +
+			"themselves stay: the one map's counts and the kiosks' sequence numbers need them. A running hub\n" +
+			"purges hourly by itself. --set visitor=14 changes a retention and is remembered in console.db.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ops, err := operators.Open(filepath.Join(dataDir, operators.FileName), nil)
+			if err != nil {
+				return err
+			}
+			defer ops.Close()
+			for _, kv := range set {
+				kind, days, ok := strings.Cut(kv, "=")
+				n, err := strconv.Atoi(days)
+				if !ok || err != nil {
+					return fmt.Errorf("--set must look like visitor=28, got %q", kv)
+				}
+				if err := ops.SetRetention(cmd.Context(), kind, n); err != nil {
+					return err
+				}
+				ops.Audit(cmd.Context(), "(command line)", "retention_set", kv)
+			}
+			retention, err := ops.Retention(cmd.Context())
+			if err != nil {
+				return err
+			}
+			store, err := records.Open(filepath.Join(dataDir, "hub.db"))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			now := time.Now()
+			verb := "purged"
+			if dryRun {
+				verb = "would purge"
+			}
+			kinds := slices.Sorted(func(yield func(string) bool) {
+				for k := range retention {
+					if !yield(k) {
+						return
+					}
+				}
+			})
+			for _, kind := range kinds {
+				days := retention[kind]
+				n, err := store.Purge(cmd.Context(), kind, now.AddDate(0, 0, -days), dryRun)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, kind, n, days)
+				if !dryRun {
+					ops.Audit(cmd.Context(), "(command line)", "purge", fmt.Sprintf("%s: %d", kind, n))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be purged and change nothing")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "set a retention in days, e.g. visitor=14 (repeatable)")
+	return cmd
+}
