@@ -45,6 +45,7 @@ type Daemon struct {
 	gateMu   sync.Mutex
 	holds    checkpoint.Holds
 	post     checkpoint.Post
+	ui       *gateUI // the screen's forms and modes (screenapi.go)
 }
 
 // Open prepares a kiosk: the journal, the devices (starting simulators if
@@ -64,6 +65,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 	d.verifier = passcheck.New(cfg.Site, passcheck.Dir(cfg.PassesDir()), time.Now,
 		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
+	d.ui = newGateUI(d)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
