@@ -147,11 +147,11 @@ function render(s) {
 
 function drawMode(s) {
   const m = s.mode;
-  $("mode").hidden = !m;
-  if (!m) return;
+  const left = m ? Math.round((new Date(m.until) - Date.now()) / 1000) : 0;
+  $("mode").hidden = !m || left <= 0; // the daemon ends it too
+  if ($("mode").hidden) return;
   $("mode-text").textContent = t("mode_" + m.kind);
   $("mode-area").textContent = m.area ? t("area_" + m.area) : "";
-  const left = Math.max(0, Math.round((new Date(m.until) - Date.now()) / 1000));
   $("mode-left").textContent = t("mode_left", { n: left });
 }
 
@@ -392,8 +392,10 @@ async function start() {
   };
   connect();
 }
-setInterval(() => {
+function tick() {
   $("clock").textContent = new Date().toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  if (st) { drawMode(st); }
-}, 1000);
+  if (st) drawMode(st);
+}
+tick();
+setInterval(tick, 1000);
 start();
