@@ -228,7 +228,7 @@ func TestScreenPost(t *testing.T) {
 // TestScreenLanguage: zh-CN by default, English by the toggle, kept over a
 // reload; the rules' sentence follows the language.
 func TestScreenLanguage(t *testing.T) {
-	g := newScreenGate(t)
+	g := newScreenGate(t, "R0000009")
 	g.run()
 	ctx := tab(t, g)
 	if p := js[string](t, ctx, `document.getElementById("prompt").textContent`); !strings.Contains(p, "出入证") {
@@ -247,7 +247,11 @@ func TestScreenLanguage(t *testing.T) {
 	g.scan("hello")
 	resultShows(t, ctx, "deny", "NO ENTRY")
 	shoot(t, ctx, "deny-en")
-	tap(t, ctx, "#result")
+	g.scan(g.pass("R0000009", protocol.PassResident, "7-101", "赵*"))
+	resultShows(t, ctx, "alert", "ALERT", "revoked")
+	shoot(t, ctx, "alert-en")
+	tap(t, ctx, "#seen")
+	waitJS(t, ctx, "idle after seen", `document.getElementById("result").hidden`)
 	tap(t, ctx, `[data-act="visitor"]`)
 	waitJS(t, ctx, "first question", `document.getElementById("v-question").textContent.includes("Where from")`)
 	shoot(t, ctx, "visitor-en")
