@@ -194,13 +194,10 @@ func (u *gateUI) show(e protocol.Entry, out checkpoint.Outcome, shown *screen.Sh
 	}
 	u.mu.Unlock()
 	slices.SortFunc(guards, func(a, b screen.Guard) int { return a.Since.Compare(b.Since) })
-	lists := u.lists(context.Background())
-	u.d.screen.Update(func(s *screen.State) {
-		s.Last, s.Guards = shown, guards
-		if lists != nil {
-			s.Lists = lists
-		}
-	})
+	u.d.screen.Update(func(s *screen.State) { s.Last, s.Guards = shown, guards })
+	// After the result, not before: the lists' freshness is not worth a
+	// millisecond of the guard's wait.
+	u.Refresh(context.Background())
 }
 
 // Refresh shows the current freshness of the pass keys and status list.
