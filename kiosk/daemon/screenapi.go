@@ -24,6 +24,7 @@ type gateUI struct {
 	modeTimer *time.Timer
 	names     map[string]string    // pass id -> masked name, of passes verified lately
 	since     map[string]time.Time // pass id -> when first seen on post
+	held      map[string]screen.Held
 }
 
 var _ screen.Gate = (*gateUI)(nil)
@@ -36,12 +37,13 @@ var areaOrder = []string{"lift_buttons", "handrails", "stairwell_doors", "drop_p
 const maxNames = 64
 
 func newGateUI(d *Daemon) *gateUI {
-	u := &gateUI{d: d, names: map[string]string{}, since: map[string]time.Time{}}
+	u := &gateUI{d: d, names: map[string]string{}, since: map[string]time.Time{}, held: map[string]screen.Held{}}
 	d.screen.Serve(u, compoundOf(d.cfg))
 	d.screen.Update(func(s *screen.State) {
 		s.MinOnPost = d.cfg.Rules.MinOnPost
 		s.ResultSeconds = d.cfg.Screen.ResultFor.D().Seconds()
 		s.Guards = []screen.Guard{}
+		s.Held = []screen.Held{}
 	})
 	u.Refresh(context.Background())
 	return u
@@ -192,12 +194,41 @@ func (u *gateUI) show(e protocol.Entry, out checkpoint.Outcome, shown *screen.Sh
 		}
 		guards = append(guards, screen.Guard{ID: id, Name: u.names[id], Since: u.since[id]})
 	}
+	held := u.holdLocked(e, out, shown.Name)
 	u.mu.Unlock()
 	slices.SortFunc(guards, func(a, b screen.Guard) int { return a.Since.Compare(b.Since) })
-	u.d.screen.Update(func(s *screen.State) { s.Last, s.Guards = shown, guards })
+	u.d.screen.Update(func(s *screen.State) { s.Last, s.Guards, s.Held = shown, guards, held })
 	// After the result, not before: the lists' freshness is not worth a
 	// millisecond of the guard's wait.
 	u.Refresh(context.Background())
+}
+
+// holdLocked keeps the list of people resting before their second
+// reading, as the rules hold and release them, and returns it by time.
+func (u *gateUI) holdLocked(e protocol.Entry, out checkpoint.Outcome, name string) []screen.Held {
+	key := e.Pass
+	if e.Visitor != nil {
+		key, name = "visitor:"+e.Visitor.Name+"/"+e.Visitor.Contact, e.Visitor.Name
+	}
+	if key != "" {
+		switch {
+		case out.Hold:
+			r := u.d.cfg.Rules
+			u.held[key] = screen.Held{Unit: e.Unit, Name: name, Ready: e.Time.Add(r.RecheckAfter.D()), Until: e.Time.Add(r.RecheckWithin.D())}
+		case out.Decision != protocol.DecisionRemeasure: // decided: the second reading came
+			delete(u.held, key)
+		}
+	}
+	list := make([]screen.Held, 0, len(u.held))
+	for k, h := range u.held {
+		if e.Time.After(h.Until) {
+			delete(u.held, k)
+			continue
+		}
+		list = append(list, h)
+	}
+	slices.SortFunc(list, func(a, b screen.Held) int { return a.Ready.Compare(b.Ready) })
+	return list
 }
 
 // Refresh shows the current freshness of the pass keys and status list.

@@ -43,6 +43,18 @@ type State struct {
 	// Seen is the highest alert's seq a guard acknowledged: a newer alert
 	// sounds until someone taps "seen", even across page reloads.
 	Seen uint64 `json:"seen"`
+	// Held are the people resting after a first high reading, waiting to
+	// be measured again.
+	Held []Held `json:"held"`
+}
+
+// Held is a person held for a second reading: they may scan again from
+// Ready, and until Until their next scan is the second reading.
+type Held struct {
+	Unit  string    `json:"unit,omitempty"`
+	Name  string    `json:"name,omitempty"`
+	Ready time.Time `json:"ready"`
+	Until time.Time `json:"until"`
 }
 
 // Guard is a guard on post.

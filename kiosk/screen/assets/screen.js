@@ -133,6 +133,7 @@ function render(s) {
   $("understaffed").textContent = t("post_understaffed", { n: guards.length, min: s.min_on_post });
   $("post").classList.toggle("short", short);
 
+  drawHeld(s);
   drawMode(s);
   const last = s.last;
   const unseen = !!(last && last.alert && last.seq > (s.seen || 0));
@@ -142,6 +143,21 @@ function render(s) {
     if (fresh || unseen) showResult(last);
   } else if (last && last.seq === shownSeq) {
     drawResult(last); // language or "seen" changed
+  }
+}
+
+// drawHeld lists who rests before a second reading, with the time left.
+function drawHeld(s) {
+  const held = (s.held || []).filter((h) => new Date(h.until) > Date.now());
+  $("held-box").hidden = !held.length;
+  const ul = $("held");
+  ul.replaceChildren();
+  for (const h of held) {
+    const left = Math.ceil((new Date(h.ready) - Date.now()) / 1000);
+    const li = el("li", left > 0 ? "wait" : "ready", [h.unit, h.name].filter(Boolean).join(" "));
+    const when = left > 0 ? t("held_wait", { t: Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") }) : t("held_ready");
+    li.append(el("span", "since", when));
+    ul.append(li);
   }
 }
 
@@ -169,7 +185,8 @@ function drawResult(last) {
   $("verdict").textContent = t("dec_" + last.decision + (last.alert && last.decision !== "alert" ? "_reported" : ""));
   $("who").textContent = [last.unit, last.name].filter(Boolean).join("  ");
   $("temp").textContent = last.temperature_c != null ? last.temperature_c.toFixed(1) + " °C" : "";
-  $("say").textContent = (lang === "en" ? last.say_en : last.say_zh) || last.say || "";
+  // "℃" is an empty glyph in some CJK fonts (WenQuanYi): write it as °C.
+  $("say").textContent = ((lang === "en" ? last.say_en : last.say_zh) || last.say || "").replace(/℃/g, " °C");
   $("detail").textContent = t("kind_" + (last.kind || "check")) + " · #" + last.seq + " · " +
     new Date(last.time).toLocaleTimeString(lang);
   $("seen").hidden = !unseen;
@@ -394,7 +411,7 @@ async function start() {
 }
 function tick() {
   $("clock").textContent = new Date().toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  if (st) drawMode(st);
+  if (st) { drawMode(st); drawHeld(st); }
 }
 tick();
 setInterval(tick, 1000);
