@@ -45,8 +45,34 @@ func newGateUI(d *Daemon) *gateUI {
 		s.Guards = []screen.Guard{}
 		s.Held = []screen.Held{}
 	})
+	u.restorePost(context.Background())
 	u.Refresh(context.Background())
 	return u
+}
+
+// restorePost puts back on post the guards the journal's last entry lists,
+// so a daemon restart does not sign everyone out. The screen shows their
+// pass ids until they next scan (names are not journaled).
+func (u *gateUI) restorePost(ctx context.Context) {
+	st, err := u.d.journal.Status(ctx)
+	if err != nil || st.LastSeq == 0 {
+		return
+	}
+	es, err := u.d.journal.Unsent(ctx, st.LastSeq-1, 1)
+	if err != nil || len(es) == 0 || len(es[0].OnPost) == 0 {
+		return
+	}
+	e := es[0]
+	u.d.gateMu.Lock()
+	u.d.post.Restore(e.OnPost, e.Time)
+	u.d.gateMu.Unlock()
+	guards := make([]screen.Guard, 0, len(e.OnPost))
+	for _, id := range e.OnPost {
+		u.since[id] = e.Time
+		guards = append(guards, screen.Guard{ID: id, Since: e.Time})
+	}
+	u.d.screen.Update(func(s *screen.State) { s.Guards = guards })
+	u.d.log.Info("guards on post restored from the journal", "on_post", e.OnPost, "seq", e.Seq)
 }
 
 // compoundOf is what the forms offer, from the kiosk's configuration.
