@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"hub":      {"hub", "protocol"},
 	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware"},
 	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware"},
+	"bench":    {"bench", "kiosk", "hub", "protocol"},
 }
 
 func tree(importPath string) string {

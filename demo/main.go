@@ -56,8 +56,13 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	hubData := filepath.Join(data, "hub")
+	tokens, err := demoPasses(ctx, hubData)
+	if err != nil {
+		return fmt.Errorf("issue the demo's passes: %w", err)
+	}
 	hub, err := server.Open(ctx, server.Config{
-		DataDir:    filepath.Join(data, "hub"),
+		DataDir:    hubData,
 		MQTTListen: addr(host, mqttPort),
 		HTTPListen: addr(host, hubPort),
 		Logger:     log.With("program", "hub"),
@@ -67,17 +72,20 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	}
 	defer hub.Close()
 	fmt.Printf("hub      broker %s\n         operators' page %s\n", hub.BrokerURL(), hub.ConsoleURL())
+	fmt.Printf("passes   %d residents' passes of %s in %s (one revoked, one under home observation)\n",
+		len(tokens), site, filepath.Join(hubData, "passes.db"))
 
 	var wg sync.WaitGroup
 	errc := make(chan error, kiosks)
 	for i := 1; i <= kiosks; i++ {
 		cfg := config.Default()
 		cfg.Kiosk = fmt.Sprintf("gate-%d", i)
-		cfg.Site = "huamu-1"
+		cfg.Site = site
 		cfg.DataDir = filepath.Join(data, cfg.Kiosk)
 		cfg.MQTT.Broker = hub.BrokerURL()
 		cfg.Scanner.SimulateEvery = config.Duration(every)
-		cfg.Rules.RequirePass = false // the simulated scanner reads made-up codes, not signed passes
+		// A fever's second reading comes after a short rest in the demo.
+		cfg.Rules.RecheckAfter = config.Duration(10 * time.Second)
 		port := 0
 		if screenPort != 0 {
 			port = screenPort + i - 1
@@ -89,6 +97,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 			wg.Wait()
 			return fmt.Errorf("start kiosk %s: %w", cfg.Kiosk, err)
 		}
+		d.SimulatePeople(tokens)
 		fmt.Printf("%-8s guard screen %s\n", cfg.Kiosk, d.ScreenURL())
 		wg.Go(func() {
 			if err := d.Run(ctx); err != nil {

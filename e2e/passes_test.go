@@ -45,35 +45,12 @@ func TestPassesAtTheGate(t *testing.T) {
 
 	var celsius atomic.Uint64
 	celsius.Store(math.Float64bits(36.5))
-	therm, err := sim.NewThermometer(sim.ThermometerOptions{Object: func() float64 { return math.Float64frombits(celsius.Load()) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { therm.Close() })
-	scan, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { scan.Close() })
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "kiosk.toml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`kiosk = "gate-1"
-site = "site-1"
-data_dir = %q
-[mqtt]
-broker = "tcp://%s"
-[screen]
-listen = "127.0.0.1:0"
-[thermometer]
-port = %q
-simulate = false
-[scanner]
-port = %q
-simulate = false
+	therm, scan := simDevices(t, sim.ThermometerOptions{Object: func() float64 { return math.Float64frombits(celsius.Load()) }})
+	cfgPath, dataDir := kioskConfig(t, "tcp://"+freeAddr(t), therm, scan, "", `# The test scans the same pass again for the re-measure.
+duplicate_window = "0s"
 [rules]
 recheck_after = "0s"
-`, dataDir, freeAddr(t), therm.Path(), scan.Path())), 0o644)
+`)
 	if _, err := runProgram("hub", "passes", "export-kiosk", "--data", hubData, "--site", "site-1", "--out", dataDir); err != nil {
 		t.Fatal(err)
 	}

@@ -191,6 +191,8 @@ type hubEntry struct {
 	ID    string `json:"id"`
 	Scan  string `json:"scan"`
 	Site  string `json:"site"`
+	// Decision is what the gate decided (allow, alert, ...).
+	Decision string `json:"decision"`
 }
 
 func hubEntries(t *testing.T, dataDir string) []hubEntry {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,37 +26,17 @@ type gate struct {
 
 func newGate(t *testing.T, broker string) *gate {
 	t.Helper()
-	therm, err := sim.NewThermometer(sim.ThermometerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { therm.Close() })
-	scan, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { scan.Close() })
-	dir := t.TempDir()
-	g := &gate{cfgPath: filepath.Join(dir, "kiosk.toml"), dataDir: filepath.Join(dir, "data"), scanner: scan, therm: therm}
-	cfg := fmt.Sprintf(`kiosk = "gate-1"
-site = "site-1"
-data_dir = %q
-[mqtt]
-broker = %q
-batch_size = 7
-ack_timeout = "1s"
-[screen]
-listen = "127.0.0.1:0"
-[thermometer]
-port = %q
-simulate = false
-[scanner]
-port = %q
-simulate = false
-`, g.dataDir, broker, therm.Path(), scan.Path())
-	if err := os.WriteFile(g.cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	therm, scan := simDevices(t, sim.ThermometerOptions{})
+	cfgPath, dataDir := kioskConfig(t, broker, therm, scan, `batch_size = 7
+ack_timeout = "1s"`, `# The same code twice in a row is a re-measure here, not a repeat.
+duplicate_window = "0s"
+[rules]
+# Measure-only: these tests are about sync, not passes. A fever is held
+# for a second reading, which may follow at once.
+require_pass = false
+recheck_after = "0s"
+`)
+	g := &gate{cfgPath: cfgPath, dataDir: dataDir, scanner: scan, therm: therm}
 	return g
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,8 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.MQTTListen, "mqtt-listen", server.DefaultMQTTListen, "TCP address of the embedded MQTT broker")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, e.g. tcp://127.0.0.1:1884 (default: run the embedded broker)")
+	f.DurationVar(&cfg.SkewLimit, "skew-limit", 30*time.Second, "flag kiosks whose clock is further off the hub's")
+	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&debug, "debug", false, "log every batch")
 	return cmd
 }

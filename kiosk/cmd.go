@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,7 +26,8 @@ func newRootCmd(version string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now))
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now),
+		newPortsCmd(), newProbeCmd(), newCalibrateCmd(), newExportCmd())
 	return root
 }
 
@@ -107,12 +109,21 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The link state lives in the running daemon: ask its screen.
+			link := liveState(cfg.Screen.Listen)
+			// A journal last written by an older daemon has no downlinks yet.
+			versions, _ := j.Downlinks(context.Background())
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return enc.Encode(struct {
+					journal.Status
+					Link     string            `json:"link"`     // online, offline, or "unknown (kiosk not running)"
+					Downlink map[string]uint64 `json:"downlink"` // versions from the hub in use
+				}{st, link, versions})
 			}
+			fmt.Fprintf(out, "link       %s\n", link)
 			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
 				st.Kiosk, st.Path, st.SizeBytes, st.Entries, st.LastSeq, st.AckedSeq, st.Unsynced)
 			if st.LastAck != nil {
@@ -120,13 +131,39 @@ func newStatusCmd() *cobra.Command {
 			} else {
 				fmt.Fprintln(out, "last ack   never")
 			}
-			if st.OldestUnsynced != nil {
-				fmt.Fprintf(out, "oldest unsynced entry  %s\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"))
+			if len(versions) > 0 {
+				fmt.Fprintf(out, "from hub   config v%d, status list v%d, keys v%d\n",
+					versions["config"], versions["status_list"], versions["keys"])
 			}
+			if st.OldestUnsynced != nil {
+				fmt.Fprintf(out, "oldest unsynced entry  %s (%s ago)\n", st.OldestUnsynced.Local().Format("2006-01-02 15:04:05"),
+					time.Since(*st.OldestUnsynced).Round(time.Second))
+			}
+			printDevices(out, cfg, j)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "configuration file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
+}
+
+// liveState asks a running daemon's screen whether the hub link is up.
+func liveState(listen string) string {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get("http://" + listen + "/api/state")
+	if err != nil {
+		return "unknown (kiosk not running, or its screen is not at " + listen + ")"
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Online bool `json:"online"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return "unknown (the screen at " + listen + " did not answer)"
+	}
+	if st.Online {
+		return "online"
+	}
+	return "offline"
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatepost/gatepost/kiosk/checkpoint"
 	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/passcheck"
 )
 
@@ -42,7 +43,11 @@ func newVerifyCmd(now func() time.Time) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v := passcheck.New(cfg.Site, passcheck.Dir(cfg.PassesDir()), now,
+			src, j := daemon.OpenPassSource(cfg)
+			if j != nil {
+				defer j.Close()
+			}
+			v := passcheck.New(cfg.Site, src, now,
 				passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
 			res, srcErr := v.Verify(cmd.Context(), args[0])
 			rules := checkpoint.Defaults()
@@ -80,7 +85,7 @@ func newVerifyCmd(now func() time.Time) *cobra.Command {
 				if res.Detail != "" {
 					fmt.Fprintf(out, "detail     %s\n", res.Detail)
 				}
-				fmt.Fprintf(out, "keys/list  from %s, status list version %d, stale %v\n", cfg.PassesDir(), res.ListVersion, res.Stale)
+				fmt.Fprintf(out, "keys/list  from the hub or %s, status list version %d, stale %v\n", cfg.PassesDir(), res.ListVersion, res.Stale)
 			}
 			if res.Verdict != passcheck.Valid {
 				return fmt.Errorf("not a valid pass: %s", res.Verdict)

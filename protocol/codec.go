@@ -113,32 +113,41 @@ func EncodeEntry(e Entry) ([]byte, error) {
 // DecodeBatch parses and validates a batch.
 func DecodeBatch(data []byte) (Batch, error) {
 	var w struct {
+		V       *int        `json:"v"`
 		Kiosk   *string     `json:"kiosk"`
 		Site    *string     `json:"site"`
 		Sent    *string     `json:"sent"`
 		Entries []wireEntry `json:"entries"`
 	}
-	if err := decodeVersioned(data, &w); err != nil {
+	// One pass; the version is still judged before any other problem.
+	if err := decodeJSON(data, &w); err != nil {
+		return Batch{}, versionFirst(data, err)
+	}
+	if err := checkVersion(w.V); err != nil {
 		return Batch{}, err
 	}
+	return w2batch(w.Kiosk, w.Site, w.Sent, w.Entries)
+}
+
+func w2batch(kiosk, site, sent *string, entries []wireEntry) (Batch, error) {
 	var b Batch
 	switch {
-	case w.Kiosk == nil:
+	case kiosk == nil:
 		return Batch{}, missing("kiosk")
-	case w.Site == nil:
+	case site == nil:
 		return Batch{}, missing("site")
-	case w.Entries == nil:
+	case entries == nil:
 		return Batch{}, missing("entries")
 	}
-	b.Kiosk, b.Site = *w.Kiosk, *w.Site
-	sent, err := parseTime("sent", w.Sent)
+	b.Kiosk, b.Site = *kiosk, *site
+	t, err := parseTime("sent", sent)
 	if err != nil {
 		return Batch{}, err
 	}
-	b.Sent = sent
-	b.Entries = make([]Entry, len(w.Entries))
-	for i := range w.Entries {
-		if err := w.Entries[i].into(&b.Entries[i]); err != nil {
+	b.Sent = t
+	b.Entries = make([]Entry, len(entries))
+	for i := range entries {
+		if err := entries[i].into(&b.Entries[i]); err != nil {
 			return Batch{}, prefixed(fmt.Sprintf("entries[%d]", i), err)
 		}
 	}
@@ -271,13 +280,35 @@ func decodeVersioned(data []byte, v any) error {
 	if err := decodeJSON(data, &h); err != nil {
 		return err
 	}
-	switch {
-	case h.V == nil:
-		return missing("v")
-	case *h.V != Version:
-		return bad("v", "unsupported version %d (this build reads version %d)", *h.V, Version)
+	if err := checkVersion(h.V); err != nil {
+		return err
 	}
 	return decodeJSON(data, v)
+}
+
+func checkVersion(v *int) error {
+	switch {
+	case v == nil:
+		return missing("v")
+	case *v != Version:
+		return bad("v", "unsupported version %d (this build reads version %d)", *v, Version)
+	}
+	return nil
+}
+
+// versionFirst turns a failed one-pass decode into the error a two-pass
+// decode would give: a bad or missing version wins over the rest.
+func versionFirst(data []byte, err error) error {
+	var h struct {
+		V *int `json:"v"`
+	}
+	if herr := decodeJSON(data, &h); herr != nil {
+		return herr
+	}
+	if verr := checkVersion(h.V); verr != nil {
+		return verr
+	}
+	return err
 }
 
 func decodeJSON(data []byte, v any) error {

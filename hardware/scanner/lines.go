@@ -90,6 +90,18 @@ func (s *LineSplitter) end(dst []Line) []Line {
 	}
 }
 
+// Pending reports whether part of a line has been received.
+func (s *LineSplitter) Pending() bool { return len(s.buf) > 0 || s.tooLong > 0 }
+
+// Flush ends the line in progress as if its terminator had arrived, for
+// scanners that end a code with a pause rather than a character.
+func (s *LineSplitter) Flush(dst []Line) []Line {
+	if !s.Pending() {
+		return dst
+	}
+	return s.end(dst)
+}
+
 // Stats returns what the splitter has seen so far.
 func (s *LineSplitter) Stats() Stats {
 	return Stats{Codes: s.codes.Load(), TooLong: s.tooLongs.Load(), InvalidUTF8: s.invalid.Load()}

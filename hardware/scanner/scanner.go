@@ -24,6 +24,8 @@ type Stats struct {
 	Codes       uint64 // codes delivered
 	TooLong     uint64 // lines discarded for exceeding the length limit
 	InvalidUTF8 uint64 // lines discarded for not being UTF-8
+	NoRead      uint64 // "no read" replies ignored
+	Duplicates  uint64 // repeats of a code within the duplicate window, dropped
 }
 
 // Errors for codes that were received but cannot be used. A driver

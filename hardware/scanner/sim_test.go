@@ -146,3 +146,79 @@ func TestSimDeviceGone(t *testing.T) {
 		t.Fatalf("Next() after the device went away = %+v, %v; want ErrGone", sc, err)
 	}
 }
+
+// TestTriggerAndNoReadOnPTY: a ZKTeco-style scanner in trigger mode,
+// over a real pseudo-terminal: the driver sends T, the scanner answers
+// %%NoRead (ignored), the driver triggers again, the code arrives with
+// its AIM prefix stripped, and Close sends P.
+func TestTriggerAndNoReadOnPTY(t *testing.T) {
+	t.Parallel()
+	dev := newSim(t, "\r\n")
+	s, err := scanner.Open(dev.Path(), scanner.Settings{Driver: "serial", Trigger: "zkteco", StripAIM: true, NoRead: scanner.DefaultNoRead()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := make(chan string, 1)
+	go func() {
+		sc, err := s.Next(ctx)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- sc.Text
+	}()
+	waitReceived := func(want string) {
+		t.Helper()
+		for string(dev.Received()) != want {
+			if ctx.Err() != nil {
+				t.Fatalf("scanner received %q, want %q", dev.Received(), want)
+			}
+			time.Sleep(5 * time.Millisecond) // polling
+		}
+	}
+	waitReceived("T")
+	dev.Send("%%NoRead")
+	waitReceived("TT")
+	dev.Send("]Q1GP1:visitor:7-101")
+	if text := <-got; text != "GP1:visitor:7-101" {
+		t.Fatalf("Next() = %q, want the code without ]Q1", text)
+	}
+	s.Close()
+	waitReceived("TTP")
+}
+
+// TestHoneywellTriggerModeSimulated: a simulated Honeywell scanner in
+// trigger mode answers only when triggered, with an AIM prefix, and with
+// %%NoRead when it has nothing.
+func TestHoneywellTriggerModeSimulated(t *testing.T) {
+	t.Parallel()
+	hw := scanner.Triggers()["honeywell"]
+	dev, err := sim.NewScanner(sim.ScannerOptions{Trigger: hw.Start, AIM: "]Q1", NoRead: "%%NoRead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	dev.Send("GP1:resident:9-901")
+	s, err := scanner.Open(dev.Path(), scanner.Settings{Driver: "serial", Trigger: "honeywell", StripAIM: true, NoRead: scanner.DefaultNoRead()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sc, err := s.Next(ctx)
+	if err != nil || sc.Text != "GP1:resident:9-901" {
+		t.Fatalf("Next() = %q, %v; want the queued code without its AIM prefix", sc.Text, err)
+	}
+	// Nothing queued: the scanner answers %%NoRead, which is not a code.
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if sc, err := s.Next(short); err == nil {
+		t.Fatalf("Next() with nothing to scan = %q, want no code", sc.Text)
+	}
+	if st := s.(interface{ Stats() scanner.Stats }).Stats(); st.NoRead == 0 {
+		t.Errorf("Stats() = %+v, want the no-read reply counted", st)
+	}
+}

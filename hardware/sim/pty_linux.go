@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/creack/pty"
@@ -19,6 +20,9 @@ type ptyPair struct {
 	leader   *os.File
 	follower *os.File
 	path     string
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 func openPTY() (*ptyPair, error) {
@@ -72,6 +76,9 @@ func (p *ptyPair) releaseExclusive() error {
 
 // close closes the leader first, which unblocks goroutines reading or
 // writing it, then the follower, which makes the path disappear.
+// Closing twice is harmless: a simulator unplugged mid-frame closes its
+// pair before Close does.
 func (p *ptyPair) close() error {
-	return errors.Join(p.leader.Close(), p.follower.Close())
+	p.closeOnce.Do(func() { p.closeErr = errors.Join(p.leader.Close(), p.follower.Close()) })
+	return p.closeErr
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,6 +14,15 @@ type ScannerOptions struct {
 	// Terminator ends every code Send writes: "\r\n" (the default), "\r"
 	// or "\n", as the scanner is set up.
 	Terminator string
+	// AIM, if set, is the symbology identifier sent before every code,
+	// e.g. "]Q1" for QR.
+	AIM string
+	// Trigger, if set, puts the scanner in serial trigger mode: codes
+	// given to Send wait until a driver sends these bytes (e.g. 16 54 0D
+	// for Honeywell, "T" for ZKTeco); a trigger with no code waiting is
+	// answered with NoRead, if set.
+	Trigger []byte
+	NoRead  string
 }
 
 // Scanner is a simulated code scanner in serial (CDC) mode on a
@@ -22,6 +32,11 @@ type Scanner struct {
 	opts ScannerOptions
 
 	writeMu sync.Mutex // keeps codes from interleaving
+
+	recvMu   sync.Mutex
+	received []byte   // what drivers sent (trigger commands), the last 4 KiB
+	queued   []string // trigger mode: codes waiting for a trigger
+	window   []byte   // trigger mode: bytes since the last trigger
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -47,10 +62,17 @@ func NewScanner(opts ScannerOptions) (*Scanner, error) {
 // Path returns the pseudo-terminal to open with the real driver.
 func (s *Scanner) Path() string { return s.pty.path }
 
-// Send writes one scan: code followed by the terminator. It blocks while
-// the pseudo-terminal's buffer is full, that is until a driver reads.
+// Send writes one scan: the AIM prefix if set, code, the terminator. It
+// blocks while the pseudo-terminal's buffer is full, that is until a
+// driver reads. In trigger mode the code waits for the next trigger.
 func (s *Scanner) Send(code string) error {
-	return s.SendRaw([]byte(code + s.opts.Terminator))
+	if len(s.opts.Trigger) > 0 {
+		s.recvMu.Lock()
+		s.queued = append(s.queued, code)
+		s.recvMu.Unlock()
+		return nil
+	}
+	return s.SendRaw([]byte(s.opts.AIM + code + s.opts.Terminator))
 }
 
 // SendRaw writes p as it is, for faults a well-behaved scanner would not
@@ -83,13 +105,49 @@ func (s *Scanner) Close() error {
 	return s.closeErr
 }
 
-// drain reads and drops whatever drivers send: a scanner in serial mode
-// ignores input until trigger commands are supported.
+// Received returns what drivers have sent to the scanner (trigger
+// commands), up to the last 4 KiB.
+func (s *Scanner) Received() []byte {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	return append([]byte(nil), s.received...)
+}
+
+// drain keeps what drivers send, for Received.
 func (s *Scanner) drain() {
 	defer s.wg.Done()
 	buf := make([]byte, 64)
 	for {
-		if _, err := s.pty.leader.Read(buf); err != nil {
+		n, err := s.pty.leader.Read(buf)
+		for _, b := range buf[:n] {
+			s.recvMu.Lock()
+			s.received = append(s.received, b)
+			if over := len(s.received) - 4096; over > 0 {
+				s.received = s.received[over:]
+			}
+			var reply []byte
+			if t := s.opts.Trigger; len(t) > 0 {
+				s.window = append(s.window, b)
+				if len(s.window) > 64 {
+					s.window = s.window[len(s.window)-64:]
+				}
+			}
+			if t := s.opts.Trigger; len(t) > 0 && bytes.HasSuffix(s.window, t) {
+				switch {
+				case len(s.queued) > 0:
+					reply = []byte(s.opts.AIM + s.queued[0] + s.opts.Terminator)
+					s.queued = s.queued[1:]
+				case s.opts.NoRead != "":
+					reply = []byte(s.opts.NoRead + s.opts.Terminator)
+				}
+				s.window = s.window[:0] // its bytes never count twice
+			}
+			s.recvMu.Unlock()
+			if reply != nil {
+				s.SendRaw(reply)
+			}
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -13,30 +13,45 @@ var (
 	gyContinuous = [3]byte{0xA5, 0x45, 0xEA}
 )
 
-// ThermometerOptions configures a simulated GY-MCU90614. Zero fields take
+// ThermometerOptions configures a simulated thermometer. Zero fields take
 // their defaults.
 type ThermometerOptions struct {
+	// Protocol is the wire format: GYMCU90614 (the default),
+	// CJMCU90614, A4Register, ModbusRTU or LineASCII.
+	Protocol string
+	// Modbus: the slave address (default 0x40) and the registers holding
+	// object (default 0x1006) and ambient (default 0x1007) temperatures.
+	ModbusAddress                               byte
+	ModbusObjectRegister, ModbusAmbientRegister uint16
+
 	Object     func() float64 // object temperature in °C; default 36.5
 	Ambient    func() float64 // ambient temperature in °C; default 25.0
 	Interval   time.Duration  // frame interval in continuous mode; default 100 ms
 	SplitPause time.Duration  // pause between the halves of a split frame; default 20 ms
 }
 
-// Thermometer is a simulated GY-MCU90614 module on a pseudo-terminal. It
-// answers the query command A5 15 BA with one frame, and after A5 45 EA
-// sends a frame every Interval until the next query.
+// Thermometer is a simulated thermometer module on a pseudo-terminal,
+// speaking one of the protocols above. A GY-MCU90614 answers the query
+// command A5 15 BA with one frame, and after A5 45 EA sends a frame every
+// Interval until the next query; the others behave alike with their own
+// bytes, and the line module sends a line every Interval by itself.
 type Thermometer struct {
-	pty  *ptyPair
-	opts ThermometerOptions
+	pty   *ptyPair
+	opts  ThermometerOptions
+	proto protocol
 
-	mu      sync.Mutex
-	object  func() float64
-	ambient func() float64
-	corrupt int
-	split   bool
-	silent  bool
+	mu        sync.Mutex
+	object    func() float64
+	ambient   func() float64
+	body      *float64
+	distance  *float64
+	corrupt   int
+	split     bool
+	silent    bool
+	exception byte
+	unplugMid bool
 
-	commands  chan [3]byte
+	commands  chan command
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -57,6 +72,16 @@ func NewThermometer(opts ThermometerOptions) (*Thermometer, error) {
 	if opts.SplitPause <= 0 {
 		opts.SplitPause = 20 * time.Millisecond
 	}
+	if opts.ModbusAddress == 0 {
+		opts.ModbusAddress = 0x40
+	}
+	if opts.ModbusObjectRegister == 0 && opts.ModbusAmbientRegister == 0 {
+		opts.ModbusObjectRegister, opts.ModbusAmbientRegister = 0x1006, 0x1007
+	}
+	proto, err := newProtocol(opts.Protocol, opts)
+	if err != nil {
+		return nil, err
+	}
 	p, err := openPTY()
 	if err != nil {
 		return nil, err
@@ -64,9 +89,10 @@ func NewThermometer(opts ThermometerOptions) (*Thermometer, error) {
 	t := &Thermometer{
 		pty:      p,
 		opts:     opts,
+		proto:    proto,
 		object:   opts.Object,
 		ambient:  opts.Ambient,
-		commands: make(chan [3]byte, 16),
+		commands: make(chan command, 16),
 		done:     make(chan struct{}),
 	}
 	t.wg.Add(2)
@@ -84,6 +110,38 @@ func (t *Thermometer) SetTemperature(object, ambient float64) {
 	defer t.mu.Unlock()
 	t.object = func() float64 { return object }
 	t.ambient = func() float64 { return ambient }
+}
+
+// SetBody makes the module report a compensated body temperature (on the
+// protocols that carry one: A4Register, LineASCII); nil stops it.
+func (t *Thermometer) SetBody(body *float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.body = body
+}
+
+// SetDistance makes the line module report a distance in cm; nil stops it.
+func (t *Thermometer) SetDistance(cm *float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.distance = cm
+}
+
+// SetException makes a Modbus module refuse every request with the given
+// exception code (2: illegal data address); 0 answers normally again.
+func (t *Thermometer) SetException(code byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.exception = code
+}
+
+// UnplugMidFrame makes the module send the first half of its next frame
+// and then vanish, as when a cable is pulled during a transfer: the
+// pseudo-terminal closes and its path disappears. Close still cleans up.
+func (t *Thermometer) UnplugMidFrame() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.unplugMid = true
 }
 
 // CorruptNext makes the next n frames carry a wrong checksum.
@@ -130,19 +188,22 @@ func (t *Thermometer) Close() error {
 // recognises, skipping anything else byte by byte as the module would.
 func (t *Thermometer) readCommands() {
 	defer t.wg.Done()
-	var window [3]byte
+	var window []byte
 	buf := make([]byte, 64)
 	for {
 		n, err := t.pty.leader.Read(buf)
 		for _, b := range buf[:n] {
-			window = [3]byte{window[1], window[2], b}
-			if window == gyQuery || window == gyContinuous {
+			if len(window) == 16 {
+				window = append(window[:0], window[1:]...)
+			}
+			window = append(window, b)
+			if cmd, ok := t.proto.match(window); ok {
 				select {
-				case t.commands <- window:
+				case t.commands <- cmd:
 				case <-t.done:
 					return
 				}
-				window = [3]byte{}
+				window = window[:0]
 			}
 		}
 		if err != nil {
@@ -157,6 +218,11 @@ func (t *Thermometer) run() {
 	defer t.wg.Done()
 	var tick <-chan time.Time
 	var ticker *time.Ticker
+	var streaming command
+	if t.proto.streams() {
+		ticker = time.NewTicker(t.opts.Interval)
+		tick = ticker.C
+	}
 	defer func() {
 		if ticker != nil {
 			ticker.Stop()
@@ -167,41 +233,52 @@ func (t *Thermometer) run() {
 		case <-t.done:
 			return
 		case cmd := <-t.commands:
-			switch cmd {
-			case gyQuery:
-				if ticker != nil {
-					ticker.Stop()
-					ticker, tick = nil, nil
-				}
-				t.sendFrame()
-			case gyContinuous:
+			if cmd.continuous {
+				streaming = cmd
 				if ticker == nil {
 					ticker = time.NewTicker(t.opts.Interval)
 					tick = ticker.C
 				}
+				continue
 			}
+			if ticker != nil {
+				ticker.Stop()
+				ticker, tick = nil, nil
+			}
+			t.sendFrame(cmd)
 		case <-tick:
-			t.sendFrame()
+			t.sendFrame(streaming)
 		}
 	}
 }
 
-func (t *Thermometer) sendFrame() {
+func (t *Thermometer) sendFrame(cmd command) {
 	t.mu.Lock()
 	if t.silent {
 		t.mu.Unlock()
 		return
 	}
-	frame := gyFrame(t.object(), t.ambient())
+	v := values{object: t.object(), ambient: t.ambient(), body: t.body, distance: t.distance}
+	frame := t.proto.frame(v, cmd, t.exception)
+	if frame == nil {
+		t.mu.Unlock()
+		return
+	}
 	if t.corrupt > 0 {
 		t.corrupt--
-		frame[8]++
+		t.proto.corrupt(frame)
 	}
-	split := t.split
+	split, unplug := t.split, t.unplugMid
 	t.mu.Unlock()
 
+	if unplug {
+		t.write(frame[:len(frame)/2])
+		t.pty.close()
+		return
+	}
+
 	if !split {
-		t.write(frame[:])
+		t.write(frame)
 		return
 	}
 	if !t.write(frame[:4]) {

@@ -109,7 +109,7 @@ func (g *GYMCU90614) Read(ctx context.Context) (Reading, error) {
 			frames = g.dec.Feed(frames[:0], g.buf[:n])
 			if len(frames) > 0 {
 				f := frames[0]
-				return Reading{Object: f.Object(), Ambient: f.Ambient(), At: g.opts.Now()}, nil
+				return Reading{Object: f.Object(), Ambient: f.Ambient(), HasAmbient: true, At: g.opts.Now()}, nil
 			}
 			if g.dec.Stats().BadChecksum > bad && retries < gyRetries {
 				// Ask again rather than wait out the timeout.

@@ -119,7 +119,7 @@ func TestGYMCU90614ReadGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Read() error = %v", err)
 			}
-			want := Reading{Object: g.want[0][0], Ambient: g.want[0][1], At: at}
+			want := Reading{Object: g.want[0][0], Ambient: g.want[0][1], HasAmbient: true, At: at}
 			if r != want {
 				t.Errorf("Read() = %+v, want %+v", r, want)
 			}

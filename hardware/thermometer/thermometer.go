@@ -11,7 +11,8 @@ import (
 // raw, compensated and distance values and decides for itself.
 type Reading struct {
 	Object      float64 // °C, raw object (target) temperature
-	Ambient     float64 // °C, ambient / sensor die temperature
+	Ambient     float64 // °C, ambient / sensor die temperature; valid only if HasAmbient
+	HasAmbient  bool
 	Body        float64 // °C, module-compensated body temperature; valid only if HasBody
 	HasBody     bool
 	Distance    float64 // cm; valid only if HasDistance

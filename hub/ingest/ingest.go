@@ -15,6 +15,7 @@ import (
 // Store is the storage ingest needs.
 type Store interface {
 	SaveBatch(ctx context.Context, b protocol.Batch, received time.Time) (records.Saved, error)
+	SaveStatus(ctx context.Context, st protocol.Status, received time.Time) error
 }
 
 // ErrRejected is wrapped by the error Handle returns for a message it
@@ -32,6 +33,9 @@ type Ingest struct {
 	Publish func(ctx context.Context, topic string, payload []byte) error
 	Logger  *slog.Logger     // nil discards
 	Now     func() time.Time // nil means time.Now
+	// SkewLimit: a batch whose sent time is further from the hub's clock
+	// is logged and counted (0 means records.DefaultSkewLimit).
+	SkewLimit time.Duration
 
 	stats stats
 }
@@ -42,6 +46,9 @@ type Stats struct {
 	Inserted    uint64 // entries newly stored
 	Duplicates  uint64 // entries already held, identical
 	Conflicts   uint64 // entries refused because a different entry is held
+	Alerts      uint64 // batches received on an alerts topic (included in Batches)
+	Statuses    uint64 // presence messages stored
+	Skewed      uint64 // batches whose kiosk clock was off by more than SkewLimit
 	Rejected    uint64 // messages refused: bad topic, bad batch, topic/message mismatch
 	Mismatched  uint64 // of Rejected: topic and batch disagree on kiosk or site
 	StoreErrors uint64 // batches not stored because storage failed
@@ -50,6 +57,7 @@ type Stats struct {
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
+	alerts, statuses, skewed                                                                 atomic.Uint64
 }
 
 // Stats returns the counters.
@@ -59,23 +67,46 @@ func (in *Ingest) Stats() Stats {
 		Batches: s.batches.Load(), Inserted: s.inserted.Load(), Duplicates: s.duplicates.Load(),
 		Conflicts: s.conflicts.Load(), Rejected: s.rejected.Load(), Mismatched: s.mismatched.Load(),
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
+		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
 	}
 }
 
-// Handle processes one message from an entries topic. It logs what it
+// Handle processes one message from a kiosk's entries, alerts or status
+// topic. It logs what it
 // refuses and why (the protocol's field error text), so callers need not
 // log the returned error again; the error is for callers that branch on
 // it: errors.Is(err, ErrRejected) for a refused message, anything else for
 // a storage or publish failure the kiosk's retry will cover.
 func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) error {
+	return in.Save(ctx, in.Decode(topic, payload))
+}
+
+// Decoded is a message checked by Decode and ready for Save.
+type Decoded struct {
+	topic, site, kiosk, leaf string
+	payload                  []byte         // status messages: decoded by Save
+	batch                    protocol.Batch // entries and alerts
+	err                      error          // already logged and counted
+}
+
+// Decode parses a message and checks it against its topic: the part of
+// Handle that touches no storage, so a caller may run it on another
+// goroutine, ahead of Save. Refusals are logged and counted here.
+func (in *Ingest) Decode(topic string, payload []byte) Decoded {
 	log := in.logger().With("topic", topic)
-	site, kiosk, err := protocol.ParseEntriesTopic(topic)
+	site, kiosk, leaf, err := protocol.ParseKioskTopic(topic)
 	if err != nil {
-		return in.reject(log, "bad topic", err)
+		return Decoded{err: in.reject(log, "bad topic", err)}
 	}
-	b, err := protocol.DecodeBatch(payload)
+	d := Decoded{topic: topic, site: site, kiosk: kiosk, leaf: leaf}
+	if leaf == "status" {
+		d.payload = payload
+		return d
+	}
+	b, err := protocol.DecodeBatchPayload(payload)
 	if err != nil {
-		return in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		d.err = in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		return d
 	}
 	// The topic is what the broker authorised; the batch is what the kiosk
 	// claims. Trust neither without the other.
@@ -84,7 +115,24 @@ func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) erro
 		log.Warn("security: batch identity differs from its topic, refused",
 			"topic_site", site, "topic_kiosk", kiosk, "batch_site", b.Site, "batch_kiosk", b.Kiosk)
 		in.stats.rejected.Add(1)
-		return fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		d.err = fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		return d
+	}
+	d.batch = b
+	return d
+}
+
+// Save stores what Decode accepted and publishes the ack; it returns
+// Decode's error for a refused message. Call it from one goroutine, in the
+// order the messages arrived.
+func (in *Ingest) Save(ctx context.Context, d Decoded) error {
+	if d.err != nil {
+		return d.err
+	}
+	topic, site, kiosk, leaf, b := d.topic, d.site, d.kiosk, d.leaf, d.batch
+	log := in.logger().With("topic", topic)
+	if leaf == "status" {
+		return in.handleStatus(ctx, log, site, kiosk, d.payload)
 	}
 	log = log.With("kiosk", kiosk)
 
@@ -99,6 +147,14 @@ func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) erro
 		return fmt.Errorf("ingest %s: %w", topic, err)
 	}
 	in.stats.batches.Add(1)
+	if leaf == "alerts" {
+		in.stats.alerts.Add(1)
+		log.Warn("alert received", "seq", b.Entries[0].Seq, "reasons", b.Entries[0].Reasons, "new", saved.Inserted > 0)
+	}
+	if skew := now.Sub(b.Sent); skew > in.skewLimit() || -skew > in.skewLimit() {
+		in.stats.skewed.Add(1)
+		log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond))
+	}
 	in.stats.inserted.Add(uint64(saved.Inserted))
 	in.stats.duplicates.Add(uint64(saved.Duplicates))
 	in.stats.conflicts.Add(uint64(saved.Conflicts))
@@ -120,6 +176,34 @@ func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) erro
 		return fmt.Errorf("ingest %s: publish ack: %w", topic, err)
 	}
 	return nil
+}
+
+func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kiosk string, payload []byte) error {
+	st, err := protocol.DecodeStatus(payload)
+	if err != nil {
+		return in.reject(log.With("kiosk", kiosk), "bad status", err)
+	}
+	if st.Kiosk != kiosk || st.Site != site {
+		in.stats.mismatched.Add(1)
+		in.stats.rejected.Add(1)
+		log.Warn("security: status identity differs from its topic, refused", "status_site", st.Site, "status_kiosk", st.Kiosk)
+		return fmt.Errorf("%w: status from %s/%s on the topic of %s/%s", ErrRejected, st.Site, st.Kiosk, site, kiosk)
+	}
+	if err := in.Store.SaveStatus(ctx, st, in.now()); err != nil {
+		in.stats.storeErrors.Add(1)
+		log.Error("status not stored", "err", err)
+		return fmt.Errorf("ingest %s: %w", kiosk, err)
+	}
+	in.stats.statuses.Add(1)
+	log.Info("kiosk presence", "kiosk", kiosk, "online", st.Online, "unsynced", st.Unsynced, "disk_low", st.DiskLow)
+	return nil
+}
+
+func (in *Ingest) skewLimit() time.Duration {
+	if in.SkewLimit <= 0 {
+		return records.DefaultSkewLimit
+	}
+	return in.SkewLimit
 }
 
 func (in *Ingest) reject(log *slog.Logger, what string, err error) error {

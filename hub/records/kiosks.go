@@ -3,6 +3,7 @@ package records
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,7 +18,22 @@ type Kiosk struct {
 	LastSeen   time.Time `json:"last_seen"`  // hub clock at its latest batch
 	Batches    uint64    `json:"batches"`    // batches received, duplicates included
 	Conflicts  uint64    `json:"conflicts"`  // entries refused as conflicting
+	// SkewMS is the hub's clock minus the kiosk's at its latest batch
+	// (transit included); ClockSkewed flags |SkewMS| above the limit.
+	SkewMS      int64 `json:"skew_ms"`
+	ClockSkewed bool  `json:"clock_skewed"`
+	// From the kiosk's retained presence message (or its last will).
+	Online           bool              `json:"online"`
+	StatusAt         *time.Time        `json:"status_at,omitempty"` // hub clock
+	ReportedUnsynced uint64            `json:"reported_unsynced"`
+	DiskLow          bool              `json:"disk_low"`
+	WriteFailures    uint64            `json:"write_failures"`
+	Downlink         map[string]uint64 `json:"downlink"` // versions it runs
 }
+
+// DefaultSkewLimit is the clock skew above which a kiosk is flagged: the
+// 30 s verifier apps allow.
+const DefaultSkewLimit = 30 * time.Second
 
 // Range is an inclusive range of sequence numbers.
 type Range struct {
@@ -28,7 +44,8 @@ type Range struct {
 // Kiosks returns every kiosk the hub has heard from, ordered by id.
 func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT kiosk, site, contiguous, highest, last_seen,
-		batches, conflicts FROM kiosks ORDER BY kiosk`)
+		batches, conflicts, skew_ms, online, status_at, reported_unsynced, disk_low, write_failures, downlink
+		FROM kiosks ORDER BY kiosk`)
 	if err != nil {
 		return nil, fmt.Errorf("list kiosks: %w", err)
 	}
@@ -36,12 +53,26 @@ func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
 	list := []Kiosk{}
 	for rows.Next() {
 		var k Kiosk
-		var lastSeen int64
+		var lastSeen, statusAt int64
+		var downlink string
 		if err := rows.Scan(&k.Kiosk, &k.Site, &k.Contiguous, &k.Highest, &lastSeen,
-			&k.Batches, &k.Conflicts); err != nil {
+			&k.Batches, &k.Conflicts, &k.SkewMS, &k.Online, &statusAt, &k.ReportedUnsynced,
+			&k.DiskLow, &k.WriteFailures, &downlink); err != nil {
 			return nil, fmt.Errorf("list kiosks: %w", err)
 		}
 		k.LastSeen = time.Unix(0, lastSeen).UTC()
+		if statusAt != 0 {
+			t := time.Unix(0, statusAt).UTC()
+			k.StatusAt = &t
+		}
+		limit := s.SkewLimit
+		if limit <= 0 {
+			limit = DefaultSkewLimit
+		}
+		k.ClockSkewed = k.Batches > 0 && (time.Duration(k.SkewMS)*time.Millisecond > limit ||
+			time.Duration(-k.SkewMS)*time.Millisecond > limit)
+		k.Downlink = map[string]uint64{}
+		json.Unmarshal([]byte(downlink), &k.Downlink) // written by SaveStatus; {} if unreadable
 		list = append(list, k)
 	}
 	if err := rows.Err(); err != nil {

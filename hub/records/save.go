@@ -61,7 +61,7 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
-	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano())
+	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano(), true)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
@@ -71,13 +71,23 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 	return saved, nil
 }
 
-func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64) (Saved, error) {
-	// The kiosk row first: entries reference it.
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO kiosks (kiosk, site, last_seen, batches) VALUES (?, ?, ?, 1)
+func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
+	// The kiosk row first: entries reference it. A live batch (not an
+	// imported bundle) tells when the kiosk was last seen and how far its
+	// clock is from ours.
+	if live {
+		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
+		if _, err := tx.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen, batches, skew_ms) VALUES (?, ?, ?, 1, ?)
 		ON CONFLICT (kiosk) DO UPDATE SET
-			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1`,
-		b.Kiosk, b.Site, received); err != nil {
+			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1,
+			skew_ms = excluded.skew_ms`,
+			b.Kiosk, b.Site, received, skew); err != nil {
+			return Saved{}, fmt.Errorf("update kiosk: %w", err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
+		ON CONFLICT (kiosk) DO NOTHING`, b.Kiosk, b.Site); err != nil {
 		return Saved{}, fmt.Errorf("update kiosk: %w", err)
 	}
 	insert, err := tx.PrepareContext(ctx, `

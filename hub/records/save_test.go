@@ -44,8 +44,11 @@ func TestSaveBatchIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fixture's batches are "sent" an hour after t0: a kiosk clock 58
+	// minutes ahead at the last batch, flagged.
 	want := []Kiosk{{Kiosk: "gate-1", Site: "site-1", Contiguous: 4, Highest: 4,
-		LastSeen: t0.Add(2 * time.Minute), Batches: 3}}
+		LastSeen: t0.Add(2 * time.Minute), Batches: 3,
+		SkewMS: -58 * 60 * 1000, ClockSkewed: true, Downlink: map[string]uint64{}}}
 	if !reflect.DeepEqual(ks, want) {
 		t.Errorf("Kiosks = %+v, want %+v", ks, want)
 	}

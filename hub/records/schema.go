@@ -33,6 +33,23 @@ func migrations() []string {
 			PRIMARY KEY (kiosk, seq)
 		) WITHOUT ROWID;
 		CREATE INDEX entries_by_received ON entries (received_at);`,
+		// 2: fleet state (clock skew, presence, what the kiosk reports) and
+		// the downlink messages the hub has issued.
+		`ALTER TABLE kiosks ADD COLUMN skew_ms INTEGER NOT NULL DEFAULT 0; -- hub clock minus batch sent
+		ALTER TABLE kiosks ADD COLUMN online INTEGER NOT NULL DEFAULT 0;
+		ALTER TABLE kiosks ADD COLUMN status_at INTEGER NOT NULL DEFAULT 0; -- unix ns, hub clock
+		ALTER TABLE kiosks ADD COLUMN reported_unsynced INTEGER NOT NULL DEFAULT 0;
+		ALTER TABLE kiosks ADD COLUMN disk_low INTEGER NOT NULL DEFAULT 0;
+		ALTER TABLE kiosks ADD COLUMN write_failures INTEGER NOT NULL DEFAULT 0;
+		ALTER TABLE kiosks ADD COLUMN downlink TEXT NOT NULL DEFAULT '{}'; -- kind -> version running
+		CREATE TABLE downlinks (
+			site    TEXT    NOT NULL,
+			kiosk   TEXT    NOT NULL, -- '' for the whole site
+			kind    TEXT    NOT NULL,
+			version INTEGER NOT NULL,
+			body    TEXT    NOT NULL, -- protocol.EncodeDownlink
+			PRIMARY KEY (site, kiosk, kind)
+		) WITHOUT ROWID;`,
 	}
 }
 

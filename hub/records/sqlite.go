@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -16,6 +17,9 @@ import (
 type SQLite struct {
 	write *sql.DB
 	read  *sql.DB
+	// SkewLimit flags kiosks whose clock is further off; 0 means
+	// DefaultSkewLimit.
+	SkewLimit time.Duration
 }
 
 // Pragmas go in the DSN, not in db.Exec, so that every pooled connection gets

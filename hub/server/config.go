@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/records"
 )
 
 // Defaults for the listen addresses: loopback only, so a hub started
@@ -16,11 +19,16 @@ const (
 
 // Config is what a hub needs to run.
 type Config struct {
-	DataDir    string       // holds hub.db; created if missing
-	MQTTListen string       // embedded broker's TCP address; default DefaultMQTTListen
-	Broker     string       // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
-	HTTPListen string       // console's TCP address; default DefaultHTTPListen
-	Logger     *slog.Logger // nil discards
+	DataDir    string        // holds hub.db; created if missing
+	MQTTListen string        // embedded broker's TCP address; default DefaultMQTTListen
+	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
+	HTTPListen string        // console's TCP address; default DefaultHTTPListen
+	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	// PassesEvery is how often the pass store is checked for changes to
+	// publish; PassesRefresh how often an unchanged status list is
+	// re-issued. Defaults DefaultPassesEvery, DefaultPassesRefresh.
+	PassesEvery, PassesRefresh time.Duration
+	Logger                     *slog.Logger // nil discards
 }
 
 // withDefaults returns c with empty fields set to their defaults.
@@ -30,6 +38,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HTTPListen == "" {
 		c.HTTPListen = DefaultHTTPListen
+	}
+	if c.PassesEvery <= 0 {
+		c.PassesEvery = DefaultPassesEvery
+	}
+	if c.PassesRefresh <= 0 {
+		c.PassesRefresh = DefaultPassesRefresh
+	}
+	if c.SkewLimit <= 0 {
+		c.SkewLimit = records.DefaultSkewLimit
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

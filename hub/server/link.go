@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +48,12 @@ type link struct {
 	dial    *dialer
 	log     *slog.Logger
 	inbox   chan message
+	alerts  chan message // handled before inbox: alerts jump the queue here too
 	dropped atomic.Uint64
+	// onSubscribed, if set, runs after every successful subscription (each
+	// connect): the server republishes its retained downlinks, which a
+	// restarted broker may have lost.
+	onSubscribed func(*link)
 
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
@@ -63,19 +68,21 @@ type link struct {
 
 // newLink creates the client and starts connecting in the background; it
 // keeps retrying until close.
-func newLink(brokerURL string, log *slog.Logger) (*link, error) {
+func newLink(brokerURL string, log *slog.Logger, onSubscribed func(*link)) (*link, error) {
 	id, err := clientID()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{
-		dial:       &dialer{ctx: ctx, timeout: connectTimeout, min: retryMin, max: retryMax},
-		log:        log.With("client", id, "broker", brokerURL),
-		inbox:      make(chan message, inboxSize),
-		ctx:        ctx,
-		cancel:     cancel,
-		subscribed: make(chan struct{}),
+		dial:         &dialer{ctx: ctx, timeout: connectTimeout, min: retryMin, max: retryMax},
+		log:          log.With("client", id, "broker", brokerURL),
+		inbox:        make(chan message, inboxSize),
+		alerts:       make(chan message, inboxSize),
+		ctx:          ctx,
+		cancel:       cancel,
+		subscribed:   make(chan struct{}),
+		onSubscribed: onSubscribed,
 	}
 	opts := paho.NewClientOptions().
 		AddBroker(brokerURL).
@@ -130,14 +137,17 @@ func (l *link) onConnect(c paho.Client) {
 	for {
 		err := l.subscribe(c)
 		if err == nil {
-			l.log.Info("subscribed", "topic", protocol.EntriesSubscription)
+			l.log.Info("subscribed", "topics", subscriptions)
+			if l.onSubscribed != nil {
+				l.onSubscribed(l)
+			}
 			l.subscribedOnce.Do(func() { close(l.subscribed) })
 			return
 		}
 		if !c.IsConnectionOpen() {
 			return // the next onConnect subscribes
 		}
-		l.log.Warn("subscribe failed; retrying", "topic", protocol.EntriesSubscription, "err", err, "in", delay)
+		l.log.Warn("subscribe failed; retrying", "topics", subscriptions, "err", err, "in", delay)
 		select {
 		case <-l.ctx.Done():
 			return
@@ -147,9 +157,16 @@ func (l *link) onConnect(c paho.Client) {
 	}
 }
 
+// subscriptions are what the hub listens to: every kiosk's batches,
+// alerts and presence.
+var subscriptions = []string{protocol.EntriesSubscription, protocol.AlertsSubscription, protocol.StatusSubscription}
+
 func (l *link) subscribe(c paho.Client) error {
-	topic := protocol.EntriesSubscription
-	tok := c.Subscribe(topic, 1, l.onMessage)
+	filters := map[string]byte{}
+	for _, f := range subscriptions {
+		filters[f] = 1
+	}
+	tok := c.SubscribeMultiple(filters, l.onMessage)
 	if !tok.WaitTimeout(tokenTimeout) {
 		return fmt.Errorf("no SUBACK within %s", tokenTimeout)
 	}
@@ -158,16 +175,24 @@ func (l *link) subscribe(c paho.Client) error {
 	}
 	// MQTT 3.1.1 reports a refused subscription as return code 0x80 in the
 	// SUBACK; paho completes the token without an error.
-	if st, ok := tok.(*paho.SubscribeToken); ok && st.Result()[topic] == 0x80 {
-		return errors.New("the broker refused the subscription")
+	if st, ok := tok.(*paho.SubscribeToken); ok {
+		for _, f := range subscriptions {
+			if st.Result()[f] == 0x80 {
+				return fmt.Errorf("the broker refused the subscription to %s", f)
+			}
+		}
 	}
 	return nil
 }
 
 // onMessage must not block: see link.
 func (l *link) onMessage(_ paho.Client, m paho.Message) {
+	box := l.inbox
+	if strings.HasSuffix(m.Topic(), "/alerts") {
+		box = l.alerts
+	}
 	select {
-	case l.inbox <- message{topic: m.Topic(), payload: m.Payload()}:
+	case box <- message{topic: m.Topic(), payload: m.Payload()}:
 	default:
 		n := l.dropped.Add(1)
 		l.log.Warn("ingest is behind, batch dropped; the kiosk will send it again",

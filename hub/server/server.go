@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // The store satisfies what each part needs of it.
@@ -33,6 +36,7 @@ const startTimeout = 10 * time.Second
 type Server struct {
 	log       *slog.Logger
 	store     *records.SQLite
+	passes    *passes.Store
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
 	link      *link
@@ -68,6 +72,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.store, err = records.Open(filepath.Join(cfg.DataDir, "hub.db")); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	s.store.SkewLimit = cfg.SkewLimit
+	if s.passes, err = passes.Open(cfg.DataDir, time.Now); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
@@ -87,26 +95,34 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
-	s.http = &http.Server{Handler: cons, ReadHeaderTimeout: 10 * time.Second}
+
+	if s.link, err = newLink(s.brokerURL, s.log.With("component", "mqtt"), s.republishDownlinks); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	s.ingest = &ingest.Ingest{
+		Store:     s.store,
+		Publish:   s.link.publish,
+		Logger:    s.log.With("component", "ingest"),
+		SkewLimit: cfg.SkewLimit,
+	}
+	// The console starts once everything /metrics reads exists.
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.Handle("/", cons)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Go(func() {
 		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("console stopped", "err", err)
 		}
 	})
 
-	if s.link, err = newLink(s.brokerURL, s.log.With("component", "mqtt")); err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
-	s.ingest = &ingest.Ingest{
-		Store:   s.store,
-		Publish: s.link.publish,
-		Logger:  s.log.With("component", "ingest"),
-	}
 	// One goroutine handles every batch, so the acks of a kiosk go out in
 	// the order its batches arrived.
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.runIngest(runCtx) })
+	feed := &passFeed{srv: s, store: s.passes, every: cfg.PassesEvery, refresh: cfg.PassesRefresh, now: time.Now}
+	s.wg.Go(func() { feed.run(runCtx) })
 
 	if s.broker != nil {
 		timer := time.NewTimer(startTimeout)
@@ -125,17 +141,88 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 }
 
 func (s *Server) runIngest(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
+	// Two stages: one goroutine decodes (JSON, gzip, checks), the other
+	// stores and acks, so a batch is parsed while the previous one is
+	// being written. Both are single, so a kiosk's acks go out in the
+	// order its batches arrived; alerts are taken first at the decode
+	// stage and wait behind at most cap(decoded) batches at the store.
+	decoded := make(chan ingest.Decoded, 2)
+	go func() {
+		defer close(decoded)
+		for {
+			var m message
+			select {
+			case m = <-s.link.alerts:
+			default:
+				select {
+				case <-ctx.Done():
+					return
+				case m = <-s.link.alerts:
+				case m = <-s.link.inbox:
+				}
+			}
+			select {
+			case decoded <- s.ingest.Decode(m.topic, m.payload):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for d := range decoded {
+		// Save logs what it refuses or fails to do; a kiosk re-sends
+		// whatever is not acknowledged.
+		_ = s.ingest.Save(ctx, d)
+	}
+}
+
+// PublishDownlink issues the next version of a downlink message of kind
+// for every kiosk of site (kiosk "") or for one kiosk, stores it, and
+// publishes it retained. payload must be a JSON object; for "config" it is
+// a protocol.ConfigPayload. Kiosks keep the highest version they receive,
+// so a message published while a kiosk is offline reaches it on connect.
+func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
+	payload json.RawMessage) (protocol.Downlink, error) {
+	if kind == protocol.DownlinkConfig {
+		if _, err := protocol.DecodeConfigPayload(payload); err != nil {
+			return protocol.Downlink{}, fmt.Errorf("publish downlink: %w", err)
+		}
+	}
+	d, err := s.store.IssueDownlink(ctx, site, kiosk, kind, payload, time.Now())
+	if err != nil {
+		return protocol.Downlink{}, err
+	}
+	return d, publishDownlink(ctx, s.link, d)
+}
+
+func publishDownlink(ctx context.Context, l *link, d protocol.Downlink) error {
+	body, err := protocol.EncodeDownlink(d)
+	if err != nil {
+		return err
+	}
+	// Stored first: if the broker is away now, the next connect republishes.
+	return l.publish(ctx, protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind), body)
+}
+
+// republishDownlinks runs after each subscription: a restarted broker may
+// have lost its retained messages, and kiosks must find the latest.
+func (s *Server) republishDownlinks(l *link) {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	ds, err := s.store.Downlinks(ctx)
+	if err != nil {
+		s.log.Error("cannot read downlinks to republish", "err", err)
+		return
+	}
+	for _, d := range ds {
+		if err := publishDownlink(ctx, l, d); err != nil {
+			s.log.Warn("downlink not republished; next connect tries again", "kind", d.Kind, "site", d.Site, "err", err)
 			return
-		case m := <-s.link.inbox:
-			// Handle logs what it refuses or fails to do; a kiosk re-sends
-			// whatever is not acknowledged.
-			_ = s.ingest.Handle(ctx, m.topic, m.payload)
 		}
 	}
 }
+
+// IngestStats returns the ingest counters.
+func (s *Server) IngestStats() ingest.Stats { return s.ingest.Stats() }
 
 // BrokerURL returns the URL kiosks connect to: the embedded broker's, e.g.
 // "tcp://127.0.0.1:1883", or the external one configured.
@@ -155,6 +242,9 @@ func (s *Server) Subscribed() <-chan struct{} { return s.link.subscribed }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.http == nil && s.httpLn != nil {
+			s.httpLn.Close() // Open failed before serving
+		}
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := s.http.Shutdown(ctx); err != nil {
@@ -174,6 +264,9 @@ func (s *Server) Close() error {
 		}
 		if s.store != nil {
 			errs = append(errs, s.store.Close())
+		}
+		if s.passes != nil {
+			errs = append(errs, s.passes.Close())
 		}
 		s.closeErr = errors.Join(errs...)
 		s.log.Info("hub stopped")

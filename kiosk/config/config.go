@@ -30,6 +30,17 @@ type Config struct {
 	Rules       Rules       `toml:"rules"`
 	Passes      Passes      `toml:"passes"`
 	Compound    Compound    `toml:"compound"`
+	Retention   Retention   `toml:"retention"`
+}
+
+// Retention is how long the kiosk keeps what the hub already holds, and
+// when its disk counts as nearly full.
+type Retention struct {
+	// MaxAge: acknowledged entries older than this are purged. Entries the
+	// hub has not acknowledged are never purged. 0 keeps everything.
+	MaxAge       Duration `toml:"max_age"`
+	CheckEvery   Duration `toml:"check_every"`    // how often to purge and check the disk
+	MinFreeBytes int64    `toml:"min_free_bytes"` // below this free space the guard and hub are warned
 }
 
 // MQTT is the link to the hub.
@@ -40,6 +51,10 @@ type MQTT struct {
 	BatchSize   int      `toml:"batch_size"`    // entries per batch
 	MaxInFlight int      `toml:"max_in_flight"` // batches sent but not yet acked
 	AckTimeout  Duration `toml:"ack_timeout"`   // resend from the last ack after this long without progress
+	BatchWait   Duration `toml:"batch_wait"`    // a partial batch waits this long for more entries
+	GzipAbove   int      `toml:"gzip_above"`    // compress batches longer than this many bytes (0: never)
+	BackoffMin  Duration `toml:"backoff_min"`   // reconnect back-off, doubled per failure, with jitter
+	BackoffMax  Duration `toml:"backoff_max"`
 }
 
 // Screen is the guard's touchscreen server.
@@ -65,20 +80,98 @@ type Compound struct {
 	Regions       []string `toml:"regions"`         // origins offered to visitors; rules.key_regions are marked on them
 }
 
-// Thermometer says which module to read and where.
+// Thermometer says which module to read and where, and what counts as a
+// person's temperature. docs/hardware.md describes every driver.
 type Thermometer struct {
-	Driver   string   `toml:"driver"` // "gy-mcu90614"
-	Port     string   `toml:"port"`   // e.g. /dev/ttyUSB0
+	// Driver: gy-mcu90614, cjmcu-90614, a4-register (built-in frame
+	// profiles), frame (the profile in [thermometer.frame]), modbus, line.
+	Driver string `toml:"driver"`
+	// Port: a path (/dev/ttyUSB0), a stable name (/dev/serial/by-id/...),
+	// or usb:VID:PID[:SERIAL] (e.g. usb:1A86:7523).
+	Port     string   `toml:"port"`
+	Baud     int      `toml:"baud"` // 0: the driver's usual speed
 	Simulate bool     `toml:"simulate"`
 	Timeout  Duration `toml:"timeout"` // how long to wait for a reading after a scan
+	// ReplyTimeout is how long one request waits; Retries how many
+	// times it is sent again; PollInterval the least gap between requests.
+	ReplyTimeout Duration `toml:"reply_timeout"`
+	Retries      int      `toml:"retries"`
+	PollInterval Duration `toml:"poll_interval"`
+	// A reading outside these is "measure again", never a temperature.
+	BodyMinC      float64 `toml:"body_min_c"`
+	BodyMaxC      float64 `toml:"body_max_c"`
+	DistanceMinCM float64 `toml:"distance_min_cm"` // 0: no bound
+	DistanceMaxCM float64 `toml:"distance_max_cm"` // 0: no bound
+	// Line modules: a regular expression with named groups object,
+	// ambient, body, distance; and a command sent before each reading.
+	Pattern string      `toml:"pattern"`
+	Command string      `toml:"command"`
+	Modbus  ModbusTherm `toml:"modbus"`
+	Frame   FrameTherm  `toml:"frame"`
+}
+
+// ModbusTherm is a Modbus RTU module's register map.
+type ModbusTherm struct {
+	Address  int     `toml:"address"`  // slave address 1-247
+	Function int     `toml:"function"` // 3 (holding) or 4 (input registers)
+	Register int     `toml:"register"` // object temperature's first register
+	Count    int     `toml:"count"`    // 1 (16-bit) or 2 (32-bit)
+	Signed   bool    `toml:"signed"`
+	Float    bool    `toml:"float"` // 32-bit IEEE float
+	Scale    float64 `toml:"scale"` // °C per count
+	// WordOrder for 32-bit values: "big" (high word first, ABCD) or
+	// "little" (low word first, CDAB).
+	WordOrder string `toml:"word_order"`
+	// AmbientRegister is read with a second request; -1: none.
+	AmbientRegister int `toml:"ambient_register"`
+}
+
+// FrameTherm is a fixed-frame module's profile as data, for driver "frame".
+type FrameTherm struct {
+	Name     string     `toml:"name"`
+	Header   string     `toml:"header"` // hex bytes, e.g. "66 66"
+	Length   int        `toml:"length"` // whole frame in bytes
+	Query    string     `toml:"query"`  // hex bytes sent before each read; "" for continuous modules
+	Checksum string     `toml:"checksum"`
+	SumFrom  int        `toml:"checksum_from"` // first byte the checksum covers
+	Object   FrameField `toml:"object"`
+	Ambient  FrameField `toml:"ambient"`  // absent unless offset is set
+	Body     FrameField `toml:"body"`     // absent unless offset is set
+	Distance FrameField `toml:"distance"` // absent unless offset is set
+}
+
+// FrameField is one value in a frame.
+type FrameField struct {
+	Offset       int     `toml:"offset"`
+	Size         int     `toml:"size"` // 1, 2 or 4 bytes; 0 means 2
+	LittleEndian bool    `toml:"little_endian"`
+	Unsigned     bool    `toml:"unsigned"`
+	Scale        float64 `toml:"scale"` // 0 means 0.01
 }
 
 // Scanner says which QR scanner to read and where.
 type Scanner struct {
-	Driver   string `toml:"driver"` // "serial"
-	Port     string `toml:"port"`   // e.g. /dev/ttyACM0
+	// Driver: "serial" (RS-232 or USB CDC), "hid" (keyboard mode, Linux
+	// evdev) or "stdin" (development).
+	Driver string `toml:"driver"`
+	// Port: serial: a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL];
+	// hid: /dev/input/by-id/...-event-kbd.
+	Port     string `toml:"port"`
 	Baud     int    `toml:"baud"`
 	Simulate bool   `toml:"simulate"`
+	// StripAIM removes AIM identifier prefixes (]Q1 ...).
+	StripAIM bool `toml:"strip_aim"`
+	// NoRead lists the scanner's "nothing read" replies, separated by |.
+	NoRead string `toml:"no_read"`
+	// Trigger: "" (the scanner reads by itself), honeywell, gm65, zkteco
+	// or datalogic (serial trigger mode).
+	Trigger string `toml:"trigger"`
+	// IdleGap ends a code after this silence, for scanners that send no
+	// terminator; "0s": off.
+	IdleGap Duration `toml:"idle_gap"`
+	// DuplicateWindow: the same code again within it is the same scan;
+	// "0s" turns suppression off.
+	DuplicateWindow Duration `toml:"duplicate_window"`
 	// SimulateEvery is the mean gap between simulated scans (demo traffic).
 	SimulateEvery Duration `toml:"simulate_every"`
 }
@@ -117,10 +210,27 @@ func Default() Config {
 			BatchSize:   100,
 			MaxInFlight: 4,
 			AckTimeout:  Duration(10 * time.Second),
+			BatchWait:   Duration(100 * time.Millisecond),
+			GzipAbove:   4096,
+			BackoffMin:  Duration(250 * time.Millisecond),
+			BackoffMax:  Duration(30 * time.Second),
 		},
-		Screen:      Screen{Listen: "127.0.0.1:8080", ResultFor: Duration(5 * time.Second), ModeFor: Duration(30 * time.Second)},
-		Thermometer: Thermometer{Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Simulate: true, Timeout: Duration(2 * time.Second)},
-		Scanner:     Scanner{Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second)},
+		Retention: Retention{
+			MaxAge:       Duration(30 * 24 * time.Hour),
+			CheckEvery:   Duration(10 * time.Minute),
+			MinFreeBytes: 200 << 20,
+		},
+		Screen: Screen{Listen: "127.0.0.1:8080", ResultFor: Duration(5 * time.Second), ModeFor: Duration(30 * time.Second)},
+		Thermometer: Thermometer{
+			Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Simulate: true, Timeout: Duration(2 * time.Second),
+			ReplyTimeout: Duration(time.Second), Retries: 2,
+			BodyMinC: 34.0, BodyMaxC: 43.0,
+			Modbus: ModbusTherm{Address: 1, Function: 3, Count: 1, Signed: true, Scale: 0.01, WordOrder: "big", AmbientRegister: -1},
+		},
+		Scanner: Scanner{
+			Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second),
+			StripAIM: true, NoRead: "%%NoRead|NoRead|NR", DuplicateWindow: Duration(2 * time.Second),
+		},
 		Rules: Rules{FeverC: 37.3, FeverMode: "hard", RecheckAfter: Duration(2 * time.Minute), RecheckWithin: Duration(30 * time.Minute),
 			RequirePass: true, KeyRegions: []string{}, MinOnPost: 2},
 		Passes: Passes{MaxAge: Duration(24 * time.Hour), ClockSkew: Duration(5 * time.Minute)},
@@ -199,16 +309,67 @@ func (c Config) Validate() error {
 		return bad("mqtt.max_in_flight", c.MQTT.MaxInFlight, "must be 1 to 64")
 	case c.MQTT.AckTimeout.D() < 100*time.Millisecond:
 		return bad("mqtt.ack_timeout", c.MQTT.AckTimeout, "must be at least 100ms")
+	case c.MQTT.BatchWait.D() < 0 || c.MQTT.BatchWait.D() > time.Minute:
+		return bad("mqtt.batch_wait", c.MQTT.BatchWait, "must be 0 to 1m")
+	case c.MQTT.GzipAbove < 0:
+		return bad("mqtt.gzip_above", c.MQTT.GzipAbove, "must be 0 (never) or a size in bytes")
+	case c.MQTT.BackoffMin.D() < 10*time.Millisecond:
+		return bad("mqtt.backoff_min", c.MQTT.BackoffMin, "must be at least 10ms")
+	case c.MQTT.BackoffMax.D() < c.MQTT.BackoffMin.D():
+		return bad("mqtt.backoff_max", c.MQTT.BackoffMax, "must be at least mqtt.backoff_min")
+	case c.Retention.MaxAge.D() < 0:
+		return bad("retention.max_age", c.Retention.MaxAge, "must be 0 (keep all) or positive, e.g. \"720h\"")
+	case c.Retention.CheckEvery.D() < time.Second:
+		return bad("retention.check_every", c.Retention.CheckEvery, "must be at least 1s")
+	case c.Retention.MinFreeBytes < 0:
+		return bad("retention.min_free_bytes", c.Retention.MinFreeBytes, "must be 0 or more")
 	case c.Screen.Listen == "":
 		return bad("screen.listen", `""`, "must be host:port, e.g. 127.0.0.1:8080")
-	case c.Thermometer.Driver != "gy-mcu90614":
-		return bad("thermometer.driver", fmt.Sprintf("%q", c.Thermometer.Driver), `must be "gy-mcu90614"`)
+	case !oneOf(c.Thermometer.Driver, ThermometerDrivers()...):
+		return bad("thermometer.driver", fmt.Sprintf("%q", c.Thermometer.Driver), "must be one of "+strings.Join(ThermometerDrivers(), ", "))
+	case c.Thermometer.Baud != 0 && (c.Thermometer.Baud < 1200 || c.Thermometer.Baud > 921600):
+		return bad("thermometer.baud", c.Thermometer.Baud, "must be 0 (the driver's usual speed) or a serial speed such as 9600 or 115200")
+	case c.Thermometer.ReplyTimeout.D() <= 0:
+		return bad("thermometer.reply_timeout", c.Thermometer.ReplyTimeout, "must be positive, e.g. \"1s\"")
+	case c.Thermometer.Retries < 0 || c.Thermometer.Retries > 10:
+		return bad("thermometer.retries", c.Thermometer.Retries, "must be 0 to 10")
+	case c.Thermometer.PollInterval.D() < 0:
+		return bad("thermometer.poll_interval", c.Thermometer.PollInterval, "must not be negative")
+	case c.Thermometer.BodyMinC < 20 || c.Thermometer.BodyMaxC > 50 || c.Thermometer.BodyMinC >= c.Thermometer.BodyMaxC:
+		return bad("thermometer.body_min_c/body_max_c", fmt.Sprintf("%v-%v", c.Thermometer.BodyMinC, c.Thermometer.BodyMaxC), "must be a range within 20-50 °C, e.g. 34.0-43.0")
+	case c.Thermometer.DistanceMinCM < 0 || c.Thermometer.DistanceMaxCM < 0 ||
+		(c.Thermometer.DistanceMaxCM > 0 && c.Thermometer.DistanceMinCM >= c.Thermometer.DistanceMaxCM):
+		return bad("thermometer.distance_min_cm/distance_max_cm", fmt.Sprintf("%v-%v", c.Thermometer.DistanceMinCM, c.Thermometer.DistanceMaxCM), "must be a window such as 5-50 (0 means no bound)")
+	case c.Thermometer.Driver == "line" && c.Thermometer.Pattern == "":
+		return bad("thermometer.pattern", `""`, `must be a regular expression with named groups, e.g. "T=(?P<object>[0-9.]+)"`)
+	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.Address < 1 || c.Thermometer.Modbus.Address > 247):
+		return bad("thermometer.modbus.address", c.Thermometer.Modbus.Address, "must be 1 to 247")
+	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Function != 3 && c.Thermometer.Modbus.Function != 4:
+		return bad("thermometer.modbus.function", c.Thermometer.Modbus.Function, "must be 3 (holding registers) or 4 (input registers)")
+	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.Register < 0 || c.Thermometer.Modbus.Register > 0xFFFF):
+		return bad("thermometer.modbus.register", c.Thermometer.Modbus.Register, "must be 0 to 65535")
+	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Count != 1 && c.Thermometer.Modbus.Count != 2:
+		return bad("thermometer.modbus.count", c.Thermometer.Modbus.Count, "must be 1 (16-bit) or 2 (32-bit)")
+	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Scale <= 0:
+		return bad("thermometer.modbus.scale", c.Thermometer.Modbus.Scale, "must be positive, e.g. 0.01 or 0.1")
+	case c.Thermometer.Driver == "modbus" && !oneOf(c.Thermometer.Modbus.WordOrder, "big", "little"):
+		return bad("thermometer.modbus.word_order", fmt.Sprintf("%q", c.Thermometer.Modbus.WordOrder), `must be "big" (ABCD) or "little" (CDAB)`)
+	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.AmbientRegister < -1 || c.Thermometer.Modbus.AmbientRegister > 0xFFFF):
+		return bad("thermometer.modbus.ambient_register", c.Thermometer.Modbus.AmbientRegister, "must be -1 (none) or 0 to 65535")
 	case !c.Thermometer.Simulate && c.Thermometer.Port == "":
 		return bad("thermometer.port", `""`, "must name the serial device, e.g. /dev/ttyUSB0, or set simulate = true")
 	case c.Thermometer.Timeout.D() <= 0:
 		return bad("thermometer.timeout", c.Thermometer.Timeout, "must be positive, e.g. \"2s\"")
-	case c.Scanner.Driver != "serial":
-		return bad("scanner.driver", fmt.Sprintf("%q", c.Scanner.Driver), `must be "serial"`)
+	case !oneOf(c.Scanner.Driver, "serial", "hid", "stdin"):
+		return bad("scanner.driver", fmt.Sprintf("%q", c.Scanner.Driver), `must be "serial", "hid" or "stdin"`)
+	case !oneOf(c.Scanner.Trigger, "", "honeywell", "gm65", "zkteco", "datalogic"):
+		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `must be "", "honeywell", "gm65", "zkteco" or "datalogic"`)
+	case c.Scanner.Trigger != "" && c.Scanner.Driver != "serial":
+		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `works only with driver = "serial"`)
+	case c.Scanner.IdleGap.D() < 0:
+		return bad("scanner.idle_gap", c.Scanner.IdleGap, "must not be negative")
+	case c.Scanner.DuplicateWindow.D() < 0:
+		return bad("scanner.duplicate_window", c.Scanner.DuplicateWindow, `must not be negative ("0s" turns it off)`)
 	case !c.Scanner.Simulate && c.Scanner.Port == "":
 		return bad("scanner.port", `""`, "must name the serial device, e.g. /dev/ttyACM0, or set simulate = true")
 	case c.Scanner.Baud < 1200 || c.Scanner.Baud > 921600:
@@ -258,6 +419,20 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ThermometerDrivers returns the names thermometer.driver accepts.
+func ThermometerDrivers() []string {
+	return []string{"gy-mcu90614", "cjmcu-90614", "a4-register", "frame", "modbus", "line"}
+}
+
+func oneOf(s string, set ...string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Duration is a time.Duration written in TOML as a string like "10s".

@@ -23,6 +23,14 @@ batch_size = 100
 max_in_flight = 4
 # With no ack for this long, send again from the last acknowledged entry.
 ack_timeout = "10s"
+# A batch goes out when it holds batch_size entries or its first entry has
+# waited batch_wait, whichever comes first. Alerts never wait.
+batch_wait = "100ms"
+# Batches longer than this many bytes are gzipped (0: never).
+gzip_above = 4096
+# Reconnect back-off: starts at backoff_min, doubles to backoff_max, jittered.
+backoff_min = "250ms"
+backoff_max = "30s"
 
 [screen]
 # Where the guard's touchscreen page is served. Keep it on localhost
@@ -36,19 +44,84 @@ result_for = "5s"
 mode_for = "30s"
 
 [thermometer]
-# The module's wire protocol: "gy-mcu90614" (9600 8N1 frames 5A 5A 45 04 ...).
+# The module's wire protocol (docs/hardware.md has each one):
+#   gy-mcu90614  GY-MCU90614, 9600 baud, frames 5A 5A 45 04 ...
+#   cjmcu-90614  CJMCU-90614, 115200 baud, frames 66 66 ...
+#   a4-register  register-style module at address A4, 9600 baud
+#   frame        your own fixed-frame profile in [thermometer.frame]
+#   modbus       Modbus RTU (RS-485), register map in [thermometer.modbus]
+#   line         one reading per text line, read with "pattern"
 driver = "gy-mcu90614"
+# A path, a stable name such as /dev/serial/by-id/usb-..., or
+# usb:VID:PID[:SERIAL] (see "kiosk ports").
 port = "/dev/ttyUSB0"
+# 0: the driver's usual speed.
+baud = 0
 # true: run a simulated module on a pseudo-terminal (demo, no hardware).
 simulate = true
 # How long to wait for a reading after a scan.
 timeout = "2s"
+# How long one request waits for an answer, how many times it is sent
+# again, and the least gap between requests (some RS-485 modules need one).
+reply_timeout = "1s"
+retries = 2
+poll_interval = "0s"
+# A reading outside this range (°C, after calibration) or distance window
+# (cm, 0 = no bound) is "measure again", never a temperature.
+body_min_c = 34.0
+body_max_c = 43.0
+distance_min_cm = 0.0
+distance_max_cm = 0.0
+# line driver: a regular expression with named groups object, ambient,
+# body, distance; and a command sent before each reading ("" = none).
+pattern = ""
+command = ""
+
+[thermometer.modbus]
+# Slave address, function (3 holding / 4 input registers), the object
+# temperature's register, 1 or 2 registers, how to read them.
+address = 1
+function = 3
+register = 0
+count = 1
+signed = true
+float = false
+scale = 0.01
+# 32-bit values: "big" = high word first (ABCD), "little" = CDAB.
+word_order = "big"
+# A second register holding the ambient temperature; -1: none.
+ambient_register = -1
+
+# [thermometer.frame] describes a fixed-frame module as data, for
+# driver = "frame". Example (the CJMCU-90614):
+#   name = "cjmcu-90614"
+#   header = "66 66"
+#   length = 9
+#   query = "66 66 02 56"
+#   checksum = "sum8"      # sum8, xor8 or none; covers checksum_from..the byte before it
+#   checksum_from = 0
+#   object = { offset = 4, size = 2, scale = 0.01 }
+#   ambient = { offset = 6, size = 2, scale = 0.01 }
 
 [scanner]
-# "serial": codes end in CR, LF or CRLF.
+# "serial": RS-232 or USB CDC, codes end in CR, LF or CRLF (or idle_gap).
+# "hid": keyboard mode; port is /dev/input/by-id/...-event-kbd (Linux).
+# "stdin": type or pipe codes into the kiosk (development).
 driver = "serial"
+# serial: a path, /dev/serial/by-id/..., or usb:VID:PID[:SERIAL].
 port = "/dev/ttyACM0"
 baud = 9600
+# Remove AIM identifier prefixes such as ]Q1 from each code.
+strip_aim = true
+# The scanner's "nothing read" replies, separated by |; they are ignored.
+no_read = "%%NoRead|NoRead|NR"
+# Serial trigger mode: "" (the scanner reads by itself), "honeywell",
+# "gm65", "zkteco" or "datalogic".
+trigger = ""
+# End a code after this silence, for scanners that send no terminator.
+idle_gap = "0s"
+# The same code again within this window is the same scan; "0s": off.
+duplicate_window = "2s"
 # true: run a simulated scanner on a pseudo-terminal that scans by itself.
 simulate = true
 # Mean gap between simulated scans.
@@ -84,6 +157,15 @@ dir = ""
 max_age = "24h"
 # How far the kiosk clock may be off when judging a pass's dates.
 clock_skew = "5m"
+
+[retention]
+# Entries the hub has acknowledged are deleted after this long (personal
+# data is kept only as long as needed). Unacknowledged entries are never
+# deleted. "0s" keeps everything.
+max_age = "720h0m0s"
+check_every = "10m0s"
+# Below this much free disk the screen warns and the hub is told.
+min_free_bytes = 209715200
 
 [compound]
 # What the guard's screen offers to tap in the visitor form. Units are

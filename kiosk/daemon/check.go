@@ -54,7 +54,7 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 // check.
 func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Reading) {
 	now := time.Now()
-	rules := checkpointRules(d.cfg)
+	rules := d.rules()
 	in := checkpoint.Input{Reading: reading}
 	entry := protocol.Entry{Time: now, Kind: protocol.KindCheck, Temperature: reading}
 	var holdKey string
@@ -75,6 +75,10 @@ func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Read
 		in.Recheck, in.RestLeft = d.holds.Recheck(holdKey, now, rules)
 	}
 	out := checkpoint.Decide(in, rules)
+	if reading == nil {
+		// Say why there was no usable reading (below range, too far...).
+		out.Reasons = d.devices.remeasureReasons(out.Reasons)
+	}
 	switch {
 	case out.Hold:
 		d.holds.Hold(holdKey, now)
@@ -111,7 +115,8 @@ func (d *Daemon) commit(ctx context.Context, entry protocol.Entry, out checkpoin
 	e, err := d.journal.Append(ctx, entry)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			d.log.Error("journal append failed", "err", err)
+			d.writeFailures.Add(1)
+			d.log.Error("journal append failed", "err", err, "failures", d.writeFailures.Load())
 			d.setProblem(msgJournalFailed)
 		}
 		return e, err
@@ -126,6 +131,13 @@ func (d *Daemon) commit(ctx context.Context, entry protocol.Entry, out checkpoin
 	d.uplink.Notify()
 	d.refreshLink()
 	return e, nil
+}
+
+// rules are the configured rules with the fever line the hub last pushed.
+func (d *Daemon) rules() checkpoint.Rules {
+	r := checkpointRules(d.cfg)
+	r.FeverC = d.fever()
+	return r
 }
 
 // checkpointRules are the configured rules in checkpoint's terms.

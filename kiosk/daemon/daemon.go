@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatepost/gatepost/kiosk/checkpoint"
@@ -26,6 +28,8 @@ import (
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/kiosk/uplink"
 )
+
+type uplinkStats = uplink.Stats
 
 // JournalFile is the journal's name inside the data folder.
 const JournalFile = "journal.db"
@@ -46,6 +50,11 @@ type Daemon struct {
 	holds    checkpoint.Holds
 	post     checkpoint.Post
 	ui       *gateUI // the screen's forms and modes (screenapi.go)
+
+	feverC        atomic.Uint64 // math.Float64bits of the threshold in force
+	writeFailures atomic.Uint64 // journal appends that failed
+	diskLow       atomic.Bool
+	purged        atomic.Uint64
 }
 
 // Open prepares a kiosk: the journal, the devices (starting simulators if
@@ -62,17 +71,26 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, journal: j}
-	d.verifier = passcheck.New(cfg.Site, passcheck.Dir(cfg.PassesDir()), time.Now,
+	d.verifier = passcheck.New(cfg.Site, NewPassSource(cfg, j), time.Now,
 		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
+	d.feverC.Store(math.Float64bits(cfg.Rules.FeverC))
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
+	// The latest configuration from the hub survives a reboot with no
+	// network: apply the stored copy before anything is decided.
+	d.applyStoredDownlinks()
 	d.ui = newGateUI(d)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
-		BatchSize: cfg.MQTT.BatchSize, MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
-		OnChange: d.refreshLink,
+		BatchSize: cfg.MQTT.BatchSize, BatchWait: cfg.MQTT.BatchWait.D(),
+		MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
+		GzipAbove:  cfg.MQTT.GzipAbove,
+		BackoffMin: cfg.MQTT.BackoffMin.D(), BackoffMax: cfg.MQTT.BackoffMax.D(),
+		OnChange:   d.refreshLink,
+		OnDownlink: d.applyDownlink,
+		Status:     d.presence,
 	}, j, log.With("part", "uplink"))
-	d.devices, err = openDevices(cfg, log.With("part", "devices"))
+	d.devices, err = openDevices(cfg, log.With("part", "devices"), calibrationOffset(j, log), d.showDevices)
 	if err != nil {
 		j.Close()
 		return nil, err
@@ -94,7 +112,10 @@ func (d *Daemon) ScreenURL() string { return "http://" + d.ln.Addr().String() + 
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{Handler: d.screen, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.metricsHandler())
+	mux.Handle("/", d.screen)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	wg.Go(func() {
@@ -109,6 +130,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { d.devices.simulateTraffic(ctx) })
 	wg.Go(func() { d.checkLoop(ctx) })
+	wg.Go(func() { d.housekeeping(ctx) })
 	var err error
 	select {
 	case <-ctx.Done():
@@ -140,5 +162,6 @@ func (d *Daemon) refreshLink() {
 		s.Online = online
 		s.Unsynced = st.Unsynced
 		s.LastAck = st.LastAck
+		s.OldestUnsynced = st.OldestUnsynced
 	})
 }

@@ -17,7 +17,7 @@ import (
 // temperature; a key-region returnee is an alert.
 func (d *Daemon) RegisterVisitor(ctx context.Context, v protocol.Visitor, reading *protocol.Reading) (checkpoint.Outcome, error) {
 	now := time.Now()
-	rules := checkpointRules(d.cfg)
+	rules := d.rules()
 	key := "visitor:" + v.Name + "/" + v.Contact
 	d.gateMu.Lock()
 	recheck, rest := d.holds.Recheck(key, now, rules)
@@ -73,7 +73,7 @@ func (d *Daemon) SignOut(ctx context.Context, guardScan string) (checkpoint.Outc
 
 func (d *Daemon) shift(ctx context.Context, guardScan string, in bool) (checkpoint.Outcome, error) {
 	res := d.verify(ctx, guardScan)
-	rules := checkpointRules(d.cfg)
+	rules := d.rules()
 	kind := protocol.KindShiftOut
 	d.gateMu.Lock()
 	var out checkpoint.Outcome
@@ -98,7 +98,7 @@ func (d *Daemon) shift(ctx context.Context, guardScan string, in bool) (checkpoi
 func (d *Daemon) PostWarning() string {
 	d.gateMu.Lock()
 	defer d.gateMu.Unlock()
-	if say, warn := d.post.Warning(checkpointRules(d.cfg)); warn {
+	if say, warn := d.post.Warning(d.rules()); warn {
 		return say.String()
 	}
 	return ""

@@ -28,7 +28,13 @@ type State struct {
 	Online   bool       `json:"online"`
 	Unsynced uint64     `json:"unsynced"`
 	LastAck  *time.Time `json:"last_ack,omitempty"`
-	Last     *Shown     `json:"last,omitempty"`
+	// OldestUnsynced is the kiosk time of the oldest entry the hub lacks.
+	OldestUnsynced *time.Time `json:"oldest_unsynced,omitempty"`
+	// Warning is a plain sentence about the kiosk itself (disk nearly
+	// full), shown beside any device Problem.
+	Warning  string            `json:"warning,omitempty"`
+	Downlink map[string]uint64 `json:"downlink,omitempty"` // versions of config etc. in use
+	Last     *Shown            `json:"last,omitempty"`
 	// Problem is a plain sentence for the guard when something needs a
 	// person (a device gone, the journal not writable); "" when all is well.
 	Problem string `json:"problem,omitempty"`
@@ -46,6 +52,8 @@ type State struct {
 	// Held are the people resting after a first high reading, waiting to
 	// be measured again.
 	Held []Held `json:"held"`
+	// Devices is each device's state, for the page and `kiosk status`.
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // Held is a person held for a second reading: they may scan again from
@@ -85,6 +93,16 @@ type Lists struct {
 	Keys   uint64 `json:"keys"`   // key set version, 0 when none
 	Status uint64 `json:"status"` // status list version, 0 when none
 	Stale  bool   `json:"stale"`  // the status list is missing, too old or another site's
+}
+
+// Device is one device's state: "connected", "disconnected" or "error".
+// Detail is the driver's reason, for installers (`kiosk status`); the
+// guard's page shows Problem's plain sentence instead.
+type Device struct {
+	Name   string `json:"name"` // "thermometer", "scanner"
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	Port   string `json:"port,omitempty"`
 }
 
 // Shown is the last entry as the guard sees it.

@@ -8,28 +8,40 @@
 // last acknowledged entry; the hub is idempotent on (kiosk, sequence), so
 // sending twice is safe and losing a batch is not possible.
 //
+// Alerts jump the queue: each alert entry goes out at once, alone, on the
+// alerts topic, however long the backlog on the entries topic; it is
+// acknowledged like any other entry when the hub's contiguous sequence
+// passes it. The uplink also keeps the kiosk's retained presence (online,
+// with a last will saying offline) and receives the hub's downlink
+// messages, storing each newer version in the journal.
+//
 // Only the kiosk's packages import uplink.
 package uplink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/google/uuid"
 )
 
 // Journal is what the uplink needs of the kiosk's journal.
 type Journal interface {
-	Unsent(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error)
+	UnsentEncoded(ctx context.Context, after uint64, limit int) ([]journal.Encoded, error)
+	UnsentAlerts(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error)
 	Acked(ctx context.Context) (uint64, error)
 	Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error)
+	SaveDownlink(ctx context.Context, d protocol.Downlink) (bool, error)
 }
 
 // Config is the link's settings.
@@ -38,13 +50,42 @@ type Config struct {
 	Username    string
 	Password    string
 	Site, Kiosk string
-	BatchSize   int           // entries per batch
+	BatchSize   int           // a batch goes out when it holds this many entries...
+	BatchWait   time.Duration // ...or when its first entry has waited this long (0: at once)
 	MaxInFlight int           // batches sent ahead of the last ack
 	AckTimeout  time.Duration // no ack progress for this long: resend from the last ack
+	GzipAbove   int           // compress batches whose JSON is longer (0: never)
+	BackoffMin  time.Duration // reconnect back-off bounds (defaults 250ms, 30s)
+	BackoffMax  time.Duration
 	// OnChange, if set, is called (from the uplink's goroutine, so it must
 	// not block for long) whenever the link goes up or down or an ack
 	// moves the synced position.
 	OnChange func()
+	// OnDownlink, if set, is called from the uplink's goroutine after a
+	// downlink newer than the one held was stored in the journal.
+	OnDownlink func(protocol.Downlink)
+	// Status, if set, fills in the presence message the kiosk publishes
+	// (retained) on connecting and after RefreshStatus; Kiosk, Site,
+	// Online and Time are set by the uplink.
+	Status func() protocol.Status
+}
+
+// Stats counts what the uplink has done since it started.
+type Stats struct {
+	Batches         uint64 // batches published on the entries topic
+	Alerts          uint64 // alert entries published on the alerts topic
+	Entries         uint64 // entries published (resends included)
+	Compressed      uint64 // batches sent gzipped
+	Acks            uint64 // acks that moved the synced position
+	Reconnects      uint64 // connections made after the first
+	Resends         uint64 // rewinds to the last ack (reconnect or ack timeout)
+	PublishFailures uint64
+	BadMessages     uint64 // acks or downlinks refused as malformed
+	Downlinks       uint64 // downlinks stored (newer than held)
+}
+
+type stats struct {
+	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks atomic.Uint64
 }
 
 // Uplink is the kiosk's link to the hub.
@@ -53,17 +94,27 @@ type Uplink struct {
 	journal Journal
 	log     *slog.Logger
 
-	online  atomic.Bool
-	wake    chan struct{} // new entry, ack, or connection change
-	mu      sync.Mutex
-	hubAck  uint64 // highest ack received and not yet applied
-	epoch   uint64 // bumped on each connect: sending restarts from the ack
-	lastAck atomic.Int64
+	online    atomic.Bool
+	wake      chan struct{} // new entry, ack, or connection change
+	downlinks chan protocol.Downlink
+	mu        sync.Mutex
+	hubAck    uint64 // highest ack received and not yet applied
+	epoch     uint64 // bumped on each connect: sending restarts from the ack
+	lastAck   atomic.Int64
+	statusDue atomic.Bool
+	stats     stats
 }
 
 // New returns an uplink; Run starts it.
 func New(cfg Config, j Journal, log *slog.Logger) *Uplink {
-	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1)}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = 250 * time.Millisecond
+	}
+	if cfg.BackoffMax < cfg.BackoffMin {
+		cfg.BackoffMax = max(30*time.Second, cfg.BackoffMin)
+	}
+	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1),
+		downlinks: make(chan protocol.Downlink, 16)}
 }
 
 // Online reports whether the MQTT connection is up.
@@ -71,6 +122,25 @@ func (u *Uplink) Online() bool { return u.online.Load() }
 
 // Notify tells the uplink a new entry is in the journal.
 func (u *Uplink) Notify() { u.poke() }
+
+// RefreshStatus asks the uplink to publish the kiosk's presence message
+// again (the downlink versions or the disk state changed).
+func (u *Uplink) RefreshStatus() {
+	u.statusDue.Store(true)
+	u.poke()
+}
+
+// Stats returns the counters.
+func (u *Uplink) Stats() Stats {
+	s := &u.stats
+	c := s.connects.Load()
+	return Stats{
+		Batches: s.batches.Load(), Alerts: s.alerts.Load(), Entries: s.entries.Load(),
+		Compressed: s.compressed.Load(), Acks: s.acks.Load(), Reconnects: max(c, 1) - 1,
+		Resends: s.resends.Load(), PublishFailures: s.publishFailures.Load(),
+		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(),
+	}
+}
 
 func (u *Uplink) poke() {
 	select {
@@ -89,18 +159,26 @@ func (u *Uplink) changed() {
 // broker that is down is not an error: the kiosk keeps journaling and the
 // uplink keeps trying.
 func (u *Uplink) Run(ctx context.Context) error {
-	client := mqtt.NewClient(u.options())
+	dialCtx, stopDial := context.WithCancel(context.Background())
+	client := mqtt.NewClient(u.options(dialCtx))
 	// With ConnectRetry the token completes only when connected or on
 	// Disconnect; nothing waits on it.
 	client.Connect()
 	defer func() {
+		// A clean goodbye: say offline (the will is only for a dead link).
+		if u.online.Load() {
+			if p, err := u.statusPayload(false); err == nil {
+				client.Publish(protocol.StatusTopic(u.cfg.Site, u.cfg.Kiosk), 1, true, p).WaitTimeout(time.Second)
+			}
+		}
+		stopDial()
 		client.Disconnect(250)
 		u.online.Store(false)
 	}()
 	return u.send(ctx, client)
 }
 
-func (u *Uplink) options() *mqtt.ClientOptions {
+func (u *Uplink) options(dialCtx context.Context) *mqtt.ClientOptions {
 	o := mqtt.NewClientOptions().
 		AddBroker(u.cfg.Broker).
 		SetClientID("gatepost-kiosk-" + u.cfg.Kiosk + "-" + uuid.NewString()[:8]).
@@ -109,12 +187,24 @@ func (u *Uplink) options() *mqtt.ClientOptions {
 		SetCleanSession(true). // the journal is the store of record, not paho's
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
-		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(30 * time.Second).
 		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
 		SetKeepAlive(15 * time.Second).
 		SetOrderMatters(false)
-	o.SetOnConnectHandler(u.onConnect)
+	if will, err := u.statusPayload(false); err == nil {
+		o.SetBinaryWill(protocol.StatusTopic(u.cfg.Site, u.cfg.Kiosk), will, 1, true)
+	}
+	if uri, err := url.Parse(u.cfg.Broker); err == nil && (uri.Scheme == "tcp" || uri.Scheme == "mqtt") {
+		// Our dialer does the back-off, with jitter; paho's waits are a tick.
+		d := &dialer{ctx: dialCtx, timeout: 10 * time.Second, min: u.cfg.BackoffMin, max: u.cfg.BackoffMax}
+		o.SetCustomOpenConnectionFn(d.open).
+			SetConnectRetryInterval(50 * time.Millisecond).
+			SetMaxReconnectInterval(50 * time.Millisecond)
+		o.SetOnConnectHandler(func(c mqtt.Client) { d.reset(); u.onConnect(c) })
+	} else {
+		o.SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(u.cfg.BackoffMax)
+		o.SetOnConnectHandler(u.onConnect)
+	}
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		u.online.Store(false)
 		u.log.Warn("hub link lost", "err", err)
@@ -124,11 +214,28 @@ func (u *Uplink) options() *mqtt.ClientOptions {
 	return o
 }
 
+func (u *Uplink) statusPayload(online bool) ([]byte, error) {
+	var st protocol.Status
+	if online && u.cfg.Status != nil {
+		st = u.cfg.Status()
+	}
+	st.Kiosk, st.Site, st.Online = u.cfg.Kiosk, u.cfg.Site, online
+	if online {
+		st.Time = time.Now()
+	} else {
+		st.Time = time.Time{}
+	}
+	return protocol.EncodeStatus(st)
+}
+
 func (u *Uplink) onConnect(c mqtt.Client) {
-	topic := protocol.AckTopic(u.cfg.Site, u.cfg.Kiosk)
-	tok := c.Subscribe(topic, 1, u.onAck)
+	subs := map[string]byte{protocol.AckTopic(u.cfg.Site, u.cfg.Kiosk): 1}
+	for _, f := range protocol.DownlinkSubscriptions(u.cfg.Site, u.cfg.Kiosk) {
+		subs[f] = 1
+	}
+	tok := c.SubscribeMultiple(subs, u.onMessage)
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		u.log.Warn("subscribe to acks failed; reconnecting", "topic", topic, "err", tok.Error())
+		u.log.Warn("subscribe to acks failed; reconnecting", "err", tok.Error())
 		// Without acks nothing can be marked synced: drop the connection
 		// so auto-reconnect tries again from scratch.
 		go c.Disconnect(0)
@@ -137,21 +244,47 @@ func (u *Uplink) onConnect(c mqtt.Client) {
 	u.mu.Lock()
 	u.epoch++
 	u.mu.Unlock()
+	u.stats.connects.Add(1)
 	u.online.Store(true)
+	u.statusDue.Store(true)
 	u.log.Info("hub link up", "broker", u.cfg.Broker)
 	u.poke()
 	u.changed()
 }
 
-// onAck runs on paho's goroutine: it must not block, so it only records
-// the highest ack and wakes the sender.
-func (u *Uplink) onAck(_ mqtt.Client, m mqtt.Message) {
+// onMessage runs on paho's goroutine: it must not block, so it only
+// records the highest ack, or queues a downlink, and wakes the sender.
+func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if m.Topic() != protocol.AckTopic(u.cfg.Site, u.cfg.Kiosk) {
+		d, err := protocol.DecodeDownlink(m.Payload())
+		switch {
+		case err != nil:
+			u.stats.badMessages.Add(1)
+			u.log.Warn("ignoring bad downlink from hub", "topic", m.Topic(), "err", err)
+			return
+		case d.Site != u.cfg.Site || (d.Kiosk != "" && d.Kiosk != u.cfg.Kiosk) ||
+			m.Topic() != protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind):
+			u.stats.badMessages.Add(1)
+			u.log.Warn("ignoring downlink addressed elsewhere", "topic", m.Topic(), "site", d.Site, "kiosk", d.Kiosk)
+			return
+		}
+		select {
+		case u.downlinks <- d:
+			u.poke()
+		default:
+			// Retained: it comes again on the next connect.
+			u.log.Warn("downlink queue full; dropped until the next connect", "kind", d.Kind, "version", d.Version)
+		}
+		return
+	}
 	a, err := protocol.DecodeAck(m.Payload())
 	if err != nil {
+		u.stats.badMessages.Add(1)
 		u.log.Warn("ignoring bad ack from hub", "topic", m.Topic(), "err", err)
 		return
 	}
 	if a.Kiosk != u.cfg.Kiosk {
+		u.stats.badMessages.Add(1)
 		u.log.Warn("ignoring ack for another kiosk", "topic", m.Topic(), "kiosk", a.Kiosk)
 		return
 	}
@@ -171,50 +304,68 @@ func (u *Uplink) LastAck() time.Time {
 	return time.Time{}
 }
 
+// statusEvery republishes presence, so the hub's view of the unsynced
+// count stays fresh. It is shorter than the broker's keep-alive grace (1.5
+// x 15 s): after a cut the broker may publish the old connection's will
+// ("offline") after the new connection said online, and the next
+// republish corrects it within this bound.
+const statusEvery = 20 * time.Second
+
+// cursor is the send loop's position.
+type cursor struct {
+	acked     uint64    // the hub holds 1..acked (recorded in the journal)
+	sent      uint64    // highest sequence published since the last rewind
+	alertSent uint64    // highest alert published since the last rewind
+	progress  time.Time // last ack progress or rewind
+	waiting   time.Time // since when a partial batch has been held back
+}
+
 // send is the single loop that reads the journal and publishes batches.
 func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 	acked, err := u.journal.Acked(ctx)
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)
 	}
-	sent := acked // highest sequence published since the last rewind
+	cur := cursor{acked: acked, sent: acked, alertSent: acked, progress: time.Now()}
 	var epoch uint64
-	progress := time.Now()
+	var lastStatus time.Time
 	tick := time.NewTicker(u.cfg.AckTimeout / 4)
 	defer tick.Stop()
+	// batchDue fires when a held-back partial batch has waited BatchWait.
+	batchDue := time.NewTimer(time.Hour)
+	defer batchDue.Stop()
 	for {
-		// Apply any ack the hub sent.
+		u.applyDownlinks(ctx)
+		u.applyAck(ctx, &cur)
 		u.mu.Lock()
-		hubAck, curEpoch := u.hubAck, u.epoch
+		curEpoch := u.epoch
 		u.mu.Unlock()
-		if hubAck > acked {
-			changed, err := u.journal.Ack(ctx, hubAck, time.Now())
-			switch {
-			case err != nil:
-				u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
-			case changed:
-				acked = hubAck
-				progress = time.Now()
-				u.lastAck.Store(progress.UnixNano())
-				u.changed()
-			}
-		}
 		if curEpoch != epoch { // a new connection: replay from the ack
-			epoch, sent, progress = curEpoch, acked, time.Now()
+			epoch = curEpoch
+			u.rewind(&cur)
 		}
-		if sent < acked {
-			sent = acked
-		}
-		if sent > acked && time.Since(progress) > u.cfg.AckTimeout {
-			u.log.Warn("no ack from the hub in time; resending", "from", acked+1, "sent", sent)
-			sent, progress = acked, time.Now()
+		if cur.sent > cur.acked && time.Since(cur.progress) > u.cfg.AckTimeout {
+			u.log.Warn("no ack from the hub in time; resending", "from", cur.acked+1, "sent", cur.sent)
+			u.rewind(&cur)
 		}
 		if u.online.Load() {
-			if sent == acked {
-				progress = time.Now() // nothing outstanding: time the next window from now
+			if u.statusDue.Swap(false) || time.Since(lastStatus) > statusEvery {
+				u.publishStatus(c)
+				lastStatus = time.Now()
 			}
-			if err := u.publishAhead(ctx, c, acked, &sent); err != nil && ctx.Err() == nil {
+			if cur.sent == cur.acked {
+				cur.progress = time.Now() // nothing outstanding: time the next window from now
+			}
+			err := u.publishAlerts(ctx, c, &cur)
+			if err == nil {
+				err = u.publishAhead(ctx, c, &cur)
+			}
+			if err != nil && ctx.Err() == nil {
+				u.stats.publishFailures.Add(1)
 				u.log.Warn("publish failed; will retry", "err", err)
+			}
+			if !cur.waiting.IsZero() {
+				batchDue.Reset(max(u.cfg.BatchWait-time.Since(cur.waiting), time.Millisecond))
 			}
 		}
 		select {
@@ -222,34 +373,181 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 			return nil
 		case <-u.wake:
 		case <-tick.C:
+		case <-batchDue.C:
 		}
 	}
 }
 
-// publishAhead publishes batches after *sent while fewer than MaxInFlight
-// batches' worth of entries are unacknowledged.
-func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, acked uint64, sent *uint64) error {
-	window := uint64(u.cfg.BatchSize * u.cfg.MaxInFlight)
-	for *sent-acked < window {
-		limit := min(u.cfg.BatchSize, int(window-(*sent-acked)))
-		entries, err := u.journal.Unsent(ctx, *sent, limit)
-		if err != nil || len(entries) == 0 {
+func (u *Uplink) rewind(cur *cursor) {
+	if cur.sent > cur.acked || cur.alertSent > cur.acked {
+		u.stats.resends.Add(1)
+	}
+	cur.sent, cur.alertSent, cur.progress, cur.waiting = cur.acked, cur.acked, time.Now(), time.Time{}
+}
+
+// applyAck records in the journal any ack the hub sent.
+func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
+	u.mu.Lock()
+	hubAck := u.hubAck
+	u.mu.Unlock()
+	if hubAck <= cur.acked {
+		return
+	}
+	changed, err := u.journal.Ack(ctx, hubAck, time.Now())
+	switch {
+	case err != nil:
+		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
+	case changed:
+		cur.acked = hubAck
+		cur.progress = time.Now()
+		u.lastAck.Store(cur.progress.UnixNano())
+		u.stats.acks.Add(1)
+		u.changed()
+	}
+	cur.sent = max(cur.sent, cur.acked)
+	cur.alertSent = max(cur.alertSent, cur.acked)
+}
+
+func (u *Uplink) applyDownlinks(ctx context.Context) {
+	for {
+		select {
+		case d := <-u.downlinks:
+			newer, err := u.journal.SaveDownlink(ctx, d)
+			if err != nil {
+				u.log.Error("cannot store a downlink; it comes again on the next connect", "kind", d.Kind, "err", err)
+				continue
+			}
+			if !newer {
+				continue
+			}
+			u.stats.downlinks.Add(1)
+			u.log.Info("downlink stored", "kind", d.Kind, "version", d.Version)
+			if u.cfg.OnDownlink != nil {
+				u.cfg.OnDownlink(d)
+			}
+			u.statusDue.Store(true)
+		default:
+			return
+		}
+	}
+}
+
+func (u *Uplink) publishStatus(c mqtt.Client) {
+	p, err := u.statusPayload(true)
+	if err != nil {
+		u.log.Error("status message", "err", err)
+		return
+	}
+	// Presence is best effort: not waiting long keeps entries flowing.
+	tok := c.Publish(protocol.StatusTopic(u.cfg.Site, u.cfg.Kiosk), 1, true, p)
+	if !tok.WaitTimeout(2*time.Second) || tok.Error() != nil {
+		u.statusDue.Store(true)
+	}
+}
+
+// alertsPerRound bounds the alerts sent before the next look at the
+// backlog: a storm of alerts (a fever line set too low, a long outage)
+// still jumps the queue, but cannot stall acks and batches behind it.
+const alertsPerRound = 32
+
+// publishAlerts sends each unacknowledged alert not yet sent, alone, on
+// the alerts topic, before any backlog; at most alertsPerRound per call,
+// waking the loop again when more remain.
+func (u *Uplink) publishAlerts(ctx context.Context, c mqtt.Client, cur *cursor) error {
+	alerts, err := u.journal.UnsentAlerts(ctx, max(cur.alertSent, cur.sent), alertsPerRound)
+	if err != nil || len(alerts) == 0 {
+		return err
+	}
+	toks := make([]mqtt.Token, 0, len(alerts))
+	for _, e := range alerts {
+		tok, err := u.publishAsync(c, protocol.AlertsTopic(u.cfg.Site, u.cfg.Kiosk), []protocol.Entry{e})
+		if err != nil {
 			return err
 		}
-		payload, err := protocol.EncodeBatch(protocol.Batch{
-			Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Sent: time.Now(), Entries: entries,
-		})
+		toks = append(toks, tok)
+	}
+	for i, tok := range toks {
+		if err := waitToken(tok); err != nil {
+			return err
+		}
+		u.stats.alerts.Add(1)
+		cur.alertSent = alerts[i].Seq
+	}
+	if len(alerts) == alertsPerRound {
+		u.poke()
+	}
+	return nil
+}
+
+// publishAhead publishes batches after cur.sent while fewer than
+// MaxInFlight batches' worth of entries are unacknowledged. A batch that
+// is not full waits up to BatchWait for more entries.
+func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) error {
+	window := uint64(u.cfg.BatchSize * u.cfg.MaxInFlight)
+	var toks []mqtt.Token
+	for cur.sent-cur.acked < window {
+		limit := min(u.cfg.BatchSize, int(window-(cur.sent-cur.acked)))
+		entries, err := u.journal.UnsentEncoded(ctx, cur.sent, limit)
+		if err != nil || len(entries) == 0 {
+			cur.waiting = time.Time{}
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if len(entries) < u.cfg.BatchSize && u.cfg.BatchWait > 0 && limit == u.cfg.BatchSize {
+			if cur.waiting.IsZero() {
+				cur.waiting = time.Now()
+			}
+			if time.Since(cur.waiting) < u.cfg.BatchWait {
+				break // the ticker comes back for it
+			}
+		}
+		cur.waiting = time.Time{}
+		bodies := make([][]byte, len(entries))
+		for i, e := range entries {
+			bodies[i] = e.Body
+		}
+		// The journal's bytes go out as they are: no decode and re-encode.
+		payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, time.Now(), bodies, u.cfg.GzipAbove)
 		if err != nil {
 			return fmt.Errorf("encode batch: %w", err)
 		}
-		tok := c.Publish(protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), 1, false, payload)
-		if !tok.WaitTimeout(10 * time.Second) {
-			return errors.New("publish timed out")
-		}
-		if err := tok.Error(); err != nil {
+		toks = append(toks, u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, len(entries)))
+		u.stats.batches.Add(1)
+		cur.sent = entries[len(entries)-1].Seq
+	}
+	// Wait for the PUBACKs of the window together, not one by one. A
+	// PUBACK only bounds what is in flight; the hub's ack is what counts.
+	for _, tok := range toks {
+		if err := waitToken(tok); err != nil {
 			return err
 		}
-		*sent = entries[len(entries)-1].Seq
 	}
 	return nil
+}
+
+func (u *Uplink) publishAsync(c mqtt.Client, topic string, entries []protocol.Entry) (mqtt.Token, error) {
+	payload, err := protocol.EncodeBatchPayload(protocol.Batch{
+		Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Sent: time.Now(), Entries: entries,
+	}, u.cfg.GzipAbove)
+	if err != nil {
+		return nil, fmt.Errorf("encode batch: %w", err)
+	}
+	return u.publishPayload(c, topic, payload, len(entries)), nil
+}
+
+func (u *Uplink) publishPayload(c mqtt.Client, topic string, payload []byte, entries int) mqtt.Token {
+	if bytes.HasPrefix(payload, []byte(`{"v":1,"encoding":"gzip"`)) {
+		u.stats.compressed.Add(1)
+	}
+	u.stats.entries.Add(uint64(entries))
+	return c.Publish(topic, 1, false, payload)
+}
+
+func waitToken(tok mqtt.Token) error {
+	if !tok.WaitTimeout(10 * time.Second) {
+		return errors.New("publish timed out")
+	}
+	return tok.Error()
 }

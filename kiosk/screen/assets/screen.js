@@ -106,11 +106,15 @@ function render(s) {
   $("unsynced").textContent = t("unsynced", { n: s.unsynced }) + (s.oldest_unsynced ? " · " + ago(s.oldest_unsynced) : "");
   $("unsynced").className = "chip" + (s.unsynced > 0 && !s.online ? " warn" : "");
   const l = s.lists;
-  $("lists").textContent = !l ? t("lists_unknown") : l.stale ? t("lists_stale") : t("lists_fresh", { n: l.status });
+  $("lists").textContent = (!l ? t("lists_unknown") : l.stale ? t("lists_stale") : t("lists_fresh", { n: l.status })) +
+    (s.downlink && s.downlink.config ? " · " + t("config_v", { n: s.downlink.config }) : "");
   $("lists").className = "chip " + (!l || l.stale ? "bad" : "good");
   const devs = $("devices");
   devs.replaceChildren();
-  for (const d of s.devices || []) {
+  // All well: one chip. Otherwise one per device, the bad ones in red.
+  const list = s.devices || [];
+  if (list.length && list.every((d) => d.state === "connected")) devs.append(el("span", "chip good", t("devices_ok")));
+  else for (const d of list) {
     devs.append(el("span", "chip " + (d.state === "connected" ? "good" : "bad"), t("dev_" + d.name) + " " + t("devstate_" + d.state)));
   }
   $("problem").hidden = !s.problem;
@@ -410,7 +414,7 @@ async function start() {
   connect();
 }
 function tick() {
-  $("clock").textContent = new Date().toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  $("clock").textContent = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   if (st) { drawMode(st); drawHeld(st); }
 }
 tick();

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestBenchRuns runs every benchmark small, so the code keeps working;
+// the figures come from `go run ./bench` (docs/benchmarks.md).
+func TestBenchRuns(t *testing.T) {
+	if _, err := mosquittoPath(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v, and CI must run every test", err)
+		}
+		t.Skipf("%v (or run ./test.sh, which installs it)", err)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(t.Context(), 2000, 100, 4096, "", t.TempDir(), f); err != nil {
+		t.Fatal(err)
+	}
+	f.Seek(0, 0)
+	var out bytes.Buffer
+	out.ReadFrom(f)
+	for _, want := range []string{"append ", "ingest ", "drain ", "ratio"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Log("\n" + out.String())
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/kiosk/uplink"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// drainTimeout bounds either side of the drain benchmark.
+const drainTimeout = 10 * time.Minute
+
+// benchDrain: a kiosk with n unsynced entries connects to the hub through
+// a real Mosquitto on loopback; the figure is the time until the hub has
+// stored all n. The baseline is what an integrator would build instead: a
+// local Mosquitto with persistence, bridged to a central Mosquitto, the
+// same entries published to the local one at QoS 1 while the central one
+// is down, and a subscriber on the central one inserting each message
+// into SQLite. Its clock starts when the first message reaches the
+// subscriber, so the bridge's reconnect delay is not held against it.
+func benchDrain(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logger) ([]result, error) {
+	ours, err := drainOurs(ctx, dir, n, gzipAbove, log)
+	if err != nil {
+		return nil, fmt.Errorf("gatepost: %w", err)
+	}
+	var out []result
+	// The subscriber's SQLite durability: NORMAL (generous: no fsync per
+	// commit in WAL) and FULL (what the hub pays: every commit on disk).
+	for _, sync := range []string{"NORMAL", "FULL"} {
+		bridge, err := drainBridge(ctx, filepath.Join(dir, sync), n, sync)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
+		out = append(out, result{
+			name: "drain", unit: "entries/s", ours: float64(n) / ours.Seconds(), baseline: float64(n) / bridge.Seconds(),
+			baseName: "bridge+" + sync, higherIsBetter: true,
+			detail: fmt.Sprintf("%d entries (gzip above %d bytes): gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s",
+				n, gzipAbove, ours.Seconds(), sync, bridge.Seconds()),
+		})
+	}
+	return out, nil
+}
+
+func drainOurs(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logger) (time.Duration, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	mq, err := startMosquitto(ctx, dir, "ours", addr, "persistence false\nmax_queued_messages 100000\n")
+	if err != nil {
+		return 0, err
+	}
+	defer mq.stop()
+	hub, err := server.Open(ctx, server.Config{DataDir: filepath.Join(dir, "hub"), Broker: mq.url(),
+		HTTPListen: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		return 0, err
+	}
+	defer hub.Close()
+	select {
+	case <-hub.Subscribed():
+	case <-time.After(10 * time.Second):
+		return 0, errors.New("hub did not subscribe")
+	}
+	j, err := journal.Open(filepath.Join(dir, "kiosk.db"), "bench-1")
+	if err != nil {
+		return 0, err
+	}
+	defer j.Close()
+	for seq := 1; seq <= n; seq += 10_000 {
+		var es []protocol.Entry
+		for s := seq; s < seq+10_000 && s <= n; s++ {
+			e := entry("bench-1", uint64(s))
+			es = append(es, e)
+		}
+		if _, err := j.AppendMany(ctx, es); err != nil {
+			return 0, err
+		}
+	}
+	u := uplink.New(uplink.Config{Broker: mq.url(), Site: "site-1", Kiosk: "bench-1",
+		BatchSize: protocol.MaxBatchEntries, MaxInFlight: 8, AckTimeout: 30 * time.Second, GzipAbove: gzipAbove}, j, log)
+	start := time.Now()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); u.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	deadline := time.Now().Add(drainTimeout)
+	for hub.IngestStats().Inserted < uint64(n) {
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("hub stored %d of %d in %s", hub.IngestStats().Inserted, n, drainTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return time.Since(start), nil
+}
+
+func drainBridge(ctx context.Context, dir string, n int, sync string) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	localAddr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	centralAddr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	persist := filepath.Join(dir, "local-persist") + "/"
+	local, err := startMosquitto(ctx, dir, "local", localAddr, "persistence true\npersistence_location "+persist+
+		"\nmax_queued_messages 0\nconnection central\naddress "+centralAddr+
+		"\ntopic gatepost/# out 1\ncleansession false\nrestart_timeout 1\nbridge_protocol_version mqttv311\n")
+	if err != nil {
+		return 0, err
+	}
+	defer local.stop()
+
+	// The kiosk side: publish every entry at QoS 1 while the central
+	// broker is down; the local broker queues them for the bridge.
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(local.url()).SetClientID("bench-kiosk").
+		SetMaxResumePubInFlight(100))
+	if tok := pub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return 0, fmt.Errorf("connect to local broker: %v", tok.Error())
+	}
+	defer pub.Disconnect(250)
+	topic := protocol.EntriesTopic("site-1", "bench-1")
+	var toks []mqtt.Token
+	for s := 1; s <= n; s++ {
+		body, err := protocol.EncodeEntry(entry("bench-1", uint64(s)))
+		if err != nil {
+			return 0, err
+		}
+		toks = append(toks, pub.Publish(topic, 1, false, body))
+		if len(toks) == 500 {
+			if err := waitAll(toks); err != nil {
+				return 0, err
+			}
+			toks = toks[:0]
+		}
+	}
+	if err := waitAll(toks); err != nil {
+		return 0, err
+	}
+
+	central, err := startMosquitto(ctx, dir, "central", centralAddr, "persistence false\nmax_queued_messages 0\n")
+	if err != nil {
+		return 0, err
+	}
+	defer central.stop()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "bridge.db")+
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+		PRIMARY KEY (kiosk, seq)) WITHOUT ROWID`); err != nil {
+		return 0, err
+	}
+	var stored atomic.Int64
+	var first atomic.Int64 // when the first message reached the subscriber
+	inbox := make(chan []byte, 1024)
+	go func() {
+		for body := range inbox {
+			e, err := protocol.DecodeEntry(body)
+			if err != nil {
+				continue
+			}
+			// One INSERT per message, as a subscriber does.
+			if _, err := db.Exec(`INSERT OR IGNORE INTO entries VALUES (?, ?, ?)`, e.Kiosk, int64(e.Seq), string(body)); err == nil {
+				stored.Add(1)
+			}
+		}
+	}()
+	defer close(inbox)
+	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(central.url()).SetClientID("bench-hub").SetOrderMatters(true))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return 0, fmt.Errorf("connect to central broker: %v", tok.Error())
+	}
+	defer sub.Disconnect(250)
+	tok := sub.Subscribe("gatepost/#", 1, func(_ mqtt.Client, m mqtt.Message) {
+		first.CompareAndSwap(0, time.Now().UnixNano())
+		inbox <- m.Payload()
+	})
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return 0, fmt.Errorf("subscribe: %v", tok.Error())
+	}
+	deadline := time.Now().Add(drainTimeout)
+	for stored.Load() < int64(n) {
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("subscriber stored %d of %d in %s", stored.Load(), n, drainTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	// The bridge reconnects on its own schedule (restart_timeout, seconds):
+	// to be generous to it, its clock starts at the first message through.
+	return time.Since(time.Unix(0, first.Load())), nil
+}
+
+func waitAll(toks []mqtt.Token) error {
+	for _, t := range toks {
+		if !t.WaitTimeout(30 * time.Second) {
+			return errors.New("publish timed out")
+		}
+		if err := t.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Command bench measures gatepost's sync path against the baselines an
+// integrator would compare it with, on this machine, in one run:
+//
+//	go run ./bench                 # everything, 100,000 entries
+//	go run ./bench -only drain -n 20000
+//
+// Each figure is printed with its baseline and the ratio. docs/benchmarks.md
+// records a run. It needs mosquitto on PATH (or in /usr/sbin) for -only
+// drain.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+)
+
+func main() {
+	n := flag.Int("n", 100_000, "entries for the drain and ingest benchmarks")
+	appends := flag.Int("appends", 2000, "appends for the latency benchmark")
+	only := flag.String("only", "", "run one benchmark: drain, ingest or append")
+	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *n, *appends, *gzipAbove, *only, *dir, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		stop()
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, n, appends, gzipAbove int, only, dir string, out *os.File) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "gatepost-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	log := slog.New(slog.DiscardHandler)
+	if only == "" || only == "append" {
+		r, err := benchAppend(ctx, dir, appends)
+		if err != nil {
+			return fmt.Errorf("append: %w", err)
+		}
+		r.print(out)
+	}
+	if only == "" || only == "ingest" {
+		r, err := benchIngest(ctx, dir, n)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		r.print(out)
+	}
+	if only == "" || only == "drain" {
+		rs, err := benchDrain(ctx, dir, n, gzipAbove, log)
+		if err != nil {
+			return fmt.Errorf("drain: %w", err)
+		}
+		for _, r := range rs {
+			r.print(out)
+		}
+	}
+	return nil
+}

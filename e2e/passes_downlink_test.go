@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// TestPassesReachKioskOverMQTT: with no files handed over, a kiosk learns
+// the hub's keys and status list over the retained downlink, lets a good
+// pass in, and turns back a pass revoked afterwards at the hub, within a
+// bound and without a restart.
+func TestPassesReachKioskOverMQTT(t *testing.T) {
+	hubData := t.TempDir()
+	if _, err := runProgram("hub", "keys", "init", "--data", hubData); err != nil {
+		t.Fatal(err)
+	}
+	var issued []struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	runJSON(t, &issued, "hub", "passes", "issue", "--json", "--data", hubData, "--site", "site-1", "--unit", "3-502", "--name", "王小明")
+	mqttAddr := freeAddr(t)
+	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
+		"--http-listen", freeAddr(t), "--passes-every", "200ms")
+
+	therm, scan := simDevices(t, sim.ThermometerOptions{})
+	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
+	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
+	var st struct {
+		Downlink map[string]uint64 `json:"downlink"`
+	}
+	eventually(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
+		runJSON(t, &st, "kiosk", "status", "--json", "--config", cfgPath)
+		return st.Downlink["keys"] > 0 && st.Downlink["status_list"] > 0, fmt.Sprintf("%v", st.Downlink)
+	})
+
+	// decide scans the pass once and returns the entry it made.
+	decide := func() protocol.Entry {
+		t.Helper()
+		before := len(journaledEntries(t, dataDir))
+		if err := scan.Send(issued[0].Token); err != nil {
+			t.Fatal(err)
+		}
+		var last protocol.Entry
+		eventually(t, 10*time.Second, "the scan journaled", func() (bool, string) {
+			es := journaledEntries(t, dataDir)
+			if len(es) <= before {
+				return false, fmt.Sprintf("%d entries", len(es))
+			}
+			last = es[len(es)-1]
+			return true, ""
+		})
+		return last
+	}
+	scanUntil := func(want protocol.Decision, reason string) {
+		t.Helper()
+		eventually(t, 20*time.Second, fmt.Sprintf("a scan decided %s with %s", want, reason), func() (bool, string) {
+			e := decide()
+			return e.Decision == want && slices.Contains(e.Reasons, reason), fmt.Sprintf("%s %v", e.Decision, e.Reasons)
+		})
+	}
+	scanUntil(protocol.DecisionAllow, "pass_valid")
+
+	if _, err := runProgram("hub", "passes", "revoke", issued[0].ID, "--reason", "reported lost", "--data", hubData); err != nil {
+		t.Fatal(err)
+	}
+	scanUntil(protocol.DecisionAlert, "pass_revoked")
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+func newPushCommand(stdout io.Writer) *cobra.Command {
+	var dataDir, broker, site, kiosk, kind, payload string
+	cmd := &cobra.Command{
+		Use:   "push",
+		Short: "Publish a new version of a downlink (config, status_list, keys) to a site or one kiosk",
+		Example: `  hub push --site huamu-1 --kind config --payload '{"fever_c":37.5}'
+  hub push --site huamu-1 --kiosk gate-1 --kind config --payload '{"fever_c":37.2}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k := protocol.DownlinkKind(kind)
+			if !k.Valid() {
+				return fmt.Errorf("--kind must be config, status_list or keys, got %q", kind)
+			}
+			if k == protocol.DownlinkConfig {
+				if _, err := protocol.DecodeConfigPayload([]byte(payload)); err != nil {
+					return fmt.Errorf("--payload: %w", err)
+				}
+			}
+			path := filepath.Join(dataDir, "hub.db")
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
+			}
+			store, err := records.Open(path)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			d, err := store.IssueDownlink(cmd.Context(), site, kiosk, k, json.RawMessage(payload), time.Now())
+			if err != nil {
+				return err
+			}
+			body, err := protocol.EncodeDownlink(d)
+			if err != nil {
+				return err
+			}
+			c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
+				SetClientID(fmt.Sprintf("gatepost-push-%d", time.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
+			if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				return fmt.Errorf("stored as version %d, but the broker %s is not reachable (%v): the hub publishes it when it next connects",
+					d.Version, broker, tok.Error())
+			}
+			defer c.Disconnect(250)
+			tok := c.Publish(protocol.DownlinkTopic(site, kiosk, k), 1, true, body)
+			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				return fmt.Errorf("stored as version %d, but not published (%v): the hub publishes it when it next connects", d.Version, tok.Error())
+			}
+			fmt.Fprintf(stdout, "published %s version %d to %s\n", k, d.Version, protocol.DownlinkTopic(site, kiosk, k))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data", defaultDataDir, "directory of the hub's data (hub.db)")
+	f.StringVar(&broker, "broker", "tcp://127.0.0.1:1883", "the MQTT broker the kiosks use")
+	f.StringVar(&site, "site", "", "site to publish to")
+	f.StringVar(&kiosk, "kiosk", "", "one kiosk of the site (default: every kiosk of the site)")
+	f.StringVar(&kind, "kind", "config", "config, status_list or keys")
+	f.StringVar(&payload, "payload", "", `a JSON object, e.g. {"fever_c":37.5}`)
+	cmd.MarkFlagRequired("site")
+	cmd.MarkFlagRequired("payload")
+	return cmd
+}

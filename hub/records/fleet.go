@@ -1,0 +1,145 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// SaveStatus records a kiosk's presence message: online or offline, and
+// what it reports about itself. A kiosk not heard of before gets a row.
+func (s *SQLite) SaveStatus(ctx context.Context, st protocol.Status, received time.Time) error {
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("save status: %w", err)
+	}
+	versions, err := json.Marshal(st.Downlink)
+	if err != nil || st.Downlink == nil {
+		versions = []byte("{}")
+	}
+	_, err = s.write.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen, online, status_at, reported_unsynced, disk_low, write_failures, downlink)
+		VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8)
+		ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, online = excluded.online,
+			status_at = excluded.status_at,
+			reported_unsynced = CASE WHEN excluded.online THEN excluded.reported_unsynced ELSE reported_unsynced END,
+			disk_low = CASE WHEN excluded.online THEN excluded.disk_low ELSE disk_low END,
+			write_failures = CASE WHEN excluded.online THEN excluded.write_failures ELSE write_failures END,
+			downlink = CASE WHEN excluded.online THEN excluded.downlink ELSE downlink END`,
+		st.Kiosk, st.Site, received.UnixNano(), st.Online, int64(st.Unsynced), st.DiskLow, int64(st.Failures), string(versions))
+	if err != nil {
+		return fmt.Errorf("save status of %s: %w", st.Kiosk, err)
+	}
+	return nil
+}
+
+// IssueDownlink stores a new downlink message of kind for site (kiosk "")
+// or one kiosk, numbered one above the highest version of that kind the
+// site has had in either scope, and returns it ready to publish.
+func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
+	payload json.RawMessage, issued time.Time) (protocol.Downlink, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
+	defer tx.Rollback()
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM downlinks WHERE site = ? AND kind = ?`,
+		site, string(kind)).Scan(&last); err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
+	d := protocol.Downlink{Kind: kind, Site: site, Kiosk: kiosk, Version: uint64(last) + 1, Issued: issued.UTC(), Payload: payload}
+	body, err := protocol.EncodeDownlink(d)
+	if err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO downlinks (site, kiosk, kind, version, body) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (site, kiosk, kind) DO UPDATE SET version = excluded.version, body = excluded.body`,
+		site, kiosk, string(kind), int64(d.Version), string(body)); err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
+	return d, nil
+}
+
+// Downlinks returns the latest downlink of each (site, kiosk, kind): what
+// the hub republishes (retained) when it connects, since a broker may
+// have lost its retained messages.
+func (s *SQLite) Downlinks(ctx context.Context) ([]protocol.Downlink, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT body FROM downlinks ORDER BY site, kiosk, kind`)
+	if err != nil {
+		return nil, fmt.Errorf("list downlinks: %w", err)
+	}
+	defer rows.Close()
+	var out []protocol.Downlink
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("list downlinks: %w", err)
+		}
+		d, err := protocol.DecodeDownlink(body)
+		if err != nil {
+			return nil, fmt.Errorf("list downlinks: stored message is damaged: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ImportBundle stores the entries of an export bundle with the same
+// idempotence and bookkeeping as live batches (chunks of at most
+// MaxBatchEntries, one transaction each), but without touching the
+// kiosk's last-seen time or clock skew. Importing a bundle twice changes
+// nothing the second time.
+func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, error) {
+	if err := b.Validate(); err != nil {
+		return Saved{}, fmt.Errorf("import: %w", err)
+	}
+	var total Saved
+	for start := 0; start < len(b.Entries); start += protocol.MaxBatchEntries {
+		chunk := b.Entries[start:min(start+protocol.MaxBatchEntries, len(b.Entries))]
+		batch := protocol.Batch{Kiosk: b.Kiosk, Site: b.Site, Sent: b.Exported, Entries: chunk}
+		bodies := make([][]byte, len(chunk))
+		for i, e := range chunk {
+			if e.Seq > math.MaxInt64 {
+				return total, fmt.Errorf("import: %w: seq %d is beyond what the hub stores", protocol.ErrInvalid, e.Seq)
+			}
+			body, err := protocol.EncodeEntry(e)
+			if err != nil {
+				return total, fmt.Errorf("import: %w", err)
+			}
+			bodies[i] = body
+		}
+		saved, err := s.inTx(ctx, func(tx *sql.Tx) (Saved, error) {
+			return saveBatch(ctx, tx, batch, bodies, time.Now().UnixNano(), false)
+		})
+		if err != nil {
+			return total, fmt.Errorf("import %s %d..%d: %w", b.Kiosk, chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
+		total.Inserted += saved.Inserted
+		total.Duplicates += saved.Duplicates
+		total.Conflicts += saved.Conflicts
+		total.ConflictSeqs = append(total.ConflictSeqs, saved.ConflictSeqs...)
+		total.Contiguous = saved.Contiguous
+	}
+	return total, nil
+}
+
+func (s *SQLite) inTx(ctx context.Context, f func(*sql.Tx) (Saved, error)) (Saved, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Saved{}, err
+	}
+	defer tx.Rollback()
+	saved, err := f(tx)
+	if err != nil {
+		return Saved{}, err
+	}
+	return saved, tx.Commit()
+}

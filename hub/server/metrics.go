@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatepost/gatepost/hub/ingest"
+)
+
+// metricsHandler serves the hub's counters and per-kiosk fleet state in
+// the Prometheus text format, read at scrape time; no global registry.
+func (s *Server) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, f func(ingest.Stats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "gatepost_hub", Name: name, Help: help},
+			func() float64 { return float64(f(s.ingest.Stats())) }))
+	}
+	counter("batches_total", "Batches stored and acknowledged (duplicates included).", func(st ingest.Stats) uint64 { return st.Batches })
+	counter("entries_inserted_total", "Entries newly stored: its rate is the ingest rate.", func(st ingest.Stats) uint64 { return st.Inserted })
+	counter("entries_duplicate_total", "Entries received again, identical, ignored.", func(st ingest.Stats) uint64 { return st.Duplicates })
+	counter("entries_conflict_total", "Entries refused because a different entry is held (security events).", func(st ingest.Stats) uint64 { return st.Conflicts })
+	counter("alerts_total", "Batches received on alerts topics.", func(st ingest.Stats) uint64 { return st.Alerts })
+	counter("rejected_total", "Messages refused: bad topic, malformed, identity mismatch.", func(st ingest.Stats) uint64 { return st.Rejected })
+	counter("store_errors_total", "Batches not stored because storage failed.", func(st ingest.Stats) uint64 { return st.StoreErrors })
+	counter("ack_failures_total", "Acks that could not be published.", func(st ingest.Stats) uint64 { return st.AckFailures })
+	counter("skewed_batches_total", "Batches from a kiosk whose clock was off by more than the limit.", func(st ingest.Stats) uint64 { return st.Skewed })
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
+		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
+		func() float64 { return float64(s.link.dropped.Load()) }))
+	reg.MustRegister(&fleetCollector{s: s})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// fleetCollector reports each kiosk's state from the store at scrape time.
+type fleetCollector struct{ s *Server }
+
+var (
+	descContiguous = prometheus.NewDesc("gatepost_hub_kiosk_contiguous_seq", "The hub holds 1..this of the kiosk.", []string{"site", "kiosk"}, nil)
+	descMissing    = prometheus.NewDesc("gatepost_hub_kiosk_missing_entries", "Sequence numbers the hub lacks below the highest it holds.", []string{"site", "kiosk"}, nil)
+	descGaps       = prometheus.NewDesc("gatepost_hub_kiosk_gaps", "Ranges of missing sequence numbers.", []string{"site", "kiosk"}, nil)
+	descOnline     = prometheus.NewDesc("gatepost_hub_kiosk_online", "1 when the kiosk's presence says online.", []string{"site", "kiosk"}, nil)
+	descSkew       = prometheus.NewDesc("gatepost_hub_kiosk_clock_skew_seconds", "Hub clock minus kiosk clock at its latest batch.", []string{"site", "kiosk"}, nil)
+	descUnsynced   = prometheus.NewDesc("gatepost_hub_kiosk_reported_unsynced", "Unsynced entries the kiosk last reported.", []string{"site", "kiosk"}, nil)
+)
+
+func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descContiguous, descMissing, descGaps, descOnline, descSkew, descUnsynced} {
+		ch <- d
+	}
+}
+
+func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ks, err := c.s.store.Kiosks(ctx)
+	if err != nil {
+		c.s.log.Warn("metrics: cannot read the fleet", "err", err)
+		return
+	}
+	for _, k := range ks {
+		gaps, err := c.s.store.Gaps(ctx, k.Kiosk)
+		if err != nil {
+			continue
+		}
+		var missing uint64
+		for _, g := range gaps {
+			missing += g.To - g.From + 1
+		}
+		online := 0.0
+		if k.Online {
+			online = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descContiguous, prometheus.GaugeValue, float64(k.Contiguous), k.Site, k.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descMissing, prometheus.GaugeValue, float64(missing), k.Site, k.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descGaps, prometheus.GaugeValue, float64(len(gaps)), k.Site, k.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, online, k.Site, k.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descSkew, prometheus.GaugeValue, float64(k.SkewMS)/1000, k.Site, k.Kiosk)
+		ch <- prometheus.MustNewConstMetric(descUnsynced, prometheus.GaugeValue, float64(k.ReportedUnsynced), k.Site, k.Kiosk)
+	}
+}

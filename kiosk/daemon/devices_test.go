@@ -1,0 +1,291 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/kiosk/screen"
+)
+
+func newSimThermometer(t *testing.T, proto string) *sim.Thermometer {
+	t.Helper()
+	s, err := sim.NewThermometer(sim.ThermometerOptions{Protocol: proto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// link points a stable name at a simulator's terminal, as udev points
+// /dev/serial/by-id/... at whichever ttyUSB a device gets.
+func link(t *testing.T, name, target string) {
+	t.Helper()
+	os.Remove(name)
+	if err := os.Symlink(target, name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling, not synchronising
+	}
+}
+
+func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.MQTT.Broker = "tcp://127.0.0.1:1" // no hub: the gate works offline
+	cfg.Screen.Listen = "127.0.0.1:0"
+	cfg.Thermometer.Simulate, cfg.Thermometer.Port = false, thermPort
+	cfg.Scanner.Simulate, cfg.Scanner.Port = false, scanPort
+	cfg.Rules.RequirePass = false // measure-only: these tests are about devices
+	return cfg
+}
+
+func startDaemon(t *testing.T, cfg config.Config) *Daemon {
+	t.Helper()
+	d, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+	})
+	return d
+}
+
+func deviceState(d *Daemon, name string) string {
+	for _, dev := range d.screen.State().Devices {
+		if dev.Name == name {
+			return dev.State
+		}
+	}
+	return ""
+}
+
+// scan sends a code and waits until the screen shows its entry.
+func scan(t *testing.T, d *Daemon, s *sim.Scanner, code string) *screen.Shown {
+	t.Helper()
+	before := uint64(0)
+	if last := d.screen.State().Last; last != nil {
+		before = last.Seq
+	}
+	if err := s.Send(code); err != nil {
+		t.Fatal(err)
+	}
+	var shown *screen.Shown
+	eventually(t, "the entry for "+code, func() bool {
+		shown = d.screen.State().Last
+		return shown != nil && shown.Seq > before
+	})
+	return shown
+}
+
+// TestThermometerReplugWithoutRestart unplugs the thermometer of a
+// running kiosk and plugs another in under the same stable name: the
+// kiosk shows it gone, then back, and reads it, with no restart.
+func TestThermometerReplugWithoutRestart(t *testing.T) {
+	dir := t.TempDir()
+	stable := filepath.Join(dir, "usb-thermometer")
+	first := newSimThermometer(t, sim.GYMCU90614)
+	link(t, stable, first.Path())
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+
+	d := startDaemon(t, testConfig(t, stable, sc.Path()))
+	if st := deviceState(d, "thermometer"); st != StateConnected {
+		t.Fatalf("thermometer state at start = %q, want connected", st)
+	}
+	if got := scan(t, d, sc, "A-1"); got.Decision != "allow" || got.TemperatureC == nil {
+		t.Fatalf("first check = %+v, want allow with a temperature", got)
+	}
+
+	first.Close() // unplugged
+	if got := scan(t, d, sc, "A-2"); got.Decision != "remeasure" {
+		t.Fatalf("check with the thermometer unplugged = %+v, want remeasure", got)
+	}
+	if st := deviceState(d, "thermometer"); st == StateConnected {
+		t.Fatalf("thermometer state after unplug = %q, want not connected", st)
+	}
+	if p := d.screen.State().Problem; p != msgThermometerGone {
+		t.Errorf("screen problem = %q, want the thermometer sentence", p)
+	}
+
+	second := newSimThermometer(t, sim.GYMCU90614)
+	second.SetTemperature(36.9, 24)
+	link(t, stable, second.Path()) // plugged in again
+	plugged := time.Now()
+	eventually(t, "the thermometer to show connected", func() bool { return deviceState(d, "thermometer") == StateConnected })
+	t.Logf("replugged thermometer connected after %v", time.Since(plugged).Round(time.Millisecond))
+	got := scan(t, d, sc, "A-3")
+	if got.Decision != "allow" || got.TemperatureC == nil || *got.TemperatureC != 36.9 {
+		t.Fatalf("check after replug = %+v, want allow at 36.9", got)
+	}
+}
+
+// TestImplausibleReadingIsRemeasure: a reading outside the body range is
+// never shown or journaled as a temperature; the reason is recorded.
+func TestImplausibleReadingIsRemeasure(t *testing.T) {
+	th := newSimThermometer(t, sim.CJMCU90614)
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	cfg := testConfig(t, th.Path(), sc.Path())
+	cfg.Thermometer.Driver = "cjmcu-90614"
+	d := startDaemon(t, cfg)
+
+	th.SetTemperature(29.5, 10) // a cold sleeve, not a forehead
+	got := scan(t, d, sc, "B-1")
+	if got.Decision != "remeasure" || got.TemperatureC != nil || !slices.Contains(got.Reasons, "below_range") {
+		t.Fatalf("check at 29.5 °C = %+v, want remeasure with below_range and no temperature", got)
+	}
+	th.SetTemperature(37.8, 20)
+	// A first fever reading is held for a second reading (the rules'
+	// re-measure step), with the temperature recorded.
+	if got := scan(t, d, sc, "B-2"); got.Decision != "remeasure" || got.TemperatureC == nil ||
+		*got.TemperatureC != 37.8 || !slices.Contains(got.Reasons, "fever_hold") {
+		t.Fatalf("check at 37.8 °C = %+v, want remeasure with fever_hold at 37.8", got)
+	}
+}
+
+// TestCalibrationOffsetApplied: the journal's latest calibration offset
+// is added to every reading and recorded with it.
+func TestCalibrationOffsetApplied(t *testing.T) {
+	th := newSimThermometer(t, sim.GYMCU90614)
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	cfg := testConfig(t, th.Path(), sc.Path())
+	j, err := journal.Open(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.RecordCalibration(context.Background(), journal.Calibration{Time: time.Now(), OffsetC: 0.4, ReferenceC: 36.8, ReadingsC: []float64{36.4}, By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	d := startDaemon(t, cfg)
+	th.SetTemperature(36.5, 25)
+	got := scan(t, d, sc, "C-1")
+	if got.TemperatureC == nil || *got.TemperatureC != 36.9 {
+		t.Fatalf("check = %+v, want 36.5 + 0.4 = 36.9", got)
+	}
+	entries, err := d.journal.Unsent(context.Background(), 0, 10)
+	if err != nil || len(entries) != 1 || entries[0].Temperature.OffsetC != 0.4 || entries[0].Temperature.ObjectC != 36.5 {
+		t.Fatalf("journaled = %+v, %v; want object 36.5 with offset 0.4", entries, err)
+	}
+}
+
+// TestSimulatedDrivers: with simulate = true the kiosk runs the
+// simulator of its configured driver, and reads it.
+func TestSimulatedDrivers(t *testing.T) {
+	for _, driver := range []string{"gy-mcu90614", "cjmcu-90614", "a4-register", "modbus", "line"} {
+		t.Run(driver, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			cfg.MQTT.Broker = "tcp://127.0.0.1:1"
+			cfg.Screen.Listen = "127.0.0.1:0"
+			cfg.Scanner.SimulateEvery = config.Duration(20 * time.Millisecond)
+			cfg.Thermometer.Driver = driver
+			if driver == "line" {
+				cfg.Thermometer.Pattern = sim.LinePattern
+			}
+			d := startDaemon(t, cfg)
+			eventually(t, "a check with a temperature", func() bool {
+				last := d.screen.State().Last
+				return last != nil && last.TemperatureC != nil
+			})
+		})
+	}
+	cfg := config.Default()
+	cfg.Thermometer.Driver = "frame"
+	if _, err := openDevices(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 0, nil); err == nil {
+		t.Error("simulating a custom frame profile: no error, want one")
+	}
+}
+
+// TestScannerReplugWithoutRestart: the same for the scanner, which is
+// reopened by the check loop with backoff.
+func TestScannerReplugWithoutRestart(t *testing.T) {
+	th := newSimThermometer(t, sim.GYMCU90614)
+	stable := filepath.Join(t.TempDir(), "usb-scanner")
+	first, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Close() })
+	link(t, stable, first.Path())
+	d := startDaemon(t, testConfig(t, th.Path(), stable))
+	scan(t, d, first, "S-1")
+
+	first.Close()
+	eventually(t, "the scanner to show disconnected", func() bool { return deviceState(d, "scanner") == StateDisconnected })
+	if p := d.screen.State().Problem; p != msgScannerGone {
+		t.Errorf("screen problem = %q, want the scanner sentence", p)
+	}
+
+	second, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	link(t, stable, second.Path())
+	eventually(t, "the scanner to show connected", func() bool { return deviceState(d, "scanner") == StateConnected })
+	if got := scan(t, d, second, "S-2"); got.Decision != "allow" {
+		t.Fatalf("check after the scanner's replug = %+v, want allow", got)
+	}
+	if p := d.screen.State().Problem; p != "" {
+		t.Errorf("screen problem after replug = %q, want none", p)
+	}
+}
+
+// TestDuplicateScanIsOneEntry: a pass read twice within the window is
+// one entry.
+func TestDuplicateScanIsOneEntry(t *testing.T) {
+	th := newSimThermometer(t, sim.GYMCU90614)
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	cfg := testConfig(t, th.Path(), sc.Path())
+	cfg.Scanner.DuplicateWindow = config.Duration(time.Minute)
+	d := startDaemon(t, cfg)
+	first := scan(t, d, sc, "D-1")
+	sc.Send("D-1")
+	second := scan(t, d, sc, "D-2")
+	if second.Seq != first.Seq+1 {
+		t.Fatalf("entries %d then %d: the repeated D-1 made an entry", first.Seq, second.Seq)
+	}
+}

@@ -1,0 +1,116 @@
+package daemon
+
+import (
+	"context"
+	"math"
+	"syscall"
+	"time"
+
+	"github.com/gatepost/gatepost/kiosk/screen"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+const msgDiskLow = "存储空间即将用尽，请联系维护人员。 Disk nearly full: call maintenance soon. Entries are still being recorded."
+
+// fever returns the fever threshold in force: the hub's latest config if
+// it set one, else the file's.
+func (d *Daemon) fever() float64 { return math.Float64frombits(d.feverC.Load()) }
+
+// applyStoredDownlinks applies what the journal holds, at start.
+func (d *Daemon) applyStoredDownlinks() {
+	v, payload, err := d.journal.Downlink(context.Background(), protocol.DownlinkConfig)
+	if err != nil {
+		d.log.Error("stored configuration from the hub is unreadable; using the file's", "err", err)
+		return
+	}
+	if v > 0 {
+		d.applyConfig(v, payload)
+	}
+	d.showVersions()
+}
+
+// applyDownlink is the uplink's OnDownlink: the journal already holds d.
+func (d *Daemon) applyDownlink(dl protocol.Downlink) {
+	if dl.Kind == protocol.DownlinkConfig {
+		d.applyConfig(dl.Version, dl.Payload)
+	}
+	// status_list and keys: the journal holds them, and the pass verifier
+	// reads the newest at its next check (passSource in passes.go).
+	d.showVersions()
+}
+
+func (d *Daemon) applyConfig(version uint64, payload []byte) {
+	c, err := protocol.DecodeConfigPayload(payload)
+	if err != nil {
+		d.log.Error("configuration from the hub refused; keeping the current one", "version", version, "err", err)
+		return
+	}
+	if c.FeverC != nil {
+		d.feverC.Store(math.Float64bits(*c.FeverC))
+	}
+	d.log.Info("configuration from the hub applied", "version", version, "fever_c", d.fever())
+}
+
+func (d *Daemon) showVersions() {
+	vs, err := d.journal.Downlinks(context.Background())
+	if err != nil {
+		return
+	}
+	d.screen.Update(func(s *screen.State) { s.Downlink = vs })
+}
+
+// presence fills in the kiosk's status message for the hub.
+func (d *Daemon) presence() protocol.Status {
+	st := protocol.Status{DiskLow: d.diskLow.Load(), Failures: d.writeFailures.Load()}
+	if js, err := d.journal.Status(context.Background()); err == nil {
+		st.Unsynced = js.Unsynced
+	}
+	if vs, err := d.journal.Downlinks(context.Background()); err == nil && len(vs) > 0 {
+		st.Downlink = vs
+	}
+	return st
+}
+
+// housekeeping purges acknowledged entries past their age and watches the
+// free disk, every Retention.CheckEvery.
+func (d *Daemon) housekeeping(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Retention.CheckEvery.D())
+	defer t.Stop()
+	for {
+		d.checkDisk()
+		if age := d.cfg.Retention.MaxAge.D(); age > 0 {
+			n, err := d.journal.Purge(ctx, time.Now().Add(-age))
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("purge of old acknowledged entries failed", "err", err)
+			} else if n > 0 {
+				d.purged.Add(uint64(n))
+				d.log.Info("purged acknowledged entries", "entries", n, "older_than", age)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) checkDisk() {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(d.cfg.DataDir, &fs); err != nil {
+		d.log.Warn("cannot read free disk space", "err", err)
+		return
+	}
+	free := int64(fs.Bavail) * int64(fs.Bsize)
+	low := free < d.cfg.Retention.MinFreeBytes
+	if d.diskLow.Swap(low) == low {
+		return
+	}
+	if low {
+		d.log.Warn("disk nearly full", "free_bytes", free, "min_free_bytes", d.cfg.Retention.MinFreeBytes)
+		d.screen.Update(func(s *screen.State) { s.Warning = msgDiskLow })
+	} else {
+		d.screen.Update(func(s *screen.State) { s.Warning = "" })
+	}
+	d.uplink.RefreshStatus()
+}
