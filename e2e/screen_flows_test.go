@@ -269,7 +269,7 @@ func TestScreenLanguage(t *testing.T) {
 
 // TestScreenRestartAndDevice: the page says when it lost the daemon,
 // reconnects by itself when it is back with the guards still on post, and
-// shows a thermometer that stopped answering.
+// shows a thermometer that stopped answering, then one unplugged.
 func TestScreenRestartAndDevice(t *testing.T) {
 	g := newScreenGate(t)
 	g.run()
@@ -292,12 +292,15 @@ func TestScreenRestartAndDevice(t *testing.T) {
 	}
 
 	// The thermometer stops answering: the scan asks for a re-measure,
-	// and the problem bar says to check its cable. (Device states, an
-	// unplugged scanner among them, come with the device drivers' own
-	// state on the screen; see docs/kiosk-screen.md.)
+	// and the problem bar says to check its cable.
 	g.therm.SetSilent(true)
 	g.scan(g.pass("R0000003", protocol.PassResident, "4-302", "孙*"))
 	resultShows(t, ctx, "remeasure", "4-302")
 	g.scan(g.pass("R0000003", protocol.PassResident, "4-302", "孙*"))
 	waitJS(t, ctx, "thermometer problem shown", `!document.getElementById("problem").hidden && document.getElementById("problem").textContent.includes("测温仪")`)
+
+	// The thermometer's cable pulled: its chip turns red at the next scan.
+	g.therm.Close()
+	g.scan(g.pass("R0000004", protocol.PassResident, "4-303", "周*"))
+	waitJS(t, ctx, "thermometer shown not connected", `[...document.querySelectorAll("#devices .chip.bad")].some(e => e.textContent.includes("测温仪"))`)
 }
