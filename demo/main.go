@@ -61,6 +61,10 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	if err != nil {
 		return fmt.Errorf("issue the demo's passes: %w", err)
 	}
+	adminPW, err := demoAdmin(ctx, hubData)
+	if err != nil {
+		return fmt.Errorf("create the console's admin: %w", err)
+	}
 	hub, err := server.Open(ctx, server.Config{
 		DataDir:    hubData,
 		MQTTListen: addr(host, mqttPort),
@@ -72,6 +76,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	}
 	defer hub.Close()
 	fmt.Printf("hub      broker %s\n         operators' page %s\n", hub.BrokerURL(), hub.ConsoleURL())
+	fmt.Printf("console  %sops/ sign in as admin, password %s\n", hub.ConsoleURL(), adminPW)
 	fmt.Printf("passes   %d residents' passes of %s in %s (one revoked, one under home observation)\n",
 		len(tokens), site, filepath.Join(hubData, "passes.db"))
 

@@ -33,6 +33,7 @@ type Console struct {
 	log   *slog.Logger
 	page  *template.Template
 	mux   *http.ServeMux
+	ops   *ops // the signed-in console under /ops/, when Operators was called
 }
 
 // New returns a console reading from store. log may be nil.
@@ -64,7 +65,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// entry's text that slipped past escaping still could not run.
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on form posts, and the CSRF check needs the origin.
+	h.Set("Referrer-Policy", "same-origin")
 	c.mux.ServeHTTP(w, r)
 }
 

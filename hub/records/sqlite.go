@@ -50,7 +50,7 @@ func Open(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
-	if err := migrate(context.Background(), write); err != nil {
+	if err := errors.Join(migrate(context.Background(), write), ensureSearchIndexes(context.Background(), write)); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/protocol"
@@ -37,6 +38,7 @@ type Server struct {
 	log       *slog.Logger
 	store     *records.SQLite
 	passes    *passes.Store
+	console   *console.Console
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
 	link      *link
@@ -92,6 +94,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	s.console = cons
+	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes}); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
@@ -110,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.Handle("/", cons)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(cons.Stop) // live streams end, so Shutdown need not wait for them
 	s.wg.Go(func() {
 		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("console stopped", "err", err)
@@ -121,6 +128,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.runIngest(runCtx) })
+	s.wg.Go(func() { cons.Follow(runCtx) })
 	feed := &passFeed{srv: s, store: s.passes, every: cfg.PassesEvery, refresh: cfg.PassesRefresh, now: time.Now}
 	s.wg.Go(func() { feed.run(runCtx) })
 
@@ -261,6 +269,9 @@ func (s *Server) Close() error {
 		s.wg.Wait()
 		if s.broker != nil {
 			errs = append(errs, s.broker.Close())
+		}
+		if s.console != nil {
+			errs = append(errs, s.console.Close())
 		}
 		if s.store != nil {
 			errs = append(errs, s.store.Close())

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/operators"
+)
+
+func newUsersCommand(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage the operators who sign in to the console",
+		Long: "Accounts live in <data>/console.db, passwords as argon2id hashes. Operators read entries and\n" +
+			"handle alerts; admins also reveal masked personal details and read the audit log.\n" +
+			"Without --password-stdin a random password is made and printed once.",
+	}
+	var dataDir string
+	var fromStdin bool
+	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
+	open := func() (*operators.Store, error) {
+		return operators.Open(filepath.Join(dataDir, operators.FileName), nil)
+	}
+	password := func(cmd *cobra.Command) (string, bool, error) {
+		if !fromStdin {
+			pw, err := randomPassword()
+			return pw, true, err
+		}
+		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, fmt.Errorf("read the password: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	var admin bool
+	add := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Create an account (--admin for an admin)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, made, err := password(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
+				return err
+			}
+			s.Audit(cmd.Context(), "(command line)", "user_add", args[0])
+			role := "operator"
+			if admin {
+				role = "admin"
+			}
+			fmt.Fprintf(stdout, "added %s (%s)\n", args[0], role)
+			if made {
+				fmt.Fprintf(stdout, "password: %s\n", pw)
+			}
+			return nil
+		},
+	}
+	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin")
+	passwd := &cobra.Command{
+		Use:   "passwd NAME",
+		Short: "Set a new password; the user's sessions end",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, made, err := password(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.SetPassword(cmd.Context(), args[0], pw); err != nil {
+				return err
+			}
+			s.Audit(cmd.Context(), "(command line)", "user_passwd", args[0])
+			fmt.Fprintf(stdout, "password of %s changed\n", args[0])
+			if made {
+				fmt.Fprintf(stdout, "password: %s\n", pw)
+			}
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{add, passwd} {
+		c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+	}
+	var enable bool
+	disable := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Stop an account from signing in; its sessions end (--enable to undo)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.SetDisabled(cmd.Context(), args[0], !enable); err != nil {
+				return err
+			}
+			action := map[bool]string{true: "enabled", false: "disabled"}[enable]
+			s.Audit(cmd.Context(), "(command line)", "user_"+action, args[0])
+			fmt.Fprintf(stdout, "%s %s\n", action, args[0])
+			return nil
+		},
+	}
+	disable.Flags().BoolVar(&enable, "enable", false, "enable the account again")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			users, err := s.Users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+			for _, u := range users {
+				state := "active"
+				if u.Disabled {
+					state = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(add, list, disable, passwd)
+	return cmd
+}
+
+// randomPassword is 20 characters from an alphabet without look-alikes
+// (no 0/O, 1/l/I): about 100 bits, readable aloud over a phone.
+func randomPassword() (string, error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b), nil
+}

@@ -1,0 +1,249 @@
+package console
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/operators"
+)
+
+const (
+	sessionCookie = "gp_session"
+	// preCSRFCookie carries the sign-in form's CSRF token before there is
+	// a session (double submit: the form's field must equal the cookie).
+	preCSRFCookie = "gp_csrf"
+)
+
+type sessionKey struct{}
+
+func sessionFrom(ctx context.Context) (operators.Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(operators.Session)
+	return s, ok
+}
+
+// auth wraps h: no session sends a page to sign-in (an API request gets
+// 401); adminOnly refuses operators; every POST must carry the session's
+// CSRF token.
+func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sess operators.Session
+		err := operators.ErrNoSession
+		if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+			sess, err = o.store.Session(r.Context(), c.Value)
+		}
+		if err != nil {
+			if !errors.Is(err, operators.ErrNoSession) {
+				o.fail(w, "read the session", err)
+				return
+			}
+			if r.Method == http.MethodGet && r.URL.Path != "/ops/events" && !strings.HasSuffix(r.URL.Path, ".csv") {
+				http.Redirect(w, r, "/ops/signin", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "Sign in first.", http.StatusUnauthorized)
+			return
+		}
+		ctx := context.WithValue(r.Context(), sessionKey{}, sess)
+		r = r.WithContext(ctx)
+		if r.Method == http.MethodPost && !o.csrfOK(r, sess.CSRF) {
+			o.refuseCSRF(w, r)
+			return
+		}
+		if adminOnly && !sess.User.Admin {
+			http.Error(w, "Only an admin may do this.", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// csrfOK checks the form's csrf field against want, and that a browser's
+// Origin, when it sends one, is this host.
+func (o *ops) csrfOK(r *http.Request, want string) bool {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host != r.Host {
+			o.log.Warn("console: refused a form from another origin", "origin", origin, "host", r.Host, "path", r.URL.Path)
+			return false
+		}
+	}
+	got := r.PostFormValue("csrf")
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		o.log.Warn("console: refused a form without its CSRF token", "path", r.URL.Path, "sent", got != "", "expected", want != "")
+		return false
+	}
+	return true
+}
+
+func (o *ops) refuseCSRF(w http.ResponseWriter, r *http.Request) {
+	v := view{}
+	v.Error = o.msgs[requestLang(r)]["csrf.refused"]
+	if _, ok := sessionFrom(r.Context()); ok {
+		o.render(w, r, http.StatusForbidden, "alerts", o.alertsView(r, v))
+		return
+	}
+	o.render(w, r, http.StatusForbidden, "signin", o.signInView(w, r, v))
+}
+
+func (o *ops) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/ops/", HttpOnly: true,
+		Secure: o.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge.Seconds())}
+}
+
+// signInView sets a fresh pre-session CSRF cookie and puts its token in
+// the form.
+func (o *ops) signInView(w http.ResponseWriter, _ *http.Request, v view) view {
+	token := operators.NewToken()
+	http.SetCookie(w, o.cookie(preCSRFCookie, token, time.Hour))
+	v.CSRF = token
+	return v
+}
+
+func (o *ops) serveSignIn(w http.ResponseWriter, r *http.Request) {
+	o.render(w, r, http.StatusOK, "signin", o.signInView(w, r, view{}))
+}
+
+func (o *ops) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	want := ""
+	if c, err := r.Cookie(preCSRFCookie); err == nil {
+		want = c.Value
+	}
+	if !o.csrfOK(r, want) {
+		o.refuseCSRF(w, r)
+		return
+	}
+	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
+	ip := clientIP(r)
+	msgs := o.msgs[requestLang(r)]
+	if !o.limiter.allow(ip, name) {
+		o.store.Audit(r.Context(), name, "sign_in_limited", ip)
+		o.render(w, r, http.StatusTooManyRequests, "signin", o.signInView(w, r, view{Error: msgs["signin.limited"]}))
+		return
+	}
+	u, err := o.store.Authenticate(r.Context(), name, password)
+	if err != nil {
+		if !errors.Is(err, operators.ErrBadCredentials) {
+			o.fail(w, "check the password", err)
+			return
+		}
+		o.limiter.fail(ip, name)
+		o.store.Audit(r.Context(), name, "sign_in_failed", ip)
+		o.render(w, r, http.StatusUnauthorized, "signin", o.signInView(w, r, view{Error: msgs["signin.bad"]}))
+		return
+	}
+	token, _, err := o.store.StartSession(r.Context(), u)
+	if err != nil {
+		o.fail(w, "start a session", err)
+		return
+	}
+	o.limiter.reset(ip, name)
+	o.store.Audit(r.Context(), u.Name, "sign_in", ip)
+	http.SetCookie(w, o.cookie(sessionCookie, token, operators.SessionLife))
+	http.SetCookie(w, o.cookie(preCSRFCookie, "", -time.Second))
+	http.Redirect(w, r, "/ops/", http.StatusSeeOther)
+}
+
+func (o *ops) signOut(w http.ResponseWriter, r *http.Request) {
+	sess, _ := sessionFrom(r.Context())
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		o.store.EndSession(r.Context(), c.Value)
+	}
+	o.store.Audit(r.Context(), sess.User.Name, "sign_out", "")
+	http.SetCookie(w, o.cookie(sessionCookie, "", -time.Second))
+	http.Redirect(w, r, "/ops/signin", http.StatusSeeOther)
+}
+
+// setLang switches the language and goes back to a page of the console
+// (never elsewhere: back must be a path under /ops/).
+func (o *ops) setLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.URL.Query().Get("to")
+	ok := false
+	for _, l := range languages {
+		ok = ok || l == lang
+	}
+	if !ok {
+		http.Error(w, "Unknown language.", http.StatusBadRequest)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/ops/", SameSite: http.SameSiteLaxMode,
+		Secure: o.cfg.SecureCookies, MaxAge: 365 * 24 * 3600})
+	back := r.URL.Query().Get("back")
+	if !strings.HasPrefix(back, "/ops/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
+		back = "/ops/"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter refuses sign-in after maxFailures failed attempts within window,
+// per client address and per user name (so neither one address trying
+// many names nor many addresses trying one name gets far).
+type limiter struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	fails map[string][]time.Time
+}
+
+const (
+	maxFailures = 5
+	limitWindow = 15 * time.Minute
+)
+
+func newLimiter(now func() time.Time) *limiter {
+	return &limiter{now: now, fails: map[string][]time.Time{}}
+}
+
+func (l *limiter) keys(ip, name string) []string { return []string{"ip:" + ip, "user:" + name} }
+
+func (l *limiter) allow(ip, name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cutoff := l.now().Add(-limitWindow)
+	for _, k := range l.keys(ip, name) {
+		recent := l.fails[k][:0]
+		for _, t := range l.fails[k] {
+			if t.After(cutoff) {
+				recent = append(recent, t)
+			}
+		}
+		if len(recent) == 0 {
+			delete(l.fails, k)
+		} else {
+			l.fails[k] = recent
+		}
+		if len(recent) >= maxFailures {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *limiter) fail(ip, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range l.keys(ip, name) {
+		l.fails[k] = append(l.fails[k], l.now())
+	}
+}
+
+func (l *limiter) reset(ip, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, "user:"+name)
+	delete(l.fails, "ip:"+ip)
+}

@@ -1,0 +1,53 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Languages the console speaks; the first is the default: Chinese first.
+var languages = []string{"zh-CN", "en"}
+
+// catalogue maps a message key to its text in one language.
+type catalogue map[string]string
+
+// loadCatalogues reads the embedded catalogues and checks that every
+// language has every key, so a missing translation fails at start, not
+// on an operator's screen.
+func loadCatalogues() (map[string]catalogue, error) {
+	out := map[string]catalogue{}
+	for _, lang := range languages {
+		data, err := assets.ReadFile("assets/messages/" + lang + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("messages %s: %w", lang, err)
+		}
+		var c catalogue
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("messages %s: %w", lang, err)
+		}
+		out[lang] = c
+	}
+	for key := range out[languages[0]] {
+		for _, lang := range languages[1:] {
+			if _, ok := out[lang][key]; !ok {
+				return nil, fmt.Errorf("messages %s: no %q", lang, key)
+			}
+		}
+	}
+	return out, nil
+}
+
+// langCookie holds the operator's language choice.
+const langCookie = "gp_lang"
+
+func requestLang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil {
+		for _, l := range languages {
+			if c.Value == l {
+				return l
+			}
+		}
+	}
+	return languages[0]
+}

@@ -1,0 +1,119 @@
+package console
+
+import (
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+type observed struct {
+	Unit  string
+	Name  string // masked
+	Until time.Time
+}
+
+type oneMapData struct {
+	Sites    []string
+	Site     string
+	Day      string
+	Map      records.DayMap
+	Observed []observed
+	Pledge   float64
+}
+
+type monthData struct {
+	Month string
+	Days  []records.SiteDay
+}
+
+var sitePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// serveOneMap shows a compound's day (?site=&day=), or with no site the
+// subdistrict's month (?month=), every compound per day.
+func (o *ops) serveOneMap(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	today := o.cfg.Now().In(o.cfg.Zone)
+	site := q.Get("site")
+	if site == "" {
+		month := q.Get("month")
+		if month == "" {
+			month = today.Format("2006-01")
+		}
+		days, err := o.rec.MonthMap(r.Context(), month)
+		if err != nil {
+			o.render(w, r, http.StatusBadRequest, "month", view{Error: "Bad input: month must look like 2026-02, got " + quote(month), Data: monthData{Month: month}})
+			return
+		}
+		o.render(w, r, http.StatusOK, "month", view{Data: monthData{Month: month, Days: days}})
+		return
+	}
+	sites, err := o.rec.Sites(r.Context())
+	if err != nil {
+		o.fail(w, "list compounds", err)
+		return
+	}
+	day := q.Get("day")
+	if day == "" {
+		day = today.Format(time.DateOnly)
+	}
+	data := oneMapData{Sites: sites, Site: site, Day: day, Pledge: records.Pledge.Hours()}
+	if !sitePattern.MatchString(site) {
+		o.render(w, r, http.StatusBadRequest, "onemap", view{Error: "Bad input: compound must be 1-64 letters, digits, '-' or '_'.", Data: data})
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		o.render(w, r, http.StatusBadRequest, "onemap", view{Error: "Bad input: day must look like 2026-02-01, got " + quote(day), Data: data})
+		return
+	}
+	if data.Map, err = o.rec.OneMap(r.Context(), site, day); err != nil {
+		o.fail(w, "compute the one map", err)
+		return
+	}
+	if o.cfg.Passes != nil {
+		list, err := o.cfg.Passes.List(r.Context(), passes.Filter{Site: site})
+		if err != nil {
+			o.fail(w, "list passes", err)
+			return
+		}
+		for _, p := range list {
+			if p.Status == protocol.StatusHomeObservation && p.StatusUntil != nil {
+				data.Observed = append(data.Observed, observed{Unit: p.Unit, Name: passes.MaskName(p.Name), Until: *p.StatusUntil})
+			}
+		}
+	}
+	o.render(w, r, http.StatusOK, "onemap", view{Data: data})
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return `"` + s + `"`
+}
+
+type fleetData struct {
+	Kiosks []kiosk
+	Now    time.Time
+}
+
+func (o *ops) serveFleet(w http.ResponseWriter, r *http.Request) {
+	ks, err := o.rec.Kiosks(r.Context())
+	if err != nil {
+		o.fail(w, "read the fleet", err)
+		return
+	}
+	fleet := make([]kiosk, len(ks))
+	for i, k := range ks {
+		gaps, err := o.rec.Gaps(r.Context(), k.Kiosk)
+		if err != nil {
+			o.fail(w, "read the fleet", err)
+			return
+		}
+		fleet[i] = kiosk{Kiosk: k, Gaps: gaps}
+	}
+	o.render(w, r, http.StatusOK, "fleet", view{Data: fleetData{Kiosks: fleet, Now: o.cfg.Now()}})
+}

@@ -1,0 +1,132 @@
+package operators
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Alert states.
+const (
+	StateOpen   = "open"
+	StateAcked  = "acked"
+	StateClosed = "closed"
+)
+
+// Alert is something a named person must look at: raised from an entry
+// (fever, a revoked or forged pass, ...) or from the fleet.
+type Alert struct {
+	ID      int64
+	Key     string // what raised it; raising the same key twice is one alert
+	Kind    string
+	Site    string
+	Kiosk   string
+	Detail  string
+	Raised  time.Time
+	State   string
+	By      string
+	Note    string
+	Updated time.Time
+}
+
+// ErrNoAlert means no alert has that id, or it cannot move that way.
+var ErrNoAlert = errors.New("no such alert in that state")
+
+// MaxNote bounds a disposition note.
+const MaxNote = 2000
+
+// Raise stores an open alert unless one with the same key exists, and
+// reports whether it was new.
+func (s *Store) Raise(ctx context.Context, a Alert) (bool, error) {
+	if a.Raised.IsZero() {
+		a.Raised = s.now()
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, kind, site, kiosk, detail, raised, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		a.Key, a.Kind, a.Site, a.Kiosk, a.Detail, a.Raised.UnixNano(), a.Raised.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("raise alert %s: %w", a.Key, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Move acknowledges (to StateAcked) or closes (to StateClosed) an alert,
+// with the user's note. Closing needs a note: it is the disposition.
+func (s *Store) Move(ctx context.Context, id int64, to, user, note string) error {
+	note = strings.TrimSpace(note)
+	if len(note) > MaxNote {
+		return fmt.Errorf("the note is longer than %d characters", MaxNote)
+	}
+	var from string
+	switch to {
+	case StateAcked:
+		from = `state = 'open'`
+	case StateClosed:
+		if note == "" {
+			return errors.New("closing an alert needs a note saying what was done")
+		}
+		from = `state IN ('open', 'acked')`
+	default:
+		return fmt.Errorf("unknown alert state %q", to)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET state = ?, by = ?, note = ?, updated = ? WHERE id = ? AND `+from,
+		to, user, note, s.now().UnixNano(), id)
+	if err != nil {
+		return fmt.Errorf("move alert %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNoAlert
+	}
+	return nil
+}
+
+// Alerts lists alerts in the given states (all when none), newest first.
+func (s *Store) Alerts(ctx context.Context, limit int, states ...string) ([]Alert, error) {
+	q := `SELECT id, key, kind, site, kiosk, detail, raised, state, by, note, updated FROM alerts`
+	var args []any
+	if len(states) > 0 {
+		q += ` WHERE state IN (?` + strings.Repeat(",?", len(states)-1) + `)`
+		for _, st := range states {
+			args = append(args, st)
+		}
+	}
+	q += ` ORDER BY raised DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var raised, updated int64
+		if err := rows.Scan(&a.ID, &a.Key, &a.Kind, &a.Site, &a.Kiosk, &a.Detail, &raised, &a.State, &a.By, &a.Note, &updated); err != nil {
+			return nil, fmt.Errorf("list alerts: %w", err)
+		}
+		a.Raised, a.Updated = time.Unix(0, raised).UTC(), time.Unix(0, updated).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Alert returns one alert.
+func (s *Store) Alert(ctx context.Context, id int64) (Alert, error) {
+	var a Alert
+	var raised, updated int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, key, kind, site, kiosk, detail, raised, state, by, note, updated
+		FROM alerts WHERE id = ?`, id).
+		Scan(&a.ID, &a.Key, &a.Kind, &a.Site, &a.Kiosk, &a.Detail, &raised, &a.State, &a.By, &a.Note, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Alert{}, ErrNoAlert
+	}
+	if err != nil {
+		return Alert{}, fmt.Errorf("read alert %d: %w", id, err)
+	}
+	a.Raised, a.Updated = time.Unix(0, raised).UTC(), time.Unix(0, updated).UTC()
+	return a, nil
+}

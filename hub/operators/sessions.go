@@ -1,0 +1,80 @@
+package operators
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNoSession means the cookie names no live session.
+var ErrNoSession = errors.New("not signed in")
+
+// SessionLife is how long a session lasts without signing in again: one
+// shift and a margin.
+const SessionLife = 12 * time.Hour
+
+// Session is a signed-in user and the CSRF token every form must carry.
+type Session struct {
+	User User
+	CSRF string
+}
+
+// NewToken returns 32 random bytes, hex.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// tokenKey is what the table holds: a stolen console.db holds no cookie.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// StartSession starts a session for u and returns the cookie value.
+func (s *Store) StartSession(ctx context.Context, u User) (token string, sess Session, err error) {
+	token = NewToken()
+	sess = Session{User: u, CSRF: NewToken()}
+	now := s.now()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, now.UnixNano()); err != nil {
+		return "", Session{}, fmt.Errorf("start session: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token, user, csrf, expires) VALUES (?, ?, ?, ?)`,
+		tokenKey(token), u.Name, sess.CSRF, now.Add(SessionLife).UnixNano()); err != nil {
+		return "", Session{}, fmt.Errorf("start session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// Session returns the live session the cookie value names.
+func (s *Store) Session(ctx context.Context, token string) (Session, error) {
+	var sess Session
+	var expires int64
+	err := s.db.QueryRowContext(ctx, `SELECT u.name, u.admin, u.disabled, s.csrf, s.expires
+		FROM sessions s JOIN users u ON u.name = s.user WHERE s.token = ?`, tokenKey(token)).
+		Scan(&sess.User.Name, &sess.User.Admin, &sess.User.Disabled, &sess.CSRF, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNoSession
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("read session: %w", err)
+	}
+	if sess.User.Disabled || s.now().UnixNano() > expires {
+		return Session{}, ErrNoSession
+	}
+	return sess, nil
+}
+
+// EndSession signs the cookie's session out.
+func (s *Store) EndSession(ctx context.Context, token string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, tokenKey(token)); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// The one map (一张图) is the committee's daily summary of a compound. A
+// day is the date the kiosk wrote on the entry: the gate's own local day,
+// which is the day the committee means, whatever the hub's zone.
+
+// BuildingDay counts one building's day (or the compound's, as a total).
+type BuildingDay struct {
+	Building        string // the unit's part before '-', "" when unknown
+	Entries         int    // people checked at the gate
+	Visitors        int
+	ReturneesKey    int // returnees from a key epidemic region
+	ReturneesNonKey int
+	Fevers          int
+	HomeObservation int // attempts to leave by people under home observation
+	Deliveries      int // parcels left at the drop point
+}
+
+// AreaDay is one area's disinfection records of the day.
+type AreaDay struct {
+	Area  string
+	Times []time.Time // kiosk clock
+}
+
+// HouseholdHours is the volunteer time a household gave in the month up
+// to the day, from its members' shift sign-in and sign-out at the gate.
+type HouseholdHours struct {
+	Unit  string
+	Hours float64
+}
+
+// DayMap is a compound's one map for one day.
+type DayMap struct {
+	Site         string
+	Day          string // 2006-01-02
+	Total        BuildingDay
+	Buildings    []BuildingDay
+	Disinfection []AreaDay
+	// CoveredHours per gate: time with two or more guards on post, as
+	// each entry's on-post list reports it, until the next entry.
+	CoveredHours map[string]float64
+	Volunteers   []HouseholdHours // month to date, most hours first
+}
+
+// Pledge is the volunteer time each household is asked for per month.
+const Pledge = time.Hour
+
+// OneMap computes site's one map for day (2006-01-02).
+func (s *SQLite) OneMap(ctx context.Context, site, day string) (DayMap, error) {
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return DayMap{}, fmt.Errorf("one map: day must look like 2026-02-01, got %q", day)
+	}
+	m := DayMap{Site: site, Day: day, CoveredHours: map[string]float64{}}
+	byBuilding := map[string]*BuildingDay{}
+	areas := map[string]*AreaDay{}
+	type span struct {
+		at    time.Time
+		count int
+	}
+	posts := map[string][]span{}
+	err = s.eachOnDays(ctx, site, day, day, "", func(e Stored) {
+		b := building(e.Unit)
+		if e.Visitor != nil && e.Visitor.Visiting != "" {
+			b = building(e.Visitor.Visiting)
+		}
+		bd := byBuilding[b]
+		if bd == nil {
+			bd = &BuildingDay{Building: b}
+			byBuilding[b] = bd
+		}
+		count(bd, e)
+		if e.Kind == protocol.KindDisinfection {
+			a := areas[e.Area]
+			if a == nil {
+				a = &AreaDay{Area: e.Area}
+				areas[e.Area] = a
+			}
+			a.Times = append(a.Times, e.Time)
+		}
+		posts[e.Kiosk] = append(posts[e.Kiosk], span{e.Time, len(e.OnPost)})
+	})
+	if err != nil {
+		return DayMap{}, err
+	}
+	for _, bd := range byBuilding {
+		m.Buildings = append(m.Buildings, *bd)
+		add(&m.Total, *bd)
+	}
+	sort.Slice(m.Buildings, func(i, j int) bool { return naturalLess(m.Buildings[i].Building, m.Buildings[j].Building) })
+	for _, a := range areas {
+		m.Disinfection = append(m.Disinfection, *a)
+	}
+	sort.Slice(m.Disinfection, func(i, j int) bool { return m.Disinfection[i].Area < m.Disinfection[j].Area })
+	for kiosk, spans := range posts {
+		slices.SortFunc(spans, func(a, b span) int { return a.at.Compare(b.at) })
+		y, mo, dd := spans[0].at.Date()
+		end := time.Date(y, mo, dd+1, 0, 0, 0, 0, spans[0].at.Location()) // the gate's midnight
+		var covered time.Duration
+		for i, sp := range spans {
+			next := end
+			if i+1 < len(spans) {
+				next = spans[i+1].at
+			}
+			if sp.count >= 2 && next.After(sp.at) {
+				covered += next.Sub(sp.at)
+			}
+		}
+		m.CoveredHours[kiosk] = covered.Hours()
+	}
+	m.Volunteers, err = s.volunteerHours(ctx, site, d)
+	if err != nil {
+		return DayMap{}, err
+	}
+	return m, nil
+}
+
+func count(bd *BuildingDay, e Stored) {
+	switch e.Kind {
+	case protocol.KindCheck:
+		bd.Entries++
+	case protocol.KindVisitor:
+		bd.Visitors++
+		if e.Visitor != nil && e.Visitor.Returnee {
+			if slices.Contains(e.Reasons, "key_region_returnee") {
+				bd.ReturneesKey++
+			} else {
+				bd.ReturneesNonKey++
+			}
+		}
+	case protocol.KindDelivery:
+		bd.Deliveries += max(e.Count, 1)
+	}
+	if hasFever(e.Reasons) {
+		bd.Fevers++
+	}
+	if slices.Contains(e.Reasons, "home_observation") {
+		bd.HomeObservation++
+	}
+}
+
+func add(t *BuildingDay, b BuildingDay) {
+	t.Entries += b.Entries
+	t.Visitors += b.Visitors
+	t.ReturneesKey += b.ReturneesKey
+	t.ReturneesNonKey += b.ReturneesNonKey
+	t.Fevers += b.Fevers
+	t.HomeObservation += b.HomeObservation
+	t.Deliveries += b.Deliveries
+}
+
+// hasFever reports a reason starting "fever" (fever, fever_confirmed,
+// fever_hold, fever_rest_more): an elevated reading was seen. The fever
+// index and filter match the same prefix in the stored body.
+func hasFever(reasons []string) bool {
+	return slices.ContainsFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "fever") })
+}
+
+// building is the part of a unit ("3-201") before the '-'.
+func building(unit string) string {
+	b, _, _ := strings.Cut(unit, "-")
+	return b
+}
+
+// naturalLess orders "2" before "10"; "" (unknown) last.
+func naturalLess(a, b string) bool {
+	switch {
+	case a == "":
+		return false
+	case b == "":
+		return true
+	case len(a) != len(b):
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// volunteerHours totals shift time per household in day's month up to
+// the end of day: each shift_in is paired with the same pass's next
+// shift_out at the same gate.
+func (s *SQLite) volunteerHours(ctx context.Context, site string, day time.Time) ([]HouseholdHours, error) {
+	first := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
+	type key struct{ kiosk, pass string }
+	in := map[key]time.Time{}
+	hours := map[string]time.Duration{}
+	var shifts []Stored
+	if err := s.eachOnDays(ctx, site, first.Format(time.DateOnly), day.Format(time.DateOnly), "shift", func(e Stored) {
+		shifts = append(shifts, e)
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(shifts, func(a, b Stored) int {
+		if c := strings.Compare(a.Kiosk, b.Kiosk); c != 0 {
+			return c
+		}
+		return int(a.Seq) - int(b.Seq)
+	})
+	for _, e := range shifts {
+		k := key{e.Kiosk, e.Pass}
+		switch e.Kind {
+		case protocol.KindShiftIn:
+			in[k] = e.Time
+		case protocol.KindShiftOut:
+			if t, ok := in[k]; ok && e.Time.After(t) && e.Unit != "" {
+				hours[e.Unit] += e.Time.Sub(t)
+			}
+			delete(in, k)
+		}
+	}
+	out := make([]HouseholdHours, 0, len(hours))
+	for unit, d := range hours {
+		out = append(out, HouseholdHours{Unit: unit, Hours: d.Hours()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Hours != out[j].Hours {
+			return out[i].Hours > out[j].Hours
+		}
+		return out[i].Unit < out[j].Unit
+	})
+	return out, nil
+}
+
+// eachOnDays calls fn for site's entries whose kiosk date is in [from, to];
+// kinds "shift" limits it to shift records.
+func (s *SQLite) eachOnDays(ctx context.Context, site, from, to, kinds string, fn func(Stored)) error {
+	// The kiosk's RFC 3339 text starts with its date, so a day is a range
+	// of the plain column: "2026-02-03" <= time < "2026-02-03~".
+	q := `SELECT ` + storedColumns + ` FROM entries WHERE site = ? AND time >= ? AND time < ? || '~'`
+	if kinds == "shift" {
+		q += ` AND kind IN ('shift_in', 'shift_out')`
+	}
+	rows, err := s.read.QueryContext(ctx, q, site, from, to)
+	if err != nil {
+		return fmt.Errorf("one map: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanOne(rows)
+		if err != nil {
+			return fmt.Errorf("one map: %w", err)
+		}
+		fn(e)
+	}
+	return rows.Err()
+}
+
+// SiteDay is one compound's day in the subdistrict's month view.
+type SiteDay struct {
+	Site       string
+	Day        string
+	Entries    int
+	Visitors   int
+	Deliveries int
+	Alerts     int
+	Fevers     int
+}
+
+// MonthMap returns every compound's daily counts for month (2006-01),
+// ordered by site then day: the subdistrict's one map at a glance. It
+// reads only indexes, never an entry's body, one day per query, a few
+// days at a time: one query for the month would sort a million rows.
+func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) {
+	first, err := time.Parse("2006-01", month)
+	if err != nil {
+		return nil, fmt.Errorf("month map: month must look like 2026-02, got %q", month)
+	}
+	var days []string
+	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
+		days = append(days, d.Format(time.DateOnly))
+	}
+	results := make([][]SiteDay, len(days))
+	errs := make([]error, len(days))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(monthWorkers, len(days)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i], errs[i] = s.dayCounts(ctx, days[i])
+			}
+		})
+	}
+	for i := range days {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("month map: %w", err)
+	}
+	var out []SiteDay
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Site != out[j].Site {
+			return out[i].Site < out[j].Site
+		}
+		return out[i].Day < out[j].Day
+	})
+	return out, nil
+}
+
+// monthWorkers bounds the month's concurrent day queries, below the read
+// pool's size so the entries table stays responsive meanwhile.
+const monthWorkers = 4
+
+// dayCounts counts every compound's entries of one day.
+func (s *SQLite) dayCounts(ctx context.Context, day string) ([]SiteDay, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT site, kind, decision, count(*)
+		FROM entries INDEXED BY entries_by_time WHERE time >= ?1 AND time < ?1 || '~' GROUP BY site, kind, decision`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	idx := map[string]int{}
+	var out []SiteDay
+	for rows.Next() {
+		var site, kind, decision string
+		var n int
+		if err := rows.Scan(&site, &kind, &decision, &n); err != nil {
+			return nil, err
+		}
+		i, ok := idx[site]
+		if !ok {
+			i = len(out)
+			idx[site] = i
+			out = append(out, SiteDay{Site: site, Day: day})
+		}
+		d := &out[i]
+		switch protocol.Kind(kind) {
+		case protocol.KindCheck:
+			d.Entries += n
+		case protocol.KindVisitor:
+			d.Visitors += n
+		case protocol.KindDelivery:
+			d.Deliveries += n
+		}
+		if protocol.Decision(decision) == protocol.DecisionAlert {
+			d.Alerts += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fevers, err := s.read.QueryContext(ctx, `SELECT site, count(*) FROM entries INDEXED BY entries_fever_by_time
+		WHERE time >= ?1 AND time < ?1 || '~' AND instr(body, '"fever') > 0 GROUP BY site`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer fevers.Close()
+	for fevers.Next() {
+		var site string
+		var n int
+		if err := fevers.Scan(&site, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := idx[site]; ok {
+			out[i].Fevers = n
+		}
+	}
+	return out, fevers.Err()
+}

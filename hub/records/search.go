@@ -1,0 +1,218 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// searchIndexes serve the console's filters (Search) and the one map
+// (OneMap). They are not part of the versioned schema: they hold nothing of
+// their own, any build may create or drop them, and IF NOT EXISTS makes
+// opening an up-to-date file cost nothing. The fever index is partial: only
+// entries whose reasons name a fever are in it.
+const searchIndexes = `
+CREATE INDEX IF NOT EXISTS entries_by_site_received ON entries (site, received_at);
+CREATE INDEX IF NOT EXISTS entries_by_kiosk_received ON entries (kiosk, received_at);
+CREATE INDEX IF NOT EXISTS entries_by_kind_received ON entries (kind, received_at);
+CREATE INDEX IF NOT EXISTS entries_by_decision_received ON entries (decision, received_at);
+CREATE INDEX IF NOT EXISTS entries_fever ON entries (received_at) WHERE instr(body, '"fever') > 0;
+CREATE INDEX IF NOT EXISTS entries_by_unit ON entries (json_extract(body, '$.unit'), received_at);
+CREATE INDEX IF NOT EXISTS entries_by_site_time ON entries (site, time, kind);
+CREATE INDEX IF NOT EXISTS entries_by_time ON entries (time, site, kind, decision);
+CREATE INDEX IF NOT EXISTS entries_fever_by_time ON entries (time, site) WHERE instr(body, '"fever') > 0;`
+
+// ensureSearchIndexes creates the indexes Search and OneMap rely on.
+func ensureSearchIndexes(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, searchIndexes); err != nil {
+		return fmt.Errorf("create search indexes: %w", err)
+	}
+	return nil
+}
+
+// Filter selects entries for the console's table. Zero fields select all.
+// Times are the hub's clock at receipt: kiosk clocks drift and jump, and a
+// backlog synced late is found where it arrived.
+type Filter struct {
+	Site     string    // compound
+	Kiosk    string    // gate
+	From, To time.Time // received in [From, To)
+	Kind     string
+	Decision string
+	Fever    bool   // only entries with a fever reason
+	Unit     string // building-room, exact
+}
+
+// MaxPage bounds a page of search results.
+const MaxPage = 500
+
+// Page is one page of search results, newest first.
+type Page struct {
+	Entries []Stored
+	More    bool // another page follows
+}
+
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if f.Site != "" {
+		add("site = ?", f.Site)
+	}
+	if f.Kiosk != "" {
+		add("kiosk = ?", f.Kiosk)
+	}
+	if !f.From.IsZero() {
+		add("received_at >= ?", f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		add("received_at < ?", f.To.UnixNano())
+	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
+	if f.Decision != "" {
+		add("decision = ?", f.Decision)
+	}
+	if f.Fever {
+		// Written exactly as the partial index's WHERE, so SQLite uses it.
+		conds = append(conds, `instr(body, '"fever') > 0`)
+	}
+	if f.Unit != "" {
+		add("json_extract(body, '$.unit') = ?", f.Unit)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Search returns page number page (0-based) of size entries matching f,
+// the most recently received first.
+func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, error) {
+	if size < 1 || size > MaxPage {
+		return Page{}, fmt.Errorf("search entries: page size must be 1 to %d, got %d", MaxPage, size)
+	}
+	if page < 0 {
+		return Page{}, fmt.Errorf("search entries: page must be 0 or more, got %d", page)
+	}
+	where, args := f.where()
+	args = append(args, size+1, page*size)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
+		` ORDER BY received_at DESC, kiosk, seq DESC LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("search entries: %w", err)
+	}
+	list, err := scanStored(rows)
+	if err != nil {
+		return Page{}, fmt.Errorf("search entries: %w", err)
+	}
+	p := Page{Entries: list}
+	if len(list) > size {
+		p.Entries, p.More = list[:size], true
+	}
+	return p, nil
+}
+
+// Each calls fn for every entry matching f, newest first, streaming: the
+// CSV export of a filtered set never holds it all in memory.
+func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Stored) error) error {
+	where, args := f.where()
+	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
+		` ORDER BY received_at DESC, kiosk, seq DESC`, args...)
+	if err != nil {
+		return fmt.Errorf("export entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		one, err := scanOne(rows)
+		if err != nil {
+			return fmt.Errorf("export entries: %w", err)
+		}
+		if err := fn(one); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Sites lists every compound the hub holds entries from.
+func (s *SQLite) Sites(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT site FROM kiosks ORDER BY site`)
+	if err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var site string
+		if err := rows.Scan(&site); err != nil {
+			return nil, fmt.Errorf("list sites: %w", err)
+		}
+		out = append(out, site)
+	}
+	return out, rows.Err()
+}
+
+// Since returns up to limit entries received after the cursor (hub clock,
+// unix ns; then kiosk and seq), oldest first: what the console's follower
+// reads to raise alerts and feed the live view.
+func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Cursor, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
+		WHERE received_at > ?1 OR (received_at = ?1 AND (kiosk > ?2 OR (kiosk = ?2 AND seq > ?3)))
+		ORDER BY received_at, kiosk, seq LIMIT ?4`, c.Received, c.Kiosk, c.Seq, limit)
+	if err != nil {
+		return nil, c, fmt.Errorf("entries since: %w", err)
+	}
+	defer rows.Close()
+	var out []Stored
+	for rows.Next() {
+		var st Stored
+		var body []byte
+		if err := rows.Scan(&st.Site, &body, &c.Received, &c.Kiosk, &c.Seq); err != nil {
+			return nil, c, fmt.Errorf("entries since: %w", err)
+		}
+		if err := unmarshalBody(body, &st); err != nil {
+			return nil, c, fmt.Errorf("entries since: %w", err)
+		}
+		st.Received = time.Unix(0, c.Received).UTC()
+		out = append(out, st)
+	}
+	return out, c, rows.Err()
+}
+
+// Cursor is a position in receipt order.
+type Cursor struct {
+	Received int64
+	Kiosk    string
+	Seq      int64
+}
+
+// scanOne reads one row of storedColumns.
+func scanOne(rows *sql.Rows) (Stored, error) {
+	var st Stored
+	var body []byte
+	var received int64
+	if err := rows.Scan(&st.Site, &body, &received); err != nil {
+		return Stored{}, err
+	}
+	if err := unmarshalBody(body, &st); err != nil {
+		return Stored{}, err
+	}
+	st.Received = time.Unix(0, received).UTC()
+	return st, nil
+}
+
+// unmarshalBody is scanStored's decoding: plain JSON, no validation.
+func unmarshalBody(body []byte, st *Stored) error {
+	if err := json.Unmarshal(body, &st.Entry); err != nil {
+		return fmt.Errorf("stored body: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package records
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var seedStart = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+
+func seeded(tb testing.TB, entries int) *SQLite {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "hub.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Seed(tb.Context(), SeedPlan{Sites: 4, Kiosks: 2, Entries: entries, Start: seedStart, Span: 7 * 24 * time.Hour, Seed: 1}); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestSearchFilters(t *testing.T) {
+	t.Parallel()
+	s := seeded(t, 20000)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		ok   func(Stored) bool
+	}{
+		{"all", Filter{}, func(Stored) bool { return true }},
+		{"site", Filter{Site: "huamu-002"}, func(e Stored) bool { return e.Site == "huamu-002" }},
+		{"kiosk", Filter{Kiosk: "huamu-003-gate-2"}, func(e Stored) bool { return e.Kiosk == "huamu-003-gate-2" }},
+		{"kind", Filter{Kind: "visitor"}, func(e Stored) bool { return e.Kind == "visitor" }},
+		{"decision", Filter{Decision: "alert", Site: "huamu-001"}, func(e Stored) bool { return e.Decision == "alert" && e.Site == "huamu-001" }},
+		{"fever", Filter{Fever: true}, func(e Stored) bool { return hasFever(e.Reasons) }},
+		{"unit", Filter{Unit: "3-201"}, func(e Stored) bool { return e.Unit == "3-201" }},
+		{"range", Filter{From: seedStart.Add(48 * time.Hour), To: seedStart.Add(49 * time.Hour)}, func(e Stored) bool {
+			return !e.Received.Before(seedStart.Add(48*time.Hour)) && e.Received.Before(seedStart.Add(49*time.Hour))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.Search(ctx, tc.f, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Entries) == 0 {
+				t.Fatalf("Search(%+v) found nothing", tc.f)
+			}
+			for i, e := range p.Entries {
+				if !tc.ok(e) {
+					t.Errorf("Search(%+v)[%d] = %s/%d kind %s decision %s: does not match", tc.f, i, e.Kiosk, e.Seq, e.Kind, e.Decision)
+				}
+				if i > 0 && e.Received.After(p.Entries[i-1].Received) {
+					t.Errorf("Search(%+v) not newest first at %d", tc.f, i)
+				}
+			}
+			var n int
+			if err := s.Each(ctx, tc.f, func(e Stored) error {
+				if !tc.ok(e) {
+					t.Errorf("Each(%+v) gave %s/%d", tc.f, e.Kiosk, e.Seq)
+				}
+				n++
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n < len(p.Entries) || (p.More && n <= 50) {
+				t.Errorf("Each(%+v) gave %d, first page %d more %v", tc.f, n, len(p.Entries), p.More)
+			}
+		})
+	}
+	p0, _ := s.Search(ctx, Filter{}, 0, 10)
+	p1, _ := s.Search(ctx, Filter{}, 1, 10)
+	if !p0.More || len(p1.Entries) != 10 || p1.Entries[0].ID == p0.Entries[9].ID || p1.Entries[0].Received.After(p0.Entries[9].Received) {
+		t.Errorf("pages 0 and 1 do not follow each other")
+	}
+	for _, bad := range [][2]int{{0, 0}, {0, MaxPage + 1}, {-1, 10}} {
+		if _, err := s.Search(ctx, Filter{}, bad[0], bad[1]); err == nil {
+			t.Errorf("Search(page %d, size %d) succeeded", bad[0], bad[1])
+		}
+	}
+}
+
+func TestSearchUsesIndexes(t *testing.T) {
+	t.Parallel()
+	s := seeded(t, 100)
+	for _, f := range []Filter{{Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"}} {
+		where, args := f.where()
+		rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT body FROM entries`+where+
+			` ORDER BY received_at DESC LIMIT 10`, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX") || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("plan for %+v = %s, want an index and no sort", f, p)
+		}
+	}
+}
+
+func TestSince(t *testing.T) {
+	t.Parallel()
+	s := seeded(t, 1000)
+	var c Cursor
+	var got int
+	for {
+		list, next, err := s.Since(t.Context(), c, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		got += len(list)
+		c = next
+	}
+	if got != 1000 {
+		t.Errorf("Since walked %d entries, want 1000", got)
+	}
+}
