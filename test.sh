@@ -8,8 +8,10 @@ cd "$(dirname "$0")"
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+# The guard screen's and the console's browser tests: Debian's Chromium, and a CJK font so
+# Chinese renders in them and in the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+[ -n "$(fc-list "WenQuanYi Micro Hei" 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   SUDO=""

@@ -57,20 +57,16 @@ func seedConsoleHub(t *testing.T, dataDir string) {
 	}
 }
 
-// browser starts a headless Chromium with a fresh profile, bounded so
-// that a stuck page fails the test instead of hanging it.
-func browser(t *testing.T) context.Context {
+// consoleBrowser starts a headless Chromium with a fresh profile and the
+// flags the guard screen's tests use (chromiumFlags), in a window wide
+// enough for the console's tables, bounded so that a stuck page fails the
+// test instead of hanging it.
+func consoleBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := needProgram(t, "chromium", "chromium fonts-wqy-microhei")
 	bounded, cancelBound := context.WithTimeout(t.Context(), 90*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(bounded,
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1400, 1000),
-	)
+		append(chromiumFlags(path, t.TempDir()), chromedp.WindowSize(1400, 1000))...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc(); cancelBound() })
 	// The first run starts the browser and ties it to its context: run it
@@ -102,7 +98,7 @@ func shot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 // alert with a note, the one map, the fleet, the language toggle, and a
 // form post without its CSRF token refused.
 func TestConsoleInBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := consoleBrowser(t)
 	dataDir := t.TempDir()
 	seedConsoleHub(t, dataDir)
 	httpAddr := freeAddr(t)

@@ -63,6 +63,20 @@ func (p *Post) SignOut(res passcheck.Result, r Rules) Outcome {
 		p.staffing(r))
 }
 
+// Restore puts guards back on post as the journal last recorded them, for
+// a kiosk restarting: a restart signs nobody out. Their names are not in
+// the journal; they come back when each guard next scans.
+func (p *Post) Restore(ids []string, since time.Time) {
+	if p.on == nil {
+		p.on = map[string]guard{}
+	}
+	for _, id := range ids {
+		if _, ok := p.on[id]; !ok && len(p.on) < maxOnPost {
+			p.on[id] = guard{since: since}
+		}
+	}
+}
+
 // OnPost returns the pass ids of the guards on post, sorted.
 func (p *Post) OnPost() []string {
 	ids := make([]string, 0, len(p.on))

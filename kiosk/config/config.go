@@ -29,6 +29,7 @@ type Config struct {
 	Scanner     Scanner     `toml:"scanner"`
 	Rules       Rules       `toml:"rules"`
 	Passes      Passes      `toml:"passes"`
+	Compound    Compound    `toml:"compound"`
 	Retention   Retention   `toml:"retention"`
 }
 
@@ -59,6 +60,24 @@ type MQTT struct {
 // Screen is the guard's touchscreen server.
 type Screen struct {
 	Listen string `toml:"listen"` // host:port
+	// ResultFor is how long a result stays on the screen before it returns
+	// to idle by itself (the next scan replaces it at once; an alert stays
+	// until a guard taps "seen").
+	ResultFor Duration `toml:"result_for"`
+	// ModeFor is how long the screen waits for a guard's pass after
+	// "sign in", "sign out" or a disinfection area is tapped; then the
+	// next scan is a resident's again.
+	ModeFor Duration `toml:"mode_for"`
+}
+
+// Compound is what the guard's screen offers to tap: the buildings and
+// rooms a visitor may be visiting, and the regions a visitor may come
+// from. (Not called [site]: "site" is already the compound's id.)
+type Compound struct {
+	Buildings     []string `toml:"buildings"`       // building numbers or names, as on the gate's map
+	Floors        int      `toml:"floors"`          // floors of every building
+	UnitsPerFloor int      `toml:"units_per_floor"` // rooms per floor: floor 5, unit 2 is room 502
+	Regions       []string `toml:"regions"`         // origins offered to visitors; rules.key_regions are marked on them
 }
 
 // Thermometer says which module to read and where, and what counts as a
@@ -201,7 +220,7 @@ func Default() Config {
 			CheckEvery:   Duration(10 * time.Minute),
 			MinFreeBytes: 200 << 20,
 		},
-		Screen: Screen{Listen: "127.0.0.1:8080"},
+		Screen: Screen{Listen: "127.0.0.1:8080", ResultFor: Duration(5 * time.Second), ModeFor: Duration(30 * time.Second)},
 		Thermometer: Thermometer{
 			Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Simulate: true, Timeout: Duration(2 * time.Second),
 			ReplyTimeout: Duration(time.Second), Retries: 2,
@@ -215,8 +234,18 @@ func Default() Config {
 		Rules: Rules{FeverC: 37.3, FeverMode: "hard", RecheckAfter: Duration(2 * time.Minute), RecheckWithin: Duration(30 * time.Minute),
 			RequirePass: true, KeyRegions: []string{}, MinOnPost: 2},
 		Passes: Passes{MaxAge: Duration(24 * time.Hour), ClockSkew: Duration(5 * time.Minute)},
+		Compound: Compound{
+			Buildings: []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+			Floors:    6, UnitsPerFloor: 4,
+			Regions: append([]string(nil), DefaultRegions...),
+		},
 	}
 }
+
+// DefaultRegions are the origins offered to visitors unless configured:
+// the city itself first, then the provinces most travel came from.
+var DefaultRegions = []string{"上海", "江苏", "浙江", "安徽", "湖北", "河南", "江西", "湖南",
+	"山东", "广东", "福建", "四川", "北京", "重庆", "境外"}
 
 // Load reads a TOML file over the defaults and validates the result. A
 // relative data_dir is taken relative to the file's folder.
@@ -357,10 +386,32 @@ func (c Config) Validate() error {
 		return bad("rules.recheck_within", c.Rules.RecheckWithin, "must be longer than recheck_after and at most 24h")
 	case c.Rules.MinOnPost < 0 || c.Rules.MinOnPost > 8:
 		return bad("rules.min_on_post", c.Rules.MinOnPost, "must be 0 to 8")
+	case c.Screen.ResultFor.D() < time.Second || c.Screen.ResultFor.D() > time.Minute:
+		return bad("screen.result_for", c.Screen.ResultFor, "must be 1s to 1m (5s is usual)")
+	case c.Screen.ModeFor.D() < 5*time.Second || c.Screen.ModeFor.D() > 10*time.Minute:
+		return bad("screen.mode_for", c.Screen.ModeFor, "must be 5s to 10m (30s is usual)")
+	case len(c.Compound.Buildings) == 0 || len(c.Compound.Buildings) > 200:
+		return bad("compound.buildings", len(c.Compound.Buildings), "must list 1 to 200 buildings")
+	case c.Compound.Floors < 1 || c.Compound.Floors > 99:
+		return bad("compound.floors", c.Compound.Floors, "must be 1 to 99")
+	case c.Compound.UnitsPerFloor < 1 || c.Compound.UnitsPerFloor > 99:
+		return bad("compound.units_per_floor", c.Compound.UnitsPerFloor, "must be 1 to 99")
+	case len(c.Compound.Regions) == 0 || len(c.Compound.Regions) > 60:
+		return bad("compound.regions", len(c.Compound.Regions), "must list 1 to 60 regions")
 	case c.Passes.MaxAge.D() < time.Minute:
 		return bad("passes.max_age", c.Passes.MaxAge, "must be at least 1m (24h is usual)")
 	case c.Passes.ClockSkew.D() < 0 || c.Passes.ClockSkew.D() > 24*time.Hour:
 		return bad("passes.clock_skew", c.Passes.ClockSkew, "must be 0 to 24h")
+	}
+	for i, b := range c.Compound.Buildings {
+		if b = strings.TrimSpace(b); b == "" || len(b) > 12 || strings.Contains(b, "-") {
+			return bad(fmt.Sprintf("compound.buildings[%d]", i), fmt.Sprintf("%q", b), "must be 1-12 bytes without '-' (units are written building-room)")
+		}
+	}
+	for i, r := range c.Compound.Regions {
+		if r = strings.TrimSpace(r); r == "" || len(r) > 48 {
+			return bad(fmt.Sprintf("compound.regions[%d]", i), fmt.Sprintf("%q", r), "must name a region (at most 48 bytes)")
+		}
 	}
 	for i, k := range c.Rules.KeyRegions {
 		if strings.TrimSpace(k) == "" {

@@ -36,6 +36,12 @@ backoff_max = "30s"
 # Where the guard's touchscreen page is served. Keep it on localhost
 # unless the screen is another machine.
 listen = "127.0.0.1:8080"
+# How long a result stays on screen before returning to idle (the next
+# scan replaces it at once; an alert stays until a guard taps "seen").
+result_for = "5s"
+# After tapping "sign in", "sign out" or a disinfection area, how long the
+# screen waits for the guard's pass before scans are residents' again.
+mode_for = "30s"
 
 [thermometer]
 # The module's wire protocol (docs/hardware.md has each one):
@@ -160,4 +166,13 @@ max_age = "720h0m0s"
 check_every = "10m0s"
 # Below this much free disk the screen warns and the hub is told.
 min_free_bytes = 209715200
+
+[compound]
+# What the guard's screen offers to tap in the visitor form. Units are
+# written building-room: floor 5, unit 2 of building 3 is 3-502.
+buildings = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
+floors = 6
+units_per_floor = 4
+# Where a visitor comes from; those among rules.key_regions are marked.
+regions = ["上海", "江苏", "浙江", "安徽", "湖北", "河南", "江西", "湖南", "山东", "广东", "福建", "四川", "北京", "重庆", "境外"]
 `

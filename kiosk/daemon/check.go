@@ -39,6 +39,9 @@ func (d *Daemon) checkLoop(ctx context.Context) {
 			continue
 		}
 		d.setProblem(d.devices.problem())
+		if d.ui.takeScan(ctx, scan.Text) {
+			continue // a guard's pass, for the sign-in or disinfection the screen asked for
+		}
 		reading := d.devices.read(ctx, d.cfg.Thermometer.Timeout.D())
 		if ctx.Err() != nil {
 			return
@@ -93,6 +96,9 @@ func (d *Daemon) verify(ctx context.Context, text string) passcheck.Result {
 	if err != nil {
 		d.log.Warn("pass keys or status list unreadable: using the last good ones", "err", err)
 	}
+	if res.Trusted() && res.Pass != nil {
+		d.ui.noteName(res.Pass.ID, res.Pass.Name)
+	}
 	return res
 }
 
@@ -121,7 +127,7 @@ func (d *Daemon) commit(ctx context.Context, entry protocol.Entry, out checkpoin
 	if reading != nil {
 		shown.TemperatureC = &reading.ScreenedC
 	}
-	d.screen.Update(func(s *screen.State) { s.Last = shown })
+	d.ui.show(e, out, shown)
 	d.uplink.Notify()
 	d.refreshLink()
 	return e, nil

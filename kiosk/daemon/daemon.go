@@ -49,6 +49,7 @@ type Daemon struct {
 	gateMu   sync.Mutex
 	holds    checkpoint.Holds
 	post     checkpoint.Post
+	ui       *gateUI // the screen's forms and modes (screenapi.go)
 
 	feverC        atomic.Uint64 // math.Float64bits of the threshold in force
 	writeFailures atomic.Uint64 // journal appends that failed
@@ -77,6 +78,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 	// The latest configuration from the hub survives a reboot with no
 	// network: apply the stored copy before anything is decided.
 	d.applyStoredDownlinks()
+	d.ui = newGateUI(d)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		Site: cfg.Site, Kiosk: cfg.Kiosk,

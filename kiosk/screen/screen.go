@@ -1,7 +1,9 @@
 // Package screen serves the guard's touchscreen: one page, embedded, that
-// shows the last entry, the link to the hub and the unsynced count, kept
-// live by server-sent events. It works with no network: every asset is in
-// the binary.
+// shows the post (guards on duty, link to the hub, unsynced count, devices,
+// status list), the result of each entry full-screen, and the guard's forms
+// (visitor, delivery, shift, disinfection), kept live by server-sent
+// events. It works with no network: every asset, including the message
+// catalogues (zh-CN first, en), is in the binary.
 //
 // Only the kiosk's packages import screen.
 package screen
@@ -36,8 +38,61 @@ type State struct {
 	// Problem is a plain sentence for the guard when something needs a
 	// person (a device gone, the journal not writable); "" when all is well.
 	Problem string `json:"problem,omitempty"`
+	// The post and the guard's flows (forms.go).
+	Guards    []Guard `json:"guards"`      // on post, in sign-in order
+	MinOnPost int     `json:"min_on_post"` // fewer than this is shown in red
+	Mode      *Mode   `json:"mode,omitempty"`
+	Lists     *Lists  `json:"lists,omitempty"`
+	// ResultSeconds is how long a result stays before the page returns to
+	// idle by itself.
+	ResultSeconds float64 `json:"result_seconds"`
+	// Seen is the highest alert's seq a guard acknowledged: a newer alert
+	// sounds until someone taps "seen", even across page reloads.
+	Seen uint64 `json:"seen"`
+	// Held are the people resting after a first high reading, waiting to
+	// be measured again.
+	Held []Held `json:"held"`
 	// Devices is each device's state, for the page and `kiosk status`.
 	Devices []Device `json:"devices,omitempty"`
+}
+
+// Held is a person held for a second reading: they may scan again from
+// Ready, and until Until their next scan is the second reading.
+type Held struct {
+	Unit  string    `json:"unit,omitempty"`
+	Name  string    `json:"name,omitempty"`
+	Ready time.Time `json:"ready"`
+	Until time.Time `json:"until"`
+}
+
+// Guard is a guard on post.
+type Guard struct {
+	ID    string    `json:"id"`
+	Name  string    `json:"name"` // masked, as on the pass
+	Since time.Time `json:"since"`
+}
+
+// Mode is what the next scan is for when it is not a resident's pass: a
+// guard's pass to sign in or out, or to record a disinfection of Area.
+type Mode struct {
+	Kind  string    `json:"kind"` // ModeSignIn, ModeSignOut, ModeDisinfect
+	Area  string    `json:"area,omitempty"`
+	Until time.Time `json:"until"`
+}
+
+// The modes.
+const (
+	ModeSignIn    = "sign_in"
+	ModeSignOut   = "sign_out"
+	ModeDisinfect = "disinfect"
+)
+
+// Lists is the freshness of the pass keys and status list the gate checks
+// against.
+type Lists struct {
+	Keys   uint64 `json:"keys"`   // key set version, 0 when none
+	Status uint64 `json:"status"` // status list version, 0 when none
+	Stale  bool   `json:"stale"`  // the status list is missing, too old or another site's
 }
 
 // Device is one device's state: "connected", "disconnected" or "error".
@@ -59,6 +114,13 @@ type Shown struct {
 	Decision     string    `json:"decision"`
 	Reasons      []string  `json:"reasons"`
 	Say          string    `json:"say,omitempty"` // the rules' plain sentence for the guard, Chinese first
+	// What the page shows large, in the guard's language.
+	Kind  string `json:"kind,omitempty"` // the entry's kind: check, visitor, shift_in, ...
+	Unit  string `json:"unit,omitempty"`
+	Name  string `json:"name,omitempty"` // masked, as on the pass
+	SayZH string `json:"say_zh,omitempty"`
+	SayEN string `json:"say_en,omitempty"`
+	Alert bool   `json:"alert,omitempty"` // reported at once: sounds until seen
 }
 
 // Server holds the current state and pushes it to every open page.
@@ -68,16 +130,21 @@ type Server struct {
 	st   State
 	subs map[chan struct{}]struct{}
 	mux  *http.ServeMux
+	now  func() time.Time
+	// Set by Serve: the daemon's side of the forms, and what they offer.
+	gate     Gate
+	compound Compound
 }
 
 // New returns a screen server showing st.
 func New(st State, log *slog.Logger) *Server {
-	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux()}
+	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), now: time.Now}
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.mux.HandleFunc("GET /events", s.events)
 	s.mux.HandleFunc("GET /api/state", s.state)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	s.mux.HandleFunc("POST /api/seen", s.seen)
 	return s
 }
 
@@ -126,6 +193,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	if s.gate != nil {
+		s.gate.Refresh(r.Context()) // a page (re)connecting sees current devices and lists
+	}
 	ch := make(chan struct{}, 1)
 	ch <- struct{}{}
 	s.mu.Lock()

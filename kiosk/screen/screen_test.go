@@ -68,7 +68,7 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 	for path, want := range map[string]string{
 		"/":                  "EventSource",
 		"/assets/screen.js":  "EventSource",
-		"/assets/screen.css": "main.allow",
+		"/assets/screen.css": "#result.allow",
 		"/api/state":         `"online":false`,
 	} {
 		resp, err := http.Get(srv.URL + path)
