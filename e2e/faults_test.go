@@ -237,10 +237,10 @@ func startMosquittoProc(t *testing.T) *mosquittoProc {
 	t.Helper()
 	path := needProgram(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
+	host, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	m := &mosquittoProc{path: path, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr, url: "tcp://" + addr}
-	os.WriteFile(m.conf, []byte("listener "+port+" 127.0.0.1\nallow_anonymous true\npersistence false\n"), 0o644)
+	os.WriteFile(m.conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644)
 	m.start(t)
 	return m
 }

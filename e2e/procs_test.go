@@ -57,9 +57,12 @@ func needProgram(t *testing.T, name, pkg string) string {
 }
 
 // freeAddr returns a loopback address with a port free at the moment.
+// The port is released before the caller binds it, so it is taken on
+// 127.0.0.2: listeners that ask for any free port (":0" on 127.0.0.1, as
+// the programs' screens and consoles do in tests) cannot take it meanwhile.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,9 +210,9 @@ func startMosquitto(t *testing.T) string {
 	t.Helper()
 	path := needProgram(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
+	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	os.WriteFile(conf, []byte("listener "+port+" 127.0.0.1\nallow_anonymous true\npersistence false\n"), 0o644)
+	os.WriteFile(conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, path, "-c", conf)
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "mosquitto.log"))

@@ -179,9 +179,12 @@ func httpGetJSON(tb testing.TB, url string, v any) {
 }
 
 // freeAddr returns a loopback address nothing listens on.
+// The port is released before the caller binds it, so it is taken on
+// 127.0.0.2: listeners that ask for any free port (":0" on 127.0.0.1, as
+// the programs' screens and consoles do in tests) cannot take it meanwhile.
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
