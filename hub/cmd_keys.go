@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -25,42 +26,33 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 	show := func(k passes.Key) {
 		fmt.Fprintf(stdout, "key %s created %s\npublic key %s\n", k.ID, k.Created.Format(time.RFC3339), base64.StdEncoding.EncodeToString(k.Key))
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "init",
-		Short: "Create the first signing key",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := passes.Open(dataDir, time.Now)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			k, err := s.InitKey(cmd.Context())
-			if err != nil {
-				return err
-			}
-			show(k)
-			return nil
-		},
-	}, &cobra.Command{
-		Use:   "rotate",
-		Short: "Make a new signing key; the old one stays valid for the passes it signed until they expire",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := passes.Open(dataDir, time.Now)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			k, err := s.RotateKey(cmd.Context())
-			if err != nil {
-				return err
-			}
-			show(k)
-			fmt.Fprintln(stdout, "new passes are signed with it; send kiosks the new key set (hub passes export-kiosk)")
-			return nil
-		},
-	})
+	// newKey is init and rotate: they differ in the store call and the hint.
+	newKey := func(use, short string, make func(*passes.Store, context.Context) (passes.Key, error), hint string) *cobra.Command {
+		return &cobra.Command{
+			Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				s, err := passes.Open(dataDir, time.Now)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				k, err := make(s, cmd.Context())
+				if err != nil {
+					return err
+				}
+				show(k)
+				if hint != "" {
+					fmt.Fprintln(stdout, hint)
+				}
+				return nil
+			},
+		}
+	}
+	cmd.AddCommand(
+		newKey("init", "Create the first signing key", (*passes.Store).InitKey, ""),
+		newKey("rotate", "Make a new signing key; the old one stays valid for the passes it signed until they expire",
+			(*passes.Store).RotateKey, "new passes are signed with it; send kiosks the new key set (hub passes export-kiosk)"),
+	)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "withdraw ID",
 		Short: "Take a retired key out of the key set because its private key leaked; its passes stop working (re-issue them)",
