@@ -37,7 +37,8 @@ func TestDemo(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", exe, "github.com/gatepost/gatepost/demo").CombinedOutput(); err != nil {
 		t.Fatalf("build demo: %v\n%s", err, out)
 	}
-	cmd := exec.Command(exe, "-data", t.TempDir(), "-every", "150ms",
+	data := t.TempDir()
+	cmd := exec.Command(exe, "-data", data, "-every", "150ms",
 		"-mqtt-port", "0", "-console-port", "0", "-screen-port", "0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -83,11 +84,9 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
-	eventually(t, 20*time.Second, "entries from both kiosks on the operators' page", func() (bool, string) {
+	eventually(t, 20*time.Second, "entries from both kiosks at the hub", func() (bool, string) {
 		var es []hubEntry
-		if err := getJSON(console+"api/entries?limit=200", &es); err != nil {
-			return false, err.Error()
-		}
+		runJSON(t, &es, "hub", "entries", "--json", "--data", filepath.Join(data, "hub"))
 		from := map[string]int{}
 		for _, e := range es {
 			from[e.Kiosk]++

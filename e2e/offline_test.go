@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 	"time"
 )
 
-// fleetKiosk is what the console's /api/kiosks says of a kiosk.
+// fleetKiosk is what `hub kiosks --json` says of a kiosk.
 type fleetKiosk struct {
 	Kiosk      string            `json:"kiosk"`
 	Online     bool              `json:"online"`
@@ -24,13 +23,8 @@ type fleetKiosk struct {
 
 func fleet(t *testing.T, h *hub) []fleetKiosk {
 	t.Helper()
-	resp, err := http.Get("http://" + h.httpListen + "/api/kiosks")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
 	var ks []fleetKiosk
-	json.NewDecoder(resp.Body).Decode(&ks)
+	runJSON(t, &ks, "hub", "kiosks", "--json", "--data", h.dataDir)
 	return ks
 }
 

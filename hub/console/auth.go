@@ -43,7 +43,8 @@ func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 				o.fail(w, "read the session", err)
 				return
 			}
-			if r.Method == http.MethodGet && r.URL.Path != "/ops/events" && !strings.HasSuffix(r.URL.Path, ".csv") {
+			if r.Method == http.MethodGet && r.URL.Path != "/ops/events" && !strings.HasSuffix(r.URL.Path, ".csv") &&
+				!strings.HasPrefix(r.URL.Path, "/api/") {
 				http.Redirect(w, r, "/ops/signin", http.StatusSeeOther)
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gatepost/gatepost/hub/records"
 )
@@ -68,6 +69,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// same-origin, not no-referrer: with no-referrer a browser sends
 	// "Origin: null" on form posts, and the CSRF check needs the origin.
 	h.Set("Referrer-Policy", "same-origin")
+	// With accounts on, the summary page and its JSON need a signed-in
+	// user too (scripts on the hub's machine use hub entries / hub kiosks).
+	if c.ops != nil && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/api/")) {
+		c.ops.auth(false, c.mux.ServeHTTP).ServeHTTP(w, r)
+		return
+	}
 	c.mux.ServeHTTP(w, r)
 }
 

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/hub/records"
+)
+
+// fleetKiosk is a kiosk's state with the ranges the hub lacks from it.
+type fleetKiosk struct {
+	records.Kiosk
+	Gaps []records.Range `json:"gaps"`
+}
+
+func newKiosksCommand(stdout io.Writer) *cobra.Command {
+	var dataDir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "kiosks",
+		Short: "Print the fleet: each kiosk's link, sync position, missing ranges, clock skew and versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := filepath.Join(dataDir, "hub.db")
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
+			}
+			store, err := records.Open(path)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			ks, err := store.Kiosks(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fleet := make([]fleetKiosk, len(ks))
+			for i, k := range ks {
+				gaps, err := store.Gaps(cmd.Context(), k.Kiosk)
+				if err != nil {
+					return err
+				}
+				fleet[i] = fleetKiosk{Kiosk: k, Gaps: gaps}
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(fleet)
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIOSK\tSITE\tONLINE\tCONTIGUOUS\tMISSING\tLAST SEEN")
+			for _, k := range fleet {
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d ranges\t%s\n", k.Kiosk.Kiosk, k.Site, k.Online, k.Contiguous, len(k.Gaps),
+					k.LastSeen.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data (hub.db)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /api/kiosks does")
+	return cmd
+}
