@@ -44,6 +44,7 @@ type message struct {
 // broker's PUBACK is not an ack: only the hub's ack lets a kiosk mark
 // entries synced, and a kiosk re-sends what stays unacknowledged.
 type link struct {
+	id      string // the MQTT client id
 	client  paho.Client
 	dial    *dialer
 	log     *slog.Logger
@@ -75,6 +76,7 @@ func newLink(brokerURL string, log *slog.Logger, onSubscribed func(*link)) (*lin
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{
+		id:           id,
 		dial:         &dialer{ctx: ctx, timeout: connectTimeout, min: retryMin, max: retryMax},
 		log:          log.With("client", id, "broker", brokerURL),
 		inbox:        make(chan message, inboxSize),
