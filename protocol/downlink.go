@@ -133,3 +133,14 @@ func DecodeConfigPayload(data []byte) (ConfigPayload, error) {
 	}
 	return c, nil
 }
+
+// PayloadVersion reads the "version" of a key set or status list payload
+// without decoding the rest (0 when it has none), to tell which of two
+// copies is newer; whoever uses the payload decodes and checks all of it.
+func PayloadVersion(raw []byte) uint64 {
+	var p struct {
+		Version uint64 `json:"version"`
+	}
+	json.Unmarshal(raw, &p)
+	return p.Version
+}

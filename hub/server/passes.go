@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -49,7 +48,7 @@ func (f *passFeed) run(ctx context.Context) {
 	if ds, err := f.srv.store.Downlinks(ctx); err == nil {
 		for _, d := range ds {
 			if d.Kiosk == "" && d.Kind != protocol.DownlinkConfig {
-				f.sent[feedKey{d.Site, d.Kind}] = sentPayload{payloadVersion(d.Payload), d.Issued}
+				f.sent[feedKey{d.Site, d.Kind}] = sentPayload{protocol.PayloadVersion(d.Payload), d.Issued}
 			}
 		}
 	}
@@ -140,13 +139,4 @@ func (f *passFeed) sites(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// payloadVersion reads the "version" of a key set or status list payload.
-func payloadVersion(raw []byte) uint64 {
-	var p struct {
-		Version uint64 `json:"version"`
-	}
-	json.Unmarshal(raw, &p)
-	return p.Version
 }

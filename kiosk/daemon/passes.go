@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 
 	"github.com/gatepost/gatepost/kiosk/config"
@@ -50,18 +49,8 @@ func (s passSource) Latest(ctx context.Context, kind string) ([]byte, error) {
 	if err != nil || v == 0 {
 		return file, ferr
 	}
-	if ferr == nil && file != nil && payloadVersion(file) > payloadVersion(sent) {
+	if ferr == nil && file != nil && protocol.PayloadVersion(file) > protocol.PayloadVersion(sent) {
 		return file, nil
 	}
 	return sent, nil
-}
-
-// payloadVersion reads the "version" of a key set or status list, 0 when
-// it has none; the verifier decodes and checks the whole payload.
-func payloadVersion(raw []byte) uint64 {
-	var p struct {
-		Version uint64 `json:"version"`
-	}
-	json.Unmarshal(raw, &p)
-	return p.Version
 }
