@@ -14,12 +14,6 @@ import (
 	"github.com/gatepost/gatepost/hub/records"
 )
 
-// fleetKiosk is a kiosk's state with the ranges the hub lacks from it.
-type fleetKiosk struct {
-	records.Kiosk
-	Gaps []records.Range `json:"gaps"`
-}
-
 func newKiosksCommand(stdout io.Writer) *cobra.Command {
 	var dataDir string
 	var asJSON bool
@@ -37,17 +31,9 @@ func newKiosksCommand(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer store.Close()
-			ks, err := store.Kiosks(cmd.Context())
+			fleet, err := store.Fleet(cmd.Context())
 			if err != nil {
 				return err
-			}
-			fleet := make([]fleetKiosk, len(ks))
-			for i, k := range ks {
-				gaps, err := store.Gaps(cmd.Context(), k.Kiosk)
-				if err != nil {
-					return err
-				}
-				fleet[i] = fleetKiosk{Kiosk: k, Gaps: gaps}
 			}
 			if asJSON {
 				enc := json.NewEncoder(stdout)

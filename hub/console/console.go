@@ -16,7 +16,7 @@ import (
 type Store interface {
 	Latest(ctx context.Context, limit int) ([]records.Stored, error)
 	Kiosks(ctx context.Context) ([]records.Kiosk, error)
-	Gaps(ctx context.Context, kiosk string) ([]records.Range, error)
+	Fleet(ctx context.Context) ([]records.FleetKiosk, error)
 }
 
 //go:embed assets

@@ -9,26 +9,9 @@ import (
 )
 
 // kiosk is a kiosk with the ranges the hub lacks from it.
-type kiosk struct {
-	records.Kiosk
-	Gaps []records.Range `json:"gaps"`
-}
+type kiosk = records.FleetKiosk
 
-func (c *Console) fleet(ctx context.Context) ([]kiosk, error) {
-	ks, err := c.store.Kiosks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fleet := make([]kiosk, len(ks))
-	for i, k := range ks {
-		gaps, err := c.store.Gaps(ctx, k.Kiosk)
-		if err != nil {
-			return nil, err
-		}
-		fleet[i] = kiosk{Kiosk: k, Gaps: gaps}
-	}
-	return fleet, nil
-}
+func (c *Console) fleet(ctx context.Context) ([]kiosk, error) { return c.store.Fleet(ctx) }
 
 // maxGapsShown bounds the gaps listed per kiosk on the page; the API has
 // them all.

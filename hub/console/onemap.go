@@ -101,19 +101,10 @@ type fleetData struct {
 }
 
 func (o *ops) serveFleet(w http.ResponseWriter, r *http.Request) {
-	ks, err := o.rec.Kiosks(r.Context())
+	fleet, err := o.rec.Fleet(r.Context())
 	if err != nil {
 		o.fail(w, "read the fleet", err)
 		return
-	}
-	fleet := make([]kiosk, len(ks))
-	for i, k := range ks {
-		gaps, err := o.rec.Gaps(r.Context(), k.Kiosk)
-		if err != nil {
-			o.fail(w, "read the fleet", err)
-			return
-		}
-		fleet[i] = kiosk{Kiosk: k, Gaps: gaps}
 	}
 	o.render(w, r, http.StatusOK, "fleet", view{Data: fleetData{Kiosks: fleet, Now: o.cfg.Now()}})
 }
