@@ -17,11 +17,25 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"time"
 )
+
+// options are the benchmarks' sizes and knobs.
+type options struct {
+	n         int // entries for drain and ingest
+	appends   int // appends for the latency benchmark
+	burst     int // appends per rush
+	lull      time.Duration
+	gzipAbove int
+	only      string
+	dir       string
+}
 
 func main() {
 	n := flag.Int("n", 100_000, "entries for the drain and ingest benchmarks")
 	appends := flag.Int("appends", 2000, "appends for the latency benchmark")
+	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
+	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
 	only := flag.String("only", "", "run one benchmark: drain, ingest or append")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -38,7 +52,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *n, *appends, *gzipAbove, *only, *dir, os.Stdout); err != nil {
+	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, only: *only, dir: *dir}
+	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		pprof.StopCPUProfile()
@@ -46,7 +61,11 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, n, appends, gzipAbove int, only, dir string, out *os.File) error {
+func run(ctx context.Context, o options, out *os.File) error {
+	n, gzipAbove, only, dir := o.n, o.gzipAbove, o.only, o.dir
+	if o.burst <= 0 {
+		return fmt.Errorf("-burst must be at least 1, got %d", o.burst)
+	}
 	if dir == "" {
 		d, err := os.MkdirTemp("", "gatepost-bench-")
 		if err != nil {
@@ -57,7 +76,7 @@ func run(ctx context.Context, n, appends, gzipAbove int, only, dir string, out *
 	}
 	log := slog.New(slog.DiscardHandler)
 	if only == "" || only == "append" {
-		r, err := benchAppend(ctx, dir, appends)
+		r, err := benchAppend(ctx, dir, o.appends, o.burst, o.lull)
 		if err != nil {
 			return fmt.Errorf("append: %w", err)
 		}
