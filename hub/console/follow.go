@@ -44,6 +44,18 @@ var alertReasons = []struct{ reason, kind string }{
 // it lasts: one alert per gate per hour, not one per person.
 var perHour = map[string]bool{"post_understaffed": true, "status_list_stale": true}
 
+// raisedWhenNotUrgent are the reasons that raise an alert on an entry
+// that is not urgent: the perHour kinds' reasons.
+var raisedWhenNotUrgent = func() []string {
+	var rs []string
+	for _, ar := range alertReasons {
+		if perHour[ar.kind] {
+			rs = append(rs, ar.reason)
+		}
+	}
+	return rs
+}()
+
 // Follow polls for new entries and fleet trouble until ctx ends.
 func (c *Console) Follow(ctx context.Context) {
 	if c.ops == nil {
@@ -96,7 +108,10 @@ func (c *Console) Purge(ctx context.Context) error {
 }
 
 // Poll reads what arrived since the last poll, raises alerts and feeds
-// the live view; it returns how many entries it read. Tests call it
+// the live view; it returns how many entries it read. With nobody
+// watching the live view it reads only the entries that may raise an
+// alert and passes over the rest undecoded: a kiosk back from a week
+// offline drains tens of thousands of ordinary entries. Tests call Poll
 // directly instead of waiting for the ticker.
 func (c *Console) Poll(ctx context.Context) (int, error) {
 	o := c.ops
@@ -106,7 +121,14 @@ func (c *Console) Poll(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for {
-		list, next, err := o.rec.Since(ctx, cur, 500)
+		watched := o.live.watched()
+		var list []records.Stored
+		var next records.Cursor
+		if watched {
+			list, next, err = o.rec.Since(ctx, cur, 500)
+		} else {
+			list, next, err = o.rec.UrgentSince(ctx, cur, 500, raisedWhenNotUrgent)
+		}
 		if err != nil {
 			return total, err
 		}
@@ -114,10 +136,12 @@ func (c *Console) Poll(ctx context.Context) (int, error) {
 			if err := o.raiseFor(ctx, e); err != nil {
 				return total, err
 			}
-			o.live.send(event{Name: "entry", Data: liveEntry(masked(e), o.cfg.Zone)})
+			if watched {
+				o.live.send(event{Name: "entry", Data: liveEntry(masked(e), o.cfg.Zone)})
+			}
 		}
 		total += len(list)
-		if len(list) == 0 {
+		if next == cur {
 			break
 		}
 		cur = next
@@ -251,6 +275,13 @@ func (b *broadcaster) subscribe() (chan event, func()) {
 		defer b.mu.Unlock()
 		delete(b.subs, ch)
 	}
+}
+
+// watched reports whether anyone is following the live view.
+func (b *broadcaster) watched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) > 0
 }
 
 func (b *broadcaster) send(e event) {

@@ -25,6 +25,7 @@ type Records interface {
 	Entries(ctx context.Context, q records.Query) ([]records.Stored, error)
 	Sites(ctx context.Context) ([]string, error)
 	Since(ctx context.Context, c records.Cursor, limit int) ([]records.Stored, records.Cursor, error)
+	UrgentSince(ctx context.Context, c records.Cursor, limit int, also []string) ([]records.Stored, records.Cursor, error)
 	OneMap(ctx context.Context, site, day string) (records.DayMap, error)
 	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
 	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)

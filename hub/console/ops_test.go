@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -596,5 +597,41 @@ func TestPurgeByRetention(t *testing.T) {
 	log, _ := env.store.AuditLog(t.Context(), 1)
 	if len(log) != 1 || log[0].Action != "purge" || log[0].Detail != "visitor: 1" {
 		t.Errorf("audit = %+v", log)
+	}
+}
+
+// With nobody on the live view, Poll reads only what may raise an alert
+// and still moves past everything else.
+func TestPollPassesOverOrdinaryEntries(t *testing.T) {
+	t.Parallel()
+	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
+	var es []protocol.Entry
+	for range 700 {
+		es = append(es, protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid", "temperature_normal"}})
+	}
+	es[100] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid", "post_understaffed"}}
+	es[650] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{"pass_revoked"}}
+	saveEntries(t, env.rec, env.now.Add(-time.Minute), es...)
+	if n, err := env.c.Poll(t.Context()); err != nil || n != 2 {
+		t.Fatalf("Poll = %d, %v; want the 2 entries that raise alerts read", n, err)
+	}
+	alerts, err := env.c.OperatorStore().Alerts(t.Context(), 10, "open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, a := range alerts {
+		kinds = append(kinds, a.Kind)
+	}
+	slices.Sort(kinds)
+	if !slices.Equal(kinds, []string{"pass_revoked", "post_understaffed"}) {
+		t.Errorf("alerts %v, want pass_revoked and post_understaffed", kinds)
+	}
+	cur, err := env.c.OperatorStore().Setting(t.Context(), cursorSetting, "")
+	if err != nil || !strings.HasSuffix(cur, " 700 gate-1") {
+		t.Errorf("cursor %q, %v: want it past gate-1/700", cur, err)
+	}
+	if n, err := env.c.Poll(t.Context()); err != nil || n != 0 {
+		t.Errorf("second Poll = %d, %v; want nothing new", n, err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -209,6 +211,70 @@ func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Curs
 		out = append(out, st)
 	}
 	return out, c, rows.Err()
+}
+
+// UrgentSince is Since for a follower with nobody watching the live
+// view: it returns only the entries that may raise an alert (Urgent ones,
+// and those whose reasons include one of also), up to limit, and a cursor
+// past everything it looked at. SQLite picks them with a cheap textual
+// test on the stored canonical body, a superset checked exactly here, so
+// a backlog of ordinary entries is passed over without being decoded.
+func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []string) ([]Stored, Cursor, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, c, fmt.Errorf("urgent entries since: %w", err)
+	}
+	defer tx.Rollback()
+	after := `(received_at > ?1 OR (received_at = ?1 AND (kiosk > ?2 OR (kiosk = ?2 AND seq > ?3))))`
+	may := `decision = 'alert' OR instr(body, '"alert":true') > 0`
+	args := []any{c.Received, c.Kiosk, c.Seq, limit}
+	for _, r := range also {
+		quoted, err := json.Marshal(r)
+		if err != nil {
+			return nil, c, fmt.Errorf("urgent entries since: %w", err)
+		}
+		args = append(args, string(quoted))
+		may += fmt.Sprintf(" OR instr(body, ?%d) > 0", len(args))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
+		WHERE `+after+` AND (`+may+`)
+		ORDER BY received_at, kiosk, seq LIMIT ?4`, args...)
+	if err != nil {
+		return nil, c, fmt.Errorf("urgent entries since: %w", err)
+	}
+	defer rows.Close()
+	var out []Stored
+	n, next := 0, c
+	for rows.Next() {
+		var st Stored
+		var body []byte
+		if err := rows.Scan(&st.Site, &body, &next.Received, &next.Kiosk, &next.Seq); err != nil {
+			return nil, c, fmt.Errorf("urgent entries since: %w", err)
+		}
+		n++
+		if err := unmarshalBody(body, &st); err != nil {
+			return nil, c, fmt.Errorf("urgent entries since: %w", err)
+		}
+		st.Received = time.Unix(0, next.Received).UTC()
+		if st.Urgent() || slices.ContainsFunc(st.Reasons, func(r string) bool { return slices.Contains(also, r) }) {
+			out = append(out, st)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c, fmt.Errorf("urgent entries since: %w", err)
+	}
+	if n == limit {
+		return out, next, nil // more may match: carry on from the last one
+	}
+	// Everything after the cursor was looked at: move past the newest row
+	// of the same snapshot.
+	err = tx.QueryRowContext(ctx, `SELECT received_at, kiosk, seq FROM entries WHERE `+after+`
+		ORDER BY received_at DESC, kiosk DESC, seq DESC LIMIT 1`, c.Received, c.Kiosk, c.Seq).
+		Scan(&next.Received, &next.Kiosk, &next.Seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, c, fmt.Errorf("urgent entries since: %w", err)
+	}
+	return out, next, nil
 }
 
 // Cursor is a position in receipt order.

@@ -1,10 +1,15 @@
 package records
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/protocol"
 )
 
 var seedStart = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -128,5 +133,86 @@ func TestSince(t *testing.T) {
 	}
 	if got != 1000 {
 		t.Errorf("Since walked %d entries, want 1000", got)
+	}
+}
+
+// UrgentSince returns exactly the entries Since would hand a follower that
+// raises alerts for Urgent entries and the reasons in also, and moves the
+// cursor past the rest.
+func TestUrgentSince(t *testing.T) {
+	t.Parallel()
+	s := seeded(t, 5000)
+	ctx := t.Context()
+	also := []string{"post_understaffed", "visitor_registered"}
+	want := map[string]bool{}
+	var all Cursor
+	for {
+		list, next, err := s.Since(ctx, all, 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		for _, e := range list {
+			if e.Urgent() || slices.ContainsFunc(e.Reasons, func(r string) bool { return slices.Contains(also, r) }) {
+				want[fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)] = true
+			}
+		}
+		all = next
+	}
+	if len(want) == 0 || len(want) > 4000 {
+		t.Fatalf("the seed gave %d matching entries of 5000: the test needs some, not all", len(want))
+	}
+	walk := func(c Cursor, limit int) (map[string]bool, Cursor) {
+		got := map[string]bool{}
+		for range 10000 {
+			list, next, err := s.UrgentSince(ctx, c, limit, also)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range list {
+				k := fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)
+				if got[k] {
+					t.Fatalf("%s returned twice", k)
+				}
+				got[k] = true
+			}
+			if next == c {
+				return got, c
+			}
+			c = next
+		}
+		t.Fatal("UrgentSince never settled")
+		return nil, c
+	}
+	for _, limit := range []int{1, 7, 500} {
+		got, end := walk(Cursor{}, limit)
+		if !maps.Equal(got, want) {
+			t.Errorf("limit %d: UrgentSince returned %d entries, want %d", limit, len(got), len(want))
+		}
+		if end != all {
+			t.Errorf("limit %d: cursor ends at %+v, Since at %+v", limit, end, all)
+		}
+	}
+
+	// New arrivals: a visitor named "alert" and one whose contact holds
+	// "alert":true pass the textual test but are not urgent; a soft fever
+	// (allowed, with the alert flag) is.
+	plain := entry("gate-9", 1)
+	plain.Kind, plain.Visitor = protocol.KindVisitor, &protocol.Visitor{Name: "alert", Contact: `"alert":true`}
+	soft := entry("gate-9", 2)
+	soft.Alert, soft.Reasons = true, []string{"fever"}
+	ordinary := entry("gate-9", 3)
+	mustSave(t, s, protocol.Batch{Kiosk: "gate-9", Site: "site-1", Sent: t0, Entries: []protocol.Entry{plain, soft, ordinary}}, seedStart.AddDate(1, 0, 0))
+	list, next, err := s.UrgentSince(ctx, all, 10, also)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Seq != 2 || !list[0].Alert {
+		t.Errorf("after new arrivals: %+v, want only gate-9/2", list)
+	}
+	if next.Kiosk != "gate-9" || next.Seq != 3 {
+		t.Errorf("cursor %+v, want past gate-9/3", next)
 	}
 }
