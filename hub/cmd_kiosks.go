@@ -43,8 +43,11 @@ func newKiosksCommand(stdout io.Writer) *cobra.Command {
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "KIOSK\tSITE\tONLINE\tCONTIGUOUS\tMISSING\tLAST SEEN")
 			for _, k := range fleet {
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d ranges\t%s\n", k.Kiosk.Kiosk, k.Site, k.Online, k.Contiguous, len(k.Gaps),
-					k.LastSeen.Format(time.RFC3339))
+				seen := "never (no live batch yet)"
+				if !k.LastSeen.IsZero() {
+					seen = k.LastSeen.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d ranges\t%s\n", k.Kiosk.Kiosk, k.Site, k.Online, k.Contiguous, len(k.Gaps), seen)
 			}
 			return tw.Flush()
 		},

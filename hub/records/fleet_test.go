@@ -2,6 +2,7 @@ package records
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,38 @@ func TestImportBundleTwice(t *testing.T) {
 	after, _ := s.Kiosks(ctx)
 	if before[0].Batches != after[0].Batches || !before[0].LastSeen.Equal(after[0].LastSeen) {
 		t.Errorf("import changed the kiosk's row: %+v -> %+v", before[0], after[0])
+	}
+}
+
+// A kiosk the hub knows only from an imported bundle has not been seen
+// live: its LastSeen is zero, not 1970, until its first live batch.
+func TestImportedKioskNotSeenLive(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	ctx := t.Context()
+	data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: "gate-7", Site: "site-1", Exported: t0, Entries: batch("gate-7", 1, 2).Entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := protocol.DecodeBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportBundle(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := s.Kiosks(ctx)
+	if err != nil || len(ks) != 1 {
+		t.Fatalf("Kiosks = %+v, %v", ks, err)
+	}
+	if !ks[0].LastSeen.IsZero() {
+		t.Errorf("imported kiosk last seen %v, want zero (never live)", ks[0].LastSeen)
+	}
+	if js, _ := json.Marshal(ks[0]); strings.Contains(string(js), "last_seen") {
+		t.Errorf("JSON %s names a last_seen it does not have", js)
+	}
+	mustSave(t, s, batch("gate-7", 3), t0)
+	if ks, _ = s.Kiosks(ctx); !ks[0].LastSeen.Equal(t0) {
+		t.Errorf("after a live batch last seen %v, want %v", ks[0].LastSeen, t0)
 	}
 }

@@ -15,7 +15,7 @@ type Kiosk struct {
 	Site       string    `json:"site"`       // site of its latest batch
 	Contiguous uint64    `json:"contiguous"` // all of 1..Contiguous are held
 	Highest    uint64    `json:"highest"`    // highest sequence held
-	LastSeen   time.Time `json:"last_seen"`  // hub clock at its latest batch
+	LastSeen   time.Time `json:"last_seen,omitzero"` // hub clock at its latest live batch; zero if none yet
 	Batches    uint64    `json:"batches"`    // batches received, duplicates included
 	Conflicts  uint64    `json:"conflicts"`  // entries refused as conflicting
 	// SkewMS is the hub's clock minus the kiosk's at its latest batch
@@ -60,7 +60,9 @@ func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
 			&k.DiskLow, &k.WriteFailures, &downlink); err != nil {
 			return nil, fmt.Errorf("list kiosks: %w", err)
 		}
-		k.LastSeen = time.Unix(0, lastSeen).UTC()
+		if lastSeen != 0 { // 0: known only from an imported bundle or its presence
+			k.LastSeen = time.Unix(0, lastSeen).UTC()
+		}
 		if statusAt != 0 {
 			t := time.Unix(0, statusAt).UTC()
 			k.StatusAt = &t
