@@ -16,6 +16,7 @@ type proxy struct {
 	ln     net.Listener
 	target string
 	delay  atomic.Int64 // max extra delay per chunk, nanoseconds
+	frozen atomic.Bool  // forward nothing and close nothing: a link gone silent
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -58,6 +59,9 @@ func (p *proxy) accept() {
 
 func (p *proxy) pipe(dst, src net.Conn) {
 	defer func() {
+		if p.frozen.Load() {
+			return // the far end learns nothing; cut or cleanup closes it
+		}
 		dst.Close()
 		src.Close()
 		p.mu.Lock()
@@ -68,6 +72,9 @@ func (p *proxy) pipe(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && p.frozen.Load() {
+			continue
+		}
 		if n > 0 {
 			if d := p.delay.Load(); d > 0 {
 				time.Sleep(time.Duration(rand.Int64N(d))) // a slow link, not synchronisation
@@ -84,6 +91,11 @@ func (p *proxy) pipe(dst, src net.Conn) {
 		}
 	}
 }
+
+// freeze makes every connection through the proxy go silent without
+// closing: the far side notices only by its keep-alive, as with a link
+// that dies without a FIN or RST.
+func (p *proxy) freeze() { p.frozen.Store(true) }
 
 // cut closes every connection through the proxy, as a dropped link does.
 func (p *proxy) cut() {

@@ -19,6 +19,12 @@ type Status struct {
 	DiskLow  bool              `json:"disk_low"`          // the journal's disk is nearly full
 	Failures uint64            `json:"write_failures"`    // journal writes that failed since start
 	Downlink map[string]uint64 `json:"downlink,omitzero"` // kind -> version running
+	// Session names the kiosk's connection to the broker: the same in the
+	// online messages it publishes and in the last will it left when it
+	// connected. A will from a connection the kiosk has since replaced
+	// (the broker notices a dead link only after the keep-alive) is stale,
+	// and the hub ignores it. Empty from kiosks older than this field.
+	Session string `json:"session,omitempty"`
 }
 
 // Validate checks s.
@@ -32,6 +38,8 @@ func (s *Status) Validate() error {
 		return missing("site")
 	case !ValidName(s.Site):
 		return bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", s.Site)
+	case s.Session != "" && !ValidName(s.Session):
+		return bad("session", "must be 1-64 letters, digits, '-' or '_', got %q", s.Session)
 	}
 	for k := range s.Downlink {
 		if !DownlinkKind(k).Valid() {
@@ -63,6 +71,7 @@ func DecodeStatus(data []byte) (Status, error) {
 		DiskLow  bool              `json:"disk_low"`
 		Failures uint64            `json:"write_failures"`
 		Downlink map[string]uint64 `json:"downlink"`
+		Session  string            `json:"session"`
 	}
 	if err := decodeVersioned(data, &w); err != nil {
 		return Status{}, err
@@ -76,7 +85,7 @@ func DecodeStatus(data []byte) (Status, error) {
 		return Status{}, missing("online")
 	}
 	s := Status{Kiosk: *w.Kiosk, Site: *w.Site, Online: *w.Online, Unsynced: w.Unsynced,
-		DiskLow: w.DiskLow, Failures: w.Failures, Downlink: w.Downlink}
+		DiskLow: w.DiskLow, Failures: w.Failures, Downlink: w.Downlink, Session: w.Session}
 	if w.Time != nil {
 		t, err := parseTime("time", w.Time)
 		if err != nil {

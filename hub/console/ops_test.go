@@ -475,7 +475,7 @@ func TestFleetAlerts(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	saveEntries(t, env.rec, env.now.Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
-	if err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.now.Add(-time.Hour)); err != nil {
+	if _, err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.c.Poll(t.Context()); err != nil {

@@ -15,7 +15,7 @@ import (
 // Store is the storage ingest needs.
 type Store interface {
 	SaveBatch(ctx context.Context, b protocol.Batch, received time.Time) (records.Saved, error)
-	SaveStatus(ctx context.Context, st protocol.Status, received time.Time) error
+	SaveStatus(ctx context.Context, st protocol.Status, received time.Time) (bool, error)
 }
 
 // ErrRejected is wrapped by the error Handle returns for a message it
@@ -47,7 +47,8 @@ type Stats struct {
 	Duplicates  uint64 // entries already held, identical
 	Conflicts   uint64 // entries refused because a different entry is held
 	Alerts      uint64 // batches received on an alerts topic (included in Batches)
-	Statuses    uint64 // presence messages stored
+	Statuses    uint64 // presence messages stored (stale wills included)
+	StaleWills  uint64 // of Statuses: last wills of connections the kiosk had replaced, ignored
 	Skewed      uint64 // batches whose kiosk clock was off by more than SkewLimit
 	Rejected    uint64 // messages refused: bad topic, bad batch, topic/message mismatch
 	Mismatched  uint64 // of Rejected: topic and batch disagree on kiosk or site
@@ -57,7 +58,7 @@ type Stats struct {
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
-	alerts, statuses, skewed                                                                 atomic.Uint64
+	alerts, statuses, skewed, staleWills                                                     atomic.Uint64
 }
 
 // Stats returns the counters.
@@ -68,6 +69,7 @@ func (in *Ingest) Stats() Stats {
 		Conflicts: s.conflicts.Load(), Rejected: s.rejected.Load(), Mismatched: s.mismatched.Load(),
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
 		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
+		StaleWills: s.staleWills.Load(),
 	}
 }
 
@@ -189,12 +191,18 @@ func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kios
 		log.Warn("security: status identity differs from its topic, refused", "status_site", st.Site, "status_kiosk", st.Kiosk)
 		return fmt.Errorf("%w: status from %s/%s on the topic of %s/%s", ErrRejected, st.Site, st.Kiosk, site, kiosk)
 	}
-	if err := in.Store.SaveStatus(ctx, st, in.now()); err != nil {
+	applied, err := in.Store.SaveStatus(ctx, st, in.now())
+	if err != nil {
 		in.stats.storeErrors.Add(1)
 		log.Error("status not stored", "err", err)
 		return fmt.Errorf("ingest %s: %w", kiosk, err)
 	}
 	in.stats.statuses.Add(1)
+	if !applied {
+		in.stats.staleWills.Add(1)
+		log.Info("stale last will ignored: the kiosk has reconnected since", "kiosk", kiosk, "session", st.Session)
+		return nil
+	}
 	log.Info("kiosk presence", "kiosk", kiosk, "online", st.Online, "unsynced", st.Unsynced, "disk_low", st.DiskLow)
 	return nil
 }

@@ -244,4 +244,6 @@ func (f storeFunc) SaveBatch(ctx context.Context, b protocol.Batch, t time.Time)
 
 var _ Store = (*records.SQLite)(nil)
 
-func (f storeFunc) SaveStatus(context.Context, protocol.Status, time.Time) error { return nil }
+func (f storeFunc) SaveStatus(context.Context, protocol.Status, time.Time) (bool, error) {
+	return true, nil
+}

@@ -13,28 +13,37 @@ import (
 
 // SaveStatus records a kiosk's presence message: online or offline, and
 // what it reports about itself. A kiosk not heard of before gets a row.
-func (s *SQLite) SaveStatus(ctx context.Context, st protocol.Status, received time.Time) error {
+// A last will (offline) that names another connection than the kiosk's
+// latest online message is stale: the broker published it late, after the
+// kiosk had reconnected. It changes nothing and SaveStatus reports false.
+func (s *SQLite) SaveStatus(ctx context.Context, st protocol.Status, received time.Time) (bool, error) {
 	if err := st.Validate(); err != nil {
-		return fmt.Errorf("save status: %w", err)
+		return false, fmt.Errorf("save status: %w", err)
 	}
 	versions, err := json.Marshal(st.Downlink)
 	if err != nil || st.Downlink == nil {
 		versions = []byte("{}")
 	}
-	_, err = s.write.ExecContext(ctx, `
-		INSERT INTO kiosks (kiosk, site, last_seen, online, status_at, reported_unsynced, disk_low, write_failures, downlink)
-		VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8)
+	res, err := s.write.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen, online, status_at, reported_unsynced, disk_low, write_failures, downlink, session)
+		VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8, ?9)
 		ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, online = excluded.online,
 			status_at = excluded.status_at,
 			reported_unsynced = CASE WHEN excluded.online THEN excluded.reported_unsynced ELSE reported_unsynced END,
 			disk_low = CASE WHEN excluded.online THEN excluded.disk_low ELSE disk_low END,
 			write_failures = CASE WHEN excluded.online THEN excluded.write_failures ELSE write_failures END,
-			downlink = CASE WHEN excluded.online THEN excluded.downlink ELSE downlink END`,
-		st.Kiosk, st.Site, received.UnixNano(), st.Online, int64(st.Unsynced), st.DiskLow, int64(st.Failures), string(versions))
+			downlink = CASE WHEN excluded.online THEN excluded.downlink ELSE downlink END,
+			session = CASE WHEN excluded.online THEN excluded.session ELSE session END
+		WHERE excluded.online OR excluded.session = '' OR kiosks.session = '' OR kiosks.session = excluded.session`,
+		st.Kiosk, st.Site, received.UnixNano(), st.Online, int64(st.Unsynced), st.DiskLow, int64(st.Failures), string(versions), st.Session)
 	if err != nil {
-		return fmt.Errorf("save status of %s: %w", st.Kiosk, err)
+		return false, fmt.Errorf("save status of %s: %w", st.Kiosk, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("save status of %s: %w", st.Kiosk, err)
+	}
+	return n == 1, nil
 }
 
 // IssueDownlink stores a new downlink message of kind for site (kiosk "")

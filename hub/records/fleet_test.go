@@ -15,10 +15,10 @@ func TestSaveStatusOnlineThenWill(t *testing.T) {
 	ctx := t.Context()
 	on := protocol.Status{Kiosk: "gate-1", Site: "site-1", Online: true, Time: t0, Unsynced: 12,
 		DiskLow: true, Downlink: map[string]uint64{"config": 3}}
-	if err := s.SaveStatus(ctx, on, t0); err != nil {
+	if _, err := s.SaveStatus(ctx, on, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveStatus(ctx, protocol.Status{Kiosk: "gate-1", Site: "site-1"}, t0.Add(time.Minute)); err != nil {
+	if _, err := s.SaveStatus(ctx, protocol.Status{Kiosk: "gate-1", Site: "site-1"}, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	ks, err := s.Kiosks(ctx)
@@ -135,5 +135,49 @@ func TestImportedKioskNotSeenLive(t *testing.T) {
 	mustSave(t, s, batch("gate-7", 3), t0)
 	if ks, _ = s.Kiosks(ctx); !ks[0].LastSeen.Equal(t0) {
 		t.Errorf("after a live batch last seen %v, want %v", ks[0].LastSeen, t0)
+	}
+}
+
+// A last will that names an earlier connection than the kiosk's latest
+// online message is stale: the broker noticed the old link dead only
+// after the kiosk had reconnected. It must not mark the kiosk offline.
+func TestStaleWillIgnored(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	ctx := t.Context()
+	save := func(st protocol.Status, at time.Time) bool {
+		t.Helper()
+		applied, err := s.SaveStatus(ctx, st, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return applied
+	}
+	online := func() bool {
+		t.Helper()
+		ks, err := s.Kiosks(ctx)
+		if err != nil || len(ks) != 1 {
+			t.Fatalf("Kiosks = %+v, %v", ks, err)
+		}
+		return ks[0].Online
+	}
+	st := func(on bool, session string) protocol.Status {
+		return protocol.Status{Kiosk: "gate-1", Site: "site-1", Online: on, Session: session, Unsynced: 4}
+	}
+	save(st(true, "aaaa"), t0)
+	save(st(true, "bbbb"), t0.Add(time.Second)) // reconnected as bbbb
+	if save(st(false, "aaaa"), t0.Add(23*time.Second)) {
+		t.Error("the will of connection aaaa was applied after bbbb said online")
+	}
+	if !online() {
+		t.Fatal("a stale will marked the kiosk offline")
+	}
+	if !save(st(false, "bbbb"), t0.Add(time.Minute)) || online() {
+		t.Error("the will of the current connection must mark the kiosk offline")
+	}
+	// A kiosk from before sessions sends none: its will applies as ever.
+	save(st(true, ""), t0.Add(2*time.Minute))
+	if !save(st(false, ""), t0.Add(3*time.Minute)) || online() {
+		t.Error("a will without a session must apply")
 	}
 }

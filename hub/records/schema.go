@@ -50,6 +50,9 @@ func migrations() []string {
 			body    TEXT    NOT NULL, -- protocol.EncodeDownlink
 			PRIMARY KEY (site, kiosk, kind)
 		) WITHOUT ROWID;`,
+		// 3: the broker connection of the kiosk's latest online message, so
+		// that a stale last will from an earlier connection is ignored.
+		`ALTER TABLE kiosks ADD COLUMN session TEXT NOT NULL DEFAULT '';`,
 	}
 }
 

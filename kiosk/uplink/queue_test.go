@@ -166,6 +166,14 @@ func TestDownlinkStoredNewestOnly(t *testing.T) {
 	if v, p, err := j.Downlink(context.Background(), protocol.DownlinkConfig); v != 4 || err != nil {
 		t.Errorf("journal holds config v%d %s (%v), want v4", v, p, err)
 	}
+	// Every presence message names the same connection, so that the hub
+	// can tell this connection's will from a stale one.
+	for _, s := range statuses {
+		if s.Session == "" || s.Session != statuses[0].Session {
+			t.Errorf("presence sessions %+v, want one non-empty session throughout", statuses)
+			break
+		}
+	}
 }
 
 func formatF(f float64) string {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +104,11 @@ type Uplink struct {
 	lastAck   atomic.Int64
 	statusDue atomic.Bool
 	stats     stats
+	// session names this uplink's broker connection in its client id, its
+	// online messages and its last will, so that the hub can tell a stale
+	// will (from a connection the broker noticed dead only after this one
+	// said online) from a current one.
+	session string
 }
 
 // New returns an uplink; Run starts it.
@@ -114,7 +120,7 @@ func New(cfg Config, j Journal, log *slog.Logger) *Uplink {
 		cfg.BackoffMax = max(30*time.Second, cfg.BackoffMin)
 	}
 	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1),
-		downlinks: make(chan protocol.Downlink, 16)}
+		downlinks: make(chan protocol.Downlink, 16), session: strings.ReplaceAll(uuid.NewString(), "-", "")[:12]}
 }
 
 // Online reports whether the MQTT connection is up.
@@ -181,7 +187,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 func (u *Uplink) options(dialCtx context.Context) *mqtt.ClientOptions {
 	o := mqtt.NewClientOptions().
 		AddBroker(u.cfg.Broker).
-		SetClientID("gatepost-kiosk-" + u.cfg.Kiosk + "-" + uuid.NewString()[:8]).
+		SetClientID("gatepost-kiosk-" + u.cfg.Kiosk + "-" + u.session).
 		SetUsername(u.cfg.Username).
 		SetPassword(u.cfg.Password).
 		SetCleanSession(true). // the journal is the store of record, not paho's
@@ -219,7 +225,7 @@ func (u *Uplink) statusPayload(online bool) ([]byte, error) {
 	if online && u.cfg.Status != nil {
 		st = u.cfg.Status()
 	}
-	st.Kiosk, st.Site, st.Online = u.cfg.Kiosk, u.cfg.Site, online
+	st.Kiosk, st.Site, st.Online, st.Session = u.cfg.Kiosk, u.cfg.Site, online, u.session
 	if online {
 		st.Time = time.Now()
 	} else {

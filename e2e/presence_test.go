@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// A kiosk's link dies silently and the kiosk reconnects on a new one
+// before the broker notices: the broker publishes the old connection's
+// last will ("offline") after the new connection said online. The hub
+// must keep the kiosk online, and a will of the current connection must
+// still mark it offline. Real Mosquitto, real hub.
+func TestStaleWillAfterReconnect(t *testing.T) {
+	t.Parallel()
+	broker := startMosquitto(t)
+	h := &hub{dataDir: t.TempDir(), httpListen: freeAddr(t), broker: broker}
+	hp := h.start(t)
+	defer hp.stop(t)
+	topic := protocol.StatusTopic("site-1", "gate-1")
+	status := func(online bool, session string) []byte {
+		b, err := protocol.EncodeStatus(protocol.Status{Kiosk: "gate-1", Site: "site-1", Online: online, Session: session})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// What the broker publishes on the status topic, in order.
+	var mu sync.Mutex
+	var seen []protocol.Status
+	watch := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("watch"))
+	if tok := watch.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("watcher connect: %v", tok.Error())
+	}
+	defer watch.Disconnect(0)
+	watch.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+		if st, err := protocol.DecodeStatus(m.Payload()); err == nil {
+			mu.Lock()
+			seen = append(seen, st)
+			mu.Unlock()
+		}
+	}).WaitTimeout(5 * time.Second)
+	connect := func(name, url, session string) mqtt.Client {
+		t.Helper()
+		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("gatepost-kiosk-gate-1-"+name).
+			SetKeepAlive(time.Second).SetPingTimeout(time.Second).SetAutoReconnect(false).
+			SetBinaryWill(topic, status(false, session), 1, true))
+		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s connect: %v", name, tok.Error())
+		}
+		if tok := c.Publish(topic, 1, true, status(true, session)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s online: %v", name, tok.Error())
+		}
+		return c
+	}
+	online := func() (bool, string) {
+		for _, k := range fleet(t, h) {
+			if k.Kiosk == "gate-1" {
+				return k.Online, ""
+			}
+		}
+		return false, "gate-1 not in the fleet"
+	}
+	px := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
+	old := connect("old", px.url(), "old1")
+	defer old.Disconnect(0)
+	eventually(t, 10*time.Second, "hub sees gate-1 online", online)
+
+	px.freeze()
+	px2 := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
+	cur := connect("new", px2.url(), "new2")
+	defer cur.Disconnect(0)
+	eventually(t, 15*time.Second, "the broker publishes the old connection's will after the new online", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, st := range seen {
+			if st.Online && st.Session == "new2" {
+				for _, later := range seen[i+1:] {
+					if !later.Online && later.Session == "old1" {
+						return true, ""
+					}
+				}
+			}
+		}
+		return false, "not yet"
+	})
+	eventually(t, 10*time.Second, "hub logs the stale will", func() (bool, string) {
+		return strings.Contains(hp.output(), "stale last will ignored"), "no log line yet"
+	})
+	if on, why := online(); !on {
+		t.Fatalf("after the stale will the hub shows gate-1 offline %s", why)
+	}
+
+	px2.cut() // the current connection dies: its will is current
+	eventually(t, 10*time.Second, "hub sees gate-1 offline", func() (bool, string) {
+		on, why := online()
+		return !on, why
+	})
+}
