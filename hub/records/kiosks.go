@@ -12,12 +12,12 @@ import (
 // Kiosk is what the hub knows about one kiosk.
 type Kiosk struct {
 	Kiosk      string    `json:"kiosk"`
-	Site       string    `json:"site"`       // site of its latest batch
-	Contiguous uint64    `json:"contiguous"` // all of 1..Contiguous are held
-	Highest    uint64    `json:"highest"`    // highest sequence held
+	Site       string    `json:"site"`               // site of its latest batch
+	Contiguous uint64    `json:"contiguous"`         // all of 1..Contiguous are held
+	Highest    uint64    `json:"highest"`            // highest sequence held
 	LastSeen   time.Time `json:"last_seen,omitzero"` // hub clock at its latest live batch; zero if none yet
-	Batches    uint64    `json:"batches"`    // batches received, duplicates included
-	Conflicts  uint64    `json:"conflicts"`  // entries refused as conflicting
+	Batches    uint64    `json:"batches"`            // batches received, duplicates included
+	Conflicts  uint64    `json:"conflicts"`          // entries refused as conflicting
 	// SkewMS is the hub's clock minus the kiosk's at its latest batch
 	// (transit included); ClockSkewed flags |SkewMS| above the limit.
 	SkewMS      int64 `json:"skew_ms"`
