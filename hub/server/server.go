@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
+	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/ingest"
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
@@ -190,25 +191,8 @@ func (s *Server) runIngest(ctx context.Context) {
 // so a message published while a kiosk is offline reaches it on connect.
 func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
 	payload json.RawMessage) (protocol.Downlink, error) {
-	if kind == protocol.DownlinkConfig {
-		if _, err := protocol.DecodeConfigPayload(payload); err != nil {
-			return protocol.Downlink{}, fmt.Errorf("publish downlink: %w", err)
-		}
-	}
-	d, err := s.store.IssueDownlink(ctx, site, kiosk, kind, payload, time.Now())
-	if err != nil {
-		return protocol.Downlink{}, err
-	}
-	return d, publishDownlink(ctx, s.link, d)
-}
-
-func publishDownlink(ctx context.Context, l *link, d protocol.Downlink) error {
-	body, err := protocol.EncodeDownlink(d)
-	if err != nil {
-		return err
-	}
 	// Stored first: if the broker is away now, the next connect republishes.
-	return l.publish(ctx, protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind), body)
+	return downlink.Issue(ctx, s.store, s.link.publish, site, kiosk, kind, payload, time.Now())
 }
 
 // republishDownlinks runs after each subscription: a restarted broker may
@@ -222,7 +206,7 @@ func (s *Server) republishDownlinks(l *link) {
 		return
 	}
 	for _, d := range ds {
-		if err := publishDownlink(ctx, l, d); err != nil {
+		if err := downlink.Publish(ctx, l.publish, d); err != nil {
 			s.log.Warn("downlink not republished; next connect tries again", "kind", d.Kind, "site", d.Site, "err", err)
 			return
 		}
