@@ -94,6 +94,10 @@ func CheckPassword(hash, password string) bool {
 // missing name takes as long as a wrong password.
 var dummyHash, _ = HashPassword("not a password anyone has")
 
+// ValidUserName reports whether name may name an account: 1-64 letters,
+// digits, '.', '_' or '-'.
+func ValidUserName(name string) bool { return userPattern.MatchString(name) }
+
 func validUser(name, password string) error {
 	if !userPattern.MatchString(name) {
 		return fmt.Errorf("user name must be 1-64 letters, digits, '.', '_' or '-', got %q", name)
