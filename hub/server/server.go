@@ -96,7 +96,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.console = cons
-	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes}); err != nil {
+	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes,
+		Publisher: s}); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
@@ -191,8 +192,15 @@ func (s *Server) runIngest(ctx context.Context) {
 // so a message published while a kiosk is offline reaches it on connect.
 func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
 	payload json.RawMessage) (protocol.Downlink, error) {
-	// Stored first: if the broker is away now, the next connect republishes.
-	return downlink.Issue(ctx, s.store, s.link.publish, site, kiosk, kind, payload, time.Now())
+	// Stored first: if the broker is away now, the next connect republishes,
+	// so there is no point in waiting for a PUBACK that cannot come.
+	publish := func(ctx context.Context, topic string, body []byte) error {
+		if !s.BrokerConnected() {
+			return fmt.Errorf("not connected to the broker %s", s.brokerURL)
+		}
+		return s.link.publish(ctx, topic, body)
+	}
+	return downlink.Issue(ctx, s.store, publish, site, kiosk, kind, payload, time.Now())
 }
 
 // republishDownlinks runs after each subscription: a restarted broker may
@@ -212,6 +220,11 @@ func (s *Server) republishDownlinks(l *link) {
 		}
 	}
 }
+
+// BrokerConnected reports whether the hub's MQTT client is connected now.
+func (s *Server) BrokerConnected() bool { return s.link != nil && s.link.client.IsConnectionOpen() }
+
+var _ console.Publisher = (*Server)(nil)
 
 // IngestStats returns the ingest counters.
 func (s *Server) IngestStats() ingest.Stats { return s.ingest.Stats() }
