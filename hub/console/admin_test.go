@@ -109,10 +109,14 @@ func TestUsersPage(t *testing.T) {
 		{"li si", "operator", "用户名（name）只能用"},
 		{"op", "operator", "“op” 已存在"},
 		{"li", "root", "角色（role）须为 admin 或 operator"},
+		{"<script>alert(1)</script>", "operator", "收到 “&lt;script&gt;alert(1)&lt;/script&gt;”"},
 	} {
 		code, body, _ := c.post("/ops/users", url.Values{"csrf": {token}, "name": {bad.name}, "role": {bad.role}})
 		if code != http.StatusBadRequest || !strings.Contains(body, bad.want) || shownPW.MatchString(body) {
 			t.Errorf("add %q as %q = %d, want 400 saying %q and no password", bad.name, bad.role, code, bad.want)
+		}
+		if strings.Contains(body, "<script>alert") {
+			t.Errorf("add %q: the name is on the page unescaped", bad.name)
 		}
 	}
 	if n := countUsers(t, env.store); n != 2 {
@@ -191,6 +195,11 @@ func TestUsersPage(t *testing.T) {
 	_, body, _ = c.get("/ops/users")
 	if !regexp.MustCompile(`(?s)id="user-li".*?<td>管理员</td>`).MatchString(body) {
 		t.Errorf("the users page does not show li as admin")
+	}
+
+	c.get("/ops/lang?to=en&back=/ops/users")
+	if _, body, _ := c.get("/ops/users"); !strings.Contains(body, "Add a user") || !strings.Contains(body, "Last sign-in") {
+		t.Errorf("the users page in English lacks its English labels")
 	}
 
 	log := strings.Join(audited(t, env.store), "\n")
