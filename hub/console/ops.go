@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -252,7 +253,7 @@ var pageNames = []string{"signin", "entries", "alerts", "onemap", "month", "flee
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
-	for _, name := range append(pageNames, adminPages...) {
+	for _, name := range slices.Concat(pageNames, adminPages) {
 		t, err := template.New(name).Funcs(opsFuncs()).ParseFS(assets, "assets/ops/layout.html", "assets/ops/adminnav.html", "assets/ops/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
