@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,16 +32,22 @@ func newPurgeCommand(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer ops.Close()
+			changes := map[string]int{}
 			for _, kv := range set {
 				kind, days, ok := strings.Cut(kv, "=")
 				n, err := strconv.Atoi(days)
 				if !ok || err != nil {
 					return fmt.Errorf("--set must look like visitor=28, got %q", kv)
 				}
-				if err := ops.SetRetention(cmd.Context(), kind, n); err != nil {
+				changes[kind] = n
+			}
+			if len(changes) > 0 {
+				if err := ops.SetRetentions(cmd.Context(), changes); err != nil {
 					return err
 				}
-				ops.Audit(cmd.Context(), "(command line)", "retention_set", kv)
+				for _, kv := range set {
+					ops.Audit(cmd.Context(), "(command line)", "retention_set", kv)
+				}
 			}
 			retention, err := ops.Retention(cmd.Context())
 			if err != nil {
@@ -53,28 +58,19 @@ func newPurgeCommand(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer store.Close()
-			now := time.Now()
 			verb := "purged"
 			if dryRun {
 				verb = "would purge"
 			}
-			kinds := slices.Sorted(func(yield func(string) bool) {
-				for k := range retention {
-					if !yield(k) {
-						return
-					}
-				}
-			})
-			for _, kind := range kinds {
-				days := retention[kind]
-				n, err := store.Purge(cmd.Context(), kind, now.AddDate(0, 0, -days), dryRun)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, kind, n, days)
+			purged, err := operators.PurgeByRetention(cmd.Context(), store, retention, time.Now(), dryRun)
+			for _, p := range purged {
+				fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, p.Kind, p.Entries, p.Days)
 				if !dryRun {
-					ops.Audit(cmd.Context(), "(command line)", "purge", fmt.Sprintf("%s: %d", kind, n))
+					ops.Audit(cmd.Context(), "(command line)", "purge", fmt.Sprintf("%s: %d", p.Kind, p.Entries))
 				}
+			}
+			if err != nil {
+				return err
 			}
 			return nil
 		},

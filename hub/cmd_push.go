@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/spf13/cobra"
 
+	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -28,10 +30,8 @@ func newPushCommand(stdout io.Writer) *cobra.Command {
 			if !k.Valid() {
 				return fmt.Errorf("--kind must be config, status_list or keys, got %q", kind)
 			}
-			if k == protocol.DownlinkConfig {
-				if _, err := protocol.DecodeConfigPayload([]byte(payload)); err != nil {
-					return fmt.Errorf("--payload: %w", err)
-				}
+			if err := downlink.Check(site, kiosk, k, json.RawMessage(payload)); err != nil {
+				return fmt.Errorf("push refused: %w", err)
 			}
 			path := filepath.Join(dataDir, "hub.db")
 			if _, err := os.Stat(path); err != nil {
@@ -42,24 +42,22 @@ func newPushCommand(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer store.Close()
-			d, err := store.IssueDownlink(cmd.Context(), site, kiosk, k, json.RawMessage(payload), time.Now())
+			publish := func(_ context.Context, topic string, body []byte) error {
+				c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
+					SetClientID(fmt.Sprintf("gatepost-push-%d", time.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
+				if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())
+				}
+				defer c.Disconnect(250)
+				tok := c.Publish(topic, 1, true, body)
+				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					return fmt.Errorf("no PUBACK from %s: %v", broker, tok.Error())
+				}
+				return nil
+			}
+			d, err := downlink.Issue(cmd.Context(), store, publish, site, kiosk, k, json.RawMessage(payload), time.Now())
 			if err != nil {
 				return err
-			}
-			body, err := protocol.EncodeDownlink(d)
-			if err != nil {
-				return err
-			}
-			c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
-				SetClientID(fmt.Sprintf("gatepost-push-%d", time.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
-			if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-				return fmt.Errorf("stored as version %d, but the broker %s is not reachable (%v): the hub publishes it when it next connects",
-					d.Version, broker, tok.Error())
-			}
-			defer c.Disconnect(250)
-			tok := c.Publish(protocol.DownlinkTopic(site, kiosk, k), 1, true, body)
-			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-				return fmt.Errorf("stored as version %d, but not published (%v): the hub publishes it when it next connects", d.Version, tok.Error())
 			}
 			fmt.Fprintf(stdout, "published %s version %d to %s\n", k, d.Version, protocol.DownlinkTopic(site, kiosk, k))
 			return nil

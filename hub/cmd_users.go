@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +30,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 	}
 	password := func(cmd *cobra.Command) (string, bool, error) {
 		if !fromStdin {
-			pw, err := randomPassword()
+			pw, err := operators.NewPassword()
 			return pw, true, err
 		}
 		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -58,11 +57,8 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
 				return err
 			}
-			s.Audit(cmd.Context(), "(command line)", "user_add", args[0])
-			role := "operator"
-			if admin {
-				role = "admin"
-			}
+			role := operators.User{Name: args[0], Admin: admin}.Role()
+			s.Audit(cmd.Context(), "(command line)", "user_add", args[0]+" role="+role)
 			fmt.Fprintf(stdout, "added %s (%s)\n", args[0], role)
 			if made {
 				fmt.Fprintf(stdout, "password: %s\n", pw)
@@ -148,18 +144,4 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 	}
 	cmd.AddCommand(add, list, disable, passwd)
 	return cmd
-}
-
-// randomPassword is 20 characters from an alphabet without look-alikes
-// (no 0/O, 1/l/I): about 100 bits, readable aloud over a phone.
-func randomPassword() (string, error) {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b), nil
 }

@@ -43,6 +43,12 @@ type Downlink struct {
 	Payload json.RawMessage `json:"payload"`         // a JSON object, opaque to the transport
 }
 
+// The fever threshold a config may set, °C.
+const (
+	FeverMinC = 35.0
+	FeverMaxC = 40.0
+)
+
 // ConfigPayload is the payload of a "config" downlink. Every field is
 // optional: a kiosk keeps its own value for what is absent.
 type ConfigPayload struct {
@@ -123,8 +129,8 @@ func DecodeConfigPayload(data []byte) (ConfigPayload, error) {
 	if err := decodeJSON(data, &c); err != nil {
 		return ConfigPayload{}, err
 	}
-	if c.FeverC != nil && (*c.FeverC < 35 || *c.FeverC > 40) {
-		return ConfigPayload{}, bad("fever_c", "must be between 35 and 40, got %v", *c.FeverC)
+	if c.FeverC != nil && (*c.FeverC < FeverMinC || *c.FeverC > FeverMaxC) {
+		return ConfigPayload{}, bad("fever_c", "must be between %v and %v, got %v", FeverMinC, FeverMaxC, *c.FeverC)
 	}
 	for i, r := range c.KeyRegions {
 		if r == "" || len(r) > 64 {

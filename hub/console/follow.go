@@ -95,16 +95,13 @@ func (c *Console) Purge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for kind, days := range retention {
-		n, err := o.rec.Purge(ctx, kind, o.cfg.Now().AddDate(0, 0, -days), false)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			o.store.Audit(ctx, "(hub)", "purge", fmt.Sprintf("%s: %d", kind, n))
+	purged, err := operators.PurgeByRetention(ctx, o.rec, retention, o.cfg.Now(), false)
+	for _, p := range purged {
+		if p.Entries > 0 {
+			o.store.Audit(ctx, "(hub)", "purge", fmt.Sprintf("%s: %d", p.Kind, p.Entries))
 		}
 	}
-	return nil
+	return err
 }
 
 // Poll reads what arrived since the last poll, raises alerts and feeds

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // Records is what the signed-in console reads from the hub's entries.
@@ -29,6 +31,7 @@ type Records interface {
 	OneMap(ctx context.Context, site, day string) (records.DayMap, error)
 	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
 	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)
+	Downlinks(ctx context.Context) ([]protocol.Downlink, error)
 }
 
 // PassLister lists passes, for the people under home observation on the
@@ -55,6 +58,9 @@ type OpsConfig struct {
 	// OfflineAfter raises an alert for a kiosk offline longer; 0 means
 	// ten minutes. GapAfter likewise for a sync gap; 0 means five minutes.
 	OfflineAfter, GapAfter time.Duration
+	// Publisher sends kiosk configuration; nil: the kiosks page says the
+	// console cannot publish.
+	Publisher Publisher
 }
 
 // ops is the signed-in console.
@@ -154,6 +160,7 @@ func (o *ops) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/fleet", o.auth(false, o.serveFleet))
 	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
 	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))
+	o.adminRoutes(mux)
 }
 
 func serveAsset(name, contentType string) http.HandlerFunc {
@@ -247,8 +254,8 @@ var pageNames = []string{"signin", "entries", "alerts", "onemap", "month", "flee
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(opsFuncs()).ParseFS(assets, "assets/ops/layout.html", "assets/ops/"+name+".html")
+	for _, name := range slices.Concat(pageNames, adminPages) {
+		t, err := template.New(name).Funcs(opsFuncs()).ParseFS(assets, "assets/ops/layout.html", "assets/ops/adminnav.html", "assets/ops/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -27,6 +28,10 @@ type User struct {
 	Name     string `json:"name"`
 	Admin    bool   `json:"admin"`
 	Disabled bool   `json:"disabled"`
+	// Created and LastSignIn are filled in by Users only; LastSignIn is
+	// the latest sign_in line of the audit log, zero if there is none.
+	Created    time.Time `json:"created,omitzero"`
+	LastSignIn time.Time `json:"last_sign_in,omitzero"`
 }
 
 // Role names the user's role as the console shows it.
@@ -89,6 +94,10 @@ func CheckPassword(hash, password string) bool {
 // missing name takes as long as a wrong password.
 var dummyHash, _ = HashPassword("not a password anyone has")
 
+// ValidUserName reports whether name may name an account: 1-64 letters,
+// digits, '.', '_' or '-'.
+func ValidUserName(name string) bool { return userPattern.MatchString(name) }
+
 func validUser(name, password string) error {
 	if !userPattern.MatchString(name) {
 		return fmt.Errorf("user name must be 1-64 letters, digits, '.', '_' or '-', got %q", name)
@@ -131,6 +140,12 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	return s.updateUser(ctx, name, `UPDATE users SET hash = ? WHERE name = ?`, hash, name)
 }
 
+// SetAdmin makes a user an admin or an operator; their sessions end, so
+// the new role holds from their next sign-in on.
+func (s *Store) SetAdmin(ctx context.Context, name string, admin bool) error {
+	return s.updateUser(ctx, name, `UPDATE users SET admin = ? WHERE name = ?`, admin, name)
+}
+
 // SetDisabled disables or enables a user; disabling ends their sessions.
 func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
 	return s.updateUser(ctx, name, `UPDATE users SET disabled = ? WHERE name = ?`, disabled, name)
@@ -155,9 +170,12 @@ func (s *Store) updateUser(ctx context.Context, name, query string, args ...any)
 	return tx.Commit()
 }
 
-// Users lists every account by name.
+// Users lists every account by name, with when it was created and when it
+// last signed in (from the audit log, which keeps every sign-in).
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, admin, disabled FROM users ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.admin, u.disabled, u.created,
+		coalesce((SELECT max(a.at) FROM audit a WHERE a.user = u.name AND a.action = 'sign_in'), 0)
+		FROM users u ORDER BY u.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -165,12 +183,31 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	var out []User
 	for rows.Next() {
 		var u User
-		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled); err != nil {
+		var created, last int64
+		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &created, &last); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
+		}
+		u.Created = time.Unix(0, created).UTC()
+		if last != 0 {
+			u.LastSignIn = time.Unix(0, last).UTC()
 		}
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// User returns one account, as Users lists it.
+func (s *Store) User(ctx context.Context, name string) (User, error) {
+	users, err := s.Users(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	for _, u := range users {
+		if u.Name == name {
+			return u, nil
+		}
+	}
+	return User{}, fmt.Errorf("user %s: %w", name, ErrNoUser)
 }
 
 // Authenticate checks a name and password. A disabled account or a wrong

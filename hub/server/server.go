@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
+	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/ingest"
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
@@ -95,7 +96,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.console = cons
-	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes}); err != nil {
+	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes,
+		Publisher: s}); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
@@ -190,25 +192,15 @@ func (s *Server) runIngest(ctx context.Context) {
 // so a message published while a kiosk is offline reaches it on connect.
 func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
 	payload json.RawMessage) (protocol.Downlink, error) {
-	if kind == protocol.DownlinkConfig {
-		if _, err := protocol.DecodeConfigPayload(payload); err != nil {
-			return protocol.Downlink{}, fmt.Errorf("publish downlink: %w", err)
+	// Stored first: if the broker is away now, the next connect republishes,
+	// so there is no point in waiting for a PUBACK that cannot come.
+	publish := func(ctx context.Context, topic string, body []byte) error {
+		if !s.BrokerConnected() {
+			return fmt.Errorf("not connected to the broker %s", s.brokerURL)
 		}
+		return s.link.publish(ctx, topic, body)
 	}
-	d, err := s.store.IssueDownlink(ctx, site, kiosk, kind, payload, time.Now())
-	if err != nil {
-		return protocol.Downlink{}, err
-	}
-	return d, publishDownlink(ctx, s.link, d)
-}
-
-func publishDownlink(ctx context.Context, l *link, d protocol.Downlink) error {
-	body, err := protocol.EncodeDownlink(d)
-	if err != nil {
-		return err
-	}
-	// Stored first: if the broker is away now, the next connect republishes.
-	return l.publish(ctx, protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind), body)
+	return downlink.Issue(ctx, s.store, publish, site, kiosk, kind, payload, time.Now())
 }
 
 // republishDownlinks runs after each subscription: a restarted broker may
@@ -222,12 +214,17 @@ func (s *Server) republishDownlinks(l *link) {
 		return
 	}
 	for _, d := range ds {
-		if err := publishDownlink(ctx, l, d); err != nil {
+		if err := downlink.Publish(ctx, l.publish, d); err != nil {
 			s.log.Warn("downlink not republished; next connect tries again", "kind", d.Kind, "site", d.Site, "err", err)
 			return
 		}
 	}
 }
+
+// BrokerConnected reports whether the hub's MQTT client is connected now.
+func (s *Server) BrokerConnected() bool { return s.link != nil && s.link.client.IsConnectionOpen() }
+
+var _ console.Publisher = (*Server)(nil)
 
 // IngestStats returns the ingest counters.
 func (s *Server) IngestStats() ingest.Stats { return s.ingest.Stats() }

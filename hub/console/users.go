@@ -1,0 +1,151 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatepost/gatepost/hub/operators"
+)
+
+type usersData struct {
+	Users []operators.User
+	// Shown is a password made just now: on this response only, never
+	// stored in the clear, never logged.
+	Shown *shownPassword
+	Name  string // the add form's name after a refused add
+	Role  string
+	Field string // the field a refused form got wrong
+}
+
+type shownPassword struct {
+	Name, Password string
+	New            bool // a new account, not a reset
+}
+
+func (o *ops) renderUsers(w http.ResponseWriter, r *http.Request, status int, v view, d usersData) {
+	users, err := o.store.Users(r.Context())
+	if err != nil {
+		o.fail(w, "list the users", err)
+		return
+	}
+	d.Users = users
+	if d.Role == "" {
+		d.Role = "operator"
+	}
+	v.Data = d
+	o.render(w, r, status, "users", v)
+}
+
+func (o *ops) serveUsers(w http.ResponseWriter, r *http.Request) {
+	v := view{}
+	if r.URL.Query().Get("done") == "1" {
+		v.Notice = o.msg(r, "admin.saved")
+	}
+	o.renderUsers(w, r, http.StatusOK, v, usersData{})
+}
+
+// addUser creates an account with a password the hub makes, and shows it
+// once.
+func (o *ops) addUser(w http.ResponseWriter, r *http.Request) {
+	sess, _ := sessionFrom(r.Context())
+	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
+	d := usersData{Name: name, Role: role}
+	refuse := func(field, key string, args ...any) {
+		d.Field = field
+		o.renderUsers(w, r, http.StatusBadRequest, view{Error: o.msg(r, key, args...)}, d)
+	}
+	admin, ok := map[string]bool{"admin": true, "operator": false}[role]
+	switch {
+	case name == "":
+		refuse("name", "users.err.name_empty")
+		return
+	case !operators.ValidUserName(name):
+		refuse("name", "users.err.name_bad", name)
+		return
+	case !ok:
+		refuse("role", "users.err.role", role)
+		return
+	}
+	pw, err := operators.NewPassword()
+	if err != nil {
+		o.fail(w, "make a password", err)
+		return
+	}
+	if err := o.store.AddUser(r.Context(), name, pw, admin); err != nil {
+		if errors.Is(err, operators.ErrUserExists) {
+			refuse("name", "users.err.exists", name)
+			return
+		}
+		o.fail(w, "add the user", err)
+		return
+	}
+	o.audit(r, sess.User.Name, "user_add", name+" role="+role)
+	o.renderUsers(w, r, http.StatusOK, view{}, usersData{Shown: &shownPassword{Name: name, Password: pw, New: true}})
+}
+
+// changeUser disables, enables, changes the role of, or makes a new
+// password for an account. An admin may not disable or demote themselves:
+// the console would be left without the admin who is using it.
+func (o *ops) changeUser(w http.ResponseWriter, r *http.Request) {
+	sess, _ := sessionFrom(r.Context())
+	name, action := r.PathValue("name"), r.PostFormValue("action")
+	refuse := func(key string, args ...any) {
+		o.renderUsers(w, r, http.StatusBadRequest, view{Error: o.msg(r, key, args...)}, usersData{Field: "action"})
+	}
+	self := name == sess.User.Name
+	var err error
+	var shown *shownPassword
+	switch action {
+	case "disable", "enable":
+		if self && action == "disable" {
+			refuse("users.err.self_disable")
+			return
+		}
+		if err = o.store.SetDisabled(r.Context(), name, action == "disable"); err == nil {
+			o.audit(r, sess.User.Name, "user_"+action+"d", name)
+		}
+	case "admin", "operator":
+		if self && action == "operator" {
+			refuse("users.err.self_demote")
+			return
+		}
+		if err = o.store.SetAdmin(r.Context(), name, action == "admin"); err == nil {
+			o.audit(r, sess.User.Name, "user_role", name+" role="+action)
+		}
+	case "passwd":
+		pw, perr := operators.NewPassword()
+		if perr != nil {
+			o.fail(w, "make a password", perr)
+			return
+		}
+		if err = o.store.SetPassword(r.Context(), name, pw); err == nil {
+			o.audit(r, sess.User.Name, "user_passwd", name)
+			shown = &shownPassword{Name: name, Password: pw}
+		}
+	default:
+		refuse("users.err.action", action)
+		return
+	}
+	if errors.Is(err, operators.ErrNoUser) {
+		refuse("users.err.no_user", name)
+		return
+	}
+	if err != nil {
+		o.fail(w, "change the user", err)
+		return
+	}
+	if shown != nil {
+		o.renderUsers(w, r, http.StatusOK, view{}, usersData{Shown: shown})
+		return
+	}
+	http.Redirect(w, r, "/ops/users?done=1", http.StatusSeeOther)
+}
+
+// audit writes a line of the audit log for a change already made; the
+// change stands if the line cannot be written, so that is logged loudly.
+func (o *ops) audit(r *http.Request, user, action, detail string) {
+	if err := o.store.Audit(r.Context(), user, action, detail); err != nil {
+		o.log.Error("console: a change was made but not audited", "user", user, "action", action, "detail", detail, "err", err)
+	}
+}
