@@ -244,7 +244,7 @@ func TestKiosksPage(t *testing.T) {
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	ctx := t.Context()
 	for _, k := range []string{"gate-1", "gate-2"} {
-		if err := env.rec.SaveStatus(ctx, protocol.Status{Kiosk: k, Site: "huamu-001", Online: true}, env.now); err != nil {
+		if _, err := env.rec.SaveStatus(ctx, protocol.Status{Kiosk: k, Site: "huamu-001", Online: true}, env.now); err != nil {
 			t.Fatal(err)
 		}
 	}

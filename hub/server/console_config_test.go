@@ -64,7 +64,7 @@ func getBody(t *testing.T, c *http.Client, u string) string {
 func TestConsolePublishesConfig(t *testing.T) {
 	s := open(t, Config{})
 	ctx := t.Context()
-	if err := s.store.SaveStatus(ctx, protocol.Status{Kiosk: kiosk, Site: site, Online: true}, time.Now()); err != nil {
+	if _, err := s.store.SaveStatus(ctx, protocol.Status{Kiosk: kiosk, Site: site, Online: true}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := s.PublishDownlink(ctx, site, "", protocol.DownlinkConfig, json.RawMessage(`{"fever_c":37.5}`)); err != nil || d.Version != 1 {
@@ -112,7 +112,7 @@ func TestConsolePublishesConfig(t *testing.T) {
 // published from it is stored, said to be, and sent once the broker is up.
 func TestConsoleConfigWhileBrokerAway(t *testing.T) {
 	s := open(t, Config{Broker: "tcp://" + freeAddr(t)})
-	if err := s.store.SaveStatus(t.Context(), protocol.Status{Kiosk: kiosk, Site: site, Online: false}, time.Now()); err != nil {
+	if _, err := s.store.SaveStatus(t.Context(), protocol.Status{Kiosk: kiosk, Site: site, Online: false}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c, token := consoleAdmin(t, s)
