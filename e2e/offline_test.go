@@ -62,7 +62,8 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`gatepost_kiosk_unsynced_entries{kiosk="gate-1",site="site-1"} 0`, "gatepost_kiosk_acks_total"} {
+	for _, want := range []string{`gatepost_kiosk_unsynced_entries{kiosk="gate-1",site="site-1"} 0`, "gatepost_kiosk_acks_total",
+		"gatepost_kiosk_journal_checkpoints_total"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("kiosk /metrics lacks %q:\n%s", want, body)
 		}

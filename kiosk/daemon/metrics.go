@@ -53,6 +53,10 @@ func (d *Daemon) metricsHandler() http.Handler {
 		func() float64 { return float64(d.writeFailures.Load()) })
 	counter("purged_entries_total", "Acknowledged entries deleted by retention.",
 		func() float64 { return float64(d.purged.Load()) })
+	counter("journal_checkpoints_total", "Idle-time checkpoints that folded the journal's write-ahead log into the database.",
+		func() float64 { return float64(d.journal.CheckpointStats().Runs) })
+	counter("journal_checkpoint_failures_total", "Idle-time checkpoints that failed (the log stays; nothing is lost).",
+		func() float64 { return float64(d.journal.CheckpointStats().Failures) })
 	up := func(f func(s uplinkStats) uint64) func() float64 {
 		return func() float64 { return float64(f(uplinkStats(d.uplink.Stats()))) }
 	}
