@@ -54,6 +54,13 @@ type OpsConfig struct {
 	// OfflineAfter raises an alert for a kiosk offline longer; 0 means
 	// ten minutes. GapAfter likewise for a sync gap; 0 means five minutes.
 	OfflineAfter, GapAfter time.Duration
+
+	// ManagePasses turns on the admins' pass pages (/ops/passes); nil
+	// leaves them saying the hub has no pass store. PassesChanged, when
+	// set, is called after each change, so the pass feed sends it to the
+	// kiosks at once rather than at its next poll.
+	ManagePasses  PassManager
+	PassesChanged func()
 }
 
 // ops is the signed-in console.
@@ -153,6 +160,7 @@ func (o *ops) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/fleet", o.auth(false, o.serveFleet))
 	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
 	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))
+	o.passRoutes(mux)
 }
 
 func serveAsset(name, contentType string) http.HandlerFunc {
