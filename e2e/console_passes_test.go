@@ -271,7 +271,8 @@ func TestConsolePassesInBrowser(t *testing.T) {
 	do("revoke it",
 		chromedp.SendKeys(chromedp.ID("revoke-reason"), "印错了，重新签发"),
 		chromedp.Click(chromedp.ID("revoke")),
-		chromedp.WaitVisible(chromedp.CSS(".notice")),
+		// The issued page had a notice too: wait for the revoked page's own.
+		chromedp.WaitVisible(chromedp.CSS("#pass-state.state-revoked")),
 	)
 	if got := eval(`document.getElementById("pass-state").textContent`); !strings.Contains(got, "已作废") || !strings.Contains(got, "印错了") {
 		t.Errorf("after revoking, the state reads %q", got)
