@@ -175,6 +175,7 @@ func ParseCSV(r io.Reader, def Request, loc *time.Location) ([]Row, error) {
 		if err != nil {
 			return nil, &LineError{line, fmt.Errorf("%w: %v", ErrBadRequest, err)}
 		}
+		line, _ = cr.FieldPos(0) // the file's line, should a quoted field span lines
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -201,6 +202,10 @@ func ParseCSV(r io.Reader, def Request, loc *time.Location) ([]Row, error) {
 			}
 		}
 		if err := req.Check(); err != nil {
+			// The file's columns are valid_from and valid_until.
+			if fe, ok := AsFieldError(err); ok && (fe.Field == "from" || fe.Field == "until") {
+				err = &FieldError{Field: "valid_" + fe.Field, Msg: fe.Msg}
+			}
 			return nil, &LineError{line, err}
 		}
 		rows = append(rows, Row{Line: line, Request: req})

@@ -56,6 +56,8 @@ func TestParseCSVNamesLineAndColumn(t *testing.T) {
 		{"unit,name,valid_until\n3-1,王,2026-13-01\n", "CSV line 2: valid_until:"},
 		{"unit,name,site\n3-1,王,huamu 2\n", "CSV line 2: site:"},
 		{"unit,name\n", "no rows"},
+		{"unit,name,valid_from,valid_until\n3-1,王,2026-07-01,2026-06-30\n", "CSV line 2: valid_until: the last valid day (2026-06-30) is before the first (2026-07-01)"},
+		{"unit,name,note\n3-1,王,\"two\nlines\"\n,李明,x\n", "CSV line 4: unit:"},
 	} {
 		_, err := ParseCSV(strings.NewReader(tc.csv), def, time.UTC)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrBadRequest) {
