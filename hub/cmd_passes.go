@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/passes"
-	"github.com/gatepost/gatepost/protocol"
 )
 
 func newPassesCommand(stdout io.Writer) *cobra.Command {
@@ -47,13 +46,15 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 			"  hub passes issue --site huamu-1 --csv households.csv --until 2026-06-30",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			def := passes.Request{Kind: protocol.PassKind(kind), Site: site, Unit: unit, Name: name}
-			var err error
-			if def.ValidFrom, err = dateOr(from, false, todayStart()); err != nil {
-				return fmt.Errorf("--from: %w", err)
+			form := passes.IssueForm{Kind: kind, Site: site, Unit: unit, Name: name, From: from, Until: until}
+			def, err := form.Defaults(time.Now(), time.Local)
+			if err == nil && csvPath == "" {
+				err = def.Check()
 			}
-			if def.ValidUntil, err = dateOr(until, true, def.ValidFrom.AddDate(0, 6, 0)); err != nil {
-				return fmt.Errorf("--until: %w", err)
+			if fe, ok := passes.AsFieldError(err); ok {
+				return fmt.Errorf("--%s: %s", fe.Field, fe.Msg)
+			} else if err != nil {
+				return err
 			}
 			s, err := open()
 			if err != nil {
@@ -94,18 +95,6 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 	return cmd
 }
 
-func todayStart() time.Time {
-	y, m, d := time.Now().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
-}
-
-func dateOr(s string, end bool, def time.Time) (time.Time, error) {
-	if s == "" {
-		return def, nil
-	}
-	return passes.ParseDate(s, end, time.Local)
-}
-
 func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
@@ -113,6 +102,9 @@ func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
 		Short: "Revoke a pass for good (lost, moved out, copied); kiosks deny it and alert",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := passes.CheckReason(reason, true); err != nil {
+				return fmt.Errorf("--%w", err)
+			}
 			s, err := open()
 			if err != nil {
 				return err
@@ -153,12 +145,12 @@ func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
 				fmt.Fprintf(stdout, "%s is in good standing again\n", args[0])
 				return nil
 			}
-			if until == "" {
-				return errors.New("--home-observation needs --until DATE (the last day of observation)")
+			if err := passes.CheckReason(reason, false); err != nil {
+				return fmt.Errorf("--%w", err)
 			}
-			end, err := passes.ParseDate(until, true, time.Local)
+			end, err := passes.ObservationEnd(until, time.Now(), time.Local)
 			if err != nil {
-				return fmt.Errorf("--until: %w", err)
+				return fmt.Errorf("--home-observation: --%w", err)
 			}
 			if err := s.HomeObservation(cmd.Context(), args[0], end, reason); err != nil {
 				return err

@@ -64,6 +64,9 @@ func TestPassesCommands(t *testing.T) {
 		{"passes", "issue", "--site", "huamu-1", "--unit", "1-1", "--kind", "visitor"},
 		{"passes", "issue", "--site", "huamu-1", "--unit", "1-1", "--until", "31/12/2026"},
 		{"passes", "print"},
+		{"passes", "revoke", one[0].ID, "--reason", " "},
+		{"passes", "status", one[0].ID, "--home-observation", "--until", "2020-01-01"},
+		{"passes", "issue", "--site", "huamu-1", "--unit", "1-1", "--from", "2026-07-01", "--until", "2026-06-30"},
 	} {
 		if err := run(t, ctx, &bytes.Buffer{}, append(bad, "--data", dir)...); err == nil {
 			t.Errorf("hub %s succeeded", strings.Join(bad, " "))

@@ -61,6 +61,13 @@ type OpsConfig struct {
 	// Publisher sends kiosk configuration; nil: the kiosks page says the
 	// console cannot publish.
 	Publisher Publisher
+
+	// ManagePasses turns on the admins' pass pages (/ops/passes); nil
+	// leaves them saying the hub has no pass store. PassesChanged, when
+	// set, is called after each change, so the pass feed sends it to the
+	// kiosks at once rather than at its next poll.
+	ManagePasses  PassManager
+	PassesChanged func()
 }
 
 // ops is the signed-in console.
@@ -161,6 +168,7 @@ func (o *ops) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
 	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))
 	o.adminRoutes(mux)
+	o.passRoutes(mux)
 }
 
 func serveAsset(name, contentType string) http.HandlerFunc {
@@ -254,7 +262,7 @@ var pageNames = []string{"signin", "entries", "alerts", "onemap", "month", "flee
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
-	for _, name := range slices.Concat(pageNames, adminPages) {
+	for _, name := range slices.Concat(pageNames, adminPages, passPages) {
 		t, err := template.New(name).Funcs(opsFuncs()).ParseFS(assets, "assets/ops/layout.html", "assets/ops/adminnav.html", "assets/ops/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)

@@ -142,8 +142,10 @@ func (o *ops) changeUser(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ops/users?done=1", http.StatusSeeOther)
 }
 
-// audit writes a line of the audit log for a change already made; the
-// change stands if the line cannot be written, so that is logged loudly.
+// audit writes a line of the audit log for a change already made (in
+// console.db, passes.db or the hub's store); the change stands if the
+// line cannot be written, so the log carries everything the line would
+// have said.
 func (o *ops) audit(r *http.Request, user, action, detail string) {
 	if err := o.store.Audit(r.Context(), user, action, detail); err != nil {
 		o.log.Error("console: a change was made but not audited", "user", user, "action", action, "detail", detail, "err", err)

@@ -84,8 +84,8 @@ func (s *Store) Issue(ctx context.Context, req Request) (Pass, error) {
 }
 
 func (s *Store) issue(ctx context.Context, tx *sql.Tx, req Request) (Pass, error) {
-	if (req.Kind == protocol.PassResident || req.Kind == protocol.PassTenant) && strings.TrimSpace(req.Unit) == "" {
-		return Pass{}, fmt.Errorf("%w: a %s pass needs a unit (building-room, e.g. 3-502)", ErrBadRequest, req.Kind)
+	if err := req.Check(); err != nil {
+		return Pass{}, err
 	}
 	keyID, priv, err := s.signer(ctx, tx)
 	if err != nil {
@@ -130,12 +130,29 @@ func (s *Store) freshID(ctx context.Context, tx *sql.Tx, prefix string) (string,
 	return "", errors.New("no unused pass id after 10 draws")
 }
 
-// IssueCSV issues one pass per row of a CSV with a header row. Columns
+// Row is one request read from a CSV of households, with its line.
+type Row struct {
+	Line int // 2 for the first row after the header
+	Request
+}
+
+// LineError names the CSV line a bad row is on; Err is usually a
+// *FieldError naming the column.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("CSV line %d: %v", e.Line, e.Err) }
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ParseCSV reads one request per row of a CSV with a header row. Columns
 // (any order): unit, name, and optionally kind, site, valid_from,
-// valid_until (dates 2006-01-02, in loc). Missing values come from def.
-// All rows are issued in one transaction: a bad row issues nothing and
-// names its line.
-func (s *Store) IssueCSV(ctx context.Context, r io.Reader, def Request, loc *time.Location) ([]Pass, error) {
+// valid_until (days like 2006-01-02, in loc). Missing values come from
+// def. Every row is checked (Request.Check); the first bad one is a
+// *LineError naming its line and column. A UTF-8 BOM (Excel) is accepted.
+func ParseCSV(r io.Reader, def Request, loc *time.Location) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
@@ -149,15 +166,16 @@ func (s *Store) IssueCSV(ctx context.Context, r io.Reader, def Request, loc *tim
 	if _, ok := col["unit"]; !ok {
 		return nil, fmt.Errorf("%w: CSV header needs a unit column (and usually name), got %q", ErrBadRequest, header)
 	}
-	var reqs []Request
+	var rows []Row
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: CSV line %d: %v", ErrBadRequest, line, err)
+			return nil, &LineError{line, fmt.Errorf("%w: %v", ErrBadRequest, err)}
 		}
+		line, _ = cr.FieldPos(0) // the file's line, should a quoted field span lines
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -179,18 +197,37 @@ func (s *Store) IssueCSV(ctx context.Context, r io.Reader, def Request, loc *tim
 		}{{"valid_from", &req.ValidFrom, false}, {"valid_until", &req.ValidUntil, true}} {
 			if v := get(d.name); v != "" {
 				if *d.to, err = ParseDate(v, d.end, loc); err != nil {
-					return nil, fmt.Errorf("%w: CSV line %d: %s: %v", ErrBadRequest, line, d.name, err)
+					return nil, &LineError{line, fieldErr(d.name, "%v", err)}
 				}
 			}
 		}
-		reqs = append(reqs, req)
+		if err := req.Check(); err != nil {
+			// The file's columns are valid_from and valid_until.
+			if fe, ok := AsFieldError(err); ok && (fe.Field == "from" || fe.Field == "until") {
+				err = &FieldError{Field: "valid_" + fe.Field, Msg: fe.Msg}
+			}
+			return nil, &LineError{line, err}
+		}
+		rows = append(rows, Row{Line: line, Request: req})
 	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%w: the CSV has a header but no rows", ErrBadRequest)
+	}
+	return rows, nil
+}
+
+// IssueRows issues a pass per row in one transaction: a row that fails
+// issues nothing, and the error names its line.
+func (s *Store) IssueRows(ctx context.Context, rows []Row) ([]Pass, error) {
 	var out []Pass
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		for i, req := range reqs {
-			p, err := s.issue(ctx, tx, req)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, row := range rows {
+			p, err := s.issue(ctx, tx, row.Request)
 			if err != nil {
-				return fmt.Errorf("CSV line %d: %w", i+2, err)
+				if errors.Is(err, ErrBadRequest) {
+					return &LineError{row.Line, err}
+				}
+				return fmt.Errorf("CSV line %d: %w", row.Line, err)
 			}
 			out = append(out, p)
 		}
@@ -200,6 +237,16 @@ func (s *Store) IssueCSV(ctx context.Context, r io.Reader, def Request, loc *tim
 		return nil, err
 	}
 	return out, nil
+}
+
+// IssueCSV issues one pass per row of a CSV (see ParseCSV), all in one
+// transaction: a bad row issues nothing and names its line.
+func (s *Store) IssueCSV(ctx context.Context, r io.Reader, def Request, loc *time.Location) ([]Pass, error) {
+	rows, err := ParseCSV(r, def, loc)
+	if err != nil {
+		return nil, err
+	}
+	return s.IssueRows(ctx, rows)
 }
 
 // ParseDate reads a date like 2026-06-30 in loc: its start, or with end

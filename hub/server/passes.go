@@ -30,6 +30,23 @@ type passFeed struct {
 	refresh time.Duration
 	now     func() time.Time
 	sent    map[feedKey]sentPayload
+	// kick asks for a look now: the console changed the pass store in
+	// this process. The poll stays, for changes made from the command
+	// line.
+	kick chan struct{}
+}
+
+func newPassFeed(srv *Server, store *passes.Store, every, refresh time.Duration) *passFeed {
+	return &passFeed{srv: srv, store: store, every: every, refresh: refresh, now: time.Now, kick: make(chan struct{}, 1)}
+}
+
+// notify asks the feed to look at the pass store now. It never blocks: a
+// look already asked for covers this change too.
+func (f *passFeed) notify() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
 }
 
 type feedKey struct {
@@ -60,6 +77,7 @@ func (f *passFeed) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-f.kick:
 		}
 	}
 }

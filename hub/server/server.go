@@ -96,8 +96,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.console = cons
+	feed := newPassFeed(s, s.passes, cfg.PassesEvery, cfg.PassesRefresh)
 	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes,
-		Publisher: s}); err != nil {
+		Publisher: s, ManagePasses: s.passes, PassesChanged: feed.notify}); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
@@ -131,7 +132,6 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.stop = stop
 	s.wg.Go(func() { s.runIngest(runCtx) })
 	s.wg.Go(func() { cons.Follow(runCtx) })
-	feed := &passFeed{srv: s, store: s.passes, every: cfg.PassesEvery, refresh: cfg.PassesRefresh, now: time.Now}
 	s.wg.Go(func() { feed.run(runCtx) })
 
 	if s.broker != nil {

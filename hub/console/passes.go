@@ -1,0 +1,552 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// PassManager is what the admins' pass pages need of the pass store.
+type PassManager interface {
+	PassLister
+	Search(ctx context.Context, q passes.Query, page, size int) (passes.Page, error)
+	Get(ctx context.Context, id string) (passes.Pass, error)
+	Sites(ctx context.Context) ([]string, error)
+	HasKey(ctx context.Context) (bool, error)
+	Issue(ctx context.Context, req passes.Request) (passes.Pass, error)
+	IssueRows(ctx context.Context, rows []passes.Row) ([]passes.Pass, error)
+	Revoke(ctx context.Context, id, reason string) error
+	HomeObservation(ctx context.Context, id string, until time.Time, reason string) error
+	ClearStatus(ctx context.Context, id string) error
+}
+
+var _ PassManager = (*passes.Store)(nil)
+
+const (
+	passesPage  = 50       // rows a page of the pass list shows
+	maxPassForm = 16 << 10 // a form's body
+	maxPassCSV  = 2 << 20  // an uploaded CSV: some 40,000 households
+	maxSheet    = 600      // passes on one printable sheet (50 A4 pages)
+)
+
+// passPages are the pass pages' templates, parsed with the others.
+var passPages = []string{"passes", "pass_new", "pass", "passes_issued"}
+
+// passRoutes adds the pass pages. They are for admins only, reading too:
+// a pass's QR code is the pass, and whoever sees it can print a copy that
+// opens the gate.
+func (o *ops) passRoutes(mux *http.ServeMux) {
+	admin := func(limit int64, h http.HandlerFunc) http.Handler { return limitBody(limit, o.auth(true, h)) }
+	mux.Handle("GET /ops/passes", admin(0, o.servePasses))
+	mux.Handle("GET /ops/passes/new", admin(0, o.serveIssueForm))
+	mux.Handle("POST /ops/passes", admin(maxPassForm, o.issuePass))
+	mux.Handle("POST /ops/passes/csv", admin(maxPassCSV, o.issuePassesCSV))
+	mux.Handle("GET /ops/passes/sheet", admin(0, o.servePassSheet))
+	mux.Handle("GET /ops/passes/{id}", admin(0, o.servePass))
+	mux.Handle("GET /ops/passes/{id}/qr.png", admin(0, o.servePassQR))
+	mux.Handle("POST /ops/passes/{id}/revoke", admin(maxPassForm, o.revokePass))
+	mux.Handle("POST /ops/passes/{id}/observation", admin(maxPassForm, o.markObservation))
+}
+
+// limitBody refuses a body over limit bytes (0: no limit) before anything
+// reads it, with a sentence rather than a form "without its CSRF token".
+func limitBody(limit int64, h http.Handler) http.Handler {
+	if limit <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			http.Error(w, fmt.Sprintf("The form is too large: at most %d KiB.", limit>>10), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// LastDay is the last day a time that ends something (exclusive: a pass
+// valid until 2026-07-01 00:00) still covers, in the console's zone.
+func (v view) LastDay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(v.zone).Add(-time.Second).Format(time.DateOnly)
+}
+
+// EndDay is LastDay of an optional end (home observation's).
+func (v view) EndDay(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return v.LastDay(*t)
+}
+
+// Day is t's day in the console's zone.
+func (v view) Day(t time.Time) string { return t.In(v.zone).Format(time.DateOnly) }
+
+type passRow struct {
+	passes.Pass
+	State passes.State
+}
+
+type passesData struct {
+	Sites  []string
+	States []passes.State
+	Rows   []passRow
+	Page   int
+	Prev   string
+	Next   string
+}
+
+// servePasses lists passes by compound, unit and state, a page at a time.
+func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return
+	}
+	data := passesData{States: passes.States}
+	sites, err := o.knownSites(r.Context())
+	if err != nil {
+		o.fail(w, "list compounds", err)
+		return
+	}
+	data.Sites = sites
+	q := r.URL.Query()
+	query := passes.Query{Site: strings.TrimSpace(q.Get("site")), Unit: strings.TrimSpace(q.Get("unit")),
+		State: passes.State(q.Get("state")), Now: o.cfg.Now()}
+	page := 0
+	var bad error
+	switch {
+	case query.Site != "" && !protocol.ValidName(query.Site):
+		bad = fmt.Errorf("site must be a compound's id (letters, digits, '-' or '_'), got %q", query.Site)
+	case len(query.Unit) > protocol.MaxPassUnit:
+		bad = fmt.Errorf("unit is longer than %d bytes", protocol.MaxPassUnit)
+	case query.State != "" && !slices.Contains(passes.States, query.State):
+		bad = fmt.Errorf("state must be one of valid, home_observation, revoked, expired, got %q", query.State)
+	}
+	if p := q.Get("page"); p != "" && bad == nil {
+		if page, err = strconv.Atoi(p); err != nil || page < 0 || page > maxPageNumber {
+			bad = fmt.Errorf("page must be a number from 0 to %d, got %q", maxPageNumber, p)
+		}
+	}
+	if bad != nil {
+		o.render(w, r, http.StatusBadRequest, "passes", view{Error: o.msgs[requestLang(r)]["err.bad_input"] + bad.Error(), Data: data})
+		return
+	}
+	res, err := pm.Search(r.Context(), query, page, passesPage)
+	if err != nil {
+		o.fail(w, "list passes", err)
+		return
+	}
+	for _, p := range res.Passes {
+		data.Rows = append(data.Rows, passRow{Pass: p, State: p.State(query.Now)})
+	}
+	data.Page = page
+	if page > 0 {
+		q.Set("page", strconv.Itoa(page-1))
+		data.Prev = "/ops/passes?" + q.Encode()
+	}
+	if res.More {
+		q.Set("page", strconv.Itoa(page+1))
+		data.Next = "/ops/passes?" + q.Encode()
+	}
+	o.render(w, r, http.StatusOK, "passes", view{Data: data})
+}
+
+// passStore returns the pass store, or says plainly that this hub has none.
+func (o *ops) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bool) {
+	if o.cfg.ManagePasses == nil {
+		o.render(w, r, http.StatusNotFound, "passes", view{Error: o.msgs[requestLang(r)]["pass.nostore"], Data: passesData{}})
+		return nil, false
+	}
+	return o.cfg.ManagePasses, true
+}
+
+// knownSites are the compounds the hub knows: those with entries, kiosks
+// or passes. A pass for any other is refused, so a typo cannot start a
+// compound nobody will ever scan at.
+func (o *ops) knownSites(ctx context.Context) ([]string, error) {
+	sites, err := o.rec.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kiosks, err := o.rec.Kiosks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kiosks {
+		sites = append(sites, k.Site)
+	}
+	if o.cfg.ManagePasses != nil {
+		ps, err := o.cfg.ManagePasses.Sites(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sites = append(sites, ps...)
+	}
+	slices.Sort(sites)
+	return slices.DeleteFunc(slices.Compact(sites), func(s string) bool { return s == "" }), nil
+}
+
+type issueData struct {
+	Sites  []string
+	Kinds  []protocol.PassKind
+	NoKey  bool
+	Form   passes.IssueForm
+	Issued []passes.Pass // after a CSV upload
+	Sheet  string        // the printable sheet of Issued
+}
+
+// issueView fills the issue page's data: the compounds, and whether there
+// is a key to sign with.
+func (o *ops) issueView(ctx context.Context, pm PassManager, form passes.IssueForm) (issueData, error) {
+	d := issueData{Kinds: passes.Kinds, Form: form}
+	var err error
+	if d.Sites, err = o.knownSites(ctx); err != nil {
+		return d, err
+	}
+	has, err := pm.HasKey(ctx)
+	d.NoKey = !has
+	return d, err
+}
+
+func (o *ops) serveIssueForm(w http.ResponseWriter, r *http.Request) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return
+	}
+	d, err := o.issueView(r.Context(), pm, passes.IssueForm{Site: r.URL.Query().Get("site")})
+	if err != nil {
+		o.fail(w, "read the pass store", err)
+		return
+	}
+	o.render(w, r, http.StatusOK, "pass_new", view{Data: d})
+}
+
+// refuseIssue shows the issue form again, as typed, with why it failed.
+func (o *ops) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager, form passes.IssueForm, err error) {
+	msgs := o.msgs[requestLang(r)]
+	d, verr := o.issueView(r.Context(), pm, form)
+	if verr != nil {
+		o.fail(w, "read the pass store", verr)
+		return
+	}
+	status, text := http.StatusBadRequest, msgs["err.bad_input"]+err.Error()
+	if errors.Is(err, passes.ErrNoKey) {
+		status, text = http.StatusConflict, msgs["pass.nokey"]
+	}
+	o.render(w, r, status, "pass_new", view{Error: text, Data: d})
+}
+
+// checkSite refuses a compound the hub does not know, naming field.
+func (o *ops) checkSite(ctx context.Context, field, site string) error {
+	sites, err := o.knownSites(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(sites, site) {
+		return &passes.FieldError{Field: field, Msg: fmt.Sprintf("no compound %q is known to the hub (none of its kiosks has "+
+			"connected and it has no passes); for a new compound's first pass run hub passes issue --site on the hub", site)}
+	}
+	return nil
+}
+
+func (o *ops) issuePass(w http.ResponseWriter, r *http.Request) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return
+	}
+	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"), Unit: r.PostFormValue("unit"),
+		Name: r.PostFormValue("name"), From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
+	req, err := form.Request(o.cfg.Now(), o.cfg.Zone)
+	if err == nil {
+		err = o.checkSite(r.Context(), "site", req.Site)
+	}
+	var p passes.Pass
+	if err == nil {
+		p, err = pm.Issue(r.Context(), req)
+	}
+	if errors.Is(err, passes.ErrBadRequest) || errors.Is(err, passes.ErrNoKey) {
+		o.refuseIssue(w, r, pm, form, err)
+		return
+	}
+	if err != nil {
+		o.fail(w, "issue the pass", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	o.audit(r, sess.User.Name, "pass_issue", issuedDetail(p, o.cfg.Zone))
+	o.passesChanged()
+	http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=issued", http.StatusSeeOther)
+}
+
+func issuedDetail(p passes.Pass, zone *time.Location) string {
+	return fmt.Sprintf("%s %s unit %s %s %s..%s key %s", p.ID, p.Site, p.Unit, p.Kind, p.ValidFrom.In(zone).Format(time.DateOnly),
+		p.ValidUntil.In(zone).Add(-time.Second).Format(time.DateOnly), p.Key)
+}
+
+// issuePassesCSV issues a pass per row of an uploaded CSV, with the
+// form's compound, kind and days as defaults. Every row is checked
+// before any is issued, and all are issued in one transaction: a bad
+// line issues nothing, and the page names it.
+func (o *ops) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return
+	}
+	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"),
+		From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
+	def, err := form.Defaults(o.cfg.Now(), o.cfg.Zone)
+	var rows []passes.Row
+	if err == nil {
+		file, _, ferr := r.FormFile("csv")
+		if ferr != nil {
+			err = &passes.FieldError{Field: "csv", Msg: "choose a CSV file to upload"}
+		} else {
+			rows, err = passes.ParseCSV(file, def, o.cfg.Zone)
+			file.Close()
+		}
+	}
+	for _, row := range rows {
+		if err != nil {
+			break
+		}
+		if serr := o.checkSite(r.Context(), "site", row.Site); serr != nil {
+			err = &passes.LineError{Line: row.Line, Err: serr}
+		}
+	}
+	var list []passes.Pass
+	if err == nil {
+		list, err = pm.IssueRows(r.Context(), rows)
+	}
+	if errors.Is(err, passes.ErrBadRequest) || errors.Is(err, passes.ErrNoKey) {
+		o.refuseIssue(w, r, pm, form, err)
+		return
+	}
+	if err != nil {
+		o.fail(w, "issue the passes", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	for _, p := range list {
+		o.audit(r, sess.User.Name, "pass_issue", issuedDetail(p, o.cfg.Zone)+" (CSV)")
+	}
+	o.passesChanged()
+	d, err := o.issueView(r.Context(), pm, form)
+	if err != nil {
+		o.fail(w, "read the pass store", err)
+		return
+	}
+	d.Issued = list
+	if len(list) <= maxSheet {
+		q := url.Values{}
+		for _, p := range list {
+			q.Add("id", p.ID)
+		}
+		d.Sheet = "/ops/passes/sheet?" + q.Encode()
+	}
+	o.render(w, r, http.StatusOK, "passes_issued", view{Notice: fmt.Sprintf(o.msgs[requestLang(r)]["pass.csv.done"], len(list)), Data: d})
+}
+
+// passesChanged tells the pass feed, so kiosks hear of it in seconds.
+func (o *ops) passesChanged() {
+	if o.cfg.PassesChanged != nil {
+		o.cfg.PassesChanged()
+	}
+}
+
+type passData struct {
+	Pass  passes.Pass
+	State passes.State
+	Until string // the observation form's day, as typed
+}
+
+// getPass reads the pass the path names, answering 404 itself.
+func (o *ops) getPass(w http.ResponseWriter, r *http.Request) (PassManager, passes.Pass, bool) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return nil, passes.Pass{}, false
+	}
+	p, err := pm.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, passes.ErrNotFound) {
+		http.Error(w, "No such pass.", http.StatusNotFound)
+		return nil, p, false
+	}
+	if err != nil {
+		o.fail(w, "read the pass", err)
+		return nil, p, false
+	}
+	return pm, p, true
+}
+
+func (o *ops) passView(p passes.Pass, v view) view {
+	d, _ := v.Data.(passData)
+	d.Pass, d.State = p, p.State(o.cfg.Now())
+	v.Data = d
+	return v
+}
+
+func (o *ops) servePass(w http.ResponseWriter, r *http.Request) {
+	_, p, ok := o.getPass(w, r)
+	if !ok {
+		return
+	}
+	v := view{}
+	if done := r.URL.Query().Get("done"); slices.Contains([]string{"issued", "revoked", "observation", "cleared"}, done) {
+		v.Notice = o.msgs[requestLang(r)]["pass.done."+done]
+	}
+	o.render(w, r, http.StatusOK, "pass", o.passView(p, v))
+}
+
+// servePassQR is the pass's QR code as a PNG, as it prints.
+func (o *ops) servePassQR(w http.ResponseWriter, r *http.Request) {
+	_, p, ok := o.getPass(w, r)
+	if !ok {
+		return
+	}
+	img, err := passes.PNG(p.Token)
+	if err != nil {
+		o.fail(w, "draw the QR code", err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(img)
+}
+
+// servePassSheet is the printable A4 sheet of cards (?id=...&id=...), the
+// same HTML as hub passes print writes.
+func (o *ops) servePassSheet(w http.ResponseWriter, r *http.Request) {
+	pm, ok := o.passStore(w, r)
+	if !ok {
+		return
+	}
+	ids := r.URL.Query()["id"]
+	if len(ids) == 0 || len(ids) > maxSheet {
+		http.Error(w, fmt.Sprintf("Bad input: id names the passes to print, 1 to %d of them.", maxSheet), http.StatusBadRequest)
+		return
+	}
+	list, err := pm.List(r.Context(), passes.Filter{IDs: ids})
+	if errors.Is(err, passes.ErrNotFound) {
+		http.Error(w, "No such pass.", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		o.fail(w, "read the passes", err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := passes.WriteSheet(&buf, list, o.cfg.Zone); err != nil {
+		o.fail(w, "draw the sheet", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	o.audit(r, sess.User.Name, "pass_print", strings.Join(ids, " "))
+	// The sheet carries its style and its codes inline (it prints the same
+	// from a file); it runs no script at all.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+// refusePassChange shows the pass again with why the change was refused.
+func (o *ops) refusePassChange(w http.ResponseWriter, r *http.Request, p passes.Pass, status int, err error, d passData) {
+	text := err.Error()
+	if status == http.StatusBadRequest {
+		text = o.msgs[requestLang(r)]["err.bad_input"] + text
+	}
+	o.render(w, r, status, "pass", o.passView(p, view{Error: text, Data: d}))
+}
+
+// revokePass revokes a pass for good, with the reason the guard will see.
+func (o *ops) revokePass(w http.ResponseWriter, r *http.Request) {
+	pm, p, ok := o.getPass(w, r)
+	if !ok {
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if p.Status == protocol.StatusRevoked {
+		o.refusePassChange(w, r, p, http.StatusConflict, errors.New(o.msgs[requestLang(r)]["pass.revoked_note"]), passData{})
+		return
+	}
+	err := passes.CheckReason(reason, true)
+	if err == nil {
+		err = pm.Revoke(r.Context(), p.ID, reason)
+	}
+	if errors.Is(err, passes.ErrBadRequest) {
+		o.refusePassChange(w, r, p, http.StatusBadRequest, err, passData{})
+		return
+	}
+	if err != nil {
+		o.fail(w, "revoke the pass", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	o.audit(r, sess.User.Name, "pass_revoke", fmt.Sprintf("%s %s unit %s: %s", p.ID, p.Site, p.Unit, reason))
+	o.passesChanged()
+	http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=revoked", http.StatusSeeOther)
+}
+
+// markObservation sets (action=set, until, reason) or ends (action=clear)
+// home observation. A revoked pass is refused: revocation is for good.
+func (o *ops) markObservation(w http.ResponseWriter, r *http.Request) {
+	pm, p, ok := o.getPass(w, r)
+	if !ok {
+		return
+	}
+	msgs := o.msgs[requestLang(r)]
+	d := passData{Until: r.PostFormValue("until")}
+	if p.Status == protocol.StatusRevoked {
+		o.refusePassChange(w, r, p, http.StatusConflict, errors.New(msgs["pass.revoked_note"]), d)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	switch r.PostFormValue("action") {
+	case "set":
+		reason := strings.TrimSpace(r.PostFormValue("reason"))
+		until, err := passes.ObservationEnd(d.Until, o.cfg.Now(), o.cfg.Zone)
+		if err == nil {
+			err = passes.CheckReason(reason, false)
+		}
+		if err == nil {
+			err = pm.HomeObservation(r.Context(), p.ID, until, reason)
+		}
+		if errors.Is(err, passes.ErrBadRequest) {
+			o.refusePassChange(w, r, p, http.StatusBadRequest, err, d)
+			return
+		}
+		if err != nil {
+			o.fail(w, "mark home observation", err)
+			return
+		}
+		o.audit(r, sess.User.Name, "pass_home_observation",
+			fmt.Sprintf("%s %s unit %s through %s: %s", p.ID, p.Site, p.Unit, strings.TrimSpace(d.Until), reason))
+		o.passesChanged()
+		http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=observation", http.StatusSeeOther)
+	case "clear":
+		if p.State(o.cfg.Now()) != passes.StateHomeObservation {
+			o.refusePassChange(w, r, p, http.StatusConflict, errors.New(msgs["pass.not_observed"]), d)
+			return
+		}
+		if err := pm.ClearStatus(r.Context(), p.ID); err != nil {
+			o.fail(w, "end home observation", err)
+			return
+		}
+		o.audit(r, sess.User.Name, "pass_clear", fmt.Sprintf("%s %s unit %s: home observation ended", p.ID, p.Site, p.Unit))
+		o.passesChanged()
+		http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=cleared", http.StatusSeeOther)
+	default:
+		o.refusePassChange(w, r, p, http.StatusBadRequest, errors.New("action must be set or clear"), d)
+	}
+}
