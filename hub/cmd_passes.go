@@ -47,7 +47,7 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			form := passes.IssueForm{Kind: kind, Site: site, Unit: unit, Name: name, From: from, Until: until}
-			def, err := form.Defaults(time.Now(), time.Local)
+			def, err := form.Defaults(time.Now(), passes.Zone)
 			if err == nil && csvPath == "" {
 				err = def.Check()
 			}
@@ -68,7 +68,7 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 					return err
 				}
 				defer f.Close()
-				list, err = s.IssueCSV(cmd.Context(), f, def, time.Local)
+				list, err = s.IssueCSV(cmd.Context(), f, def, passes.Zone)
 				if err != nil {
 					return fmt.Errorf("%s: %w", csvPath, err)
 				}
@@ -148,7 +148,7 @@ func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
 			if err := passes.CheckReason(reason, false); err != nil {
 				return fmt.Errorf("--%w", err)
 			}
-			end, err := passes.ObservationEnd(until, time.Now(), time.Local)
+			end, err := passes.ObservationEnd(until, time.Now(), passes.Zone)
 			if err != nil {
 				return fmt.Errorf("--home-observation: --%w", err)
 			}
@@ -239,7 +239,7 @@ func newPassesPrintCommand(stdout io.Writer, open openStore) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := passes.WritePrintout(out, list, time.Local); err != nil {
+			if err := passes.WritePrintout(out, list, passes.Zone); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "wrote %d passes to %s: open %s in a browser and print at 100%% on A4\n",

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -93,5 +94,40 @@ func TestPassesCommands(t *testing.T) {
 	sh("keys", "withdraw", "k1")
 	if out := sh("keys", "list"); !strings.Contains(out, "WITHDRAWN") {
 		t.Errorf("keys list after withdraw printed %q", out)
+	}
+}
+
+// The days typed on the command line are China Standard Time days, as in
+// the console, whatever zone the hub's machine runs in.
+func TestPassDaysInChinaTime(t *testing.T) {
+	old := time.Local
+	time.Local = time.FixedZone("EST", -5*3600)
+	defer func() { time.Local = old }()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(t, t.Context(), &out, "keys", "init", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(t, t.Context(), &out, "passes", "issue", "--site", "huamu-1", "--unit", "3-502",
+		"--from", "2026-12-01", "--until", "2026-12-31", "--json", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	var one []struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &one); err != nil || len(one) != 1 {
+		t.Fatalf("issue --json: %v %s", err, out.String())
+	}
+	sp, err := protocol.ParsePass(one[0].Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cst := time.FixedZone("CST", 8*3600)
+	if from := sp.Pass.ValidFrom.In(cst); from.Format(time.DateTime) != "2026-12-01 00:00:00" {
+		t.Errorf("valid from %s in China time, want the start of 2026-12-01", from)
+	}
+	if until := sp.Pass.ValidUntil.In(cst); until.Format(time.DateTime) != "2027-01-01 00:00:00" {
+		t.Errorf("valid until %s in China time, want the end of 2026-12-31", until)
 	}
 }

@@ -95,7 +95,7 @@ func (c *Console) Operators(cfg OpsConfig) error {
 		cfg.Now = time.Now
 	}
 	if cfg.Zone == nil {
-		cfg.Zone = time.FixedZone("CST", 8*3600)
+		cfg.Zone = passes.Zone
 	}
 	if cfg.PollEvery <= 0 {
 		cfg.PollEvery = time.Second

@@ -7,3 +7,11 @@
 // Only the hub program imports it. It keeps its own SQLite file
 // (passes.db) beside the hub's records.
 package passes
+
+import "time"
+
+// Zone is the zone a pass's days are in, wherever the hub runs: China
+// Standard Time, as the console shows them. A pass "until 2026-12-31"
+// typed on the command line of a hub whose machine runs on UTC is the
+// same pass as one typed in the console.
+var Zone = time.FixedZone("CST", 8*3600)

@@ -87,7 +87,7 @@ var kindZH = map[string]string{"resident": "住户", "tenant": "租户", "staff"
 // WriteSheet writes the printable A4 sheet of cards for list.
 func WriteSheet(w io.Writer, list []Pass, loc *time.Location) error {
 	if loc == nil {
-		loc = time.Local
+		loc = Zone
 	}
 	var pages [][]card
 	for i, p := range list {
