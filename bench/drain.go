@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,27 +32,58 @@ const drainTimeout = 10 * time.Minute
 // is down, and a subscriber on the central one inserting each message
 // into SQLite. Its clock starts when the first message reaches the
 // subscriber, so the bridge's reconnect delay is not held against it.
-func benchDrain(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logger) ([]result, error) {
-	ours, err := drainOurs(ctx, dir, n, gzipAbove, log)
-	if err != nil {
-		return nil, fmt.Errorf("gatepost: %w", err)
-	}
-	var out []result
+//
+// Ours and the two bridges run in turns, rounds times, and the figures
+// are the medians: on a shared machine the load moves between runs, and
+// turns put it on each side alike.
+func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *slog.Logger) ([]result, error) {
+	var ours []time.Duration
+	bridges := map[string][]time.Duration{}
 	// The subscriber's SQLite durability: NORMAL (generous: no fsync per
 	// commit in WAL) and FULL (what the hub pays: every commit on disk).
-	for _, sync := range []string{"NORMAL", "FULL"} {
-		bridge, err := drainBridge(ctx, filepath.Join(dir, sync), n, sync)
+	syncs := []string{"NORMAL", "FULL"}
+	for round := range rounds {
+		roundDir := filepath.Join(dir, fmt.Sprintf("drain-%d", round))
+		if err := os.MkdirAll(roundDir, 0o750); err != nil {
+			return nil, err
+		}
+		d, err := drainOurs(ctx, roundDir, n, gzipAbove, log)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: %w", err)
+			return nil, fmt.Errorf("gatepost: %w", err)
+		}
+		ours = append(ours, d)
+		for _, sync := range syncs {
+			b, err := drainBridge(ctx, filepath.Join(roundDir, sync), n, sync)
+			if err != nil {
+				return nil, fmt.Errorf("bridge: %w", err)
+			}
+			bridges[sync] = append(bridges[sync], b)
+		}
+		os.RemoveAll(roundDir)
+	}
+	var out []result
+	for _, sync := range syncs {
+		o, b := median(ours), median(bridges[sync])
+		var each []string
+		for i := range ours {
+			each = append(each, fmt.Sprintf("%.2f s vs %.2f s (%.2fx)", ours[i].Seconds(), bridges[sync][i].Seconds(),
+				bridges[sync][i].Seconds()/ours[i].Seconds()))
 		}
 		out = append(out, result{
-			name: "drain", unit: "entries/s", ours: float64(n) / ours.Seconds(), baseline: float64(n) / bridge.Seconds(),
+			name: "drain", unit: "entries/s", ours: float64(n) / o.Seconds(), baseline: float64(n) / b.Seconds(),
 			baseName: "bridge+" + sync, higherIsBetter: true,
-			detail: fmt.Sprintf("%d entries (gzip above %d bytes): gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s",
-				n, gzipAbove, ours.Seconds(), sync, bridge.Seconds()),
+			detail: fmt.Sprintf("%d entries (gzip above %d bytes), median of %d rounds: gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s\n        rounds: %s",
+				n, gzipAbove, rounds, o.Seconds(), sync, b.Seconds(), strings.Join(each, "; ")),
 		})
 	}
 	return out, nil
+}
+
+// median returns the middle of ds (the upper middle for an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func drainOurs(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logger) (time.Duration, error) {

@@ -27,6 +27,7 @@ type options struct {
 	burst     int // appends per rush
 	lull      time.Duration
 	gzipAbove int
+	rounds    int // drain rounds (ours and each bridge in turns)
 	only      string
 	dir       string
 }
@@ -36,6 +37,7 @@ func main() {
 	appends := flag.Int("appends", 2000, "appends for the latency benchmark")
 	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
 	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
+	rounds := flag.Int("rounds", 3, "drain rounds: ours and the bridges run in turns and the medians are compared")
 	only := flag.String("only", "", "run one benchmark: drain, ingest or append (drain-ours: our side of the drain alone, for profiling)")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -52,7 +54,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, only: *only, dir: *dir}
+	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
@@ -63,6 +65,9 @@ func main() {
 
 func run(ctx context.Context, o options, out *os.File) error {
 	n, gzipAbove, only, dir := o.n, o.gzipAbove, o.only, o.dir
+	if o.rounds <= 0 {
+		return fmt.Errorf("-rounds must be at least 1, got %d", o.rounds)
+	}
 	if o.burst <= 0 {
 		return fmt.Errorf("-burst must be at least 1, got %d", o.burst)
 	}
@@ -97,7 +102,7 @@ func run(ctx context.Context, o options, out *os.File) error {
 		fmt.Fprintf(out, "drain   ours %.0f entries/s (%d in %.2f s), no baseline run\n", float64(n)/d.Seconds(), n, d.Seconds())
 	}
 	if only == "" || only == "drain" {
-		rs, err := benchDrain(ctx, dir, n, gzipAbove, log)
+		rs, err := benchDrain(ctx, dir, n, gzipAbove, o.rounds, log)
 		if err != nil {
 			return fmt.Errorf("drain: %w", err)
 		}
