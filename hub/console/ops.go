@@ -15,6 +15,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // Records is what the signed-in console reads from the hub's entries.
@@ -28,6 +29,7 @@ type Records interface {
 	OneMap(ctx context.Context, site, day string) (records.DayMap, error)
 	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
 	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)
+	Published(ctx context.Context, kind protocol.DownlinkKind) ([]records.Published, error)
 }
 
 // PassLister lists passes, for the people under home observation on the
@@ -54,6 +56,11 @@ type OpsConfig struct {
 	// OfflineAfter raises an alert for a kiosk offline longer; 0 means
 	// ten minutes. GapAfter likewise for a sync gap; 0 means five minutes.
 	OfflineAfter, GapAfter time.Duration
+	// ListBehindAfter raises an alert for an online kiosk running an
+	// older status list than the hub published for it, for longer;
+	// ListMaxAge for one whose list was issued longer ago (liststale.go).
+	// 0 means DefaultListBehindAfter and DefaultListMaxAge.
+	ListBehindAfter, ListMaxAge time.Duration
 }
 
 // ops is the signed-in console.
@@ -66,6 +73,7 @@ type ops struct {
 	pages    map[string]*template.Template
 	limiter  *limiter
 	live     *broadcaster
+	lists    listWatch
 	stopOnce sync.Once
 	stopped  chan struct{}
 }
@@ -91,6 +99,12 @@ func (c *Console) Operators(cfg OpsConfig) error {
 	}
 	if cfg.GapAfter <= 0 {
 		cfg.GapAfter = 5 * time.Minute
+	}
+	if cfg.ListBehindAfter <= 0 {
+		cfg.ListBehindAfter = DefaultListBehindAfter
+	}
+	if cfg.ListMaxAge <= 0 {
+		cfg.ListMaxAge = DefaultListMaxAge
 	}
 	store, err := operators.Open(cfg.Path, cfg.Now)
 	if err != nil {
