@@ -261,7 +261,7 @@ type SiteDay struct {
 	Day        string
 	Entries    int // check entries: people checked at the gate
 	Visitors   int
-	Deliveries int // delivery entries (a drop of several parcels is one)
+	Deliveries int // parcels, as on the day's map
 	Alerts     int // entries decided alert
 	Fevers     int // entries with a reason starting "fever"
 }

@@ -25,7 +25,9 @@ import (
 // instr() only spares the JSON walk for the other 98% of entries.
 const siteDayBackfill = `INSERT INTO site_day (day, site, checks, visitors, deliveries, alerts, fevers)
 	SELECT substr(time, 1, 10), site,
-		sum(kind = 'check'), sum(kind = 'visitor'), sum(kind = 'delivery'), sum(decision = 'alert'),
+		sum(kind = 'check'), sum(kind = 'visitor'),
+		sum(CASE kind WHEN 'delivery' THEN max(coalesce(json_extract(body, '$.count'), 1), 1) ELSE 0 END),
+		sum(decision = 'alert'),
 		sum(instr(body, '"fever') > 0 AND EXISTS (
 			SELECT 1 FROM json_each(body, '$.reasons') WHERE substr(value, 1, 5) = 'fever'))
 	FROM entries GROUP BY substr(time, 1, 10), site`
@@ -50,7 +52,7 @@ func (c siteDayCounts) add(site, kioskTime string, e protocol.Entry) {
 	case protocol.KindVisitor:
 		d.Visitors++
 	case protocol.KindDelivery:
-		d.Deliveries++
+		d.Deliveries += max(e.Count, 1) // parcels, as the day's map counts them
 	}
 	if e.Decision == protocol.DecisionAlert {
 		d.Alerts++

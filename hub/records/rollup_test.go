@@ -13,7 +13,9 @@ import (
 // freshMonthCounts is the month view's definition, counted from scratch
 // over the entries table: what the site_day rollup must always equal.
 const freshMonthCounts = `SELECT site, substr(time, 1, 10) AS day,
-	sum(kind = 'check'), sum(kind = 'visitor'), sum(kind = 'delivery'), sum(decision = 'alert'),
+	sum(kind = 'check'), sum(kind = 'visitor'),
+	sum(CASE WHEN kind = 'delivery' THEN max(coalesce(json_extract(body, '$.count'), 1), 1) ELSE 0 END),
+	sum(decision = 'alert'),
 	sum(EXISTS (SELECT 1 FROM json_each(body, '$.reasons') WHERE substr(value, 1, 5) = 'fever'))
 	FROM entries GROUP BY site, day ORDER BY site, day`
 

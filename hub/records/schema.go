@@ -59,7 +59,7 @@ func migrations() []string {
 			site       TEXT    NOT NULL,
 			checks     INTEGER NOT NULL DEFAULT 0,
 			visitors   INTEGER NOT NULL DEFAULT 0,
-			deliveries INTEGER NOT NULL DEFAULT 0, -- delivery entries, not parcels
+			deliveries INTEGER NOT NULL DEFAULT 0, -- parcels: a delivery's count, at least 1
 			alerts     INTEGER NOT NULL DEFAULT 0,
 			fevers     INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (day, site)
