@@ -195,39 +195,49 @@ func (o *ops) raiseFor(ctx context.Context, e records.Stored) error {
 }
 
 // fleetAlerts raises alerts from the fleet's state: a kiosk offline too
-// long, a clock too far off, a sync gap that does not close.
+// long, a clock too far off, a sync gap that does not close, a status
+// list behind the hub's or too old.
 func (o *ops) fleetAlerts(ctx context.Context) error {
 	ks, err := o.rec.Kiosks(ctx)
 	if err != nil {
 		return err
 	}
 	now := o.cfg.Now()
+	var raise []operators.Alert
 	for _, k := range ks {
-		var raise []operators.Alert
+		var ka []operators.Alert
 		if !k.Online && k.StatusAt != nil && now.Sub(*k.StatusAt) > o.cfg.OfflineAfter {
-			raise = append(raise, operators.Alert{Kind: "offline",
+			ka = append(ka, operators.Alert{Kind: "offline",
 				Key:    fmt.Sprintf("offline:%s:%d", k.Kiosk, k.StatusAt.UnixNano()),
 				Detail: fmt.Sprintf("%s offline since %s", k.Kiosk, k.StatusAt.In(o.cfg.Zone).Format(time.DateTime))})
 		}
 		if k.ClockSkewed {
-			raise = append(raise, operators.Alert{Kind: "clock_skew",
+			ka = append(ka, operators.Alert{Kind: "clock_skew",
 				Key:    fmt.Sprintf("clock_skew:%s:%s", k.Kiosk, now.In(o.cfg.Zone).Format(time.DateOnly)),
 				Detail: fmt.Sprintf("%s clock off by %s", k.Kiosk, time.Duration(k.SkewMS)*time.Millisecond)})
 		}
 		if k.Highest > k.Contiguous && now.Sub(k.LastSeen) > o.cfg.GapAfter {
-			raise = append(raise, operators.Alert{Kind: "sync_gap",
+			ka = append(ka, operators.Alert{Kind: "sync_gap",
 				Key:    fmt.Sprintf("sync_gap:%s:%d", k.Kiosk, k.Contiguous),
 				Detail: fmt.Sprintf("%s: hub holds up to %d contiguously, highest %d", k.Kiosk, k.Contiguous, k.Highest)})
 		}
-		for _, a := range raise {
-			a.Site, a.Kiosk, a.Raised = k.Site, k.Kiosk, now
-			isNew, err := o.store.Raise(ctx, a)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				o.live.send(event{Name: "alert", Data: map[string]any{"kind": a.Kind, "kiosk": a.Kiosk, "detail": a.Detail, "state": "open"}})
-			}
+		for _, a := range ka {
+			a.Site, a.Kiosk = k.Site, k.Kiosk
+			raise = append(raise, a)
+		}
+	}
+	lists, err := o.statusListAlerts(ctx, ks, now)
+	if err != nil {
+		return err
+	}
+	for _, a := range append(raise, lists...) {
+		a.Raised = now
+		isNew, err := o.store.Raise(ctx, a)
+		if err != nil {
+			return err
+		}
+		if isNew {
+			o.live.send(event{Name: "alert", Data: map[string]any{"kind": a.Kind, "kiosk": a.Kiosk, "detail": a.Detail, "state": "open"}})
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ type Records interface {
 	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
 	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)
 	Downlinks(ctx context.Context) ([]protocol.Downlink, error)
+	Published(ctx context.Context, kind protocol.DownlinkKind) ([]records.Published, error)
 }
 
 // PassLister lists passes, for the people under home observation on the
@@ -68,6 +69,11 @@ type OpsConfig struct {
 	// kiosks at once rather than at its next poll.
 	ManagePasses  PassManager
 	PassesChanged func()
+	// ListBehindAfter raises an alert for an online kiosk running an
+	// older status list than the hub published for it, for longer;
+	// ListMaxAge for one whose list was issued longer ago (liststale.go).
+	// 0 means DefaultListBehindAfter and DefaultListMaxAge.
+	ListBehindAfter, ListMaxAge time.Duration
 }
 
 // ops is the signed-in console.
@@ -80,6 +86,7 @@ type ops struct {
 	pages    map[string]*template.Template
 	limiter  *limiter
 	live     *broadcaster
+	lists    listWatch
 	stopOnce sync.Once
 	stopped  chan struct{}
 }
@@ -105,6 +112,12 @@ func (c *Console) Operators(cfg OpsConfig) error {
 	}
 	if cfg.GapAfter <= 0 {
 		cfg.GapAfter = 5 * time.Minute
+	}
+	if cfg.ListBehindAfter <= 0 {
+		cfg.ListBehindAfter = DefaultListBehindAfter
+	}
+	if cfg.ListMaxAge <= 0 {
+		cfg.ListMaxAge = DefaultListMaxAge
 	}
 	store, err := operators.Open(cfg.Path, cfg.Now)
 	if err != nil {

@@ -2,12 +2,10 @@ package records
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -261,115 +259,38 @@ func (s *SQLite) eachOnDays(ctx context.Context, site, from, to, kinds string, f
 type SiteDay struct {
 	Site       string
 	Day        string
-	Entries    int
+	Entries    int // check entries: people checked at the gate
 	Visitors   int
-	Deliveries int
-	Alerts     int
-	Fevers     int
+	Deliveries int // parcels, as on the day's map
+	Alerts     int // entries decided alert
+	Fevers     int // entries with a reason starting "fever"
 }
 
 // MonthMap returns every compound's daily counts for month (2006-01),
 // ordered by site then day: the subdistrict's one map at a glance. It
-// reads only indexes, never an entry's body, one day per query, a few
-// days at a time: one query for the month would sort a million rows.
+// reads the site_day rollup (rollup.go), a few thousand rows, rather
+// than counting a month of entries: SaveBatch keeps it in the same
+// transaction as the entries, so it is never behind them.
 func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) {
-	first, err := time.Parse("2006-01", month)
-	if err != nil {
+	if _, err := time.Parse("2006-01", month); err != nil {
 		return nil, fmt.Errorf("month map: month must look like 2026-02, got %q", month)
 	}
-	var days []string
-	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
-		days = append(days, d.Format(time.DateOnly))
-	}
-	results := make([][]SiteDay, len(days))
-	errs := make([]error, len(days))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(monthWorkers, len(days)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i], errs[i] = s.dayCounts(ctx, days[i])
-			}
-		})
-	}
-	for i := range days {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	rows, err := s.read.QueryContext(ctx, `SELECT site, day, checks, visitors, deliveries, alerts, fevers
+		FROM site_day WHERE day > ?1 AND day < ?1 || '~' ORDER BY site, day`, month)
+	if err != nil {
 		return nil, fmt.Errorf("month map: %w", err)
 	}
-	var out []SiteDay
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Site != out[j].Site {
-			return out[i].Site < out[j].Site
-		}
-		return out[i].Day < out[j].Day
-	})
-	return out, nil
-}
-
-// monthWorkers bounds the month's concurrent day queries, below the read
-// pool's size so the entries table stays responsive meanwhile.
-const monthWorkers = 4
-
-// dayCounts counts every compound's entries of one day.
-func (s *SQLite) dayCounts(ctx context.Context, day string) ([]SiteDay, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT site, kind, decision, count(*)
-		FROM entries INDEXED BY entries_by_time WHERE time >= ?1 AND time < ?1 || '~' GROUP BY site, kind, decision`, day)
-	if err != nil {
-		return nil, err
-	}
 	defer rows.Close()
-	idx := map[string]int{}
 	var out []SiteDay
 	for rows.Next() {
-		var site, kind, decision string
-		var n int
-		if err := rows.Scan(&site, &kind, &decision, &n); err != nil {
-			return nil, err
+		var d SiteDay
+		if err := rows.Scan(&d.Site, &d.Day, &d.Entries, &d.Visitors, &d.Deliveries, &d.Alerts, &d.Fevers); err != nil {
+			return nil, fmt.Errorf("month map: %w", err)
 		}
-		i, ok := idx[site]
-		if !ok {
-			i = len(out)
-			idx[site] = i
-			out = append(out, SiteDay{Site: site, Day: day})
-		}
-		d := &out[i]
-		switch protocol.Kind(kind) {
-		case protocol.KindCheck:
-			d.Entries += n
-		case protocol.KindVisitor:
-			d.Visitors += n
-		case protocol.KindDelivery:
-			d.Deliveries += n
-		}
-		if protocol.Decision(decision) == protocol.DecisionAlert {
-			d.Alerts += n
-		}
+		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("month map: %w", err)
 	}
-	fevers, err := s.read.QueryContext(ctx, `SELECT site, count(*) FROM entries INDEXED BY entries_fever_by_time
-		WHERE time >= ?1 AND time < ?1 || '~' AND instr(body, '"fever') > 0 GROUP BY site`, day)
-	if err != nil {
-		return nil, err
-	}
-	defer fevers.Close()
-	for fevers.Next() {
-		var site string
-		var n int
-		if err := fevers.Scan(&site, &n); err != nil {
-			return nil, err
-		}
-		if i, ok := idx[site]; ok {
-			out[i].Fevers = n
-		}
-	}
-	return out, fevers.Err()
+	return out, nil
 }

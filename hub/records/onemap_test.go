@@ -74,7 +74,7 @@ func TestOneMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(month) != 2 || month[0] != (SiteDay{Site: "huamu-001", Day: "2026-02-01", Entries: 3, Visitors: 2, Deliveries: 1, Alerts: 3, Fevers: 1}) {
+	if len(month) != 2 || month[0] != (SiteDay{Site: "huamu-001", Day: "2026-02-01", Entries: 3, Visitors: 2, Deliveries: 3, Alerts: 3, Fevers: 1}) {
 		t.Errorf("month = %+v", month)
 	}
 }

@@ -18,8 +18,11 @@ const Redacted = "—"
 //	         visited and the returnee region stay for the one map)
 //	check    the scanned text (a pass token carries a masked name); the
 //	         pass id and unit stay
+//
+// The visitor query repeats the kind index's partial WHERE so that SQLite
+// may use it (search.go); checks, most entries, walk the receipt index.
 var purgeQueries = map[string]string{
-	"visitor": `kind = 'visitor' AND received_at < ? AND json_extract(body, '$.visitor.name') != '` + Redacted + `'`,
+	"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND json_extract(body, '$.visitor.name') != '` + Redacted + `'`,
 	"check":   `kind = 'check' AND received_at < ? AND json_extract(body, '$.scan') IS NOT NULL`,
 }
 

@@ -101,10 +101,12 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 
 	var saved Saved
 	var highest int64
+	counts := siteDayCounts{}
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by SaveBatch
+		kioskTime := e.Time.Format(time.RFC3339Nano)
 		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
-			e.Time.Format(time.RFC3339Nano), string(e.Kind), string(e.Decision), string(bodies[i]), received)
+			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received)
 		if err != nil {
 			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}
@@ -113,6 +115,7 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		} else if n == 1 {
 			saved.Inserted++
 			highest = max(highest, seq)
+			counts.add(b.Site, kioskTime, e)
 			continue
 		}
 		same, err := sameAsHeld(ctx, tx, e.Kiosk, seq, bodies[i])
@@ -125,6 +128,10 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 			saved.Conflicts++
 			saved.ConflictSeqs = append(saved.ConflictSeqs, e.Seq)
 		}
+	}
+
+	if err := counts.write(ctx, tx); err != nil {
+		return Saved{}, err
 	}
 
 	var contiguous int64

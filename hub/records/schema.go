@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"time"
 )
 
 // migrations[i] brings the schema from version i to version i+1; the
@@ -53,11 +55,26 @@ func migrations() []string {
 		// 3: the broker connection of the kiosk's latest online message, so
 		// that a stale last will from an earlier connection is ignored.
 		`ALTER TABLE kiosks ADD COLUMN session TEXT NOT NULL DEFAULT '';`,
+		// 4: the month view's counts per kiosk day and compound, kept by
+		// SaveBatch (rollup.go) and built here once from the entries.
+		`CREATE TABLE site_day (
+			day        TEXT    NOT NULL, -- 2006-01-02, the kiosk's own date
+			site       TEXT    NOT NULL,
+			checks     INTEGER NOT NULL DEFAULT 0,
+			visitors   INTEGER NOT NULL DEFAULT 0,
+			deliveries INTEGER NOT NULL DEFAULT 0, -- parcels: a delivery's count, at least 1
+			alerts     INTEGER NOT NULL DEFAULT 0,
+			fevers     INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (day, site)
+		) WITHOUT ROWID;
+		` + siteDayBackfill + `;`,
 	}
 }
 
-// migrate applies the migrations the file lacks, all in one transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies the migrations the file lacks, all in one transaction,
+// and logs each with how long it took: on a large file a step that builds
+// from the entries (3) takes seconds.
+func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -72,8 +89,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: schema version %d is newer than this build knows (%d)", version, len(steps))
 	}
 	for i := version; i < len(steps); i++ {
+		start := time.Now()
 		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
+		}
+		if version > 0 { // a new file's steps are instant and not news
+			log.Info("records: schema migrated", "to_version", i+1, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
 	// PRAGMA takes no bound parameters; len(steps) is ours, not input.

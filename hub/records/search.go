@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -13,24 +14,79 @@ import (
 
 // searchIndexes serve the console's filters (Search) and the one map
 // (OneMap). They are not part of the versioned schema: they hold nothing of
-// their own, any build may create or drop them, and IF NOT EXISTS makes
-// opening an up-to-date file cost nothing. The fever index is partial: only
-// entries whose reasons name a fever are in it.
-const searchIndexes = `
-CREATE INDEX IF NOT EXISTS entries_by_site_received ON entries (site, received_at);
-CREATE INDEX IF NOT EXISTS entries_by_kiosk_received ON entries (kiosk, received_at);
-CREATE INDEX IF NOT EXISTS entries_by_kind_received ON entries (kind, received_at);
-CREATE INDEX IF NOT EXISTS entries_by_decision_received ON entries (decision, received_at);
-CREATE INDEX IF NOT EXISTS entries_fever ON entries (received_at) WHERE instr(body, '"fever') > 0;
-CREATE INDEX IF NOT EXISTS entries_by_unit ON entries (json_extract(body, '$.unit'), received_at);
-CREATE INDEX IF NOT EXISTS entries_by_site_time ON entries (site, time, kind);
-CREATE INDEX IF NOT EXISTS entries_by_time ON entries (time, site, kind, decision);
-CREATE INDEX IF NOT EXISTS entries_fever_by_time ON entries (time, site) WHERE instr(body, '"fever') > 0;`
+// their own, any build may create or drop them. Three are partial, since
+// every index costs every insert: the fever index holds only entries
+// whose body names a fever, the kind index all but checks (three
+// entries in four) and the decision index all but allows (nine in ten).
+// A filter for checks or allows walks the receipt index instead, where
+// most entries match.
+var searchIndexes = []struct{ name, on string }{
+	{"entries_by_site_received", "entries (site, received_at)"},
+	{"entries_by_kiosk_received", "entries (kiosk, received_at)"},
+	{"entries_by_kind_not_check", "entries (kind, received_at) WHERE kind != 'check'"},
+	{"entries_by_decision_not_allow", "entries (decision, received_at) WHERE decision != 'allow'"},
+	{"entries_fever", `entries (received_at) WHERE instr(body, '"fever') > 0`},
+	{"entries_by_unit", "entries (json_extract(body, '$.unit'), received_at)"},
+	{"entries_by_site_time", "entries (site, time, kind)"},
+}
 
-// ensureSearchIndexes creates the indexes Search and OneMap rely on.
-func ensureSearchIndexes(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, searchIndexes); err != nil {
-		return fmt.Errorf("create search indexes: %w", err)
+// droppedIndexes are no longer used, and every insert paid for them: two
+// served the month view before site_day, two were the full kind and
+// decision indexes.
+var droppedIndexes = []string{"entries_by_time", "entries_fever_by_time",
+	"entries_by_kind_received", "entries_by_decision_received"}
+
+// ensureSearchIndexes creates the indexes Search and OneMap rely on that
+// the file lacks, one statement each, logging each with how long it took:
+// on a large file an older build wrote, each takes seconds (a million
+// entries: docs/benchmarks.md), and the hub serves nothing
+// until they exist, since Search names its index and SQLite refuses a
+// query INDEXED BY an index that does not exist. Opening an up-to-date
+// file costs one read of the schema.
+func ensureSearchIndexes(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries'`)
+	if err != nil {
+		return fmt.Errorf("list indexes: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("list indexes: %w", err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list indexes: %w", err)
+	}
+	for _, name := range droppedIndexes {
+		if have[name] {
+			if _, err := db.ExecContext(ctx, `DROP INDEX IF EXISTS `+name); err != nil {
+				return fmt.Errorf("drop index %s: %w", name, err)
+			}
+			log.Info("records: dropped an index no longer used", "index", name)
+		}
+	}
+	var held bool // an empty table's indexes are instant and not news
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM entries)`).Scan(&held); err != nil {
+		return fmt.Errorf("list indexes: %w", err)
+	}
+	for _, ix := range searchIndexes {
+		if have[ix.name] {
+			continue
+		}
+		if held {
+			log.Info("records: creating an index over the entries held; the hub starts when it is done", "index", ix.name)
+		}
+		start := time.Now()
+		if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+ix.name+` ON `+ix.on); err != nil {
+			return fmt.Errorf("create index %s: %w", ix.name, err)
+		}
+		if held {
+			log.Info("records: created an index", "index", ix.name, "took", time.Since(start).Round(time.Millisecond))
+		}
 	}
 	return nil
 }
@@ -79,8 +135,18 @@ func (f Filter) where() (string, []any) {
 	if f.Kind != "" {
 		add("kind = ?", f.Kind)
 	}
+	rareKind := f.Kind != "" && f.Kind != "check"
+	if rareKind {
+		// Written as the partial index's WHERE, so that SQLite can use it:
+		// it does not infer kind != 'check' from kind = 'visitor'.
+		conds = append(conds, `kind != 'check'`)
+	}
 	if f.Decision != "" {
 		add("decision = ?", f.Decision)
+	}
+	rareDecision := f.Decision != "" && f.Decision != "allow"
+	if rareDecision {
+		conds = append(conds, `decision != 'allow'`)
 	}
 	if f.Fever {
 		// Written exactly as the partial index's WHERE, so SQLite uses it.
@@ -104,10 +170,10 @@ func (f Filter) where() (string, []any) {
 		index = "entries_by_unit"
 	case f.Fever:
 		index = "entries_fever"
-	case f.Decision != "":
-		index = "entries_by_decision_received"
-	case f.Kind != "":
-		index = "entries_by_kind_received"
+	case rareDecision:
+		index = "entries_by_decision_not_allow"
+	case rareKind:
+		index = "entries_by_kind_not_check"
 	}
 	if len(conds) == 0 {
 		return " INDEXED BY " + index, nil

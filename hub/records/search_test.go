@@ -41,6 +41,15 @@ func TestSearchFilters(t *testing.T) {
 		{"kiosk", Filter{Kiosk: "huamu-003-gate-2"}, func(e Stored) bool { return e.Kiosk == "huamu-003-gate-2" }},
 		{"kind", Filter{Kind: "visitor"}, func(e Stored) bool { return e.Kind == "visitor" }},
 		{"decision", Filter{Decision: "alert", Site: "huamu-001"}, func(e Stored) bool { return e.Decision == "alert" && e.Site == "huamu-001" }},
+		// The kind and decision indexes leave out the common check and
+		// allow: those filters walk the receipt index instead.
+		{"kind check", Filter{Kind: "check"}, func(e Stored) bool { return e.Kind == "check" }},
+		{"decision allow", Filter{Decision: "allow"}, func(e Stored) bool { return e.Decision == "allow" }},
+		{"decision alert", Filter{Decision: "alert"}, func(e Stored) bool { return e.Decision == "alert" }},
+		{"kind and decision", Filter{Kind: "visitor", Decision: "allow"}, func(e Stored) bool { return e.Kind == "visitor" && e.Decision == "allow" }},
+		{"check on a day", Filter{Kind: "check", Decision: "alert", From: seedStart.Add(48 * time.Hour), To: seedStart.Add(72 * time.Hour)}, func(e Stored) bool {
+			return e.Kind == "check" && e.Decision == "alert" && !e.Received.Before(seedStart.Add(48*time.Hour)) && e.Received.Before(seedStart.Add(72*time.Hour))
+		}},
 		{"fever", Filter{Fever: true}, func(e Stored) bool { return hasFever(e.Reasons) }},
 		{"unit", Filter{Unit: "3-201"}, func(e Stored) bool { return e.Unit == "3-201" }},
 		{"range", Filter{From: seedStart.Add(48 * time.Hour), To: seedStart.Add(49 * time.Hour)}, func(e Stored) bool {
@@ -94,6 +103,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 	t.Parallel()
 	s := seeded(t, 100)
 	for _, f := range []Filter{{}, {Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"},
+		{Kind: "check"}, {Decision: "allow"}, {Kind: "visitor", Decision: "allow"}, {Kind: "check", Decision: "deny"},
 		{Site: "x", Kind: "visitor", Fever: true}, {From: seedStart, To: seedStart.Add(time.Hour)}} {
 		where, args := f.where()
 		rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT body FROM entries`+where+

@@ -57,6 +57,7 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 	}
+	counts := siteDayCounts{}
 	for i := range plan.Entries {
 		k := rnd.IntN(nk)
 		site := fmt.Sprintf("huamu-%03d", k/plan.Kiosks+1)
@@ -69,10 +70,20 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 		received := at.Add(time.Duration(200+rnd.IntN(2000)) * time.Millisecond)
-		if _, err := insert.ExecContext(ctx, kiosk, seqs[k], site, e.ID, at.Format(time.RFC3339Nano),
-			string(e.Kind), string(e.Decision), string(body), received.UnixNano()); err != nil {
+		kioskTime := at.Format(time.RFC3339Nano)
+		res, err := insert.ExecContext(ctx, kiosk, seqs[k], site, e.ID, kioskTime,
+			string(e.Kind), string(e.Decision), string(body), received.UnixNano())
+		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		} else if n == 1 {
+			counts.add(site, kioskTime, e)
+		}
+	}
+	if err := counts.write(ctx, tx); err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	last := plan.Start.Add(plan.Span).UnixNano()
 	for k, seq := range seqs {

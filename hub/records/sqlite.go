@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -40,8 +41,15 @@ const (
 const maxReaders = 8
 
 // Open opens the SQLite file at path, creating it if needed, and brings its
-// schema up to date.
+// schema up to date, logging nothing.
 func Open(path string) (*SQLite, error) {
+	return OpenLogged(path, slog.New(slog.DiscardHandler))
+}
+
+// OpenLogged is Open that logs the slow parts of opening a file an older
+// build wrote: each schema migration and each index it creates, with how
+// long it took.
+func OpenLogged(path string, log *slog.Logger) (*SQLite, error) {
 	if path == "" {
 		return nil, errors.New("open records: empty path")
 	}
@@ -50,7 +58,11 @@ func Open(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
-	if err := errors.Join(migrate(context.Background(), write), ensureSearchIndexes(context.Background(), write)); err != nil {
+	err = migrate(context.Background(), write, log)
+	if err == nil {
+		err = ensureSearchIndexes(context.Background(), write, log)
+	}
+	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}

@@ -72,7 +72,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	if s.store, err = records.Open(filepath.Join(cfg.DataDir, "hub.db")); err != nil {
+	if s.store, err = records.OpenLogged(filepath.Join(cfg.DataDir, "hub.db"), s.log.With("component", "records")); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.store.SkewLimit = cfg.SkewLimit

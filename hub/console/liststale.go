@@ -1,0 +1,115 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// A kiosk raises status_list_stale on its entries only when its own check
+// finds the list too old, which takes a day by default and says nothing
+// while the gate is quiet. The follower also compares, from the hub's
+// side, the status-list version each online kiosk reports in its presence
+// with the newest the hub has published for its site.
+
+// Defaults for the hub's own status-list check.
+const (
+	DefaultListBehindAfter = 30 * time.Minute
+	// DefaultListMaxAge is the kiosks' default passes.max_age: their
+	// presence does not report their own setting.
+	DefaultListMaxAge = 24 * time.Hour
+)
+
+// statusListEvery bounds how often the follower reads the published lists:
+// their issue time is read out of bodies that can be large.
+const statusListEvery = time.Minute
+
+// listWatch remembers since when each kiosk has been seen behind. It
+// lives in memory: after a restart the wait starts again, which delays
+// an alert by ListBehindAfter at most.
+type listWatch struct {
+	mu      sync.Mutex
+	checked time.Time
+	behind  map[string]listBehind // by kiosk
+}
+
+type listBehind struct {
+	runs  uint64    // the version the kiosk reports
+	since time.Time // when the follower first saw it behind on that version
+}
+
+// statusListAlerts returns the alerts to raise for kiosks whose status
+// list is behind the hub's, or too old, at most once per statusListEvery.
+// The keys name the version the kiosk runs (behind) or the hub's version
+// (too old), so a condition that lasts is one alert, and a kiosk that
+// catches up and falls behind again raises a new one.
+func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time.Time) ([]operators.Alert, error) {
+	w := &o.lists
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.checked.IsZero() && now.Sub(w.checked) < statusListEvery {
+		return nil, nil
+	}
+	pubs, err := o.rec.Published(ctx, protocol.DownlinkStatusList)
+	if err != nil {
+		return nil, err
+	}
+	w.checked = now
+	if w.behind == nil {
+		w.behind = map[string]listBehind{}
+	}
+	forSite := map[string]records.Published{}
+	forKiosk := map[string]records.Published{}
+	for _, p := range pubs {
+		if p.Kiosk == "" {
+			forSite[p.Site] = p
+		} else {
+			forKiosk[p.Kiosk] = p
+		}
+	}
+	var out []operators.Alert
+	stillBehind := map[string]bool{}
+	for _, k := range ks {
+		// A kiosk keeps the highest version of either scope; the hub
+		// numbers both scopes together.
+		newest, ok := forSite[k.Site]
+		if own, has := forKiosk[k.Kiosk]; has && own.Site == k.Site && (!ok || own.Version > newest.Version) {
+			newest, ok = own, true
+		}
+		if !ok || !k.Online || k.StatusAt == nil {
+			continue // nothing published for it, or offline: its offline alert speaks
+		}
+		runs := k.Downlink[string(protocol.DownlinkStatusList)]
+		switch {
+		case runs < newest.Version:
+			stillBehind[k.Kiosk] = true
+			b, seen := w.behind[k.Kiosk]
+			if !seen || b.runs != runs {
+				b = listBehind{runs: runs, since: now}
+				w.behind[k.Kiosk] = b
+			}
+			if now.Sub(b.since) > o.cfg.ListBehindAfter {
+				out = append(out, operators.Alert{Kind: "status_list_stale", Site: k.Site, Kiosk: k.Kiosk,
+					Key: fmt.Sprintf("status_list_behind:%s:%d", k.Kiosk, runs),
+					Detail: fmt.Sprintf("%s runs status list version %d; the hub published %d (seen behind since %s)",
+						k.Kiosk, runs, newest.Version, b.since.In(o.cfg.Zone).Format(time.DateTime))})
+			}
+		case runs == newest.Version && now.Sub(newest.Issued) > o.cfg.ListMaxAge:
+			out = append(out, operators.Alert{Kind: "status_list_stale", Site: k.Site, Kiosk: k.Kiosk,
+				Key: fmt.Sprintf("status_list_old:%s:%d", k.Kiosk, runs),
+				Detail: fmt.Sprintf("%s runs status list version %d, issued %s: older than %s, the hub has not re-issued it",
+					k.Kiosk, runs, newest.Issued.In(o.cfg.Zone).Format(time.DateTime), o.cfg.ListMaxAge)})
+		}
+	}
+	for kiosk := range w.behind {
+		if !stillBehind[kiosk] {
+			delete(w.behind, kiosk)
+		}
+	}
+	return out, nil
+}
