@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -84,6 +85,10 @@ func EncodeBatch(b Batch) ([]byte, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
+	b.Entries = slices.Clone(b.Entries)
+	for i := range b.Entries {
+		b.Entries[i] = wireReady(b.Entries[i])
+	}
 	return json.Marshal(struct {
 		V int `json:"v"`
 		Batch
@@ -107,7 +112,18 @@ func EncodeEntry(e Entry) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(e)
+	return json.Marshal(wireReady(e))
+}
+
+// wireReady returns e as the decoders want it: a nil Reasons would encode
+// as null, which DecodeEntry refuses ("reasons: missing"), and an entry a
+// kiosk could journal but the hub could never take would stall its sync
+// for good.
+func wireReady(e Entry) Entry {
+	if e.Reasons == nil {
+		e.Reasons = []string{}
+	}
+	return e
 }
 
 // DecodeBatch parses and validates a batch.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 )
 
 // vector is one shared test case: the wire form of a message and either
@@ -178,4 +179,42 @@ func FuzzDecodeAck(f *testing.F) {
 			t.Fatalf("EncodeAck(decoded) = %v", err)
 		}
 	})
+}
+
+// Whatever the encoders accept, the decoders take back: an entry with no
+// reasons at all (nil, as a record may be built) must not encode to
+// something the hub refuses for ever.
+func TestEncodedEntriesDecode(t *testing.T) {
+	e := Entry{Kiosk: "gate-1", Seq: 7, ID: "0190d6e4-7a4b-7cc0-8b8e-000000000007",
+		Time: time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC), Kind: KindDelivery, Decision: DecisionRecord, Count: 2}
+	body, err := EncodeEntry(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeEntry(body)
+	if err != nil {
+		t.Fatalf("DecodeEntry(%s): %v", body, err)
+	}
+	if got.Reasons == nil || len(got.Reasons) != 0 {
+		t.Errorf("reasons %#v, want empty", got.Reasons)
+	}
+	b := Batch{Kiosk: "gate-1", Site: "site-1", Sent: e.Time, Entries: []Entry{e}}
+	for name, enc := range map[string]func() ([]byte, error){
+		"EncodeBatch":          func() ([]byte, error) { return EncodeBatch(b) },
+		"EncodeBatchPayload":   func() ([]byte, error) { return EncodeBatchPayload(b, 0) },
+		"EncodeBatchOfEncoded": func() ([]byte, error) {
+			return EncodeBatchOfEncoded("gate-1", "site-1", e.Time, [][]byte{body}, 0)
+		},
+	} {
+		data, err := enc()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := DecodeBatchPayload(data); err != nil {
+			t.Errorf("%s then DecodeBatchPayload: %v", name, err)
+		}
+	}
+	if b.Entries[0].Reasons != nil {
+		t.Error("EncodeBatch changed the caller's entries")
+	}
 }
