@@ -91,8 +91,8 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		return Saved{}, fmt.Errorf("update kiosk: %w", err)
 	}
 	insert, err := tx.PrepareContext(ctx, `
-		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kiosk, seq) DO NOTHING`)
 	if err != nil {
 		return Saved{}, err
@@ -106,7 +106,7 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		seq := int64(e.Seq) // bounded by SaveBatch
 		kioskTime := e.Time.Format(time.RFC3339Nano)
 		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
-			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received)
+			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit)
 		if err != nil {
 			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}

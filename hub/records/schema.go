@@ -68,6 +68,11 @@ func migrations() []string {
 			PRIMARY KEY (day, site)
 		) WITHOUT ROWID;
 		` + siteDayBackfill + `;`,
+		// 5: the unit in a column of its own: the unit filter's index was on
+		// json_extract(body), which parsed every entry's JSON at insert.
+		`ALTER TABLE entries ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+		UPDATE entries SET unit = json_extract(body, '$.unit') WHERE json_extract(body, '$.unit') != '';
+		DROP INDEX IF EXISTS entries_by_unit;`,
 	}
 }
 

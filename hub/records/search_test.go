@@ -226,3 +226,46 @@ func TestUrgentSince(t *testing.T) {
 		t.Errorf("cursor %+v, want past gate-9/3", next)
 	}
 }
+
+// A file from before the unit column (schema 4) gets the column filled
+// from the stored bodies, and the unit filter finds the same entries.
+func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seed(t.Context(), SeedPlan{Sites: 2, Kiosks: 2, Entries: 3000, Start: seedStart, Span: 48 * time.Hour, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Search(t.Context(), Filter{Unit: "3-201"}, 0, 500)
+	if err != nil || len(before.Entries) == 0 {
+		t.Fatalf("Search by unit before: %d entries, %v", len(before.Entries), err)
+	}
+	for _, q := range []string{`DROP INDEX entries_by_unit_column`, `ALTER TABLE entries DROP COLUMN unit`,
+		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`, `PRAGMA user_version = 4`} {
+		if _, err := s.write.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatalf("reopen at version 4: %v", err)
+	}
+	defer s.Close()
+	after, err := s.Search(t.Context(), Filter{Unit: "3-201"}, 0, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Entries) != len(before.Entries) {
+		t.Errorf("unit filter after upgrade: %d entries, before %d", len(after.Entries), len(before.Entries))
+	}
+	var n int
+	if err := s.read.QueryRow(`SELECT count(*) FROM entries WHERE unit != coalesce(json_extract(body, '$.unit'), '')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d entries whose unit column differs from their body (%v)", n, err)
+	}
+	if err := s.read.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_by_unit'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the old json_extract index is still there (%d, %v)", n, err)
+	}
+}
