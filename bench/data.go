@@ -7,19 +7,37 @@ import (
 	"github.com/gatepost/gatepost/protocol"
 )
 
-// entry is the i-th benchmark entry: a typical check with a reading.
+// entry is the i-th benchmark entry, in a gate's usual mix: mostly
+// residents' checks with a reading and their unit, one in five a visitor,
+// one in twenty a parcel drop, one in a hundred a fever alert. The mix
+// matters at the hub, whose partial indexes hold only some kinds.
 func entry(kiosk string, seq uint64) protocol.Entry {
 	obj, amb := 36.4+float64(seq%7)/10, 22.5
-	return protocol.Entry{
+	unit := fmt.Sprintf("%d-%03d", seq%40+1, seq%700+101)
+	e := protocol.Entry{
 		Kiosk: kiosk, Seq: seq,
 		ID:          fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", seq),
 		Time:        time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Second),
 		Kind:        protocol.KindCheck,
-		Scan:        fmt.Sprintf("GP1:resident:%d-%03d:7f3a9c2e", seq%40, seq%700),
+		Pass:        fmt.Sprintf("R%07d", seq%5000),
+		Unit:        unit,
 		Temperature: &protocol.Reading{ObjectC: obj, AmbientC: &amb, ScreenedC: obj},
 		Decision:    protocol.DecisionAllow,
-		Reasons:     []string{"temperature_normal"},
+		Reasons:     []string{"pass_valid", "temperature_normal"},
 	}
+	switch {
+	case seq%100 == 0:
+		e.Temperature.ObjectC, e.Temperature.ScreenedC = 38.2, 38.2
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_valid", "fever_confirmed"}
+	case seq%20 == 0:
+		e.Kind, e.Decision, e.Reasons, e.Pass, e.Temperature = protocol.KindDelivery, protocol.DecisionRecord, nil, "", nil
+		e.Count = int(seq%3) + 1
+	case seq%5 == 0:
+		e.Kind, e.Pass = protocol.KindVisitor, ""
+		e.Reasons = []string{"visitor_registered", "temperature_normal"}
+		e.Visitor = &protocol.Visitor{Name: "王小明", Contact: "13812345678", From: "徐汇区", Visiting: unit, Purpose: "探亲"}
+	}
+	return e
 }
 
 // result is one benchmark's figure against its baseline.
