@@ -200,8 +200,8 @@ func TestEncodedEntriesDecode(t *testing.T) {
 	}
 	b := Batch{Kiosk: "gate-1", Site: "site-1", Sent: e.Time, Entries: []Entry{e}}
 	for name, enc := range map[string]func() ([]byte, error){
-		"EncodeBatch":          func() ([]byte, error) { return EncodeBatch(b) },
-		"EncodeBatchPayload":   func() ([]byte, error) { return EncodeBatchPayload(b, 0) },
+		"EncodeBatch":        func() ([]byte, error) { return EncodeBatch(b) },
+		"EncodeBatchPayload": func() ([]byte, error) { return EncodeBatchPayload(b, 0) },
 		"EncodeBatchOfEncoded": func() ([]byte, error) {
 			return EncodeBatchOfEncoded("gate-1", "site-1", e.Time, [][]byte{body}, 0)
 		},
