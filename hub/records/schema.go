@@ -53,6 +53,10 @@ func migrations() []string {
 		// 3: the broker connection of the kiosk's latest online message, so
 		// that a stale last will from an earlier connection is ignored.
 		`ALTER TABLE kiosks ADD COLUMN session TEXT NOT NULL DEFAULT '';`,
+		// 4: the id of the kiosk journal whose entries the hub holds ('' until
+		// a kiosk that names its journal sends a batch), so that a replaced
+		// journal, which numbers from 1 again, is told from the held one.
+		`ALTER TABLE kiosks ADD COLUMN journal TEXT NOT NULL DEFAULT '';`,
 	}
 }
 
