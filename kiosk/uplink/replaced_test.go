@@ -180,3 +180,33 @@ func TestReplacedJournalNotRenumbered(t *testing.T) {
 }
 
 var _ Journal = (*journal.Journal)(nil)
+
+// TestBlockedUplinkRebasesOnceTheGapIsFilled: the hub lacked one of the
+// old journal's entries, then got it by import (no ack is published for
+// that); the kiosk's next probe hears that the hub has no gaps now, and
+// it renumbers and syncs by itself.
+func TestBlockedUplinkRebasesOnceTheGapIsFilled(t *testing.T) {
+	broker := startBroker(t)
+	hub := startJournalHub(t, broker, 5, 3)
+	j := openJournal(t)
+	appendN(t, j, 4)
+	u := New(Config{Broker: broker, Site: "site-1", Kiosk: "gate-1", BatchSize: 3, MaxInFlight: 2,
+		AckTimeout: 200 * time.Millisecond}, j, slog.New(slog.DiscardHandler))
+	u.probeEvery = 300 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); u.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "blocked by the hub's gap", func() bool { return u.Problem() != "" })
+	if st, _ := j.Status(context.Background()); st.AckedSeq != 0 || st.LastSeq != 4 {
+		t.Fatalf("blocked journal = %+v, want nothing acked, last 4", st)
+	}
+	hub.mu.Lock()
+	hub.held[3] = "old" // imported from the old card
+	hub.mu.Unlock()
+	waitSynced(t, j, 9)
+	if u.Problem() != "" || u.Stats().Rebases != 1 || j.ID() != journalA {
+		t.Errorf("after the gap was filled: Problem %q, Rebases %d, ID %s; want none, 1, %s",
+			u.Problem(), u.Stats().Rebases, j.ID(), journalA)
+	}
+}

@@ -113,6 +113,8 @@ type Uplink struct {
 	lastAck   atomic.Int64
 	statusDue atomic.Bool
 	stats     stats
+	// probeEvery: see probe (a field so that tests can shorten it).
+	probeEvery time.Duration
 	// session names this uplink's broker connection in its client id, its
 	// online messages and its last will, so that the hub can tell a stale
 	// will (from a connection the broker noticed dead only after this one
@@ -128,7 +130,7 @@ func New(cfg Config, j Journal, log *slog.Logger) *Uplink {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(30*time.Second, cfg.BackoffMin)
 	}
-	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1),
+	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1), probeEvery: probeEvery,
 		downlinks: make(chan protocol.Downlink, 16), session: strings.ReplaceAll(uuid.NewString(), "-", "")[:12]}
 }
 
@@ -533,8 +535,10 @@ func (u *Uplink) replacedJournal(ctx context.Context, cur *cursor, a protocol.Ac
 // imported meanwhile).
 const probeEvery = time.Minute
 
+// probe sends, every probeEvery, one batch of the first unsynced entry:
+// the hub's answer may now allow a rebase.
 func (u *Uplink) probe(ctx context.Context, c mqtt.Client, cur *cursor) error {
-	if time.Since(cur.probed) < probeEvery {
+	if time.Since(cur.probed) < u.probeEvery {
 		return nil
 	}
 	cur.probed = time.Now()
