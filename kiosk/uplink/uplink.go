@@ -460,9 +460,10 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	changed, err := u.journal.Ack(ctx, hubAck, time.Now())
 	switch {
 	case errors.Is(err, journal.ErrAckAhead):
-		u.setProblem(fmt.Sprintf("总台记录多于本机记录库，新记录暂不同步。 The hub says it holds entries 1..%d of %s, more than this journal "+
-			"ever wrote: the journal was replaced, and the hub is too old to say which journal it holds. Entries made here are kept, "+
-			"unsynced; update the hub, then restart the kiosk.", hubAck, u.cfg.Kiosk))
+		u.setProblem(fmt.Sprintf("总台记录多于本机记录库，新记录暂不同步，均已保留。请联系维护人员。 The hub says it holds entries 1..%d of %s, "+
+			"more than this journal ever wrote: the journal was replaced (by a new or an older copy) and the hub cannot tell journals "+
+			"apart (a hub from before journal ids). Nothing is lost: entries made here are kept, unsynced. Update the hub, "+
+			"or call maintenance.", hubAck, u.cfg.Kiosk))
 		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
 	case err != nil:
 		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
