@@ -42,6 +42,9 @@ func newImportCommand(stdout io.Writer) *cobra.Command {
 			}
 			defer store.Close()
 			saved, err := store.ImportBundle(cmd.Context(), b)
+			if errors.Is(err, records.ErrOtherJournal) {
+				return fmt.Errorf("%s was refused, nothing imported: %w", args[0], err)
+			}
 			if err != nil {
 				return err
 			}

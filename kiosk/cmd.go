@@ -110,7 +110,7 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			// The link state lives in the running daemon: ask its screen.
-			link := liveState(cfg.Screen.Listen)
+			link, warning := liveState(cfg.Screen.Listen)
 			// A journal last written by an older daemon has no downlinks yet.
 			versions, _ := j.Downlinks(context.Background())
 			out := cmd.OutOrStdout()
@@ -119,13 +119,17 @@ func newStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					journal.Status
-					Link     string            `json:"link"`     // online, offline, or "unknown (kiosk not running)"
-					Downlink map[string]uint64 `json:"downlink"` // versions from the hub in use
-				}{st, link, versions})
+					Link     string            `json:"link"`              // online, offline, or "unknown (kiosk not running)"
+					Warning  string            `json:"warning,omitempty"` // the screen's warning: disk, entries that cannot sync
+					Downlink map[string]uint64 `json:"downlink"`          // versions from the hub in use
+				}{st, link, warning, versions})
 			}
 			fmt.Fprintf(out, "link       %s\n", link)
-			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
-				st.Kiosk, st.Path, st.SizeBytes, st.Entries, st.LastSeq, st.AckedSeq, st.Unsynced)
+			if warning != "" {
+				fmt.Fprintf(out, "WARNING    %s\n", warning)
+			}
+			fmt.Fprintf(out, "kiosk      %s\njournal    %s (%d bytes, id %s)\nentries    %d (last seq %d)\nsynced     up to %d\nunsynced   %d\n",
+				st.Kiosk, st.Path, st.SizeBytes, st.ID, st.Entries, st.LastSeq, st.AckedSeq, st.Unsynced)
 			if st.LastAck != nil {
 				fmt.Fprintf(out, "last ack   %s\n", st.LastAck.Local().Format("2006-01-02 15:04:05"))
 			} else {
@@ -148,22 +152,24 @@ func newStatusCmd() *cobra.Command {
 	return cmd
 }
 
-// liveState asks a running daemon's screen whether the hub link is up.
-func liveState(listen string) string {
+// liveState asks a running daemon's screen whether the hub link is up,
+// and what its warning says (disk nearly full, entries that cannot sync).
+func liveState(listen string) (link, warning string) {
 	c := http.Client{Timeout: time.Second}
 	resp, err := c.Get("http://" + listen + "/api/state")
 	if err != nil {
-		return "unknown (kiosk not running, or its screen is not at " + listen + ")"
+		return "unknown (kiosk not running, or its screen is not at " + listen + ")", ""
 	}
 	defer resp.Body.Close()
 	var st struct {
-		Online bool `json:"online"`
+		Online  bool   `json:"online"`
+		Warning string `json:"warning"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return "unknown (the screen at " + listen + " did not answer)"
+		return "unknown (the screen at " + listen + " did not answer)", ""
 	}
 	if st.Online {
-		return "online"
+		return "online", st.Warning
 	}
-	return "offline"
+	return "offline", st.Warning
 }

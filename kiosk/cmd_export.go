@@ -51,7 +51,7 @@ them over MQTT. Importing the same bundle twice changes nothing.`,
 			if len(entries) == 0 {
 				return errors.New("nothing to export: the hub holds every entry of this kiosk")
 			}
-			data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site,
+			data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(),
 				Exported: time.Now(), Entries: entries})
 			if err != nil {
 				return fmt.Errorf("export: %w", err)

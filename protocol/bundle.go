@@ -21,8 +21,12 @@ const MaxBundleBytes = 1 << 30
 // long: every unacknowledged entry of one kiosk, From..To with no gaps, and
 // a SHA-256 over them. On disk it is gzipped JSON.
 type Bundle struct {
-	Kiosk    string    `json:"kiosk"`
-	Site     string    `json:"site"`
+	Kiosk string `json:"kiosk"`
+	Site  string `json:"site"`
+	// Journal names the kiosk's journal the entries come from ("" from
+	// kiosks that predate it): the hub refuses a bundle from another
+	// journal than the one it holds the kiosk's entries of.
+	Journal  string    `json:"journal,omitempty"`
 	From     uint64    `json:"from"` // first sequence held
 	To       uint64    `json:"to"`   // last sequence held
 	Exported time.Time `json:"exported"`
@@ -53,6 +57,8 @@ func (b *Bundle) Validate() error {
 		return bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", b.Kiosk)
 	case !ValidName(b.Site):
 		return bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", b.Site)
+	case b.Journal != "" && !ValidName(b.Journal):
+		return bad("journal", "must be 1-64 letters, digits, '-' or '_', got %q", b.Journal)
 	case len(b.Entries) == 0:
 		return bad("entries", "must hold at least one entry")
 	case b.From != b.Entries[0].Seq:
@@ -133,6 +139,7 @@ func DecodeBundle(data []byte) (Bundle, error) {
 	var w struct {
 		Kiosk    string      `json:"kiosk"`
 		Site     string      `json:"site"`
+		Journal  *string     `json:"journal"`
 		From     uint64      `json:"from"`
 		To       uint64      `json:"to"`
 		Exported *string     `json:"exported"`
@@ -149,6 +156,12 @@ func DecodeBundle(data []byte) (Bundle, error) {
 	}
 	b := Bundle{Kiosk: w.Kiosk, Site: w.Site, From: w.From, To: w.To, Exported: t, SHA256: w.SHA256,
 		Entries: make([]Entry, len(w.Entries))}
+	if w.Journal != nil {
+		if *w.Journal == "" {
+			return Bundle{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
+		}
+		b.Journal = *w.Journal
+	}
 	for i := range w.Entries {
 		if err := w.Entries[i].into(&b.Entries[i]); err != nil {
 			return Bundle{}, prefixed(fmt.Sprintf("entries[%d]", i), err)

@@ -18,8 +18,13 @@ const MaxMessageBytes = 8 << 20
 
 // Batch carries a kiosk's entries to the hub, in sequence order.
 type Batch struct {
-	Kiosk   string    `json:"kiosk"`
-	Site    string    `json:"site"`
+	Kiosk string `json:"kiosk"`
+	Site  string `json:"site"`
+	// Journal names the kiosk's journal the entries come from (a UUID, or
+	// any name ValidName allows); "" from kiosks that predate it. A hub
+	// holding this kiosk's entries from another journal stores none of
+	// these (the kiosk's journal was replaced) and says so in its ack.
+	Journal string    `json:"journal,omitempty"`
 	Sent    time.Time `json:"sent"` // kiosk clock when sent, for skew
 	Entries []Entry   `json:"entries"`
 }
@@ -27,9 +32,16 @@ type Batch struct {
 // Ack is the hub's acknowledgement: it holds every entry of Kiosk with
 // sequence 1..Contiguous. Only an Ack lets a kiosk mark entries synced.
 type Ack struct {
-	Kiosk      string    `json:"kiosk"`
-	Contiguous uint64    `json:"contiguous"`
-	Time       time.Time `json:"time"` // hub clock
+	Kiosk      string `json:"kiosk"`
+	Contiguous uint64 `json:"contiguous"`
+	// Journal is the journal whose entries the hub holds for Kiosk ("" from
+	// hubs that predate it, or before any kiosk named one). A kiosk never
+	// takes an ack of another journal as an ack of its own entries.
+	Journal string `json:"journal,omitempty"`
+	// Highest is the highest sequence the hub holds (gaps below it are
+	// possible); 0 from hubs that predate it.
+	Highest uint64    `json:"highest,omitempty"`
+	Time    time.Time `json:"time"` // hub clock
 }
 
 // Validate checks b and every entry in it: the same kiosk throughout and
@@ -44,6 +56,8 @@ func (b *Batch) Validate() error {
 		return missing("site")
 	case !ValidName(b.Site):
 		return bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", b.Site)
+	case b.Journal != "" && !ValidName(b.Journal):
+		return bad("journal", "must be 1-64 letters, digits, '-' or '_', got %q", b.Journal)
 	case b.Sent.IsZero():
 		return missing("sent")
 	case len(b.Entries) == 0:
@@ -74,6 +88,10 @@ func (a *Ack) Validate() error {
 		return missing("kiosk")
 	case !ValidName(a.Kiosk):
 		return bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", a.Kiosk)
+	case a.Journal != "" && !ValidName(a.Journal):
+		return bad("journal", "must be 1-64 letters, digits, '-' or '_', got %q", a.Journal)
+	case a.Highest != 0 && a.Highest < a.Contiguous:
+		return bad("highest", "must be at least contiguous (%d), got %d", a.Contiguous, a.Highest)
 	case a.Time.IsZero():
 		return missing("time")
 	}
@@ -132,6 +150,7 @@ func DecodeBatch(data []byte) (Batch, error) {
 		V       *int        `json:"v"`
 		Kiosk   *string     `json:"kiosk"`
 		Site    *string     `json:"site"`
+		Journal *string     `json:"journal"`
 		Sent    *string     `json:"sent"`
 		Entries []wireEntry `json:"entries"`
 	}
@@ -142,10 +161,10 @@ func DecodeBatch(data []byte) (Batch, error) {
 	if err := checkVersion(w.V); err != nil {
 		return Batch{}, err
 	}
-	return w2batch(w.Kiosk, w.Site, w.Sent, w.Entries)
+	return w2batch(w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries)
 }
 
-func w2batch(kiosk, site, sent *string, entries []wireEntry) (Batch, error) {
+func w2batch(kiosk, site, journal, sent *string, entries []wireEntry) (Batch, error) {
 	var b Batch
 	switch {
 	case kiosk == nil:
@@ -156,6 +175,12 @@ func w2batch(kiosk, site, sent *string, entries []wireEntry) (Batch, error) {
 		return Batch{}, missing("entries")
 	}
 	b.Kiosk, b.Site = *kiosk, *site
+	if journal != nil {
+		if *journal == "" {
+			return Batch{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
+		}
+		b.Journal = *journal
+	}
 	t, err := parseTime("sent", sent)
 	if err != nil {
 		return Batch{}, err
@@ -175,6 +200,8 @@ func DecodeAck(data []byte) (Ack, error) {
 	var w struct {
 		Kiosk      *string `json:"kiosk"`
 		Contiguous *uint64 `json:"contiguous"`
+		Journal    *string `json:"journal"`
+		Highest    uint64  `json:"highest"`
 		Time       *string `json:"time"`
 	}
 	if err := decodeVersioned(data, &w); err != nil {
@@ -190,7 +217,13 @@ func DecodeAck(data []byte) (Ack, error) {
 	if err != nil {
 		return Ack{}, err
 	}
-	a := Ack{Kiosk: *w.Kiosk, Contiguous: *w.Contiguous, Time: t}
+	a := Ack{Kiosk: *w.Kiosk, Contiguous: *w.Contiguous, Highest: w.Highest, Time: t}
+	if w.Journal != nil {
+		if *w.Journal == "" {
+			return Ack{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
+		}
+		a.Journal = *w.Journal
+	}
 	return a, a.Validate()
 }
 

@@ -62,6 +62,7 @@ func DecodeBatchPayload(data []byte) (Batch, error) {
 		Data     *string     `json:"data"`
 		Kiosk    *string     `json:"kiosk"`
 		Site     *string     `json:"site"`
+		Journal  *string     `json:"journal"`
 		Sent     *string     `json:"sent"`
 		Entries  []wireEntry `json:"entries"`
 	}
@@ -72,7 +73,7 @@ func DecodeBatchPayload(data []byte) (Batch, error) {
 		return Batch{}, err
 	}
 	if w.Encoding == nil {
-		return w2batch(w.Kiosk, w.Site, w.Sent, w.Entries)
+		return w2batch(w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries)
 	}
 	if *w.Encoding != EncodingGzip {
 		return Batch{}, bad("encoding", "unknown encoding %q (this build reads %q)", *w.Encoding, EncodingGzip)
@@ -116,12 +117,14 @@ func gunzip(z []byte, limit int64) ([]byte, error) {
 // batch without decoding and re-encoding each entry. The entries must be
 // of kiosk, in increasing sequence order, as EncodeEntry wrote them; the
 // hub validates every batch it receives in any case.
-func EncodeBatchOfEncoded(kiosk, site string, sent time.Time, entries [][]byte, gzipAbove int) ([]byte, error) {
+func EncodeBatchOfEncoded(kiosk, site, journal string, sent time.Time, entries [][]byte, gzipAbove int) ([]byte, error) {
 	switch {
 	case !ValidName(kiosk):
 		return nil, bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", kiosk)
 	case !ValidName(site):
 		return nil, bad("site", "must be 1-64 letters, digits, '-' or '_', got %q", site)
+	case journal != "" && !ValidName(journal):
+		return nil, bad("journal", "must be 1-64 letters, digits, '-' or '_', got %q", journal)
 	case len(entries) == 0 || len(entries) > MaxBatchEntries:
 		return nil, bad("entries", "must hold 1 to %d entries, got %d", MaxBatchEntries, len(entries))
 	}
@@ -129,7 +132,7 @@ func EncodeBatchOfEncoded(kiosk, site string, sent time.Time, entries [][]byte, 
 	if err != nil {
 		return nil, bad("sent", "%v", err)
 	}
-	size := 64 + len(kiosk) + len(site) + len(ts)
+	size := 80 + len(kiosk) + len(site) + len(journal) + len(ts)
 	for _, e := range entries {
 		size += len(e) + 1
 	}
@@ -138,6 +141,10 @@ func EncodeBatchOfEncoded(kiosk, site string, sent time.Time, entries [][]byte, 
 	buf = append(buf, kiosk...) // ValidName: nothing to escape
 	buf = append(buf, `","site":"`...)
 	buf = append(buf, site...)
+	if journal != "" { // the order json.Marshal writes Batch's fields in
+		buf = append(buf, `","journal":"`...)
+		buf = append(buf, journal...)
+	}
 	buf = append(buf, `","sent":`...)
 	buf = append(buf, ts...)
 	buf = append(buf, `,"entries":[`...)

@@ -100,6 +100,25 @@ func testBundle(tb testing.TB) Bundle {
 	return b
 }
 
+func TestBundleCarriesTheJournal(t *testing.T) {
+	b := testBundle(t)
+	b.Journal = "0190d6e4-0000-7000-8000-0000000000b1"
+	data, err := EncodeBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBundle(data)
+	if err != nil || got.Journal != b.Journal {
+		t.Fatalf("DecodeBundle(EncodeBundle(b)) journal = %q, %v; want %q", got.Journal, err, b.Journal)
+	}
+	b.Journal = "a b"
+	_, err = EncodeBundle(b)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "journal" {
+		t.Errorf("EncodeBundle with journal %q = %v, want an error naming journal", b.Journal, err)
+	}
+}
+
 func TestBundleRoundTripAndDamage(t *testing.T) {
 	data, err := EncodeBundle(testBundle(t))
 	if err != nil {
@@ -169,18 +188,33 @@ func TestEncodeBatchOfEncodedMatchesEncodeBatch(t *testing.T) {
 		body, _ := EncodeEntry(e)
 		raw = append(raw, body)
 	}
-	got, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Sent, raw, 0)
+	got, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, "", b.Sent, raw, 0)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("EncodeBatchOfEncoded =\n%s, %v\nwant\n%s", got, err, want)
 	}
-	z, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Sent, raw, 10)
+	b.Journal = "0190d6e4-0000-7000-8000-000000000a01"
+	want, err = EncodeBatch(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := DecodeBatchPayload(z); err != nil || len(d.Entries) != len(b.Entries) {
-		t.Fatalf("DecodeBatchPayload(compressed raw batch) = %d entries, %v", len(d.Entries), err)
+	got, err = EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, 0)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("EncodeBatchOfEncoded with a journal =\n%s, %v\nwant\n%s", got, err, want)
 	}
-	if _, err := EncodeBatchOfEncoded("bad/kiosk", b.Site, b.Sent, raw, 0); err == nil {
+	if d, err := DecodeBatchPayload(got); err != nil || d.Journal != b.Journal {
+		t.Fatalf("DecodeBatchPayload(raw batch with a journal) = journal %q, %v; want %q", d.Journal, err, b.Journal)
+	}
+	z, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := DecodeBatchPayload(z); err != nil || len(d.Entries) != len(b.Entries) || d.Journal != b.Journal {
+		t.Fatalf("DecodeBatchPayload(compressed raw batch) = %d entries, journal %q, %v", len(d.Entries), d.Journal, err)
+	}
+	if _, err := EncodeBatchOfEncoded("bad/kiosk", b.Site, "", b.Sent, raw, 0); err == nil {
 		t.Error("EncodeBatchOfEncoded accepted a bad kiosk id")
+	}
+	if _, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, `j"1`, b.Sent, raw, 0); err == nil {
+		t.Error("EncodeBatchOfEncoded accepted a bad journal id")
 	}
 }

@@ -42,10 +42,14 @@ type Ingest struct {
 
 // Stats counts what an Ingest has done since it was created.
 type Stats struct {
-	Batches     uint64 // batches stored (duplicates included) and acknowledged or attempted
-	Inserted    uint64 // entries newly stored
-	Duplicates  uint64 // entries already held, identical
-	Conflicts   uint64 // entries refused because a different entry is held
+	Batches    uint64 // batches stored (duplicates included) and acknowledged or attempted
+	Inserted   uint64 // entries newly stored
+	Duplicates uint64 // entries already held, identical
+	Conflicts  uint64 // entries refused because a different entry is held
+	// Replaced counts batches from a kiosk journal other than the one the
+	// hub holds (the kiosk's journal was replaced): nothing of them is
+	// stored, and the ack tells the kiosk where to renumber from.
+	Replaced    uint64
 	Alerts      uint64 // batches received on an alerts topic (included in Batches)
 	Statuses    uint64 // presence messages stored (stale wills included)
 	StaleWills  uint64 // of Statuses: last wills of connections the kiosk had replaced, ignored
@@ -58,7 +62,7 @@ type Stats struct {
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
-	alerts, statuses, skewed, staleWills                                                     atomic.Uint64
+	alerts, statuses, skewed, staleWills, replaced                                           atomic.Uint64
 }
 
 // Stats returns the counters.
@@ -69,7 +73,7 @@ func (in *Ingest) Stats() Stats {
 		Conflicts: s.conflicts.Load(), Rejected: s.rejected.Load(), Mismatched: s.mismatched.Load(),
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
 		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
-		StaleWills: s.staleWills.Load(),
+		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(),
 	}
 }
 
@@ -157,6 +161,19 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 		in.stats.skewed.Add(1)
 		log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond))
 	}
+	if saved.Replaced {
+		in.stats.replaced.Add(1)
+		what := fmt.Sprintf("security: %s sent entries from a new journal (%s, seq %d..%d) and none were stored; "+
+			"the hub holds journal %s up to %d; ", kiosk, b.Journal, b.Entries[0].Seq, b.Entries[len(b.Entries)-1].Seq,
+			saved.Journal, saved.Highest)
+		if saved.Contiguous == saved.Highest {
+			what += fmt.Sprintf("the kiosk will renumber its entries after %d", saved.Highest)
+		} else {
+			what += fmt.Sprintf("it lacks some of them (holds 1..%d contiguously), so the kiosk cannot renumber its entries yet: "+
+				"import the missing ones from the old journal (kiosk export, hub import) and it will", saved.Contiguous)
+		}
+		log.Warn(what, "journal", b.Journal, "held_journal", saved.Journal, "contiguous", saved.Contiguous, "highest", saved.Highest)
+	}
 	in.stats.inserted.Add(uint64(saved.Inserted))
 	in.stats.duplicates.Add(uint64(saved.Duplicates))
 	in.stats.conflicts.Add(uint64(saved.Conflicts))
@@ -167,7 +184,8 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
 
-	ack, err := protocol.EncodeAck(protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous, Time: now})
+	ack, err := protocol.EncodeAck(protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous,
+		Journal: saved.Journal, Highest: saved.Highest, Time: now})
 	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
 		in.stats.ackFailures.Add(1)
 		return fmt.Errorf("ingest %s: encode ack: %w", topic, err)

@@ -116,22 +116,23 @@ func TestHandle(t *testing.T) {
 		payload []byte
 		want    outcome
 		ack     int64  // contiguous acked, -1 for no ack
+		highest uint64 // highest held, in the ack
 		logged  string // in the log
 		changes bool   // the store changes
 	}{
-		{"good batch acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, "batch stored", true},
-		{"duplicate batch re-acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, "duplicates=3", true},
-		{"gap batch acks lower contiguous", topic, wire(t, site, kiosk, 5, 6), ok, 3, "contiguous=3", true},
-		{"gap filled", topic, wire(t, site, kiosk, 4), ok, 6, "contiguous=6", true},
-		{"kiosk differs from topic", topic, wire(t, site, "gate-2", 7), rejected, -1, "security: batch identity differs", false},
-		{"site differs from topic", topic, wire(t, "other-site", kiosk, 7), rejected, -1, "security: batch identity differs", false},
-		{"topic of another kiosk", protocol.EntriesTopic(site, "gate-2"), wire(t, site, kiosk, 7), rejected, -1, "security", false},
-		{"not an entries topic", ackTopic, wire(t, site, kiosk, 7), rejected, -1, "bad topic", false},
-		{"garbage", topic, []byte("\x00\xffnot json"), rejected, -1, "bad batch", false},
-		{"empty payload", topic, nil, rejected, -1, "bad batch", false},
-		{"unknown version", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"v":1`), []byte(`"v":2`), 1), rejected, -1, "unsupported version 2", false},
-		{"field error named", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"kind":"check"`), []byte(`"kind":"party"`), 1), rejected, -1, `entries[0].kind: unknown kind`, false},
-		{"seq beyond storage", topic, wire(t, site, kiosk, 1<<63), rejected, -1, "entries[0].seq: must be at most", false},
+		{"good batch acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, 3, "batch stored", true},
+		{"duplicate batch re-acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, 3, "duplicates=3", true},
+		{"gap batch acks lower contiguous", topic, wire(t, site, kiosk, 5, 6), ok, 3, 6, "contiguous=3", true},
+		{"gap filled", topic, wire(t, site, kiosk, 4), ok, 6, 6, "contiguous=6", true},
+		{"kiosk differs from topic", topic, wire(t, site, "gate-2", 7), rejected, -1, 0, "security: batch identity differs", false},
+		{"site differs from topic", topic, wire(t, "other-site", kiosk, 7), rejected, -1, 0, "security: batch identity differs", false},
+		{"topic of another kiosk", protocol.EntriesTopic(site, "gate-2"), wire(t, site, kiosk, 7), rejected, -1, 0, "security", false},
+		{"not an entries topic", ackTopic, wire(t, site, kiosk, 7), rejected, -1, 0, "bad topic", false},
+		{"garbage", topic, []byte("\x00\xffnot json"), rejected, -1, 0, "bad batch", false},
+		{"empty payload", topic, nil, rejected, -1, 0, "bad batch", false},
+		{"unknown version", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"v":1`), []byte(`"v":2`), 1), rejected, -1, 0, "unsupported version 2", false},
+		{"field error named", topic, bytes.Replace(wire(t, site, kiosk, 7), []byte(`"kind":"check"`), []byte(`"kind":"party"`), 1), rejected, -1, 0, `entries[0].kind: unknown kind`, false},
+		{"seq beyond storage", topic, wire(t, site, kiosk, 1<<63), rejected, -1, 0, "entries[0].seq: must be at most", false},
 	}
 	h := newHarness(t)
 	rejections := 0
@@ -155,7 +156,7 @@ func TestHandle(t *testing.T) {
 				t.Errorf("%s: published %+v, want no ack", st.name, h.acks)
 			}
 		} else {
-			want := []published{{ackTopic, protocol.Ack{Kiosk: kiosk, Contiguous: uint64(st.ack), Time: hubTime}}}
+			want := []published{{ackTopic, protocol.Ack{Kiosk: kiosk, Contiguous: uint64(st.ack), Highest: st.highest, Time: hubTime}}}
 			if !reflect.DeepEqual(h.acks, want) {
 				t.Errorf("%s: published %+v, want %+v", st.name, h.acks, want)
 			}
@@ -246,4 +247,69 @@ var _ Store = (*records.SQLite)(nil)
 
 func (f storeFunc) SaveStatus(context.Context, protocol.Status, time.Time) (bool, error) {
 	return true, nil
+}
+
+// TestHandleReplacedJournal: a kiosk whose journal was replaced sends
+// entries numbered from 1 again under a new journal id. Nothing is
+// stored, no conflict is counted, the event is logged in plain words and
+// counted, and the ack names the hub's journal and where it stands.
+func TestHandleReplacedJournal(t *testing.T) {
+	const journalA, journalB = "0190d6e4-7a4b-7cc0-8b8e-00000000000a", "0190d6e4-7a4b-7cc0-8b8e-00000000000b"
+	h := newHarness(t)
+	topic := protocol.EntriesTopic(site, kiosk)
+	named := func(journal string, idTail string, seqs ...uint64) []byte {
+		b := protocol.Batch{Kiosk: kiosk, Site: site, Journal: journal, Sent: hubTime}
+		for _, seq := range seqs {
+			e := entry(kiosk, seq)
+			e.ID = e.ID[:len(e.ID)-len(idTail)] + idTail
+			b.Entries = append(b.Entries, e)
+		}
+		data, err := protocol.EncodeBatch(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if err := h.in.Handle(t.Context(), topic, named(journalA, "", 1, 2, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if want := (protocol.Ack{Kiosk: kiosk, Contiguous: 3, Journal: journalA, Highest: 3, Time: hubTime}); len(h.acks) != 1 || h.acks[0].ack != want {
+		t.Fatalf("acks = %+v, want %+v", h.acks, want)
+	}
+	h.acks, h.log = nil, bytes.Buffer{}
+	entries := func() string {
+		es, err := h.store.Entries(t.Context(), records.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v", es)
+	}
+	before := entries()
+	if err := h.in.Handle(t.Context(), topic, named(journalB, "bbb", 1, 2)); err != nil {
+		t.Fatalf("Handle(replaced journal) = %v, want nil", err)
+	}
+	// The kiosk was heard from (last seen, batches), but no entry changed.
+	if after := entries(); after != before {
+		t.Errorf("entries changed:\n%s\nwas\n%s", after, before)
+	}
+	if want := (protocol.Ack{Kiosk: kiosk, Contiguous: 3, Journal: journalA, Highest: 3, Time: hubTime}); len(h.acks) != 1 || h.acks[0].ack != want {
+		t.Errorf("acks = %+v, want %+v", h.acks, want)
+	}
+	for _, want := range []string{"gate-1 sent entries from a new journal (" + journalB, "the hub holds journal " + journalA + " up to 3",
+		"the kiosk will renumber its entries after 3"} {
+		if !strings.Contains(h.log.String(), want) {
+			t.Errorf("log %q does not say %q", h.log.String(), want)
+		}
+	}
+	if s := h.in.Stats(); s.Replaced != 1 || s.Conflicts != 0 || s.Inserted != 3 {
+		t.Errorf("Stats = %+v, want 1 replaced, no conflicts, 3 inserted", s)
+	}
+	// A kiosk from before journal ids is handled as before.
+	h.acks = nil
+	if err := h.in.Handle(t.Context(), topic, wire(t, site, kiosk, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.acks) != 1 || h.acks[0].ack.Contiguous != 4 {
+		t.Errorf("acks = %+v, want contiguous 4", h.acks)
+	}
 }

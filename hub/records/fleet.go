@@ -113,7 +113,7 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 	var total Saved
 	for start := 0; start < len(b.Entries); start += protocol.MaxBatchEntries {
 		chunk := b.Entries[start:min(start+protocol.MaxBatchEntries, len(b.Entries))]
-		batch := protocol.Batch{Kiosk: b.Kiosk, Site: b.Site, Sent: b.Exported, Entries: chunk}
+		batch := protocol.Batch{Kiosk: b.Kiosk, Site: b.Site, Journal: b.Journal, Sent: b.Exported, Entries: chunk}
 		bodies := make([][]byte, len(chunk))
 		for i, e := range chunk {
 			if e.Seq > math.MaxInt64 {
@@ -126,7 +126,15 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 			bodies[i] = body
 		}
 		saved, err := s.inTx(ctx, func(tx *sql.Tx) (Saved, error) {
-			return saveBatch(ctx, tx, batch, bodies, time.Now().UnixNano(), false)
+			saved, err := saveBatch(ctx, tx, batch, bodies, time.Now().UnixNano(), false)
+			if err == nil && saved.Replaced {
+				// An error, so that the transaction changes nothing.
+				return saved, fmt.Errorf("%w: the bundle is from journal %s, the hub holds entries up to %d of journal %s. "+
+					"The kiosk's journal was replaced after the hub's entries were made; once the kiosk is online it "+
+					"renumbers its entries after %d by itself and sends them, and a new export then matches",
+					ErrOtherJournal, b.Journal, saved.Highest, saved.Journal, saved.Highest)
+			}
+			return saved, err
 		})
 		if err != nil {
 			return total, fmt.Errorf("import %s %d..%d: %w", b.Kiosk, chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
@@ -135,7 +143,7 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 		total.Duplicates += saved.Duplicates
 		total.Conflicts += saved.Conflicts
 		total.ConflictSeqs = append(total.ConflictSeqs, saved.ConflictSeqs...)
-		total.Contiguous = saved.Contiguous
+		total.Contiguous, total.Highest, total.Journal = saved.Contiguous, saved.Highest, saved.Journal
 	}
 	return total, nil
 }

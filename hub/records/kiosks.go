@@ -15,6 +15,7 @@ type Kiosk struct {
 	Site       string    `json:"site"`               // site of its latest batch
 	Contiguous uint64    `json:"contiguous"`         // all of 1..Contiguous are held
 	Highest    uint64    `json:"highest"`            // highest sequence held
+	Journal    string    `json:"journal"`            // id of the kiosk journal held ("" until one is named)
 	LastSeen   time.Time `json:"last_seen,omitzero"` // hub clock at its latest live batch; zero if none yet
 	Batches    uint64    `json:"batches"`            // batches received, duplicates included
 	Conflicts  uint64    `json:"conflicts"`          // entries refused as conflicting
@@ -43,7 +44,7 @@ type Range struct {
 
 // Kiosks returns every kiosk the hub has heard from, ordered by id.
 func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT kiosk, site, contiguous, highest, last_seen,
+	rows, err := s.read.QueryContext(ctx, `SELECT kiosk, site, contiguous, highest, journal, last_seen,
 		batches, conflicts, skew_ms, online, status_at, reported_unsynced, disk_low, write_failures, downlink
 		FROM kiosks ORDER BY kiosk`)
 	if err != nil {
@@ -55,7 +56,7 @@ func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
 		var k Kiosk
 		var lastSeen, statusAt int64
 		var downlink string
-		if err := rows.Scan(&k.Kiosk, &k.Site, &k.Contiguous, &k.Highest, &lastSeen,
+		if err := rows.Scan(&k.Kiosk, &k.Site, &k.Contiguous, &k.Highest, &k.Journal, &lastSeen,
 			&k.Batches, &k.Conflicts, &k.SkewMS, &k.Online, &statusAt, &k.ReportedUnsynced,
 			&k.DiskLow, &k.WriteFailures, &downlink); err != nil {
 			return nil, fmt.Errorf("list kiosks: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -25,7 +26,22 @@ type Saved struct {
 	// Contiguous is the highest sequence N such that the hub holds all of
 	// 1..N for the kiosk, after the batch was saved.
 	Contiguous uint64
+	// Highest is the highest sequence the hub holds for the kiosk.
+	Highest uint64
+	// Journal is the id of the kiosk journal whose entries the hub holds
+	// ("" while no batch named one).
+	Journal string
+	// Replaced means the batch came from another journal than the one the
+	// hub holds the kiosk's entries of (the kiosk's journal was replaced
+	// and numbers from 1 again): nothing of it was stored. Journal,
+	// Contiguous and Highest say where the held journal stands, so that
+	// the kiosk can renumber its entries after it. Not an error.
+	Replaced bool
 }
+
+// ErrOtherJournal is wrapped by ImportBundle's error for a bundle from
+// another journal than the one the hub holds the kiosk's entries of.
+var ErrOtherJournal = errors.New("bundle is from another journal of the kiosk than the hub holds")
 
 // SaveBatch stores the entries of b in one transaction, idempotently keyed
 // by (kiosk, seq), and advances the kiosk's contiguous sequence.
@@ -90,6 +106,10 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		ON CONFLICT (kiosk) DO NOTHING`, b.Kiosk, b.Site); err != nil {
 		return Saved{}, fmt.Errorf("update kiosk: %w", err)
 	}
+	held, adopting, err := checkJournal(ctx, tx, b)
+	if err != nil || held.Replaced {
+		return held, err
+	}
 	insert, err := tx.PrepareContext(ctx, `
 		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -130,6 +150,9 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		}
 	}
 
+	if adopting && saved.Conflicts > 0 {
+		return unnamedReplaced(ctx, tx, b.Kiosk)
+	}
 	if err := counts.write(ctx, tx); err != nil {
 		return Saved{}, err
 	}
@@ -150,6 +173,10 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		return Saved{}, fmt.Errorf("update kiosk: %w", err)
 	}
 	saved.Contiguous = uint64(contiguous)
+	if err := tx.QueryRowContext(ctx, `SELECT highest, journal FROM kiosks WHERE kiosk = ?`, b.Kiosk).
+		Scan(&saved.Highest, &saved.Journal); err != nil {
+		return Saved{}, fmt.Errorf("read kiosk: %w", err)
+	}
 	return saved, nil
 }
 

@@ -17,16 +17,16 @@ func TestSaveBatchIdempotent(t *testing.T) {
 	s, _ := openStore(t)
 	b := batch("gate-1", 1, 2, 3)
 	got := mustSave(t, s, b, t0)
-	if want := (Saved{Inserted: 3, Contiguous: 3}); !reflect.DeepEqual(got, want) {
+	if want := (Saved{Inserted: 3, Contiguous: 3, Highest: 3}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("first SaveBatch = %+v, want %+v", got, want)
 	}
 	got = mustSave(t, s, b, t0.Add(time.Minute))
-	if want := (Saved{Duplicates: 3, Contiguous: 3}); !reflect.DeepEqual(got, want) {
+	if want := (Saved{Duplicates: 3, Contiguous: 3, Highest: 3}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("second SaveBatch = %+v, want %+v", got, want)
 	}
 	// Overlapping: 2 and 3 held, 4 new.
 	got = mustSave(t, s, batch("gate-1", 2, 3, 4), t0.Add(2*time.Minute))
-	if want := (Saved{Inserted: 1, Duplicates: 2, Contiguous: 4}); !reflect.DeepEqual(got, want) {
+	if want := (Saved{Inserted: 1, Duplicates: 2, Contiguous: 4, Highest: 4}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("overlapping SaveBatch = %+v, want %+v", got, want)
 	}
 	list, err := s.Entries(t.Context(), Query{Kiosk: "gate-1"})
@@ -63,7 +63,7 @@ func TestSaveBatchConflictRefused(t *testing.T) {
 	forged.Entries[0].Decision = protocol.DecisionDeny
 	forged.Entries[0].Reasons = []string{"revoked"}
 	got := mustSave(t, s, forged, t0.Add(time.Minute))
-	want := Saved{Inserted: 1, Conflicts: 1, ConflictSeqs: []uint64{2}, Contiguous: 3}
+	want := Saved{Inserted: 1, Conflicts: 1, ConflictSeqs: []uint64{2}, Contiguous: 3, Highest: 3}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("SaveBatch(conflicting) = %+v, want %+v", got, want)
 	}

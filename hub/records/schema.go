@@ -73,6 +73,10 @@ func migrations() []string {
 		`ALTER TABLE entries ADD COLUMN unit TEXT NOT NULL DEFAULT '';
 		UPDATE entries SET unit = json_extract(body, '$.unit') WHERE json_extract(body, '$.unit') != '';
 		DROP INDEX IF EXISTS entries_by_unit;`,
+		// 6: the id of the kiosk journal whose entries the hub holds ('' until
+		// a kiosk that names its journal sends a batch), so that a replaced
+		// journal, which numbers from 1 again, is told from the held one.
+		`ALTER TABLE kiosks ADD COLUMN journal TEXT NOT NULL DEFAULT '';`,
 	}
 }
 

@@ -244,7 +244,8 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 		t.Fatalf("Search by unit before: %d entries, %v", len(before.Entries), err)
 	}
 	for _, q := range []string{`DROP INDEX entries_by_unit_column`, `ALTER TABLE entries DROP COLUMN unit`,
-		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`, `PRAGMA user_version = 4`} {
+		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
+		`ALTER TABLE kiosks DROP COLUMN journal`, `PRAGMA user_version = 4`} {
 		if _, err := s.write.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -158,8 +158,10 @@ func (d *Daemon) refreshLink() {
 		return
 	}
 	online := d.uplink.Online()
+	warning := d.warning()
 	d.screen.Update(func(s *screen.State) {
 		s.Online = online
+		s.Warning = warning
 		s.Unsynced = st.Unsynced
 		s.LastAck = st.LastAck
 		s.OldestUnsynced = st.OldestUnsynced

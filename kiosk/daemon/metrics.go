@@ -69,6 +69,10 @@ func (d *Daemon) metricsHandler() http.Handler {
 	counter("resends_total", "Rewinds to the last ack (reconnect or ack timeout).", up(func(s uplinkStats) uint64 { return s.Resends }))
 	counter("publish_failures_total", "Publishes that failed or timed out.", up(func(s uplinkStats) uint64 { return s.PublishFailures }))
 	counter("bad_messages_total", "Acks or downlinks refused as malformed or misaddressed.", up(func(s uplinkStats) uint64 { return s.BadMessages }))
+	counter("journal_rebases_total", "Renumberings of the journal after a replaced journal's entries held by the hub.",
+		up(func(s uplinkStats) uint64 { return s.Rebases }))
+	gauge("sync_blocked", "1 when entries cannot be synced until a person acts (the screen and kiosk status say why).",
+		func() float64 { return b2f(d.uplink.Problem() != "") })
 	counter("downlinks_applied_total", "Downlink messages newer than the one held.", up(func(s uplinkStats) uint64 { return s.Downlinks }))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

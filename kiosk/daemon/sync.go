@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"math"
+	"strings"
 	"syscall"
 	"time"
 
@@ -108,9 +109,22 @@ func (d *Daemon) checkDisk() {
 	}
 	if low {
 		d.log.Warn("disk nearly full", "free_bytes", free, "min_free_bytes", d.cfg.Retention.MinFreeBytes)
-		d.screen.Update(func(s *screen.State) { s.Warning = msgDiskLow })
-	} else {
-		d.screen.Update(func(s *screen.State) { s.Warning = "" })
 	}
+	w := d.warning()
+	d.screen.Update(func(s *screen.State) { s.Warning = w })
 	d.uplink.RefreshStatus()
+}
+
+// warning is the screen's sentence about the kiosk itself: the disk, and
+// entries the uplink cannot sync until a person acts (a replaced journal
+// that cannot be renumbered). Both can hold at once.
+func (d *Daemon) warning() string {
+	var ws []string
+	if d.diskLow.Load() {
+		ws = append(ws, msgDiskLow)
+	}
+	if p := d.uplink.Problem(); p != "" {
+		ws = append(ws, p)
+	}
+	return strings.Join(ws, " ")
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -36,11 +37,15 @@ type Journal struct {
 	path  string
 	kiosk string
 	ckpt  *checkpointer // nil when read-only
+
+	mu sync.Mutex
+	id string // the journal's id; a rebase adopts the hub's
 }
 
 // Status is what `kiosk status` reports.
 type Status struct {
 	Kiosk          string     `json:"kiosk"`
+	ID             string     `json:"journal_id"` // see Journal.ID
 	Path           string     `json:"journal"`
 	SizeBytes      int64      `json:"journal_bytes"` // database plus write-ahead log
 	Entries        int64      `json:"entries"`       // entries held
@@ -69,7 +74,8 @@ CREATE TABLE IF NOT EXISTS state (
 	kiosk    TEXT NOT NULL,
 	last_seq INTEGER NOT NULL,
 	acked    INTEGER NOT NULL,
-	acked_at TEXT
+	acked_at TEXT,
+	journal  TEXT NOT NULL DEFAULT '' -- the journal's id (Journal.ID)
 );
 `
 
@@ -123,11 +129,29 @@ func (j *Journal) init(kiosk string) error {
 			return err
 		}
 	}
-	if _, err := j.db.Exec(`INSERT OR IGNORE INTO state (one, kiosk, last_seq, acked) VALUES (1, ?, 0, 0)`, kiosk); err != nil {
+	// Journals from before journal ids lack the column; they get an id
+	// below, like a new journal.
+	var hasID int
+	if err := j.db.QueryRow(`SELECT count(*) FROM pragma_table_info('state') WHERE name = 'journal'`).Scan(&hasID); err != nil {
+		return err
+	}
+	if hasID == 0 {
+		if _, err := j.db.Exec(`ALTER TABLE state ADD COLUMN journal TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("new journal id: %w", err)
+	}
+	if _, err := j.db.Exec(`INSERT OR IGNORE INTO state (one, kiosk, last_seq, acked, journal) VALUES (1, ?, 0, 0, ?)`, kiosk, id.String()); err != nil {
+		return err
+	}
+	if _, err := j.db.Exec(`UPDATE state SET journal = ? WHERE journal = ''`, id.String()); err != nil {
 		return err
 	}
 	var owner string
-	if err := j.db.QueryRow(`SELECT kiosk FROM state`).Scan(&owner); err != nil {
+	if err := j.db.QueryRow(`SELECT kiosk, journal FROM state`).Scan(&owner, &j.id); err != nil {
 		return err
 	}
 	if owner != kiosk {
@@ -151,6 +175,14 @@ func OpenReadOnly(path string) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: not a gatepost journal: %w", path, err)
 	}
+	// A journal no daemon of this version has opened yet has no id ("").
+	var hasID int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('state') WHERE name = 'journal'`).Scan(&hasID); err == nil && hasID == 1 {
+		if err := db.QueryRow(`SELECT journal FROM state`).Scan(&j.id); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open journal %s: %w", path, err)
+		}
+	}
 	return j, nil
 }
 
@@ -164,6 +196,16 @@ func (j *Journal) Close() error {
 
 // Kiosk returns the kiosk id the journal belongs to.
 func (j *Journal) Kiosk() string { return j.kiosk }
+
+// ID returns the journal's id: a UUIDv7 made when the journal was created
+// (or first opened by a build that knows ids), or the hub's journal id
+// once Rebase adopted it. Batches carry it, so that the hub can tell a
+// replaced journal, which numbers from 1 again, from the one it holds.
+func (j *Journal) ID() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.id
+}
 
 // Append stores e as the kiosk's next entry and returns it with its
 // sequence number, kiosk id and (if e had none) a new UUIDv7 id. When
@@ -290,7 +332,7 @@ func (j *Journal) Ack(ctx context.Context, contiguous uint64, at time.Time) (boo
 
 // Status reports the journal's size and sync position.
 func (j *Journal) Status(ctx context.Context) (Status, error) {
-	s := Status{Kiosk: j.kiosk, Path: j.path}
+	s := Status{Kiosk: j.kiosk, ID: j.ID(), Path: j.path}
 	var ackedAt sql.NullString
 	if err := j.db.QueryRowContext(ctx, `SELECT last_seq, acked, acked_at FROM state`).Scan(&s.LastSeq, &s.AckedSeq, &ackedAt); err != nil {
 		return Status{}, fmt.Errorf("journal status: %w", err)

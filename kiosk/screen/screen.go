@@ -31,7 +31,8 @@ type State struct {
 	// OldestUnsynced is the kiosk time of the oldest entry the hub lacks.
 	OldestUnsynced *time.Time `json:"oldest_unsynced,omitempty"`
 	// Warning is a plain sentence about the kiosk itself (disk nearly
-	// full), shown beside any device Problem.
+	// full, entries that cannot be synced until a person acts), shown
+	// beside any device Problem.
 	Warning  string            `json:"warning,omitempty"`
 	Downlink map[string]uint64 `json:"downlink,omitempty"` // versions of config etc. in use
 	Last     *Shown            `json:"last,omitempty"`

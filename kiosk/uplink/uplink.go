@@ -43,6 +43,10 @@ type Journal interface {
 	Acked(ctx context.Context) (uint64, error)
 	Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error)
 	SaveDownlink(ctx context.Context, d protocol.Downlink) (bool, error)
+	// ID names the journal in every batch; Rebase renumbers it after a
+	// replaced journal's entries at the hub (see journal.Rebase).
+	ID() string
+	Rebase(ctx context.Context, journal string, highest uint64) (journal.Rebased, error)
 }
 
 // Config is the link's settings.
@@ -59,8 +63,8 @@ type Config struct {
 	BackoffMin  time.Duration // reconnect back-off bounds (defaults 250ms, 30s)
 	BackoffMax  time.Duration
 	// OnChange, if set, is called (from the uplink's goroutine, so it must
-	// not block for long) whenever the link goes up or down or an ack
-	// moves the synced position.
+	// not block for long) whenever the link goes up or down, an ack moves
+	// the synced position, or Problem changes.
 	OnChange func()
 	// OnDownlink, if set, is called from the uplink's goroutine after a
 	// downlink newer than the one held was stored in the journal.
@@ -83,10 +87,13 @@ type Stats struct {
 	PublishFailures uint64
 	BadMessages     uint64 // acks or downlinks refused as malformed
 	Downlinks       uint64 // downlinks stored (newer than held)
+	// Rebases counts renumberings of the journal after a replaced
+	// journal's entries at the hub.
+	Rebases uint64
 }
 
 type stats struct {
-	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks atomic.Uint64
+	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks, rebases atomic.Uint64
 }
 
 // Uplink is the kiosk's link to the hub.
@@ -99,11 +106,15 @@ type Uplink struct {
 	wake      chan struct{} // new entry, ack, or connection change
 	downlinks chan protocol.Downlink
 	mu        sync.Mutex
-	hubAck    uint64 // highest ack received and not yet applied
-	epoch     uint64 // bumped on each connect: sending restarts from the ack
+	hubAck    uint64       // highest ack received and not yet applied (acks naming no journal, or ours)
+	named     protocol.Ack // latest ack naming a journal; see applyAck
+	epoch     uint64       // bumped on each connect: sending restarts from the ack
+	problem   string       // see Problem; guarded by mu
 	lastAck   atomic.Int64
 	statusDue atomic.Bool
 	stats     stats
+	// probeEvery: see probe (a field so that tests can shorten it).
+	probeEvery time.Duration
 	// session names this uplink's broker connection in its client id, its
 	// online messages and its last will, so that the hub can tell a stale
 	// will (from a connection the broker noticed dead only after this one
@@ -119,7 +130,7 @@ func New(cfg Config, j Journal, log *slog.Logger) *Uplink {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(30*time.Second, cfg.BackoffMin)
 	}
-	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1),
+	return &Uplink{cfg: cfg, journal: j, log: log, wake: make(chan struct{}, 1), probeEvery: probeEvery,
 		downlinks: make(chan protocol.Downlink, 16), session: strings.ReplaceAll(uuid.NewString(), "-", "")[:12]}
 }
 
@@ -144,7 +155,30 @@ func (u *Uplink) Stats() Stats {
 		Batches: s.batches.Load(), Alerts: s.alerts.Load(), Entries: s.entries.Load(),
 		Compressed: s.compressed.Load(), Acks: s.acks.Load(), Reconnects: max(c, 1) - 1,
 		Resends: s.resends.Load(), PublishFailures: s.publishFailures.Load(),
-		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(),
+		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(), Rebases: s.rebases.Load(),
+	}
+}
+
+// Problem is a plain sentence for the guard's screen and `kiosk status`
+// when the hub's acks cannot be applied and entries stay unsynced until a
+// person acts (the journal was replaced and cannot be renumbered); "" when
+// there is none.
+func (u *Uplink) Problem() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.problem
+}
+
+func (u *Uplink) setProblem(p string) {
+	u.mu.Lock()
+	changed := u.problem != p
+	u.problem = p
+	u.mu.Unlock()
+	if changed {
+		if p != "" {
+			u.log.Warn("entries cannot be synced until someone acts", "problem", p)
+		}
+		u.changed()
 	}
 }
 
@@ -295,8 +329,13 @@ func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	u.mu.Lock()
-	if a.Contiguous > u.hubAck {
-		u.hubAck = a.Contiguous
+	switch {
+	case a.Journal == "": // a hub from before journal ids
+		u.hubAck = max(u.hubAck, a.Contiguous)
+	case a.Journal != u.named.Journal || a.Contiguous >= u.named.Contiguous:
+		// Which journal it names is judged by the send loop, which owns
+		// the journal (a rebase changes our id).
+		u.named = a
 	}
 	u.mu.Unlock()
 	u.poke()
@@ -320,6 +359,9 @@ const statusEvery = 20 * time.Second
 // cursor is the send loop's position.
 type cursor struct {
 	acked     uint64    // the hub holds 1..acked (recorded in the journal)
+	blocked   bool      // the hub holds another journal and ours cannot be renumbered (Problem)
+	probed    time.Time // while blocked: the last batch sent to learn whether that changed
+	seenNamed protocol.Ack
 	sent      uint64    // highest sequence published since the last rewind
 	alertSent uint64    // highest alert published since the last rewind
 	progress  time.Time // last ack progress or rewind
@@ -362,9 +404,14 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 			if cur.sent == cur.acked {
 				cur.progress = time.Now() // nothing outstanding: time the next window from now
 			}
-			err := u.publishAlerts(ctx, c, &cur)
-			if err == nil {
-				err = u.publishAhead(ctx, c, &cur)
+			var err error
+			if cur.blocked {
+				err = u.probe(ctx, c, &cur)
+			} else {
+				err = u.publishAlerts(ctx, c, &cur)
+				if err == nil {
+					err = u.publishAhead(ctx, c, &cur)
+				}
 			}
 			if err != nil && ctx.Err() == nil {
 				u.stats.publishFailures.Add(1)
@@ -391,16 +438,33 @@ func (u *Uplink) rewind(cur *cursor) {
 	cur.sent, cur.alertSent, cur.progress, cur.waiting = cur.acked, cur.acked, time.Now(), time.Time{}
 }
 
-// applyAck records in the journal any ack the hub sent.
+// applyAck records in the journal any ack the hub sent. An ack naming
+// another journal than ours is never taken as an ack of our entries: it
+// says the hub holds entries of this kiosk from a journal ours replaced
+// (see replacedJournal).
 func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	u.mu.Lock()
-	hubAck := u.hubAck
+	hubAck, named := u.hubAck, u.named
 	u.mu.Unlock()
+	if named.Journal != "" {
+		if named.Journal == u.journal.ID() {
+			hubAck = max(hubAck, named.Contiguous)
+		} else if named != cur.seenNamed {
+			cur.seenNamed = named
+			u.replacedJournal(ctx, cur, named)
+		}
+	}
 	if hubAck <= cur.acked {
 		return
 	}
 	changed, err := u.journal.Ack(ctx, hubAck, time.Now())
 	switch {
+	case errors.Is(err, journal.ErrAckAhead):
+		u.setProblem(fmt.Sprintf("总台记录多于本机记录库，新记录暂不同步，均已保留。请联系维护人员。 The hub says it holds entries 1..%d of %s, "+
+			"more than this journal ever wrote: the journal was replaced (by a new or an older copy) and the hub cannot tell journals "+
+			"apart (a hub from before journal ids). Nothing is lost: entries made here are kept, unsynced. Update the hub, "+
+			"or call maintenance.", hubAck, u.cfg.Kiosk))
+		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
 	case err != nil:
 		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
 	case changed:
@@ -408,10 +472,88 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 		cur.progress = time.Now()
 		u.lastAck.Store(cur.progress.UnixNano())
 		u.stats.acks.Add(1)
+		if !cur.blocked {
+			u.setProblem("")
+		}
 		u.changed()
 	}
 	cur.sent = max(cur.sent, cur.acked)
 	cur.alertSent = max(cur.alertSent, cur.acked)
+}
+
+// replacedJournal handles an ack naming another journal than ours: the
+// hub holds entries of this kiosk id from an earlier journal (the card
+// was replaced, or `kiosk init` run again), and refuses ours, which number
+// from 1 again. If the hub has acknowledged nothing of ours and holds the
+// earlier journal without gaps, the journal renumbers its entries after
+// the hub's highest and takes the earlier journal's id, and sending
+// starts again from there. Otherwise nothing is renumbered or marked
+// synced, entries stay in the journal (exportable), and Problem says what
+// a person must do.
+func (u *Uplink) replacedJournal(ctx context.Context, cur *cursor, a protocol.Ack) {
+	highest := max(a.Highest, a.Contiguous)
+	if !cur.blocked {
+		cur.probed = time.Now() // the hub has just answered
+	}
+	if a.Contiguous != highest {
+		cur.blocked = true
+		u.setProblem(fmt.Sprintf("总台缺少旧记录库的部分记录，本机记录暂不同步，均已保留。 The hub holds entries of %s from an earlier journal "+
+			"but lacks some of them (it holds 1..%d, and entries up to %d), so this kiosk cannot number its entries after them yet. "+
+			"Nothing is lost: they are kept here. If the old journal's card is at hand, run kiosk export on it and hub import at the hub; "+
+			"this kiosk then renumbers and sends its entries by itself.", u.cfg.Kiosk, a.Contiguous, highest))
+		return
+	}
+	r, err := u.journal.Rebase(ctx, a.Journal, highest)
+	switch {
+	case errors.Is(err, journal.ErrRebaseUnsafe):
+		cur.blocked = true
+		u.setProblem(fmt.Sprintf("总台存有本终端编号的另一份记录库，本机记录暂不同步，均已保留。请联系维护人员。 The hub holds entries of %s "+
+			"up to %d from another journal, but it had already acknowledged entries of this one: two kiosks may be set up as %s, "+
+			"or the hub's data was replaced. Nothing is lost: this kiosk keeps its entries (kiosk export copies them). "+
+			"Check that no other kiosk uses the id %s, then call maintenance.", u.cfg.Kiosk, highest, u.cfg.Kiosk, u.cfg.Kiosk))
+		return
+	case err != nil:
+		// Nothing changed; the hub says the same at the next batch.
+		cur.seenNamed = protocol.Ack{}
+		u.log.Error("cannot renumber the journal after the hub's entries; will try again", "err", err)
+		return
+	}
+	u.stats.rebases.Add(1)
+	u.log.Warn(fmt.Sprintf("this kiosk's journal replaced an earlier one: the hub holds entries 1..%d of %s from it, "+
+		"so the %d entries here were renumbered %d..%d and will be sent now", highest, u.cfg.Kiosk, r.Entries, highest+1, r.LastSeq),
+		"journal", a.Journal, "entries", r.Entries)
+	cur.blocked = false
+	cur.acked = highest
+	u.rewind(cur)
+	u.lastAck.Store(time.Now().UnixNano())
+	u.setProblem("")
+	u.statusDue.Store(true)
+	u.changed()
+}
+
+// probeEvery is how often a blocked uplink sends one batch, so that the
+// hub says again where it stands (the missing entries may have been
+// imported meanwhile).
+const probeEvery = time.Minute
+
+// probe sends, every probeEvery, one batch of the first unsynced entry:
+// the hub's answer may now allow a rebase.
+func (u *Uplink) probe(ctx context.Context, c mqtt.Client, cur *cursor) error {
+	if time.Since(cur.probed) < u.probeEvery {
+		return nil
+	}
+	cur.probed = time.Now()
+	cur.seenNamed = protocol.Ack{} // hear the hub's answer even if it is the same
+	entries, err := u.journal.UnsentEncoded(ctx, cur.acked, 1)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, u.journal.ID(), time.Now(), [][]byte{entries[0].Body}, 0)
+	if err != nil {
+		return fmt.Errorf("encode batch: %w", err)
+	}
+	u.stats.batches.Add(1)
+	return waitToken(u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, 1))
 }
 
 func (u *Uplink) applyDownlinks(ctx context.Context) {
@@ -515,7 +657,7 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 			bodies[i] = e.Body
 		}
 		// The journal's bytes go out as they are: no decode and re-encode.
-		payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, time.Now(), bodies, u.cfg.GzipAbove)
+		payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, u.journal.ID(), time.Now(), bodies, u.cfg.GzipAbove)
 		if err != nil {
 			return fmt.Errorf("encode batch: %w", err)
 		}
@@ -535,7 +677,7 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 
 func (u *Uplink) publishAsync(c mqtt.Client, topic string, entries []protocol.Entry) (mqtt.Token, error) {
 	payload, err := protocol.EncodeBatchPayload(protocol.Batch{
-		Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Sent: time.Now(), Entries: entries,
+		Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Journal: u.journal.ID(), Sent: time.Now(), Entries: entries,
 	}, u.cfg.GzipAbove)
 	if err != nil {
 		return nil, fmt.Errorf("encode batch: %w", err)

@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/protocol"
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// TestReplacedJournalProblemOnTheScreen: the hub holds another journal
+// of this kiosk id, and this journal was acknowledged before, so it may
+// not be renumbered. The guard's screen says so beside the disk warning,
+// and nothing is marked synced.
+func TestReplacedJournalProblemOnTheScreen(t *testing.T) {
+	broker := mochi.New(&mochi.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err := broker.AddHook(new(auth.AllowHook), nil); err != nil {
+		t.Fatal(err)
+	}
+	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
+	if err := broker.AddListener(l); err != nil {
+		t.Fatal(err)
+	}
+	go broker.Serve()
+	defer broker.Close()
+
+	cfg := config4(t)
+	cfg.MQTT.Broker = "tcp://" + l.Address()
+	cfg.Retention.MinFreeBytes = 1 << 62 // "nearly full" too: both sentences show
+	j, err := journal.Open(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := j.Append(context.Background(), protocol.Entry{Time: time.Now(), Kind: protocol.KindDelivery,
+			Decision: protocol.DecisionRecord, Reasons: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.Ack(context.Background(), 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	// The hub's retained ack names another journal.
+	hub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(cfg.MQTT.Broker).SetClientID("hub"))
+	if tok := hub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	ack, _ := protocol.EncodeAck(protocol.Ack{Kiosk: cfg.Kiosk, Contiguous: 40, Highest: 40,
+		Journal: "0190d6e4-7a4b-7cc0-8b8e-00000000000a", Time: time.Now()})
+	if tok := hub.Publish(protocol.AckTopic(cfg.Site, cfg.Kiosk), 1, true, ack); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	hub.Disconnect(0)
+
+	d, err := Open(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w := d.screen.State().Warning
+		if strings.Contains(w, "Disk nearly full") && strings.Contains(w, "Check that no other kiosk uses the id "+cfg.Kiosk) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen warning %q: want the disk and the replaced journal", w)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st, err := d.journal.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AckedSeq != 1 || st.Unsynced != 2 {
+		t.Errorf("journal = %+v, want acked 1 and 2 unsynced: nothing applied from another journal's ack", st)
+	}
+}
