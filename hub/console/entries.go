@@ -38,6 +38,9 @@ func (o *ops) parseFilter(q url.Values) (records.Filter, int, error) {
 			return f, 0, fmt.Errorf("%s is longer than 64 characters", s.name)
 		}
 	}
+	if f.Validate() != nil {
+		return f, 0, fmt.Errorf("unit: 单元号请与小区一起查（各小区的单元号会重复）/ choose the compound too: unit numbers repeat across compounds")
+	}
 	if k := q.Get("kind"); k != "" {
 		if !contains(kinds, k) {
 			return f, 0, fmt.Errorf("kind must be one of %s, got %q", strings.Join(kinds, ", "), k)

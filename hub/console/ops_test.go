@@ -251,7 +251,7 @@ func TestEntriesTable(t *testing.T) {
 		{"?kiosk=huamu-002-gate-1", func(_, kiosk, _ string) bool { return strings.HasPrefix(kiosk, "huamu-002-gate-1 #") }},
 		{"?kind=visitor&site=huamu-001", func(site, _, _ string) bool { return site == "huamu-001" }},
 		{"?decision=alert&fever=1", nil},
-		{"?unit=3-201", nil},
+		{"?site=huamu-001&unit=3-201", func(site, _, body string) bool { return site == "huamu-001" }},
 		{"?from=2026-02-03T08:00&to=2026-02-03T10:00", nil},
 		{"?site=huamu-004&page=3", func(site, _, _ string) bool { return site == "huamu-004" }},
 	} {
@@ -294,6 +294,7 @@ func TestEntriesTable(t *testing.T) {
 		"?page=-1":                         "page must be a number",
 		"?from=2026-02-03&to=2026-02-02":   "to must be after from",
 		"?site=" + strings.Repeat("x", 65): "site is longer than 64",
+		"?unit=3-201":                      "unit numbers repeat across compounds",
 	} {
 		code, body, _ := c.get("/ops/" + query)
 		if code != http.StatusBadRequest || !strings.Contains(body, want) {

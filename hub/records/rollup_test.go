@@ -189,7 +189,7 @@ func TestRollupBuiltOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSave(t, s, mixedBatch("gate-1", "huamu-001", span(1, 30)...), t0)
-	for _, q := range []string{`DROP TABLE site_day`, `DROP INDEX entries_by_unit_column`,
+	for _, q := range []string{`DROP TABLE site_day`, `DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`,
 		`ALTER TABLE entries DROP COLUMN unit`, `ALTER TABLE kiosks DROP COLUMN journal`, `PRAGMA user_version = 3`} {
 		if _, err := s.write.Exec(q); err != nil {
 			t.Fatal(err)

@@ -65,7 +65,7 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 				Problem: fmt.Sprintf("must be at most %d, got %d", int64(math.MaxInt64), e.Seq),
 			})
 		}
-		body, err := protocol.EncodeEntry(e)
+		body, err := protocol.EncodeValidEntry(e) // b.Validate checked it
 		if err != nil {
 			return Saved{}, fmt.Errorf("save batch: entries[%d]: %w", i, err)
 		}

@@ -14,20 +14,26 @@ import (
 
 // searchIndexes serve the console's filters (Search) and the one map
 // (OneMap). They are not part of the versioned schema: they hold nothing of
-// their own, any build may create or drop them. Four are partial, since
+// their own, any build may create or drop them. Three are partial, since
 // every index costs every insert: the fever index holds only entries
 // whose body names a fever, the kind index all but checks (three
-// entries in four), the decision index all but allows (nine in ten) and
-// the unit index only entries with a unit. A filter for checks or allows
-// walks the receipt index instead, where most entries match. No index
-// reads the body's JSON: the unit has a column of its own (schema 5).
+// entries in four) and the decision index all but allows (nine in ten).
+// A filter for checks or allows walks the receipt index instead, where
+// most entries match. No index reads the body's JSON.
+//
+// There is no index led by the unit: a batch's entries belong to a few
+// hundred units, so such an index took a page write per entry and cost
+// a third of ingest. The unit rides at the end of the compound's and the
+// gate's indexes instead, which grow at their ends; a unit is searched
+// within a compound (unit numbers repeat across compounds), walking that
+// compound's index without reading a row until the unit matches.
 var searchIndexes = []struct{ name, on string }{
-	{"entries_by_site_received", "entries (site, received_at)"},
-	{"entries_by_kiosk_received", "entries (kiosk, received_at)"},
+	// The unit after the key columns, so that the order stays searchOrder.
+	{"entries_by_site_received_unit", "entries (site, received_at, kiosk, seq, unit)"},
+	{"entries_by_kiosk_received_unit", "entries (kiosk, received_at, seq, unit)"},
 	{"entries_by_kind_not_check", "entries (kind, received_at) WHERE kind != 'check'"},
 	{"entries_by_decision_not_allow", "entries (decision, received_at) WHERE decision != 'allow'"},
 	{"entries_fever", `entries (received_at) WHERE instr(body, '"fever') > 0`},
-	{"entries_by_unit_column", "entries (unit, received_at) WHERE unit != ''"},
 	{"entries_by_site_time", "entries (site, time, kind)"},
 }
 
@@ -35,7 +41,8 @@ var searchIndexes = []struct{ name, on string }{
 // served the month view before site_day, two were the full kind and
 // decision indexes.
 var droppedIndexes = []string{"entries_by_time", "entries_fever_by_time",
-	"entries_by_kind_received", "entries_by_decision_received", "entries_by_unit"}
+	"entries_by_kind_received", "entries_by_decision_received", "entries_by_unit",
+	"entries_by_unit_column", "entries_by_site_received", "entries_by_kiosk_received"}
 
 // ensureSearchIndexes creates the indexes Search and OneMap rely on that
 // the file lacks, one statement each, logging each with how long it took:
@@ -114,6 +121,18 @@ type Page struct {
 	More    bool // another page follows
 }
 
+// ErrUnitWithoutSite: a unit is searched within a compound or a gate.
+var ErrUnitWithoutSite = errors.New("a unit is searched within a compound: choose the compound (or gate) too, since unit numbers repeat across compounds")
+
+// Validate reports a filter Search cannot answer quickly: a unit with
+// neither a compound nor a gate.
+func (f Filter) Validate() error {
+	if f.Unit != "" && f.Site == "" && f.Kiosk == "" {
+		return ErrUnitWithoutSite
+	}
+	return nil
+}
+
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
@@ -155,7 +174,6 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.Unit != "" {
 		add("unit = ?", f.Unit)
-		conds = append(conds, `unit != ''`) // the partial index's WHERE, as written there
 	}
 	// The index is named, not left to the planner: with no statistics it
 	// can pick the kind index (a tenth of all rows) over the site's. The
@@ -165,11 +183,9 @@ func (f Filter) where() (string, []any) {
 	index := "entries_by_received"
 	switch {
 	case f.Kiosk != "":
-		index = "entries_by_kiosk_received"
+		index = "entries_by_kiosk_received_unit"
 	case f.Site != "":
-		index = "entries_by_site_received"
-	case f.Unit != "":
-		index = "entries_by_unit_column"
+		index = "entries_by_site_received_unit"
 	case f.Fever:
 		index = "entries_fever"
 	case rareDecision:
@@ -196,6 +212,9 @@ func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, er
 	if page < 0 {
 		return Page{}, fmt.Errorf("search entries: page must be 0 or more, got %d", page)
 	}
+	if err := f.Validate(); err != nil {
+		return Page{}, fmt.Errorf("search entries: %w", err)
+	}
 	where, args := f.where()
 	args = append(args, size+1, page*size)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
@@ -217,6 +236,9 @@ func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, er
 // Each calls fn for every entry matching f, newest first, streaming: the
 // CSV export of a filtered set never holds it all in memory.
 func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Stored) error) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("export entries: %w", err)
+	}
 	where, args := f.where()
 	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
 		searchOrder, args...)

@@ -51,7 +51,7 @@ func TestSearchFilters(t *testing.T) {
 			return e.Kind == "check" && e.Decision == "alert" && !e.Received.Before(seedStart.Add(48*time.Hour)) && e.Received.Before(seedStart.Add(72*time.Hour))
 		}},
 		{"fever", Filter{Fever: true}, func(e Stored) bool { return hasFever(e.Reasons) }},
-		{"unit", Filter{Unit: "3-201"}, func(e Stored) bool { return e.Unit == "3-201" }},
+		{"unit", Filter{Site: "huamu-001", Unit: "3-201"}, func(e Stored) bool { return e.Unit == "3-201" && e.Site == "huamu-001" }},
 		{"range", Filter{From: seedStart.Add(48 * time.Hour), To: seedStart.Add(49 * time.Hour)}, func(e Stored) bool {
 			return !e.Received.Before(seedStart.Add(48*time.Hour)) && e.Received.Before(seedStart.Add(49*time.Hour))
 		}},
@@ -102,7 +102,7 @@ func TestSearchFilters(t *testing.T) {
 func TestSearchUsesIndexes(t *testing.T) {
 	t.Parallel()
 	s := seeded(t, 100)
-	for _, f := range []Filter{{}, {Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"},
+	for _, f := range []Filter{{}, {Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Site: "x", Unit: "1-101"}, {Kiosk: "x", Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"},
 		{Kind: "check"}, {Decision: "allow"}, {Kind: "visitor", Decision: "allow"}, {Kind: "check", Decision: "deny"},
 		{Site: "x", Kind: "visitor", Fever: true}, {From: seedStart, To: seedStart.Add(time.Hour)}} {
 		where, args := f.where()
@@ -239,11 +239,11 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	if err := s.Seed(t.Context(), SeedPlan{Sites: 2, Kiosks: 2, Entries: 3000, Start: seedStart, Span: 48 * time.Hour, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.Search(t.Context(), Filter{Unit: "3-201"}, 0, 500)
+	before, err := s.Search(t.Context(), Filter{Site: "huamu-001", Unit: "3-201"}, 0, 500)
 	if err != nil || len(before.Entries) == 0 {
 		t.Fatalf("Search by unit before: %d entries, %v", len(before.Entries), err)
 	}
-	for _, q := range []string{`DROP INDEX entries_by_unit_column`, `ALTER TABLE entries DROP COLUMN unit`,
+	for _, q := range []string{`DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`, `ALTER TABLE entries DROP COLUMN unit`,
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `PRAGMA user_version = 4`} {
 		if _, err := s.write.Exec(q); err != nil {
@@ -255,7 +255,7 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 		t.Fatalf("reopen at version 4: %v", err)
 	}
 	defer s.Close()
-	after, err := s.Search(t.Context(), Filter{Unit: "3-201"}, 0, 500)
+	after, err := s.Search(t.Context(), Filter{Site: "huamu-001", Unit: "3-201"}, 0, 500)
 	if err != nil {
 		t.Fatal(err)
 	}
