@@ -15,6 +15,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/kiosk/uplink"
@@ -41,7 +42,17 @@ func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *
 	bridges := map[string][]time.Duration{}
 	// The subscriber's SQLite durability: NORMAL (generous: no fsync per
 	// commit in WAL) and FULL (what the hub pays: every commit on disk).
-	syncs := []string{"NORMAL", "FULL"}
+	type variant struct {
+		sync string
+		hub  bool
+	}
+	variants := []variant{{"NORMAL", false}, {"FULL", false}, {"NORMAL", true}, {"FULL", true}}
+	name := func(v variant) string {
+		if v.hub {
+			return v.sync + "+hub-schema"
+		}
+		return v.sync
+	}
 	for round := range rounds {
 		roundDir := filepath.Join(dir, fmt.Sprintf("drain-%d", round))
 		if err := os.MkdirAll(roundDir, 0o750); err != nil {
@@ -52,17 +63,18 @@ func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *
 			return nil, fmt.Errorf("gatepost: %w", err)
 		}
 		ours = append(ours, d)
-		for _, sync := range syncs {
-			b, err := drainBridge(ctx, filepath.Join(roundDir, sync), n, sync)
+		for _, v := range variants {
+			b, err := drainBridge(ctx, filepath.Join(roundDir, name(v)), n, v.sync, v.hub)
 			if err != nil {
 				return nil, fmt.Errorf("bridge: %w", err)
 			}
-			bridges[sync] = append(bridges[sync], b)
+			bridges[name(v)] = append(bridges[name(v)], b)
 		}
 		os.RemoveAll(roundDir)
 	}
 	var out []result
-	for _, sync := range syncs {
+	for _, v := range variants {
+		sync := name(v)
 		o, b := median(ours), median(bridges[sync])
 		var each []string
 		for i := range ours {
@@ -72,11 +84,18 @@ func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *
 		out = append(out, result{
 			name: "drain", unit: "entries/s", ours: float64(n) / o.Seconds(), baseline: float64(n) / b.Seconds(),
 			baseName: "bridge+" + sync, higherIsBetter: true,
-			detail: fmt.Sprintf("%d entries (gzip above %d bytes), median of %d rounds: gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s\n        rounds: %s",
-				n, gzipAbove, rounds, o.Seconds(), sync, b.Seconds(), strings.Join(each, "; ")),
+			detail: fmt.Sprintf("%d entries (gzip above %d bytes), median of %d rounds: gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s into %s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s\n        rounds: %s",
+				n, gzipAbove, rounds, o.Seconds(), v.sync, table(v.hub), b.Seconds(), strings.Join(each, "; ")),
 		})
 	}
 	return out, nil
+}
+
+func table(hub bool) string {
+	if hub {
+		return "the hub's entries table and indexes"
+	}
+	return "a bare (kiosk, seq, body) table"
 }
 
 // median returns the middle of ds (the upper middle for an even count).
@@ -143,7 +162,11 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logg
 	return time.Since(start), nil
 }
 
-func drainBridge(ctx context.Context, dir string, n int, sync string) (time.Duration, error) {
+// drainBridge runs the bridge alternative; its subscriber stores each
+// message at the given synchronous level, into a bare (kiosk, seq, body)
+// table or, with hubSchema, into the hub's own entries table with the
+// indexes the console searches by.
+func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema bool) (time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return 0, err
 	}
@@ -196,14 +219,33 @@ func drainBridge(ctx context.Context, dir string, n int, sync string) (time.Dura
 		return 0, err
 	}
 	defer central.stop()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "bridge.db")+
+	dbPath := filepath.Join(dir, "bridge.db")
+	insertSQL := `INSERT OR IGNORE INTO entries VALUES (?, ?, ?)`
+	if hubSchema {
+		// The hub's own tables and indexes, made by the hub's code: the
+		// subscriber stores what the console needs to search.
+		st, err := records.Open(dbPath)
+		if err != nil {
+			return 0, err
+		}
+		if err := st.Close(); err != nil {
+			return 0, err
+		}
+		insertSQL = `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk, seq) DO NOTHING`
+	}
+	db, err := sql.Open("sqlite", "file:"+dbPath+
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")")
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+	if hubSchema {
+		if _, err := db.Exec(`INSERT INTO kiosks (kiosk, site, last_seen) VALUES ('bench-1', 'site-1', 0)`); err != nil {
+			return 0, err
+		}
+	} else if _, err := db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
 		PRIMARY KEY (kiosk, seq)) WITHOUT ROWID`); err != nil {
 		return 0, err
 	}
@@ -217,7 +259,12 @@ func drainBridge(ctx context.Context, dir string, n int, sync string) (time.Dura
 				continue
 			}
 			// One INSERT per message, as a subscriber does.
-			if _, err := db.Exec(`INSERT OR IGNORE INTO entries VALUES (?, ?, ?)`, e.Kiosk, int64(e.Seq), string(body)); err == nil {
+			args := []any{e.Kiosk, int64(e.Seq), string(body)}
+			if hubSchema {
+				args = []any{e.Kiosk, int64(e.Seq), "site-1", e.ID, e.Time.Format(time.RFC3339Nano), string(e.Kind),
+					string(e.Decision), string(body), time.Now().UnixNano(), e.Unit}
+			}
+			if _, err := db.Exec(insertSQL, args...); err == nil {
 				stored.Add(1)
 			}
 		}
