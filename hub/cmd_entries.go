@@ -34,7 +34,7 @@ func newEntriesCommand(stdout io.Writer) *cobra.Command {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
 			}
-			store, err := records.Open(path)
+			store, err := openRecords(cmd, path)
 			if err != nil {
 				return err
 			}

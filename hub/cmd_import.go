@@ -36,7 +36,7 @@ func newImportCommand(stdout io.Writer) *cobra.Command {
 				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
 			}
 			// Safe beside a running hub: SQLite serialises the writers.
-			store, err := records.Open(path)
+			store, err := openRecords(cmd, path)
 			if err != nil {
 				return err
 			}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/gatepost/gatepost/hub/records"
 )
 
 func newKiosksCommand(stdout io.Writer) *cobra.Command {
@@ -26,7 +24,7 @@ func newKiosksCommand(stdout io.Writer) *cobra.Command {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
 			}
-			store, err := records.Open(path)
+			store, err := openRecords(cmd, path)
 			if err != nil {
 				return err
 			}

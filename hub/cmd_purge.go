@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/operators"
-	"github.com/gatepost/gatepost/hub/records"
 )
 
 func newPurgeCommand(stdout io.Writer) *cobra.Command {
@@ -53,7 +52,7 @@ func newPurgeCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := records.Open(filepath.Join(dataDir, "hub.db"))
+			store, err := openRecords(cmd, filepath.Join(dataDir, "hub.db"))
 			if err != nil {
 				return err
 			}

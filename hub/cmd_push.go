@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/downlink"
-	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -37,7 +36,7 @@ func newPushCommand(stdout io.Writer) *cobra.Command {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
 			}
-			store, err := records.Open(path)
+			store, err := openRecords(cmd, path)
 			if err != nil {
 				return err
 			}
