@@ -15,11 +15,12 @@ const module = "github.com/gatepost/gatepost"
 // themselves, and the two programs never import each other.
 var allowed = map[string][]string{
 	"protocol": {"protocol"},
+	"internal": {"internal"}, // test helpers: need.Program
 	"hardware": {"hardware"},
 	"kiosk":    {"kiosk", "protocol", "hardware"},
-	"hub":      {"hub", "protocol"},
+	"hub":      {"hub", "protocol", "internal"},
 	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware"},
-	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware"},
+	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"bench":    {"bench", "kiosk", "hub", "protocol"},
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -47,25 +46,7 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	cfgPath, _ := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "")
 	kiosk := start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
 
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, steps...); err != nil {
-			url, _ := chromedp.Run(ctx, chromedp.Location())
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-			log := hub.output()
-			t.Fatalf("%s: %v (at %s: %.500q)\nhub log:\n%s", what, err, url, body, log[max(0, len(log)-3000):])
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return s
-	}
+	do, eval := browserSteps(t, ctx, hub, 15*time.Second)
 	signIn := func(user, password string) {
 		t.Helper()
 		do("sign in as "+user,

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -63,7 +64,7 @@ func seedConsoleHub(t *testing.T, dataDir string) {
 // test instead of hanging it.
 func consoleBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := needProgram(t, "chromium", "chromium fonts-wqy-microhei")
+	path := need.Program(t, "chromium", "chromium fonts-wqy-microhei")
 	bounded, cancelBound := context.WithTimeout(t.Context(), 90*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(bounded,
 		append(chromiumFlags(path, t.TempDir()), chromedp.WindowSize(1400, 1000))...)
@@ -97,17 +98,15 @@ func shot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 // filter, export, the <script> visitor rendered inert, acknowledging an
 // alert with a note, the one map, the fleet, the language toggle, and a
 // form post without its CSRF token refused.
-func TestConsoleInBrowser(t *testing.T) {
-	ctx := consoleBrowser(t)
-	dataDir := t.TempDir()
-	seedConsoleHub(t, dataDir)
-	httpAddr := freeAddr(t)
-	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", freeAddr(t), "--http-listen", httpAddr)
-	base := "http://" + httpAddr
-
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+// browserSteps returns do, which runs chromedp steps within timeout and
+// on failure ends the test saying where the page was, what it showed and
+// the end of the hub's log, and eval, which evaluates JavaScript (awaiting
+// a promise) and returns its string.
+func browserSteps(t *testing.T, ctx context.Context, hub *proc, timeout time.Duration) (
+	do func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(js string) string) {
+	do = func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		step, cancel := context.WithTimeout(ctx, 20*time.Second)
+		step, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if err := chromedp.Do(step, steps...); err != nil {
 			url, _ := chromedp.Run(ctx, chromedp.Location())
@@ -116,19 +115,31 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v (at %s: %.500q)\nhub log:\n%s", what, err, url, body, log[max(0, len(log)-3000):])
 		}
 	}
+	eval = func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return s
+	}
+	return do, eval
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	ctx := consoleBrowser(t)
+	dataDir := t.TempDir()
+	seedConsoleHub(t, dataDir)
+	httpAddr := freeAddr(t)
+	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", freeAddr(t), "--http-listen", httpAddr)
+	base := "http://" + httpAddr
+
+	do, eval := browserSteps(t, ctx, hub, 20*time.Second)
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
 		}
 		return s
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -196,25 +195,7 @@ func TestConsolePassesInBrowser(t *testing.T) {
 	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", freeAddr(t), "--http-listen", httpAddr)
 	base := "http://" + httpAddr
 
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, steps...); err != nil {
-			url, _ := chromedp.Run(ctx, chromedp.Location())
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-			log := hub.output()
-			t.Fatalf("%s: %v (at %s: %.500q)\nhub log:\n%s", what, err, url, body, log[max(0, len(log)-3000):])
-		}
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return s
-	}
+	do, eval := browserSteps(t, ctx, hub, 20*time.Second)
 	dialogs := make(chan string, 4)
 	go func() {
 		for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/need"
 )
 
 // faultScale multiplies the number of faults each scenario injects. CI
@@ -235,7 +237,7 @@ type mosquittoProc struct {
 
 func startMosquittoProc(t *testing.T) *mosquittoProc {
 	t.Helper()
-	path := needProgram(t, "mosquitto", "mosquitto")
+	path := need.Program(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()

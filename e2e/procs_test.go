@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/kiosk/journal"
 )
 
@@ -38,22 +39,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// needProgram returns the path of an outside program, skipping the test
-// when it is missing locally and failing it under CI, where every program
-// the tests need must be installed.
-func needProgram(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed, and CI must run every test: apt-get install -y %s", name, pkg)
-	}
-	t.Skipf("%s is not installed: apt-get install -y %s (or run ./test.sh, which installs it)", name, pkg)
-	return ""
 }
 
 // freeAddr returns a loopback address with a port free at the moment.
@@ -208,7 +193,7 @@ func hubEntries(t *testing.T, dataDir string) []hubEntry {
 // startMosquitto runs a real Mosquitto broker on a free port.
 func startMosquitto(t *testing.T) string {
 	t.Helper()
-	path := needProgram(t, "mosquitto", "mosquitto")
+	path := need.Program(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/protocol"
@@ -218,7 +219,7 @@ func chromiumFlags(path, profile string) []chromedp.ExecAllocatorOption {
 // page has drawn the daemon's state.
 func tab(t *testing.T, g *screenGate) context.Context {
 	t.Helper()
-	path := needProgram(t, "chromium", "chromium fonts-wqy-microhei")
+	path := need.Program(t, "chromium", "chromium fonts-wqy-microhei")
 	browser.once.Do(func() {
 		// Under bin, which TestMain removes; the browser itself dies with
 		// the test binary (chromedp starts it with a parent-death signal).

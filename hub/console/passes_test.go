@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -144,7 +145,7 @@ var passLink = regexp.MustCompile(`^/ops/passes/([0-9A-Z]+)\?done=issued$`)
 
 func TestIssuePassInConsole(t *testing.T) {
 	t.Parallel()
-	zbarimg := needProgram(t, "zbarimg", "zbar-tools")
+	zbarimg := need.Program(t, "zbarimg", "zbar-tools")
 	env := newPassEnv(t, true)
 	c := env.client(t)
 	c.signIn("admin", adminPW)
@@ -508,20 +509,4 @@ func TestIssueFormWithoutKey(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, "hub keys init --data") || len(env.all(t)) != 0 {
 		t.Errorf("issue without a key = %d, %.300q", code, errorLine(body))
 	}
-}
-
-// needProgram returns the path of an outside program, skipping the test
-// when it is missing locally and failing it under CI, where every program
-// the tests need must be installed.
-func needProgram(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed, and CI must run every test: apt-get install -y %s", name, pkg)
-	}
-	t.Skipf("%s is not installed: apt-get install -y %s (or run ./test.sh, which installs it)", name, pkg)
-	return ""
 }

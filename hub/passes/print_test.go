@@ -3,31 +3,15 @@ package passes
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
-
-// needProgram returns the path of an outside program, skipping the test
-// when it is missing locally and failing it under CI, where every program
-// the tests need must be installed.
-func needProgram(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed, and CI must run every test: apt-get install -y %s", name, pkg)
-	}
-	t.Skipf("%s is not installed: apt-get install -y %s (or run ./test.sh, which installs it)", name, pkg)
-	return ""
-}
 
 // issued returns a store with passes of every kind, including the longest
 // unit and name a card is likely to carry.
@@ -57,7 +41,7 @@ func issued(t *testing.T) (*Store, []Pass) {
 // TestPrintedCodesDecode prints the passes and reads each PNG back with a
 // real QR decoder (zbarimg): it must return the exact token.
 func TestPrintedCodesDecode(t *testing.T) {
-	zbarimg := needProgram(t, "zbarimg", "zbar-tools")
+	zbarimg := need.Program(t, "zbarimg", "zbar-tools")
 	_, list := issued(t)
 	dir := t.TempDir()
 	if err := WritePrintout(dir, list, time.UTC); err != nil {
