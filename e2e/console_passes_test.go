@@ -18,7 +18,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -104,34 +103,10 @@ func TestConsoleRevocationReachesKiosk(t *testing.T) {
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", httpAddr, "--passes-every", "10m")
 
-	therm, scan := simDevices(t, sim.ThermometerOptions{})
-	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
-	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
-	var st struct {
-		Downlink map[string]uint64 `json:"downlink"`
-	}
-	eventually(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
-		runJSON(t, &st, "kiosk", "status", "--json", "--config", cfgPath)
-		return st.Downlink["keys"] > 0 && st.Downlink["status_list"] > 0, fmt.Sprintf("%v", st.Downlink)
-	})
+	scan, dataDir := startPassKiosk(t, mqttAddr)
 
-	decide := func() protocol.Entry {
-		t.Helper()
-		before := len(journaledEntries(t, dataDir))
-		if err := scan.Send(issued[0].Token); err != nil {
-			t.Fatal(err)
-		}
-		var last protocol.Entry
-		eventually(t, 10*time.Second, "the scan journaled", func() (bool, string) {
-			es := journaledEntries(t, dataDir)
-			if len(es) <= before {
-				return false, fmt.Sprintf("%d entries", len(es))
-			}
-			last = es[len(es)-1]
-			return true, ""
-		})
-		return last
-	}
+	// decide scans the pass once and returns the entry it made.
+	decide := func() protocol.Entry { t.Helper(); return scanOnce(t, scan, dataDir, issued[0].Token) }
 	if e := decide(); e.Decision != protocol.DecisionAllow || !slices.Contains(e.Reasons, "pass_valid") {
 		t.Fatalf("before revoking: %s %v", e.Decision, e.Reasons)
 	}

@@ -28,35 +28,10 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", freeAddr(t), "--passes-every", "200ms")
 
-	therm, scan := simDevices(t, sim.ThermometerOptions{})
-	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
-	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
-	var st struct {
-		Downlink map[string]uint64 `json:"downlink"`
-	}
-	eventually(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
-		runJSON(t, &st, "kiosk", "status", "--json", "--config", cfgPath)
-		return st.Downlink["keys"] > 0 && st.Downlink["status_list"] > 0, fmt.Sprintf("%v", st.Downlink)
-	})
+	scan, dataDir := startPassKiosk(t, mqttAddr)
 
 	// decide scans the pass once and returns the entry it made.
-	decide := func() protocol.Entry {
-		t.Helper()
-		before := len(journaledEntries(t, dataDir))
-		if err := scan.Send(issued[0].Token); err != nil {
-			t.Fatal(err)
-		}
-		var last protocol.Entry
-		eventually(t, 10*time.Second, "the scan journaled", func() (bool, string) {
-			es := journaledEntries(t, dataDir)
-			if len(es) <= before {
-				return false, fmt.Sprintf("%d entries", len(es))
-			}
-			last = es[len(es)-1]
-			return true, ""
-		})
-		return last
-	}
+	decide := func() protocol.Entry { t.Helper(); return scanOnce(t, scan, dataDir, issued[0].Token) }
 	scanUntil := func(want protocol.Decision, reason string) {
 		t.Helper()
 		eventually(t, 20*time.Second, fmt.Sprintf("a scan decided %s with %s", want, reason), func() (bool, string) {
@@ -70,4 +45,40 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	scanUntil(protocol.DecisionAlert, "pass_revoked")
+}
+
+// startPassKiosk starts a kiosk on simulated devices against the broker
+// at mqttAddr and waits until it holds the hub's keys and status list.
+func startPassKiosk(t *testing.T, mqttAddr string) (scan *sim.Scanner, dataDir string) {
+	t.Helper()
+	therm, scan := simDevices(t, sim.ThermometerOptions{})
+	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
+	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
+	var st struct {
+		Downlink map[string]uint64 `json:"downlink"`
+	}
+	eventually(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
+		runJSON(t, &st, "kiosk", "status", "--json", "--config", cfgPath)
+		return st.Downlink["keys"] > 0 && st.Downlink["status_list"] > 0, fmt.Sprintf("%v", st.Downlink)
+	})
+	return scan, dataDir
+}
+
+// scanOnce scans token once and returns the entry the kiosk journaled.
+func scanOnce(t *testing.T, scan *sim.Scanner, dataDir, token string) protocol.Entry {
+	t.Helper()
+	before := len(journaledEntries(t, dataDir))
+	if err := scan.Send(token); err != nil {
+		t.Fatal(err)
+	}
+	var last protocol.Entry
+	eventually(t, 10*time.Second, "the scan journaled", func() (bool, string) {
+		es := journaledEntries(t, dataDir)
+		if len(es) <= before {
+			return false, fmt.Sprintf("%d entries", len(es))
+		}
+		last = es[len(es)-1]
+		return true, ""
+	})
+	return last
 }
