@@ -45,10 +45,13 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 			mu.Unlock()
 		}
 	}).WaitTimeout(5 * time.Second)
-	connect := func(name, url, session string) mqtt.Client {
+	// The old connection has a short keep-alive, so that the broker notices
+	// its frozen link in 1.5 s; the current one a long one, so that a
+	// loaded machine cannot make it miss a ping and leave a will of its own.
+	connect := func(name, url, session string, keepAlive time.Duration) mqtt.Client {
 		t.Helper()
 		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("gatepost-kiosk-gate-1-"+name).
-			SetKeepAlive(time.Second).SetPingTimeout(time.Second).SetAutoReconnect(false).
+			SetKeepAlive(keepAlive).SetPingTimeout(keepAlive).SetAutoReconnect(false).
 			SetBinaryWill(topic, status(false, session), 1, true))
 		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 			t.Fatalf("%s connect: %v", name, tok.Error())
@@ -67,13 +70,13 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 		return false, "gate-1 not in the fleet"
 	}
 	px := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
-	old := connect("old", px.url(), "old1")
+	old := connect("old", px.url(), "old1", time.Second)
 	defer old.Disconnect(0)
 	eventually(t, 10*time.Second, "hub sees gate-1 online", online)
 
 	px.freeze()
 	px2 := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
-	cur := connect("new", px2.url(), "new2")
+	cur := connect("new", px2.url(), "new2", time.Minute)
 	defer cur.Disconnect(0)
 	eventually(t, 15*time.Second, "the broker publishes the old connection's will after the new online", func() (bool, string) {
 		mu.Lock()
