@@ -46,8 +46,25 @@ func (h *Holds) Recheck(key string, now time.Time, r Rules) (bool, time.Duration
 	return true, 0
 }
 
+// Len is the number of people held.
+func (h *Holds) Len() int { return len(h.at) }
+
 // Done forgets key: the second reading decided.
 func (h *Holds) Done(key string) { delete(h.at, key) }
+
+// Replay applies what a journaled entry of key, made at at with reasons,
+// did to the holds: a fever hold holds, a second reading that decided
+// (normal on recheck, or fever confirmed) ends the hold. A kiosk replays
+// its recent entries when it starts, so that a restart does not forget
+// who is resting before their second reading.
+func (h *Holds) Replay(key string, at time.Time, reasons []string) {
+	switch {
+	case has(reasons, ReasonFeverHold):
+		h.Hold(key, at)
+	case has(reasons, ReasonRecheckNormal), has(reasons, ReasonFeverConfirmed):
+		h.Done(key)
+	}
+}
 
 // expire forgets holds older than within (all of them when within is 0,
 // and any "in the future", which a clock jump leaves behind).

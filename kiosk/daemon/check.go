@@ -61,14 +61,14 @@ func (d *Daemon) record(ctx context.Context, scan string, reading *protocol.Read
 	if scan != "" {
 		res := d.verify(ctx, scan)
 		in.Pass = &res
-		holdKey = scan
 		if res.Trusted() {
 			// The pass id identifies the person; the token itself is a
 			// credential and stays off the journal.
-			holdKey, entry.Pass, entry.Unit = res.Pass.ID, res.Pass.ID, res.Pass.Unit
+			entry.Pass, entry.Unit = res.Pass.ID, res.Pass.Unit
 		} else {
 			entry.Scan = journalScan(scan)
 		}
+		holdKey = holdKeyOf(entry)
 	}
 	d.gateMu.Lock()
 	if holdKey != "" {
@@ -154,6 +154,47 @@ func checkpointRules(cfg config.Config) checkpoint.Rules {
 // journalScan makes a scanned text fit an entry: valid UTF-8, at most
 // protocol.MaxScanBytes. A hostile code is logged as what it was, not
 // refused by the journal.
+// holdKeyOf is the key a fever hold of e is kept under: the pass id, the
+// scanned text as journaled, or the visitor's name and contact. It reads
+// only what the journal keeps, so restoreHolds finds the same keys.
+func holdKeyOf(e protocol.Entry) string {
+	switch {
+	case e.Pass != "":
+		return e.Pass
+	case e.Kind == protocol.KindVisitor && e.Visitor != nil:
+		return visitorHoldKey(*e.Visitor)
+	default:
+		return e.Scan
+	}
+}
+
+func visitorHoldKey(v protocol.Visitor) string { return "visitor:" + v.Name + "/" + v.Contact }
+
+// restoreHolds replays the journal's recent entries into the holds, so
+// that a kiosk restarted while someone rests before their second reading
+// takes their next scan as that second reading.
+func (d *Daemon) restoreHolds(ctx context.Context) {
+	within := d.rules().RecheckWithin
+	if within <= 0 {
+		within = checkpoint.Defaults().RecheckWithin
+	}
+	recent, err := d.journal.Recent(ctx, time.Now().Add(-within), 10000)
+	if err != nil {
+		d.log.Error("fever holds not restored: the next scan of someone resting is taken as a first reading", "err", err)
+		return
+	}
+	d.gateMu.Lock()
+	defer d.gateMu.Unlock()
+	for _, e := range recent {
+		if key := holdKeyOf(e); key != "" {
+			d.holds.Replay(key, e.Time, e.Reasons)
+		}
+	}
+	if n := d.holds.Len(); n > 0 {
+		d.log.Info("fever holds restored from the journal", "people_resting", n)
+	}
+}
+
 func journalScan(s string) string {
 	s = strings.ToValidUTF8(s, "\ufffd")
 	for len(s) > protocol.MaxScanBytes {

@@ -78,6 +78,7 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 	// The latest configuration from the hub survives a reboot with no
 	// network: apply the stored copy before anything is decided.
 	d.applyStoredDownlinks()
+	d.restoreHolds(context.Background())
 	d.ui = newGateUI(d)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,

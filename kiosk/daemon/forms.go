@@ -18,7 +18,7 @@ import (
 func (d *Daemon) RegisterVisitor(ctx context.Context, v protocol.Visitor, reading *protocol.Reading) (checkpoint.Outcome, error) {
 	now := time.Now()
 	rules := d.rules()
-	key := "visitor:" + v.Name + "/" + v.Contact
+	key := visitorHoldKey(v)
 	d.gateMu.Lock()
 	recheck, rest := d.holds.Recheck(key, now, rules)
 	out := checkpoint.Visit(checkpoint.VisitorInput{Visitor: v, Reading: reading, Recheck: recheck && rest == 0}, rules)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -297,6 +298,37 @@ func (j *Journal) Unsent(ctx context.Context, after uint64, limit int) ([]protoc
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Recent returns the entries written at or after since (kiosk clock),
+// oldest first, at most limit of them (the newest). It reads back from the
+// last sequence and stops at the first entry older than since.
+func (j *Journal) Recent(ctx context.Context, since time.Time, limit int) ([]protocol.Entry, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT body FROM entries ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read recent entries: %w", err)
+	}
+	defer rows.Close()
+	var out []protocol.Entry
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("read recent entries: %w", err)
+		}
+		e, err := protocol.DecodeEntry(body)
+		if err != nil {
+			return nil, fmt.Errorf("read recent entries: stored entry is damaged: %w", err)
+		}
+		if e.Time.Before(since) {
+			break
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read recent entries: %w", err)
+	}
+	slices.Reverse(out)
+	return out, nil
 }
 
 // Acked returns the highest sequence the hub has acknowledged.

@@ -3,7 +3,9 @@ package journal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -193,5 +195,31 @@ func BenchmarkAppend(b *testing.B) {
 		if _, err := j.Append(ctx, e); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRecent(t *testing.T) {
+	j, _ := openTemp(t)
+	ctx := context.Background()
+	for i := range 10 {
+		e := entry(fmt.Sprintf("x%d", i))
+		e.Time = t0.Add(time.Duration(i) * time.Minute)
+		if _, err := j.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.Recent(ctx, t0.Add(6*time.Minute), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scans []string
+	for _, e := range got {
+		scans = append(scans, e.Scan)
+	}
+	if want := []string{"x6", "x7", "x8", "x9"}; !slices.Equal(scans, want) {
+		t.Errorf("Recent since minute 6 = %v, want %v (oldest first)", scans, want)
+	}
+	if got, err := j.Recent(ctx, t0, 3); err != nil || len(got) != 3 || got[0].Scan != "x7" {
+		t.Errorf("Recent limited to 3 = %d entries starting %v, %v; want x7..x9", len(got), got, err)
 	}
 }
