@@ -116,6 +116,29 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	disable.Flags().BoolVar(&enable, "enable", false, "enable the account again")
+	role := &cobra.Command{
+		Use:     "role NAME admin|operator",
+		Short:   "Make an account an admin or an operator; its sessions end",
+		Example: "  hub users role li admin",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, r := args[0], args[1]
+			if r != "admin" && r != "operator" {
+				return fmt.Errorf("role must be admin or operator, got %q", r)
+			}
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.SetAdmin(cmd.Context(), name, r == "admin"); err != nil {
+				return err
+			}
+			s.Audit(cmd.Context(), "(command line)", "user_role", name+" role="+r)
+			fmt.Fprintf(stdout, "%s is now %s\n", name, map[bool]string{true: "an admin", false: "an operator"}[r == "admin"])
+			return nil
+		},
+	}
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
@@ -142,6 +165,6 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(add, list, disable, passwd)
+	cmd.AddCommand(add, list, disable, passwd, role)
 	return cmd
 }

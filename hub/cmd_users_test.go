@@ -35,11 +35,19 @@ func TestUsersCommands(t *testing.T) {
 	if err := run(t, t.Context(), &out, "users", "disable", "nobody", "--data", dir); err == nil {
 		t.Errorf("disabling nobody succeeded")
 	}
+	if err := run(t, t.Context(), &out, "users", "role", "li", "admin", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{{"users", "role", "li", "root"}, {"users", "role", "nobody", "admin"}} {
+		if err := run(t, t.Context(), &out, append(bad, "--data", dir)...); err == nil {
+			t.Errorf("hub %s succeeded", strings.Join(bad, " "))
+		}
+	}
 	out.Reset()
 	if err := run(t, t.Context(), &out, "users", "list", "--data", dir); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^li\s+operator\s+disabled$`).MatchString(out.String()) ||
+	if !regexp.MustCompile(`(?m)^li\s+admin\s+disabled$`).MatchString(out.String()) ||
 		!regexp.MustCompile(`(?m)^wang\s+admin\s+active$`).MatchString(out.String()) {
 		t.Errorf("users list =\n%s", out.String())
 	}
