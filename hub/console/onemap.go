@@ -1,8 +1,11 @@
 package console
 
 import (
+	"encoding/csv"
+	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/passes"
@@ -86,6 +89,49 @@ func (o *ops) serveOneMap(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	o.render(w, r, http.StatusOK, "onemap", view{Data: data})
+}
+
+// exportOneMap writes one compound's day as CSV: a row per building and
+// the total, the figures the committee reports upward. It holds counts
+// only, no names; the export is audited like the entries'.
+func (o *ops) exportOneMap(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	site, day := q.Get("site"), q.Get("day")
+	if !sitePattern.MatchString(site) {
+		http.Error(w, "Bad input: compound must be 1-64 letters, digits, '-' or '_'.", http.StatusBadRequest)
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		http.Error(w, "Bad input: day must look like 2026-02-01, got "+quote(day), http.StatusBadRequest)
+		return
+	}
+	m, err := o.rec.OneMap(r.Context(), site, day)
+	if err != nil {
+		o.fail(w, "compute the one map", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	o.store.Audit(r.Context(), sess.User.Name, "export_onemap", site+" "+day)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="onemap-%s-%s.csv"`, site, day))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"site", "day", "building", "entries", "visitors", "returnees_key_region", "returnees_other",
+		"fevers", "home_observation_exit_attempts", "parcels"})
+	row := func(building string, b records.BuildingDay) {
+		cw.Write([]string{site, day, cell(building), strconv.Itoa(b.Entries), strconv.Itoa(b.Visitors),
+			strconv.Itoa(b.ReturneesKey), strconv.Itoa(b.ReturneesNonKey), strconv.Itoa(b.Fevers),
+			strconv.Itoa(b.HomeObservation), strconv.Itoa(b.Deliveries)})
+	}
+	for _, b := range m.Buildings {
+		name := b.Building
+		if name == "" {
+			name = "unknown"
+		}
+		row(name, b)
+	}
+	row("total", m.Total)
+	cw.Flush()
 }
 
 func quote(s string) string {

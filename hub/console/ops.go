@@ -177,6 +177,7 @@ func (o *ops) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/alerts", o.auth(false, o.serveAlerts))
 	mux.Handle("POST /ops/alerts/{id}", o.auth(false, o.moveAlert))
 	mux.Handle("GET /ops/onemap", o.auth(false, o.serveOneMap))
+	mux.Handle("GET /ops/onemap.csv", o.auth(false, o.exportOneMap))
 	mux.Handle("GET /ops/fleet", o.auth(false, o.serveFleet))
 	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
 	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -511,6 +512,40 @@ func TestOneMapPages(t *testing.T) {
 		if code, _, _ := c.get("/ops/onemap" + q); code != http.StatusBadRequest {
 			t.Errorf("GET /ops/onemap%s = %d, want 400", q, code)
 		}
+	}
+
+	// The day as CSV: a row per building and the total, which adds up.
+	code, body, _ = c.get("/ops/onemap.csv?site=huamu-002&day=2026-02-03")
+	if code != http.StatusOK {
+		t.Fatalf("one map CSV = %d %s", code, body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) < 3 || rows[0][2] != "building" || rows[len(rows)-1][2] != "total" {
+		t.Fatalf("one map CSV = %v, %v", rows, err)
+	}
+	sums := make([]int, len(rows[0]))
+	for _, r := range rows[1 : len(rows)-1] {
+		for i := 3; i < len(r); i++ {
+			n, _ := strconv.Atoi(r[i])
+			sums[i] += n
+		}
+	}
+	for i := 3; i < len(rows[0]); i++ {
+		if total, _ := strconv.Atoi(rows[len(rows)-1][i]); total != sums[i] {
+			t.Errorf("column %s: total %d, buildings add up to %d", rows[0][i], total, sums[i])
+		}
+	}
+	if total, _ := strconv.Atoi(rows[len(rows)-1][3]); total == 0 {
+		t.Error("the seeded day has no entries in the CSV")
+	}
+	if code, _, _ := c.get("/ops/onemap.csv?site=huamu-002&day=3%20Feb"); code != http.StatusBadRequest {
+		t.Errorf("one map CSV with a bad day = %d, want 400", code)
+	}
+	log, err := env.c.OperatorStore().AuditLog(t.Context(), 10)
+	if err != nil || !slices.ContainsFunc(log, func(a operators.AuditRecord) bool {
+		return a.Action == "export_onemap" && a.Detail == "huamu-002 2026-02-03" && a.User == "op"
+	}) {
+		t.Errorf("audit log %+v, %v: want the one map export", log, err)
 	}
 }
 
