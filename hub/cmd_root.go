@@ -19,6 +19,6 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCommand(stdout, stderr), newEntriesCommand(stdout), newKiosksCommand(stdout), newKeysCommand(stdout), newPassesCommand(stdout),
-		newImportCommand(stdout), newPushCommand(stdout), newUsersCommand(stdout), newPurgeCommand(stdout))
+		newImportCommand(stdout), newPushCommand(stdout), newUsersCommand(stdout), newTokensCommand(stdout), newPurgeCommand(stdout))
 	return root
 }

@@ -38,6 +38,24 @@ func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 		if c, cerr := r.Cookie(sessionCookie); cerr == nil {
 			sess, err = o.store.Session(r.Context(), c.Value)
 		}
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && errors.Is(err, operators.ErrNoSession) {
+			// A script's API token: the user's role, reading only.
+			var label string
+			sess, label, err = o.store.TokenSession(r.Context(), strings.TrimSpace(bearer))
+			switch {
+			case errors.Is(err, operators.ErrNoToken):
+				o.log.Warn("console: refused an unknown or revoked API token", "path", r.URL.Path, "remote", r.RemoteAddr)
+				http.Error(w, "Unknown or revoked API token, or its user is disabled.", http.StatusUnauthorized)
+				return
+			case err != nil:
+				o.fail(w, "read the API token", err)
+				return
+			case r.Method != http.MethodGet && r.Method != http.MethodHead:
+				http.Error(w, "API tokens only read: sign in to change anything.", http.StatusForbidden)
+				return
+			}
+			sess.User.Name += " (token " + label + ")"
+		}
 		if err != nil {
 			if !errors.Is(err, operators.ErrNoSession) {
 				o.fail(w, "read the session", err)

@@ -58,6 +58,13 @@ CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts (state, raised);
 CREATE TABLE IF NOT EXISTS settings (
 	key   TEXT NOT NULL PRIMARY KEY,
 	value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+	label     TEXT    NOT NULL PRIMARY KEY,
+	token     TEXT    NOT NULL UNIQUE, -- sha256 of the token, hex
+	user      TEXT    NOT NULL REFERENCES users (name),
+	created   INTEGER NOT NULL, -- unix ns
+	last_used INTEGER NOT NULL DEFAULT 0
 );`
 
 // Open opens (creating if needed) the store at path. now may be nil for

@@ -1,0 +1,121 @@
+package operators
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// API tokens let a script on another machine read what the console
+// shows (CSV exports, /api/*) with `Authorization: Bearer <token>`. A
+// token acts for a user: it has that user's role, and stops working when
+// the user is disabled. It only reads: the console refuses any other
+// method with a token. The store keeps the token's SHA-256, never the
+// token, which is shown once when it is made.
+
+// ErrNoToken means a token is unknown, revoked, or its user disabled.
+var ErrNoToken = errors.New("no such API token")
+
+// TokenPrefix starts every API token, so that one found in a script or a
+// log is recognised for what it is.
+const TokenPrefix = "gpt_"
+
+var tokenLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// APIToken is what is listed of a token: never the token itself.
+type APIToken struct {
+	Label    string    `json:"label"`
+	User     string    `json:"user"`
+	Admin    bool      `json:"admin"` // the user's role, now
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+}
+
+// AddToken makes a token labelled label for user and returns it; it is
+// not kept and cannot be shown again.
+func (s *Store) AddToken(ctx context.Context, label, user string) (string, error) {
+	if !tokenLabel.MatchString(label) {
+		return "", fmt.Errorf("add API token: label must be 1-64 letters, digits, '.', '-' or '_', starting with a letter or digit, got %q", label)
+	}
+	u, err := s.User(ctx, user)
+	if err != nil {
+		return "", fmt.Errorf("add API token: %w", err)
+	}
+	if u.Disabled {
+		return "", fmt.Errorf("add API token: user %s is disabled", user)
+	}
+	token := TokenPrefix + NewToken()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO api_tokens (label, token, user, created) VALUES (?, ?, ?, ?)`,
+		label, tokenKey(token), user, s.now().UnixNano())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return "", fmt.Errorf("add API token: a token labelled %q exists: revoke it first", label)
+		}
+		return "", fmt.Errorf("add API token: %w", err)
+	}
+	return token, nil
+}
+
+// TokenSession returns the session a request with token acts in: the
+// user's, with no CSRF token (so no form can be posted with it). It
+// records when the token was last used.
+func (s *Store) TokenSession(ctx context.Context, token string) (Session, string, error) {
+	if !strings.HasPrefix(token, TokenPrefix) {
+		return Session{}, "", ErrNoToken
+	}
+	var sess Session
+	var label string
+	err := s.db.QueryRowContext(ctx, `SELECT t.label, u.name, u.admin, u.disabled FROM api_tokens t
+		JOIN users u ON u.name = t.user WHERE t.token = ?`, tokenKey(token)).
+		Scan(&label, &sess.User.Name, &sess.User.Admin, &sess.User.Disabled)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && sess.User.Disabled) {
+		return Session{}, "", ErrNoToken
+	}
+	if err != nil {
+		return Session{}, "", fmt.Errorf("read API token: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE label = ?`, s.now().UnixNano(), label); err != nil {
+		return Session{}, "", fmt.Errorf("read API token: %w", err)
+	}
+	return sess, label, nil
+}
+
+// Tokens lists the tokens, by label.
+func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.label, t.user, u.admin, t.created, t.last_used
+		FROM api_tokens t JOIN users u ON u.name = t.user ORDER BY t.label`)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []APIToken{}
+	for rows.Next() {
+		var t APIToken
+		var created, used int64
+		if err := rows.Scan(&t.Label, &t.User, &t.Admin, &created, &used); err != nil {
+			return nil, fmt.Errorf("list API tokens: %w", err)
+		}
+		t.Created = time.Unix(0, created).UTC()
+		if used != 0 {
+			t.LastUsed = time.Unix(0, used).UTC()
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken removes the token labelled label.
+func (s *Store) RevokeToken(ctx context.Context, label string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE label = ?`, label)
+	if err != nil {
+		return fmt.Errorf("revoke API token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke API token %q: %w", label, ErrNoToken)
+	}
+	return nil
+}
