@@ -36,7 +36,10 @@ func startJournalHub(t *testing.T, broker string, held uint64, gaps ...uint64) *
 		delete(h.held, g)
 	}
 	c := listen(t, broker, "", nil)
-	publish := func() {
+	// From the message handler publish must not wait: with paho's
+	// OrderMatters the handler holds up the client's incoming traffic,
+	// PUBACK included, and a wait there stalls until it times out.
+	publish := func(wait bool) {
 		h.mu.Lock()
 		var contiguous, highest uint64
 		for contiguous < held && h.held[contiguous+1] != "" {
@@ -47,9 +50,12 @@ func startJournalHub(t *testing.T, broker string, held uint64, gaps ...uint64) *
 		}
 		h.mu.Unlock()
 		ack, _ := protocol.EncodeAck(protocol.Ack{Kiosk: "gate-1", Contiguous: contiguous, Journal: journalA, Highest: highest, Time: time.Now()})
-		c.Publish(protocol.AckTopic("site-1", "gate-1"), 1, true, ack).WaitTimeout(5 * time.Second)
+		tok := c.Publish(protocol.AckTopic("site-1", "gate-1"), 1, true, ack)
+		if wait {
+			tok.WaitTimeout(5 * time.Second)
+		}
 	}
-	publish() // retained, as the hub's last ack for gate-1 is
+	publish(true) // retained, as the hub's last ack for gate-1 is
 	tok := c.Subscribe(protocol.EntriesSubscription, 1, func(_ mqtt.Client, m mqtt.Message) {
 		b, err := protocol.DecodeBatchPayload(m.Payload())
 		if err != nil {
@@ -67,7 +73,7 @@ func startJournalHub(t *testing.T, broker string, held uint64, gaps ...uint64) *
 			held = max(held, b.Entries[len(b.Entries)-1].Seq)
 		}
 		h.mu.Unlock()
-		publish()
+		publish(false)
 	})
 	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("hub subscribe: %v", tok.Error())
