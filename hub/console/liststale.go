@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -29,9 +30,9 @@ const (
 // their issue time is read out of bodies that can be large.
 const statusListEvery = time.Minute
 
-// listWatch remembers since when each kiosk has been seen behind. It
-// lives in memory: after a restart the wait starts again, which delays
-// an alert by ListBehindAfter at most.
+// listWatch remembers since when each kiosk has been seen behind. It is
+// kept in console.db (listBehindSetting) as well, so that a hub restart
+// does not start the wait again and delay the alert.
 type listWatch struct {
 	mu      sync.Mutex
 	checked time.Time
@@ -41,6 +42,46 @@ type listWatch struct {
 type listBehind struct {
 	runs  uint64    // the version the kiosk reports
 	since time.Time // when the follower first saw it behind on that version
+}
+
+// listBehindSetting is where listWatch.behind is kept: JSON, kiosk ->
+// {runs, since in unix ns}.
+const listBehindSetting = "follow.list_behind"
+
+type storedBehind struct {
+	Runs  uint64 `json:"runs"`
+	Since int64  `json:"since"`
+}
+
+// loadBehind reads what the follower had seen before a restart; a
+// missing or unreadable setting starts empty (the wait starts again).
+func (o *ops) loadBehind(ctx context.Context) map[string]listBehind {
+	out := map[string]listBehind{}
+	s, err := o.store.Setting(ctx, listBehindSetting, "")
+	if err != nil || s == "" {
+		return out
+	}
+	var m map[string]storedBehind
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		o.log.Warn("console: unreadable status-list watch; starting it again", "err", err)
+		return out
+	}
+	for k, v := range m {
+		out[k] = listBehind{runs: v.Runs, since: time.Unix(0, v.Since)}
+	}
+	return out
+}
+
+func (o *ops) saveBehind(ctx context.Context, behind map[string]listBehind) error {
+	m := make(map[string]storedBehind, len(behind))
+	for k, v := range behind {
+		m[k] = storedBehind{Runs: v.runs, Since: v.since.UnixNano()}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return o.store.SetSetting(ctx, listBehindSetting, string(b))
 }
 
 // statusListAlerts returns the alerts to raise for kiosks whose status
@@ -61,8 +102,9 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 	}
 	w.checked = now
 	if w.behind == nil {
-		w.behind = map[string]listBehind{}
+		w.behind = o.loadBehind(ctx)
 	}
+	changed := false
 	forSite := map[string]records.Published{}
 	forKiosk := map[string]records.Published{}
 	for _, p := range pubs {
@@ -92,6 +134,7 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 			if !seen || b.runs != runs {
 				b = listBehind{runs: runs, since: now}
 				w.behind[k.Kiosk] = b
+				changed = true
 			}
 			if now.Sub(b.since) > o.cfg.ListBehindAfter {
 				out = append(out, operators.Alert{Kind: "status_list_stale", Site: k.Site, Kiosk: k.Kiosk,
@@ -109,6 +152,12 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 	for kiosk := range w.behind {
 		if !stillBehind[kiosk] {
 			delete(w.behind, kiosk)
+			changed = true
+		}
+	}
+	if changed {
+		if err := o.saveBehind(ctx, w.behind); err != nil {
+			return out, err
 		}
 	}
 	return out, nil
