@@ -221,6 +221,15 @@ func (o *ops) fleetAlerts(ctx context.Context) error {
 				Key:    fmt.Sprintf("sync_gap:%s:%d", k.Kiosk, k.Contiguous),
 				Detail: fmt.Sprintf("%s: hub holds up to %d contiguously, highest %d", k.Kiosk, k.Contiguous, k.Highest)})
 		}
+		if k.Conflicts > 0 {
+			// A security event: entries with numbers the hub holds, but
+			// other contents. One alert per kiosk per day while it lasts.
+			ka = append(ka, operators.Alert{Kind: "conflict",
+				Key: fmt.Sprintf("conflict:%s:%s", k.Kiosk, now.In(o.cfg.Zone).Format(time.DateOnly)),
+				Detail: fmt.Sprintf("%s: %d entries refused because the hub holds other entries under their numbers "+
+					"(someone publishing as this kiosk, or a journal restored from an old copy); the hub kept its own",
+					k.Kiosk, k.Conflicts)})
+		}
 		for _, a := range ka {
 			a.Site, a.Kiosk = k.Site, k.Kiosk
 			raise = append(raise, a)

@@ -487,6 +487,29 @@ func TestFleetAlerts(t *testing.T) {
 	if len(open) != 1 || open[0].Kind != "offline" {
 		t.Errorf("open alerts = %+v, want gate-1 offline", open)
 	}
+	// A conflicting duplicate (same number, other content) is a security
+	// event: one alert.
+	forged := protocol.Batch{Kiosk: "gate-1", Site: "huamu-001", Sent: env.now, Entries: []protocol.Entry{{
+		Kiosk: "gate-1", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-00000000ffff", Time: env.now,
+		Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"forged"}}}}
+	if saved, err := env.rec.SaveBatch(t.Context(), forged, env.now); err != nil || saved.Conflicts != 1 {
+		t.Fatalf("SaveBatch of a conflicting entry = %+v, %v", saved, err)
+	}
+	for range 2 {
+		if _, err := env.c.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
+	var conflicts int
+	for _, a := range open {
+		if a.Kind == "conflict" && a.Kiosk == "gate-1" && strings.Contains(a.Detail, "1 entries refused") {
+			conflicts++
+		}
+	}
+	if conflicts != 1 {
+		t.Errorf("open alerts = %+v, want one conflict alert for gate-1", open)
+	}
 	c := env.client(t)
 	c.signIn("op", opPW)
 	code, body, _ := c.get("/ops/fleet")
