@@ -221,14 +221,8 @@ func (o *ops) fleetAlerts(ctx context.Context) error {
 				Key:    fmt.Sprintf("sync_gap:%s:%d", k.Kiosk, k.Contiguous),
 				Detail: fmt.Sprintf("%s: hub holds up to %d contiguously, highest %d", k.Kiosk, k.Contiguous, k.Highest)})
 		}
-		if k.Conflicts > 0 {
-			// A security event: entries with numbers the hub holds, but
-			// other contents. One alert per kiosk per day while it lasts.
-			ka = append(ka, operators.Alert{Kind: "conflict",
-				Key: fmt.Sprintf("conflict:%s:%s", k.Kiosk, now.In(o.cfg.Zone).Format(time.DateOnly)),
-				Detail: fmt.Sprintf("%s: %d entries refused because the hub holds other entries under their numbers "+
-					"(someone publishing as this kiosk, or a journal restored from an old copy); the hub kept its own",
-					k.Kiosk, k.Conflicts)})
+		if a, ok := o.conflictAlert(ctx, k, now); ok {
+			ka = append(ka, a)
 		}
 		for _, a := range ka {
 			a.Site, a.Kiosk = k.Site, k.Kiosk
@@ -356,4 +350,38 @@ func (o *ops) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		flusher.Flush()
 	}
+}
+
+// conflictsSetting keeps, per kiosk, the conflict count the follower has
+// already alerted on (JSON, kiosk -> count), so that a hub restart does not
+// raise the same conflicts again.
+const conflictsSetting = "follow.conflicts"
+
+// conflictAlert raises an alert when a kiosk's count of refused,
+// conflicting entries has grown since the last alert: a security event
+// (entries with numbers the hub holds, but other contents). A burst of
+// them is one alert per kiosk per hour, saying how many.
+func (o *ops) conflictAlert(ctx context.Context, k records.Kiosk, now time.Time) (operators.Alert, bool) {
+	if k.Conflicts == 0 {
+		return operators.Alert{}, false
+	}
+	seen := map[string]uint64{}
+	if s, err := o.store.Setting(ctx, conflictsSetting, ""); err == nil && s != "" {
+		json.Unmarshal([]byte(s), &seen) // unreadable: alert again, rather than not at all
+	}
+	if k.Conflicts <= seen[k.Kiosk] {
+		return operators.Alert{}, false
+	}
+	before := seen[k.Kiosk]
+	seen[k.Kiosk] = k.Conflicts
+	if b, err := json.Marshal(seen); err == nil {
+		if err := o.store.SetSetting(ctx, conflictsSetting, string(b)); err != nil {
+			o.log.Error("console: conflict count not kept; the alert may come again", "err", err)
+		}
+	}
+	return operators.Alert{Kind: "conflict",
+		Key: fmt.Sprintf("conflict:%s:%s", k.Kiosk, now.In(o.cfg.Zone).Format("2006-01-02T15")),
+		Detail: fmt.Sprintf("%s: %d more entries refused (%d in all) because the hub holds other entries under their numbers "+
+			"(someone publishing as this kiosk, or a journal restored from an old copy); the hub kept its own",
+			k.Kiosk, k.Conflicts-before, k.Conflicts)}, true
 }

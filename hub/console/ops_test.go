@@ -503,12 +503,30 @@ func TestFleetAlerts(t *testing.T) {
 	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
 	var conflicts int
 	for _, a := range open {
-		if a.Kind == "conflict" && a.Kiosk == "gate-1" && strings.Contains(a.Detail, "1 entries refused") {
+		if a.Kind == "conflict" && a.Kiosk == "gate-1" && strings.Contains(a.Detail, "1 more entries refused (1 in all)") {
 			conflicts++
 		}
 	}
 	if conflicts != 1 {
 		t.Errorf("open alerts = %+v, want one conflict alert for gate-1", open)
+	}
+	// Closed, it does not come back the next day for the same conflicts.
+	for _, a := range open {
+		if a.Kind == "conflict" {
+			if err := env.store.Move(t.Context(), a.ID, operators.StateClosed, "op", "checked the broker's credentials"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	env.now = env.now.Add(25 * time.Hour)
+	if _, err := env.c.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
+	for _, a := range open {
+		if a.Kind == "conflict" {
+			t.Errorf("the same conflicts alerted again a day later: %+v", a)
+		}
 	}
 	c := env.client(t)
 	c.signIn("op", opPW)
