@@ -48,6 +48,19 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// simGate gives a simulated thermometer speaking proto and a simulated
+// scanner, on pseudo-terminals, and a kiosk configuration using them.
+func simGate(t *testing.T, proto string) (*sim.Thermometer, *sim.Scanner, config.Config) {
+	t.Helper()
+	th := newSimThermometer(t, proto)
+	sc, err := sim.NewScanner(sim.ScannerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return th, sc, testConfig(t, th.Path(), sc.Path())
+}
+
 func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -152,13 +165,7 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 // TestImplausibleReadingIsRemeasure: a reading outside the body range is
 // never shown or journaled as a temperature; the reason is recorded.
 func TestImplausibleReadingIsRemeasure(t *testing.T) {
-	th := newSimThermometer(t, sim.CJMCU90614)
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	cfg := testConfig(t, th.Path(), sc.Path())
+	th, sc, cfg := simGate(t, sim.CJMCU90614)
 	cfg.Thermometer.Driver = "cjmcu-90614"
 	d := startDaemon(t, cfg)
 
@@ -179,13 +186,7 @@ func TestImplausibleReadingIsRemeasure(t *testing.T) {
 // TestCalibrationOffsetApplied: the journal's latest calibration offset
 // is added to every reading and recorded with it.
 func TestCalibrationOffsetApplied(t *testing.T) {
-	th := newSimThermometer(t, sim.GYMCU90614)
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	cfg := testConfig(t, th.Path(), sc.Path())
+	th, sc, cfg := simGate(t, sim.GYMCU90614)
 	j, err := journal.Open(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk)
 	if err != nil {
 		t.Fatal(err)
@@ -273,13 +274,7 @@ func TestScannerReplugWithoutRestart(t *testing.T) {
 // TestDuplicateScanIsOneEntry: a pass read twice within the window is
 // one entry.
 func TestDuplicateScanIsOneEntry(t *testing.T) {
-	th := newSimThermometer(t, sim.GYMCU90614)
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	cfg := testConfig(t, th.Path(), sc.Path())
+	_, sc, cfg := simGate(t, sim.GYMCU90614)
 	cfg.Scanner.DuplicateWindow = config.Duration(time.Minute)
 	d := startDaemon(t, cfg)
 	first := scan(t, d, sc, "D-1")

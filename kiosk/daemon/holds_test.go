@@ -15,13 +15,7 @@ import (
 // takes their next scan as that second reading: the hold is restored from
 // the journal, not forgotten with the process.
 func TestFeverHoldSurvivesRestart(t *testing.T) {
-	th := newSimThermometer(t, sim.GYMCU90614)
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	cfg := testConfig(t, th.Path(), sc.Path())
+	th, sc, cfg := simGate(t, sim.GYMCU90614)
 	cfg.Rules.RecheckAfter = config.Duration(0) // the rest is over at once
 	cfg.Scanner.DuplicateWindow = 0
 
