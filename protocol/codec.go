@@ -130,7 +130,7 @@ func EncodeEntry(e Entry) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(wireReady(e))
+	return EncodeValidEntry(e)
 }
 
 // EncodeValidEntry is EncodeEntry for an entry already validated, as
@@ -153,14 +153,7 @@ func wireReady(e Entry) Entry {
 
 // DecodeBatch parses and validates a batch.
 func DecodeBatch(data []byte) (Batch, error) {
-	var w struct {
-		V       *int        `json:"v"`
-		Kiosk   *string     `json:"kiosk"`
-		Site    *string     `json:"site"`
-		Journal *string     `json:"journal"`
-		Sent    *string     `json:"sent"`
-		Entries []wireEntry `json:"entries"`
-	}
+	var w wireBatch
 	// One pass; the version is still judged before any other problem.
 	if err := decodeJSON(data, &w); err != nil {
 		return Batch{}, versionFirst(data, err)
@@ -169,6 +162,17 @@ func DecodeBatch(data []byte) (Batch, error) {
 		return Batch{}, err
 	}
 	return w2batch(w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries)
+}
+
+// wireBatch is a batch as decoded, with pointers so that a missing field
+// can be told from a zero one. DecodeBatchPayload reads the same fields.
+type wireBatch struct {
+	V       *int        `json:"v"`
+	Kiosk   *string     `json:"kiosk"`
+	Site    *string     `json:"site"`
+	Journal *string     `json:"journal"`
+	Sent    *string     `json:"sent"`
+	Entries []wireEntry `json:"entries"`
 }
 
 func w2batch(kiosk, site, journal, sent *string, entries []wireEntry) (Batch, error) {

@@ -57,14 +57,9 @@ func DecodeBatchPayload(data []byte) (Batch, error) {
 	// One pass over the message for the common case; the version is still
 	// judged before any other problem (see versionFirst).
 	var w struct {
-		V        *int        `json:"v"`
-		Encoding *string     `json:"encoding"`
-		Data     *string     `json:"data"`
-		Kiosk    *string     `json:"kiosk"`
-		Site     *string     `json:"site"`
-		Journal  *string     `json:"journal"`
-		Sent     *string     `json:"sent"`
-		Entries  []wireEntry `json:"entries"`
+		wireBatch
+		Encoding *string `json:"encoding"`
+		Data     *string `json:"data"`
 	}
 	if err := decodeJSON(data, &w); err != nil {
 		return Batch{}, versionFirst(data, err)
