@@ -361,14 +361,19 @@ const conflictsSetting = "follow.conflicts"
 // conflicting entries has grown since the last alert: a security event
 // (entries with numbers the hub holds, but other contents). A burst of
 // them is one alert per kiosk per hour, saying how many.
+// The counts are read from console.db once, then kept in memory and
+// written back when one grows: fleetAlerts runs every second.
 func (o *ops) conflictAlert(ctx context.Context, k records.Kiosk, now time.Time) (operators.Alert, bool) {
 	if k.Conflicts == 0 {
 		return operators.Alert{}, false
 	}
-	seen := map[string]uint64{}
-	if s, err := o.store.Setting(ctx, conflictsSetting, ""); err == nil && s != "" {
-		json.Unmarshal([]byte(s), &seen) // unreadable: alert again, rather than not at all
+	if o.conflictsSeen == nil {
+		o.conflictsSeen = map[string]uint64{}
+		if s, err := o.store.Setting(ctx, conflictsSetting, ""); err == nil && s != "" {
+			json.Unmarshal([]byte(s), &o.conflictsSeen) // unreadable: alert again, rather than not at all
+		}
 	}
+	seen := o.conflictsSeen
 	if k.Conflicts <= seen[k.Kiosk] {
 		return operators.Alert{}, false
 	}

@@ -78,17 +78,20 @@ type OpsConfig struct {
 
 // ops is the signed-in console.
 type ops struct {
-	cfg      OpsConfig
-	store    *operators.Store
-	rec      Records
-	log      *slog.Logger
-	msgs     map[string]catalogue
-	pages    map[string]*template.Template
-	limiter  *limiter
-	live     *broadcaster
-	lists    listWatch
-	stopOnce sync.Once
-	stopped  chan struct{}
+	cfg     OpsConfig
+	store   *operators.Store
+	rec     Records
+	log     *slog.Logger
+	msgs    map[string]catalogue
+	pages   map[string]*template.Template
+	limiter *limiter
+	live    *broadcaster
+	lists   listWatch
+	// conflictsSeen: per kiosk, the conflict count already alerted on
+	// (follow.go); only the follower's loop touches it.
+	conflictsSeen map[string]uint64
+	stopOnce      sync.Once
+	stopped       chan struct{}
 }
 
 // Operators turns on the signed-in console under /ops/: sign-in, entries,

@@ -519,6 +519,7 @@ func TestFleetAlerts(t *testing.T) {
 		}
 	}
 	env.now = env.now.Add(25 * time.Hour)
+	env.c.ops.conflictsSeen = nil // a hub restart: read back from console.db
 	if _, err := env.c.Poll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
