@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -29,9 +28,6 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 	var dataDir, user string
 	var asJSON bool
 	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
-	open := func() (*operators.Store, error) {
-		return operators.Open(filepath.Join(dataDir, operators.FileName), nil)
-	}
 	add := &cobra.Command{
 		Use:   "add LABEL --user NAME",
 		Short: "Make a token for a user's scripts; it is printed once",
@@ -40,18 +36,15 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 			if user == "" {
 				return fmt.Errorf("--user is required: the console user the token acts for")
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			token, err := s.AddToken(cmd.Context(), args[0], user)
-			if err != nil {
-				return err
-			}
-			s.Audit(cmd.Context(), "(command line)", "token_add", args[0]+" user="+user)
-			fmt.Fprintf(stdout, "token %s for %s (shown once, keep it secret):\n%s\n", args[0], user, token)
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				token, err := s.AddToken(cmd.Context(), args[0], user)
+				if err != nil {
+					return err
+				}
+				s.Audit(cmd.Context(), "(command line)", "token_add", args[0]+" user="+user)
+				fmt.Fprintf(stdout, "token %s for %s (shown once, keep it secret):\n%s\n", args[0], user, token)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&user, "user", "", "the console user the token acts for")
@@ -60,31 +53,28 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 		Short: "List tokens (never the tokens themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tokens, err := s.Tokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(tokens)
-			}
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tCREATED\tLAST USED")
-			for _, t := range tokens {
-				used := "never"
-				if !t.LastUsed.IsZero() {
-					used = t.LastUsed.Format(time.RFC3339)
+			return withOperators(dataDir, func(s *operators.Store) error {
+				tokens, err := s.Tokens(cmd.Context())
+				if err != nil {
+					return err
 				}
-				role := map[bool]string{true: "admin", false: "operator"}[t.Admin]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, t.Created.Format(time.RFC3339), used)
-			}
-			return tw.Flush()
+				if asJSON {
+					enc := json.NewEncoder(stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(tokens)
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tCREATED\tLAST USED")
+				for _, t := range tokens {
+					used := "never"
+					if !t.LastUsed.IsZero() {
+						used = t.LastUsed.Format(time.RFC3339)
+					}
+					role := map[bool]string{true: "admin", false: "operator"}[t.Admin]
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, t.Created.Format(time.RFC3339), used)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -93,17 +83,14 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 		Short: "Revoke a token at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.RevokeToken(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			s.Audit(cmd.Context(), "(command line)", "token_revoke", args[0])
-			fmt.Fprintf(stdout, "revoked %s\n", args[0])
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				if err := s.RevokeToken(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				s.Audit(cmd.Context(), "(command line)", "token_revoke", args[0])
+				fmt.Fprintf(stdout, "revoked %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(add, list, revoke)

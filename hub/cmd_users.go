@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -25,9 +24,6 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 	var dataDir string
 	var fromStdin bool
 	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
-	open := func() (*operators.Store, error) {
-		return operators.Open(filepath.Join(dataDir, operators.FileName), nil)
-	}
 	password := func(cmd *cobra.Command) (string, bool, error) {
 		if !fromStdin {
 			pw, err := operators.NewPassword()
@@ -49,21 +45,18 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
-				return err
-			}
-			role := operators.User{Name: args[0], Admin: admin}.Role()
-			s.Audit(cmd.Context(), "(command line)", "user_add", args[0]+" role="+role)
-			fmt.Fprintf(stdout, "added %s (%s)\n", args[0], role)
-			if made {
-				fmt.Fprintf(stdout, "password: %s\n", pw)
-			}
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
+					return err
+				}
+				role := operators.User{Name: args[0], Admin: admin}.Role()
+				s.Audit(cmd.Context(), "(command line)", "user_add", args[0]+" role="+role)
+				fmt.Fprintf(stdout, "added %s (%s)\n", args[0], role)
+				if made {
+					fmt.Fprintf(stdout, "password: %s\n", pw)
+				}
+				return nil
+			})
 		},
 	}
 	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin")
@@ -76,20 +69,17 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.SetPassword(cmd.Context(), args[0], pw); err != nil {
-				return err
-			}
-			s.Audit(cmd.Context(), "(command line)", "user_passwd", args[0])
-			fmt.Fprintf(stdout, "password of %s changed\n", args[0])
-			if made {
-				fmt.Fprintf(stdout, "password: %s\n", pw)
-			}
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				if err := s.SetPassword(cmd.Context(), args[0], pw); err != nil {
+					return err
+				}
+				s.Audit(cmd.Context(), "(command line)", "user_passwd", args[0])
+				fmt.Fprintf(stdout, "password of %s changed\n", args[0])
+				if made {
+					fmt.Fprintf(stdout, "password: %s\n", pw)
+				}
+				return nil
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{add, passwd} {
@@ -101,18 +91,15 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		Short: "Stop an account from signing in; its sessions end (--enable to undo)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.SetDisabled(cmd.Context(), args[0], !enable); err != nil {
-				return err
-			}
-			action := map[bool]string{true: "enabled", false: "disabled"}[enable]
-			s.Audit(cmd.Context(), "(command line)", "user_"+action, args[0])
-			fmt.Fprintf(stdout, "%s %s\n", action, args[0])
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				if err := s.SetDisabled(cmd.Context(), args[0], !enable); err != nil {
+					return err
+				}
+				action := map[bool]string{true: "enabled", false: "disabled"}[enable]
+				s.Audit(cmd.Context(), "(command line)", "user_"+action, args[0])
+				fmt.Fprintf(stdout, "%s %s\n", action, args[0])
+				return nil
+			})
 		},
 	}
 	disable.Flags().BoolVar(&enable, "enable", false, "enable the account again")
@@ -126,17 +113,14 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if r != "admin" && r != "operator" {
 				return fmt.Errorf("role must be admin or operator, got %q", r)
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.SetAdmin(cmd.Context(), name, r == "admin"); err != nil {
-				return err
-			}
-			s.Audit(cmd.Context(), "(command line)", "user_role", name+" role="+r)
-			fmt.Fprintf(stdout, "%s is now %s\n", name, map[bool]string{true: "an admin", false: "an operator"}[r == "admin"])
-			return nil
+			return withOperators(dataDir, func(s *operators.Store) error {
+				if err := s.SetAdmin(cmd.Context(), name, r == "admin"); err != nil {
+					return err
+				}
+				s.Audit(cmd.Context(), "(command line)", "user_role", name+" role="+r)
+				fmt.Fprintf(stdout, "%s is now %s\n", name, map[bool]string{true: "an admin", false: "an operator"}[r == "admin"])
+				return nil
+			})
 		},
 	}
 	list := &cobra.Command{
@@ -144,25 +128,22 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			users, err := s.Users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
-			for _, u := range users {
-				state := "active"
-				if u.Disabled {
-					state = "disabled"
+			return withOperators(dataDir, func(s *operators.Store) error {
+				users, err := s.Users(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+				for _, u := range users {
+					state := "active"
+					if u.Disabled {
+						state = "disabled"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.AddCommand(add, list, disable, passwd, role)
