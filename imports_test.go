@@ -15,13 +15,13 @@ const module = "github.com/gatepost/gatepost"
 // themselves, and the two programs never import each other.
 var allowed = map[string][]string{
 	"protocol": {"protocol"},
-	"internal": {"internal"}, // test helpers: need.Program
+	"internal": {"internal", "protocol"}, // the clock, and test helpers: need, testkit
 	"hardware": {"hardware"},
-	"kiosk":    {"kiosk", "protocol", "hardware"},
+	"kiosk":    {"kiosk", "protocol", "hardware", "internal"},
 	"hub":      {"hub", "protocol", "internal"},
-	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware"},
+	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware", "internal"},
-	"bench":    {"bench", "kiosk", "hub", "protocol"},
+	"bench":    {"bench", "kiosk", "hub", "protocol", "internal"},
 }
 
 func tree(importPath string) string {

@@ -38,7 +38,10 @@ func TestAPITokens(t *testing.T) {
 	if err != nil || len(list) != 1 || !list[0].LastUsed.Equal(now) || list[0].User != "li" {
 		t.Errorf("Tokens = %+v, %v; want nightly for li, last used now", list, err)
 	}
-	for _, wrong := range []string{"", token[:len(token)-1] + "0", strings.TrimPrefix(token, TokenPrefix)} {
+	// One character changed: the last hex digit, to one it is not (a fixed
+	// "0" was the token itself one time in sixteen).
+	flipped := token[:len(token)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(token, "0")]
+	for _, wrong := range []string{"", flipped, strings.TrimPrefix(token, TokenPrefix)} {
 		if _, _, err := s.TokenSession(ctx, wrong); !errors.Is(err, ErrNoToken) {
 			t.Errorf("TokenSession(%q) = %v, want ErrNoToken", wrong, err)
 		}

@@ -1,0 +1,37 @@
+package testkit
+
+import (
+	"testing"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is an open MQTT broker (mochi, allowing everyone) for tests of
+// clients: the kiosk's uplink, the demo. It serves on a listener the test
+// owns, so its address is never raced for. The hub's own broker, with its
+// access rules, is hub/broker; tests of access use that.
+type Broker struct {
+	URL    string // tcp://127.0.0.1:port
+	Server *mqtt.Server
+}
+
+// StartBroker starts a broker on a fresh loopback listener and closes it
+// when the test ends.
+func StartBroker(tb testing.TB) *Broker {
+	tb.Helper()
+	ln := Listen(tb)
+	srv := mqtt.New(&mqtt.Options{InlineClient: true})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		tb.Fatal(err)
+	}
+	if err := srv.AddListener(listeners.NewNet("test", ln)); err != nil {
+		tb.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	return &Broker{URL: URL(ln), Server: srv}
+}
