@@ -230,37 +230,6 @@ func TestFramedGolden(t *testing.T) {
 	}
 }
 
-// The gy-mcu90614 profile decodes the original driver's golden streams
-// exactly as its hand-written decoder does.
-func TestGYProfileMatchesGYDecoder(t *testing.T) {
-	t.Parallel()
-	p, _ := LookupProfile("gy-mcu90614")
-	for _, g := range loadGolden(t) {
-		dec, err := NewFrameDecoder(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gy GYDecoder
-		var got []Reading
-		var want []GYFrame
-		for _, r := range g.reads {
-			got = dec.FeedAll(got, r)
-			want = gy.Feed(want, r)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: profile decoded %d frames, GYDecoder %d", g.name, len(got), len(want))
-		}
-		for i := range got {
-			if got[i].Object != want[i].Object() || got[i].Ambient != want[i].Ambient() {
-				t.Errorf("%s frame %d: profile %+v, GYDecoder %.2f/%.2f", g.name, i, got[i], want[i].Object(), want[i].Ambient())
-			}
-		}
-		if dec.Stats() != gy.Stats() {
-			t.Errorf("%s: profile stats %+v, GYDecoder %+v", g.name, dec.Stats(), gy.Stats())
-		}
-	}
-}
-
 func TestFrameProfileValidate(t *testing.T) {
 	t.Parallel()
 	good, _ := LookupProfile("cjmcu-90614")

@@ -82,10 +82,6 @@ func New(port io.ReadWriteCloser, s Settings) (Thermometer, error) {
 	var t Thermometer
 	var err error
 	switch p, framed, _ := s.profile(); {
-	case s.Driver == "gy-mcu90614":
-		// The original driver, kept for its tested behaviour; the
-		// gy-mcu90614 profile decodes the same frames.
-		t = NewGYMCU90614(port, GYOptions{ReplyTimeout: s.Query.ReplyTimeout, Now: s.Query.Now})
 	case framed:
 		t, err = NewFramed(port, p, s.Query)
 	case s.Driver == "modbus":

@@ -49,7 +49,13 @@ func Profiles() map[string]FrameProfile {
 	at := func(f Field, off int) *Field { f.Offset = off; return &f }
 	le := Field{Scale: 0.01, LittleEndian: true}
 	return map[string]FrameProfile{
-		// GY-MCU90614: 5A 5A 45 04 TOh TOl TAh TAl SUM, 9600 baud.
+		// GY-MCU90614 (an MLX90614 behind a small MCU), TTL UART 9600
+		// 8N1: the query A5 15 BA asks for one frame (and leaves
+		// continuous mode); the module answers
+		// 5A 5A 45 04 TOh TOl TAh TAl SUM, object and ambient in signed
+		// big-endian hundredths of a degree (sub-zero ambients work),
+		// SUM the low byte of the sum of the eight bytes before it.
+		// kiosk.toml names this driver "gy-mcu90614": keep the name.
 		"gy-mcu90614": {
 			Name: "gy-mcu90614", Baud: 9600,
 			Header: []byte{0x5A, 0x5A, 0x45, 0x04}, Length: 9,
