@@ -2,7 +2,8 @@
 // (serialport), thermometer modules (thermometer), code scanners (scanner)
 // and pseudo-terminal simulators of those devices (sim).
 //
-// Nothing under hardware/ imports anything else from gatepost; packages
-// under hardware/ may import each other. Programs and libraries of gatepost
+// Nothing under hardware/ imports anything else from gatepost but the leaf
+// packages internal/clock and internal/backoff; packages under hardware/
+// may import each other. Programs and libraries of gatepost
 // may import any of them. The test in this package holds that rule.
 package hardware
