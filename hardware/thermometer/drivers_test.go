@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/hardware"
+	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
 // replayPort is a module at the edge of a driver: it hands out the
@@ -316,9 +319,17 @@ func TestLimitsCheck(t *testing.T) {
 			t.Errorf("Check(%+v, %v) = %v, want reason %s", tt.r, tt.offset, err, tt.want)
 		}
 	}
-	for _, l := range []Limits{{BodyMinC: 40, BodyMaxC: 35}, {BodyMinC: 10}, {DistanceMinCM: 50, DistanceMaxCM: 5}} {
-		if l.Validate() == nil {
-			t.Errorf("%+v.Validate() = nil, want an error", l)
+	for _, tt := range []struct {
+		l    Limits
+		want string
+	}{
+		{Limits{BodyMinC: 40, BodyMaxC: 35}, "body_min_c/body_max_c = 40-35: the minimum must be below the maximum"},
+		{Limits{BodyMinC: 10}, "body_min_c/body_max_c = 10-43: must be a range within 20-50 °C"},
+		{Limits{DistanceMinCM: -1}, "distance_min_cm/distance_max_cm = -1-0: must not be negative"},
+		{Limits{DistanceMinCM: 50, DistanceMaxCM: 5}, "distance_min_cm/distance_max_cm = 50-5: the minimum must be below the maximum"},
+	} {
+		if err := tt.l.Validate(); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%+v.Validate() = %v, want %q...", tt.l, err, tt.want)
 		}
 	}
 }
@@ -337,6 +348,32 @@ func TestSettingsValidate(t *testing.T) {
 	for _, s := range []Settings{{Driver: "nope"}, {Driver: "line"}, {Driver: "frame"}, {Driver: "modbus", Modbus: ModbusOptions{Function: 9}}} {
 		if err := s.Validate(); err == nil {
 			t.Errorf("%+v.Validate() = nil, want an error", s)
+		}
+	}
+	// Each bad setting is named as kiosk.toml's [thermometer] section
+	// names it, so the configuration only adds the section.
+	frame := Profiles()["cjmcu-90614"]
+	frame.Object.Offset = 8
+	named := []struct {
+		s       Settings
+		setting string
+	}{
+		{Settings{Driver: "mlx"}, "driver"},
+		{Settings{Driver: "gy-mcu90614", Line: serialport.Config{Baud: 300}}, "baud"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{ReplyTimeout: -time.Second}}, "reply_timeout"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{Retries: MaxRetries + 1}}, "retries"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{PollInterval: -time.Second}}, "poll_interval"},
+		{Settings{Driver: "frame", Profile: frame}, "frame.object.offset"},
+		{Settings{Driver: "frame"}, "frame.header"},
+		{Settings{Driver: "modbus", Modbus: ModbusOptions{Address: 248}}, "modbus.address"},
+		{Settings{Driver: "modbus", Modbus: ModbusOptions{Value: ModbusValue{Float: true}}}, "modbus.float"},
+		{Settings{Driver: "line", Pattern: "("}, "pattern"},
+	}
+	for _, tt := range named {
+		err := tt.s.Validate()
+		var se *hardware.SettingError
+		if !errors.As(err, &se) || se.Setting != tt.setting || !strings.HasPrefix(err.Error(), "thermometer: "+tt.setting+" = ") {
+			t.Errorf("%+v.Validate() = %v, want a *hardware.SettingError for %s", tt.s, err, tt.setting)
 		}
 	}
 	if b := (Settings{Driver: "cjmcu-90614"}).BaudFor(); b != 115200 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/gatepost/gatepost/hardware"
 )
 
 // FrameProfile describes a fixed-length binary frame as data, so that a
@@ -95,26 +97,31 @@ func ProfileNames() []string {
 	return names
 }
 
-// Validate names the first field of p that cannot work.
+// Validate names the first field of p that cannot work: a
+// *hardware.SettingError, its setting spelled as kiosk.toml's
+// [thermometer.frame] section spells it, wrapped in the profile's name.
 func (p FrameProfile) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("frame profile %q: %s", p.Name, fmt.Sprintf(format, a...))
+	bad := func(setting string, v any, want string) error {
+		return fmt.Errorf("frame profile %q: %w", p.Name, &hardware.SettingError{Setting: setting, Value: v, Want: want})
 	}
 	switch {
 	case len(p.Header) == 0:
-		return bad("header is empty: frames need a header to be found in a stream")
+		return bad("header", "", "must not be empty: frames need a header to be found in a stream")
 	case p.Length < len(p.Header)+1 || p.Length > 64:
-		return bad("length %d: must be more than the header (%d bytes) and at most 64", p.Length, len(p.Header))
+		return bad("length", p.Length, fmt.Sprintf("must be more than the header (%d bytes) and at most 64", len(p.Header)))
 	}
 	switch p.Checksum.Kind {
 	case "sum8", "xor8":
 		at := p.checksumAt()
-		if at < 1 || at >= p.Length || p.Checksum.From < 0 || p.Checksum.From >= at {
-			return bad("checksum covers bytes %d to %d: must lie inside the frame", p.Checksum.From, at)
+		if at < 1 || at >= p.Length {
+			return bad("checksum_at", at, fmt.Sprintf("must be a byte inside the %d-byte frame, after the first", p.Length))
+		}
+		if p.Checksum.From < 0 || p.Checksum.From >= at {
+			return bad("checksum_from", p.Checksum.From, fmt.Sprintf("must be a byte inside the frame before the checksum byte %d", at))
 		}
 	case "none":
 	default:
-		return bad("checksum %q: must be sum8, xor8 or none", p.Checksum.Kind)
+		return bad("checksum", p.Checksum.Kind, "must be sum8, xor8 or none")
 	}
 	for _, f := range []struct {
 		name string
@@ -125,10 +132,10 @@ func (p FrameProfile) Validate() error {
 		}
 		size := f.f.size()
 		if size != 1 && size != 2 && size != 4 {
-			return bad("%s size %d: must be 1, 2 or 4 bytes", f.name, size)
+			return bad(f.name+".size", size, "must be 1, 2 or 4 bytes")
 		}
 		if f.f.Offset < 0 || f.f.Offset+size > p.Length {
-			return bad("%s at byte %d (%d bytes) lies outside the %d-byte frame", f.name, f.f.Offset, size, p.Length)
+			return bad(f.name+".offset", f.f.Offset, fmt.Sprintf("a %d-byte value there lies outside the %d-byte frame", size, p.Length))
 		}
 	}
 	return nil
