@@ -21,6 +21,7 @@ type replayPort struct {
 	chunks [][]byte
 	writes [][]byte
 	closed bool
+	done   chan struct{} // closed by Close
 }
 
 func (p *replayPort) Write(b []byte) (int, error) {
@@ -45,15 +46,32 @@ func (p *replayPort) Read(b []byte) (int, error) {
 		p.mu.Unlock()
 		return n, nil
 	}
+	done := p.doneLocked()
 	p.mu.Unlock()
-	// A real port's read timeout; short so tests of timeouts are quick.
-	time.Sleep(time.Millisecond)
-	return 0, nil
+	// A real port's read timeout, short so tests of timeouts are quick;
+	// Close ends it early, as closing a serialport.Port does.
+	select {
+	case <-done:
+		return 0, errors.New("replay port closed")
+	case <-time.After(time.Millisecond):
+		return 0, nil
+	}
+}
+
+// doneLocked returns the channel Close closes; p.mu must be held.
+func (p *replayPort) doneLocked() chan struct{} {
+	if p.done == nil {
+		p.done = make(chan struct{})
+	}
+	return p.done
 }
 
 func (p *replayPort) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.closed {
+		close(p.doneLocked())
+	}
 	p.closed = true
 	return nil
 }
