@@ -13,6 +13,6 @@
 //
 // Open builds one from Settings.
 //
-// Any package may import scanner; it imports nothing of gatepost outside
-// hardware/.
+// The kiosk imports it (its config and its device wiring); any package
+// may. It imports nothing of gatepost outside hardware/.
 package scanner

@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gatepost/gatepost/hardware"
+	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
 // Settings choose and configure a scanner driver, as a kiosk's
@@ -35,23 +38,38 @@ func TriggerNames() []string {
 	return names
 }
 
-// Validate names the first bad setting.
+// Validate names the first bad setting: a *hardware.SettingError, its
+// setting spelled as kiosk.toml's [scanner] section spells it, wrapped in
+// "scanner: ".
 func (s Settings) Validate() error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("scanner: %w", err)
+	}
+	return nil
+}
+
+func (s Settings) validate() error {
+	bad := func(setting string, v any, want string) error {
+		return &hardware.SettingError{Setting: setting, Value: v, Want: want}
+	}
 	switch s.Driver {
 	case "serial", "hid", "stdin":
 	default:
-		return fmt.Errorf("scanner driver %q: must be serial, hid or stdin", s.Driver)
+		return bad("driver", s.Driver, `must be "serial", "hid" or "stdin"`)
+	}
+	if err := (serialport.Config{Baud: s.Baud}).Validate(); err != nil {
+		return err
 	}
 	if s.Trigger != "" {
 		if _, ok := Triggers()[s.Trigger]; !ok {
-			return fmt.Errorf("scanner trigger %q: must be empty or one of %s", s.Trigger, strings.Join(TriggerNames(), ", "))
+			return bad("trigger", s.Trigger, `must be "" (the scanner reads by itself) or one of `+strings.Join(TriggerNames(), ", "))
 		}
 		if s.Driver != "serial" {
-			return fmt.Errorf("scanner trigger %q: only a serial scanner takes trigger commands", s.Trigger)
+			return bad("trigger", s.Trigger, `works only with driver = "serial": only a serial scanner takes trigger commands`)
 		}
 	}
 	if s.IdleGap < 0 {
-		return fmt.Errorf("scanner idle gap %v: must not be negative", s.IdleGap)
+		return bad("idle_gap", s.IdleGap, `must not be negative ("0s": off)`)
 	}
 	return nil
 }
@@ -60,7 +78,7 @@ func (s Settings) Validate() error {
 // names, wrapped in duplicate suppression unless that is turned off.
 func Open(path string, s Settings) (Scanner, error) {
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("scanner: %w", err)
+		return nil, err
 	}
 	var sc Scanner
 	switch s.Driver {

@@ -4,32 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock is the clock the scanner tests move by hand; the drivers
+// take its Now.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)) }
 
 // writeLog is a chunkPort that records what the driver writes.
 type writeLog struct {
@@ -116,13 +103,7 @@ func TestSerialTrigger(t *testing.T) {
 	}()
 	waitWrites := func(n int) {
 		t.Helper()
-		deadline := time.Now().Add(2 * time.Second)
-		for len(port.Writes()) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("writes = % X, want %d", port.Writes(), n)
-			}
-			time.Sleep(time.Millisecond) // polling
-		}
+		waitUntil(t, fmt.Sprintf("the driver has written %d times", n), func() bool { return len(port.Writes()) >= n })
 	}
 	waitWrites(1)
 	clock.Advance(999 * time.Millisecond)

@@ -3,6 +3,7 @@ package scanner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -171,12 +172,7 @@ func TestTriggerAndNoReadOnPTY(t *testing.T) {
 	}()
 	waitReceived := func(want string) {
 		t.Helper()
-		for string(dev.Received()) != want {
-			if ctx.Err() != nil {
-				t.Fatalf("scanner received %q, want %q", dev.Received(), want)
-			}
-			time.Sleep(5 * time.Millisecond) // polling
-		}
+		scanner.WaitUntil(t, fmt.Sprintf("the scanner received exactly %q", want), func() bool { return string(dev.Received()) == want })
 	}
 	waitReceived("T")
 	dev.Send("%%NoRead")

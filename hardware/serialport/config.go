@@ -3,6 +3,8 @@ package serialport
 import (
 	"fmt"
 	"time"
+
+	"github.com/gatepost/gatepost/hardware"
 )
 
 // Config holds a port's line settings. The zero value is 9600 8N1 with a
@@ -48,20 +50,32 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first field of c that holds a value we cannot use.
-// Zero fields are valid: they stand for the defaults.
+// Lowest and highest line speeds Validate accepts: the range of the
+// modules and USB adapters a gate uses.
+const (
+	MinBaud = 1200
+	MaxBaud = 921600
+)
+
+// Validate reports the first field of c that holds a value we cannot use,
+// as a *hardware.SettingError. Zero fields are valid: they stand for the
+// defaults (so the message for a bad baud rate does not offer 0, which a
+// configuration may refuse).
 func (c Config) Validate() error {
+	bad := func(setting string, v any, want string) error {
+		return &hardware.SettingError{Setting: setting, Value: v, Want: want}
+	}
 	switch {
-	case c.Baud < 0:
-		return fmt.Errorf("serial config: Baud %d: must be positive", c.Baud)
+	case c.Baud != 0 && (c.Baud < MinBaud || c.Baud > MaxBaud):
+		return bad("baud", c.Baud, fmt.Sprintf("must be a serial speed from %d to %d, such as 9600 or 115200", MinBaud, MaxBaud))
 	case c.DataBits != 0 && (c.DataBits < 5 || c.DataBits > 8):
-		return fmt.Errorf("serial config: DataBits %d: must be 5, 6, 7 or 8", c.DataBits)
+		return bad("data_bits", c.DataBits, "must be 5, 6, 7 or 8")
 	case c.Parity < ParityNone || c.Parity > ParityEven:
-		return fmt.Errorf("serial config: Parity %d: must be ParityNone, ParityOdd or ParityEven", c.Parity)
+		return bad("parity", int(c.Parity), "must be ParityNone, ParityOdd or ParityEven")
 	case c.StopBits != 0 && c.StopBits != 1 && c.StopBits != 2:
-		return fmt.Errorf("serial config: StopBits %d: must be 1 or 2", c.StopBits)
+		return bad("stop_bits", c.StopBits, "must be 1 or 2")
 	case c.ReadTimeout < 0:
-		return fmt.Errorf("serial config: ReadTimeout %v: must not be negative (drivers need a timeout to notice cancellation)", c.ReadTimeout)
+		return bad("read_timeout", c.ReadTimeout, "must not be negative (drivers need a timeout to notice cancellation)")
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package serialport
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/hardware"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -14,12 +17,16 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{Config{}, ""},
 		{Config{Baud: 115200, DataBits: 7, Parity: ParityEven, StopBits: 2, ReadTimeout: time.Second}, ""},
-		{Config{Baud: -1}, "Baud -1"},
-		{Config{DataBits: 9}, "DataBits 9"},
-		{Config{DataBits: 4}, "DataBits 4"},
-		{Config{Parity: Parity(7)}, "Parity 7"},
-		{Config{StopBits: 3}, "StopBits 3"},
-		{Config{ReadTimeout: -time.Second}, "ReadTimeout -1s"},
+		{Config{Baud: 1200}, ""},
+		{Config{Baud: 921600}, ""},
+		{Config{Baud: -1}, "baud = -1: must be a serial speed"},
+		{Config{Baud: 300}, "baud = 300: must be a serial speed from 1200"},
+		{Config{Baud: 1000000}, "baud = 1000000"},
+		{Config{DataBits: 9}, "data_bits = 9"},
+		{Config{DataBits: 4}, "data_bits = 4"},
+		{Config{Parity: Parity(7)}, "parity = 7"},
+		{Config{StopBits: 3}, "stop_bits = 3"},
+		{Config{ReadTimeout: -time.Second}, "read_timeout = -1s"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
@@ -28,6 +35,8 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%+v.Validate() = %v, want nil", tt.cfg, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%+v.Validate() = %v, want an error naming %q", tt.cfg, err, tt.want)
+		case tt.want != "" && !errors.As(err, new(*hardware.SettingError)):
+			t.Errorf("%+v.Validate() = %T, want a *hardware.SettingError", tt.cfg, err)
 		}
 	}
 }

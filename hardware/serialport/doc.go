@@ -8,7 +8,8 @@
 // drivers loop on it and check their context in between. Do not wrap a
 // Port in io.ReadFull or bufio.Scanner, which treat (0, nil) as progress.
 //
-// Any package may import serialport; it imports nothing else of gatepost.
+// Any package may import serialport; of gatepost it imports only the root
+// hardware package (SettingError).
 // The drivers in hardware/thermometer and hardware/scanner use it for their
 // Open functions and otherwise work on any io.ReadWriteCloser.
 package serialport

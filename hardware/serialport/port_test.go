@@ -165,7 +165,7 @@ func TestOpenErrors(t *testing.T) {
 		{missing, serialport.Config{}, serialport.ErrNotFound, "open serial port " + missing + ": port not found"},
 		{regular, serialport.Config{}, serialport.ErrNotSerial, "open serial port " + regular + ": not a serial port"},
 		{os.DevNull, serialport.Config{}, serialport.ErrNotSerial, "not a serial port"},
-		{missing, serialport.Config{DataBits: 9}, nil, "DataBits 9"},
+		{missing, serialport.Config{DataBits: 9}, nil, "data_bits = 9"},
 	}
 	for _, tt := range tests {
 		p, err := serialport.Open(tt.path, tt.cfg)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/gatepost/gatepost/hardware/thermometer"
 )
 
 // Protocols a simulated thermometer speaks. The byte formats are written
 // out here rather than borrowed from the drivers, so that a mistake in
-// one does not hide in the other.
+// one does not hide in the other. The one exception is the Modbus CRC:
+// there is one, thermometer.CRC16Modbus, and the published vector
+// (40 03 10 06 00 01 -> 6F DA) checks it in both packages' tests.
 const (
 	GYMCU90614 = "gy-mcu90614" // 5A 5A 45 04 ..., query A5 15 BA, continuous A5 45 EA
 	CJMCU90614 = "cjmcu-90614" // 66 66 mode len ..., query 66 66 02 56, continuous 66 66 01 56
@@ -136,20 +140,8 @@ type modbusProtocol struct {
 	object, ambient uint16
 }
 
-func crc16(p []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, b := range p {
-		crc ^= uint16(b)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xA001
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return crc
-}
+// crc16 is the Modbus RTU CRC, sent low byte first.
+func crc16(p []byte) uint16 { return thermometer.CRC16Modbus(p) }
 
 func (m modbusProtocol) match(w []byte) (command, bool) {
 	if len(w) < 8 {

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/hardware"
+	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
 // replayPort is a module at the edge of a driver: it hands out the
@@ -18,6 +21,7 @@ type replayPort struct {
 	chunks [][]byte
 	writes [][]byte
 	closed bool
+	done   chan struct{} // closed by Close
 }
 
 func (p *replayPort) Write(b []byte) (int, error) {
@@ -42,15 +46,32 @@ func (p *replayPort) Read(b []byte) (int, error) {
 		p.mu.Unlock()
 		return n, nil
 	}
+	done := p.doneLocked()
 	p.mu.Unlock()
-	// A real port's read timeout; short so tests of timeouts are quick.
-	time.Sleep(time.Millisecond)
-	return 0, nil
+	// A real port's read timeout, short so tests of timeouts are quick;
+	// Close ends it early, as closing a serialport.Port does.
+	select {
+	case <-done:
+		return 0, errors.New("replay port closed")
+	case <-time.After(time.Millisecond):
+		return 0, nil
+	}
+}
+
+// doneLocked returns the channel Close closes; p.mu must be held.
+func (p *replayPort) doneLocked() chan struct{} {
+	if p.done == nil {
+		p.done = make(chan struct{})
+	}
+	return p.done
 }
 
 func (p *replayPort) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.closed {
+		close(p.doneLocked())
+	}
 	p.closed = true
 	return nil
 }
@@ -230,37 +251,6 @@ func TestFramedGolden(t *testing.T) {
 	}
 }
 
-// The gy-mcu90614 profile decodes the original driver's golden streams
-// exactly as its hand-written decoder does.
-func TestGYProfileMatchesGYDecoder(t *testing.T) {
-	t.Parallel()
-	p, _ := LookupProfile("gy-mcu90614")
-	for _, g := range loadGolden(t) {
-		dec, err := NewFrameDecoder(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gy GYDecoder
-		var got []Reading
-		var want []GYFrame
-		for _, r := range g.reads {
-			got = dec.FeedAll(got, r)
-			want = gy.Feed(want, r)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: profile decoded %d frames, GYDecoder %d", g.name, len(got), len(want))
-		}
-		for i := range got {
-			if got[i].Object != want[i].Object() || got[i].Ambient != want[i].Ambient() {
-				t.Errorf("%s frame %d: profile %+v, GYDecoder %.2f/%.2f", g.name, i, got[i], want[i].Object(), want[i].Ambient())
-			}
-		}
-		if dec.Stats() != gy.Stats() {
-			t.Errorf("%s: profile stats %+v, GYDecoder %+v", g.name, dec.Stats(), gy.Stats())
-		}
-	}
-}
-
 func TestFrameProfileValidate(t *testing.T) {
 	t.Parallel()
 	good, _ := LookupProfile("cjmcu-90614")
@@ -347,9 +337,17 @@ func TestLimitsCheck(t *testing.T) {
 			t.Errorf("Check(%+v, %v) = %v, want reason %s", tt.r, tt.offset, err, tt.want)
 		}
 	}
-	for _, l := range []Limits{{BodyMinC: 40, BodyMaxC: 35}, {BodyMinC: 10}, {DistanceMinCM: 50, DistanceMaxCM: 5}} {
-		if l.Validate() == nil {
-			t.Errorf("%+v.Validate() = nil, want an error", l)
+	for _, tt := range []struct {
+		l    Limits
+		want string
+	}{
+		{Limits{BodyMinC: 40, BodyMaxC: 35}, "body_min_c/body_max_c = 40-35: the minimum must be below the maximum"},
+		{Limits{BodyMinC: 10}, "body_min_c/body_max_c = 10-43: must be a range within 20-50 °C"},
+		{Limits{DistanceMinCM: -1}, "distance_min_cm/distance_max_cm = -1-0: must not be negative"},
+		{Limits{DistanceMinCM: 50, DistanceMaxCM: 5}, "distance_min_cm/distance_max_cm = 50-5: the minimum must be below the maximum"},
+	} {
+		if err := tt.l.Validate(); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%+v.Validate() = %v, want %q...", tt.l, err, tt.want)
 		}
 	}
 }
@@ -368,6 +366,32 @@ func TestSettingsValidate(t *testing.T) {
 	for _, s := range []Settings{{Driver: "nope"}, {Driver: "line"}, {Driver: "frame"}, {Driver: "modbus", Modbus: ModbusOptions{Function: 9}}} {
 		if err := s.Validate(); err == nil {
 			t.Errorf("%+v.Validate() = nil, want an error", s)
+		}
+	}
+	// Each bad setting is named as kiosk.toml's [thermometer] section
+	// names it, so the configuration only adds the section.
+	frame := Profiles()["cjmcu-90614"]
+	frame.Object.Offset = 8
+	named := []struct {
+		s       Settings
+		setting string
+	}{
+		{Settings{Driver: "mlx"}, "driver"},
+		{Settings{Driver: "gy-mcu90614", Line: serialport.Config{Baud: 300}}, "baud"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{ReplyTimeout: -time.Second}}, "reply_timeout"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{Retries: MaxRetries + 1}}, "retries"},
+		{Settings{Driver: "gy-mcu90614", Query: QueryOptions{PollInterval: -time.Second}}, "poll_interval"},
+		{Settings{Driver: "frame", Profile: frame}, "frame.object.offset"},
+		{Settings{Driver: "frame"}, "frame.header"},
+		{Settings{Driver: "modbus", Modbus: ModbusOptions{Address: 248}}, "modbus.address"},
+		{Settings{Driver: "modbus", Modbus: ModbusOptions{Value: ModbusValue{Float: true}}}, "modbus.float"},
+		{Settings{Driver: "line", Pattern: "("}, "pattern"},
+	}
+	for _, tt := range named {
+		err := tt.s.Validate()
+		var se *hardware.SettingError
+		if !errors.As(err, &se) || se.Setting != tt.setting || !strings.HasPrefix(err.Error(), "thermometer: "+tt.setting+" = ") {
+			t.Errorf("%+v.Validate() = %v, want a *hardware.SettingError for %s", tt.s, err, tt.setting)
 		}
 	}
 	if b := (Settings{Driver: "cjmcu-90614"}).BaudFor(); b != 115200 {

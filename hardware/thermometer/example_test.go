@@ -10,7 +10,7 @@ import (
 	"github.com/gatepost/gatepost/hardware/thermometer"
 )
 
-func ExampleOpenGYMCU90614() {
+func ExampleOpen() {
 	// A simulated module stands in for /dev/ttyUSB0 here.
 	dev, err := sim.NewThermometer(sim.ThermometerOptions{})
 	if err != nil {
@@ -18,7 +18,8 @@ func ExampleOpenGYMCU90614() {
 	}
 	defer dev.Close()
 
-	th, err := thermometer.OpenGYMCU90614(dev.Path(), thermometer.GYOptions{})
+	// driver = "gy-mcu90614" in kiosk.toml: the built-in profile.
+	th, err := thermometer.Open(dev.Path(), thermometer.Settings{Driver: "gy-mcu90614"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -34,13 +35,20 @@ func ExampleOpenGYMCU90614() {
 	// Output: object 36.50 °C, ambient 25.00 °C
 }
 
-func ExampleGYDecoder() {
-	var d thermometer.GYDecoder
+func ExampleFrameDecoder() {
+	p, err := thermometer.LookupProfile("gy-mcu90614")
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := thermometer.NewFrameDecoder(p)
+	if err != nil {
+		log.Fatal(err)
+	}
 	// Noise, then a frame that arrives in two reads.
-	frames := d.Feed(nil, []byte{0x00, 0xFF, 0x5A, 0x5A, 0x45, 0x04})
-	frames = d.Feed(frames, []byte{0x0E, 0x42, 0x09, 0xC4, 0x1A})
-	for _, f := range frames {
-		fmt.Printf("object %.2f °C, ambient %.2f °C\n", f.Object(), f.Ambient())
+	readings := d.FeedAll(nil, []byte{0x00, 0xFF, 0x5A, 0x5A, 0x45, 0x04})
+	readings = d.FeedAll(readings, []byte{0x0E, 0x42, 0x09, 0xC4, 0x1A})
+	for _, r := range readings {
+		fmt.Printf("object %.2f °C, ambient %.2f °C\n", r.Object, r.Ambient)
 	}
 	fmt.Printf("%+v\n", d.Stats())
 	// Output:

@@ -3,8 +3,10 @@ package thermometer
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/gatepost/gatepost/hardware"
 	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
@@ -23,6 +25,8 @@ type Settings struct {
 	Query   QueryOptions      // timing for every driver
 }
 
+const linePatternWant = `must be a regular expression with named groups, e.g. "T=(?P<object>[0-9.]+)"`
+
 // Drivers returns the driver names Settings accepts.
 func Drivers() []string {
 	return append(ProfileNames(), "frame", "modbus", "line")
@@ -40,25 +44,46 @@ func (s Settings) profile() (FrameProfile, bool, error) {
 	return FrameProfile{}, false, nil
 }
 
-// Validate names the first bad setting.
+// Validate names the first bad setting: a *hardware.SettingError, its
+// setting spelled as kiosk.toml's [thermometer] section spells it,
+// wrapped in "thermometer: ".
 func (s Settings) Validate() error {
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("thermometer: %w", err)
+	}
+	return nil
+}
+
+func (s Settings) validate() error {
+	if !slices.Contains(Drivers(), s.Driver) {
+		return &hardware.SettingError{Setting: "driver", Value: s.Driver, Want: "must be one of " + strings.Join(Drivers(), ", ")}
+	}
 	if err := s.Line.Validate(); err != nil {
 		return err
 	}
-	if p, ok, err := s.profile(); ok {
-		if err != nil {
-			return err
-		}
-		return p.Validate()
-	}
-	switch s.Driver {
-	case "modbus":
-		return s.Modbus.Validate()
-	case "line":
-		_, err := NewLineDecoder(s.Pattern)
+	if err := s.Query.Validate(); err != nil {
 		return err
 	}
-	return fmt.Errorf("thermometer driver %q: must be one of %s", s.Driver, strings.Join(Drivers(), ", "))
+	p, framed, err := s.profile()
+	switch {
+	case err != nil:
+		return err
+	case s.Driver == "frame":
+		return hardware.Under("frame", p.Validate())
+	case framed:
+		return p.Validate()
+	case s.Driver == "modbus":
+		return hardware.Under("modbus", s.Modbus.Validate())
+	default: // line
+		_, err := NewLineDecoder(s.Pattern)
+		switch {
+		case s.Pattern == "":
+			return &hardware.SettingError{Setting: "pattern", Value: s.Pattern, Want: linePatternWant}
+		case err != nil:
+			return &hardware.SettingError{Setting: "pattern", Value: s.Pattern, Want: fmt.Sprintf("%s (%v)", linePatternWant, err)}
+		}
+		return nil
+	}
 }
 
 // BaudFor returns the line speed s opens the port at.
@@ -77,15 +102,11 @@ func (s Settings) BaudFor() int {
 func New(port io.ReadWriteCloser, s Settings) (Thermometer, error) {
 	if err := s.Validate(); err != nil {
 		port.Close()
-		return nil, fmt.Errorf("thermometer: %w", err)
+		return nil, err
 	}
 	var t Thermometer
 	var err error
 	switch p, framed, _ := s.profile(); {
-	case s.Driver == "gy-mcu90614":
-		// The original driver, kept for its tested behaviour; the
-		// gy-mcu90614 profile decodes the same frames.
-		t = NewGYMCU90614(port, GYOptions{ReplyTimeout: s.Query.ReplyTimeout, Now: s.Query.Now})
 	case framed:
 		t, err = NewFramed(port, p, s.Query)
 	case s.Driver == "modbus":
@@ -106,7 +127,7 @@ func New(port io.ReadWriteCloser, s Settings) (Thermometer, error) {
 // the module on it.
 func Open(path string, s Settings) (Thermometer, error) {
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("thermometer: %w", err)
+		return nil, err
 	}
 	line := s.Line
 	line.Baud = s.BaudFor()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/gatepost/gatepost/hardware"
 )
 
 // FrameProfile describes a fixed-length binary frame as data, so that a
@@ -49,7 +51,13 @@ func Profiles() map[string]FrameProfile {
 	at := func(f Field, off int) *Field { f.Offset = off; return &f }
 	le := Field{Scale: 0.01, LittleEndian: true}
 	return map[string]FrameProfile{
-		// GY-MCU90614: 5A 5A 45 04 TOh TOl TAh TAl SUM, 9600 baud.
+		// GY-MCU90614 (an MLX90614 behind a small MCU), TTL UART 9600
+		// 8N1: the query A5 15 BA asks for one frame (and leaves
+		// continuous mode); the module answers
+		// 5A 5A 45 04 TOh TOl TAh TAl SUM, object and ambient in signed
+		// big-endian hundredths of a degree (sub-zero ambients work),
+		// SUM the low byte of the sum of the eight bytes before it.
+		// kiosk.toml names this driver "gy-mcu90614": keep the name.
 		"gy-mcu90614": {
 			Name: "gy-mcu90614", Baud: 9600,
 			Header: []byte{0x5A, 0x5A, 0x45, 0x04}, Length: 9,
@@ -89,26 +97,31 @@ func ProfileNames() []string {
 	return names
 }
 
-// Validate names the first field of p that cannot work.
+// Validate names the first field of p that cannot work: a
+// *hardware.SettingError, its setting spelled as kiosk.toml's
+// [thermometer.frame] section spells it, wrapped in the profile's name.
 func (p FrameProfile) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("frame profile %q: %s", p.Name, fmt.Sprintf(format, a...))
+	bad := func(setting string, v any, want string) error {
+		return fmt.Errorf("frame profile %q: %w", p.Name, &hardware.SettingError{Setting: setting, Value: v, Want: want})
 	}
 	switch {
 	case len(p.Header) == 0:
-		return bad("header is empty: frames need a header to be found in a stream")
+		return bad("header", "", "must not be empty: frames need a header to be found in a stream")
 	case p.Length < len(p.Header)+1 || p.Length > 64:
-		return bad("length %d: must be more than the header (%d bytes) and at most 64", p.Length, len(p.Header))
+		return bad("length", p.Length, fmt.Sprintf("must be more than the header (%d bytes) and at most 64", len(p.Header)))
 	}
 	switch p.Checksum.Kind {
 	case "sum8", "xor8":
 		at := p.checksumAt()
-		if at < 1 || at >= p.Length || p.Checksum.From < 0 || p.Checksum.From >= at {
-			return bad("checksum covers bytes %d to %d: must lie inside the frame", p.Checksum.From, at)
+		if at < 1 || at >= p.Length {
+			return bad("checksum_at", at, fmt.Sprintf("must be a byte inside the %d-byte frame, after the first", p.Length))
+		}
+		if p.Checksum.From < 0 || p.Checksum.From >= at {
+			return bad("checksum_from", p.Checksum.From, fmt.Sprintf("must be a byte inside the frame before the checksum byte %d", at))
 		}
 	case "none":
 	default:
-		return bad("checksum %q: must be sum8, xor8 or none", p.Checksum.Kind)
+		return bad("checksum", p.Checksum.Kind, "must be sum8, xor8 or none")
 	}
 	for _, f := range []struct {
 		name string
@@ -119,10 +132,10 @@ func (p FrameProfile) Validate() error {
 		}
 		size := f.f.size()
 		if size != 1 && size != 2 && size != 4 {
-			return bad("%s size %d: must be 1, 2 or 4 bytes", f.name, size)
+			return bad(f.name+".size", size, "must be 1, 2 or 4 bytes")
 		}
 		if f.f.Offset < 0 || f.f.Offset+size > p.Length {
-			return bad("%s at byte %d (%d bytes) lies outside the %d-byte frame", f.name, f.f.Offset, size, p.Length)
+			return bad(f.name+".offset", f.f.Offset, fmt.Sprintf("a %d-byte value there lies outside the %d-byte frame", size, p.Length))
 		}
 	}
 	return nil

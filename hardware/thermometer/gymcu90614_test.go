@@ -1,8 +1,10 @@
 package thermometer
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +45,7 @@ func (p *scriptedPort) Write(b []byte) (int, error) {
 		return 0, errors.New("scripted port closed")
 	default:
 	}
-	if string(b) != gyQuery {
+	if !bytes.Equal(b, gyProfile().Query) {
 		return 0, errors.New("scripted port: unexpected write")
 	}
 	p.mu.Lock()
@@ -103,7 +105,32 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func TestGYMCU90614ReadGolden(t *testing.T) {
+// gyProfile is the built-in GY-MCU90614 profile: the one driver for
+// that module.
+func gyProfile() FrameProfile {
+	p, err := LookupProfile("gy-mcu90614")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// newGY returns the driver kiosk.toml's driver = "gy-mcu90614" gets, on
+// port. Retries 3: ask again up to three times after damaged frames.
+func newGY(t *testing.T, port io.ReadWriteCloser, q QueryOptions) Thermometer {
+	t.Helper()
+	if q.Retries == 0 {
+		q.Retries = 3
+	}
+	th, err := New(port, Settings{Driver: "gy-mcu90614", Query: q})
+	if err != nil {
+		t.Fatalf("New(gy-mcu90614): %v", err)
+	}
+	t.Cleanup(func() { th.Close() })
+	return th
+}
+
+func TestGYReadGolden(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, g := range loadGolden(t) {
@@ -112,9 +139,7 @@ func TestGYMCU90614ReadGolden(t *testing.T) {
 		}
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
-			port := newScriptedPort(g.reads)
-			th := NewGYMCU90614(port, GYOptions{Now: func() time.Time { return at }})
-			defer th.Close()
+			th := newGY(t, newScriptedPort(g.reads), QueryOptions{Now: func() time.Time { return at }})
 			r, err := th.Read(testContext(t))
 			if err != nil {
 				t.Fatalf("Read() error = %v", err)
@@ -127,11 +152,10 @@ func TestGYMCU90614ReadGolden(t *testing.T) {
 	}
 }
 
-func TestGYMCU90614RequeriesAfterBadChecksum(t *testing.T) {
+func TestGYRequeriesAfterBadChecksum(t *testing.T) {
 	t.Parallel()
 	port := newScriptedPort([][]byte{badFrame}, [][]byte{otherFrame})
-	th := NewGYMCU90614(port, GYOptions{})
-	defer th.Close()
+	th := newGY(t, port, QueryOptions{})
 	r, err := th.Read(testContext(t))
 	if err != nil {
 		t.Fatalf("Read() error = %v", err)
@@ -142,17 +166,16 @@ func TestGYMCU90614RequeriesAfterBadChecksum(t *testing.T) {
 	if q := port.Queries(); q != 2 {
 		t.Errorf("queries sent = %d, want 2 (one more after the bad frame)", q)
 	}
-	if s := th.Stats(); s != (Stats{Frames: 1, BadChecksum: 1}) {
+	if s, _ := StatsOf(th); s != (Stats{Frames: 1, BadChecksum: 1}) {
 		t.Errorf("Stats() = %+v, want 1 frame and 1 bad checksum", s)
 	}
 }
 
-func TestGYMCU90614DiscardsStaleInput(t *testing.T) {
+func TestGYDiscardsStaleInput(t *testing.T) {
 	t.Parallel()
 	port := flushablePort{newScriptedPort([][]byte{otherFrame})}
 	port.data <- goodFrame // arrived before the query: stale
-	th := NewGYMCU90614(port, GYOptions{})
-	defer th.Close()
+	th := newGY(t, port, QueryOptions{})
 	r, err := th.Read(testContext(t))
 	if err != nil {
 		t.Fatalf("Read() error = %v", err)
@@ -162,7 +185,7 @@ func TestGYMCU90614DiscardsStaleInput(t *testing.T) {
 	}
 }
 
-func TestGYMCU90614Errors(t *testing.T) {
+func TestGYErrors(t *testing.T) {
 	t.Parallel()
 	portErr := errors.New("input/output error")
 	tests := []struct {
@@ -171,16 +194,15 @@ func TestGYMCU90614Errors(t *testing.T) {
 		want     error
 		wantText string
 	}{
-		{"silent", newScriptedPort(), ErrNoReply, "check the cable"},
-		{"garbage", newScriptedPort([][]byte{{0x13, 0x37, 0x00}}), ErrNoReply, "received 3 bytes that were not GY-MCU90614 frames"},
-		{"bad checksums", newScriptedPort([][]byte{badFrame}, [][]byte{badFrame}), ErrChecksum, "2 damaged frames"},
+		{"silent", newScriptedPort(), ErrNoReply, "check the cable, that the module is a gy-mcu90614 and the baud rate (usually 9600)"},
+		{"garbage", newScriptedPort([][]byte{{0x13, 0x37, 0x00}}), ErrNoReply, "received 3 bytes that made no sense"},
+		{"bad checksums", newScriptedPort([][]byte{badFrame}, [][]byte{badFrame}), ErrChecksum, "2 damaged answers"},
 		{"port error", func() *scriptedPort { p := newScriptedPort(); p.readErr = portErr; return p }(), portErr, "read thermometer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			th := NewGYMCU90614(tt.port, GYOptions{ReplyTimeout: 100 * time.Millisecond})
-			defer th.Close()
+			th := newGY(t, tt.port, QueryOptions{ReplyTimeout: 100 * time.Millisecond})
 			r, err := th.Read(testContext(t))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Read() = %+v, %v; want error %v", r, err, tt.want)
@@ -192,12 +214,11 @@ func TestGYMCU90614Errors(t *testing.T) {
 	}
 }
 
-func TestGYMCU90614HonoursContext(t *testing.T) {
+func TestGYHonoursContext(t *testing.T) {
 	t.Parallel()
 	t.Run("deadline before reply timeout", func(t *testing.T) {
 		t.Parallel()
-		th := NewGYMCU90614(newScriptedPort(), GYOptions{ReplyTimeout: time.Minute})
-		defer th.Close()
+		th := newGY(t, newScriptedPort(), QueryOptions{ReplyTimeout: time.Minute})
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		_, err := th.Read(ctx)
@@ -207,8 +228,7 @@ func TestGYMCU90614HonoursContext(t *testing.T) {
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		t.Parallel()
-		th := NewGYMCU90614(newScriptedPort(), GYOptions{ReplyTimeout: time.Minute})
-		defer th.Close()
+		th := newGY(t, newScriptedPort(), QueryOptions{ReplyTimeout: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := th.Read(ctx)
@@ -218,16 +238,16 @@ func TestGYMCU90614HonoursContext(t *testing.T) {
 	})
 }
 
-func TestGYMCU90614Close(t *testing.T) {
+func TestGYClose(t *testing.T) {
 	t.Parallel()
-	th := NewGYMCU90614(newScriptedPort(), GYOptions{ReplyTimeout: time.Minute})
+	th := newGY(t, newScriptedPort(), QueryOptions{ReplyTimeout: time.Minute})
 	errc := make(chan error)
 	go func() {
 		_, err := th.Read(testContext(t))
 		errc <- err
 	}()
 	// Stats must be safe while Read runs (the race detector checks).
-	_ = th.Stats()
+	_, _ = StatsOf(th)
 	if err := th.Close(); err != nil {
 		t.Fatalf("Close() = %v", err)
 	}

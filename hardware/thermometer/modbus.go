@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/gatepost/gatepost/hardware"
 	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
@@ -23,19 +24,23 @@ type ModbusOptions struct {
 	QueryOptions
 }
 
-// Validate names the first bad field.
+// Validate names the first bad field: a *hardware.SettingError wrapped in
+// "modbus: ". Its QueryOptions are checked by their own Validate.
 func (o ModbusOptions) Validate() error {
+	bad := func(setting string, v any, want string) error {
+		return fmt.Errorf("modbus: %w", &hardware.SettingError{Setting: setting, Value: v, Want: want})
+	}
 	switch {
 	case o.Address > 247:
-		return fmt.Errorf("modbus address %d: must be 1 to 247", o.Address)
+		return bad("address", o.Address, "must be 1 to 247")
 	case o.Function != 0 && o.Function != 3 && o.Function != 4:
-		return fmt.Errorf("modbus function %d: must be 3 (holding registers) or 4 (input registers)", o.Function)
+		return bad("function", o.Function, "must be 3 (holding registers) or 4 (input registers)")
 	case o.Value.Count > 2:
-		return fmt.Errorf("modbus count %d: must be 1 (16-bit) or 2 (32-bit)", o.Value.Count)
+		return bad("count", o.Value.Count, "must be 1 (16-bit) or 2 (32-bit)")
 	case o.Value.Float && o.Value.count() != 2:
-		return fmt.Errorf("modbus float: needs count 2")
+		return bad("float", true, "needs count = 2: an IEEE float is 32 bits")
 	case o.Value.Scale < 0:
-		return fmt.Errorf("modbus scale %v: must be positive", o.Value.Scale)
+		return bad("scale", o.Value.Scale, "must be positive, e.g. 0.01 or 0.1")
 	}
 	return nil
 }

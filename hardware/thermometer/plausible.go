@@ -3,6 +3,8 @@ package thermometer
 import (
 	"errors"
 	"fmt"
+
+	"github.com/gatepost/gatepost/hardware"
 )
 
 // Limits are what a reading must satisfy to count as a person's
@@ -35,21 +37,32 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
-// Validate names the first bad limit.
+// Validate names the first bad limit: a *hardware.SettingError naming
+// the pair of settings, as kiosk.toml's [thermometer] section spells
+// them. Zero body bounds stand for the defaults.
 func (l Limits) Validate() error {
 	l = l.WithDefaults()
+	body := func(want string) error {
+		return &hardware.SettingError{Setting: "body_min_c/body_max_c", Value: span(fmt.Sprintf("%v-%v", l.BodyMinC, l.BodyMaxC)), Want: want}
+	}
+	distance := func(want string) error {
+		return &hardware.SettingError{Setting: "distance_min_cm/distance_max_cm", Value: span(fmt.Sprintf("%v-%v", l.DistanceMinCM, l.DistanceMaxCM)), Want: want}
+	}
 	switch {
 	case l.BodyMinC >= l.BodyMaxC:
-		return fmt.Errorf("body range %.1f-%.1f °C: the minimum must be below the maximum", l.BodyMinC, l.BodyMaxC)
+		return body("the minimum must be below the maximum, e.g. 34.0-43.0")
 	case l.BodyMinC < 20 || l.BodyMaxC > 50:
-		return fmt.Errorf("body range %.1f-%.1f °C: must lie within 20-50 °C", l.BodyMinC, l.BodyMaxC)
+		return body("must be a range within 20-50 °C, e.g. 34.0-43.0")
 	case l.DistanceMinCM < 0 || l.DistanceMaxCM < 0:
-		return fmt.Errorf("distance window %.0f-%.0f cm: must not be negative", l.DistanceMinCM, l.DistanceMaxCM)
+		return distance("must not be negative: a window such as 5-50 (0 means no bound)")
 	case l.DistanceMaxCM != 0 && l.DistanceMinCM >= l.DistanceMaxCM:
-		return fmt.Errorf("distance window %.0f-%.0f cm: the minimum must be below the maximum", l.DistanceMinCM, l.DistanceMaxCM)
+		return distance("the minimum must be below the maximum: a window such as 5-50 (0 means no bound)")
 	}
 	return nil
 }
+
+// span is a range of two values, shown as written ("34-43"), not quoted.
+type span string
 
 // ErrRemeasure is wrapped by every *RemeasureError.
 var ErrRemeasure = errors.New("measure again")

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatepost/gatepost/hardware"
 	"github.com/gatepost/gatepost/hardware/serialport"
 )
 
@@ -35,6 +36,28 @@ type QueryOptions struct {
 	PollInterval time.Duration
 	// Now stamps readings; nil means time.Now.
 	Now func() time.Time
+}
+
+// MaxRetries is the most Retries Validate accepts: more would hold a
+// guard and a queue of people for many reply timeouts.
+const MaxRetries = 10
+
+// Validate names the first bad option: a *hardware.SettingError, its
+// setting spelled as kiosk.toml's [thermometer] section spells it. Zero
+// fields are valid: they stand for the defaults.
+func (o QueryOptions) Validate() error {
+	bad := func(setting string, v any, want string) error {
+		return &hardware.SettingError{Setting: setting, Value: v, Want: want}
+	}
+	switch {
+	case o.ReplyTimeout < 0:
+		return bad("reply_timeout", o.ReplyTimeout, `must be positive, e.g. "1s"`)
+	case o.Retries < 0 || o.Retries > MaxRetries:
+		return bad("retries", o.Retries, fmt.Sprintf("must be 0 to %d", MaxRetries))
+	case o.PollInterval < 0:
+		return bad("poll_interval", o.PollInterval, "must not be negative")
+	}
+	return nil
 }
 
 func (o QueryOptions) withDefaults() QueryOptions {

@@ -11,8 +11,9 @@ import (
 	"github.com/gatepost/gatepost/hardware/thermometer"
 )
 
-// These tests drive the real stack: OpenGYMCU90614 → serialport →
-// go.bug.st/serial → a pseudo-terminal → the simulated module.
+// These tests drive the real stack for driver = "gy-mcu90614", the
+// kiosk's default: Open → serialport → go.bug.st/serial → a
+// pseudo-terminal → the simulated module.
 
 func newSim(t *testing.T) *sim.Thermometer {
 	t.Helper()
@@ -24,24 +25,31 @@ func newSim(t *testing.T) *sim.Thermometer {
 	return dev
 }
 
-func openSim(t *testing.T, dev *sim.Thermometer, opts thermometer.GYOptions) *thermometer.GYMCU90614 {
+// gySettings are the settings driver = "gy-mcu90614" gets, asking again
+// up to three times after a damaged frame.
+func gySettings(q thermometer.QueryOptions) thermometer.Settings {
+	q.Retries = 3
+	return thermometer.Settings{Driver: "gy-mcu90614", Query: q}
+}
+
+func openSim(t *testing.T, dev *sim.Thermometer, q thermometer.QueryOptions) thermometer.Thermometer {
 	t.Helper()
-	th, err := thermometer.OpenGYMCU90614(dev.Path(), opts)
+	th, err := thermometer.Open(dev.Path(), gySettings(q))
 	if err != nil {
-		t.Fatalf("OpenGYMCU90614(%s): %v", dev.Path(), err)
+		t.Fatalf("Open(%s, gy-mcu90614): %v", dev.Path(), err)
 	}
 	t.Cleanup(func() { th.Close() })
 	return th
 }
 
-func read(t *testing.T, th *thermometer.GYMCU90614) (thermometer.Reading, error) {
+func read(t *testing.T, th thermometer.Thermometer) (thermometer.Reading, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return th.Read(ctx)
 }
 
-func wantReading(t *testing.T, th *thermometer.GYMCU90614, object, ambient float64) {
+func wantReading(t *testing.T, th thermometer.Thermometer, object, ambient float64) {
 	t.Helper()
 	r, err := read(t, th)
 	if err != nil {
@@ -52,14 +60,19 @@ func wantReading(t *testing.T, th *thermometer.GYMCU90614, object, ambient float
 	}
 }
 
+func stats(th thermometer.Thermometer) thermometer.Stats {
+	s, _ := thermometer.StatsOf(th)
+	return s
+}
+
 func TestSimRoundTrip(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{})
+	th := openSim(t, dev, thermometer.QueryOptions{})
 	wantReading(t, th, 36.50, 25.00)
 	dev.SetTemperature(38.25, -3.5)
 	wantReading(t, th, 38.25, -3.5)
-	if s := th.Stats(); s != (thermometer.Stats{Frames: 2}) {
+	if s := stats(th); s != (thermometer.Stats{Frames: 2}) {
 		t.Errorf("Stats() = %+v, want 2 frames and nothing else", s)
 	}
 }
@@ -67,12 +80,12 @@ func TestSimRoundTrip(t *testing.T) {
 func TestSimCorruptFrameIsRejected(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{})
+	th := openSim(t, dev, thermometer.QueryOptions{})
 	dev.CorruptNext(1)
 	// The damaged answer is dropped and counted; the driver asks again
 	// and returns the good frame that follows.
 	wantReading(t, th, 36.50, 25.00)
-	if s := th.Stats(); s.BadChecksum != 1 || s.Frames != 1 {
+	if s := stats(th); s.BadChecksum != 1 || s.Frames != 1 {
 		t.Errorf("Stats() = %+v, want 1 bad checksum and 1 frame", s)
 	}
 }
@@ -80,14 +93,14 @@ func TestSimCorruptFrameIsRejected(t *testing.T) {
 func TestSimOnlyCorruptFrames(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{ReplyTimeout: 300 * time.Millisecond})
+	th := openSim(t, dev, thermometer.QueryOptions{ReplyTimeout: 300 * time.Millisecond})
 	dev.CorruptNext(1000)
 	r, err := read(t, th)
 	if !errors.Is(err, thermometer.ErrChecksum) {
 		t.Fatalf("Read() = %+v, %v; want ErrChecksum", r, err)
 	}
 	// The first answer and three more after asking again.
-	if s := th.Stats(); s != (thermometer.Stats{BadChecksum: 4}) {
+	if s := stats(th); s != (thermometer.Stats{BadChecksum: 4}) {
 		t.Errorf("Stats() = %+v, want 4 bad checksums and nothing else", s)
 	}
 }
@@ -95,7 +108,7 @@ func TestSimOnlyCorruptFrames(t *testing.T) {
 func TestSimSplitFrame(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{})
+	th := openSim(t, dev, thermometer.QueryOptions{})
 	dev.SetSplit(true)
 	wantReading(t, th, 36.50, 25.00)
 }
@@ -103,7 +116,7 @@ func TestSimSplitFrame(t *testing.T) {
 func TestSimSilent(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{ReplyTimeout: 200 * time.Millisecond})
+	th := openSim(t, dev, thermometer.QueryOptions{ReplyTimeout: 200 * time.Millisecond})
 	dev.SetSilent(true)
 	if r, err := read(t, th); !errors.Is(err, thermometer.ErrNoReply) {
 		t.Fatalf("Read() = %+v, %v; want ErrNoReply", r, err)
@@ -116,7 +129,7 @@ func TestSimReopen(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
 	for i := range 3 {
-		th, err := thermometer.OpenGYMCU90614(dev.Path(), thermometer.GYOptions{})
+		th, err := thermometer.Open(dev.Path(), gySettings(thermometer.QueryOptions{}))
 		if err != nil {
 			t.Fatalf("open #%d of %s: %v", i+1, dev.Path(), err)
 		}
@@ -130,7 +143,7 @@ func TestSimReopen(t *testing.T) {
 func TestSimDeviceGone(t *testing.T) {
 	t.Parallel()
 	dev := newSim(t)
-	th := openSim(t, dev, thermometer.GYOptions{})
+	th := openSim(t, dev, thermometer.QueryOptions{})
 	wantReading(t, th, 36.50, 25.00)
 	dev.Close()
 	if r, err := read(t, th); !errors.Is(err, serialport.ErrGone) {
@@ -140,8 +153,8 @@ func TestSimDeviceGone(t *testing.T) {
 
 func TestOpenMissingPort(t *testing.T) {
 	t.Parallel()
-	_, err := thermometer.OpenGYMCU90614("/dev/gatepost-no-such-port", thermometer.GYOptions{})
+	_, err := thermometer.Open("/dev/gatepost-no-such-port", gySettings(thermometer.QueryOptions{}))
 	if !errors.Is(err, serialport.ErrNotFound) {
-		t.Fatalf("OpenGYMCU90614(missing) = %v, want ErrNotFound", err)
+		t.Fatalf("Open(missing) = %v, want ErrNotFound", err)
 	}
 }

@@ -1,8 +1,12 @@
 // Package config is the kiosk's configuration: a TOML file decoded
 // strictly (an unknown key is an error), defaults for everything that has a
-// sensible one, and Validate naming the bad field and value.
+// sensible one, and Validate naming the bad field and value. The
+// [thermometer] and [scanner] sections become the hardware drivers'
+// settings here (Thermometer.Settings, Scanner.Settings), and the drivers'
+// own Validate methods judge them; config adds the field's section.
 //
-// Only the kiosk program imports it; components take plain values from it.
+// Only the kiosk program imports it (its commands and its daemon);
+// components take plain values from it.
 package config
 
 import (
@@ -290,9 +294,17 @@ func Parse(data []byte) (Config, error) {
 
 // Validate names the first bad field and its value.
 func (c Config) Validate() error {
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%s = %v: %s", field, v, want)
+	for _, check := range []func() error{c.validateLink, c.validateDevices, c.validateGate, c.validateCompound} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// validateLink checks who the kiosk is, where it keeps its data, and how
+// it reaches the hub and the guard's screen.
+func (c Config) validateLink() error {
 	switch {
 	case !protocol.ValidName(c.Kiosk):
 		return bad("kiosk", fmt.Sprintf("%q", c.Kiosk), "must be 1-64 letters, digits, '-' or '_'")
@@ -325,57 +337,14 @@ func (c Config) Validate() error {
 		return bad("retention.min_free_bytes", c.Retention.MinFreeBytes, "must be 0 or more")
 	case c.Screen.Listen == "":
 		return bad("screen.listen", `""`, "must be host:port, e.g. 127.0.0.1:8080")
-	case !oneOf(c.Thermometer.Driver, ThermometerDrivers()...):
-		return bad("thermometer.driver", fmt.Sprintf("%q", c.Thermometer.Driver), "must be one of "+strings.Join(ThermometerDrivers(), ", "))
-	case c.Thermometer.Baud != 0 && (c.Thermometer.Baud < 1200 || c.Thermometer.Baud > 921600):
-		return bad("thermometer.baud", c.Thermometer.Baud, "must be 0 (the driver's usual speed) or a serial speed such as 9600 or 115200")
-	case c.Thermometer.ReplyTimeout.D() <= 0:
-		return bad("thermometer.reply_timeout", c.Thermometer.ReplyTimeout, "must be positive, e.g. \"1s\"")
-	case c.Thermometer.Retries < 0 || c.Thermometer.Retries > 10:
-		return bad("thermometer.retries", c.Thermometer.Retries, "must be 0 to 10")
-	case c.Thermometer.PollInterval.D() < 0:
-		return bad("thermometer.poll_interval", c.Thermometer.PollInterval, "must not be negative")
-	case c.Thermometer.BodyMinC < 20 || c.Thermometer.BodyMaxC > 50 || c.Thermometer.BodyMinC >= c.Thermometer.BodyMaxC:
-		return bad("thermometer.body_min_c/body_max_c", fmt.Sprintf("%v-%v", c.Thermometer.BodyMinC, c.Thermometer.BodyMaxC), "must be a range within 20-50 °C, e.g. 34.0-43.0")
-	case c.Thermometer.DistanceMinCM < 0 || c.Thermometer.DistanceMaxCM < 0 ||
-		(c.Thermometer.DistanceMaxCM > 0 && c.Thermometer.DistanceMinCM >= c.Thermometer.DistanceMaxCM):
-		return bad("thermometer.distance_min_cm/distance_max_cm", fmt.Sprintf("%v-%v", c.Thermometer.DistanceMinCM, c.Thermometer.DistanceMaxCM), "must be a window such as 5-50 (0 means no bound)")
-	case c.Thermometer.Driver == "line" && c.Thermometer.Pattern == "":
-		return bad("thermometer.pattern", `""`, `must be a regular expression with named groups, e.g. "T=(?P<object>[0-9.]+)"`)
-	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.Address < 1 || c.Thermometer.Modbus.Address > 247):
-		return bad("thermometer.modbus.address", c.Thermometer.Modbus.Address, "must be 1 to 247")
-	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Function != 3 && c.Thermometer.Modbus.Function != 4:
-		return bad("thermometer.modbus.function", c.Thermometer.Modbus.Function, "must be 3 (holding registers) or 4 (input registers)")
-	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.Register < 0 || c.Thermometer.Modbus.Register > 0xFFFF):
-		return bad("thermometer.modbus.register", c.Thermometer.Modbus.Register, "must be 0 to 65535")
-	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Count != 1 && c.Thermometer.Modbus.Count != 2:
-		return bad("thermometer.modbus.count", c.Thermometer.Modbus.Count, "must be 1 (16-bit) or 2 (32-bit)")
-	case c.Thermometer.Driver == "modbus" && c.Thermometer.Modbus.Scale <= 0:
-		return bad("thermometer.modbus.scale", c.Thermometer.Modbus.Scale, "must be positive, e.g. 0.01 or 0.1")
-	case c.Thermometer.Driver == "modbus" && !oneOf(c.Thermometer.Modbus.WordOrder, "big", "little"):
-		return bad("thermometer.modbus.word_order", fmt.Sprintf("%q", c.Thermometer.Modbus.WordOrder), `must be "big" (ABCD) or "little" (CDAB)`)
-	case c.Thermometer.Driver == "modbus" && (c.Thermometer.Modbus.AmbientRegister < -1 || c.Thermometer.Modbus.AmbientRegister > 0xFFFF):
-		return bad("thermometer.modbus.ambient_register", c.Thermometer.Modbus.AmbientRegister, "must be -1 (none) or 0 to 65535")
-	case !c.Thermometer.Simulate && c.Thermometer.Port == "":
-		return bad("thermometer.port", `""`, "must name the serial device, e.g. /dev/ttyUSB0, or set simulate = true")
-	case c.Thermometer.Timeout.D() <= 0:
-		return bad("thermometer.timeout", c.Thermometer.Timeout, "must be positive, e.g. \"2s\"")
-	case !oneOf(c.Scanner.Driver, "serial", "hid", "stdin"):
-		return bad("scanner.driver", fmt.Sprintf("%q", c.Scanner.Driver), `must be "serial", "hid" or "stdin"`)
-	case !oneOf(c.Scanner.Trigger, "", "honeywell", "gm65", "zkteco", "datalogic"):
-		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `must be "", "honeywell", "gm65", "zkteco" or "datalogic"`)
-	case c.Scanner.Trigger != "" && c.Scanner.Driver != "serial":
-		return bad("scanner.trigger", fmt.Sprintf("%q", c.Scanner.Trigger), `works only with driver = "serial"`)
-	case c.Scanner.IdleGap.D() < 0:
-		return bad("scanner.idle_gap", c.Scanner.IdleGap, "must not be negative")
-	case c.Scanner.DuplicateWindow.D() < 0:
-		return bad("scanner.duplicate_window", c.Scanner.DuplicateWindow, `must not be negative ("0s" turns it off)`)
-	case !c.Scanner.Simulate && c.Scanner.Port == "":
-		return bad("scanner.port", `""`, "must name the serial device, e.g. /dev/ttyACM0, or set simulate = true")
-	case c.Scanner.Baud < 1200 || c.Scanner.Baud > 921600:
-		return bad("scanner.baud", c.Scanner.Baud, "must be a serial speed such as 9600 or 115200")
-	case c.Scanner.Simulate && c.Scanner.SimulateEvery.D() < 10*time.Millisecond:
-		return bad("scanner.simulate_every", c.Scanner.SimulateEvery, "must be at least 10ms")
+	}
+	return nil
+}
+
+// validateGate checks the gate's rules, the screen's timings and the pass
+// files.
+func (c Config) validateGate() error {
+	switch {
 	case c.Rules.FeverC < 35 || c.Rules.FeverC > 40:
 		return bad("rules.fever_c", c.Rules.FeverC, "must be between 35 and 40 °C (37.3 is China's screening line)")
 	case c.Rules.FeverMode != "hard" && c.Rules.FeverMode != "soft":
@@ -390,6 +359,22 @@ func (c Config) Validate() error {
 		return bad("screen.result_for", c.Screen.ResultFor, "must be 1s to 1m (5s is usual)")
 	case c.Screen.ModeFor.D() < 5*time.Second || c.Screen.ModeFor.D() > 10*time.Minute:
 		return bad("screen.mode_for", c.Screen.ModeFor, "must be 5s to 10m (30s is usual)")
+	case c.Passes.MaxAge.D() < time.Minute:
+		return bad("passes.max_age", c.Passes.MaxAge, "must be at least 1m (24h is usual)")
+	case c.Passes.ClockSkew.D() < 0 || c.Passes.ClockSkew.D() > 24*time.Hour:
+		return bad("passes.clock_skew", c.Passes.ClockSkew, "must be 0 to 24h")
+	}
+	for i, k := range c.Rules.KeyRegions {
+		if strings.TrimSpace(k) == "" {
+			return bad(fmt.Sprintf("rules.key_regions[%d]", i), `""`, "must name a region")
+		}
+	}
+	return nil
+}
+
+// validateCompound checks the buildings and regions the screen offers.
+func (c Config) validateCompound() error {
+	switch {
 	case len(c.Compound.Buildings) == 0 || len(c.Compound.Buildings) > 200:
 		return bad("compound.buildings", len(c.Compound.Buildings), "must list 1 to 200 buildings")
 	case c.Compound.Floors < 1 || c.Compound.Floors > 99:
@@ -398,10 +383,6 @@ func (c Config) Validate() error {
 		return bad("compound.units_per_floor", c.Compound.UnitsPerFloor, "must be 1 to 99")
 	case len(c.Compound.Regions) == 0 || len(c.Compound.Regions) > 60:
 		return bad("compound.regions", len(c.Compound.Regions), "must list 1 to 60 regions")
-	case c.Passes.MaxAge.D() < time.Minute:
-		return bad("passes.max_age", c.Passes.MaxAge, "must be at least 1m (24h is usual)")
-	case c.Passes.ClockSkew.D() < 0 || c.Passes.ClockSkew.D() > 24*time.Hour:
-		return bad("passes.clock_skew", c.Passes.ClockSkew, "must be 0 to 24h")
 	}
 	for i, b := range c.Compound.Buildings {
 		if b = strings.TrimSpace(b); b == "" || len(b) > 12 || strings.Contains(b, "-") {
@@ -413,17 +394,7 @@ func (c Config) Validate() error {
 			return bad(fmt.Sprintf("compound.regions[%d]", i), fmt.Sprintf("%q", r), "must name a region (at most 48 bytes)")
 		}
 	}
-	for i, k := range c.Rules.KeyRegions {
-		if strings.TrimSpace(k) == "" {
-			return bad(fmt.Sprintf("rules.key_regions[%d]", i), `""`, "must name a region")
-		}
-	}
 	return nil
-}
-
-// ThermometerDrivers returns the names thermometer.driver accepts.
-func ThermometerDrivers() []string {
-	return []string{"gy-mcu90614", "cjmcu-90614", "a4-register", "frame", "modbus", "line"}
 }
 
 func oneOf(s string, set ...string) bool {

@@ -57,6 +57,34 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+// The drivers judge the [thermometer] and [scanner] settings; config
+// names the field and shows the value as the file holds it.
+func TestParseNamesDriverSettings(t *testing.T) {
+	for _, tc := range []struct{ toml, want string }{
+		{"[thermometer]\ndriver = \"mlx\"", `thermometer.driver = "mlx": must be one of `},
+		{"[thermometer]\nbaud = 300", "thermometer.baud = 300: must be a serial speed from 1200 to 921600"},
+		{"[thermometer]\nreply_timeout = \"0s\"", `thermometer.reply_timeout = 0s: must be positive, e.g. "1s"`},
+		{"[thermometer]\nretries = 11", "thermometer.retries = 11: must be 0 to 10"},
+		{"[thermometer]\nbody_min_c = 10.0", "thermometer.body_min_c/body_max_c = 10-43: must be a range within 20-50 °C"},
+		{"[thermometer]\ndistance_min_cm = 50.0\ndistance_max_cm = 5.0", "thermometer.distance_min_cm/distance_max_cm = 50-5: the minimum must be below the maximum"},
+		{"[thermometer]\ndriver = \"line\"", `thermometer.pattern = "": must be a regular expression with named groups`},
+		{"[thermometer]\ndriver = \"modbus\"\n[thermometer.modbus]\naddress = 300", "thermometer.modbus.address = 300: must be 1 to 247"},
+		{"[thermometer]\ndriver = \"modbus\"\n[thermometer.modbus]\nfunction = 6", "thermometer.modbus.function = 6: must be 3 (holding registers) or 4"},
+		{"[thermometer]\ndriver = \"modbus\"\n[thermometer.modbus]\ncount = 3", "thermometer.modbus.count = 3: must be 1 (16-bit) or 2 (32-bit)"},
+		{"[thermometer]\ndriver = \"frame\"\n[thermometer.frame]\nheader = \"66 66\"\nlength = 9\nobject = {offset = 8}", "thermometer.frame.object.offset = 8: a 2-byte value there lies outside the 9-byte frame"},
+		{"[scanner]\ndriver = \"usb\"", `scanner.driver = "usb": must be "serial", "hid" or "stdin"`},
+		{"[scanner]\nbaud = 0", "scanner.baud = 0: must be a serial speed"},
+		{"[scanner]\nbaud = 300", "scanner.baud = 300: must be a serial speed from 1200 to 921600"},
+		{"[scanner]\ndriver = \"hid\"\ntrigger = \"gm65\"", `scanner.trigger = "gm65": works only with driver = "serial"`},
+		{"[scanner]\nidle_gap = \"-1s\"", "scanner.idle_gap = -1s: must not be negative"},
+	} {
+		_, err := Parse([]byte(tc.toml))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want an error starting %q", tc.toml, err, tc.want)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add(Sample)
 	f.Add("kiosk = 1")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,103 +68,21 @@ var errBadCode = errors.New("unreadable code")
 
 const msgThermometerGone = "测温仪无读数，请检查连线。 Thermometer not answering: check its cable."
 
-// ThermometerSettings turns the [thermometer] section into driver settings.
+// ThermometerSettings turns the [thermometer] section into driver
+// settings, validated.
 func ThermometerSettings(c config.Thermometer) (thermometer.Settings, error) {
-	s := thermometer.Settings{
-		Driver:  c.Driver,
-		Line:    serialport.Config{Baud: c.Baud},
-		Pattern: c.Pattern,
-		Command: c.Command,
-		Query: thermometer.QueryOptions{
-			ReplyTimeout: c.ReplyTimeout.D(), Retries: c.Retries, PollInterval: c.PollInterval.D(),
-		},
-		Modbus: thermometer.ModbusOptions{
-			Address: byte(c.Modbus.Address), Function: byte(c.Modbus.Function), Register: uint16(c.Modbus.Register),
-			Value: thermometer.ModbusValue{
-				Count: uint16(c.Modbus.Count), Signed: c.Modbus.Signed, Float: c.Modbus.Float,
-				Scale: c.Modbus.Scale, WordSwap: c.Modbus.WordOrder == "little",
-			},
-			AmbientRegister: uint16(max(c.Modbus.AmbientRegister, 0)), HasAmbient: c.Modbus.AmbientRegister >= 0,
-		},
-	}
-	if c.Driver == "frame" {
-		p, err := frameProfile(c.Frame)
-		if err != nil {
-			return s, err
-		}
-		s.Profile = p
+	s, err := c.Settings()
+	if err != nil {
+		return s, err
 	}
 	return s, s.Validate()
 }
 
-func frameProfile(f config.FrameTherm) (thermometer.FrameProfile, error) {
-	header, err := hexBytes("thermometer.frame.header", f.Header)
-	if err != nil {
-		return thermometer.FrameProfile{}, err
-	}
-	query, err := hexBytes("thermometer.frame.query", f.Query)
-	if err != nil {
-		return thermometer.FrameProfile{}, err
-	}
-	field := func(ff config.FrameField) thermometer.Field {
-		return thermometer.Field{Offset: ff.Offset, Size: ff.Size, LittleEndian: ff.LittleEndian, Unsigned: ff.Unsigned, Scale: ff.Scale}
-	}
-	optional := func(ff config.FrameField) *thermometer.Field {
-		if ff.Offset == 0 {
-			return nil
-		}
-		v := field(ff)
-		return &v
-	}
-	name := f.Name
-	if name == "" {
-		name = "custom frame"
-	}
-	kind := f.Checksum
-	if kind == "" {
-		kind = "sum8"
-	}
-	return thermometer.FrameProfile{
-		Name: name, Header: header, Length: f.Length, Query: query,
-		Checksum: thermometer.Checksum{Kind: kind, From: f.SumFrom},
-		Object:   field(f.Object), Ambient: optional(f.Ambient), Body: optional(f.Body), Distance: optional(f.Distance),
-	}, nil
-}
-
-func hexBytes(key, s string) ([]byte, error) {
-	var out []byte
-	for _, w := range strings.Fields(strings.ReplaceAll(s, ",", " ")) {
-		w = strings.TrimPrefix(strings.ToLower(w), "0x")
-		var b byte
-		if _, err := fmt.Sscanf(w, "%02x", &b); err != nil || len(w) != 2 {
-			return nil, fmt.Errorf("%s = %q: write bytes in hex separated by spaces, e.g. \"66 66 02 56\"", key, s)
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
-
 // ScannerSettings turns the [scanner] section into driver settings.
-func ScannerSettings(c config.Scanner) scanner.Settings {
-	s := scanner.Settings{
-		Driver: c.Driver, Baud: c.Baud, StripAIM: c.StripAIM, Trigger: c.Trigger,
-		IdleGap: c.IdleGap.D(), DuplicateWindow: c.DuplicateWindow.D(),
-	}
-	if s.DuplicateWindow == 0 {
-		s.DuplicateWindow = -1 // "0s" in the config turns it off
-	}
-	for _, r := range strings.Split(c.NoRead, "|") {
-		if r = strings.TrimSpace(r); r != "" {
-			s.NoRead = append(s.NoRead, r)
-		}
-	}
-	return s
-}
+func ScannerSettings(c config.Scanner) scanner.Settings { return c.Settings() }
 
 // ThermometerLimits returns the plausibility limits the config sets.
-func ThermometerLimits(c config.Thermometer) thermometer.Limits {
-	return thermometer.Limits{BodyMinC: c.BodyMinC, BodyMaxC: c.BodyMaxC, DistanceMinCM: c.DistanceMinCM, DistanceMaxCM: c.DistanceMaxCM}
-}
+func ThermometerLimits(c config.Thermometer) thermometer.Limits { return c.Limits() }
 
 // simProtocol is the simulator protocol for a driver, or "" if a driver
 // cannot be simulated.

@@ -85,22 +85,27 @@ func parseGolden(path string) (golden, error) {
 	return g, sc.Err()
 }
 
+// The golden streams, fed to the gy-mcu90614 profile's decoder read by
+// read: the frames they hold and the counters after.
 func TestGYDecoderGolden(t *testing.T) {
 	t.Parallel()
 	for _, g := range loadGolden(t) {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
-			var d GYDecoder
-			var frames []GYFrame
+			d, err := NewFrameDecoder(gyProfile())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var readings []Reading
 			for _, r := range g.reads {
-				frames = d.Feed(frames, r)
+				readings = d.FeedAll(readings, r)
 			}
 			var got [][2]float64
-			for _, f := range frames {
-				if !f.ChecksumOK() {
-					t.Errorf("Feed returned frame % X with a bad checksum", f[:])
+			for _, r := range readings {
+				if !r.HasAmbient || r.HasBody || r.HasDistance {
+					t.Errorf("reading %+v: want object and ambient only", r)
 				}
-				got = append(got, [2]float64{f.Object(), f.Ambient()})
+				got = append(got, [2]float64{r.Object, r.Ambient})
 			}
 			if fmt.Sprint(got) != fmt.Sprint(g.want) {
 				t.Errorf("frames (object, ambient) = %v, want %v", got, g.want)
@@ -114,35 +119,37 @@ func TestGYDecoderGolden(t *testing.T) {
 
 func TestGYFrameValues(t *testing.T) {
 	t.Parallel()
+	p := gyProfile()
 	tests := []struct {
-		frame            GYFrame
+		frame            []byte
 		object, ambient  float64
 		wantChecksumGood bool
 	}{
-		{GYFrame{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1A}, 36.50, 25.00, true},
-		{GYFrame{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1B}, 36.50, 25.00, false},
-		{GYFrame{0x5A, 0x5A, 0x45, 0x04, 0x80, 0x00, 0x7F, 0xFF, 0xFB}, -327.68, 327.67, true},
+		{[]byte{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1A}, 36.50, 25.00, true},
+		{[]byte{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1B}, 36.50, 25.00, false},
+		{[]byte{0x5A, 0x5A, 0x45, 0x04, 0x80, 0x00, 0x7F, 0xFF, 0xFB}, -327.68, 327.67, true},
 	}
 	for _, tt := range tests {
-		if got := tt.frame.Object(); got != tt.object {
-			t.Errorf("GYFrame(% X).Object() = %v, want %v", tt.frame[:], got, tt.object)
+		r := p.reading(tt.frame)
+		if r.Object != tt.object || r.Ambient != tt.ambient || !r.HasAmbient {
+			t.Errorf("reading(% X) = %+v, want object %v, ambient %v", tt.frame, r, tt.object, tt.ambient)
 		}
-		if got := tt.frame.Ambient(); got != tt.ambient {
-			t.Errorf("GYFrame(% X).Ambient() = %v, want %v", tt.frame[:], got, tt.ambient)
-		}
-		if got := tt.frame.ChecksumOK(); got != tt.wantChecksumGood {
-			t.Errorf("GYFrame(% X).ChecksumOK() = %v, want %v", tt.frame[:], got, tt.wantChecksumGood)
+		if got := p.checksumOK(tt.frame); got != tt.wantChecksumGood {
+			t.Errorf("checksumOK(% X) = %v, want %v", tt.frame, got, tt.wantChecksumGood)
 		}
 	}
 }
 
 func TestGYDecoderReset(t *testing.T) {
 	t.Parallel()
-	var d GYDecoder
-	frames := d.Feed(nil, []byte{0x5A, 0x5A, 0x45, 0x04, 0x0E})
+	d, err := NewFrameDecoder(gyProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	readings := d.FeedAll(nil, []byte{0x5A, 0x5A, 0x45, 0x04, 0x0E})
 	d.Reset()
-	frames = d.Feed(frames, []byte{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1A})
-	if len(frames) != 1 || frames[0].Object() != 36.5 {
-		t.Errorf("after Reset, Feed(vector) = % X, want one 36.50 frame", frames)
+	readings = d.FeedAll(readings, []byte{0x5A, 0x5A, 0x45, 0x04, 0x0E, 0x42, 0x09, 0xC4, 0x1A})
+	if len(readings) != 1 || readings[0].Object != 36.5 {
+		t.Errorf("after Reset, FeedAll(vector) = %+v, want one 36.50 reading", readings)
 	}
 }
