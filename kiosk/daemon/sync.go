@@ -2,20 +2,13 @@ package daemon
 
 import (
 	"context"
-	"math"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/gatepost/gatepost/kiosk/gate"
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/protocol"
 )
-
-const msgDiskLow = "存储空间即将用尽，请联系维护人员。 Disk nearly full: call maintenance soon. Entries are still being recorded."
-
-// fever returns the fever threshold in force: the hub's latest config if
-// it set one, else the file's.
-func (d *Daemon) fever() float64 { return math.Float64frombits(d.feverC.Load()) }
 
 // applyStoredDownlinks applies what the journal holds, at start.
 func (d *Daemon) applyStoredDownlinks() {
@@ -25,7 +18,7 @@ func (d *Daemon) applyStoredDownlinks() {
 		return
 	}
 	if v > 0 {
-		d.applyConfig(v, payload)
+		d.gate.ApplyConfig(v, payload)
 	}
 	d.showVersions()
 }
@@ -33,23 +26,11 @@ func (d *Daemon) applyStoredDownlinks() {
 // applyDownlink is the uplink's OnDownlink: the journal already holds d.
 func (d *Daemon) applyDownlink(dl protocol.Downlink) {
 	if dl.Kind == protocol.DownlinkConfig {
-		d.applyConfig(dl.Version, dl.Payload)
+		d.gate.ApplyConfig(dl.Version, dl.Payload)
 	}
 	// status_list and keys: the journal holds them, and the pass verifier
-	// reads the newest at its next check (passSource in passes.go).
+	// reads the newest at its next check (kiosk/gate's pass source).
 	d.showVersions()
-}
-
-func (d *Daemon) applyConfig(version uint64, payload []byte) {
-	c, err := protocol.DecodeConfigPayload(payload)
-	if err != nil {
-		d.log.Error("configuration from the hub refused; keeping the current one", "version", version, "err", err)
-		return
-	}
-	if c.FeverC != nil {
-		d.feverC.Store(math.Float64bits(*c.FeverC))
-	}
-	d.log.Info("configuration from the hub applied", "version", version, "fever_c", d.fever())
 }
 
 func (d *Daemon) showVersions() {
@@ -62,7 +43,7 @@ func (d *Daemon) showVersions() {
 
 // presence fills in the kiosk's status message for the hub.
 func (d *Daemon) presence() protocol.Status {
-	st := protocol.Status{DiskLow: d.diskLow.Load(), Failures: d.writeFailures.Load()}
+	st := protocol.Status{DiskLow: d.diskLow.Load(), Failures: d.gate.WriteFailures()}
 	if js, err := d.journal.Status(context.Background()); err == nil {
 		st.Unsynced = js.Unsynced
 	}
@@ -75,12 +56,12 @@ func (d *Daemon) presence() protocol.Status {
 // housekeeping purges acknowledged entries past their age and watches the
 // free disk, every Retention.CheckEvery.
 func (d *Daemon) housekeeping(ctx context.Context) {
-	t := time.NewTicker(d.cfg.Retention.CheckEvery.D())
+	t := d.clk.NewTicker(d.cfg.Retention.CheckEvery.D())
 	defer t.Stop()
 	for {
 		d.checkDisk()
 		if age := d.cfg.Retention.MaxAge.D(); age > 0 {
-			n, err := d.journal.Purge(ctx, time.Now().Add(-age))
+			n, err := d.journal.Purge(ctx, d.clk.Now().Add(-age))
 			if err != nil && ctx.Err() == nil {
 				d.log.Error("purge of old acknowledged entries failed", "err", err)
 			} else if n > 0 {
@@ -91,7 +72,7 @@ func (d *Daemon) housekeeping(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }
@@ -121,7 +102,7 @@ func (d *Daemon) checkDisk() {
 func (d *Daemon) warning() string {
 	var ws []string
 	if d.diskLow.Load() {
-		ws = append(ws, msgDiskLow)
+		ws = append(ws, gate.Sentence(gate.KeyDiskLow))
 	}
 	if p := d.uplink.Problem(); p != "" {
 		ws = append(ws, p)
