@@ -15,7 +15,6 @@ import (
 	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/hardware/thermometer"
 	"github.com/gatepost/gatepost/internal/clock"
-	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 func newSimThermometer(t *testing.T) *sim.Thermometer {
@@ -49,18 +48,39 @@ func link(t *testing.T, name, target string) {
 }
 
 // advanceUntil moves the fake clock by the longest back-off each time
-// the code under test waits on it, until cond holds.
-func advanceUntil(t *testing.T, clk *clock.Fake, what string, cond func() bool) {
+// the code under test waits on it, until cond holds. changed is told of
+// the device's state changes. (hardware may not import the test kit: it
+// waits on the clock's and the device's signals instead of polling.)
+func advanceUntil(t *testing.T, clk *clock.Fake, changed <-chan struct{}, what string, cond func() bool) {
 	t.Helper()
-	testkit.Eventually(t, what, func() bool {
+	deadline := time.After(15 * time.Second)
+	for {
+		armed := clk.WaitersChanged()
 		if cond() {
-			return true
+			return
 		}
 		if clk.Waiters() > 0 {
 			clk.Advance(ReopenMax)
+			continue
 		}
-		return false
-	})
+		select {
+		case <-armed:
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%s: not within 15s", what)
+		}
+	}
+}
+
+// notify returns an OnChange that signals the returned channel.
+func notify() (func(), <-chan struct{}) {
+	ch := make(chan struct{}, 1)
+	return func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}, ch
 }
 
 func gy() thermometer.Settings { return thermometer.Settings{Driver: "gy-mcu90614"} }
@@ -74,7 +94,8 @@ func TestThermometerReopensAfterReplug(t *testing.T) {
 	link(t, stable, first.Path())
 	clk := clock.NewFake(time.Time{})
 	var changes atomic.Int32
-	th := OpenThermometer(stable, gy(), Options{Clock: clk, OnChange: func() { changes.Add(1) }})
+	signal, changed := notify()
+	th := OpenThermometer(stable, gy(), Options{Clock: clk, OnChange: func() { changes.Add(1); signal() }})
 	defer th.Close()
 	if st := th.Status(); st.State != StateConnected || st.Name != "thermometer" || st.Port != stable {
 		t.Fatalf("Status() at start = %+v, want thermometer connected at %s", st, stable)
@@ -95,7 +116,7 @@ func TestThermometerReopensAfterReplug(t *testing.T) {
 	second := newSimThermometer(t)
 	second.SetTemperature(36.9, 24)
 	link(t, stable, second.Path()) // plugged in again
-	advanceUntil(t, clk, "the thermometer to show connected", func() bool { return th.Status().State == StateConnected })
+	advanceUntil(t, clk, changed, "the thermometer to show connected", func() bool { return th.Status().State == StateConnected })
 	if r, err := th.Read(context.Background(), 2*time.Second); err != nil || r.Object != 36.9 {
 		t.Fatalf("Read() after replug = %+v, %v; want 36.9", r, err)
 	}
@@ -125,7 +146,8 @@ func TestScannerReopensAfterReplug(t *testing.T) {
 	first := newSimScanner(t)
 	link(t, stable, first.Path())
 	clk := clock.NewFake(time.Time{})
-	sc := OpenScanner(stable, scanner.Settings{Driver: "serial", DuplicateWindow: -1}, Options{Clock: clk})
+	signal, changed := notify()
+	sc := OpenScanner(stable, scanner.Settings{Driver: "serial", DuplicateWindow: -1}, Options{Clock: clk, OnChange: signal})
 	defer sc.Close()
 	ctx := context.Background()
 	if err := first.Send("S-1"); err != nil {
@@ -161,7 +183,7 @@ func TestScannerReopensAfterReplug(t *testing.T) {
 			}
 		}
 	}()
-	advanceUntil(t, clk, "the scanner to show connected", func() bool { return sc.Status().State == StateConnected })
+	advanceUntil(t, clk, changed, "the scanner to show connected", func() bool { return sc.Status().State == StateConnected })
 	if err := second.Send("S-2"); err != nil {
 		t.Fatal(err)
 	}
