@@ -1,8 +1,10 @@
 // Package hardware is the root of gatepost's device drivers: serial ports
-// (serialport), thermometer modules (thermometer), code scanners (scanner)
-// and pseudo-terminal simulators of those devices (sim).
+// (serialport), thermometer modules (thermometer), code scanners (scanner),
+// pseudo-terminal simulators of those devices (sim), and keeping a gate's
+// devices open across unplugging (device).
 //
-// Nothing under hardware/ imports anything else from gatepost; packages
-// under hardware/ may import each other. Programs and libraries of gatepost
+// Nothing under hardware/ imports anything else from gatepost but the
+// leaf packages internal/clock and internal/backoff; packages under
+// hardware/ may import each other. Programs and libraries of gatepost
 // may import any of them. The test in this package holds that rule.
 package hardware

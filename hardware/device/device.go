@@ -26,6 +26,12 @@ const (
 	StateError        = "error"
 )
 
+// Device names, as Status.Name gives them.
+const (
+	NameThermometer = "thermometer"
+	NameScanner     = "scanner"
+)
+
 // Reopening a device that went away: first after about ReopenMin,
 // doubling to ReopenMax, so an unplugged cable is retried without
 // flooding the log.
@@ -37,7 +43,7 @@ const (
 // Status is one device's state. Detail is the driver's reason, for
 // installers; a guard is shown a plain sentence instead.
 type Status struct {
-	Name   string // "thermometer", "scanner"
+	Name   string // NameThermometer, NameScanner
 	State  string // StateConnected, StateDisconnected, StateError
 	Detail string
 	Port   string

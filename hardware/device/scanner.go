@@ -39,7 +39,7 @@ type Scanner struct {
 func OpenScanner(port string, s scanner.Settings, o Options) *Scanner {
 	sc := &Scanner{port: port, settings: s, opts: o.orDefaults()}
 	sc.b = sc.opts.backoff()
-	sc.st.Status = Status{Name: "scanner", State: StateDisconnected, Port: port}
+	sc.st.Status = Status{Name: NameScanner, State: StateDisconnected, Port: port}
 	sc.open()
 	return sc
 }

@@ -34,7 +34,7 @@ type Thermometer struct {
 // there is no error: it shows as disconnected and is retried.
 func OpenThermometer(port string, s thermometer.Settings, o Options) *Thermometer {
 	t := &Thermometer{port: port, settings: s, opts: o.orDefaults(), wake: make(chan struct{}, 1)}
-	t.st.Status = Status{Name: "thermometer", State: StateDisconnected, Port: port}
+	t.st.Status = Status{Name: NameThermometer, State: StateDisconnected, Port: port}
 	t.open()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.stop = cancel

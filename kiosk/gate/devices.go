@@ -72,9 +72,9 @@ func deviceProblem(states []screen.Device) string {
 			continue
 		}
 		switch st.Name {
-		case "thermometer":
+		case device.NameThermometer:
 			return Sentence(KeyThermometerGone)
-		case "scanner":
+		case device.NameScanner:
 			return Sentence(KeyScannerGone)
 		}
 	}

@@ -47,7 +47,7 @@ func (f *fakeThermometer) Read(context.Context, time.Duration) (thermometer.Read
 func (f *fakeThermometer) Status() device.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st := device.Status{Name: "thermometer", State: device.StateConnected}
+	st := device.Status{Name: device.NameThermometer, State: device.StateConnected}
 	if f.err != nil {
 		st.State, st.Detail = device.StateOf(f.err), f.err.Error()
 	}
@@ -94,9 +94,9 @@ func (f *fakeScanner) Status() device.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gone {
-		return device.Status{Name: "scanner", State: device.StateDisconnected}
+		return device.Status{Name: device.NameScanner, State: device.StateDisconnected}
 	}
-	return device.Status{Name: "scanner", State: device.StateConnected}
+	return device.Status{Name: device.NameScanner, State: device.StateConnected}
 }
 
 var errUnplugged = errors.New("unplugged")
