@@ -3,7 +3,10 @@
 // pseudo-terminals; the journal; the gate application; the guard's
 // screen; the uplink to the hub), Run runs them until its context ends,
 // Close closes what Open opened. The work is in the parts: the gate's
-// rules and forms in kiosk/gate, device reopening in hardware/device.
+// rules and forms in kiosk/gate, device reopening in hardware/device,
+// sync in kiosk/uplink. The daemon keeps only what joins them: the hub's
+// downlinks applied to the gate (downlink.go), the kiosk's upkeep
+// (retention and disk, upkeep.go) and its metrics.
 //
 // The kiosk program, the demo and the end-to-end tests import it; it is
 // kept out of package main so they can run a kiosk in process.
