@@ -56,12 +56,9 @@ func (f *thermFlags) register(fs *pflag.FlagSet) {
 
 // resolve merges the flags given over the configuration (or defaults).
 func (f *thermFlags) resolve(fs *pflag.FlagSet) (config.Thermometer, error) {
-	base := config.Default()
-	if f.configPath != "" {
-		var err error
-		if base, err = config.Load(f.configPath); err != nil {
-			return config.Thermometer{}, err
-		}
+	base, err := loadConfig(f.configPath)
+	if err != nil {
+		return config.Thermometer{}, err
 	}
 	t := base.Thermometer
 	set := func(name string, apply func()) {
@@ -209,12 +206,9 @@ func newProbeScannerCmd() *cobra.Command {
   kiosk probe scanner --port usb:0C2E:0B61 --baud 115200 --trigger honeywell --count 3
   kiosk probe scanner --driver hid --port /dev/input/by-id/usb-SCANNER-event-kbd`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			base := config.Default()
-			if configPath != "" {
-				var err error
-				if base, err = config.Load(configPath); err != nil {
-					return err
-				}
+			base, err := loadConfig(configPath)
+			if err != nil {
+				return err
 			}
 			c := base.Scanner
 			fs := cmd.Flags()

@@ -37,7 +37,16 @@ func addConfigFlag(cmd *cobra.Command, usage string) *configFlag {
 }
 
 // load reads and validates the configuration.
-func (f *configFlag) load() (config.Config, error) { return config.Load(f.path) }
+func (f *configFlag) load() (config.Config, error) { return loadConfig(f.path) }
+
+// loadConfig reads and validates the configuration at path; with no
+// path (a probe given no --config) it is the defaults.
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path)
+}
 
 // journalMode says how a command opens the journal.
 type journalMode int
