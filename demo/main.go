@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 )
@@ -96,7 +97,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 			port = screenPort + i - 1
 		}
 		cfg.Screen.Listen = addr(host, port)
-		d, err := daemon.Open(cfg, log.With("program", "kiosk", "kiosk", cfg.Kiosk))
+		d, err := daemon.Open(cfg, log.With("program", "kiosk", "kiosk", cfg.Kiosk), clock.Real())
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -105,6 +106,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 		d.SimulatePeople(tokens)
 		fmt.Printf("%-8s guard screen %s\n", cfg.Kiosk, d.ScreenURL())
 		wg.Go(func() {
+			defer d.Close()
 			if err := d.Run(ctx); err != nil {
 				errc <- fmt.Errorf("kiosk %s: %w", cfg.Kiosk, err)
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
@@ -120,13 +121,19 @@ func (g *screenGate) pass(id string, kind protocol.PassKind, unit, name string) 
 // run starts the daemon (again, after stopAndWait) on the same data.
 func (g *screenGate) run() {
 	g.t.Helper()
-	d, err := daemon.Open(g.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := daemon.Open(g.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Real())
 	if err != nil {
 		g.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.d, g.stop, g.stopped = d, cancel, make(chan error, 1)
-	go func() { g.stopped <- d.Run(ctx) }()
+	go func() {
+		err := d.Run(ctx)
+		if cerr := d.Close(); err == nil {
+			err = cerr
+		}
+		g.stopped <- err
+	}()
 	g.t.Cleanup(g.stopAndWait)
 }
 

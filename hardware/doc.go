@@ -1,8 +1,8 @@
 // Package hardware is the root of gatepost's device drivers: serial ports
-// (serialport), thermometer modules (thermometer), code scanners (scanner)
-// and pseudo-terminal simulators of those devices (sim). The root package
-// holds what they share: SettingError, the bad setting a Validate method
-// names.
+// (serialport), thermometer modules (thermometer), code scanners (scanner),
+// pseudo-terminal simulators of those devices (sim), and keeping a gate's
+// devices open across unplugging (device). The root package holds what they
+// share: SettingError, the bad setting a Validate method names.
 //
 // Nothing under hardware/ imports anything else from gatepost but the leaf
 // packages internal/clock and internal/backoff; packages under hardware/

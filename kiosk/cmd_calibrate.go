@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/thermometer"
-	"github.com/gatepost/gatepost/kiosk/config"
-	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +17,7 @@ import (
 const maxSpread = 0.5
 
 func newCalibrateCmd() *cobra.Command {
-	var path, by string
+	var by string
 	var reference float64
 	var readings int
 	var interval time.Duration
@@ -34,67 +30,64 @@ temperature with --reference. The command averages several readings, and
 records reference minus average as the kiosk's offset, with the time and who
 did it, in the journal. The kiosk adds the offset to every reading from its
 next start.`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("reference") {
-				return errors.New("give the reference temperature, e.g. --reference 36.8")
-			}
-			if by == "" {
-				return errors.New("say who is calibrating, e.g. --by \"Wang Min\"")
-			}
-			if reference < 30 || reference > 45 {
-				return fmt.Errorf("--reference %.2f: must be a body-like temperature between 30 and 45 °C", reference)
-			}
-			if readings < 1 || readings > 100 {
-				return fmt.Errorf("--readings %d: must be 1 to 100", readings)
-			}
-			cfg, err := config.Load(path)
-			if err != nil {
-				return err
-			}
-			if cfg.Thermometer.Simulate {
-				return errors.New("the configuration simulates the thermometer (simulate = true): there is nothing to calibrate")
-			}
-			th, s, port, err := openThermometer(cfg.Thermometer)
-			if err != nil {
-				return err
-			}
-			defer th.Close()
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "calibrating %s (%s) against %.2f °C: hold the reference steady\n", port, s.Driver, reference)
-			values, err := collect(cmd.Context(), th, readings, interval, func(n int, v float64) {
-				fmt.Fprintf(out, "%3d  %.2f °C\n", n, v)
-			})
-			if err != nil {
-				return explain(err, port, s.BaudFor())
-			}
-			lo, hi, mean := spread(values)
-			if hi-lo > maxSpread {
-				return fmt.Errorf("readings range from %.2f to %.2f °C, more than %.1f apart: hold the module and the reference still and try again", lo, hi, maxSpread)
-			}
-			c := journal.Calibration{
-				Time: time.Now(), OffsetC: math.Round((reference-mean)*100) / 100,
-				ReferenceC: reference, ReadingsC: values, By: by,
-			}
-			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-				return fmt.Errorf("create data folder: %w", err)
-			}
-			j, err := journal.Open(filepath.Join(cfg.DataDir, daemon.JournalFile), cfg.Kiosk)
-			if err != nil {
-				return err
-			}
-			defer j.Close()
-			if err := j.RecordCalibration(context.Background(), c); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "average %.2f °C, reference %.2f °C: offset %+.2f °C recorded (by %s). Start the kiosk to apply it.\n", mean, reference, c.OffsetC, by)
-			return nil
-		},
 	}
-	cmd.Flags().StringVar(&path, "config", "kiosk.toml", "configuration file")
+	conf := addConfigFlag(cmd, "")
 	cmd.Flags().Float64Var(&reference, "reference", 0, "the reference source's temperature in °C")
 	cmd.Flags().StringVar(&by, "by", "", "who is calibrating (recorded)")
 	cmd.Flags().IntVar(&readings, "readings", 5, "how many readings to average")
 	cmd.Flags().DurationVar(&interval, "interval", 500*time.Millisecond, "time between readings")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if !cmd.Flags().Changed("reference") {
+			return errors.New("give the reference temperature, e.g. --reference 36.8")
+		}
+		if by == "" {
+			return errors.New("say who is calibrating, e.g. --by \"Wang Min\"")
+		}
+		if reference < 30 || reference > 45 {
+			return fmt.Errorf("--reference %.2f: must be a body-like temperature between 30 and 45 °C", reference)
+		}
+		if readings < 1 || readings > 100 {
+			return fmt.Errorf("--readings %d: must be 1 to 100", readings)
+		}
+		cfg, err := conf.load()
+		if err != nil {
+			return err
+		}
+		if cfg.Thermometer.Simulate {
+			return errors.New("the configuration simulates the thermometer (simulate = true): there is nothing to calibrate")
+		}
+		th, s, port, err := openThermometer(cfg.Thermometer)
+		if err != nil {
+			return err
+		}
+		defer th.Close()
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "calibrating %s (%s) against %.2f °C: hold the reference steady\n", port, s.Driver, reference)
+		values, err := collect(cmd.Context(), th, readings, interval, func(n int, v float64) {
+			fmt.Fprintf(out, "%3d  %.2f °C\n", n, v)
+		})
+		if err != nil {
+			return explain(err, port, s.BaudFor())
+		}
+		lo, hi, mean := spread(values)
+		if hi-lo > maxSpread {
+			return fmt.Errorf("readings range from %.2f to %.2f °C, more than %.1f apart: hold the module and the reference still and try again", lo, hi, maxSpread)
+		}
+		c := journal.Calibration{
+			Time: time.Now(), OffsetC: math.Round((reference-mean)*100) / 100,
+			ReferenceC: reference, ReadingsC: values, By: by,
+		}
+		j, err := openJournal(cfg, readWrite)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		if err := j.RecordCalibration(context.Background(), c); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "average %.2f °C, reference %.2f °C: offset %+.2f °C recorded (by %s). Start the kiosk to apply it.\n", mean, reference, c.OffsetC, by)
+		return nil
+	}
 	return cmd
 }
 

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -19,49 +19,49 @@ type portInfo struct {
 }
 
 func newPortsCmd() *cobra.Command {
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ports",
 		Short: "List serial ports with their USB IDs, to find the thermometer and scanner",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			list, err := serialport.List()
-			if err != nil {
-				return err
-			}
-			byID := stableNames("/dev/serial/by-id")
-			ports := make([]portInfo, 0, len(list))
-			for _, p := range list {
-				pi := portInfo{Info: p, ByID: byID[p.Path], Config: p.Path}
-				switch {
-				case len(pi.ByID) > 0:
-					pi.Config = pi.ByID[0]
-				case p.IsUSB && p.Serial != "":
-					pi.Config = fmt.Sprintf("usb:%s:%s:%s", p.VID, p.PID, p.Serial)
-				case p.IsUSB:
-					pi.Config = fmt.Sprintf("usb:%s:%s", p.VID, p.PID)
-				}
-				ports = append(ports, pi)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(ports)
-			}
-			if len(ports) == 0 {
-				fmt.Fprintln(out, "no serial ports found: plug the device in, and check `dmesg` for a ttyUSB or ttyACM line")
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PORT\tVID\tPID\tSERIAL\tPRODUCT\tWRITE IN kiosk.toml")
-			for _, p := range ports {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Path, dash(p.VID), dash(p.PID), dash(p.Serial), dash(p.Product), p.Config)
-			}
-			return tw.Flush()
-		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	asJSON := addJSONFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		list, err := serialport.List()
+		if err != nil {
+			return err
+		}
+		byID := stableNames("/dev/serial/by-id")
+		ports := make([]portInfo, 0, len(list))
+		for _, p := range list {
+			pi := portInfo{Info: p, ByID: byID[p.Path], Config: p.Path}
+			switch {
+			case len(pi.ByID) > 0:
+				pi.Config = pi.ByID[0]
+			case p.IsUSB && p.Serial != "":
+				pi.Config = fmt.Sprintf("usb:%s:%s:%s", p.VID, p.PID, p.Serial)
+			case p.IsUSB:
+				pi.Config = fmt.Sprintf("usb:%s:%s", p.VID, p.PID)
+			}
+			ports = append(ports, pi)
+		}
+		return asJSON.print(cmd.OutOrStdout(), ports, func(out io.Writer) error {
+			return printPorts(out, ports)
+		})
+	}
 	return cmd
+}
+
+// printPorts is `kiosk ports` for a person: a table.
+func printPorts(out io.Writer, ports []portInfo) error {
+	if len(ports) == 0 {
+		fmt.Fprintln(out, "no serial ports found: plug the device in, and check `dmesg` for a ttyUSB or ttyACM line")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PORT\tVID\tPID\tSERIAL\tPRODUCT\tWRITE IN kiosk.toml")
+	for _, p := range ports {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Path, dash(p.VID), dash(p.PID), dash(p.Serial), dash(p.Product), p.Config)
+	}
+	return tw.Flush()
 }
 
 // stableNames maps each device to the symlinks in dir that point at it.

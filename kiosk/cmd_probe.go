@@ -11,7 +11,6 @@ import (
 	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/hardware/thermometer"
 	"github.com/gatepost/gatepost/kiosk/config"
-	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -56,12 +55,9 @@ func (f *thermFlags) register(fs *pflag.FlagSet) {
 
 // resolve merges the flags given over the configuration (or defaults).
 func (f *thermFlags) resolve(fs *pflag.FlagSet) (config.Thermometer, error) {
-	base := config.Default()
-	if f.configPath != "" {
-		var err error
-		if base, err = config.Load(f.configPath); err != nil {
-			return config.Thermometer{}, err
-		}
+	base, err := loadConfig(f.configPath)
+	if err != nil {
+		return config.Thermometer{}, err
 	}
 	t := base.Thermometer
 	set := func(name string, apply func()) {
@@ -98,7 +94,10 @@ func (f *thermFlags) resolve(fs *pflag.FlagSet) (config.Thermometer, error) {
 // openThermometer opens the module a [thermometer] section names, with
 // failures explained for an installer.
 func openThermometer(t config.Thermometer) (thermometer.Thermometer, thermometer.Settings, string, error) {
-	s, err := daemon.ThermometerSettings(t)
+	s, err := t.Settings()
+	if err == nil {
+		err = s.Validate()
+	}
 	if err != nil {
 		return nil, s, "", err
 	}
@@ -135,7 +134,7 @@ func newProbeThermometerCmd() *cobra.Command {
 			defer th.Close()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "probing %s: driver %s at %d baud\n", path, s.Driver, s.BaudFor())
-			return probeThermometer(cmd.Context(), out, th, daemon.ThermometerLimits(t), count, interval, path, s.BaudFor())
+			return probeThermometer(cmd.Context(), out, th, t.Limits(), count, interval, path, s.BaudFor())
 		},
 	}
 	f.register(cmd.Flags())
@@ -209,12 +208,9 @@ func newProbeScannerCmd() *cobra.Command {
   kiosk probe scanner --port usb:0C2E:0B61 --baud 115200 --trigger honeywell --count 3
   kiosk probe scanner --driver hid --port /dev/input/by-id/usb-SCANNER-event-kbd`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			base := config.Default()
-			if configPath != "" {
-				var err error
-				if base, err = config.Load(configPath); err != nil {
-					return err
-				}
+			base, err := loadConfig(configPath)
+			if err != nil {
+				return err
 			}
 			c := base.Scanner
 			fs := cmd.Flags()
@@ -233,7 +229,7 @@ func newProbeScannerCmd() *cobra.Command {
 			if fs.Changed("strip-aim") {
 				c.StripAIM = sc.StripAIM
 			}
-			settings := daemon.ScannerSettings(c)
+			settings := c.Settings()
 			settings.DuplicateWindow = -1 // show every read
 			if err := settings.Validate(); err != nil {
 				return err

@@ -1,6 +1,8 @@
 // Command kiosk is the gate daemon: it reads the thermometer and the QR
 // scanner, decides, journals every entry to SQLite and syncs to the hub.
-// This file only builds the command tree; the work is in kiosk/daemon.
+// This file builds the command tree; shell.go holds what the commands
+// share (the --config and --json flags, opening the journal); the work is
+// in kiosk/daemon and the packages it wires.
 package main
 
 import (
@@ -9,7 +11,23 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
 )
+
+func newRootCmd(version string) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kiosk",
+		Short:         "The gatepost gate daemon",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now),
+		newPortsCmd(), newProbeCmd(), newCalibrateCmd(), newExportCmd())
+	return root
+}
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"

@@ -1,10 +1,15 @@
-// Package daemon wires the kiosk's parts into the running gate: devices
-// (real or simulated on pseudo-terminals) feed the rules, every decision is
-// journaled before the screen shows it, and the uplink carries the journal
-// to the hub.
+// Package daemon is the kiosk's lifecycle: Open wires the parts of a
+// gate from its configuration (devices, real or simulated on
+// pseudo-terminals; the journal; the gate application; the guard's
+// screen; the uplink to the hub), Run runs them until its context ends,
+// Close closes what Open opened. The work is in the parts: the gate's
+// rules and forms in kiosk/gate, device reopening in hardware/device,
+// sync in kiosk/uplink. The daemon keeps only what joins them: the hub's
+// downlinks applied to the gate (downlink.go), the kiosk's upkeep
+// (retention and disk, upkeep.go) and its metrics.
 //
-// The kiosk program and the demo import it; it is kept out of package main
-// so a demo or an end-to-end test can run a kiosk in process.
+// The kiosk program, the demo and the end-to-end tests import it; it is
+// kept out of package main so they can run a kiosk in process.
 package daemon
 
 import (
@@ -12,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -21,45 +25,39 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gatepost/gatepost/kiosk/checkpoint"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/gate"
 	"github.com/gatepost/gatepost/kiosk/journal"
-	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/kiosk/uplink"
 )
 
-type uplinkStats = uplink.Stats
-
 // JournalFile is the journal's name inside the data folder.
 const JournalFile = "journal.db"
 
-// Daemon is a running kiosk.
+// Daemon is an opened kiosk.
 type Daemon struct {
 	cfg     config.Config
 	log     *slog.Logger
+	clk     clock.Clock
 	journal *journal.Journal
 	screen  *screen.Server
 	uplink  *uplink.Uplink
-	ln      net.Listener
 	devices *devices
-	// The gate's rules (check.go, forms.go). gateMu guards holds and post:
-	// the check loop and the screen's forms both use them.
-	verifier *passcheck.Verifier
-	gateMu   sync.Mutex
-	holds    checkpoint.Holds
-	post     checkpoint.Post
-	ui       *gateUI // the screen's forms and modes (screenapi.go)
+	gate    *gate.Gate
+	ln      net.Listener
 
-	feverC        atomic.Uint64 // math.Float64bits of the threshold in force
-	writeFailures atomic.Uint64 // journal appends that failed
-	diskLow       atomic.Bool
-	purged        atomic.Uint64
+	diskLow   atomic.Bool
+	purged    atomic.Uint64
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open prepares a kiosk: the journal, the devices (starting simulators if
-// configured), the screen's listener. Run starts it.
-func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
+// configured), the gate, the screen's listener. Run starts it; Close
+// closes it. clk is the clock the kiosk reads; nil is the wall clock.
+func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -70,16 +68,8 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, journal: j}
-	d.verifier = passcheck.New(cfg.Site, NewPassSource(cfg, j), time.Now,
-		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
-	d.feverC.Store(math.Float64bits(cfg.Rules.FeverC))
+	d := &Daemon{cfg: cfg, log: log, clk: clock.Or(clk), journal: j}
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
-	// The latest configuration from the hub survives a reboot with no
-	// network: apply the stored copy before anything is decided.
-	d.applyStoredDownlinks()
-	d.restoreHolds(context.Background())
-	d.ui = newGateUI(d)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
@@ -91,15 +81,31 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 		OnDownlink: d.applyDownlink,
 		Status:     d.presence,
 	}, j, log.With("part", "uplink"))
-	d.devices, err = openDevices(cfg, log.With("part", "devices"), calibrationOffset(j, log), d.showDevices)
+	// A device may change state before the gate exists: the gate shows
+	// the states as they are when it starts.
+	var ready atomic.Pointer[gate.Gate]
+	d.devices, err = openDevices(cfg, log.With("part", "devices"), d.clk, func() {
+		if g := ready.Load(); g != nil {
+			g.ShowDevices()
+		}
+	})
 	if err != nil {
-		j.Close()
+		d.Close()
 		return nil, err
 	}
+	d.gate = gate.New(gate.Parts{
+		Config: cfg, Log: log.With("part", "gate"), Clock: d.clk, Journal: j, Screen: d.screen,
+		Thermometer: d.devices.therm, Scanner: d.devices.scan,
+		Limits: cfg.Thermometer.Limits(), OffsetC: calibrationOffset(j, log),
+		Committed: func() { d.uplink.Notify(); d.refreshLink() },
+	})
+	ready.Store(d.gate)
+	// The latest configuration from the hub survives a reboot with no
+	// network: apply the stored copy before anything is decided.
+	d.applyStoredDownlinks()
 	d.ln, err = net.Listen("tcp", cfg.Screen.Listen)
 	if err != nil {
-		d.devices.Close()
-		j.Close()
+		d.Close()
 		return nil, fmt.Errorf("screen: listen on %s: %w", cfg.Screen.Listen, err)
 	}
 	d.refreshLink()
@@ -109,7 +115,13 @@ func Open(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 // ScreenURL is where the guard's page is served.
 func (d *Daemon) ScreenURL() string { return "http://" + d.ln.Addr().String() + "/" }
 
-// Run runs the gate until ctx is done, then closes everything it opened.
+// SimulatePeople makes the simulated scanner scan these codes (signed pass
+// tokens, for the demo) instead of made-up ones. It has an effect only
+// with scanner.simulate = true.
+func (d *Daemon) SimulatePeople(codes []string) { d.devices.traffic.SetPeople(codes) }
+
+// Run runs the gate until ctx is done or a part fails, and returns when
+// everything it started has stopped. Close the daemon after.
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -118,7 +130,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	mux.Handle("/", d.screen)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 2)
 	wg.Go(func() {
 		if err := srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("screen: %w", err)
@@ -130,7 +142,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { d.devices.simulateTraffic(ctx) })
-	wg.Go(func() { d.checkLoop(ctx) })
+	wg.Go(func() { d.gate.Run(ctx) })
 	wg.Go(func() { d.housekeeping(ctx) })
 	var err error
 	select {
@@ -144,11 +156,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 	done()
 	srv.Close()
 	wg.Wait()
-	d.devices.Close()
-	if cerr := d.journal.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
 	return err
+}
+
+// Close closes the screen's listener, the devices (stopping simulators)
+// and the journal. Call it once Run returned, or instead of Run.
+func (d *Daemon) Close() error {
+	d.closeOnce.Do(func() {
+		if d.ln != nil {
+			d.ln.Close() // already closed if Run served it
+		}
+		if d.devices != nil {
+			d.devices.Close()
+		}
+		d.closeErr = d.journal.Close()
+	})
+	return d.closeErr
 }
 
 // refreshLink shows the link state and the journal's sync position.

@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hardware/device"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/gate"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/kiosk/screen"
 )
@@ -33,18 +37,6 @@ func link(t *testing.T, name, target string) {
 	os.Remove(name)
 	if err := os.Symlink(target, name); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling, not synchronising
 	}
 }
 
@@ -74,7 +66,7 @@ func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
 
 func startDaemon(t *testing.T, cfg config.Config) *Daemon {
 	t.Helper()
-	d, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +77,9 @@ func startDaemon(t *testing.T, cfg config.Config) *Daemon {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run() = %v", err)
+		}
+		if err := d.Close(); err != nil {
+			t.Errorf("Close() = %v", err)
 		}
 	})
 	return d
@@ -110,7 +105,7 @@ func scan(t *testing.T, d *Daemon, s *sim.Scanner, code string) *screen.Shown {
 		t.Fatal(err)
 	}
 	var shown *screen.Shown
-	eventually(t, "the entry for "+code, func() bool {
+	testkit.Eventually(t, "the entry for "+code, func() bool {
 		shown = d.screen.State().Last
 		return shown != nil && shown.Seq > before
 	})
@@ -132,7 +127,7 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 	t.Cleanup(func() { sc.Close() })
 
 	d := startDaemon(t, testConfig(t, stable, sc.Path()))
-	if st := deviceState(d, "thermometer"); st != StateConnected {
+	if st := deviceState(d, "thermometer"); st != device.StateConnected {
 		t.Fatalf("thermometer state at start = %q, want connected", st)
 	}
 	if got := scan(t, d, sc, "A-1"); got.Decision != "allow" || got.TemperatureC == nil {
@@ -143,10 +138,10 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 	if got := scan(t, d, sc, "A-2"); got.Decision != "remeasure" {
 		t.Fatalf("check with the thermometer unplugged = %+v, want remeasure", got)
 	}
-	if st := deviceState(d, "thermometer"); st == StateConnected {
+	if st := deviceState(d, "thermometer"); st == device.StateConnected {
 		t.Fatalf("thermometer state after unplug = %q, want not connected", st)
 	}
-	if p := d.screen.State().Problem; p != msgThermometerGone {
+	if p := d.screen.State().Problem; p != gate.Sentence(gate.KeyThermometerGone) {
 		t.Errorf("screen problem = %q, want the thermometer sentence", p)
 	}
 
@@ -154,7 +149,7 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 	second.SetTemperature(36.9, 24)
 	link(t, stable, second.Path()) // plugged in again
 	plugged := time.Now()
-	eventually(t, "the thermometer to show connected", func() bool { return deviceState(d, "thermometer") == StateConnected })
+	testkit.Eventually(t, "the thermometer to show connected", func() bool { return deviceState(d, "thermometer") == device.StateConnected })
 	t.Logf("replugged thermometer connected after %v", time.Since(plugged).Round(time.Millisecond))
 	got := scan(t, d, sc, "A-3")
 	if got.Decision != "allow" || got.TemperatureC == nil || *got.TemperatureC != 36.9 {
@@ -223,7 +218,7 @@ func TestSimulatedDrivers(t *testing.T) {
 				cfg.Thermometer.Pattern = sim.LinePattern
 			}
 			d := startDaemon(t, cfg)
-			eventually(t, "a check with a temperature", func() bool {
+			testkit.Eventually(t, "a check with a temperature", func() bool {
 				last := d.screen.State().Last
 				return last != nil && last.TemperatureC != nil
 			})
@@ -231,7 +226,7 @@ func TestSimulatedDrivers(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Thermometer.Driver = "frame"
-	if _, err := openDevices(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 0, nil); err == nil {
+	if _, err := openDevices(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Real(), nil); err == nil {
 		t.Error("simulating a custom frame profile: no error, want one")
 	}
 }
@@ -251,8 +246,8 @@ func TestScannerReplugWithoutRestart(t *testing.T) {
 	scan(t, d, first, "S-1")
 
 	first.Close()
-	eventually(t, "the scanner to show disconnected", func() bool { return deviceState(d, "scanner") == StateDisconnected })
-	if p := d.screen.State().Problem; p != msgScannerGone {
+	testkit.Eventually(t, "the scanner to show disconnected", func() bool { return deviceState(d, "scanner") == device.StateDisconnected })
+	if p := d.screen.State().Problem; p != gate.Sentence(gate.KeyScannerGone) {
 		t.Errorf("screen problem = %q, want the scanner sentence", p)
 	}
 
@@ -262,7 +257,7 @@ func TestScannerReplugWithoutRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { second.Close() })
 	link(t, stable, second.Path())
-	eventually(t, "the scanner to show connected", func() bool { return deviceState(d, "scanner") == StateConnected })
+	testkit.Eventually(t, "the scanner to show connected", func() bool { return deviceState(d, "scanner") == device.StateConnected })
 	if got := scan(t, d, second, "S-2"); got.Decision != "allow" {
 		t.Fatalf("check after the scanner's replug = %+v, want allow", got)
 	}

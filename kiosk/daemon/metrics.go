@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatepost/gatepost/kiosk/uplink"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -32,7 +33,7 @@ func (d *Daemon) metricsHandler() http.Handler {
 			return -1, -1
 		}
 		if st.OldestUnsynced != nil {
-			oldestAge = time.Since(*st.OldestUnsynced).Seconds()
+			oldestAge = d.clk.Since(*st.OldestUnsynced).Seconds()
 		}
 		return float64(st.Unsynced), oldestAge
 	}
@@ -48,32 +49,32 @@ func (d *Daemon) metricsHandler() http.Handler {
 	})
 	gauge("disk_low", "1 when the journal's disk has less free space than retention.min_free_bytes.",
 		func() float64 { return b2f(d.diskLow.Load()) })
-	gauge("fever_threshold_celsius", "The fever line in force.", d.fever)
+	gauge("fever_threshold_celsius", "The fever line in force.", d.gate.Fever)
 	counter("journal_write_failures_total", "Entries that could not be journaled.",
-		func() float64 { return float64(d.writeFailures.Load()) })
+		func() float64 { return float64(d.gate.WriteFailures()) })
 	counter("purged_entries_total", "Acknowledged entries deleted by retention.",
 		func() float64 { return float64(d.purged.Load()) })
 	counter("journal_checkpoints_total", "Idle-time checkpoints that folded the journal's write-ahead log into the database.",
 		func() float64 { return float64(d.journal.CheckpointStats().Runs) })
 	counter("journal_checkpoint_failures_total", "Idle-time checkpoints that failed (the log stays; nothing is lost).",
 		func() float64 { return float64(d.journal.CheckpointStats().Failures) })
-	up := func(f func(s uplinkStats) uint64) func() float64 {
-		return func() float64 { return float64(f(uplinkStats(d.uplink.Stats()))) }
+	up := func(f func(s uplink.Stats) uint64) func() float64 {
+		return func() float64 { return float64(f(d.uplink.Stats())) }
 	}
-	counter("batches_sent_total", "Batches published on the entries topic (resends included).", up(func(s uplinkStats) uint64 { return s.Batches }))
-	counter("alerts_sent_total", "Alert entries published ahead of the queue.", up(func(s uplinkStats) uint64 { return s.Alerts }))
-	counter("entries_sent_total", "Entries published (resends included).", up(func(s uplinkStats) uint64 { return s.Entries }))
-	counter("batches_compressed_total", "Batches sent gzipped.", up(func(s uplinkStats) uint64 { return s.Compressed }))
-	counter("acks_total", "Hub acks that moved the synced position.", up(func(s uplinkStats) uint64 { return s.Acks }))
-	counter("reconnects_total", "Connections to the broker after the first.", up(func(s uplinkStats) uint64 { return s.Reconnects }))
-	counter("resends_total", "Rewinds to the last ack (reconnect or ack timeout).", up(func(s uplinkStats) uint64 { return s.Resends }))
-	counter("publish_failures_total", "Publishes that failed or timed out.", up(func(s uplinkStats) uint64 { return s.PublishFailures }))
-	counter("bad_messages_total", "Acks or downlinks refused as malformed or misaddressed.", up(func(s uplinkStats) uint64 { return s.BadMessages }))
+	counter("batches_sent_total", "Batches published on the entries topic (resends included).", up(func(s uplink.Stats) uint64 { return s.Batches }))
+	counter("alerts_sent_total", "Alert entries published ahead of the queue.", up(func(s uplink.Stats) uint64 { return s.Alerts }))
+	counter("entries_sent_total", "Entries published (resends included).", up(func(s uplink.Stats) uint64 { return s.Entries }))
+	counter("batches_compressed_total", "Batches sent gzipped.", up(func(s uplink.Stats) uint64 { return s.Compressed }))
+	counter("acks_total", "Hub acks that moved the synced position.", up(func(s uplink.Stats) uint64 { return s.Acks }))
+	counter("reconnects_total", "Connections to the broker after the first.", up(func(s uplink.Stats) uint64 { return s.Reconnects }))
+	counter("resends_total", "Rewinds to the last ack (reconnect or ack timeout).", up(func(s uplink.Stats) uint64 { return s.Resends }))
+	counter("publish_failures_total", "Publishes that failed or timed out.", up(func(s uplink.Stats) uint64 { return s.PublishFailures }))
+	counter("bad_messages_total", "Acks or downlinks refused as malformed or misaddressed.", up(func(s uplink.Stats) uint64 { return s.BadMessages }))
 	counter("journal_rebases_total", "Renumberings of the journal after a replaced journal's entries held by the hub.",
-		up(func(s uplinkStats) uint64 { return s.Rebases }))
+		up(func(s uplink.Stats) uint64 { return s.Rebases }))
 	gauge("sync_blocked", "1 when entries cannot be synced until a person acts (the screen and kiosk status say why).",
 		func() float64 { return b2f(d.uplink.Problem() != "") })
-	counter("downlinks_applied_total", "Downlink messages newer than the one held.", up(func(s uplinkStats) uint64 { return s.Downlinks }))
+	counter("downlinks_applied_total", "Downlink messages newer than the one held.", up(func(s uplink.Stats) uint64 { return s.Downlinks }))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

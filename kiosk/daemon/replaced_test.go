@@ -9,11 +9,9 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
 // TestReplacedJournalProblemOnTheScreen: the hub holds another journal
@@ -21,19 +19,9 @@ import (
 // not be renumbered. The guard's screen says so beside the disk warning,
 // and nothing is marked synced.
 func TestReplacedJournalProblemOnTheScreen(t *testing.T) {
-	broker := mochi.New(&mochi.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err := broker.AddHook(new(auth.AllowHook), nil); err != nil {
-		t.Fatal(err)
-	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
-	if err := broker.AddListener(l); err != nil {
-		t.Fatal(err)
-	}
-	go broker.Serve()
-	defer broker.Close()
-
+	broker := testkit.StartBroker(t)
 	cfg := config4(t)
-	cfg.MQTT.Broker = "tcp://" + l.Address()
+	cfg.MQTT.Broker = broker.URL
 	cfg.Retention.MinFreeBytes = 1 << 62 // "nearly full" too: both sentences show
 	j, err := journal.Open(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk)
 	if err != nil {
@@ -62,10 +50,11 @@ func TestReplacedJournalProblemOnTheScreen(t *testing.T) {
 	}
 	hub.Disconnect(0)
 
-	d, err := Open(cfg, slog.New(slog.DiscardHandler))
+	d, err := Open(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -75,17 +64,10 @@ func TestReplacedJournalProblemOnTheScreen(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Eventually(t, "the disk and the replaced journal in the screen's warning", func() bool {
 		w := d.screen.State().Warning
-		if strings.Contains(w, "Disk nearly full") && strings.Contains(w, "Check that no other kiosk uses the id "+cfg.Kiosk) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("screen warning %q: want the disk and the replaced journal", w)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.Contains(w, "Disk nearly full") && strings.Contains(w, "Check that no other kiosk uses the id "+cfg.Kiosk)
+	})
 	st, err := d.journal.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)

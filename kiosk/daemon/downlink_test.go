@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
@@ -39,11 +40,12 @@ func TestDownlinkAppliedAndDiskWatched(t *testing.T) {
 	}
 	j.Close()
 
-	d, err := Open(cfg, slog.New(slog.DiscardHandler))
+	d, err := Open(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.fever(); got != 36.2 {
+	defer d.Close()
+	if got := d.gate.Fever(); got != 36.2 {
 		t.Errorf("fever line after a restart = %v, want the stored config's 36.2", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,20 +59,14 @@ func TestDownlinkAppliedAndDiskWatched(t *testing.T) {
 	}()
 
 	d.applyDownlink(protocol.Downlink{Kind: protocol.DownlinkConfig, Version: 4, Payload: json.RawMessage(`{"fever_c":37.8}`)})
-	if got := d.fever(); got != 37.8 {
+	if got := d.gate.Fever(); got != 37.8 {
 		t.Errorf("fever line after config v4 = %v, want 37.8", got)
 	}
 	d.applyDownlink(protocol.Downlink{Kind: protocol.DownlinkConfig, Version: 5, Payload: json.RawMessage(`{"fever_c":50}`)})
-	if got := d.fever(); got != 37.8 {
+	if got := d.gate.Fever(); got != 37.8 {
 		t.Errorf("fever line after a bad config = %v, want 37.8 kept", got)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for d.screen.State().Warning == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("no disk warning on the screen within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, "a disk warning on the screen", func() bool { return d.screen.State().Warning != "" })
 	if p := d.presence(); !p.DiskLow || p.Downlink["config"] != 3 {
 		t.Errorf("presence = %+v, want disk_low and config v3 (what the journal holds)", p)
 	}

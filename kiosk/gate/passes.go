@@ -1,8 +1,7 @@
-package daemon
+package gate
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/journal"
@@ -25,17 +24,6 @@ var _ passcheck.Source = passSource{}
 // cfg; j may be nil (no journal yet, or none readable).
 func NewPassSource(cfg config.Config, j *journal.Journal) passcheck.Source {
 	return passSource{journal: j, files: passcheck.Dir(cfg.PassesDir())}
-}
-
-// OpenPassSource is NewPassSource for a command that runs beside the
-// daemon: it opens the journal read-only if there is one. Close the
-// returned journal (when not nil) after use.
-func OpenPassSource(cfg config.Config) (passcheck.Source, *journal.Journal) {
-	j, err := journal.OpenReadOnly(filepath.Join(cfg.DataDir, JournalFile))
-	if err != nil {
-		return NewPassSource(cfg, nil), nil
-	}
-	return NewPassSource(cfg, j), j
 }
 
 // Latest returns the wire bytes of kind's newest payload, or nil when the

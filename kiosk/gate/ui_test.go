@@ -1,10 +1,12 @@
-package daemon
+package gate
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/screen"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -13,23 +15,23 @@ import (
 // them on the screen's list by name; with no mode, or after it ran out, a
 // scan is a resident's check.
 func TestScreenModes(t *testing.T) {
-	d, sign := openGate(t)
+	g := newTestGate(t)
 	ctx := context.Background()
-	vol := sign("V0000001", protocol.PassVolunteer)
+	vol := g.sign("V0000001", protocol.PassVolunteer)
 
-	if d.ui.takeScan(ctx, vol) {
+	if g.ui.takeScan(ctx, vol) {
 		t.Fatal("with no mode a scan was taken as a guard's")
 	}
-	if err := d.ui.SetMode(ctx, screen.ModeSignIn, ""); err != nil {
+	if err := g.ui.SetMode(ctx, screen.ModeSignIn, ""); err != nil {
 		t.Fatal(err)
 	}
-	if m := d.screen.State().Mode; m == nil || m.Kind != screen.ModeSignIn {
+	if m := g.screen.State().Mode; m == nil || m.Kind != screen.ModeSignIn {
 		t.Fatalf("screen mode = %+v, want sign_in", m)
 	}
-	if !d.ui.takeScan(ctx, vol) {
+	if !g.ui.takeScan(ctx, vol) {
 		t.Fatal("the scan after sign in was not taken")
 	}
-	st := d.screen.State()
+	st := g.screen.State()
 	if st.Mode != nil || len(st.Guards) != 1 || st.Guards[0].ID != "V0000001" || st.Guards[0].Name != "李*" {
 		t.Fatalf("after sign-in the screen shows mode %+v, guards %+v", st.Mode, st.Guards)
 	}
@@ -38,35 +40,28 @@ func TestScreenModes(t *testing.T) {
 	}
 
 	// A mode nobody used in time ends by itself.
-	d.cfg.Screen.ModeFor = 0
-	d.ui.SetMode(ctx, screen.ModeDisinfect, "gate")
-	deadline := time.Now().Add(5 * time.Second)
-	for d.screen.State().Mode != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the mode did not end by itself")
-		}
-		time.Sleep(10 * time.Millisecond)
+	g.ui.SetMode(ctx, screen.ModeDisinfect, protocol.AreaGate)
+	g.clk.Advance(g.cfg.Screen.ModeFor.D() - time.Millisecond)
+	if g.screen.State().Mode == nil {
+		t.Fatal("the mode ended before screen.mode_for")
 	}
-	if d.ui.takeScan(ctx, vol) {
+	g.clk.Advance(time.Millisecond)
+	testkit.Eventually(t, "the mode to end by itself", func() bool { return g.screen.State().Mode == nil })
+	if g.ui.takeScan(ctx, vol) {
 		t.Error("a scan after the mode ended was taken as a guard's")
 	}
 }
 
 func TestCompoundMarksKeyRegions(t *testing.T) {
-	d, _ := openGate(t)
-	d.cfg.Rules.KeyRegions = []string{"hubei", "湖北"}
-	d.cfg.Compound.Regions = []string{"上海", "湖北省", "Hubei"}
-	c := compoundOf(d.cfg)
+	g := newTestGate(t)
+	g.cfg.Rules.KeyRegions = []string{"hubei", "湖北"}
+	g.cfg.Compound.Regions = []string{"上海", "湖北省", "Hubei"}
+	c := compoundOf(g.cfg)
 	want := []screen.Region{{Name: "上海"}, {Name: "湖北省", Key: true}, {Name: "Hubei", Key: true}}
-	if len(c.Regions) != len(want) {
-		t.Fatalf("regions = %+v", c.Regions)
+	if !slices.Equal(c.Regions, want) {
+		t.Errorf("regions = %+v, want %+v", c.Regions, want)
 	}
-	for i := range want {
-		if c.Regions[i] != want[i] {
-			t.Errorf("region %d = %+v, want %+v", i, c.Regions[i], want[i])
-		}
-	}
-	if len(c.Areas) != 5 || c.Areas[0] != "lift_buttons" {
+	if !slices.Equal(c.Areas, []string{"lift_buttons", "handrails", "stairwell_doors", "drop_point", "gate"}) {
 		t.Errorf("areas = %v", c.Areas)
 	}
 }
