@@ -110,14 +110,20 @@ func (h *hub) start(t *testing.T) *proc {
 // unsynced.
 func checkExactlyOnce(t *testing.T, g *gate, h *hub) int {
 	t.Helper()
-	var last string
-	eventually(t, syncBound, "kiosk fully synced", func() (bool, string) {
+	// Scans may still be arriving: wait for one consistent moment at which
+	// the kiosk is synced and the journal and the hub hold the same count,
+	// then compare them entry by entry.
+	var journaled map[uint64]string
+	var entries []hubEntry
+	eventually(t, syncBound, "kiosk fully synced, journal and hub at one count", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
-		last = fmt.Sprintf("%+v", st)
-		return st.Unsynced == 0 && st.LastSeq > 0, last
+		if st.Unsynced != 0 || st.LastSeq == 0 {
+			return false, fmt.Sprintf("%+v", st)
+		}
+		journaled, entries = g.journaled(t), hubEntries(t, h.dataDir)
+		return len(journaled) == len(entries) && uint64(len(journaled)) >= st.LastSeq,
+			fmt.Sprintf("%+v; journal %d, hub %d", st, len(journaled), len(entries))
 	})
-	journaled := g.journaled(t)
-	entries := hubEntries(t, h.dataDir)
 	seen := map[uint64]bool{}
 	for _, e := range entries {
 		if e.Kiosk != "gate-1" || e.Site != "site-1" {
