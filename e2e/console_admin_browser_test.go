@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // TestConsoleAdminInBrowser: in a real Chromium against the real hub and
@@ -38,7 +39,7 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("hub users add: %v\n%s", err, out)
 	}
-	httpAddr, mqttAddr := freeAddr(t), freeAddr(t)
+	httpAddr, mqttAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", mqttAddr, "--http-listen", httpAddr)
 	base := "http://" + httpAddr
 
@@ -78,7 +79,7 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	}
 
 	// The kiosk is known to the hub once its presence arrives.
-	eventually(t, 15*time.Second, "the kiosk on the kiosks page", func() (bool, string) {
+	testkit.EventuallyState(t, 15*time.Second, "the kiosk on the kiosks page", func() (bool, string) {
 		do("kiosks page", chromedp.Navigate(base+"/ops/kiosks"), chromedp.WaitVisible(chromedp.CSS("h2")))
 		return eval(`String(!!document.querySelector("#site-site-1 form.config"))`) == "true", eval(`document.body.innerText`)
 	})
@@ -90,13 +91,13 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	if got := eval(`document.querySelector(".notice").textContent`); !strings.Contains(got, "site-1") || !strings.Contains(got, "1") {
 		t.Errorf("notice after publishing = %q", got)
 	}
-	eventually(t, 15*time.Second, "the kiosk reporting config v1", func() (bool, string) {
+	testkit.EventuallyState(t, 15*time.Second, "the kiosk reporting config v1", func() (bool, string) {
 		do("reload", chromedp.Navigate(base+"/ops/kiosks"), chromedp.WaitVisible(chromedp.ID("site-site-1")))
 		runs := eval(`(document.querySelector("#kiosk-gate-1 td.runs") || {}).className + " " + (document.querySelector("#kiosk-gate-1 td.runs") || {}).textContent`)
 		return strings.Contains(runs, "ok") && strings.Contains(runs, "v1"), runs
 	})
 	do("kiosks screenshot", shot(t, "console-kiosks.png"))
-	eventually(t, 5*time.Second, "the kiosk applying fever_c 37.2", func() (bool, string) {
+	testkit.EventuallyState(t, 5*time.Second, "the kiosk applying fever_c 37.2", func() (bool, string) {
 		out := kiosk.output()
 		return strings.Contains(out, "configuration from the hub applied") && strings.Contains(out, "fever_c=37.2"), out[max(0, len(out)-500):]
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/need"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -130,8 +131,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	ctx := consoleBrowser(t)
 	dataDir := t.TempDir()
 	seedConsoleHub(t, dataDir)
-	httpAddr := freeAddr(t)
-	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", freeAddr(t), "--http-listen", httpAddr)
+	httpAddr := testkit.FreeAddr(t)
+	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", testkit.FreeAddr(t), "--http-listen", httpAddr)
 	base := "http://" + httpAddr
 
 	do, eval := browserSteps(t, ctx, hub, 20*time.Second)
@@ -174,7 +175,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("the entries page", chromedp.WaitVisible(chromedp.ID("entries")))
 	// The fever received now is raised by the hub's follower within a
 	// poll; the bar shows it on the next page load (or live, by SSE).
-	eventually(t, 20*time.Second, "the fever in the open alerts bar", func() (bool, string) {
+	testkit.EventuallyState(t, 20*time.Second, "the fever in the open alerts bar", func() (bool, string) {
 		if eval(`String(document.querySelectorAll("#open-alerts li.alert-fever").length)`) != "0" {
 			return true, ""
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -99,7 +100,7 @@ func TestConsoleRevocationReachesKiosk(t *testing.T) {
 	}
 	runJSON(t, &issued, "hub", "passes", "issue", "--json", "--data", hubData, "--site", "site-1", "--unit", "3-502", "--name", "王小明")
 	addUser(t, hubData, "e2e admin password", "admin", "--admin")
-	mqttAddr, httpAddr := freeAddr(t), freeAddr(t)
+	mqttAddr, httpAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", httpAddr, "--passes-every", "10m")
 
@@ -117,7 +118,7 @@ func TestConsoleRevocationReachesKiosk(t *testing.T) {
 	if code, body := admin.post(page+"/revoke", url.Values{"csrf": {admin.csrf(page)}, "reason": {"reported lost"}}); code != http.StatusSeeOther {
 		t.Fatalf("revoke on the console = %d %.300q", code, body)
 	}
-	eventually(t, 10*time.Second, "a scan turned back as revoked", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "a scan turned back as revoked", func() (bool, string) {
 		e := decide()
 		return e.Decision == protocol.DecisionAlert && slices.Contains(e.Reasons, "pass_revoked"), fmt.Sprintf("%s %v", e.Decision, e.Reasons)
 	})
@@ -166,8 +167,8 @@ func TestConsolePassesInBrowser(t *testing.T) {
 		}
 	}
 	addUser(t, dataDir, "browser test pw", "admin", "--admin")
-	httpAddr := freeAddr(t)
-	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", freeAddr(t), "--http-listen", httpAddr)
+	httpAddr := testkit.FreeAddr(t)
+	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", testkit.FreeAddr(t), "--http-listen", httpAddr)
 	base := "http://" + httpAddr
 
 	do, eval := browserSteps(t, ctx, hub, 20*time.Second)
@@ -205,7 +206,7 @@ func TestConsolePassesInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("qr")),
 	)
 	id := eval(`document.getElementById("pass-id").textContent`)
-	eventually(t, 10*time.Second, "the QR image drawn", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "the QR image drawn", func() (bool, string) {
 		w := eval(`String(document.getElementById("qr").complete ? document.getElementById("qr").naturalWidth : 0)`)
 		return w != "0", w
 	})

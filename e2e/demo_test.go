@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 var urlPattern = regexp.MustCompile(`http://[0-9.]+:[0-9]+/`)
@@ -84,7 +86,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
-	eventually(t, 20*time.Second, "entries from both kiosks at the hub", func() (bool, string) {
+	testkit.EventuallyState(t, 20*time.Second, "entries from both kiosks at the hub", func() (bool, string) {
 		var es []hubEntry
 		runJSON(t, &es, "hub", "entries", "--json", "--data", filepath.Join(data, "hub"))
 		from := map[string]int{}
@@ -100,7 +102,7 @@ func TestDemo(t *testing.T) {
 				Seq uint64 `json:"seq"`
 			} `json:"last"`
 		}
-		eventually(t, 10*time.Second, "guard screen "+s+" shows an entry and the link up", func() (bool, string) {
+		testkit.EventuallyState(t, 10*time.Second, "guard screen "+s+" shows an entry and the link up", func() (bool, string) {
 			if err := getJSON(s+"api/state", &st); err != nil {
 				return false, err.Error()
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -38,7 +39,7 @@ func TestKioskThermometerReplug(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sc.Close() })
-	screen := freeAddr(t)
+	screen := testkit.FreeAddr(t)
 	cfgPath, dataDir := filepath.Join(dir, "kiosk.toml"), filepath.Join(dir, "data")
 	cfg := fmt.Sprintf(`data_dir = %q
 [mqtt]
@@ -78,7 +79,7 @@ require_pass = false
 			t.Fatal(err)
 		}
 		var es []protocol.Entry
-		eventually(t, 10*time.Second, "entry "+code, func() (bool, string) {
+		testkit.EventuallyState(t, 10*time.Second, "entry "+code, func() (bool, string) {
 			es = entries()
 			return len(es) == n, fmt.Sprintf("%d entries", len(es))
 		})
@@ -120,7 +121,7 @@ require_pass = false
 	if err := os.Symlink(second.Path(), stable); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the screen to show the thermometer connected", thermState)
+	testkit.EventuallyState(t, 10*time.Second, "the screen to show the thermometer connected", thermState)
 	// A first fever reading is held for a second reading, with its value.
 	if e := check("PASS-3", 3); e.Decision != protocol.DecisionRemeasure || e.Temperature == nil ||
 		e.Temperature.ScreenedC != 37.6 || !slices.Contains(e.Reasons, "fever_hold") {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/need"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // faultScale multiplies the number of faults each scenario injects. CI
@@ -155,7 +156,7 @@ func TestFaultsEmbeddedBroker(t *testing.T) {
 		t.Skip("fault injection takes a minute; run without -short")
 	}
 	scale := faultScale(t)
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	px := startProxy(t, h.mqttListen)
 	g := faultGate(t, px.url())
@@ -200,7 +201,7 @@ func TestFaultsMosquitto(t *testing.T) {
 	}
 	scale := faultScale(t)
 	mq := startMosquittoProc(t)
-	h := &hub{dataDir: t.TempDir(), broker: mq.url, httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), broker: mq.url, httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	px := startProxy(t, mq.addr)
 	g := faultGate(t, px.url())
@@ -238,7 +239,7 @@ type mosquittoProc struct {
 func startMosquittoProc(t *testing.T) *mosquittoProc {
 	t.Helper()
 	path := need.Program(t, "mosquitto", "mosquitto")
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	m := &mosquittoProc{path: path, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr, url: "tcp://" + addr}
@@ -262,7 +263,7 @@ func (m *mosquittoProc) start(t *testing.T) {
 	go func() { cmd.Wait(); logf.Close(); close(p.done) }()
 	t.Cleanup(func() { p.kill(t) })
 	m.p = p
-	eventually(t, 10*time.Second, "mosquitto accepting connections", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "mosquitto accepting connections", func() (bool, string) {
 		c, err := net.Dial("tcp", m.addr)
 		if err != nil {
 			return false, err.Error()

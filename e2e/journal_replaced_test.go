@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // replaceJournal deletes the kiosk's journal, as a new SD card or
@@ -43,7 +45,7 @@ func (g *gate) setBroker(t *testing.T, from, to string) {
 func checkRenumbered(t *testing.T, g *gate, h *hub, old []hubEntry, m int) {
 	t.Helper()
 	n := len(old)
-	eventually(t, syncBound, "kiosk fully synced after renumbering", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk fully synced after renumbering", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.Unsynced == 0 && st.LastSeq == uint64(n+m) && st.AckedSeq == uint64(n+m), fmt.Sprintf("%+v", st)
 	})
@@ -95,7 +97,7 @@ func checkRenumbered(t *testing.T, g *gate, h *hub, old []hubEntry, m int) {
 // entries after them: the hub ends with every entry of both journals
 // once, and the kiosk with nothing unsynced.
 func TestReplacedJournalRenumbered(t *testing.T) {
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	g := newGate(t, "tcp://"+h.mqttListen)
 	k := g.startKiosk(t)
@@ -111,7 +113,7 @@ func TestReplacedJournalRenumbered(t *testing.T) {
 	hp.stop(t)
 	k = g.startKiosk(t)
 	g.scan(t, 3, 20*time.Millisecond)
-	eventually(t, syncBound, "the new journal numbers from 1 while the hub is down", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "the new journal numbers from 1 while the hub is down", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.LastSeq == 3 && st.Unsynced == 3 && st.AckedSeq == 0, fmt.Sprintf("%+v", st)
 	})
@@ -135,7 +137,7 @@ func TestReplacedJournalRenumbered(t *testing.T) {
 // ack (up to n) is waiting for it. Every entry of the new journal reaches
 // the hub.
 func TestReplacedJournalWroteMoreThanTheHubHolds(t *testing.T) {
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	h.start(t)
 	broker := "tcp://" + h.mqttListen
 	g := newGate(t, broker)
@@ -148,11 +150,11 @@ func TestReplacedJournalWroteMoreThanTheHubHolds(t *testing.T) {
 	g.replaceJournal(t)
 
 	// Offline (no broker where it looks), the new journal writes n+3.
-	nowhere := "tcp://" + freeAddr(t)
+	nowhere := "tcp://" + testkit.FreeAddr(t)
 	g.setBroker(t, broker, nowhere)
 	k = g.startKiosk(t)
 	g.scan(t, n+3, 20*time.Millisecond)
-	eventually(t, syncBound, "the new journal wrote more than the hub holds", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "the new journal wrote more than the hub holds", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.LastSeq == n+3 && st.Unsynced == n+3, fmt.Sprintf("%+v", st)
 	})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // fleetKiosk is what `hub kiosks --json` says of a kiosk.
@@ -44,10 +46,10 @@ func run(t *testing.T, prog string, args ...string) string {
 // travel by `kiosk export` and `hub import`, twice without effect, and are
 // then acknowledged over MQTT.
 func TestDownlinkPresenceExportImport(t *testing.T) {
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	g := newGate(t, "tcp://"+h.mqttListen)
-	screen := freeAddr(t)
+	screen := testkit.FreeAddr(t)
 	cfg, _ := os.ReadFile(g.cfgPath)
 	os.WriteFile(g.cfgPath, []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, `listen = "`+screen+`"`, 1)), 0o644)
 	k := g.startKiosk(t)
@@ -74,7 +76,7 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 	if !strings.Contains(out, "version 1") {
 		t.Fatalf("hub push printed %q, want version 1", out)
 	}
-	eventually(t, syncBound, "fleet shows the kiosk online running config v1", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "fleet shows the kiosk online running config v1", func() (bool, string) {
 		ks := fleet(t, h)
 		return len(ks) == 1 && ks[0].Online && ks[0].Downlink["config"] == 1, fmt.Sprintf("%+v", ks)
 	})
@@ -94,7 +96,7 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 
 	k.kill(t)
 	g.releaseDevices(t)
-	eventually(t, syncBound, "fleet shows the SIGKILLed kiosk offline (last will)", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "fleet shows the SIGKILLed kiosk offline (last will)", func() (bool, string) {
 		ks := fleet(t, h)
 		return len(ks) == 1 && !ks[0].Online, fmt.Sprintf("%+v", ks)
 	})
@@ -102,7 +104,7 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 	hp.stop(t)
 	k = g.startKiosk(t)
 	g.scan(t, 4, 20*time.Millisecond)
-	eventually(t, syncBound, "4 entries journaled offline", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "4 entries journaled offline", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.Unsynced == 4, fmt.Sprintf("%+v", st)
 	})

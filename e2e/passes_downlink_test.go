@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -24,9 +25,9 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 		Token string `json:"token"`
 	}
 	runJSON(t, &issued, "hub", "passes", "issue", "--json", "--data", hubData, "--site", "site-1", "--unit", "3-502", "--name", "王小明")
-	mqttAddr := freeAddr(t)
+	mqttAddr := testkit.FreeAddr(t)
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
-		"--http-listen", freeAddr(t), "--passes-every", "200ms")
+		"--http-listen", testkit.FreeAddr(t), "--passes-every", "200ms")
 
 	scan, dataDir := startPassKiosk(t, mqttAddr)
 
@@ -34,7 +35,7 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 	decide := func() protocol.Entry { t.Helper(); return scanOnce(t, scan, dataDir, issued[0].Token) }
 	scanUntil := func(want protocol.Decision, reason string) {
 		t.Helper()
-		eventually(t, 20*time.Second, fmt.Sprintf("a scan decided %s with %s", want, reason), func() (bool, string) {
+		testkit.EventuallyState(t, 20*time.Second, fmt.Sprintf("a scan decided %s with %s", want, reason), func() (bool, string) {
 			e := decide()
 			return e.Decision == want && slices.Contains(e.Reasons, reason), fmt.Sprintf("%s %v", e.Decision, e.Reasons)
 		})
@@ -57,7 +58,7 @@ func startPassKiosk(t *testing.T, mqttAddr string) (scan *sim.Scanner, dataDir s
 	var st struct {
 		Downlink map[string]uint64 `json:"downlink"`
 	}
-	eventually(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
+	testkit.EventuallyState(t, 20*time.Second, "kiosk holding the hub's keys and status list", func() (bool, string) {
 		runJSON(t, &st, "kiosk", "status", "--json", "--config", cfgPath)
 		return st.Downlink["keys"] > 0 && st.Downlink["status_list"] > 0, fmt.Sprintf("%v", st.Downlink)
 	})
@@ -72,7 +73,7 @@ func scanOnce(t *testing.T, scan *sim.Scanner, dataDir, token string) protocol.E
 		t.Fatal(err)
 	}
 	var last protocol.Entry
-	eventually(t, 10*time.Second, "the scan journaled", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "the scan journaled", func() (bool, string) {
 		es := journaledEntries(t, dataDir)
 		if len(es) <= before {
 			return false, fmt.Sprintf("%d entries", len(es))

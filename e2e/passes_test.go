@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -46,7 +47,7 @@ func TestPassesAtTheGate(t *testing.T) {
 	var celsius atomic.Uint64
 	celsius.Store(math.Float64bits(36.5))
 	therm, scan := simDevices(t, sim.ThermometerOptions{Object: func() float64 { return math.Float64frombits(celsius.Load()) }})
-	cfgPath, dataDir := kioskConfig(t, "tcp://"+freeAddr(t), therm, scan, "", `# The test scans the same pass again for the re-measure.
+	cfgPath, dataDir := kioskConfig(t, "tcp://"+testkit.FreeAddr(t), therm, scan, "", `# The test scans the same pass again for the re-measure.
 duplicate_window = "0s"
 [rules]
 recheck_after = "0s"
@@ -80,7 +81,7 @@ recheck_after = "0s"
 			t.Fatal(err)
 		}
 		var got []protocol.Entry
-		eventually(t, 20*time.Second, fmt.Sprintf("entry %d journaled", i+1), func() (bool, string) {
+		testkit.EventuallyState(t, 20*time.Second, fmt.Sprintf("entry %d journaled", i+1), func() (bool, string) {
 			got = journaledEntries(t, dataDir)
 			return len(got) > i, fmt.Sprintf("%d entries", len(got))
 		})

@@ -8,6 +8,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestStaleWillAfterReconnect(t *testing.T) {
 	t.Parallel()
 	broker := startMosquitto(t)
-	h := &hub{dataDir: t.TempDir(), httpListen: freeAddr(t), broker: broker}
+	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t), broker: broker}
 	hp := h.start(t)
 	defer hp.stop(t)
 	topic := protocol.StatusTopic("site-1", "gate-1")
@@ -72,13 +73,13 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 	px := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
 	old := connect("old", px.url(), "old1", time.Second)
 	defer old.Disconnect(0)
-	eventually(t, 10*time.Second, "hub sees gate-1 online", online)
+	testkit.EventuallyState(t, 10*time.Second, "hub sees gate-1 online", online)
 
 	px.freeze()
 	px2 := startProxy(t, strings.TrimPrefix(broker, "tcp://"))
 	cur := connect("new", px2.url(), "new2", time.Minute)
 	defer cur.Disconnect(0)
-	eventually(t, 15*time.Second, "the broker publishes the old connection's will after the new online", func() (bool, string) {
+	testkit.EventuallyState(t, 15*time.Second, "the broker publishes the old connection's will after the new online", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		for i, st := range seen {
@@ -92,7 +93,7 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 		}
 		return false, "not yet"
 	})
-	eventually(t, 10*time.Second, "hub logs the stale will", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "hub logs the stale will", func() (bool, string) {
 		return strings.Contains(hp.output(), "stale last will ignored"), "no log line yet"
 	})
 	if on, why := online(); !on {
@@ -100,7 +101,7 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 	}
 
 	px2.cut() // the current connection dies: its will is current
-	eventually(t, 10*time.Second, "hub sees gate-1 offline", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "hub sees gate-1 offline", func() (bool, string) {
 		on, why := online()
 		return !on, why
 	})

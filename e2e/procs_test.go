@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/need"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 )
 
@@ -39,20 +40,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// freeAddr returns a loopback address with a port free at the moment.
-// The port is released before the caller binds it, so it is taken on
-// 127.0.0.2: listeners that ask for any free port (":0" on 127.0.0.1, as
-// the programs' screens and consoles do in tests) cannot take it meanwhile.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // proc is a program started by a test, with its output in a log file.
@@ -134,22 +121,6 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds or the bound passes.
-func eventually(t *testing.T, bound time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; last seen: %s", what, bound, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func runJSON(t *testing.T, v any, prog string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(filepath.Join(bin, prog), args...).Output()
@@ -194,7 +165,7 @@ func hubEntries(t *testing.T, dataDir string) []hubEntry {
 func startMosquitto(t *testing.T) string {
 	t.Helper()
 	path := need.Program(t, "mosquitto", "mosquitto")
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
 	os.WriteFile(conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644)
@@ -206,7 +177,7 @@ func startMosquitto(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait(); logf.Close() })
-	eventually(t, 10*time.Second, "mosquitto accepting connections", func() (bool, string) {
+	testkit.EventuallyState(t, 10*time.Second, "mosquitto accepting connections", func() (bool, string) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			return false, err.Error()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
@@ -22,7 +23,7 @@ import (
 // entries reaching the hub.
 func TestScreenResidentScans(t *testing.T) {
 	g := newScreenGate(t, "R0000009")
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	g.cfg.MQTT.Broker = "tcp://" + h.mqttListen
 	h.start(t)
 	g.run()
@@ -78,7 +79,7 @@ func TestScreenResidentScans(t *testing.T) {
 	}
 
 	// Every entry shown reaches the hub.
-	eventually(t, syncBound, "kiosk synced to the hub", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk synced to the hub", func() (bool, string) {
 		j, err := journal.OpenReadOnly(g.cfg.DataDir + "/" + daemon.JournalFile)
 		if err != nil {
 			return false, err.Error()

@@ -20,6 +20,7 @@ import (
 	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/need"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/protocol"
@@ -75,8 +76,8 @@ func newScreenGate(t *testing.T, revoked ...string) *screenGate {
 
 	cfg := config.Default()
 	cfg.Site, cfg.DataDir = "huamu-1", t.TempDir()
-	cfg.MQTT.Broker = "tcp://" + freeAddr(t) // nobody there: offline unless a test starts a hub
-	cfg.Screen.Listen = freeAddr(t)          // fixed, so a restarted daemon is where the page reconnects
+	cfg.MQTT.Broker = "tcp://" + testkit.FreeAddr(t) // nobody there: offline unless a test starts a hub
+	cfg.Screen.Listen = testkit.FreeAddr(t)          // fixed, so a restarted daemon is where the page reconnects
 	cfg.Thermometer.Simulate, cfg.Thermometer.Port = false, g.therm.Path()
 	cfg.Scanner.Simulate, cfg.Scanner.Port = false, g.scanner.Path()
 	cfg.Rules.RecheckAfter = 0 // the second reading may follow at once
@@ -180,7 +181,7 @@ func (g *screenGate) entries() []protocol.Entry {
 func (g *screenGate) waitEntries(n int) []protocol.Entry {
 	g.t.Helper()
 	var es []protocol.Entry
-	eventually(g.t, screenWait, fmt.Sprintf("%d entries in the journal", n), func() (bool, string) {
+	testkit.EventuallyState(g.t, screenWait, fmt.Sprintf("%d entries in the journal", n), func() (bool, string) {
 		es = g.entries()
 		return len(es) >= n, fmt.Sprintf("%d entries", len(es))
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 )
 
@@ -115,7 +116,7 @@ func checkExactlyOnce(t *testing.T, g *gate, h *hub) int {
 	// then compare them entry by entry.
 	var journaled map[uint64]string
 	var entries []hubEntry
-	eventually(t, syncBound, "kiosk fully synced, journal and hub at one count", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk fully synced, journal and hub at one count", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		if st.Unsynced != 0 || st.LastSeq == 0 {
 			return false, fmt.Sprintf("%+v", st)
@@ -158,7 +159,7 @@ func testSync(t *testing.T, h *hub, kioskBroker string) {
 	// The hub is down: the gate keeps working and journals everything.
 	const n = 20
 	g.scan(t, n, 20*time.Millisecond)
-	eventually(t, syncBound, "kiosk journaled every scan", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk journaled every scan", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.LastSeq == n && st.Unsynced == n, fmt.Sprintf("%+v", st)
 	})
@@ -176,7 +177,7 @@ func testSync(t *testing.T, h *hub, kioskBroker string) {
 		defer close(done)
 		g.scan(t, 40, 15*time.Millisecond)
 	}()
-	eventually(t, syncBound, "kiosk journaling the second stream", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk journaling the second stream", func() (bool, string) {
 		st := kioskStatus(t, g.cfgPath)
 		return st.LastSeq >= n+10, fmt.Sprintf("%+v", st)
 	})
@@ -185,7 +186,7 @@ func testSync(t *testing.T, h *hub, kioskBroker string) {
 	k = g.startKiosk(t)
 	<-done
 	g.scan(t, 5, 10*time.Millisecond)
-	eventually(t, syncBound, "kiosk journaled the last scan after its restart", func() (bool, string) {
+	testkit.EventuallyState(t, syncBound, "kiosk journaled the last scan after its restart", func() (bool, string) {
 		ids := g.journaled(t)
 		return len(ids) > n+10, fmt.Sprintf("%d journaled", len(ids))
 	})
@@ -195,12 +196,12 @@ func testSync(t *testing.T, h *hub, kioskBroker string) {
 }
 
 func TestSyncEmbeddedBroker(t *testing.T) {
-	h := &hub{dataDir: t.TempDir(), mqttListen: freeAddr(t), httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	testSync(t, h, "tcp://"+h.mqttListen)
 }
 
 func TestSyncMosquitto(t *testing.T) {
 	broker := startMosquitto(t)
-	h := &hub{dataDir: t.TempDir(), broker: broker, httpListen: freeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), broker: broker, httpListen: testkit.FreeAddr(t)}
 	testSync(t, h, broker)
 }
