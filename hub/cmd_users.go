@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/operators"
 )
 
-func newUsersCommand(stdout io.Writer) *cobra.Command {
+func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the operators who sign in to the console",
@@ -21,9 +20,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			"handle alerts; admins also reveal masked personal details and read the audit log.\n" +
 			"Without --password-stdin a random password is made and printed once.",
 	}
-	var dataDir string
 	var fromStdin bool
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
 	password := func(cmd *cobra.Command) (string, bool, error) {
 		if !fromStdin {
 			pw, err := operators.NewPassword()
@@ -45,7 +42,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
 					return err
 				}
@@ -69,7 +66,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetPassword(cmd.Context(), args[0], pw); err != nil {
 					return err
 				}
@@ -91,7 +88,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		Short: "Stop an account from signing in; its sessions end (--enable to undo)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetDisabled(cmd.Context(), args[0], !enable); err != nil {
 					return err
 				}
@@ -113,7 +110,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if r != "admin" && r != "operator" {
 				return fmt.Errorf("role must be admin or operator, got %q", r)
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetAdmin(cmd.Context(), name, r == "admin"); err != nil {
 					return err
 				}
@@ -128,24 +125,26 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				users, err := s.Users(cmd.Context())
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
-				for _, u := range users {
-					state := "active"
-					if u.Disabled {
-						state = "disabled"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
-				}
-				return tw.Flush()
+				return listing{}.print(stdout, users, func(tw io.Writer) { usersTable(tw, users) })
 			})
 		},
 	}
 	cmd.AddCommand(add, list, disable, passwd, role)
 	return cmd
+}
+
+func usersTable(tw io.Writer, users []operators.User) {
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+	for _, u := range users {
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // One batch goes kiosk -> MQTT -> hub store and comes back as a retained
@@ -75,7 +76,7 @@ func TestBatchStoredOnceAndAcked(t *testing.T) {
 // With an external broker that is not up yet, Open returns and the hub
 // connects once the broker appears.
 func TestExternalBrokerNotYetReachable(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s := open(t, Config{Broker: "tcp://" + addr})
 	if s.BrokerURL() != "tcp://"+addr {
 		t.Errorf("BrokerURL = %q, want the configured tcp://%s", s.BrokerURL(), addr)
@@ -110,7 +111,7 @@ func TestExternalBrokerNotYetReachable(t *testing.T) {
 // unreachable broker, and leaves no goroutine behind (TestMain checks).
 func TestCloseWhileBrokerUnreachable(t *testing.T) {
 	s, err := Open(t.Context(), Config{
-		DataDir: t.TempDir(), Broker: "tcp://" + freeAddr(t), HTTPListen: "127.0.0.1:0", Logger: testLogger(t),
+		DataDir: t.TempDir(), Broker: "tcp://" + testkit.FreeAddr(t), HTTPListen: "127.0.0.1:0", Logger: testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
