@@ -20,25 +20,40 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			"handle alerts; admins also reveal masked personal details and read the audit log.\n" +
 			"Without --password-stdin a random password is made and printed once.",
 	}
-	var fromStdin bool
-	password := func(cmd *cobra.Command) (string, bool, error) {
-		if !fromStdin {
-			pw, err := operators.NewPassword()
-			return pw, true, err
-		}
-		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", false, fmt.Errorf("read the password: %w", err)
-		}
-		return strings.TrimRight(line, "\r\n"), false, nil
+	cmd.AddCommand(newUsersAddCommand(data, stdout), newUsersListCommand(data, stdout), newUsersDisableCommand(data, stdout),
+		newUsersPasswdCommand(data, stdout), newUsersRoleCommand(data, stdout))
+	return cmd
+}
+
+// password is --password-stdin: the first line of standard input, or
+// else a new random password (made true: print it once).
+type password struct{ fromStdin bool }
+
+func (p *password) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&p.fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+}
+
+func (p *password) read(cmd *cobra.Command) (pw string, made bool, err error) {
+	if !p.fromStdin {
+		pw, err := operators.NewPassword()
+		return pw, true, err
 	}
+	line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read the password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), false, nil
+}
+
+func newUsersAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var stdinFlag password
 	var admin bool
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create an account (--admin for an admin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, made, err := password(cmd)
+			pw, made, err := stdinFlag.read(cmd)
 			if err != nil {
 				return err
 			}
@@ -57,12 +72,18 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		},
 	}
 	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin")
+	stdinFlag.register(add)
+	return add
+}
+
+func newUsersPasswdCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var stdinFlag password
 	passwd := &cobra.Command{
 		Use:   "passwd NAME",
 		Short: "Set a new password; the user's sessions end",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, made, err := password(cmd)
+			pw, made, err := stdinFlag.read(cmd)
 			if err != nil {
 				return err
 			}
@@ -79,9 +100,11 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{add, passwd} {
-		c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
-	}
+	stdinFlag.register(passwd)
+	return passwd
+}
+
+func newUsersDisableCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var enable bool
 	disable := &cobra.Command{
 		Use:   "disable NAME",
@@ -100,7 +123,11 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		},
 	}
 	disable.Flags().BoolVar(&enable, "enable", false, "enable the account again")
-	role := &cobra.Command{
+	return disable
+}
+
+func newUsersRoleCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
 		Use:     "role NAME admin|operator",
 		Short:   "Make an account an admin or an operator; its sessions end",
 		Example: "  hub users role li admin",
@@ -120,7 +147,10 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	list := &cobra.Command{
+}
+
+func newUsersListCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
@@ -134,8 +164,6 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list, disable, passwd, role)
-	return cmd
 }
 
 func usersTable(tw io.Writer, users []operators.User) {
