@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/ingest"
-	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
