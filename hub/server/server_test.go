@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -160,5 +161,30 @@ func TestConfigValidate(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("Validate(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
+	}
+}
+
+// Run returns once its context ends, having closed the hub: the console
+// stops answering.
+func TestRunClosesWhenContextEnds(t *testing.T) {
+	s := open(t, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	if body := httpGet(t, s.ConsoleURL()+"healthz"); body != "ok\n" {
+		t.Fatalf("healthz = %q while running", body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(deadline):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if resp, err := http.Get(s.ConsoleURL() + "healthz"); err == nil {
+		resp.Body.Close()
+		t.Error("the console still answers after Run returned")
 	}
 }
