@@ -40,7 +40,7 @@ func newPassesIssueCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			form := passes.IssueForm{Kind: kind, Site: site, Unit: unit, Name: name, From: from, Until: until}
-			def, err := form.Defaults(time.Now(), passes.Zone)
+			def, err := form.Defaults(data.clock.Now(), passes.Zone)
 			if err == nil && csvPath == "" {
 				err = def.Check()
 			}
@@ -131,7 +131,7 @@ func newPassesStatusCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				if err := passes.CheckReason(reason, false); err != nil {
 					return fmt.Errorf("--%w", err)
 				}
-				end, err := passes.ObservationEnd(until, time.Now(), passes.Zone)
+				end, err := passes.ObservationEnd(until, data.clock.Now(), passes.Zone)
 				if err != nil {
 					return fmt.Errorf("--home-observation: --%w", err)
 				}

@@ -31,7 +31,7 @@ func newPurgeCommand(data *hubData, stdout io.Writer) *cobra.Command {
 					return err
 				}
 				return data.withRecords(cmd, false, func(store *records.SQLite) error {
-					return purge(cmd, ops, store, retention, dryRun, stdout)
+					return purge(cmd, ops, store, retention, data.clock.Now(), dryRun, stdout)
 				})
 			})
 		},
@@ -64,12 +64,12 @@ func setRetentions(cmd *cobra.Command, ops *operators.Store, set []string) (map[
 	return ops.Retention(cmd.Context())
 }
 
-func purge(cmd *cobra.Command, ops *operators.Store, store *records.SQLite, retention map[string]int, dryRun bool, stdout io.Writer) error {
+func purge(cmd *cobra.Command, ops *operators.Store, store *records.SQLite, retention map[string]int, now time.Time, dryRun bool, stdout io.Writer) error {
 	verb := "purged"
 	if dryRun {
 		verb = "would purge"
 	}
-	purged, err := operators.PurgeByRetention(cmd.Context(), store, retention, time.Now(), dryRun)
+	purged, err := operators.PurgeByRetention(cmd.Context(), store, retention, now, dryRun)
 	for _, p := range purged {
 		fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, p.Kind, p.Entries, p.Days)
 		if !dryRun {

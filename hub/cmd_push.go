@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -32,7 +33,7 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				return fmt.Errorf("push refused: %w", err)
 			}
 			return data.withRecords(cmd, true, func(store *records.SQLite) error {
-				d, err := downlink.Issue(cmd.Context(), store, publishOnce(broker), site, kiosk, k, json.RawMessage(payload), time.Now())
+				d, err := downlink.Issue(cmd.Context(), store, publishOnce(broker, data.clock), site, kiosk, k, json.RawMessage(payload), data.clock.Now())
 				if err != nil {
 					return err
 				}
@@ -54,10 +55,10 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 
 // publishOnce connects to broker, publishes one retained message and
 // disconnects: a command needs no standing link.
-func publishOnce(broker string) downlink.PublishFunc {
+func publishOnce(broker string, clk clock.Clock) downlink.PublishFunc {
 	return func(_ context.Context, topic string, body []byte) error {
 		c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
-			SetClientID(fmt.Sprintf("gatepost-push-%d", time.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
+			SetClientID(fmt.Sprintf("gatepost-push-%d", clk.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
 		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())
 		}

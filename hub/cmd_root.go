@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
@@ -15,7 +17,7 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	data := &hubData{}
+	data := &hubData{clock: clock.Real()}
 	data.register(root)
 	root.AddCommand(newServeCommand(data, stdout, stderr), newEntriesCommand(data, stdout), newKiosksCommand(data, stdout),
 		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),

@@ -12,12 +12,18 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // hubData is the one --data flag, declared once on the root command for
 // every command, and the one place the hub program opens the stores of
-// that folder (through hub/datadir, as `hub serve` does).
-type hubData struct{ path string }
+// that folder (through hub/datadir, as `hub serve` does). Its clock is
+// the commands' clock: the wall clock, held here so that no command reads
+// time on its own.
+type hubData struct {
+	path  string
+	clock clock.Clock
+}
 
 func (h *hubData) register(root *cobra.Command) {
 	root.PersistentFlags().StringVar(&h.path, "data", datadir.Default,
@@ -30,7 +36,7 @@ func (h *hubData) register(root *cobra.Command) {
 // pause for a hang. Nothing is logged otherwise.
 func (h *hubData) dir(cmd *cobra.Command) datadir.Dir {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return datadir.Dir{Path: h.path, Logger: log}
+	return datadir.Dir{Path: h.path, Logger: log, Clock: h.clock}
 }
 
 // withRecords opens hub.db, runs fn with it and closes it. With mustExist
