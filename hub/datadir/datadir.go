@@ -4,7 +4,7 @@
 // other command.
 //
 // datadir imports hub/records, hub/operators, hub/passes and internal;
-// hub/server and the hub program import it.
+// hub/server, the hub program and the demo import it.
 package datadir
 
 import (
