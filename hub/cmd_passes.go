@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,23 +51,9 @@ func newPassesIssueCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				return err
 			}
 			return data.withPasses(cmd, func(s *passes.Store) error {
-				var list []passes.Pass
-				if csvPath != "" {
-					f, err := os.Open(csvPath)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					list, err = s.IssueCSV(cmd.Context(), f, def, passes.Zone)
-					if err != nil {
-						return fmt.Errorf("%s: %w", csvPath, err)
-					}
-				} else {
-					p, err := s.Issue(cmd.Context(), def)
-					if err != nil {
-						return err
-					}
-					list = []passes.Pass{p}
+				list, err := issue(cmd.Context(), s, def, csvPath)
+				if err != nil {
+					return err
 				}
 				return printPasses(stdout, list, asJSON)
 			})
@@ -83,6 +70,28 @@ func newPassesIssueCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	f.BoolVar(&asJSON, "json", false, "print JSON, tokens included")
 	cmd.MarkFlagRequired("site")
 	return cmd
+}
+
+// issue issues one pass, or one per row of the CSV file at csvPath with
+// def for what a row leaves out.
+func issue(ctx context.Context, s *passes.Store, def passes.Request, csvPath string) ([]passes.Pass, error) {
+	if csvPath == "" {
+		p, err := s.Issue(ctx, def)
+		if err != nil {
+			return nil, err
+		}
+		return []passes.Pass{p}, nil
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	list, err := s.IssueCSV(ctx, f, def, passes.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", csvPath, err)
+	}
+	return list, nil
 }
 
 func newPassesRevokeCommand(data *hubData, stdout io.Writer) *cobra.Command {
