@@ -5,15 +5,15 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"path/filepath"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/operators"
 )
 
 // demoAdmin makes sure the console has an admin named "admin" with a
 // fresh random password, and returns the password to print.
 func demoAdmin(ctx context.Context, hubData string) (string, error) {
-	s, err := operators.Open(filepath.Join(hubData, operators.FileName), nil)
+	s, err := datadir.Dir{Path: hubData}.OpenOperators()
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -18,7 +19,7 @@ const site = "huamu-1"
 // observation, and returns their tokens for the simulated scanners. A
 // second run reuses what the first issued.
 func demoPasses(ctx context.Context, hubData string) ([]string, error) {
-	st, err := passes.Open(hubData, time.Now)
+	st, err := datadir.Dir{Path: hubData}.OpenPasses()
 	if err != nil {
 		return nil, err
 	}

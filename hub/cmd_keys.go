@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,15 +12,13 @@ import (
 	"github.com/gatepost/gatepost/hub/passes"
 )
 
-func newKeysCommand(stdout io.Writer) *cobra.Command {
+func newKeysCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Manage the keys that sign entry passes",
 		Long: "The hub signs passes with an Ed25519 key. Private keys stay in <data>/keys (mode 0600):\n" +
 			"back that folder up, and never copy it to a kiosk. Kiosks get the public keys.",
 	}
-	var dataDir string
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
 	show := func(k passes.Key) {
 		fmt.Fprintf(stdout, "key %s created %s\npublic key %s\n", k.ID, k.Created.Format(time.RFC3339), base64.StdEncoding.EncodeToString(k.Key))
 	}
@@ -31,20 +27,17 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 		return &cobra.Command{
 			Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				s, err := passes.Open(dataDir, time.Now)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
-				k, err := make(s, cmd.Context())
-				if err != nil {
-					return err
-				}
-				show(k)
-				if hint != "" {
-					fmt.Fprintln(stdout, hint)
-				}
-				return nil
+				return data.withPasses(cmd, func(s *passes.Store) error {
+					k, err := make(s, cmd.Context())
+					if err != nil {
+						return err
+					}
+					show(k)
+					if hint != "" {
+						fmt.Fprintln(stdout, hint)
+					}
+					return nil
+				})
 			},
 		}
 	}
@@ -58,16 +51,13 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 		Short: "Take a retired key out of the key set because its private key leaked; its passes stop working (re-issue them)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := passes.Open(dataDir, time.Now)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.WithdrawKey(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "withdrew %s: send kiosks the new key set (hub passes export-kiosk) and re-issue its passes\n", args[0])
-			return nil
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				if err := s.WithdrawKey(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "withdrew %s: send kiosks the new key set (hub passes export-kiosk) and re-issue its passes\n", args[0])
+				return nil
+			})
 		},
 	})
 	var asJSON bool
@@ -76,39 +66,33 @@ func newKeysCommand(stdout io.Writer) *cobra.Command {
 		Short: "List the signing keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := passes.Open(dataDir, time.Now)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			keys, err := s.Keys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(keys)
-			}
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tCREATED\tSTATE\tACCEPTED UNTIL\tPASSES")
-			for _, k := range keys {
-				state, until := "current", "-"
-				if !k.Current {
-					state = "retired " + k.Retired.Format("2006-01-02")
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				keys, err := s.Keys(cmd.Context())
+				if err != nil {
+					return err
 				}
-				if k.Withdrawn != nil {
-					state = "WITHDRAWN " + k.Withdrawn.Format("2006-01-02")
-				}
-				if k.NotAfter != nil {
-					until = k.NotAfter.Format("2006-01-02")
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", k.ID, k.Created.Format("2006-01-02"), state, until, k.Passes)
-			}
-			return tw.Flush()
+				return listing{json: asJSON}.print(stdout, keys, func(tw io.Writer) { keysTable(tw, keys) })
+			})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+func keysTable(tw io.Writer, keys []passes.Key) {
+	fmt.Fprintln(tw, "KEY\tCREATED\tSTATE\tACCEPTED UNTIL\tPASSES")
+	for _, k := range keys {
+		state, until := "current", "-"
+		if !k.Current {
+			state = "retired " + k.Retired.Format("2006-01-02")
+		}
+		if k.Withdrawn != nil {
+			state = "WITHDRAWN " + k.Withdrawn.Format("2006-01-02")
+		}
+		if k.NotAfter != nil {
+			until = k.NotAfter.Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", k.ID, k.Created.Format("2006-01-02"), state, until, k.Passes)
+	}
 }

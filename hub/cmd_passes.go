@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,28 +14,23 @@ import (
 	"github.com/gatepost/gatepost/hub/passes"
 )
 
-func newPassesCommand(stdout io.Writer) *cobra.Command {
+func newPassesCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "passes",
 		Short: "Issue, revoke, mark, list and print entry passes",
 	}
-	var dataDir string
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
-	open := func() (*passes.Store, error) { return passes.Open(dataDir, time.Now) }
 	cmd.AddCommand(
-		newPassesIssueCommand(stdout, open),
-		newPassesRevokeCommand(stdout, open),
-		newPassesStatusCommand(stdout, open),
-		newPassesListCommand(stdout, open),
-		newPassesPrintCommand(stdout, open),
-		newPassesExportCommand(stdout, open),
+		newPassesIssueCommand(data, stdout),
+		newPassesRevokeCommand(data, stdout),
+		newPassesStatusCommand(data, stdout),
+		newPassesListCommand(data, stdout),
+		newPassesPrintCommand(data, stdout),
+		newPassesExportCommand(data, stdout),
 	)
 	return cmd
 }
 
-type openStore func() (*passes.Store, error)
-
-func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
+func newPassesIssueCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var site, unit, name, kind, from, until, csvPath string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -47,7 +41,7 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			form := passes.IssueForm{Kind: kind, Site: site, Unit: unit, Name: name, From: from, Until: until}
-			def, err := form.Defaults(time.Now(), passes.Zone)
+			def, err := form.Defaults(data.clock.Now(), passes.Zone)
 			if err == nil && csvPath == "" {
 				err = def.Check()
 			}
@@ -56,30 +50,13 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 			} else if err != nil {
 				return err
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var list []passes.Pass
-			if csvPath != "" {
-				f, err := os.Open(csvPath)
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				list, err := issue(cmd.Context(), s, def, csvPath)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
-				list, err = s.IssueCSV(cmd.Context(), f, def, passes.Zone)
-				if err != nil {
-					return fmt.Errorf("%s: %w", csvPath, err)
-				}
-			} else {
-				p, err := s.Issue(cmd.Context(), def)
-				if err != nil {
-					return err
-				}
-				list = []passes.Pass{p}
-			}
-			return printPasses(stdout, list, asJSON)
+				return printPasses(stdout, list, asJSON)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -95,7 +72,29 @@ func newPassesIssueCommand(stdout io.Writer, open openStore) *cobra.Command {
 	return cmd
 }
 
-func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
+// issue issues one pass, or one per row of the CSV file at csvPath with
+// def for what a row leaves out.
+func issue(ctx context.Context, s *passes.Store, def passes.Request, csvPath string) ([]passes.Pass, error) {
+	if csvPath == "" {
+		p, err := s.Issue(ctx, def)
+		if err != nil {
+			return nil, err
+		}
+		return []passes.Pass{p}, nil
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	list, err := s.IssueCSV(ctx, f, def, passes.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", csvPath, err)
+	}
+	return list, nil
+}
+
+func newPassesRevokeCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   "revoke ID",
@@ -105,16 +104,13 @@ func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
 			if err := passes.CheckReason(reason, true); err != nil {
 				return fmt.Errorf("--%w", err)
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if err := s.Revoke(cmd.Context(), args[0], reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "revoked %s; send kiosks the new status list (hub passes export-kiosk)\n", args[0])
-			return nil
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				if err := s.Revoke(cmd.Context(), args[0], reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "revoked %s; send kiosks the new status list (hub passes export-kiosk)\n", args[0])
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "shown to the guard: short, no health details")
@@ -122,7 +118,7 @@ func newPassesRevokeCommand(stdout io.Writer, open openStore) *cobra.Command {
 	return cmd
 }
 
-func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
+func newPassesStatusCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var home, clear bool
 	var until, reason string
 	cmd := &cobra.Command{
@@ -133,30 +129,27 @@ func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
 			if home == clear {
 				return errors.New("give exactly one of --home-observation (with --until) or --clear")
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			if clear {
-				if err := s.ClearStatus(cmd.Context(), args[0]); err != nil {
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				if clear {
+					if err := s.ClearStatus(cmd.Context(), args[0]); err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "%s is in good standing again\n", args[0])
+					return nil
+				}
+				if err := passes.CheckReason(reason, false); err != nil {
+					return fmt.Errorf("--%w", err)
+				}
+				end, err := passes.ObservationEnd(until, data.clock.Now(), passes.Zone)
+				if err != nil {
+					return fmt.Errorf("--home-observation: --%w", err)
+				}
+				if err := s.HomeObservation(cmd.Context(), args[0], end, reason); err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "%s is in good standing again\n", args[0])
+				fmt.Fprintf(stdout, "%s under home observation through %s\n", args[0], until)
 				return nil
-			}
-			if err := passes.CheckReason(reason, false); err != nil {
-				return fmt.Errorf("--%w", err)
-			}
-			end, err := passes.ObservationEnd(until, time.Now(), passes.Zone)
-			if err != nil {
-				return fmt.Errorf("--home-observation: --%w", err)
-			}
-			if err := s.HomeObservation(cmd.Context(), args[0], end, reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "%s under home observation through %s\n", args[0], until)
-			return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -167,7 +160,7 @@ func newPassesStatusCommand(stdout io.Writer, open openStore) *cobra.Command {
 	return cmd
 }
 
-func newPassesListCommand(stdout io.Writer, open openStore) *cobra.Command {
+func newPassesListCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var site string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -175,16 +168,13 @@ func newPassesListCommand(stdout io.Writer, open openStore) *cobra.Command {
 		Short: "List passes by site and unit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			list, err := s.List(cmd.Context(), passes.Filter{Site: site})
-			if err != nil {
-				return err
-			}
-			return printPasses(stdout, list, asJSON)
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				list, err := s.List(cmd.Context(), passes.Filter{Site: site})
+				if err != nil {
+					return err
+				}
+				return printPasses(stdout, list, asJSON)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&site, "site", "", "only this site's passes")
@@ -193,16 +183,13 @@ func newPassesListCommand(stdout io.Writer, open openStore) *cobra.Command {
 }
 
 func printPasses(w io.Writer, list []passes.Pass, asJSON bool) error {
-	if asJSON {
-		if list == nil {
-			list = []passes.Pass{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+	if list == nil {
+		list = []passes.Pass{} // JSON: [] rather than null
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	return listing{json: asJSON, rawText: true}.print(w, list, func(tw io.Writer) { passesTable(tw, list) })
+}
+
+func passesTable(tw io.Writer, list []passes.Pass) {
 	fmt.Fprintln(tw, "ID\tSITE\tUNIT\tNAME\tKIND\tVALID UNTIL\tKEY\tSTATUS")
 	for _, p := range list {
 		status := "-"
@@ -218,10 +205,9 @@ func printPasses(w io.Writer, list []passes.Pass, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Site, printable(p.Unit), printable(p.Name), p.Kind,
 			p.ValidUntil.Local().Add(-time.Second).Format("2006-01-02"), p.Key, status)
 	}
-	return tw.Flush()
 }
 
-func newPassesPrintCommand(stdout io.Writer, open openStore) *cobra.Command {
+func newPassesPrintCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var site, out string
 	cmd := &cobra.Command{
 		Use:   "print [ID...]",
@@ -230,21 +216,18 @@ func newPassesPrintCommand(stdout io.Writer, open openStore) *cobra.Command {
 			if site == "" && len(args) == 0 {
 				return errors.New("name passes by ID, or give --site for all of a site's passes")
 			}
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			list, err := s.List(cmd.Context(), passes.Filter{Site: site, IDs: args})
-			if err != nil {
-				return err
-			}
-			if err := passes.WritePrintout(out, list, passes.Zone); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "wrote %d passes to %s: open %s in a browser and print at 100%% on A4\n",
-				len(list), out, filepath.Join(out, "sheet.html"))
-			return nil
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				list, err := s.List(cmd.Context(), passes.Filter{Site: site, IDs: args})
+				if err != nil {
+					return err
+				}
+				if err := passes.WritePrintout(out, list, passes.Zone); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "wrote %d passes to %s: open %s in a browser and print at 100%% on A4\n",
+					len(list), out, filepath.Join(out, "sheet.html"))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&site, "site", "", "print every pass of this site")
@@ -252,25 +235,22 @@ func newPassesPrintCommand(stdout io.Writer, open openStore) *cobra.Command {
 	return cmd
 }
 
-func newPassesExportCommand(stdout io.Writer, open openStore) *cobra.Command {
+func newPassesExportCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var site, out string
 	cmd := &cobra.Command{
 		Use:   "export-kiosk",
 		Short: "Write keys.json and status-list.json for a site's kiosks (their data_dir), until the downlink carries them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ks, sl, err := s.ExportKiosk(cmd.Context(), site, out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "wrote %s (key set version %d, %d keys) and %s (status list version %d, %d entries) to %s\n",
-				passes.KeysFile, ks.Version, len(ks.Keys), passes.StatusListFile, sl.Version, len(sl.Entries), out)
-			return nil
+			return data.withPasses(cmd, func(s *passes.Store) error {
+				ks, sl, err := s.ExportKiosk(cmd.Context(), site, out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "wrote %s (key set version %d, %d keys) and %s (status list version %d, %d entries) to %s\n",
+					passes.KeysFile, ks.Version, len(ks.Keys), passes.StatusListFile, sl.Version, len(sl.Entries), out)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&site, "site", "", "the site whose status list to write")

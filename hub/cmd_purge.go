@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -11,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records"
 )
 
-func newPurgeCommand(stdout io.Writer) *cobra.Command {
-	var dataDir string
+func newPurgeCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var dryRun bool
 	var set []string
 	cmd := &cobra.Command{
@@ -26,56 +25,56 @@ func newPurgeCommand(stdout io.Writer) *cobra.Command {
 			"purges hourly by itself. --set visitor=14 changes a retention and is remembered in console.db.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, err := operators.Open(filepath.Join(dataDir, operators.FileName), nil)
-			if err != nil {
-				return err
-			}
-			defer ops.Close()
-			changes := map[string]int{}
-			for _, kv := range set {
-				kind, days, ok := strings.Cut(kv, "=")
-				n, err := strconv.Atoi(days)
-				if !ok || err != nil {
-					return fmt.Errorf("--set must look like visitor=28, got %q", kv)
-				}
-				changes[kind] = n
-			}
-			if len(changes) > 0 {
-				if err := ops.SetRetentions(cmd.Context(), changes); err != nil {
+			return data.withOperators(cmd, func(ops *operators.Store) error {
+				retention, err := setRetentions(cmd, ops, set)
+				if err != nil {
 					return err
 				}
-				for _, kv := range set {
-					ops.Audit(cmd.Context(), "(command line)", "retention_set", kv)
-				}
-			}
-			retention, err := ops.Retention(cmd.Context())
-			if err != nil {
-				return err
-			}
-			store, err := openRecords(cmd, filepath.Join(dataDir, "hub.db"))
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			verb := "purged"
-			if dryRun {
-				verb = "would purge"
-			}
-			purged, err := operators.PurgeByRetention(cmd.Context(), store, retention, time.Now(), dryRun)
-			for _, p := range purged {
-				fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, p.Kind, p.Entries, p.Days)
-				if !dryRun {
-					ops.Audit(cmd.Context(), "(command line)", "purge", fmt.Sprintf("%s: %d", p.Kind, p.Entries))
-				}
-			}
-			if err != nil {
-				return err
-			}
-			return nil
+				return data.withRecords(cmd, false, func(store *records.SQLite) error {
+					return purge(cmd, ops, store, retention, data.clock.Now(), dryRun, stdout)
+				})
+			})
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be purged and change nothing")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "set a retention in days, e.g. visitor=14 (repeatable)")
 	return cmd
+}
+
+// setRetentions stores the --set changes, audited, and returns the
+// retentions then in force.
+func setRetentions(cmd *cobra.Command, ops *operators.Store, set []string) (map[string]int, error) {
+	changes := map[string]int{}
+	for _, kv := range set {
+		kind, days, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(days)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--set must look like visitor=28, got %q", kv)
+		}
+		changes[kind] = n
+	}
+	if len(changes) > 0 {
+		if err := ops.SetRetentions(cmd.Context(), changes); err != nil {
+			return nil, err
+		}
+		for _, kv := range set {
+			ops.Audit(cmd.Context(), "(command line)", "retention_set", kv)
+		}
+	}
+	return ops.Retention(cmd.Context())
+}
+
+func purge(cmd *cobra.Command, ops *operators.Store, store *records.SQLite, retention map[string]int, now time.Time, dryRun bool, stdout io.Writer) error {
+	verb := "purged"
+	if dryRun {
+		verb = "would purge"
+	}
+	purged, err := operators.PurgeByRetention(cmd.Context(), store, retention, now, dryRun)
+	for _, p := range purged {
+		fmt.Fprintf(stdout, "%s %s: %d entries older than %d days\n", verb, p.Kind, p.Entries, p.Days)
+		if !dryRun {
+			ops.Audit(cmd.Context(), "(command line)", "purge", fmt.Sprintf("%s: %d", p.Kind, p.Entries))
+		}
+	}
+	return err
 }

@@ -5,19 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/downlink"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
-func newPushCommand(stdout io.Writer) *cobra.Command {
-	var dataDir, broker, site, kiosk, kind, payload string
+func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var broker, site, kiosk, kind, payload string
 	cmd := &cobra.Command{
 		Use:   "push",
 		Short: "Publish a new version of a downlink (config, status_list, keys) to a site or one kiosk",
@@ -32,38 +32,17 @@ func newPushCommand(stdout io.Writer) *cobra.Command {
 			if err := downlink.Check(site, kiosk, k, json.RawMessage(payload)); err != nil {
 				return fmt.Errorf("push refused: %w", err)
 			}
-			path := filepath.Join(dataDir, "hub.db")
-			if _, err := os.Stat(path); err != nil {
-				return fmt.Errorf("no hub data in %s: %w", dataDir, err)
-			}
-			store, err := openRecords(cmd, path)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			publish := func(_ context.Context, topic string, body []byte) error {
-				c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
-					SetClientID(fmt.Sprintf("gatepost-push-%d", time.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
-				if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-					return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())
+			return data.withRecords(cmd, true, func(store *records.SQLite) error {
+				d, err := downlink.Issue(cmd.Context(), store, publishOnce(broker, data.clock), site, kiosk, k, json.RawMessage(payload), data.clock.Now())
+				if err != nil {
+					return err
 				}
-				defer c.Disconnect(250)
-				tok := c.Publish(topic, 1, true, body)
-				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-					return fmt.Errorf("no PUBACK from %s: %v", broker, tok.Error())
-				}
+				fmt.Fprintf(stdout, "published %s version %d to %s\n", k, d.Version, protocol.DownlinkTopic(site, kiosk, k))
 				return nil
-			}
-			d, err := downlink.Issue(cmd.Context(), store, publish, site, kiosk, k, json.RawMessage(payload), time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "published %s version %d to %s\n", k, d.Version, protocol.DownlinkTopic(site, kiosk, k))
-			return nil
+			})
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dataDir, "data", defaultDataDir, "directory of the hub's data (hub.db)")
 	f.StringVar(&broker, "broker", "tcp://127.0.0.1:1883", "the MQTT broker the kiosks use")
 	f.StringVar(&site, "site", "", "site to publish to")
 	f.StringVar(&kiosk, "kiosk", "", "one kiosk of the site (default: every kiosk of the site)")
@@ -72,4 +51,22 @@ func newPushCommand(stdout io.Writer) *cobra.Command {
 	cmd.MarkFlagRequired("site")
 	cmd.MarkFlagRequired("payload")
 	return cmd
+}
+
+// publishOnce connects to broker, publishes one retained message and
+// disconnects: a command needs no standing link.
+func publishOnce(broker string, clk clock.Clock) downlink.PublishFunc {
+	return func(_ context.Context, topic string, body []byte) error {
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
+			SetClientID(fmt.Sprintf("gatepost-push-%d", clk.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())
+		}
+		defer c.Disconnect(250)
+		tok := c.Publish(topic, 1, true, body)
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			return fmt.Errorf("no PUBACK from %s: %v", broker, tok.Error())
+		}
+		return nil
+	}
 }

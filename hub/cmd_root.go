@@ -4,10 +4,9 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-)
 
-// defaultDataDir is where the hub keeps hub.db unless --data says otherwise.
-const defaultDataDir = "./hub-data"
+	"github.com/gatepost/gatepost/internal/clock"
+)
 
 func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -18,7 +17,10 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(stdout, stderr), newEntriesCommand(stdout), newKiosksCommand(stdout), newKeysCommand(stdout), newPassesCommand(stdout),
-		newImportCommand(stdout), newPushCommand(stdout), newUsersCommand(stdout), newTokensCommand(stdout), newPurgeCommand(stdout))
+	data := &hubData{clock: clock.Real()}
+	data.register(root)
+	root.AddCommand(newServeCommand(data, stdout, stderr), newEntriesCommand(data, stdout), newKiosksCommand(data, stdout),
+		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),
+		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout))
 	return root
 }

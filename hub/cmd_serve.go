@@ -11,7 +11,7 @@ import (
 	"github.com/gatepost/gatepost/hub/server"
 )
 
-func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
+func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 	var cfg server.Config
 	var debug bool
 	cmd := &cobra.Command{
@@ -19,23 +19,11 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Run the hub: MQTT broker (embedded unless --broker), ingest and the console",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			level := slog.LevelInfo
-			if debug {
-				level = slog.LevelDebug
-			}
-			cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-			s, err := server.Open(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			// One line on stdout, for scripts and supervisors to wait for.
-			fmt.Fprintf(stdout, "hub ready broker=%s console=%s\n", s.BrokerURL(), s.ConsoleURL())
-			<-cmd.Context().Done()
-			return s.Close()
+			cfg.DataDir = data.path
+			return serve(cmd, cfg, debug, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", defaultDataDir, "directory for the hub's data (hub.db)")
 	f.StringVar(&cfg.MQTTListen, "mqtt-listen", server.DefaultMQTTListen, "TCP address of the embedded MQTT broker")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, e.g. tcp://127.0.0.1:1884 (default: run the embedded broker)")
@@ -43,4 +31,20 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&debug, "debug", false, "log every batch")
 	return cmd
+}
+
+// serve runs the hub until the command's context ends (a signal in main).
+func serve(cmd *cobra.Command, cfg server.Config, debug bool, stdout, stderr io.Writer) error {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	s, err := server.Open(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	// One line on stdout, for scripts and supervisors to wait for.
+	fmt.Fprintf(stdout, "hub ready broker=%s console=%s\n", s.BrokerURL(), s.ConsoleURL())
+	return s.Run(cmd.Context())
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,7 +10,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 )
 
-func newTokensCommand(stdout io.Writer) *cobra.Command {
+func newTokensCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tokens",
 		Short: "Manage API tokens: read-only access to the console for scripts on other machines",
@@ -25,9 +23,8 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
   curl -H "Authorization: Bearer gpt_…" "http://hub:8081/ops/onemap.csv?site=huamu-1&day=2026-02-03"
   hub tokens revoke nightly-report`,
 	}
-	var dataDir, user string
+	var user string
 	var asJSON bool
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
 	add := &cobra.Command{
 		Use:   "add LABEL --user NAME",
 		Short: "Make a token for a user's scripts; it is printed once",
@@ -36,7 +33,7 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 			if user == "" {
 				return fmt.Errorf("--user is required: the console user the token acts for")
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				token, err := s.AddToken(cmd.Context(), args[0], user)
 				if err != nil {
 					return err
@@ -53,27 +50,12 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 		Short: "List tokens (never the tokens themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				tokens, err := s.Tokens(cmd.Context())
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					enc := json.NewEncoder(stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(tokens)
-				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tCREATED\tLAST USED")
-				for _, t := range tokens {
-					used := "never"
-					if !t.LastUsed.IsZero() {
-						used = t.LastUsed.Format(time.RFC3339)
-					}
-					role := map[bool]string{true: "admin", false: "operator"}[t.Admin]
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, t.Created.Format(time.RFC3339), used)
-				}
-				return tw.Flush()
+				return listing{json: asJSON}.print(stdout, tokens, func(tw io.Writer) { tokensTable(tw, tokens) })
 			})
 		},
 	}
@@ -83,7 +65,7 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 		Short: "Revoke a token at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.RevokeToken(cmd.Context(), args[0]); err != nil {
 					return err
 				}
@@ -95,4 +77,16 @@ func newTokensCommand(stdout io.Writer) *cobra.Command {
 	}
 	cmd.AddCommand(add, list, revoke)
 	return cmd
+}
+
+func tokensTable(tw io.Writer, tokens []operators.APIToken) {
+	fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tCREATED\tLAST USED")
+	for _, t := range tokens {
+		used := "never"
+		if !t.LastUsed.IsZero() {
+			used = t.LastUsed.Format(time.RFC3339)
+		}
+		role := map[bool]string{true: "admin", false: "operator"}[t.Admin]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, t.Created.Format(time.RFC3339), used)
+	}
 }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/operators"
 )
 
-func newUsersCommand(stdout io.Writer) *cobra.Command {
+func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the operators who sign in to the console",
@@ -21,31 +20,44 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			"handle alerts; admins also reveal masked personal details and read the audit log.\n" +
 			"Without --password-stdin a random password is made and printed once.",
 	}
-	var dataDir string
-	var fromStdin bool
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data")
-	password := func(cmd *cobra.Command) (string, bool, error) {
-		if !fromStdin {
-			pw, err := operators.NewPassword()
-			return pw, true, err
-		}
-		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", false, fmt.Errorf("read the password: %w", err)
-		}
-		return strings.TrimRight(line, "\r\n"), false, nil
+	cmd.AddCommand(newUsersAddCommand(data, stdout), newUsersListCommand(data, stdout), newUsersDisableCommand(data, stdout),
+		newUsersPasswdCommand(data, stdout), newUsersRoleCommand(data, stdout))
+	return cmd
+}
+
+// password is --password-stdin: the first line of standard input, or
+// else a new random password (made true: print it once).
+type password struct{ fromStdin bool }
+
+func (p *password) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&p.fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+}
+
+func (p *password) read(cmd *cobra.Command) (pw string, made bool, err error) {
+	if !p.fromStdin {
+		pw, err := operators.NewPassword()
+		return pw, true, err
 	}
+	line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read the password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), false, nil
+}
+
+func newUsersAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var stdinFlag password
 	var admin bool
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create an account (--admin for an admin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, made, err := password(cmd)
+			pw, made, err := stdinFlag.read(cmd)
 			if err != nil {
 				return err
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
 					return err
 				}
@@ -60,16 +72,22 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin")
+	stdinFlag.register(add)
+	return add
+}
+
+func newUsersPasswdCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var stdinFlag password
 	passwd := &cobra.Command{
 		Use:   "passwd NAME",
 		Short: "Set a new password; the user's sessions end",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, made, err := password(cmd)
+			pw, made, err := stdinFlag.read(cmd)
 			if err != nil {
 				return err
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetPassword(cmd.Context(), args[0], pw); err != nil {
 					return err
 				}
@@ -82,16 +100,18 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{add, passwd} {
-		c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
-	}
+	stdinFlag.register(passwd)
+	return passwd
+}
+
+func newUsersDisableCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var enable bool
 	disable := &cobra.Command{
 		Use:   "disable NAME",
 		Short: "Stop an account from signing in; its sessions end (--enable to undo)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetDisabled(cmd.Context(), args[0], !enable); err != nil {
 					return err
 				}
@@ -103,7 +123,11 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	disable.Flags().BoolVar(&enable, "enable", false, "enable the account again")
-	role := &cobra.Command{
+	return disable
+}
+
+func newUsersRoleCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
 		Use:     "role NAME admin|operator",
 		Short:   "Make an account an admin or an operator; its sessions end",
 		Example: "  hub users role li admin",
@@ -113,7 +137,7 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			if r != "admin" && r != "operator" {
 				return fmt.Errorf("role must be admin or operator, got %q", r)
 			}
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetAdmin(cmd.Context(), name, r == "admin"); err != nil {
 					return err
 				}
@@ -123,29 +147,32 @@ func newUsersCommand(stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	list := &cobra.Command{
+}
+
+func newUsersListCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOperators(dataDir, func(s *operators.Store) error {
+			return data.withOperators(cmd, func(s *operators.Store) error {
 				users, err := s.Users(cmd.Context())
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
-				for _, u := range users {
-					state := "active"
-					if u.Disabled {
-						state = "disabled"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
-				}
-				return tw.Flush()
+				return listing{}.print(stdout, users, func(tw io.Writer) { usersTable(tw, users) })
 			})
 		},
 	}
-	cmd.AddCommand(add, list, disable, passwd, role)
-	return cmd
+}
+
+func usersTable(tw io.Writer, users []operators.User) {
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+	for _, u := range users {
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
+	}
 }

@@ -5,8 +5,11 @@
 //	hub serve   [--data DIR] [--mqtt-listen ADDR] [--http-listen ADDR] [--broker URL]
 //	hub entries [--data DIR] [--json] [--kiosk K] [--limit N]
 //
-// main only parses flags and wires parts; the hub itself is package
-// hub/server.
+// main only parses flags and calls: each cobra command is its flags and
+// a call. shell.go holds what the commands share: the one --data flag, the
+// opening of the data folder's stores (through hub/datadir, as hub/server
+// does) and the one printer of --json or a table. The running hub itself
+// is package hub/server.
 package main
 
 import (

@@ -81,6 +81,9 @@ func (b *Broker) URL() string { return "tcp://" + dialAddr(b.ln.Addr()) }
 // while Close lists the clients (a read lock taken twice with a writer
 // waiting in between), and the hub's own disconnect is the one removal
 // that reliably happens right then.
+//
+// It and settle poll on the wall clock, not an injected one: they wait for
+// mochi's own goroutines, which run in real time.
 func (b *Broker) WaitGone(id string, max time.Duration) bool {
 	end := time.Now().Add(max)
 	for {

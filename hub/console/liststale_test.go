@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/ingest"
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -22,7 +23,7 @@ func TestStatusListStaleFromHub(t *testing.T) {
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	ctx := t.Context()
 	const site = "huamu-001"
-	in := &ingest.Ingest{Store: env.rec, Now: func() time.Time { return env.now },
+	in := &ingest.Ingest{Store: env.rec, Clock: nowClock{clock.Real(), func() time.Time { return env.now }},
 		Publish: func(context.Context, string, []byte) error { return nil }}
 	presence := func(kiosk string, online bool, list uint64) {
 		t.Helper()

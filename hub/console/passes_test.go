@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -30,6 +31,14 @@ type passEnv struct {
 	changed atomic.Int32 // calls of PassesChanged
 }
 
+// nowClock is the wall clock with Now read from the test's env.
+type nowClock struct {
+	clock.Clock
+	now func() time.Time
+}
+
+func (c nowClock) Now() time.Time { return c.now() }
+
 var passNow = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) // 10:00 on 1 March in the console's zone
 
 func newPassEnv(tb testing.TB, withKey bool) *passEnv {
@@ -39,7 +48,7 @@ func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	env.now = passNow
 	saveEntries(tb, env.rec, passNow.Add(-time.Hour), protocol.Entry{Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord,
 		Reasons: []string{"parcel_at_drop_point"}, Count: 1})
-	ps, err := passes.Open(dir, func() time.Time { return env.now })
+	ps, err := passes.Open(dir, nowClock{clock.Real(), func() time.Time { return env.now }})
 	if err != nil {
 		tb.Fatal(err)
 	}

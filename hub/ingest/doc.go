@@ -1,9 +1,11 @@
 // Package ingest turns kiosk batches arriving over MQTT into stored entries
 // and acknowledgements: it checks the topic against the message, stores the
 // batch idempotently, and publishes the kiosk's contiguous sequence as a
-// retained ack. It knows nothing of MQTT clients: the hub's wiring feeds it
-// (topic, payload) pairs and gives it a function to publish with.
+// retained ack. Run is the hub's pipeline: one goroutine decodes while
+// another stores and acks, reading from a Source (the hub's MQTT link,
+// hub/link) that ingest knows only as Next; it is given a function to
+// publish with.
 //
-// ingest may import protocol and hub/records; only the hub's wiring and
-// tests import ingest.
+// ingest may import protocol, hub/records and internal; hub/server wires
+// it; other packages import it only in tests.
 package ingest

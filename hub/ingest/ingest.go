@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -31,8 +32,8 @@ type Ingest struct {
 	// Publish sends payload to topic at QoS 1 with the retain flag set, so a
 	// kiosk that reconnects learns its contiguous sequence at once.
 	Publish func(ctx context.Context, topic string, payload []byte) error
-	Logger  *slog.Logger     // nil discards
-	Now     func() time.Time // nil means time.Now
+	Logger  *slog.Logger // nil discards
+	Clock   clock.Clock  // received times and ack times; nil is the wall clock
 	// SkewLimit: a batch whose sent time is further from the hub's clock
 	// is logged and counted (0 means records.DefaultSkewLimit).
 	SkewLimit time.Duration
@@ -245,9 +246,4 @@ func (in *Ingest) logger() *slog.Logger {
 	return in.Logger
 }
 
-func (in *Ingest) now() time.Time {
-	if in.Now == nil {
-		return time.Now()
-	}
-	return in.Now()
-}
+func (in *Ingest) now() time.Time { return clock.Or(in.Clock).Now() }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -49,7 +50,7 @@ func newHarness(tb testing.TB) *harness {
 	h.in = &Ingest{
 		Store:  store,
 		Logger: slog.New(slog.NewTextHandler(&h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    func() time.Time { return hubTime },
+		Clock:  clock.NewFake(hubTime),
 		Publish: func(_ context.Context, topic string, payload []byte) error {
 			ack, err := protocol.DecodeAck(payload)
 			if err != nil {

@@ -3,9 +3,14 @@
 // passes one at a time or from a CSV of households, revoking them, marking
 // home observation, printing them as QR codes, and producing the two
 // downlink payloads kiosks verify with: the key set and the status list.
+// Feed publishes those two payloads to every site's kiosks when they
+// change (and re-issues the list every few hours), through the hub's
+// downlinks.
 //
-// Only the hub program imports it. It keeps its own SQLite file
-// (passes.db) beside the hub's records.
+// It keeps its own SQLite file (passes.db) beside the hub's records.
+// passes imports protocol and internal; the hub's parts import it
+// (hub/console for the admins' pages, hub/datadir to open it, hub/server
+// to run the feed, the hub's commands), and the demo to issue its passes.
 package passes
 
 import "time"

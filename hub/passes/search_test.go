@@ -96,8 +96,8 @@ func TestSearchByState(t *testing.T) {
 	s.Revoke(ctx, ids[StateRevoked], "reported lost")
 	s.HomeObservation(ctx, ids[StateHomeObservation], t0.AddDate(0, 0, 14), "")
 	s.HomeObservation(ctx, ids["observation_over"], t0.Add(time.Hour), "")
-	c.t = t0.Add(2 * time.Hour) // the second observation has ended
-	now := c.t
+	c.Set(t0.Add(2 * time.Hour)) // the second observation has ended
+	now := c.Now()
 	for _, tc := range []struct {
 		q    Query
 		want []string

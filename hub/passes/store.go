@@ -12,6 +12,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // Files inside the hub's data folder.
@@ -63,14 +65,14 @@ CREATE TABLE IF NOT EXISTS versions (
 // Store holds the hub's keys and passes. Safe for concurrent use: every
 // statement goes through one connection.
 type Store struct {
-	db  *sql.DB
-	dir string
-	now func() time.Time
+	db    *sql.DB
+	dir   string
+	clock clock.Clock
 }
 
 // Open opens (creating if needed) the pass store in the hub's data folder.
-// now is the clock for issuing, versions and expiry.
-func Open(dataDir string, now func() time.Time) (*Store, error) {
+// clk is the clock for issuing, versions and expiry; nil is the wall clock.
+func Open(dataDir string, clk clock.Clock) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dataDir, KeysDir), 0o700); err != nil {
 		return nil, fmt.Errorf("open passes: %w", err)
 	}
@@ -91,8 +93,11 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}
-	return &Store{db: db, dir: dataDir, now: now}, nil
+	return &Store{db: db, dir: dataDir, clock: clock.Or(clk)}, nil
 }
+
+// now is the store's clock's time.
+func (s *Store) now() time.Time { return s.clock.Now() }
 
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }

@@ -10,21 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
-// clock is a settable clock for the store.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func open(t *testing.T) (*Store, *clock, string) {
+func open(t *testing.T) (*Store, *clock.Fake, string) {
 	t.Helper()
 	dir := t.TempDir()
-	c := &clock{t0}
-	s, err := Open(dir, c.now)
+	c := clock.NewFake(t0)
+	s, err := Open(dir, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +102,7 @@ func TestIssueVerifyRotate(t *testing.T) {
 	verify(p1)
 	ks1, _ := s.KeySet(ctx)
 
-	c.t = t0.Add(24 * time.Hour)
+	c.Set(t0.Add(24 * time.Hour))
 	k2, err := s.RotateKey(ctx)
 	if err != nil || k2.ID != "k2" {
 		t.Fatalf("RotateKey = %+v, %v", k2, err)
@@ -192,7 +188,7 @@ func TestStatusList(t *testing.T) {
 		t.Errorf("entry for %s = %+v", b.ID, e)
 	}
 	// Home observation ends by itself; cleared status drops out.
-	c.t = t0.Add(15 * 24 * time.Hour)
+	c.Set(t0.Add(15 * 24 * time.Hour))
 	if err := s.ClearStatus(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -126,7 +127,7 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 			bodies[i] = body
 		}
 		saved, err := s.inTx(ctx, func(tx *sql.Tx) (Saved, error) {
-			saved, err := saveBatch(ctx, tx, batch, bodies, time.Now().UnixNano(), false)
+			saved, err := saveBatch(ctx, tx, batch, bodies, clock.Or(s.Clock).Now().UnixNano(), false)
 			if err == nil && saved.Replaced {
 				// An error, so that the transaction changes nothing.
 				return saved, fmt.Errorf("%w: the bundle is from journal %s, the hub holds entries up to %d of journal %s. "+

@@ -133,7 +133,7 @@ func count(bd *BuildingDay, e Stored) {
 	case protocol.KindVisitor:
 		bd.Visitors++
 		if e.Visitor != nil && e.Visitor.Returnee {
-			if slices.Contains(e.Reasons, "key_region_returnee") {
+			if slices.Contains(e.Reasons, protocol.ReasonKeyRegionReturnee) {
 				bd.ReturneesKey++
 			} else {
 				bd.ReturneesNonKey++
@@ -145,7 +145,7 @@ func count(bd *BuildingDay, e Stored) {
 	if hasFever(e.Reasons) {
 		bd.Fevers++
 	}
-	if slices.Contains(e.Reasons, "home_observation") {
+	if slices.Contains(e.Reasons, protocol.ReasonHomeObservation) {
 		bd.HomeObservation++
 	}
 }
@@ -160,12 +160,25 @@ func add(t *BuildingDay, b BuildingDay) {
 	t.Deliveries += b.Deliveries
 }
 
-// hasFever reports a reason starting "fever" (fever, fever_confirmed,
-// fever_hold, fever_rest_more): an elevated reading was seen. The fever
-// index and filter match the same prefix in the stored body.
-func hasFever(reasons []string) bool {
-	return slices.ContainsFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "fever") })
-}
+// feverPrefix starts every reason the one map, the month's counts and the
+// fever filter count as a fever: protocol.ReasonFeverHold,
+// ReasonFeverRest and ReasonFeverConfirmed (and a bare "fever", which no
+// kiosk sends). The stored-body index and filter (search.go) and the
+// month's backfill (rollup.go) match the same prefix in SQL, so the three
+// agree.
+//
+// Behaviour question, kept as it was: this counts fever_hold and
+// fever_rest_more, a first reading at or over the line that the second
+// may not confirm, as fevers beside fever_confirmed. TestFeverReasons
+// pins which codes count.
+const feverPrefix = "fever"
+
+// isFeverReason reports whether r counts as a fever (see feverPrefix).
+func isFeverReason(r string) bool { return strings.HasPrefix(r, feverPrefix) }
+
+// hasFever reports a reason counted as a fever: an elevated reading was
+// seen.
+func hasFever(reasons []string) bool { return slices.ContainsFunc(reasons, isFeverReason) }
 
 // building is the part of a unit ("3-201") before the '-'.
 func building(unit string) string {

@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -76,5 +77,16 @@ func TestOneMap(t *testing.T) {
 	}
 	if len(month) != 2 || month[0] != (SiteDay{Site: "huamu-001", Day: "2026-02-01", Entries: 3, Visitors: 2, Deliveries: 3, Alerts: 3, Fevers: 1}) {
 		t.Errorf("month = %+v", month)
+	}
+}
+
+// TestFeverReasons pins which reason codes count as a fever in the one
+// map and the month: every code starting "fever", fever_hold included.
+func TestFeverReasons(t *testing.T) {
+	counted := []string{protocol.ReasonFeverHold, protocol.ReasonFeverRest, protocol.ReasonFeverConfirmed}
+	for _, r := range protocol.Reasons {
+		if got, want := isFeverReason(r), slices.Contains(counted, r); got != want {
+			t.Errorf("isFeverReason(%q) = %v, want %v", r, got, want)
+		}
 	}
 }

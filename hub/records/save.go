@@ -88,23 +88,9 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 }
 
 func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
-	// The kiosk row first: entries reference it. A live batch (not an
-	// imported bundle) tells when the kiosk was last seen and how far its
-	// clock is from ours.
-	if live {
-		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
-		if _, err := tx.ExecContext(ctx, `
-		INSERT INTO kiosks (kiosk, site, last_seen, batches, skew_ms) VALUES (?, ?, ?, 1, ?)
-		ON CONFLICT (kiosk) DO UPDATE SET
-			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1,
-			skew_ms = excluded.skew_ms`,
-			b.Kiosk, b.Site, received, skew); err != nil {
-			return Saved{}, fmt.Errorf("update kiosk: %w", err)
-		}
-	} else if _, err := tx.ExecContext(ctx, `
-		INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
-		ON CONFLICT (kiosk) DO NOTHING`, b.Kiosk, b.Site); err != nil {
-		return Saved{}, fmt.Errorf("update kiosk: %w", err)
+	// The kiosk row first: entries reference it.
+	if err := touchKiosk(ctx, tx, b, received, live); err != nil {
+		return Saved{}, err
 	}
 	held, adopting, err := checkJournal(ctx, tx, b)
 	if err != nil || held.Replaced {
@@ -157,27 +143,60 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		return Saved{}, err
 	}
 
+	if err := settleKiosk(ctx, tx, b.Kiosk, &saved, highest); err != nil {
+		return Saved{}, err
+	}
+	return saved, nil
+}
+
+// touchKiosk makes sure the kiosk's row exists. A live batch (not an
+// imported bundle) also tells when the kiosk was last seen and how far its
+// clock is from ours.
+func touchKiosk(ctx context.Context, tx *sql.Tx, b protocol.Batch, received int64, live bool) error {
+	if live {
+		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
+		if _, err := tx.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen, batches, skew_ms) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (kiosk) DO UPDATE SET
+			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1,
+			skew_ms = excluded.skew_ms`,
+			b.Kiosk, b.Site, received, skew); err != nil {
+			return fmt.Errorf("update kiosk: %w", err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `
+		INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
+		ON CONFLICT (kiosk) DO NOTHING`, b.Kiosk, b.Site); err != nil {
+		return fmt.Errorf("update kiosk: %w", err)
+	}
+	return nil
+}
+
+// settleKiosk advances the kiosk's contiguous sequence over what saved
+// inserted, records its highest sequence and conflicts, and fills in
+// saved's Contiguous, Highest and Journal.
+func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, highest int64) error {
 	var contiguous int64
-	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, b.Kiosk).
+	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&contiguous); err != nil {
-		return Saved{}, fmt.Errorf("read contiguous: %w", err)
+		return fmt.Errorf("read contiguous: %w", err)
 	}
 	if saved.Inserted > 0 {
-		if contiguous, err = advance(ctx, tx, b.Kiosk, contiguous); err != nil {
-			return Saved{}, err
+		var err error
+		if contiguous, err = advance(ctx, tx, kiosk, contiguous); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE kiosks SET contiguous = ?, highest = max(highest, ?), conflicts = conflicts + ?
-		WHERE kiosk = ?`, contiguous, highest, saved.Conflicts, b.Kiosk); err != nil {
-		return Saved{}, fmt.Errorf("update kiosk: %w", err)
+		WHERE kiosk = ?`, contiguous, highest, saved.Conflicts, kiosk); err != nil {
+		return fmt.Errorf("update kiosk: %w", err)
 	}
 	saved.Contiguous = uint64(contiguous)
-	if err := tx.QueryRowContext(ctx, `SELECT highest, journal FROM kiosks WHERE kiosk = ?`, b.Kiosk).
+	if err := tx.QueryRowContext(ctx, `SELECT highest, journal FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&saved.Highest, &saved.Journal); err != nil {
-		return Saved{}, fmt.Errorf("read kiosk: %w", err)
+		return fmt.Errorf("read kiosk: %w", err)
 	}
-	return saved, nil
+	return nil
 }
 
 // advance walks forward from the stored contiguous sequence over held

@@ -98,7 +98,7 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 		return fmt.Errorf("migrate: schema version %d is newer than this build knows (%d)", version, len(steps))
 	}
 	for i := version; i < len(steps); i++ {
-		start := time.Now()
+		start := time.Now() // the wall clock: how long the real work took, for the log
 		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
 		}

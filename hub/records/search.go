@@ -88,7 +88,7 @@ func ensureSearchIndexes(ctx context.Context, db *sql.DB, log *slog.Logger) erro
 		if held {
 			log.Info("records: creating an index over the entries held; the hub starts when it is done", "index", ix.name)
 		}
-		start := time.Now()
+		start := time.Now() // the wall clock: how long the real work took, for the log
 		if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+ix.name+` ON `+ix.on); err != nil {
 			return fmt.Errorf("create index %s: %w", ix.name, err)
 		}

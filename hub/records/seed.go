@@ -104,7 +104,7 @@ func seedEntry(rnd *rand.Rand, names []string, kiosk string, seq uint64, at time
 		ID:       fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", n),
 		Kind:     protocol.KindCheck,
 		Decision: protocol.DecisionAllow,
-		Reasons:  []string{"pass_valid", "temperature_normal"},
+		Reasons:  []string{protocol.ReasonPassValid, protocol.ReasonTemperatureNormal},
 		Unit:     fmt.Sprintf("%d-%d%02d", 1+rnd.IntN(12), 1+rnd.IntN(6), 1+rnd.IntN(4)),
 		Pass:     fmt.Sprintf("P%06d", rnd.IntN(4000)),
 	}
@@ -112,14 +112,14 @@ func seedEntry(rnd *rand.Rand, names []string, kiosk string, seq uint64, at time
 	switch r := rnd.IntN(1000); {
 	case r < 15: // fever
 		temp = 37.4 + rnd.Float64()*1.2
-		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_valid", "fever_confirmed"}
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{protocol.ReasonPassValid, protocol.ReasonFeverConfirmed}
 	case r < 20:
-		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_revoked"}
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{protocol.ReasonPassRevoked}
 	case r < 23:
-		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"pass_forged"}
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{protocol.ReasonPassForged}
 		e.Pass, e.Unit = "", ""
 	case r < 30:
-		e.Decision, e.Reasons = protocol.DecisionAlert, []string{"home_observation"}
+		e.Decision, e.Reasons = protocol.DecisionAlert, []string{protocol.ReasonHomeObservation}
 	case r < 130: // visitor
 		e.Kind, e.Pass = protocol.KindVisitor, ""
 		v := &protocol.Visitor{
@@ -129,13 +129,15 @@ func seedEntry(rnd *rand.Rand, names []string, kiosk string, seq uint64, at time
 			Visiting: e.Unit,
 			Purpose:  "探亲",
 		}
-		e.Reasons = []string{"visitor_registered", "temperature_normal"}
+		// "visitor_registered" is no code a kiosk sends (it sends
+		// protocol.ReasonVisitor); kept so seeded data stays as it was.
+		e.Reasons = []string{"visitor_registered", protocol.ReasonTemperatureNormal}
 		if rnd.IntN(10) == 0 {
 			v.Returnee, v.Returned = true, at.AddDate(0, 0, -rnd.IntN(14)).Format(time.DateOnly)
 			v.Origin = "江苏"
 			if rnd.IntN(4) == 0 {
 				v.Origin = "湖北"
-				e.Decision, e.Reasons = protocol.DecisionAlert, []string{"key_region_returnee"}
+				e.Decision, e.Reasons = protocol.DecisionAlert, []string{protocol.ReasonKeyRegionReturnee}
 			}
 		}
 		e.Visitor = v

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // SQLite is hub storage in one SQLite file. It is safe for concurrent use:
@@ -21,6 +23,9 @@ type SQLite struct {
 	// SkewLimit flags kiosks whose clock is further off; 0 means
 	// DefaultSkewLimit.
 	SkewLimit time.Duration
+	// Clock gives the received time of imported bundles; nil is the wall
+	// clock. Live batches are stamped by ingest with its own clock.
+	Clock clock.Clock
 }
 
 // Pragmas go in the DSN, not in db.Exec, so that every pooled connection gets

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // Defaults for the listen addresses: loopback only, so a hub started
@@ -17,9 +19,15 @@ const (
 	DefaultHTTPListen = "127.0.0.1:8081"
 )
 
+// Defaults for the pass feed (hub/passes.Feed).
+const (
+	DefaultPassesEvery   = passes.DefaultFeedEvery   // how often the pass store is looked at for changes
+	DefaultPassesRefresh = passes.DefaultFeedRefresh // re-issue an unchanged status list this often
+)
+
 // Config is what a hub needs to run.
 type Config struct {
-	DataDir    string        // holds hub.db; created if missing
+	DataDir    string        // the data folder (hub/datadir); created if missing
 	MQTTListen string        // embedded broker's TCP address; default DefaultMQTTListen
 	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
 	HTTPListen string        // console's TCP address; default DefaultHTTPListen
@@ -29,6 +37,9 @@ type Config struct {
 	// re-issued. Defaults DefaultPassesEvery, DefaultPassesRefresh.
 	PassesEvery, PassesRefresh time.Duration
 	Logger                     *slog.Logger // nil discards
+	// Clock is given to the stores, the link's back-off, ingest and the
+	// pass feed; nil is the wall clock.
+	Clock clock.Clock
 }
 
 // withDefaults returns c with empty fields set to their defaults.

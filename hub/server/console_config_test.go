@@ -13,6 +13,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -111,7 +112,7 @@ func TestConsolePublishesConfig(t *testing.T) {
 // With the broker unreachable the kiosk page says so, and a config
 // published from it is stored, said to be, and sent once the broker is up.
 func TestConsoleConfigWhileBrokerAway(t *testing.T) {
-	s := open(t, Config{Broker: "tcp://" + freeAddr(t)})
+	s := open(t, Config{Broker: "tcp://" + testkit.FreeAddr(t)})
 	if _, err := s.store.SaveStatus(t.Context(), protocol.Status{Kiosk: kiosk, Site: site, Online: false}, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
-// Package server wires the hub together: records (SQLite), the embedded
-// MQTT broker unless an external one is configured, the hub's MQTT client
-// feeding ingest, and the operators' console over HTTP.
+// Package server only wires the hub together; it holds no capability of
+// its own. Open opens the stores of the data folder (hub/datadir), starts
+// the embedded MQTT broker (hub/broker) unless an external one is
+// configured, the hub's MQTT link (hub/link) feeding the ingest pipeline
+// (hub/ingest), the pass feed (hub/passes), and the operators' console
+// (hub/console) with /metrics over HTTP. Run waits for ctx and closes;
+// Close stops everything in order and waits.
 //
-// It is a library so that the hub program, the demo and end-to-end tests
-// all run the same Server in process: Open starts everything, Close stops
-// it and waits. server may import any hub package and protocol; only
-// programs and end-to-end tests import server.
+// It is a library so that the hub program, the demo, the benchmarks and
+// end-to-end tests all run the same Server in process. server may import
+// any hub package and protocol; only programs and tests import server.
 package server

@@ -8,6 +8,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -16,7 +17,7 @@ import (
 // again; a kiosk's presence reaches the fleet state.
 func TestDownlinkRetainedAndRepublished(t *testing.T) {
 	dir := t.TempDir()
-	mqttAddr := freeAddr(t)
+	mqttAddr := testkit.FreeAddr(t)
 	s := open(t, Config{DataDir: dir, MQTTListen: mqttAddr})
 	ctx := t.Context()
 	d, err := s.PublishDownlink(ctx, site, "", protocol.DownlinkConfig, json.RawMessage(`{"fever_c":37.5}`))
@@ -105,15 +106,8 @@ func k2Publish(t *testing.T, url string, payload []byte) error {
 
 func waitFleet(t *testing.T, s *Server, ok func(online bool, config uint64) bool) {
 	t.Helper()
-	end := time.Now().Add(deadline)
-	for {
+	testkit.Eventually(t, "the kiosk's presence in the fleet state", func() bool {
 		ks, err := s.store.Kiosks(t.Context())
-		if err == nil && len(ks) == 1 && ok(ks[0].Online, ks[0].Downlink["config"]) {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("fleet state = %+v, %v", ks, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil && len(ks) == 1 && ok(ks[0].Online, ks[0].Downlink["config"])
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -176,19 +175,4 @@ func httpGetJSON(tb testing.TB, url string, v any) {
 	if err := json.Unmarshal([]byte(httpGet(tb, url)), v); err != nil {
 		tb.Fatalf("GET %s: %v", url, err)
 	}
-}
-
-// freeAddr returns a loopback address nothing listens on.
-// The port is released before the caller binds it, so it is taken on
-// 127.0.0.2: listeners that ask for any free port (":0" on 127.0.0.1, as
-// the programs' screens and consoles do in tests) cannot take it meanwhile.
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }

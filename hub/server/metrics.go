@@ -34,7 +34,7 @@ func (s *Server) metricsHandler() http.Handler {
 	counter("stale_wills_total", "Last wills of kiosk connections already replaced by a new one, ignored.", func(st ingest.Stats) uint64 { return st.StaleWills })
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
 		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
-		func() float64 { return float64(s.link.dropped.Load()) }))
+		func() float64 { return float64(s.link.Dropped()) }))
 	reg.MustRegister(&fleetCollector{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -2,31 +2,32 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
-	"github.com/gatepost/gatepost/hub/downlink"
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/ingest"
-	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
-	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
-// The store satisfies what each part needs of it.
+// The parts satisfy what each other part needs of them.
 var (
-	_ ingest.Store  = (*records.SQLite)(nil)
-	_ console.Store = (*records.SQLite)(nil)
+	_ ingest.Store      = (*records.SQLite)(nil)
+	_ console.Store     = (*records.SQLite)(nil)
+	_ ingest.Source     = (*link.Link)(nil)
+	_ console.Publisher = (*Server)(nil)
+	_ passes.FeedHub    = feedHub{}
 )
 
 // startTimeout bounds how long Open waits for the hub's client to subscribe
@@ -37,18 +38,19 @@ const startTimeout = 10 * time.Second
 // Server is a running hub.
 type Server struct {
 	log       *slog.Logger
+	clock     clock.Clock
 	store     *records.SQLite
 	passes    *passes.Store
 	console   *console.Console
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
-	link      *link
+	link      *link.Link
 	ingest    *ingest.Ingest
 	http      *http.Server
 	httpLn    net.Listener
 
-	stop      context.CancelFunc // stops the ingest loop
-	wg        sync.WaitGroup     // the ingest loop and the HTTP server
+	stop      context.CancelFunc // stops the background loops
+	wg        sync.WaitGroup     // the background loops and the HTTP server
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -56,30 +58,21 @@ type Server struct {
 // Open starts a hub and returns once the console and the embedded broker
 // listen and the hub is subscribed to it. With an external broker, Open
 // does not wait for it: the client keeps connecting in the background (see
-// Subscribed). ctx bounds the start only; Close stops the hub.
+// Subscribed). ctx bounds the start only; Run or Close stops the hub.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{log: cfg.Logger}
+	s := &Server{log: cfg.Logger, clock: cfg.Clock}
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
-
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := s.openStores(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	if s.store, err = records.OpenLogged(filepath.Join(cfg.DataDir, "hub.db"), s.log.With("component", "records")); err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
-	s.store.SkewLimit = cfg.SkewLimit
-	if s.passes, err = passes.Open(cfg.DataDir, time.Now); err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
-
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
 		s.broker, err = broker.Start(ctx, broker.Config{
@@ -90,141 +83,109 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 		s.brokerURL = s.broker.URL()
 	}
-
-	cons, err := console.New(s.store, s.log.With("component", "console"))
+	feed := passes.NewFeed(passes.FeedConfig{Store: s.passes, Hub: feedHub{s}, Every: cfg.PassesEvery,
+		Refresh: cfg.PassesRefresh, Clock: s.clock, Logger: s.log})
+	if err := s.openConsole(ctx, cfg, feed.Notify); err != nil {
+		return nil, err
+	}
+	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Logger: s.log.With("component", "mqtt"),
+		Clock: s.clock, OnSubscribed: s.republishDownlinks})
 	if err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
-	s.console = cons
-	feed := newPassFeed(s, s.passes, cfg.PassesEvery, cfg.PassesRefresh)
-	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes,
-		Publisher: s, ManagePasses: s.passes, PassesChanged: feed.notify}); err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
-	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
-		return nil, fmt.Errorf("open hub: console: %w", err)
-	}
-
-	if s.link, err = newLink(s.brokerURL, s.log.With("component", "mqtt"), s.republishDownlinks); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.ingest = &ingest.Ingest{
 		Store:     s.store,
-		Publish:   s.link.publish,
+		Publish:   s.link.Publish,
 		Logger:    s.log.With("component", "ingest"),
+		Clock:     s.clock,
 		SkewLimit: cfg.SkewLimit,
 	}
-	// The console starts once everything /metrics reads exists.
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metricsHandler())
-	mux.Handle("/", cons)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	s.http.RegisterOnShutdown(cons.Stop) // live streams end, so Shutdown need not wait for them
-	s.wg.Go(func() {
-		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("console stopped", "err", err)
-		}
-	})
+	s.serveHTTP()
 
-	// One goroutine handles every batch, so the acks of a kiosk go out in
-	// the order its batches arrived.
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.wg.Go(func() { s.runIngest(runCtx) })
-	s.wg.Go(func() { cons.Follow(runCtx) })
-	s.wg.Go(func() { feed.run(runCtx) })
+	s.wg.Go(func() { s.ingest.Run(runCtx, s.link) })
+	s.wg.Go(func() { s.console.Follow(runCtx) })
+	s.wg.Go(func() { feed.Run(runCtx) })
 
 	if s.broker != nil {
-		timer := time.NewTimer(startTimeout)
-		defer timer.Stop()
-		select {
-		case <-s.link.subscribed:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("open hub: waiting for the subscription: %w", ctx.Err())
-		case <-timer.C:
-			return nil, fmt.Errorf("open hub: the hub's client did not subscribe to the embedded broker at %s within %s",
-				s.brokerURL, startTimeout)
+		if err := s.waitSubscribed(ctx); err != nil {
+			return nil, fmt.Errorf("open hub: %w", err)
 		}
 	}
 	s.log.Info("hub running", "broker", s.brokerURL, "console", s.ConsoleURL(), "data", cfg.DataDir)
 	return s, nil
 }
 
-func (s *Server) runIngest(ctx context.Context) {
-	// Two stages: one goroutine decodes (JSON, gzip, checks), the other
-	// stores and acks, so a batch is parsed while the previous one is
-	// being written. Both are single, so a kiosk's acks go out in the
-	// order its batches arrived; alerts are taken first at the decode
-	// stage and wait behind at most cap(decoded) batches at the store.
-	decoded := make(chan ingest.Decoded, 2)
-	go func() {
-		defer close(decoded)
-		for {
-			var m message
-			select {
-			case m = <-s.link.alerts:
-			default:
-				select {
-				case <-ctx.Done():
-					return
-				case m = <-s.link.alerts:
-				case m = <-s.link.inbox:
-				}
-			}
-			select {
-			case decoded <- s.ingest.Decode(m.topic, m.payload):
-			case <-ctx.Done():
-				return
-			}
+// openStores opens hub.db and the pass store in the data folder.
+func (s *Server) openStores(cfg Config) (err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	dir := datadir.Dir{Path: cfg.DataDir, Logger: s.log.With("component", "records"), Clock: cfg.Clock}
+	if s.store, err = dir.OpenRecords(); err != nil {
+		return err
+	}
+	s.store.SkewLimit = cfg.SkewLimit
+	s.passes, err = dir.OpenPasses()
+	return err
+}
+
+// openConsole makes the console (with its own console.db) and takes its
+// listener; serveHTTP serves it once everything /metrics reads exists.
+func (s *Server) openConsole(ctx context.Context, cfg Config, passesChanged func()) (err error) {
+	if s.console, err = console.New(s.store, s.log.With("component", "console")); err != nil {
+		return fmt.Errorf("open hub: %w", err)
+	}
+	dir := datadir.Dir{Path: cfg.DataDir}
+	if err := s.console.Operators(console.OpsConfig{Path: dir.OperatorsPath(), Records: s.store, Passes: s.passes,
+		Publisher: s, ManagePasses: s.passes, PassesChanged: passesChanged}); err != nil {
+		return fmt.Errorf("open hub: %w", err)
+	}
+	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
+		return fmt.Errorf("open hub: console: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) serveHTTP() {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.Handle("/", s.console)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(s.console.Stop) // live streams end, so Shutdown need not wait for them
+	s.wg.Go(func() {
+		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("console stopped", "err", err)
 		}
-	}()
-	for d := range decoded {
-		// Save logs what it refuses or fails to do; a kiosk re-sends
-		// whatever is not acknowledged.
-		_ = s.ingest.Save(ctx, d)
+	})
+}
+
+// waitSubscribed waits, at most startTimeout, for the link's first
+// subscription to the embedded broker.
+func (s *Server) waitSubscribed(ctx context.Context) error {
+	timer := clock.Or(s.clock).NewTimer(startTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.link.Subscribed():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the subscription: %w", ctx.Err())
+	case <-timer.C():
+		return fmt.Errorf("the hub's client did not subscribe to the embedded broker at %s within %s",
+			s.brokerURL, startTimeout)
 	}
 }
 
-// PublishDownlink issues the next version of a downlink message of kind
-// for every kiosk of site (kiosk "") or for one kiosk, stores it, and
-// publishes it retained. payload must be a JSON object; for "config" it is
-// a protocol.ConfigPayload. Kiosks keep the highest version they receive,
-// so a message published while a kiosk is offline reaches it on connect.
-func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
-	payload json.RawMessage) (protocol.Downlink, error) {
-	// Stored first: if the broker is away now, the next connect republishes,
-	// so there is no point in waiting for a PUBACK that cannot come.
-	publish := func(ctx context.Context, topic string, body []byte) error {
-		if !s.BrokerConnected() {
-			return fmt.Errorf("not connected to the broker %s", s.brokerURL)
-		}
-		return s.link.publish(ctx, topic, body)
-	}
-	return downlink.Issue(ctx, s.store, publish, site, kiosk, kind, payload, time.Now())
-}
-
-// republishDownlinks runs after each subscription: a restarted broker may
-// have lost its retained messages, and kiosks must find the latest.
-func (s *Server) republishDownlinks(l *link) {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	ds, err := s.store.Downlinks(ctx)
-	if err != nil {
-		s.log.Error("cannot read downlinks to republish", "err", err)
-		return
-	}
-	for _, d := range ds {
-		if err := downlink.Publish(ctx, l.publish, d); err != nil {
-			s.log.Warn("downlink not republished; next connect tries again", "kind", d.Kind, "site", d.Site, "err", err)
-			return
-		}
-	}
+// Run waits until ctx ends, then closes the hub: the whole life of `hub
+// serve` after Open.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return s.Close()
 }
 
 // BrokerConnected reports whether the hub's MQTT client is connected now.
-func (s *Server) BrokerConnected() bool { return s.link != nil && s.link.client.IsConnectionOpen() }
-
-var _ console.Publisher = (*Server)(nil)
+func (s *Server) BrokerConnected() bool { return s.link != nil && s.link.Connected() }
 
 // IngestStats returns the ingest counters.
 func (s *Server) IngestStats() ingest.Stats { return s.ingest.Stats() }
@@ -239,7 +200,7 @@ func (s *Server) ConsoleURL() string { return "http://" + dialAddr(s.httpLn.Addr
 // Subscribed is closed once the hub's client has first subscribed to the
 // kiosks' entries. Open waits for it with the embedded broker; with an
 // external one, callers that must not publish too early wait on it.
-func (s *Server) Subscribed() <-chan struct{} { return s.link.subscribed }
+func (s *Server) Subscribed() <-chan struct{} { return s.link.Subscribed() }
 
 // Close stops the console, the MQTT client, ingest, the embedded broker and
 // the store, in that order, and waits for each. It is safe to call more
@@ -258,8 +219,8 @@ func (s *Server) Close() error {
 			cancel()
 		}
 		if s.link != nil {
-			s.link.close()
-			if s.broker != nil && !s.broker.WaitGone(s.link.id, time.Second) {
+			s.link.Close()
+			if s.broker != nil && !s.broker.WaitGone(s.link.ID(), time.Second) {
 				s.log.Warn("the hub's MQTT client still attached to the embedded broker after 1s; closing it anyway")
 			}
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // One batch goes kiosk -> MQTT -> hub store and comes back as a retained
@@ -75,7 +77,7 @@ func TestBatchStoredOnceAndAcked(t *testing.T) {
 // With an external broker that is not up yet, Open returns and the hub
 // connects once the broker appears.
 func TestExternalBrokerNotYetReachable(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s := open(t, Config{Broker: "tcp://" + addr})
 	if s.BrokerURL() != "tcp://"+addr {
 		t.Errorf("BrokerURL = %q, want the configured tcp://%s", s.BrokerURL(), addr)
@@ -110,7 +112,7 @@ func TestExternalBrokerNotYetReachable(t *testing.T) {
 // unreachable broker, and leaves no goroutine behind (TestMain checks).
 func TestCloseWhileBrokerUnreachable(t *testing.T) {
 	s, err := Open(t.Context(), Config{
-		DataDir: t.TempDir(), Broker: "tcp://" + freeAddr(t), HTTPListen: "127.0.0.1:0", Logger: testLogger(t),
+		DataDir: t.TempDir(), Broker: "tcp://" + testkit.FreeAddr(t), HTTPListen: "127.0.0.1:0", Logger: testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,5 +161,30 @@ func TestConfigValidate(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("Validate(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
+	}
+}
+
+// Run returns once its context ends, having closed the hub: the console
+// stops answering.
+func TestRunClosesWhenContextEnds(t *testing.T) {
+	s := open(t, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	if body := httpGet(t, s.ConsoleURL()+"healthz"); body != "ok\n" {
+		t.Fatalf("healthz = %q while running", body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(deadline):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if resp, err := http.Get(s.ConsoleURL() + "healthz"); err == nil {
+		resp.Body.Close()
+		t.Error("the console still answers after Run returned")
 	}
 }

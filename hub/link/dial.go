@@ -1,4 +1,4 @@
-package server
+package link
 
 import (
 	"context"
@@ -8,35 +8,34 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gatepost/gatepost/internal/backoff"
 )
 
-// dialer opens the hub client's TCP connections for paho, with the back-off
+// dialer opens the client's TCP connections for paho, with the back-off
 // between attempts. Paho's own waits (ConnectRetryInterval, the reconnect
 // back-off) are plain time.Sleep calls that Disconnect cannot interrupt, so
 // the client sets them to pahoTick and the real waiting happens here, where
 // cancelling ctx (on Close) ends a wait or a dial at once.
 type dialer struct {
-	ctx      context.Context
-	timeout  time.Duration // one dial
-	min, max time.Duration // back-off bounds
+	ctx     context.Context
+	timeout time.Duration // one dial
+	backoff *backoff.Backoff
 
-	mu    sync.Mutex
-	delay time.Duration // before the next attempt
+	mu     sync.Mutex
+	failed bool // an attempt since the last reset: wait before the next
 }
 
-// open is a paho.OpenConnectionFunc.
+// open is a paho.OpenConnectionFunc. The first attempt after a reset is
+// immediate; each later one waits the back-off.
 func (d *dialer) open(uri *url.URL, _ paho.ClientOptions) (net.Conn, error) {
 	d.mu.Lock()
-	wait := d.delay
-	d.delay = min(max(2*d.delay, d.min), d.max)
+	wait := d.failed
+	d.failed = true
 	d.mu.Unlock()
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-d.ctx.Done():
-			return nil, d.ctx.Err()
-		case <-t.C:
+	if wait {
+		if err := d.backoff.Wait(d.ctx); err != nil {
+			return nil, err
 		}
 	}
 	nd := net.Dialer{Timeout: d.timeout}
@@ -48,6 +47,7 @@ func (d *dialer) open(uri *url.URL, _ paho.ClientOptions) (net.Conn, error) {
 // CONNECT counts as a failure though the dial succeeded).
 func (d *dialer) reset() {
 	d.mu.Lock()
-	d.delay = 0
+	d.failed = false
 	d.mu.Unlock()
+	d.backoff.Reset()
 }

@@ -1,4 +1,4 @@
-package server
+package link
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/internal/backoff"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -26,14 +28,26 @@ const (
 	inboxSize      = 256
 )
 
+// Config is what a Link needs. Broker is required.
+type Config struct {
+	Broker string       // e.g. tcp://127.0.0.1:1883
+	Logger *slog.Logger // nil discards
+	Clock  clock.Clock  // the back-off waits on it; nil is the wall clock
+	// OnSubscribed, if set, runs after every successful subscription (each
+	// connect), before Subscribed is closed the first time: the hub
+	// republishes its retained downlinks, which a restarted broker may have
+	// lost. It gets the Link because it may run before Dial returns.
+	OnSubscribed func(*Link)
+}
+
 // message is one MQTT message on its way to ingest.
 type message struct {
 	topic   string
 	payload []byte
 }
 
-// link is the hub's MQTT client: it keeps a session to the broker,
-// subscribes to every kiosk's entries and hands each message to inbox.
+// Link is the hub's MQTT client: it keeps a session to the broker,
+// subscribes to every kiosk's entries and hands each message to Next.
 //
 // Paho's default router (OrderMatters) calls handlers one at a time on the
 // goroutine that reads from the broker, in arrival order. We keep it, for
@@ -43,20 +57,19 @@ type message struct {
 // channel and drops it when the buffer is full. Dropping is safe because a
 // broker's PUBACK is not an ack: only the hub's ack lets a kiosk mark
 // entries synced, and a kiosk re-sends what stays unacknowledged.
-type link struct {
+type Link struct {
 	id      string // the MQTT client id
 	client  paho.Client
 	dial    *dialer
+	retry   *backoff.Backoff // between SUBSCRIBE attempts on one connection
 	log     *slog.Logger
 	inbox   chan message
-	alerts  chan message // handled before inbox: alerts jump the queue here too
+	alerts  chan message // handed out before inbox: alerts jump the queue here too
 	dropped atomic.Uint64
-	// onSubscribed, if set, runs after every successful subscription (each
-	// connect): the server republishes its retained downlinks, which a
-	// restarted broker may have lost.
-	onSubscribed func(*link)
 
-	ctx    context.Context // cancelled by close
+	onSubscribed func(*Link)
+
+	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 
 	subscribed     chan struct{} // closed at the first successful subscription
@@ -67,27 +80,34 @@ type link struct {
 	handlers sync.WaitGroup // OnConnect handlers still running
 }
 
-// newLink creates the client and starts connecting in the background; it
-// keeps retrying until close.
-func newLink(brokerURL string, log *slog.Logger, onSubscribed func(*link)) (*link, error) {
+// Dial creates the client and starts connecting in the background; it
+// keeps retrying until Close.
+func Dial(cfg Config) (*Link, error) {
 	id, err := clientID()
 	if err != nil {
 		return nil, err
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clk := clock.Or(cfg.Clock)
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &link{
-		id:           id,
-		dial:         &dialer{ctx: ctx, timeout: connectTimeout, min: retryMin, max: retryMax},
-		log:          log.With("client", id, "broker", brokerURL),
+	l := &Link{
+		id: id,
+		dial: &dialer{ctx: ctx, timeout: connectTimeout,
+			backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
+		retry:        &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk},
+		log:          log.With("client", id, "broker", cfg.Broker),
 		inbox:        make(chan message, inboxSize),
 		alerts:       make(chan message, inboxSize),
 		ctx:          ctx,
 		cancel:       cancel,
 		subscribed:   make(chan struct{}),
-		onSubscribed: onSubscribed,
+		onSubscribed: cfg.OnSubscribed,
 	}
 	opts := paho.NewClientOptions().
-		AddBroker(brokerURL).
+		AddBroker(cfg.Broker).
 		SetClientID(id).
 		// A clean session: the subscription is made again in onConnect, and
 		// what the broker queued while we were away is not needed since
@@ -120,10 +140,23 @@ func clientID() (string, error) {
 	return "gatepost-hub-" + hex.EncodeToString(b[:]), nil
 }
 
+// ID is the MQTT client id, e.g. "gatepost-hub-1a2b3c4d".
+func (l *Link) ID() string { return l.id }
+
+// Connected reports whether the client is connected now.
+func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
+
+// Subscribed is closed once the client has first subscribed to the
+// kiosks' topics.
+func (l *Link) Subscribed() <-chan struct{} { return l.subscribed }
+
+// Dropped counts messages dropped because the reader of Next was behind.
+func (l *Link) Dropped() uint64 { return l.dropped.Load() }
+
 // onConnect runs (on its own goroutine, started by paho) after every
 // connect and reconnect: with a clean session the broker has forgotten our
 // subscription, so make it again, retrying while the connection is up.
-func (l *link) onConnect(c paho.Client) {
+func (l *Link) onConnect(c paho.Client) {
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
@@ -134,8 +167,8 @@ func (l *link) onConnect(c paho.Client) {
 	defer l.handlers.Done()
 
 	l.dial.reset()
+	l.retry.Reset()
 	l.log.Info("connected to the broker")
-	delay := retryMin
 	for {
 		err := l.subscribe(c)
 		if err == nil {
@@ -149,13 +182,10 @@ func (l *link) onConnect(c paho.Client) {
 		if !c.IsConnectionOpen() {
 			return // the next onConnect subscribes
 		}
-		l.log.Warn("subscribe failed; retrying", "topics", subscriptions, "err", err, "in", delay)
-		select {
-		case <-l.ctx.Done():
+		l.log.Warn("subscribe failed; retrying", "topics", subscriptions, "err", err)
+		if l.retry.Wait(l.ctx) != nil {
 			return
-		case <-time.After(delay):
 		}
-		delay = min(2*delay, retryMax)
 	}
 }
 
@@ -163,7 +193,7 @@ func (l *link) onConnect(c paho.Client) {
 // alerts and presence.
 var subscriptions = []string{protocol.EntriesSubscription, protocol.AlertsSubscription, protocol.StatusSubscription}
 
-func (l *link) subscribe(c paho.Client) error {
+func (l *Link) subscribe(c paho.Client) error {
 	filters := map[string]byte{}
 	for _, f := range subscriptions {
 		filters[f] = 1
@@ -187,8 +217,8 @@ func (l *link) subscribe(c paho.Client) error {
 	return nil
 }
 
-// onMessage must not block: see link.
-func (l *link) onMessage(_ paho.Client, m paho.Message) {
+// onMessage must not block: see Link.
+func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 	box := l.inbox
 	if strings.HasSuffix(m.Topic(), "/alerts") {
 		box = l.alerts
@@ -202,9 +232,26 @@ func (l *link) onMessage(_ paho.Client, m paho.Message) {
 	}
 }
 
-// publish sends a retained QoS 1 message and waits, bounded, for the PUBACK.
-// ingest.Ingest.Publish.
-func (l *link) publish(ctx context.Context, topic string, payload []byte) error {
+// Next returns the next message received, an alert waiting before any
+// other, or ok false once ctx ends. Call it from one goroutine, so
+// messages are handled in the order they arrived.
+func (l *Link) Next(ctx context.Context) (topic string, payload []byte, ok bool) {
+	var m message
+	select {
+	case m = <-l.alerts:
+	default:
+		select {
+		case <-ctx.Done():
+			return "", nil, false
+		case m = <-l.alerts:
+		case m = <-l.inbox:
+		}
+	}
+	return m.topic, m.payload, true
+}
+
+// Publish sends a retained QoS 1 message and waits, bounded, for the PUBACK.
+func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -218,11 +265,11 @@ func (l *link) publish(ctx context.Context, topic string, payload []byte) error 
 	return nil
 }
 
-// close disconnects and waits for the OnConnect handlers. Cancelling ctx
+// Close disconnects and waits for the OnConnect handlers. Cancelling ctx
 // first ends any dial or back-off wait, so Disconnect, which waits for a
 // connect attempt in progress, returns promptly even when the broker is
 // unreachable.
-func (l *link) close() {
+func (l *Link) Close() {
 	l.mu.Lock()
 	l.closing = true
 	l.mu.Unlock()

@@ -1,0 +1,128 @@
+package link
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+	"go.uber.org/goleak"
+
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// TestMain fails on leaked goroutines, except paho's own: when the link
+// closes while its client is between a lost connection and a new CONNACK,
+// paho's reconnect waits on a socket it owns and Disconnect waits for that
+// attempt; neither can be reached from outside paho, and both end with the
+// process.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/eclipse/paho%2emqtt%2egolang.(*client).reconnect"),
+		goleak.IgnoreAnyFunction("github.com/eclipse/paho%2emqtt%2egolang.(*client).Disconnect.func1"),
+	)
+}
+
+const site, kiosk = "huamu-1", "gate-1"
+
+func dial(t *testing.T, cfg Config) *Link {
+	t.Helper()
+	l, err := Dial(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	return l
+}
+
+// The link subscribes, hands on what kiosks publish, and publishes
+// retained messages the broker keeps.
+func TestLinkReceivesAndPublishes(t *testing.T) {
+	b := testkit.StartBroker(t)
+	subscribedAgain := make(chan struct{}, 1)
+	l := dial(t, Config{Broker: b.URL, OnSubscribed: func(*Link) { subscribedAgain <- struct{}{} }})
+	select {
+	case <-l.Subscribed():
+	case <-time.After(testkit.Wait):
+		t.Fatal("not subscribed")
+	}
+	<-subscribedAgain
+	if !l.Connected() {
+		t.Error("Connected() = false after subscribing")
+	}
+	topic := protocol.EntriesTopic(site, kiosk)
+	if err := b.Server.Publish(topic, []byte("batch"), false, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), testkit.Wait)
+	defer cancel()
+	got, payload, ok := l.Next(ctx)
+	if !ok || got != topic || string(payload) != "batch" {
+		t.Fatalf("Next = %q, %q, %v; want %q, batch", got, payload, ok, topic)
+	}
+
+	retained := make(chan string, 1)
+	ack := protocol.AckTopic(site, kiosk)
+	if err := l.Publish(ctx, ack, []byte("ack")); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	err := b.Server.Subscribe(ack, 1, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		if pk.FixedHeader.Retain {
+			retained <- string(pk.Payload)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-retained:
+		if p != "ack" {
+			t.Errorf("retained ack = %q, want ack", p)
+		}
+	case <-time.After(testkit.Wait):
+		t.Fatal("the published ack is not retained")
+	}
+}
+
+// Next hands out a waiting alert before a batch that arrived earlier, and
+// reports ok false once ctx ends.
+func TestNextTakesAlertsFirst(t *testing.T) {
+	l := &Link{inbox: make(chan message, 2), alerts: make(chan message, 2)}
+	l.inbox <- message{topic: "entries"}
+	l.alerts <- message{topic: "alerts"}
+	for _, want := range []string{"alerts", "entries"} {
+		if got, _, ok := l.Next(t.Context()); !ok || got != want {
+			t.Fatalf("Next = %q, %v; want %q", got, ok, want)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, ok := l.Next(ctx); ok {
+		t.Error("Next with ctx done and nothing waiting returned ok")
+	}
+}
+
+// The reconnect back-off waits on the injected clock, and Close ends that
+// wait at once.
+func TestBackoffOnClockAndClose(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC))
+	l, err := Dial(Config{Broker: "tcp://" + testkit.FreeAddr(t), Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first attempt is refused at once; the next waits on the clock.
+	testkit.Eventually(t, "a back-off wait on the fake clock", func() bool { return clk.Waiters() > 0 })
+	done := make(chan struct{})
+	go func() { defer close(done); l.Close() }()
+	select {
+	case <-done:
+	case <-time.After(testkit.Wait):
+		t.Fatal("Close did not end the back-off wait")
+	}
+	if l.Connected() {
+		t.Error("Connected() = true with no broker")
+	}
+}
