@@ -45,7 +45,7 @@ var passPages = []string{"passes", "pass_new", "pass", "passes_issued"}
 // passRoutes adds the pass pages. They are for admins only, reading too:
 // a pass's QR code is the pass, and whoever sees it can print a copy that
 // opens the gate.
-func (o *ops) passRoutes(mux *http.ServeMux) {
+func (o *Console) passRoutes(mux *http.ServeMux) {
 	admin := func(limit int64, h http.HandlerFunc) http.Handler { return limitBody(limit, o.auth(true, h)) }
 	mux.Handle("GET /ops/passes", admin(0, o.servePasses))
 	mux.Handle("GET /ops/passes/new", admin(0, o.serveIssueForm))
@@ -109,7 +109,7 @@ type passesData struct {
 }
 
 // servePasses lists passes by compound, unit and state, a page at a time.
-func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
+func (o *Console) servePasses(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -123,7 +123,7 @@ func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
 	data.Sites = sites
 	q := r.URL.Query()
 	query := passes.Query{Site: strings.TrimSpace(q.Get("site")), Unit: strings.TrimSpace(q.Get("unit")),
-		State: passes.State(q.Get("state")), Now: o.cfg.Now()}
+		State: passes.State(q.Get("state")), Now: o.clock.Now()}
 	page := 0
 	var bad error
 	switch {
@@ -164,7 +164,7 @@ func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
 }
 
 // passStore returns the pass store, or says plainly that this hub has none.
-func (o *ops) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bool) {
+func (o *Console) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bool) {
 	if o.cfg.ManagePasses == nil {
 		o.render(w, r, http.StatusNotFound, "passes", view{Error: o.msgs[requestLang(r)]["pass.nostore"], Data: passesData{}})
 		return nil, false
@@ -175,7 +175,7 @@ func (o *ops) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bo
 // knownSites are the compounds the hub knows: those with entries, kiosks
 // or passes. A pass for any other is refused, so a typo cannot start a
 // compound nobody will ever scan at.
-func (o *ops) knownSites(ctx context.Context) ([]string, error) {
+func (o *Console) knownSites(ctx context.Context) ([]string, error) {
 	sites, err := o.rec.Sites(ctx)
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ type issueData struct {
 
 // issueView fills the issue page's data: the compounds, and whether there
 // is a key to sign with.
-func (o *ops) issueView(ctx context.Context, pm PassManager, form passes.IssueForm) (issueData, error) {
+func (o *Console) issueView(ctx context.Context, pm PassManager, form passes.IssueForm) (issueData, error) {
 	d := issueData{Kinds: passes.Kinds, Form: form}
 	var err error
 	if d.Sites, err = o.knownSites(ctx); err != nil {
@@ -220,7 +220,7 @@ func (o *ops) issueView(ctx context.Context, pm PassManager, form passes.IssueFo
 	return d, err
 }
 
-func (o *ops) serveIssueForm(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveIssueForm(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -234,7 +234,7 @@ func (o *ops) serveIssueForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuseIssue shows the issue form again, as typed, with why it failed.
-func (o *ops) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager, form passes.IssueForm, err error) {
+func (o *Console) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager, form passes.IssueForm, err error) {
 	msgs := o.msgs[requestLang(r)]
 	d, verr := o.issueView(r.Context(), pm, form)
 	if verr != nil {
@@ -249,7 +249,7 @@ func (o *ops) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager
 }
 
 // checkSite refuses a compound the hub does not know, naming field.
-func (o *ops) checkSite(ctx context.Context, field, site string) error {
+func (o *Console) checkSite(ctx context.Context, field, site string) error {
 	sites, err := o.knownSites(ctx)
 	if err != nil {
 		return err
@@ -261,14 +261,14 @@ func (o *ops) checkSite(ctx context.Context, field, site string) error {
 	return nil
 }
 
-func (o *ops) issuePass(w http.ResponseWriter, r *http.Request) {
+func (o *Console) issuePass(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
 	}
 	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"), Unit: r.PostFormValue("unit"),
 		Name: r.PostFormValue("name"), From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
-	req, err := form.Request(o.cfg.Now(), o.cfg.Zone)
+	req, err := form.Request(o.clock.Now(), o.cfg.Zone)
 	if err == nil {
 		err = o.checkSite(r.Context(), "site", req.Site)
 	}
@@ -299,14 +299,14 @@ func issuedDetail(p passes.Pass, zone *time.Location) string {
 // form's compound, kind and days as defaults. Every row is checked
 // before any is issued, and all are issued in one transaction: a bad
 // line issues nothing, and the page names it.
-func (o *ops) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
+func (o *Console) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
 	}
 	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"),
 		From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
-	def, err := form.Defaults(o.cfg.Now(), o.cfg.Zone)
+	def, err := form.Defaults(o.clock.Now(), o.cfg.Zone)
 	var rows []passes.Row
 	if err == nil {
 		file, _, ferr := r.FormFile("csv")
@@ -359,7 +359,7 @@ func (o *ops) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 // passesChanged tells the pass feed, so kiosks hear of it in seconds.
-func (o *ops) passesChanged() {
+func (o *Console) passesChanged() {
 	if o.cfg.PassesChanged != nil {
 		o.cfg.PassesChanged()
 	}
@@ -372,7 +372,7 @@ type passData struct {
 }
 
 // getPass reads the pass the path names, answering 404 itself.
-func (o *ops) getPass(w http.ResponseWriter, r *http.Request) (PassManager, passes.Pass, bool) {
+func (o *Console) getPass(w http.ResponseWriter, r *http.Request) (PassManager, passes.Pass, bool) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return nil, passes.Pass{}, false
@@ -389,14 +389,14 @@ func (o *ops) getPass(w http.ResponseWriter, r *http.Request) (PassManager, pass
 	return pm, p, true
 }
 
-func (o *ops) passView(p passes.Pass, v view) view {
+func (o *Console) passView(p passes.Pass, v view) view {
 	d, _ := v.Data.(passData)
-	d.Pass, d.State = p, p.State(o.cfg.Now())
+	d.Pass, d.State = p, p.State(o.clock.Now())
 	v.Data = d
 	return v
 }
 
-func (o *ops) servePass(w http.ResponseWriter, r *http.Request) {
+func (o *Console) servePass(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := o.getPass(w, r)
 	if !ok {
 		return
@@ -409,7 +409,7 @@ func (o *ops) servePass(w http.ResponseWriter, r *http.Request) {
 }
 
 // servePassQR is the pass's QR code as a PNG, as it prints.
-func (o *ops) servePassQR(w http.ResponseWriter, r *http.Request) {
+func (o *Console) servePassQR(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := o.getPass(w, r)
 	if !ok {
 		return
@@ -426,7 +426,7 @@ func (o *ops) servePassQR(w http.ResponseWriter, r *http.Request) {
 
 // servePassSheet is the printable A4 sheet of cards (?id=...&id=...), the
 // same HTML as hub passes print writes.
-func (o *ops) servePassSheet(w http.ResponseWriter, r *http.Request) {
+func (o *Console) servePassSheet(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -461,7 +461,7 @@ func (o *ops) servePassSheet(w http.ResponseWriter, r *http.Request) {
 }
 
 // refusePassChange shows the pass again with why the change was refused.
-func (o *ops) refusePassChange(w http.ResponseWriter, r *http.Request, p passes.Pass, status int, err error, d passData) {
+func (o *Console) refusePassChange(w http.ResponseWriter, r *http.Request, p passes.Pass, status int, err error, d passData) {
 	text := err.Error()
 	if status == http.StatusBadRequest {
 		text = o.msgs[requestLang(r)]["err.bad_input"] + text
@@ -470,7 +470,7 @@ func (o *ops) refusePassChange(w http.ResponseWriter, r *http.Request, p passes.
 }
 
 // revokePass revokes a pass for good, with the reason the guard will see.
-func (o *ops) revokePass(w http.ResponseWriter, r *http.Request) {
+func (o *Console) revokePass(w http.ResponseWriter, r *http.Request) {
 	pm, p, ok := o.getPass(w, r)
 	if !ok {
 		return
@@ -500,7 +500,7 @@ func (o *ops) revokePass(w http.ResponseWriter, r *http.Request) {
 
 // markObservation sets (action=set, until, reason) or ends (action=clear)
 // home observation. A revoked pass is refused: revocation is for good.
-func (o *ops) markObservation(w http.ResponseWriter, r *http.Request) {
+func (o *Console) markObservation(w http.ResponseWriter, r *http.Request) {
 	pm, p, ok := o.getPass(w, r)
 	if !ok {
 		return
@@ -515,7 +515,7 @@ func (o *ops) markObservation(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("action") {
 	case "set":
 		reason := strings.TrimSpace(r.PostFormValue("reason"))
-		until, err := passes.ObservationEnd(d.Until, o.cfg.Now(), o.cfg.Zone)
+		until, err := passes.ObservationEnd(d.Until, o.clock.Now(), o.cfg.Zone)
 		if err == nil {
 			err = passes.CheckReason(reason, false)
 		}
@@ -535,7 +535,7 @@ func (o *ops) markObservation(w http.ResponseWriter, r *http.Request) {
 		o.passesChanged()
 		http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=observation", http.StatusSeeOther)
 	case "clear":
-		if p.State(o.cfg.Now()) != passes.StateHomeObservation {
+		if p.State(o.clock.Now()) != passes.StateHomeObservation {
 			o.refusePassChange(w, r, p, http.StatusConflict, errors.New(msgs["pass.not_observed"]), d)
 			return
 		}

@@ -36,10 +36,10 @@ func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	tb.Helper()
 	dir := tb.TempDir()
 	env := newOps(tb, filepath.Join(dir, "hub.db"))
-	env.now = passNow
+	env.clock.Set(passNow)
 	saveEntries(tb, env.rec, passNow.Add(-time.Hour), protocol.Entry{Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord,
 		Reasons: []string{"parcel_at_drop_point"}, Count: 1})
-	ps, err := passes.Open(dir, func() time.Time { return env.now })
+	ps, err := passes.Open(dir, func() time.Time { return env.clock.Now() })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -52,9 +52,9 @@ func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	pe := &passEnv{opsEnv: env, passes: ps}
 	// The console of newOps has no pass store; give it one the way
 	// server.Open does.
-	env.c.ops.cfg.ManagePasses = ps
-	env.c.ops.cfg.Passes = ps
-	env.c.ops.cfg.PassesChanged = func() { pe.changed.Add(1) }
+	env.c.cfg.ManagePasses = ps
+	env.c.cfg.Passes = ps
+	env.c.cfg.PassesChanged = func() { pe.changed.Add(1) }
 	return pe
 }
 

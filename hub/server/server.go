@@ -17,7 +17,6 @@ import (
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/ingest"
-	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/protocol"
@@ -25,8 +24,8 @@ import (
 
 // The store satisfies what each part needs of it.
 var (
-	_ ingest.Store  = (*records.SQLite)(nil)
-	_ console.Store = (*records.SQLite)(nil)
+	_ ingest.Store    = (*records.SQLite)(nil)
+	_ console.Records = (*records.SQLite)(nil)
 )
 
 // startTimeout bounds how long Open waits for the hub's client to subscribe
@@ -40,6 +39,7 @@ type Server struct {
 	store     *records.SQLite
 	passes    *passes.Store
 	console   *console.Console
+	jobs      *jobs
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
 	link      *link
@@ -91,16 +91,16 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.brokerURL = s.broker.URL()
 	}
 
-	cons, err := console.New(s.store, s.log.With("component", "console"))
+	if s.jobs, err = openJobs(cfg.DataDir, s.store, nil, s.log); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	feed := newPassFeed(s, s.passes, cfg.PassesEvery, cfg.PassesRefresh)
+	cons, err := console.New(console.Config{Records: s.store, Operators: s.jobs.operators, Passes: s.passes,
+		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.notify})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.console = cons
-	feed := newPassFeed(s, s.passes, cfg.PassesEvery, cfg.PassesRefresh)
-	if err := cons.Operators(console.OpsConfig{Path: filepath.Join(cfg.DataDir, operators.FileName), Records: s.store, Passes: s.passes,
-		Publisher: s, ManagePasses: s.passes, PassesChanged: feed.notify}); err != nil {
-		return nil, fmt.Errorf("open hub: %w", err)
-	}
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
@@ -131,7 +131,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.runIngest(runCtx) })
-	s.wg.Go(func() { cons.Follow(runCtx) })
+	if err := s.jobs.start(runCtx, &s.wg, cons); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	s.wg.Go(func() { feed.run(runCtx) })
 
 	if s.broker != nil {
@@ -273,6 +275,7 @@ func (s *Server) Close() error {
 		if s.console != nil {
 			errs = append(errs, s.console.Close())
 		}
+		errs = append(errs, s.jobs.close())
 		if s.store != nil {
 			errs = append(errs, s.store.Close())
 		}
