@@ -51,6 +51,6 @@ func newKiosksCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "directory holding the hub's data (hub.db)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /api/kiosks does")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /ops/api/kiosks does")
 	return cmd
 }

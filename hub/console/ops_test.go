@@ -24,6 +24,7 @@ import (
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
+	"go.uber.org/goleak"
 )
 
 // seedEntries is the size of the shared store: several compounds and
@@ -67,6 +68,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if seedPath != "" {
 		os.RemoveAll(filepath.Dir(seedPath))
+	}
+	// No live stream, keep-alive ticker or follower outlives its test.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
 	}
 	os.Exit(code)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // API tokens let a script on another machine read what the console
-// shows (CSV exports, /api/*) with `Authorization: Bearer <token>`. A
+// shows (CSV exports, /ops/api/*) with `Authorization: Bearer <token>`. A
 // token acts for a user: it has that user's role, and stops working when
 // the user is disabled. It only reads: the console refuses any other
 // method with a token. The store keeps the token's SHA-256, never the
