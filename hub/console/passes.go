@@ -363,4 +363,3 @@ func (o *Console) passesChanged() {
 		o.cfg.PassesChanged()
 	}
 }
-
