@@ -378,7 +378,7 @@ func TestScriptVisitorInertAndReveal(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{
-		Kind: protocol.KindVisitor, Decision: protocol.DecisionAlert, Reasons: []string{"key_region_returnee"},
+		Kind: protocol.KindVisitor, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonKeyRegionReturnee},
 		Visitor: &protocol.Visitor{Name: xss, Contact: "13812345678", Visiting: "3-201", Returnee: true, Origin: xss},
 	})
 	if n := env.poll(t); n != 1 {
@@ -429,12 +429,12 @@ func TestAlertLifeOnThePage(t *testing.T) {
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	received := env.clock.Now().Add(-time.Minute)
 	saveEntries(t, env.rec, received,
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid"}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{"fever_confirmed"}, Unit: "3-201",
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonFeverConfirmed}, Unit: "3-201",
 			Temperature: &protocol.Reading{ObjectC: 38, ScreenedC: 38.2}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionDeny, Reasons: []string{"pass_revoked"}, Alert: true},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"post_understaffed"}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"post_understaffed"}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionDeny, Reasons: []string{protocol.ReasonPassRevoked}, Alert: true},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonUnderstaffed}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonUnderstaffed}},
 	)
 	for range 2 { // a second poll finds nothing new and raises nothing twice
 		env.poll(t)
@@ -455,7 +455,7 @@ func TestAlertLifeOnThePage(t *testing.T) {
 	}
 	var fever operators.Alert
 	for _, a := range open {
-		if a.Kind == "fever" {
+		if a.Kind == protocol.AlertFever {
 			fever = a
 		}
 	}
