@@ -89,6 +89,11 @@ func TestAPI(t *testing.T) {
 		t.Errorf("GET /ops/api/kiosks = %+v, want gate-1 contiguous 2 missing 3-4", kiosks)
 	}
 
+	// The fleet page shows the same gap (the older open page did too).
+	if code, body, _ := c.get("/ops/fleet"); code != http.StatusOK || !strings.Contains(body, `<td class="warn">3–4</td>`) {
+		t.Errorf("GET /ops/fleet = %d, want gate-1's gap 3–4", code)
+	}
+
 	for _, bad := range []string{"0", "-1", "abc", "1001"} {
 		if code, body, _ := c.get("/ops/api/entries?limit=" + bad); code != http.StatusBadRequest ||
 			!strings.Contains(body, "limit must be") {
