@@ -39,11 +39,18 @@ type pkg struct {
 // rel is the path of p inside the module ("" for the root package).
 func (p pkg) rel() string { return strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/") }
 
-// ours lists the module's packages they import, tests included, as paths
+// ours lists the module's packages p imports, tests included, as paths
 // inside the module.
 func (p pkg) ours() []string {
+	return oursOf(append(append(p.Imports, p.TestImports...), p.XTestImports...))
+}
+
+// oursNotTests lists the module's packages p's own code imports.
+func (p pkg) oursNotTests() []string { return oursOf(p.Imports) }
+
+func oursOf(imports []string) []string {
 	var out []string
-	for _, imp := range append(append(p.Imports, p.TestImports...), p.XTestImports...) {
+	for _, imp := range imports {
 		if rel, ok := strings.CutPrefix(imp, module+"/"); ok {
 			out = append(out, rel)
 		}

@@ -26,7 +26,7 @@ func newKiosksCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /api/kiosks does")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /ops/api/kiosks does")
 	return cmd
 }
 

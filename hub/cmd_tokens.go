@@ -15,7 +15,7 @@ func newTokensCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Use:   "tokens",
 		Short: "Manage API tokens: read-only access to the console for scripts on other machines",
 		Long: "A token acts for a console user, with that user's role, and only reads: CSV exports\n" +
-			"(/ops/entries.csv, /ops/onemap.csv), /api/entries, /api/kiosks and the pages. Send it as\n" +
+			"(/ops/entries.csv, /ops/onemap.csv), /ops/api/entries, /ops/api/kiosks and the pages. Send it as\n" +
 			"  Authorization: Bearer <token>\n" +
 			"It is printed once when made; console.db keeps only its SHA-256. Disabling the user\n" +
 			"stops its tokens too.",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/retention"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -234,7 +235,7 @@ func (p *recorder) PublishDownlink(ctx context.Context, site, kiosk string, kind
 		}
 		p.sent[topic] = body
 		return nil
-	}, site, kiosk, kind, payload, p.env.now)
+	}, site, kiosk, kind, payload, p.env.clock.Now())
 }
 
 func (p *recorder) BrokerConnected() bool { p.mu.Lock(); defer p.mu.Unlock(); return !p.down }
@@ -244,7 +245,7 @@ func TestKiosksPage(t *testing.T) {
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	ctx := t.Context()
 	for _, k := range []string{"gate-1", "gate-2"} {
-		if _, err := env.rec.SaveStatus(ctx, protocol.Status{Kiosk: k, Site: "huamu-001", Online: true}, env.now); err != nil {
+		if _, err := env.rec.SaveStatus(ctx, protocol.Status{Kiosk: k, Site: "huamu-001", Online: true}, env.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -262,7 +263,7 @@ func TestKiosksPage(t *testing.T) {
 	}
 
 	pub := &recorder{env: env, sent: map[string][]byte{}}
-	env.c.ops.cfg.Publisher = pub
+	env.c.cfg.Publisher = pub
 	code, body, _ = c.get("/ops/kiosks")
 	if code != http.StatusOK || !strings.Contains(body, `id="site-huamu-001"`) || !strings.Contains(body, `id="kiosk-gate-2"`) ||
 		!strings.Contains(body, "尚未发布") || strings.Contains(body, "cannot-publish") {
@@ -307,7 +308,7 @@ func TestKiosksPage(t *testing.T) {
 		t.Errorf("gate-1's config = v%d %s, want v2 fever_c 37", d.Version, d.Payload)
 	}
 	// gate-1 reports it runs v2; gate-2 still runs nothing.
-	env.rec.SaveStatus(ctx, protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: true, Downlink: map[string]uint64{"config": 2}}, env.now)
+	env.rec.SaveStatus(ctx, protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: true, Downlink: map[string]uint64{"config": 2}}, env.clock.Now())
 	_, body, _ = c.get("/ops/kiosks?published=2&site=huamu-001")
 	if !strings.Contains(body, "已向 huamu-001 发布配置版本 2") ||
 		!regexp.MustCompile(`(?s)id="kiosk-gate-1".*?v2 · fever_c 37 °C.*?<td class="num">v2</td>\s*<td class="num runs ok">v2</td>`).MatchString(body) ||
@@ -346,7 +347,7 @@ func TestRetentionPage(t *testing.T) {
 		return protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
 			Visitor: &protocol.Visitor{Name: name, Contact: "13812345678"}}
 	}
-	saveEntries(t, env.rec, env.now.AddDate(0, 0, -20), v("王小明"), v("李四"))
+	saveEntries(t, env.rec, env.clock.Now().AddDate(0, 0, -20), v("王小明"), v("李四"))
 	c := env.client(t)
 	c.signIn("admin", adminPW)
 	would := regexp.MustCompile(`(?s)id="kind-visitor">.*?<td class="num would">(\d+)</td>`)
@@ -408,8 +409,9 @@ func TestRetentionPage(t *testing.T) {
 		t.Errorf("audit = %q", got)
 	}
 	// What the page counted is what the purge removes.
-	env.now = env.now.Add(time.Minute)
-	if err := env.c.Purge(ctx); err != nil {
+	env.clock.Advance(time.Minute)
+	purger := &retention.Purger{Records: env.rec, Settings: env.store, Clock: env.clock}
+	if err := purger.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := audited(t, env.store); got[0] != "(hub) purge visitor: 2" {

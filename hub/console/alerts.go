@@ -13,7 +13,7 @@ type alertsData struct {
 	Closed []operators.Alert
 }
 
-func (o *ops) alertsView(r *http.Request, v view) view {
+func (o *Console) alertsView(r *http.Request, v view) view {
 	active, err := o.store.Alerts(r.Context(), 200, operators.StateOpen, operators.StateAcked)
 	if err != nil {
 		o.log.Error("console: list alerts", "err", err)
@@ -26,7 +26,7 @@ func (o *ops) alertsView(r *http.Request, v view) view {
 	return v
 }
 
-func (o *ops) serveAlerts(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveAlerts(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	if r.URL.Query().Get("done") == "1" {
 		v.Notice = o.msgs[requestLang(r)]["alerts.done"]
@@ -35,7 +35,7 @@ func (o *ops) serveAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 // moveAlert acknowledges or closes an alert with the user's note.
-func (o *ops) moveAlert(w http.ResponseWriter, r *http.Request) {
+func (o *Console) moveAlert(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		o.render(w, r, http.StatusBadRequest, "alerts", o.alertsView(r, view{Error: "Bad input: no such alert."}))
@@ -65,7 +65,7 @@ type auditData struct {
 	Lines []operators.AuditRecord
 }
 
-func (o *ops) serveAudit(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveAudit(w http.ResponseWriter, r *http.Request) {
 	lines, err := o.store.AuditLog(r.Context(), 500)
 	if err != nil {
 		o.fail(w, "read the audit log", err)

@@ -7,11 +7,24 @@ import (
 	"strconv"
 )
 
-// maxAPIEntries bounds ?limit on /api/entries.
-const maxAPIEntries = 1000
+// The read API, for scripts (with an API token, `hub tokens`) and for
+// anyone signed in: the same data as `hub entries --json` and
+// `hub kiosks --json`.
+//
+//	GET /ops/api/entries   latest entries as JSON, ?limit=N (1..1000, default 100)
+//	GET /ops/api/kiosks    the fleet as JSON, with each kiosk's gaps
+const (
+	apiEntries    = 100  // entries /ops/api/entries returns without ?limit
+	maxAPIEntries = 1000 // bounds ?limit
+)
 
-func (c *Console) serveEntries(w http.ResponseWriter, r *http.Request) {
-	limit := pageEntries
+func (o *Console) apiRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /ops/api/entries", o.auth(false, o.serveAPIEntries))
+	mux.Handle("GET /ops/api/kiosks", o.auth(false, o.serveAPIKiosks))
+}
+
+func (o *Console) serveAPIEntries(w http.ResponseWriter, r *http.Request) {
+	limit := apiEntries
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxAPIEntries {
@@ -22,19 +35,19 @@ func (c *Console) serveEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	entries, err := c.store.Latest(r.Context(), limit)
+	entries, err := o.rec.Latest(r.Context(), limit)
 	if err != nil {
-		c.log.Error("console: read latest entries", "err", err)
+		o.log.Error("console: read latest entries", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not read entries"})
 		return
 	}
 	writeJSON(w, http.StatusOK, entries)
 }
 
-func (c *Console) serveKiosks(w http.ResponseWriter, r *http.Request) {
-	fleet, err := c.fleet(r.Context())
+func (o *Console) serveAPIKiosks(w http.ResponseWriter, r *http.Request) {
+	fleet, err := o.rec.Fleet(r.Context())
 	if err != nil {
-		c.log.Error("console: read the fleet", "err", err)
+		o.log.Error("console: read the fleet", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not read kiosks"})
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 const (
@@ -31,7 +32,7 @@ func sessionFrom(ctx context.Context) (operators.Session, bool) {
 // auth wraps h: no session sends a page to sign-in (an API request gets
 // 401); adminOnly refuses operators; every POST must carry the session's
 // CSRF token.
-func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
+func (o *Console) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sess operators.Session
 		err := operators.ErrNoSession
@@ -62,7 +63,7 @@ func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 				return
 			}
 			if r.Method == http.MethodGet && r.URL.Path != "/ops/events" && !strings.HasSuffix(r.URL.Path, ".csv") &&
-				!strings.HasPrefix(r.URL.Path, "/api/") {
+				!strings.HasPrefix(r.URL.Path, "/ops/api/") {
 				http.Redirect(w, r, "/ops/signin", http.StatusSeeOther)
 				return
 			}
@@ -85,7 +86,7 @@ func (o *ops) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 
 // csrfOK checks the form's csrf field against want, and that a browser's
 // Origin, when it sends one, is this host.
-func (o *ops) csrfOK(r *http.Request, want string) bool {
+func (o *Console) csrfOK(r *http.Request, want string) bool {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host != r.Host {
@@ -101,7 +102,7 @@ func (o *ops) csrfOK(r *http.Request, want string) bool {
 	return true
 }
 
-func (o *ops) refuseCSRF(w http.ResponseWriter, r *http.Request) {
+func (o *Console) refuseCSRF(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	v.Error = o.msgs[requestLang(r)]["csrf.refused"]
 	if _, ok := sessionFrom(r.Context()); ok {
@@ -111,25 +112,25 @@ func (o *ops) refuseCSRF(w http.ResponseWriter, r *http.Request) {
 	o.render(w, r, http.StatusForbidden, "signin", o.signInView(w, r, v))
 }
 
-func (o *ops) cookie(name, value string, maxAge time.Duration) *http.Cookie {
+func (o *Console) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/ops/", HttpOnly: true,
 		Secure: o.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge.Seconds())}
 }
 
 // signInView sets a fresh pre-session CSRF cookie and puts its token in
 // the form.
-func (o *ops) signInView(w http.ResponseWriter, _ *http.Request, v view) view {
+func (o *Console) signInView(w http.ResponseWriter, _ *http.Request, v view) view {
 	token := operators.NewToken()
 	http.SetCookie(w, o.cookie(preCSRFCookie, token, time.Hour))
 	v.CSRF = token
 	return v
 }
 
-func (o *ops) serveSignIn(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveSignIn(w http.ResponseWriter, r *http.Request) {
 	o.render(w, r, http.StatusOK, "signin", o.signInView(w, r, view{}))
 }
 
-func (o *ops) signIn(w http.ResponseWriter, r *http.Request) {
+func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	want := ""
 	if c, err := r.Cookie(preCSRFCookie); err == nil {
@@ -170,7 +171,7 @@ func (o *ops) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/ops/", http.StatusSeeOther)
 }
 
-func (o *ops) signOut(w http.ResponseWriter, r *http.Request) {
+func (o *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		o.store.EndSession(r.Context(), c.Value)
@@ -182,7 +183,7 @@ func (o *ops) signOut(w http.ResponseWriter, r *http.Request) {
 
 // setLang switches the language and goes back to a page of the console
 // (never elsewhere: back must be a path under /ops/).
-func (o *ops) setLang(w http.ResponseWriter, r *http.Request) {
+func (o *Console) setLang(w http.ResponseWriter, r *http.Request) {
 	lang := r.URL.Query().Get("to")
 	ok := false
 	for _, l := range languages {
@@ -214,7 +215,7 @@ func clientIP(r *http.Request) string {
 // many names nor many addresses trying one name gets far).
 type limiter struct {
 	mu    sync.Mutex
-	now   func() time.Time
+	clock clock.Clock
 	fails map[string][]time.Time
 }
 
@@ -223,8 +224,8 @@ const (
 	limitWindow = 15 * time.Minute
 )
 
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}}
+func newLimiter(c clock.Clock) *limiter {
+	return &limiter{clock: c, fails: map[string][]time.Time{}}
 }
 
 func (l *limiter) keys(ip, name string) []string { return []string{"ip:" + ip, "user:" + name} }
@@ -232,7 +233,7 @@ func (l *limiter) keys(ip, name string) []string { return []string{"ip:" + ip, "
 func (l *limiter) allow(ip, name string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cutoff := l.now().Add(-limitWindow)
+	cutoff := l.clock.Now().Add(-limitWindow)
 	for _, k := range l.keys(ip, name) {
 		recent := l.fails[k][:0]
 		for _, t := range l.fails[k] {
@@ -256,7 +257,7 @@ func (l *limiter) fail(ip, name string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range l.keys(ip, name) {
-		l.fails[k] = append(l.fails[k], l.now())
+		l.fails[k] = append(l.fails[k], l.clock.Now())
 	}
 }
 

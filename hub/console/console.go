@@ -3,64 +3,127 @@ package console
 import (
 	"context"
 	"embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strings"
+	"time"
 
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/protocol"
 )
 
-// Store is what the console reads.
-type Store interface {
+// Records is what the console reads from the hub's entries.
+type Records interface {
 	Latest(ctx context.Context, limit int) ([]records.Stored, error)
 	Kiosks(ctx context.Context) ([]records.Kiosk, error)
 	Fleet(ctx context.Context) ([]records.FleetKiosk, error)
+	Search(ctx context.Context, f records.Filter, page, size int) (records.Page, error)
+	Each(ctx context.Context, f records.Filter, fn func(records.Stored) error) error
+	Entries(ctx context.Context, q records.Query) ([]records.Stored, error)
+	Sites(ctx context.Context) ([]string, error)
+	OneMap(ctx context.Context, site, day string) (records.DayMap, error)
+	MonthMap(ctx context.Context, month string) ([]records.SiteDay, error)
+	// Purge only counts here (dryRun): the retention page's preview.
+	Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error)
+	Downlinks(ctx context.Context) ([]protocol.Downlink, error)
+	Published(ctx context.Context, kind protocol.DownlinkKind) ([]records.Published, error)
+}
+
+var _ Records = (*records.SQLite)(nil)
+
+// PassLister lists passes, for the people under home observation on the
+// one map. Optional.
+type PassLister interface {
+	List(ctx context.Context, f passes.Filter) ([]passes.Pass, error)
+}
+
+// Publisher sends a downlink to kiosks: in `hub serve`, the server (its
+// PublishDownlink goes through hub/downlink.Issue, as `hub push` does).
+type Publisher interface {
+	PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
+		payload json.RawMessage) (protocol.Downlink, error)
+	// BrokerConnected reports whether the hub's MQTT client is connected
+	// now; a message issued while it is not is published on reconnect.
+	BrokerConnected() bool
+}
+
+// Config is what the console needs. Records and Operators are required.
+type Config struct {
+	Records   Records
+	Operators *operators.Store // console.db, opened and closed by the caller
+	Passes    PassLister       // may be nil
+	Clock     clock.Clock      // nil for the wall clock
+	Zone      *time.Location   // times shown and typed; nil for China Standard Time
+	Log       *slog.Logger     // nil discards
+	// SecureCookies marks cookies Secure. Turn on when the console is
+	// served over HTTPS (directly or behind a proxy).
+	SecureCookies bool
+	// Publisher sends kiosk configuration; nil: the kiosks page says the
+	// console cannot publish.
+	Publisher Publisher
+	// ManagePasses turns on the admins' pass pages (/ops/passes); nil
+	// leaves them saying the hub has no pass store. PassesChanged, when
+	// set, is called after each change, so the pass feed sends it to the
+	// kiosks at once rather than at its next poll.
+	ManagePasses  PassManager
+	PassesChanged func()
 }
 
 //go:embed assets
 var assets embed.FS
 
-// Console serves the operators' page and its JSON API:
-//
-//	GET /              the page: latest entries and the fleet
-//	GET /api/entries   latest entries as JSON, ?limit=N (1..1000, default 100)
-//	GET /api/kiosks    the fleet as JSON, with each kiosk's gaps
-//	GET /healthz       200 "ok"
-//	GET /console.js, /console.css
+// Console serves the operators' console, everything under /ops/ (the
+// pages, their assets, the live feed /ops/events and the read API
+// /ops/api/; docs/console.md lists them), and GET /healthz. Every page
+// but sign-in needs a session or an API token.
 type Console struct {
-	store Store
-	log   *slog.Logger
-	page  *template.Template
-	mux   *http.ServeMux
-	ops   *ops // the signed-in console under /ops/, when Operators was called
+	cfg     Config
+	store   *operators.Store
+	rec     Records
+	clock   clock.Clock
+	log     *slog.Logger
+	msgs    map[string]catalogue
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	limiter *limiter
+	live    *broadcaster
 }
 
-// New returns a console reading from store. log may be nil.
-func New(store Store, log *slog.Logger) (*Console, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// New returns a console reading cfg.Records and console.db. Call Stop
+// (or Close) to end its live streams.
+func New(cfg Config) (*Console, error) {
+	if cfg.Records == nil || cfg.Operators == nil {
+		return nil, errors.New("console: Records and Operators are required")
 	}
-	page, err := template.New("index.html").Funcs(pageFuncs()).ParseFS(assets, "assets/index.html")
+	if cfg.Zone == nil {
+		cfg.Zone = passes.Zone
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	msgs, err := loadCatalogues()
 	if err != nil {
-		return nil, fmt.Errorf("console: parse page: %w", err)
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	c := &Console{store: store, log: log, page: page, mux: http.NewServeMux()}
-	c.mux.HandleFunc("GET /{$}", c.servePage)
-	c.mux.HandleFunc("GET /api/entries", c.serveEntries)
-	c.mux.HandleFunc("GET /api/kiosks", c.serveKiosks)
-	c.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	c.mux.HandleFunc("GET /console.js", c.serveAsset("assets/console.js", "text/javascript; charset=utf-8"))
-	c.mux.HandleFunc("GET /console.css", c.serveAsset("assets/console.css", "text/css; charset=utf-8"))
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	clk := clock.Or(cfg.Clock)
+	c := &Console{cfg: cfg, store: cfg.Operators, rec: cfg.Records, clock: clk, log: cfg.Log, msgs: msgs,
+		pages: pages, mux: http.NewServeMux(), limiter: newLimiter(clk), live: newBroadcaster()}
+	c.routes()
 	return c, nil
 }
 
 // ServeHTTP serves the console.
-func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (o *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	// Scripts and styles come only from the hub itself, never inline: an
 	// entry's text that slipped past escaping still could not run.
@@ -69,16 +132,53 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// same-origin, not no-referrer: with no-referrer a browser sends
 	// "Origin: null" on form posts, and the CSRF check needs the origin.
 	h.Set("Referrer-Policy", "same-origin")
-	// With accounts on, the summary page and its JSON need a signed-in
-	// user too (scripts on the hub's machine use hub entries / hub kiosks).
-	if c.ops != nil && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/api/")) {
-		c.ops.auth(false, c.mux.ServeHTTP).ServeHTTP(w, r)
-		return
-	}
-	c.mux.ServeHTTP(w, r)
+	o.mux.ServeHTTP(w, r)
 }
 
-func (c *Console) serveAsset(name, contentType string) http.HandlerFunc {
+// Stop ends the live streams, so that an HTTP server's Shutdown need not
+// wait for them.
+func (o *Console) Stop() { o.live.close() }
+
+// Close ends the live streams. console.db is the caller's to close.
+func (o *Console) Close() error {
+	o.Stop()
+	return nil
+}
+
+// OperatorStore is console.db, for the hub's commands and tests.
+func (o *Console) OperatorStore() *operators.Store { return o.store }
+
+func (o *Console) routes() {
+	mux := o.mux
+	// The address of the older open page, which is gone: bookmarks land
+	// on the console.
+	mux.Handle("GET /{$}", http.RedirectHandler("/ops/", http.StatusSeeOther))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /ops/signin", o.serveSignIn)
+	mux.HandleFunc("POST /ops/signin", o.signIn)
+	mux.HandleFunc("GET /ops/lang", o.setLang)
+	mux.HandleFunc("GET /ops/ops.css", serveAsset("assets/ops/ops.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /ops/ops.js", serveAsset("assets/ops/ops.js", "text/javascript; charset=utf-8"))
+	mux.Handle("POST /ops/signout", o.auth(false, o.signOut))
+	mux.Handle("GET /ops/{$}", o.auth(false, o.serveEntries))
+	mux.Handle("GET /ops/entries.csv", o.auth(false, o.exportEntries))
+	mux.Handle("POST /ops/reveal", o.auth(true, o.reveal))
+	mux.Handle("GET /ops/alerts", o.auth(false, o.serveAlerts))
+	mux.Handle("POST /ops/alerts/{id}", o.auth(false, o.moveAlert))
+	mux.Handle("GET /ops/onemap", o.auth(false, o.serveOneMap))
+	mux.Handle("GET /ops/onemap.csv", o.auth(false, o.exportOneMap))
+	mux.Handle("GET /ops/fleet", o.auth(false, o.serveFleet))
+	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
+	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))
+	o.apiRoutes(mux)
+	o.adminRoutes(mux)
+	o.passRoutes(mux)
+}
+
+func serveAsset(name, contentType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		data, err := assets.ReadFile(name)
 		if err != nil {

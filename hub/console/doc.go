@@ -1,8 +1,18 @@
-// Package console is the operators' web page: the latest entries across
-// the fleet, and per kiosk how far the hub holds its entries and which
-// ranges it lacks. Pages are html/template, assets are embedded: the
-// console needs no network beyond the hub itself.
+// Package console is the operators' web console, HTTP only, everything
+// under /ops/: sign-in, the entries table and its CSV export, alerts to
+// acknowledge and close, the one map and the month, the fleet, the live
+// feed (server-sent events), the admins' pages (users, kiosk
+// configuration, retention, passes, audit), and the read API under
+// /ops/api/ that scripts call with an API token. Pages are html/template,
+// assets are embedded: the console needs no network beyond the hub
+// itself. Codes (reasons, kinds, decisions, areas) are shown in the
+// reader's language from protocol/text.
 //
-// console may import protocol and hub/records; only the hub's wiring and
-// tests import console.
+// The console raises no alerts and purges nothing: hub/alerts and
+// hub/retention do, whether or not the console runs; it reads their
+// results from console.db (hub/operators), which its caller opens.
+//
+// console may import protocol, internal/clock and the hub's stores
+// (hub/records, hub/operators, hub/passes, hub/downlink); hub/server
+// imports it, and tests.
 package console

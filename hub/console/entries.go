@@ -21,14 +21,17 @@ const entriesPage = 50
 // what paging that far would.
 const maxPageNumber = 2000
 
+// The filters' choices, in the order the form offers them.
 var (
-	kinds     = []string{"check", "visitor", "delivery", "shift_in", "shift_out", "disinfection"}
-	decisions = []string{"allow", "deny", "alert", "remeasure", "record"}
+	kinds = []string{string(protocol.KindCheck), string(protocol.KindVisitor), string(protocol.KindDelivery),
+		string(protocol.KindShiftIn), string(protocol.KindShiftOut), string(protocol.KindDisinfection)}
+	decisions = []string{string(protocol.DecisionAllow), string(protocol.DecisionDeny), string(protocol.DecisionAlert),
+		string(protocol.DecisionRemeasure), string(protocol.DecisionRecord)}
 )
 
 // parseFilter reads the table's filters from the query. Every bad value
 // gets a sentence naming the field.
-func (o *ops) parseFilter(q url.Values) (records.Filter, int, error) {
+func (o *Console) parseFilter(q url.Values) (records.Filter, int, error) {
 	f := records.Filter{
 		Site: strings.TrimSpace(q.Get("site")), Kiosk: strings.TrimSpace(q.Get("kiosk")),
 		Unit: strings.TrimSpace(q.Get("unit")), Fever: q.Get("fever") == "1",
@@ -75,7 +78,7 @@ func (o *ops) parseFilter(q url.Values) (records.Filter, int, error) {
 
 // parseTime reads a datetime-local ("2026-02-01T08:30") or a date in the
 // console's zone.
-func (o *ops) parseTime(field, s string) (time.Time, error) {
+func (o *Console) parseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -146,7 +149,7 @@ type entriesData struct {
 	Export    string
 }
 
-func (o *ops) serveEntries(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveEntries(w http.ResponseWriter, r *http.Request) {
 	data := entriesData{Kinds: kinds, Decisions: decisions}
 	sites, err := o.rec.Sites(r.Context())
 	if err != nil {
@@ -184,7 +187,7 @@ func (o *ops) serveEntries(w http.ResponseWriter, r *http.Request) {
 
 // exportEntries streams the filtered set as CSV, masked as on screen, and
 // records who exported what.
-func (o *ops) exportEntries(w http.ResponseWriter, r *http.Request) {
+func (o *Console) exportEntries(w http.ResponseWriter, r *http.Request) {
 	f, _, err := o.parseFilter(r.URL.Query())
 	if err != nil {
 		http.Error(w, "Bad input: "+err.Error(), http.StatusBadRequest)
@@ -230,7 +233,7 @@ type revealData struct {
 }
 
 // reveal shows one entry unmasked to an admin, and audits it.
-func (o *ops) reveal(w http.ResponseWriter, r *http.Request) {
+func (o *Console) reveal(w http.ResponseWriter, r *http.Request) {
 	kiosk := r.PostFormValue("kiosk")
 	seq, err := strconv.ParseUint(r.PostFormValue("seq"), 10, 63)
 	if err != nil || seq == 0 || !protocol.ValidName(kiosk) {

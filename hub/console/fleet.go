@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -11,10 +10,8 @@ import (
 // kiosk is a kiosk with the ranges the hub lacks from it.
 type kiosk = records.FleetKiosk
 
-func (c *Console) fleet(ctx context.Context) ([]kiosk, error) { return c.store.Fleet(ctx) }
-
-// maxGapsShown bounds the gaps listed per kiosk on the page; the API has
-// them all.
+// maxGapsShown bounds the gaps listed per kiosk on the fleet page; the
+// API has them all.
 const maxGapsShown = 10
 
 // gapsText renders ranges as "2, 5–9" ("none" for none).

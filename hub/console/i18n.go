@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/text"
 )
 
 // Languages the console speaks; the first is the default: Chinese first.
@@ -50,4 +54,25 @@ func requestLang(r *http.Request) string {
 		}
 	}
 	return languages[0]
+}
+
+// Words for the protocol's codes come from protocol/text, the catalogue
+// the guard's screen reads too, so a code reads the same at the gate and
+// at the hub.
+
+func kindText(lang string, k protocol.Kind) string { return text.Kind(lang, string(k)) }
+
+func decisionText(lang string, d protocol.Decision) string { return text.Decision(lang, string(d)) }
+
+// reasonsText is an entry's reasons in lang, most important first.
+func reasonsText(lang string, reasons []string) string {
+	words := make([]string, len(reasons))
+	for i, r := range reasons {
+		words[i] = text.Reason(lang, r)
+	}
+	sep := ", "
+	if lang == "zh-CN" {
+		sep = "、" // the enumeration comma
+	}
+	return strings.Join(words, sep)
 }

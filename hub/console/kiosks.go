@@ -53,7 +53,7 @@ type configForm struct {
 	Field               string // the field the refused post got wrong
 }
 
-func (o *ops) kiosksView(r *http.Request, v view, form configForm) (view, error) {
+func (o *Console) kiosksView(r *http.Request, v view, form configForm) (view, error) {
 	d := kiosksData{CanPublish: o.cfg.Publisher != nil, Form: form,
 		FeverMin: protocol.FeverMinC, FeverMax: protocol.FeverMaxC}
 	if d.CanPublish {
@@ -110,7 +110,7 @@ func (o *ops) kiosksView(r *http.Request, v view, form configForm) (view, error)
 	return v, nil
 }
 
-func (o *ops) serveKiosks(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveKiosks(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	q := r.URL.Query()
 	if n := q.Get("published"); n != "" {
@@ -129,7 +129,7 @@ func (o *ops) serveKiosks(w http.ResponseWriter, r *http.Request) {
 // publishConfig issues a new config version for a site or one kiosk from
 // the form, after checking every field; nothing is stored or published
 // for a refused form.
-func (o *ops) publishConfig(w http.ResponseWriter, r *http.Request) {
+func (o *Console) publishConfig(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	form := configForm{Site: r.PostFormValue("site"), Kiosk: r.PostFormValue("kiosk"),
 		FeverC: strings.TrimSpace(r.PostFormValue("fever_c"))}

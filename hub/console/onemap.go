@@ -37,9 +37,9 @@ var sitePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // serveOneMap shows a compound's day (?site=&day=), or with no site the
 // subdistrict's month (?month=), every compound per day.
-func (o *ops) serveOneMap(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	today := o.cfg.Now().In(o.cfg.Zone)
+	today := o.clock.Now().In(o.cfg.Zone)
 	site := q.Get("site")
 	if site == "" {
 		month := q.Get("month")
@@ -94,7 +94,7 @@ func (o *ops) serveOneMap(w http.ResponseWriter, r *http.Request) {
 // exportOneMap writes one compound's day as CSV: a row per building and
 // the total, the figures the committee reports upward. It holds counts
 // only, no names; the export is audited like the entries'.
-func (o *ops) exportOneMap(w http.ResponseWriter, r *http.Request) {
+func (o *Console) exportOneMap(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	site, day := q.Get("site"), q.Get("day")
 	if !sitePattern.MatchString(site) {
@@ -146,11 +146,11 @@ type fleetData struct {
 	Now    time.Time
 }
 
-func (o *ops) serveFleet(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveFleet(w http.ResponseWriter, r *http.Request) {
 	fleet, err := o.rec.Fleet(r.Context())
 	if err != nil {
 		o.fail(w, "read the fleet", err)
 		return
 	}
-	o.render(w, r, http.StatusOK, "fleet", view{Data: fleetData{Kiosks: fleet, Now: o.cfg.Now()}})
+	o.render(w, r, http.StatusOK, "fleet", view{Data: fleetData{Kiosks: fleet, Now: o.clock.Now()}})
 }

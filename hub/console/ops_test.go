@@ -19,9 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/alerts"
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
+	"go.uber.org/goleak"
 )
 
 // seedEntries is the size of the shared store: several compounds and
@@ -66,6 +69,11 @@ func TestMain(m *testing.M) {
 	if seedPath != "" {
 		os.RemoveAll(filepath.Dir(seedPath))
 	}
+	// No live stream, keep-alive ticker or follower outlives its test.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -75,15 +83,17 @@ const (
 )
 
 type opsEnv struct {
-	c     *Console
-	rec   *records.SQLite
-	srv   *httptest.Server
-	now   time.Time
-	store *operators.Store
+	c        *Console
+	rec      *records.SQLite
+	srv      *httptest.Server
+	clock    *clock.Fake
+	store    *operators.Store
+	follower *alerts.Follower // feeds c's live view, as in the hub
 }
 
-// newOps serves a console with operators on path (a hub.db), with users
-// "admin" (admin) and "op" (operator).
+// newOps serves a console on path (a hub.db) and a fresh console.db, with
+// users "admin" (admin) and "op" (operator), on a fake clock a week after
+// seedStart.
 func newOps(tb testing.TB, path string) *opsEnv {
 	tb.Helper()
 	rec, err := records.Open(path)
@@ -91,26 +101,36 @@ func newOps(tb testing.TB, path string) *opsEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { rec.Close() })
-	c, err := New(rec, nil)
-	if err != nil {
+	env := &opsEnv{rec: rec, clock: clock.NewFake(seedStart.Add(7 * 24 * time.Hour))}
+	if env.store, err = operators.Open(filepath.Join(tb.TempDir(), operators.FileName), env.clock); err != nil {
 		tb.Fatal(err)
 	}
-	env := &opsEnv{c: c, rec: rec, now: seedStart.Add(7 * 24 * time.Hour)}
-	if err := c.Operators(OpsConfig{Path: filepath.Join(tb.TempDir(), operators.FileName), Records: rec,
-		Now: func() time.Time { return env.now }}); err != nil {
+	tb.Cleanup(func() { env.store.Close() })
+	if env.c, err = New(Config{Records: rec, Operators: env.store, Clock: env.clock}); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { c.Close() })
-	env.store = c.OperatorStore()
+	if env.follower, err = alerts.New(alerts.Config{Records: rec, Store: env.store, Watcher: env.c, Clock: env.clock}); err != nil {
+		tb.Fatal(err)
+	}
 	if err := env.store.AddUser(tb.Context(), "admin", adminPW, true); err != nil {
 		tb.Fatal(err)
 	}
 	if err := env.store.AddUser(tb.Context(), "op", opPW, false); err != nil {
 		tb.Fatal(err)
 	}
-	env.srv = httptest.NewServer(c)
-	tb.Cleanup(func() { c.Stop(); env.srv.Close() })
+	env.srv = httptest.NewServer(env.c)
+	tb.Cleanup(func() { env.c.Stop(); env.srv.Close() })
 	return env
+}
+
+// poll runs the alert follower once.
+func (e *opsEnv) poll(tb testing.TB) int {
+	tb.Helper()
+	n, err := e.follower.Poll(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 type client struct {
@@ -230,7 +250,7 @@ func TestSignInRateLimited(t *testing.T) {
 	if code := c.signIn("op", opPW); code != http.StatusTooManyRequests {
 		t.Errorf("sign-in after %d failures = %d, want 429", maxFailures, code)
 	}
-	env.now = env.now.Add(limitWindow + time.Second)
+	env.clock.Advance(limitWindow + time.Second)
 	if code := c.signIn("op", opPW); code != http.StatusSeeOther {
 		t.Errorf("sign-in after the window = %d, want 303", code)
 	}
@@ -357,12 +377,12 @@ func saveEntries(tb testing.TB, s *records.SQLite, received time.Time, es ...pro
 func TestScriptVisitorInertAndReveal(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.now.Add(-time.Hour), protocol.Entry{
-		Kind: protocol.KindVisitor, Decision: protocol.DecisionAlert, Reasons: []string{"key_region_returnee"},
+	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{
+		Kind: protocol.KindVisitor, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonKeyRegionReturnee},
 		Visitor: &protocol.Visitor{Name: xss, Contact: "13812345678", Visiting: "3-201", Returnee: true, Origin: xss},
 	})
-	if n, err := env.c.Poll(t.Context()); err != nil || n != 1 {
-		t.Fatalf("Poll = %d, %v", n, err)
+	if n := env.poll(t); n != 1 {
+		t.Fatalf("Poll = %d, want 1", n)
 	}
 	c := env.client(t)
 	c.signIn("admin", adminPW)
@@ -407,19 +427,17 @@ func TestScriptVisitorInertAndReveal(t *testing.T) {
 func TestAlertLifeOnThePage(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	received := env.now.Add(-time.Minute)
+	received := env.clock.Now().Add(-time.Minute)
 	saveEntries(t, env.rec, received,
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid"}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{"fever_confirmed"}, Unit: "3-201",
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonFeverConfirmed}, Unit: "3-201",
 			Temperature: &protocol.Reading{ObjectC: 38, ScreenedC: 38.2}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionDeny, Reasons: []string{"pass_revoked"}, Alert: true},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"post_understaffed"}},
-		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"post_understaffed"}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionDeny, Reasons: []string{protocol.ReasonPassRevoked}, Alert: true},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonUnderstaffed}},
+		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonUnderstaffed}},
 	)
 	for range 2 { // a second poll finds nothing new and raises nothing twice
-		if _, err := env.c.Poll(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		env.poll(t)
 	}
 	open, _ := env.store.Alerts(t.Context(), 10, operators.StateOpen)
 	var kinds []string
@@ -437,7 +455,7 @@ func TestAlertLifeOnThePage(t *testing.T) {
 	}
 	var fever operators.Alert
 	for _, a := range open {
-		if a.Kind == "fever" {
+		if a.Kind == protocol.AlertFever {
 			fever = a
 		}
 	}
@@ -470,70 +488,6 @@ func TestAlertLifeOnThePage(t *testing.T) {
 	_, body, _ = c.get("/ops/alerts")
 	if !strings.Contains(body, "clinical thermometer 36.8, let in") {
 		t.Errorf("closed alert's note not listed")
-	}
-}
-
-func TestFleetAlerts(t *testing.T) {
-	t.Parallel()
-	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.now.Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
-	if _, err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.now.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.c.Poll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	open, _ := env.store.Alerts(t.Context(), 10, operators.StateOpen)
-	if len(open) != 1 || open[0].Kind != "offline" {
-		t.Errorf("open alerts = %+v, want gate-1 offline", open)
-	}
-	// A conflicting duplicate (same number, other content) is a security
-	// event: one alert.
-	forged := protocol.Batch{Kiosk: "gate-1", Site: "huamu-001", Sent: env.now, Entries: []protocol.Entry{{
-		Kiosk: "gate-1", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-00000000ffff", Time: env.now,
-		Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"forged"}}}}
-	if saved, err := env.rec.SaveBatch(t.Context(), forged, env.now); err != nil || saved.Conflicts != 1 {
-		t.Fatalf("SaveBatch of a conflicting entry = %+v, %v", saved, err)
-	}
-	for range 2 {
-		if _, err := env.c.Poll(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
-	var conflicts int
-	for _, a := range open {
-		if a.Kind == "conflict" && a.Kiosk == "gate-1" && strings.Contains(a.Detail, "1 more entries refused (1 in all)") {
-			conflicts++
-		}
-	}
-	if conflicts != 1 {
-		t.Errorf("open alerts = %+v, want one conflict alert for gate-1", open)
-	}
-	// Closed, it does not come back the next day for the same conflicts.
-	for _, a := range open {
-		if a.Kind == "conflict" {
-			if err := env.store.Move(t.Context(), a.ID, operators.StateClosed, "op", "checked the broker's credentials"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	env.now = env.now.Add(25 * time.Hour)
-	env.c.ops.conflictsSeen = nil // a hub restart: read back from console.db
-	if _, err := env.c.Poll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
-	for _, a := range open {
-		if a.Kind == "conflict" {
-			t.Errorf("the same conflicts alerted again a day later: %+v", a)
-		}
-	}
-	c := env.client(t)
-	c.signIn("op", opPW)
-	code, body, _ := c.get("/ops/fleet")
-	if code != http.StatusOK || !strings.Contains(body, "<td>gate-1</td>") || !strings.Contains(body, "离线") {
-		t.Errorf("fleet page = %d, want gate-1 offline", code)
 	}
 }
 
@@ -642,11 +596,9 @@ func TestLiveFeed(t *testing.T) {
 	if !lines.Scan() || lines.Text() != ": live" {
 		t.Fatalf("first line = %q", lines.Text())
 	}
-	saveEntries(t, env.rec, env.now.Add(-time.Minute), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
+	saveEntries(t, env.rec, env.clock.Now().Add(-time.Minute), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
 		Visitor: &protocol.Visitor{Name: "王小明", Contact: "13812345678"}})
-	if _, err := env.c.Poll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	env.poll(t)
 	for lines.Scan() {
 		if strings.HasPrefix(lines.Text(), "data: ") {
 			if d := lines.Text(); !strings.Contains(d, `"who":"王*明"`) || strings.Contains(d, "13812345678") {
@@ -660,56 +612,18 @@ func TestLiveFeed(t *testing.T) {
 	}
 }
 
-func TestPurgeByRetention(t *testing.T) {
+// The fleet page shows a kiosk's state; hub/alerts raises the alerts.
+func TestFleetPage(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.now.AddDate(0, 0, -30), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
-		Visitor: &protocol.Visitor{Name: "王小明", Contact: "13812345678", Visiting: "3-201"}})
-	if err := env.c.Purge(t.Context()); err != nil {
+	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
+	if _, err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.clock.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := env.rec.Latest(t.Context(), 1)
-	if v := list[0].Visitor; v.Name != records.Redacted || v.Contact != "" || v.Visiting != "3-201" {
-		t.Errorf("visitor after 30 days = %+v, want name and phone gone (retention 28 days)", v)
-	}
-	log, _ := env.store.AuditLog(t.Context(), 1)
-	if len(log) != 1 || log[0].Action != "purge" || log[0].Detail != "visitor: 1" {
-		t.Errorf("audit = %+v", log)
-	}
-}
-
-// With nobody on the live view, Poll reads only what may raise an alert
-// and still moves past everything else.
-func TestPollPassesOverOrdinaryEntries(t *testing.T) {
-	t.Parallel()
-	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	var es []protocol.Entry
-	for range 700 {
-		es = append(es, protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid", "temperature_normal"}})
-	}
-	es[100] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{"pass_valid", "post_understaffed"}}
-	es[650] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{"pass_revoked"}}
-	saveEntries(t, env.rec, env.now.Add(-time.Minute), es...)
-	if n, err := env.c.Poll(t.Context()); err != nil || n != 2 {
-		t.Fatalf("Poll = %d, %v; want the 2 entries that raise alerts read", n, err)
-	}
-	alerts, err := env.c.OperatorStore().Alerts(t.Context(), 10, "open")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kinds []string
-	for _, a := range alerts {
-		kinds = append(kinds, a.Kind)
-	}
-	slices.Sort(kinds)
-	if !slices.Equal(kinds, []string{"pass_revoked", "post_understaffed"}) {
-		t.Errorf("alerts %v, want pass_revoked and post_understaffed", kinds)
-	}
-	cur, err := env.c.OperatorStore().Setting(t.Context(), cursorSetting, "")
-	if err != nil || !strings.HasSuffix(cur, " 700 gate-1") {
-		t.Errorf("cursor %q, %v: want it past gate-1/700", cur, err)
-	}
-	if n, err := env.c.Poll(t.Context()); err != nil || n != 0 {
-		t.Errorf("second Poll = %d, %v; want nothing new", n, err)
+	c := env.client(t)
+	c.signIn("op", opPW)
+	code, body, _ := c.get("/ops/fleet")
+	if code != http.StatusOK || !strings.Contains(body, "<td>gate-1</td>") || !strings.Contains(body, "离线") {
+		t.Errorf("fleet page = %d, want gate-1 offline", code)
 	}
 }

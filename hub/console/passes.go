@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +44,7 @@ var passPages = []string{"passes", "pass_new", "pass", "passes_issued"}
 // passRoutes adds the pass pages. They are for admins only, reading too:
 // a pass's QR code is the pass, and whoever sees it can print a copy that
 // opens the gate.
-func (o *ops) passRoutes(mux *http.ServeMux) {
+func (o *Console) passRoutes(mux *http.ServeMux) {
 	admin := func(limit int64, h http.HandlerFunc) http.Handler { return limitBody(limit, o.auth(true, h)) }
 	mux.Handle("GET /ops/passes", admin(0, o.servePasses))
 	mux.Handle("GET /ops/passes/new", admin(0, o.serveIssueForm))
@@ -109,7 +108,7 @@ type passesData struct {
 }
 
 // servePasses lists passes by compound, unit and state, a page at a time.
-func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
+func (o *Console) servePasses(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -123,7 +122,7 @@ func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
 	data.Sites = sites
 	q := r.URL.Query()
 	query := passes.Query{Site: strings.TrimSpace(q.Get("site")), Unit: strings.TrimSpace(q.Get("unit")),
-		State: passes.State(q.Get("state")), Now: o.cfg.Now()}
+		State: passes.State(q.Get("state")), Now: o.clock.Now()}
 	page := 0
 	var bad error
 	switch {
@@ -164,7 +163,7 @@ func (o *ops) servePasses(w http.ResponseWriter, r *http.Request) {
 }
 
 // passStore returns the pass store, or says plainly that this hub has none.
-func (o *ops) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bool) {
+func (o *Console) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bool) {
 	if o.cfg.ManagePasses == nil {
 		o.render(w, r, http.StatusNotFound, "passes", view{Error: o.msgs[requestLang(r)]["pass.nostore"], Data: passesData{}})
 		return nil, false
@@ -175,7 +174,7 @@ func (o *ops) passStore(w http.ResponseWriter, r *http.Request) (PassManager, bo
 // knownSites are the compounds the hub knows: those with entries, kiosks
 // or passes. A pass for any other is refused, so a typo cannot start a
 // compound nobody will ever scan at.
-func (o *ops) knownSites(ctx context.Context) ([]string, error) {
+func (o *Console) knownSites(ctx context.Context) ([]string, error) {
 	sites, err := o.rec.Sites(ctx)
 	if err != nil {
 		return nil, err
@@ -209,7 +208,7 @@ type issueData struct {
 
 // issueView fills the issue page's data: the compounds, and whether there
 // is a key to sign with.
-func (o *ops) issueView(ctx context.Context, pm PassManager, form passes.IssueForm) (issueData, error) {
+func (o *Console) issueView(ctx context.Context, pm PassManager, form passes.IssueForm) (issueData, error) {
 	d := issueData{Kinds: passes.Kinds, Form: form}
 	var err error
 	if d.Sites, err = o.knownSites(ctx); err != nil {
@@ -220,7 +219,7 @@ func (o *ops) issueView(ctx context.Context, pm PassManager, form passes.IssueFo
 	return d, err
 }
 
-func (o *ops) serveIssueForm(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveIssueForm(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -234,7 +233,7 @@ func (o *ops) serveIssueForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuseIssue shows the issue form again, as typed, with why it failed.
-func (o *ops) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager, form passes.IssueForm, err error) {
+func (o *Console) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager, form passes.IssueForm, err error) {
 	msgs := o.msgs[requestLang(r)]
 	d, verr := o.issueView(r.Context(), pm, form)
 	if verr != nil {
@@ -249,7 +248,7 @@ func (o *ops) refuseIssue(w http.ResponseWriter, r *http.Request, pm PassManager
 }
 
 // checkSite refuses a compound the hub does not know, naming field.
-func (o *ops) checkSite(ctx context.Context, field, site string) error {
+func (o *Console) checkSite(ctx context.Context, field, site string) error {
 	sites, err := o.knownSites(ctx)
 	if err != nil {
 		return err
@@ -261,14 +260,14 @@ func (o *ops) checkSite(ctx context.Context, field, site string) error {
 	return nil
 }
 
-func (o *ops) issuePass(w http.ResponseWriter, r *http.Request) {
+func (o *Console) issuePass(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
 	}
 	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"), Unit: r.PostFormValue("unit"),
 		Name: r.PostFormValue("name"), From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
-	req, err := form.Request(o.cfg.Now(), o.cfg.Zone)
+	req, err := form.Request(o.clock.Now(), o.cfg.Zone)
 	if err == nil {
 		err = o.checkSite(r.Context(), "site", req.Site)
 	}
@@ -299,14 +298,14 @@ func issuedDetail(p passes.Pass, zone *time.Location) string {
 // form's compound, kind and days as defaults. Every row is checked
 // before any is issued, and all are issued in one transaction: a bad
 // line issues nothing, and the page names it.
-func (o *ops) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
+func (o *Console) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
 	}
 	form := passes.IssueForm{Kind: r.PostFormValue("kind"), Site: r.PostFormValue("site"),
 		From: r.PostFormValue("from"), Until: r.PostFormValue("until")}
-	def, err := form.Defaults(o.cfg.Now(), o.cfg.Zone)
+	def, err := form.Defaults(o.clock.Now(), o.cfg.Zone)
 	var rows []passes.Row
 	if err == nil {
 		file, _, ferr := r.FormFile("csv")
@@ -359,194 +358,8 @@ func (o *ops) issuePassesCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 // passesChanged tells the pass feed, so kiosks hear of it in seconds.
-func (o *ops) passesChanged() {
+func (o *Console) passesChanged() {
 	if o.cfg.PassesChanged != nil {
 		o.cfg.PassesChanged()
-	}
-}
-
-type passData struct {
-	Pass  passes.Pass
-	State passes.State
-	Until string // the observation form's day, as typed
-}
-
-// getPass reads the pass the path names, answering 404 itself.
-func (o *ops) getPass(w http.ResponseWriter, r *http.Request) (PassManager, passes.Pass, bool) {
-	pm, ok := o.passStore(w, r)
-	if !ok {
-		return nil, passes.Pass{}, false
-	}
-	p, err := pm.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, passes.ErrNotFound) {
-		http.Error(w, "No such pass.", http.StatusNotFound)
-		return nil, p, false
-	}
-	if err != nil {
-		o.fail(w, "read the pass", err)
-		return nil, p, false
-	}
-	return pm, p, true
-}
-
-func (o *ops) passView(p passes.Pass, v view) view {
-	d, _ := v.Data.(passData)
-	d.Pass, d.State = p, p.State(o.cfg.Now())
-	v.Data = d
-	return v
-}
-
-func (o *ops) servePass(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := o.getPass(w, r)
-	if !ok {
-		return
-	}
-	v := view{}
-	if done := r.URL.Query().Get("done"); slices.Contains([]string{"issued", "revoked", "observation", "cleared"}, done) {
-		v.Notice = o.msgs[requestLang(r)]["pass.done."+done]
-	}
-	o.render(w, r, http.StatusOK, "pass", o.passView(p, v))
-}
-
-// servePassQR is the pass's QR code as a PNG, as it prints.
-func (o *ops) servePassQR(w http.ResponseWriter, r *http.Request) {
-	_, p, ok := o.getPass(w, r)
-	if !ok {
-		return
-	}
-	img, err := passes.PNG(p.Token)
-	if err != nil {
-		o.fail(w, "draw the QR code", err)
-		return
-	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(img)
-}
-
-// servePassSheet is the printable A4 sheet of cards (?id=...&id=...), the
-// same HTML as hub passes print writes.
-func (o *ops) servePassSheet(w http.ResponseWriter, r *http.Request) {
-	pm, ok := o.passStore(w, r)
-	if !ok {
-		return
-	}
-	ids := r.URL.Query()["id"]
-	if len(ids) == 0 || len(ids) > maxSheet {
-		http.Error(w, fmt.Sprintf("Bad input: id names the passes to print, 1 to %d of them.", maxSheet), http.StatusBadRequest)
-		return
-	}
-	list, err := pm.List(r.Context(), passes.Filter{IDs: ids})
-	if errors.Is(err, passes.ErrNotFound) {
-		http.Error(w, "No such pass.", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		o.fail(w, "read the passes", err)
-		return
-	}
-	var buf bytes.Buffer
-	if err := passes.WriteSheet(&buf, list, o.cfg.Zone); err != nil {
-		o.fail(w, "draw the sheet", err)
-		return
-	}
-	sess, _ := sessionFrom(r.Context())
-	o.audit(r, sess.User.Name, "pass_print", strings.Join(ids, " "))
-	// The sheet carries its style and its codes inline (it prints the same
-	// from a file); it runs no script at all.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes())
-}
-
-// refusePassChange shows the pass again with why the change was refused.
-func (o *ops) refusePassChange(w http.ResponseWriter, r *http.Request, p passes.Pass, status int, err error, d passData) {
-	text := err.Error()
-	if status == http.StatusBadRequest {
-		text = o.msgs[requestLang(r)]["err.bad_input"] + text
-	}
-	o.render(w, r, status, "pass", o.passView(p, view{Error: text, Data: d}))
-}
-
-// revokePass revokes a pass for good, with the reason the guard will see.
-func (o *ops) revokePass(w http.ResponseWriter, r *http.Request) {
-	pm, p, ok := o.getPass(w, r)
-	if !ok {
-		return
-	}
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if p.Status == protocol.StatusRevoked {
-		o.refusePassChange(w, r, p, http.StatusConflict, errors.New(o.msgs[requestLang(r)]["pass.revoked_note"]), passData{})
-		return
-	}
-	err := passes.CheckReason(reason, true)
-	if err == nil {
-		err = pm.Revoke(r.Context(), p.ID, reason)
-	}
-	if errors.Is(err, passes.ErrBadRequest) {
-		o.refusePassChange(w, r, p, http.StatusBadRequest, err, passData{})
-		return
-	}
-	if err != nil {
-		o.fail(w, "revoke the pass", err)
-		return
-	}
-	sess, _ := sessionFrom(r.Context())
-	o.audit(r, sess.User.Name, "pass_revoke", fmt.Sprintf("%s %s unit %s: %s", p.ID, p.Site, p.Unit, reason))
-	o.passesChanged()
-	http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=revoked", http.StatusSeeOther)
-}
-
-// markObservation sets (action=set, until, reason) or ends (action=clear)
-// home observation. A revoked pass is refused: revocation is for good.
-func (o *ops) markObservation(w http.ResponseWriter, r *http.Request) {
-	pm, p, ok := o.getPass(w, r)
-	if !ok {
-		return
-	}
-	msgs := o.msgs[requestLang(r)]
-	d := passData{Until: r.PostFormValue("until")}
-	if p.Status == protocol.StatusRevoked {
-		o.refusePassChange(w, r, p, http.StatusConflict, errors.New(msgs["pass.revoked_note"]), d)
-		return
-	}
-	sess, _ := sessionFrom(r.Context())
-	switch r.PostFormValue("action") {
-	case "set":
-		reason := strings.TrimSpace(r.PostFormValue("reason"))
-		until, err := passes.ObservationEnd(d.Until, o.cfg.Now(), o.cfg.Zone)
-		if err == nil {
-			err = passes.CheckReason(reason, false)
-		}
-		if err == nil {
-			err = pm.HomeObservation(r.Context(), p.ID, until, reason)
-		}
-		if errors.Is(err, passes.ErrBadRequest) {
-			o.refusePassChange(w, r, p, http.StatusBadRequest, err, d)
-			return
-		}
-		if err != nil {
-			o.fail(w, "mark home observation", err)
-			return
-		}
-		o.audit(r, sess.User.Name, "pass_home_observation",
-			fmt.Sprintf("%s %s unit %s through %s: %s", p.ID, p.Site, p.Unit, strings.TrimSpace(d.Until), reason))
-		o.passesChanged()
-		http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=observation", http.StatusSeeOther)
-	case "clear":
-		if p.State(o.cfg.Now()) != passes.StateHomeObservation {
-			o.refusePassChange(w, r, p, http.StatusConflict, errors.New(msgs["pass.not_observed"]), d)
-			return
-		}
-		if err := pm.ClearStatus(r.Context(), p.ID); err != nil {
-			o.fail(w, "end home observation", err)
-			return
-		}
-		o.audit(r, sess.User.Name, "pass_clear", fmt.Sprintf("%s %s unit %s: home observation ended", p.ID, p.Site, p.Unit))
-		o.passesChanged()
-		http.Redirect(w, r, "/ops/passes/"+p.ID+"?done=cleared", http.StatusSeeOther)
-	default:
-		o.refusePassChange(w, r, p, http.StatusBadRequest, errors.New("action must be set or clear"), d)
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
-	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -31,24 +30,16 @@ type passEnv struct {
 	changed atomic.Int32 // calls of PassesChanged
 }
 
-// nowClock is the wall clock with Now read from the test's env.
-type nowClock struct {
-	clock.Clock
-	now func() time.Time
-}
-
-func (c nowClock) Now() time.Time { return c.now() }
-
 var passNow = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) // 10:00 on 1 March in the console's zone
 
 func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	tb.Helper()
 	dir := tb.TempDir()
 	env := newOps(tb, filepath.Join(dir, "hub.db"))
-	env.now = passNow
+	env.clock.Set(passNow)
 	saveEntries(tb, env.rec, passNow.Add(-time.Hour), protocol.Entry{Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord,
 		Reasons: []string{"parcel_at_drop_point"}, Count: 1})
-	ps, err := passes.Open(dir, nowClock{clock.Real(), func() time.Time { return env.now }})
+	ps, err := passes.Open(dir, env.clock)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -61,9 +52,9 @@ func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	pe := &passEnv{opsEnv: env, passes: ps}
 	// The console of newOps has no pass store; give it one the way
 	// server.Open does.
-	env.c.ops.cfg.ManagePasses = ps
-	env.c.ops.cfg.Passes = ps
-	env.c.ops.cfg.PassesChanged = func() { pe.changed.Add(1) }
+	env.c.cfg.ManagePasses = ps
+	env.c.cfg.Passes = ps
+	env.c.cfg.PassesChanged = func() { pe.changed.Add(1) }
 	return pe
 }
 

@@ -26,7 +26,7 @@ type retentionKind struct {
 
 // retentionView counts, with the same code as `hub purge --dry-run`, what
 // the purge would remove with days (the settings in force if nil).
-func (o *ops) retentionView(r *http.Request, v view, typed map[string]string, days map[string]int, field string) (view, error) {
+func (o *Console) retentionView(r *http.Request, v view, typed map[string]string, days map[string]int, field string) (view, error) {
 	current, err := o.store.Retention(r.Context())
 	if err != nil {
 		return v, err
@@ -35,7 +35,7 @@ func (o *ops) retentionView(r *http.Request, v view, typed map[string]string, da
 	if days == nil {
 		days = current
 	}
-	counts, err := operators.PurgeByRetention(r.Context(), o.rec, days, o.cfg.Now(), true)
+	counts, err := operators.PurgeByRetention(r.Context(), o.rec, days, o.clock.Now(), true)
 	if err != nil {
 		return v, err
 	}
@@ -54,7 +54,7 @@ func (o *ops) retentionView(r *http.Request, v view, typed map[string]string, da
 	return v, nil
 }
 
-func (o *ops) serveRetention(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveRetention(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	if r.URL.Query().Get("done") == "1" {
 		v.Notice = o.msg(r, "admin.saved")
@@ -70,7 +70,7 @@ func (o *ops) serveRetention(w http.ResponseWriter, r *http.Request) {
 // postRetention previews (do=preview: counts only) or saves the days per
 // kind typed in the form. Every field is checked before anything is
 // saved; a refused form changes nothing.
-func (o *ops) postRetention(w http.ResponseWriter, r *http.Request) {
+func (o *Console) postRetention(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "Bad input: the form could not be read.", http.StatusBadRequest)

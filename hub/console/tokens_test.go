@@ -19,7 +19,7 @@ import (
 func TestAPITokenReadsOnly(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.now.Add(-5*time.Minute), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow,
+	saveEntries(t, env.rec, env.clock.Now().Add(-5*time.Minute), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow,
 		Reasons: []string{"pass_valid"}, Pass: "P000001", Unit: "3-201"})
 	token, err := env.c.OperatorStore().AddToken(t.Context(), "nightly", "op")
 	if err != nil {
@@ -52,8 +52,8 @@ func TestAPITokenReadsOnly(t *testing.T) {
 	if code, body := do("GET", "/ops/entries.csv", token, nil); code != http.StatusOK || !strings.Contains(body, "P000001") {
 		t.Errorf("GET /ops/entries.csv with a token = %d %.200q", code, body)
 	}
-	if code, body := do("GET", "/api/kiosks", token, nil); code != http.StatusOK || !strings.Contains(body, "gate-1") {
-		t.Errorf("GET /api/kiosks with a token = %d %.200q", code, body)
+	if code, body := do("GET", "/ops/api/kiosks", token, nil); code != http.StatusOK || !strings.Contains(body, "gate-1") {
+		t.Errorf("GET /ops/api/kiosks with a token = %d %.200q", code, body)
 	}
 	if code, _ := do("GET", "/ops/audit", token, nil); code != http.StatusForbidden {
 		t.Errorf("an operator's token on the audit log = %d, want 403", code)

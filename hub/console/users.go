@@ -23,7 +23,7 @@ type shownPassword struct {
 	New            bool // a new account, not a reset
 }
 
-func (o *ops) renderUsers(w http.ResponseWriter, r *http.Request, status int, v view, d usersData) {
+func (o *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int, v view, d usersData) {
 	users, err := o.store.Users(r.Context())
 	if err != nil {
 		o.fail(w, "list the users", err)
@@ -37,7 +37,7 @@ func (o *ops) renderUsers(w http.ResponseWriter, r *http.Request, status int, v 
 	o.render(w, r, status, "users", v)
 }
 
-func (o *ops) serveUsers(w http.ResponseWriter, r *http.Request) {
+func (o *Console) serveUsers(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	if r.URL.Query().Get("done") == "1" {
 		v.Notice = o.msg(r, "admin.saved")
@@ -47,7 +47,7 @@ func (o *ops) serveUsers(w http.ResponseWriter, r *http.Request) {
 
 // addUser creates an account with a password the hub makes, and shows it
 // once.
-func (o *ops) addUser(w http.ResponseWriter, r *http.Request) {
+func (o *Console) addUser(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
 	d := usersData{Name: name, Role: role}
@@ -87,7 +87,7 @@ func (o *ops) addUser(w http.ResponseWriter, r *http.Request) {
 // changeUser disables, enables, changes the role of, or makes a new
 // password for an account. An admin may not disable or demote themselves:
 // the console would be left without the admin who is using it.
-func (o *ops) changeUser(w http.ResponseWriter, r *http.Request) {
+func (o *Console) changeUser(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	name, action := r.PathValue("name"), r.PostFormValue("action")
 	refuse := func(key string, args ...any) {
@@ -146,7 +146,7 @@ func (o *ops) changeUser(w http.ResponseWriter, r *http.Request) {
 // console.db, passes.db or the hub's store); the change stands if the
 // line cannot be written, so the log carries everything the line would
 // have said.
-func (o *ops) audit(r *http.Request, user, action, detail string) {
+func (o *Console) audit(r *http.Request, user, action, detail string) {
 	if err := o.store.Audit(r.Context(), user, action, detail); err != nil {
 		o.log.Error("console: a change was made but not audited", "user", user, "action", action, "detail", detail, "err", err)
 	}

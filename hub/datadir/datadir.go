@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
@@ -73,9 +72,5 @@ func (d Dir) OpenPasses() (*passes.Store, error) { return passes.Open(d.Path, d.
 
 // OpenOperators opens console.db, creating it if needed.
 func (d Dir) OpenOperators() (*operators.Store, error) {
-	var now func() time.Time
-	if d.Clock != nil {
-		now = d.Clock.Now
-	}
-	return operators.Open(d.OperatorsPath(), now)
+	return operators.Open(d.OperatorsPath(), d.Clock)
 }

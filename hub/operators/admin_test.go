@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 func TestNewPassword(t *testing.T) {
@@ -25,7 +27,8 @@ func TestNewPassword(t *testing.T) {
 func TestUsersCreatedLastSignInAndRole(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	s := openStore(t, func() time.Time { return now })
+	clk := clock.NewFake(now)
+	s := openStore(t, clk)
 	ctx := t.Context()
 	if err := s.AddUser(ctx, "li", "a long password", false); err != nil {
 		t.Fatal(err)
@@ -35,6 +38,7 @@ func TestUsersCreatedLastSignInAndRole(t *testing.T) {
 		t.Fatalf("User(li) = %+v, %v; want created %v, never signed in, operator", u, err, now)
 	}
 	now = now.Add(time.Hour)
+	clk.Set(now)
 	s.Audit(ctx, "li", "sign_in", "127.0.0.1")
 	s.Audit(ctx, "li", "sign_out", "")
 	if u, _ := s.User(ctx, "li"); !u.LastSignIn.Equal(now) {

@@ -42,7 +42,7 @@ const MaxNote = 2000
 // reports whether it was new.
 func (s *Store) Raise(ctx context.Context, a Alert) (bool, error) {
 	if a.Raised.IsZero() {
-		a.Raised = s.now()
+		a.Raised = s.clock.Now()
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, kind, site, kiosk, detail, raised, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -74,7 +74,7 @@ func (s *Store) Move(ctx context.Context, id int64, to, user, note string) error
 		return fmt.Errorf("unknown alert state %q", to)
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET state = ?, by = ?, note = ?, updated = ? WHERE id = ? AND `+from,
-		to, user, note, s.now().UnixNano(), id)
+		to, user, note, s.clock.Now().UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("move alert %d: %w", id, err)
 	}

@@ -17,7 +17,7 @@ type AuditRecord struct {
 // Audit appends a line to the audit log.
 func (s *Store) Audit(ctx context.Context, user, action, detail string) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, user, action, detail) VALUES (?, ?, ?, ?)`,
-		s.now().UnixNano(), user, action, detail); err != nil {
+		s.clock.Now().UnixNano(), user, action, detail); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil

@@ -6,11 +6,15 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/gatepost/gatepost/protocol"
 )
 
-// DefaultRetention is how many days personal details of each kind are
-// kept: four weeks, twice the 14-day observation period.
-var DefaultRetention = map[string]int{"visitor": 28, "check": 28}
+// DefaultRetention is how many days personal details of each entry kind
+// are kept: four weeks, twice the 14-day observation period. Only these
+// kinds carry personal details (a visitor's name and phone, a check's
+// scanned text).
+var DefaultRetention = map[string]int{string(protocol.KindVisitor): 28, string(protocol.KindCheck): 28}
 
 // MaxRetention bounds a setting (ten years).
 const MaxRetention = 3650

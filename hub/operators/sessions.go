@@ -41,7 +41,7 @@ func tokenKey(token string) string {
 func (s *Store) StartSession(ctx context.Context, u User) (token string, sess Session, err error) {
 	token = NewToken()
 	sess = Session{User: u, CSRF: NewToken()}
-	now := s.now()
+	now := s.clock.Now()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, now.UnixNano()); err != nil {
 		return "", Session{}, fmt.Errorf("start session: %w", err)
 	}
@@ -65,7 +65,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 	if err != nil {
 		return Session{}, fmt.Errorf("read session: %w", err)
 	}
-	if sess.User.Disabled || s.now().UnixNano() > expires {
+	if sess.User.Disabled || s.clock.Now().UnixNano() > expires {
 		return Session{}, ErrNoSession
 	}
 	return sess, nil

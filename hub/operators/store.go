@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 
+	"github.com/gatepost/gatepost/internal/clock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Store is the console's state in one SQLite file. Safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db    *sql.DB
+	clock clock.Clock
 }
 
 // FileName is the store's file inside the hub's data directory.
@@ -67,14 +67,11 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 	last_used INTEGER NOT NULL DEFAULT 0
 );`
 
-// Open opens (creating if needed) the store at path. now may be nil for
-// the wall clock.
-func Open(path string, now func() time.Time) (*Store, error) {
+// Open opens (creating if needed) the store at path. c may be nil for
+// the wall clock; it stamps sessions, audit lines, alerts and tokens.
+func Open(path string, c clock.Clock) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open console store: empty path")
-	}
-	if now == nil {
-		now = time.Now
 	}
 	u := url.URL{Path: path}
 	db, err := sql.Open("sqlite", "file:"+u.EscapedPath()+
@@ -89,7 +86,7 @@ func Open(path string, now func() time.Time) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open console store %s: %w", path, err)
 	}
-	return &Store{db: db, now: now}, nil
+	return &Store{db: db, clock: clock.Or(c)}, nil
 }
 
 // Close closes the file.

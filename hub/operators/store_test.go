@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
-func openStore(tb testing.TB, now func() time.Time) *Store {
+func openStore(tb testing.TB, c clock.Clock) *Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), FileName), now)
+	s, err := Open(filepath.Join(tb.TempDir(), FileName), c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -39,8 +41,8 @@ func TestPasswordHash(t *testing.T) {
 
 func TestUsersAndSessions(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)
-	s := openStore(t, func() time.Time { return now })
+	clk := clock.NewFake(time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC))
+	s := openStore(t, clk)
 	ctx := t.Context()
 	if err := s.AddUser(ctx, "wang", "short", false); err == nil {
 		t.Errorf("AddUser with a short password succeeded")
@@ -75,7 +77,7 @@ func TestUsersAndSessions(t *testing.T) {
 	if _, err := s.Session(ctx, "forged"); !errors.Is(err, ErrNoSession) {
 		t.Errorf("Session(forged) = %v", err)
 	}
-	now = now.Add(SessionLife + time.Second)
+	clk.Advance(SessionLife + time.Second)
 	if _, err := s.Session(ctx, token); !errors.Is(err, ErrNoSession) {
 		t.Errorf("expired Session = %v", err)
 	}

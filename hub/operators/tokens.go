@@ -11,7 +11,7 @@ import (
 )
 
 // API tokens let a script on another machine read what the console
-// shows (CSV exports, /api/*) with `Authorization: Bearer <token>`. A
+// shows (CSV exports, /ops/api/*) with `Authorization: Bearer <token>`. A
 // token acts for a user: it has that user's role, and stops working when
 // the user is disabled. It only reads: the console refuses any other
 // method with a token. The store keeps the token's SHA-256, never the
@@ -50,7 +50,7 @@ func (s *Store) AddToken(ctx context.Context, label, user string) (string, error
 	}
 	token := TokenPrefix + NewToken()
 	_, err = s.db.ExecContext(ctx, `INSERT INTO api_tokens (label, token, user, created) VALUES (?, ?, ?, ?)`,
-		label, tokenKey(token), user, s.now().UnixNano())
+		label, tokenKey(token), user, s.clock.Now().UnixNano())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return "", fmt.Errorf("add API token: a token labelled %q exists: revoke it first", label)
@@ -78,7 +78,7 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 	if err != nil {
 		return Session{}, "", fmt.Errorf("read API token: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE label = ?`, s.now().UnixNano(), label); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE label = ?`, s.clock.Now().UnixNano(), label); err != nil {
 		return Session{}, "", fmt.Errorf("read API token: %w", err)
 	}
 	return sess, label, nil

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 func TestAPITokens(t *testing.T) {
 	now := time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)
-	s, err := Open(filepath.Join(t.TempDir(), FileName), func() time.Time { return now })
+	s, err := Open(filepath.Join(t.TempDir(), FileName), clock.NewFake(now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func (s *Store) AddUser(ctx context.Context, name, password string, admin bool) 
 		return err
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO users (name, hash, admin, created) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name) DO NOTHING`, name, hash, admin, s.now().UnixNano())
+		ON CONFLICT (name) DO NOTHING`, name, hash, admin, s.clock.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/ingest"
 	"github.com/gatepost/gatepost/hub/link"
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/clock"
@@ -24,7 +25,7 @@ import (
 // The parts satisfy what each other part needs of them.
 var (
 	_ ingest.Store      = (*records.SQLite)(nil)
-	_ console.Store     = (*records.SQLite)(nil)
+	_ console.Records   = (*records.SQLite)(nil)
 	_ ingest.Source     = (*link.Link)(nil)
 	_ console.Publisher = (*Server)(nil)
 	_ passes.FeedHub    = feedHub{}
@@ -41,7 +42,9 @@ type Server struct {
 	clock     clock.Clock
 	store     *records.SQLite
 	passes    *passes.Store
+	operators *operators.Store // console.db: people, sessions, audit, alerts, settings
 	console   *console.Console
+	jobs      *jobs
 	broker    *broker.Broker // nil with an external broker
 	brokerURL string
 	link      *link.Link
@@ -85,8 +88,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	feed := passes.NewFeed(passes.FeedConfig{Store: s.passes, Hub: feedHub{s}, Every: cfg.PassesEvery,
 		Refresh: cfg.PassesRefresh, Clock: s.clock, Logger: s.log})
-	if err := s.openConsole(ctx, cfg, feed.Notify); err != nil {
-		return nil, err
+	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log}
+	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
+		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify})
+	if err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
+		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
 	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Logger: s.log.With("component", "mqtt"),
 		Clock: s.clock, OnSubscribed: s.republishDownlinks})
@@ -105,7 +114,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.ingest.Run(runCtx, s.link) })
-	s.wg.Go(func() { s.console.Follow(runCtx) })
+	if err := s.jobs.start(runCtx, &s.wg, s.console); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	s.wg.Go(func() { feed.Run(runCtx) })
 
 	if s.broker != nil {
@@ -117,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
-// openStores opens hub.db and the pass store in the data folder.
+// openStores opens hub.db, the pass store and console.db in the data folder.
 func (s *Server) openStores(cfg Config) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
@@ -127,25 +138,11 @@ func (s *Server) openStores(cfg Config) (err error) {
 		return err
 	}
 	s.store.SkewLimit = cfg.SkewLimit
-	s.passes, err = dir.OpenPasses()
+	if s.passes, err = dir.OpenPasses(); err != nil {
+		return err
+	}
+	s.operators, err = dir.OpenOperators()
 	return err
-}
-
-// openConsole makes the console (with its own console.db) and takes its
-// listener; serveHTTP serves it once everything /metrics reads exists.
-func (s *Server) openConsole(ctx context.Context, cfg Config, passesChanged func()) (err error) {
-	if s.console, err = console.New(s.store, s.log.With("component", "console")); err != nil {
-		return fmt.Errorf("open hub: %w", err)
-	}
-	dir := datadir.Dir{Path: cfg.DataDir}
-	if err := s.console.Operators(console.OpsConfig{Path: dir.OperatorsPath(), Records: s.store, Passes: s.passes,
-		Publisher: s, ManagePasses: s.passes, PassesChanged: passesChanged}); err != nil {
-		return fmt.Errorf("open hub: %w", err)
-	}
-	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
-		return fmt.Errorf("open hub: console: %w", err)
-	}
-	return nil
 }
 
 func (s *Server) serveHTTP() {
@@ -233,6 +230,9 @@ func (s *Server) Close() error {
 		}
 		if s.console != nil {
 			errs = append(errs, s.console.Close())
+		}
+		if s.operators != nil {
+			errs = append(errs, s.operators.Close())
 		}
 		if s.store != nil {
 			errs = append(errs, s.store.Close())

@@ -62,7 +62,7 @@ func TestBatchStoredOnceAndAcked(t *testing.T) {
 		t.Errorf("ingest stats = %+v, want %d inserted, %d duplicates", st, n, n)
 	}
 	// The entries hold personal data: the console's JSON needs a session.
-	for _, path := range []string{"api/entries", "api/kiosks"} {
+	for _, path := range []string{"ops/api/entries", "ops/api/kiosks"} {
 		resp, err := http.Get(s.ConsoleURL() + path)
 		if err != nil {
 			t.Fatal(err)

@@ -1,15 +1,13 @@
-package console
+package alerts
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/ingest"
 	"github.com/gatepost/gatepost/hub/operators"
-	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -20,16 +18,16 @@ import (
 // issued more than a day ago.
 func TestStatusListStaleFromHub(t *testing.T) {
 	t.Parallel()
-	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
+	env := newEnv(t, nil)
 	ctx := t.Context()
 	const site = "huamu-001"
-	in := &ingest.Ingest{Store: env.rec, Clock: nowClock{clock.Real(), func() time.Time { return env.now }},
+	in := &ingest.Ingest{Store: env.rec, Clock: env.clock,
 		Publish: func(context.Context, string, []byte) error { return nil }}
 	presence := func(kiosk string, online bool, list uint64) {
 		t.Helper()
 		st := protocol.Status{Kiosk: kiosk, Site: site, Online: online}
 		if online {
-			st.Time = env.now
+			st.Time = env.clock.Now()
 		}
 		if list > 0 {
 			st.Downlink = map[string]uint64{"status_list": list, "keys": 1}
@@ -47,11 +45,11 @@ func TestStatusListStaleFromHub(t *testing.T) {
 		t.Helper()
 		listVersion++
 		payload, err := protocol.EncodeStatusList(protocol.StatusList{Site: site, Version: listVersion,
-			Issued: env.now, Entries: []protocol.StatusEntry{}})
+			Issued: env.clock.Now(), Entries: []protocol.StatusEntry{}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := env.rec.IssueDownlink(ctx, site, "", protocol.DownlinkStatusList, payload, env.now)
+		d, err := env.rec.IssueDownlink(ctx, site, "", protocol.DownlinkStatusList, payload, env.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,10 +59,8 @@ func TestStatusListStaleFromHub(t *testing.T) {
 	// status_list_stale alert, one element per alert.
 	poll := func(after time.Duration) []string {
 		t.Helper()
-		env.now = env.now.Add(after)
-		if _, err := env.c.Poll(ctx); err != nil {
-			t.Fatal(err)
-		}
+		env.clock.Advance(after)
+		env.poll(t)
 		var got []string
 		for _, state := range []string{operators.StateOpen, operators.StateAcked} {
 			list, err := env.store.Alerts(ctx, 100, state)
@@ -72,7 +68,7 @@ func TestStatusListStaleFromHub(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, a := range list {
-				if a.Kind == "status_list_stale" {
+				if a.Kind == protocol.AlertListStale {
 					got = append(got, a.Kiosk)
 				}
 			}
@@ -101,9 +97,9 @@ func TestStatusListStaleFromHub(t *testing.T) {
 	check("behind for 21 minutes", poll(20*time.Minute))
 	// The hub restarts: what the follower had seen is read back from
 	// console.db, so the wait does not start again.
-	env.c.ops.lists.mu.Lock()
-	env.c.ops.lists.behind, env.c.ops.lists.checked = nil, time.Time{}
-	env.c.ops.lists.mu.Unlock()
+	env.f.lists.mu.Lock()
+	env.f.lists.behind, env.f.lists.checked = nil, time.Time{}
+	env.f.lists.mu.Unlock()
 	check("behind for 36 minutes, across a restart", poll(15*time.Minute), "gate-1", "gate-4")
 	// Presence every 20 s, still behind: no second alert.
 	presence("gate-1", true, v1)

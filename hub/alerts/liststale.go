@@ -1,4 +1,4 @@
-package console
+package alerts
 
 import (
 	"context"
@@ -17,14 +17,6 @@ import (
 // while the gate is quiet. The follower also compares, from the hub's
 // side, the status-list version each online kiosk reports in its presence
 // with the newest the hub has published for its site.
-
-// Defaults for the hub's own status-list check.
-const (
-	DefaultListBehindAfter = 30 * time.Minute
-	// DefaultListMaxAge is the kiosks' default passes.max_age: their
-	// presence does not report their own setting.
-	DefaultListMaxAge = 24 * time.Hour
-)
 
 // statusListEvery bounds how often the follower reads the published lists:
 // their issue time is read out of bodies that can be large.
@@ -55,15 +47,15 @@ type storedBehind struct {
 
 // loadBehind reads what the follower had seen before a restart; a
 // missing or unreadable setting starts empty (the wait starts again).
-func (o *ops) loadBehind(ctx context.Context) map[string]listBehind {
+func (f *Follower) loadBehind(ctx context.Context) map[string]listBehind {
 	out := map[string]listBehind{}
-	s, err := o.store.Setting(ctx, listBehindSetting, "")
+	s, err := f.cfg.Store.Setting(ctx, listBehindSetting, "")
 	if err != nil || s == "" {
 		return out
 	}
 	var m map[string]storedBehind
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		o.log.Warn("console: unreadable status-list watch; starting it again", "err", err)
+		f.log.Warn("alerts: unreadable status-list watch; starting it again", "err", err)
 		return out
 	}
 	for k, v := range m {
@@ -72,7 +64,7 @@ func (o *ops) loadBehind(ctx context.Context) map[string]listBehind {
 	return out
 }
 
-func (o *ops) saveBehind(ctx context.Context, behind map[string]listBehind) error {
+func (f *Follower) saveBehind(ctx context.Context, behind map[string]listBehind) error {
 	m := make(map[string]storedBehind, len(behind))
 	for k, v := range behind {
 		m[k] = storedBehind{Runs: v.runs, Since: v.since.UnixNano()}
@@ -81,30 +73,13 @@ func (o *ops) saveBehind(ctx context.Context, behind map[string]listBehind) erro
 	if err != nil {
 		return err
 	}
-	return o.store.SetSetting(ctx, listBehindSetting, string(b))
+	return f.cfg.Store.SetSetting(ctx, listBehindSetting, string(b))
 }
 
-// statusListAlerts returns the alerts to raise for kiosks whose status
-// list is behind the hub's, or too old, at most once per statusListEvery.
-// The keys name the version the kiosk runs (behind) or the hub's version
-// (too old), so a condition that lasts is one alert, and a kiosk that
-// catches up and falls behind again raises a new one.
-func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time.Time) ([]operators.Alert, error) {
-	w := &o.lists
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.checked.IsZero() && now.Sub(w.checked) < statusListEvery {
-		return nil, nil
-	}
-	pubs, err := o.rec.Published(ctx, protocol.DownlinkStatusList)
-	if err != nil {
-		return nil, err
-	}
-	w.checked = now
-	if w.behind == nil {
-		w.behind = o.loadBehind(ctx)
-	}
-	changed := false
+// newestLists returns the newest status list published for each kiosk:
+// a kiosk keeps the highest version of its site's and its own (the hub
+// numbers both scopes together).
+func newestLists(pubs []records.Published, ks []records.Kiosk) map[string]records.Published {
 	forSite := map[string]records.Published{}
 	forKiosk := map[string]records.Published{}
 	for _, p := range pubs {
@@ -114,21 +89,51 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 			forKiosk[p.Kiosk] = p
 		}
 	}
-	var out []operators.Alert
-	stillBehind := map[string]bool{}
+	out := map[string]records.Published{}
 	for _, k := range ks {
-		// A kiosk keeps the highest version of either scope; the hub
-		// numbers both scopes together.
 		newest, ok := forSite[k.Site]
 		if own, has := forKiosk[k.Kiosk]; has && own.Site == k.Site && (!ok || own.Version > newest.Version) {
 			newest, ok = own, true
 		}
+		if ok {
+			out[k.Kiosk] = newest
+		}
+	}
+	return out
+}
+
+// statusListAlerts returns the alerts to raise for kiosks whose status
+// list is behind the hub's, or too old, at most once per statusListEvery.
+// The keys name the version the kiosk runs (behind) or the hub's version
+// (too old), so a condition that lasts is one alert, and a kiosk that
+// catches up and falls behind again raises a new one.
+func (f *Follower) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time.Time) ([]operators.Alert, error) {
+	w := &f.lists
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.checked.IsZero() && now.Sub(w.checked) < statusListEvery {
+		return nil, nil
+	}
+	pubs, err := f.cfg.Records.Published(ctx, protocol.DownlinkStatusList)
+	if err != nil {
+		return nil, err
+	}
+	w.checked = now
+	if w.behind == nil {
+		w.behind = f.loadBehind(ctx)
+	}
+	changed := false
+	newest := newestLists(pubs, ks)
+	var out []operators.Alert
+	stillBehind := map[string]bool{}
+	for _, k := range ks {
+		pub, ok := newest[k.Kiosk]
 		if !ok || !k.Online || k.StatusAt == nil {
 			continue // nothing published for it, or offline: its offline alert speaks
 		}
 		runs := k.Downlink[string(protocol.DownlinkStatusList)]
 		switch {
-		case runs < newest.Version:
+		case runs < pub.Version:
 			stillBehind[k.Kiosk] = true
 			b, seen := w.behind[k.Kiosk]
 			if !seen || b.runs != runs {
@@ -136,17 +141,11 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 				w.behind[k.Kiosk] = b
 				changed = true
 			}
-			if now.Sub(b.since) > o.cfg.ListBehindAfter {
-				out = append(out, operators.Alert{Kind: "status_list_stale", Site: k.Site, Kiosk: k.Kiosk,
-					Key: fmt.Sprintf("status_list_behind:%s:%d", k.Kiosk, runs),
-					Detail: fmt.Sprintf("%s runs status list version %d; the hub published %d (seen behind since %s)",
-						k.Kiosk, runs, newest.Version, b.since.In(o.cfg.Zone).Format(time.DateTime))})
+			if now.Sub(b.since) > f.cfg.ListBehindAfter {
+				out = append(out, f.behindAlert(k, runs, pub, b))
 			}
-		case runs == newest.Version && now.Sub(newest.Issued) > o.cfg.ListMaxAge:
-			out = append(out, operators.Alert{Kind: "status_list_stale", Site: k.Site, Kiosk: k.Kiosk,
-				Key: fmt.Sprintf("status_list_old:%s:%d", k.Kiosk, runs),
-				Detail: fmt.Sprintf("%s runs status list version %d, issued %s: older than %s, the hub has not re-issued it",
-					k.Kiosk, runs, newest.Issued.In(o.cfg.Zone).Format(time.DateTime), o.cfg.ListMaxAge)})
+		case runs == pub.Version && now.Sub(pub.Issued) > f.cfg.ListMaxAge:
+			out = append(out, f.oldAlert(k, runs, pub))
 		}
 	}
 	for kiosk := range w.behind {
@@ -156,9 +155,23 @@ func (o *ops) statusListAlerts(ctx context.Context, ks []records.Kiosk, now time
 		}
 	}
 	if changed {
-		if err := o.saveBehind(ctx, w.behind); err != nil {
+		if err := f.saveBehind(ctx, w.behind); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+func (f *Follower) behindAlert(k records.Kiosk, runs uint64, pub records.Published, b listBehind) operators.Alert {
+	return operators.Alert{Kind: protocol.AlertListStale, Site: k.Site, Kiosk: k.Kiosk,
+		Key: fmt.Sprintf("status_list_behind:%s:%d", k.Kiosk, runs),
+		Detail: fmt.Sprintf("%s runs status list version %d; the hub published %d (seen behind since %s)",
+			k.Kiosk, runs, pub.Version, b.since.In(f.cfg.Zone).Format(time.DateTime))}
+}
+
+func (f *Follower) oldAlert(k records.Kiosk, runs uint64, pub records.Published) operators.Alert {
+	return operators.Alert{Kind: protocol.AlertListStale, Site: k.Site, Kiosk: k.Kiosk,
+		Key: fmt.Sprintf("status_list_old:%s:%d", k.Kiosk, runs),
+		Detail: fmt.Sprintf("%s runs status list version %d, issued %s: older than %s, the hub has not re-issued it",
+			k.Kiosk, runs, pub.Issued.In(f.cfg.Zone).Format(time.DateTime), f.cfg.ListMaxAge)}
 }

@@ -1,0 +1,206 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// The follower reads entries received since its cursor (kept in
+// console.db) rather than being called by ingest: ingest stays unaware of
+// alerts, a restart resumes where it stopped, and an entry imported from a
+// bundle raises its alert like a live one.
+
+// Records is what the follower reads from hub.db.
+type Records interface {
+	Kiosks(ctx context.Context) ([]records.Kiosk, error)
+	Since(ctx context.Context, c records.Cursor, limit int) ([]records.Stored, records.Cursor, error)
+	UrgentSince(ctx context.Context, c records.Cursor, limit int, also []string) ([]records.Stored, records.Cursor, error)
+	Published(ctx context.Context, kind protocol.DownlinkKind) ([]records.Published, error)
+}
+
+// Store is where alerts, the cursor and the follower's memory are kept:
+// console.db.
+type Store interface {
+	Raise(ctx context.Context, a operators.Alert) (bool, error)
+	Setting(ctx context.Context, key, def string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+var (
+	_ Records = (*records.SQLite)(nil)
+	_ Store   = (*operators.Store)(nil)
+)
+
+// Watcher is told of what the follower reads and raises: the console's
+// live view. Watching reports whether anyone follows it now; while nobody
+// does, the follower reads only the entries that may raise an alert.
+// Its methods are called from the follower's goroutine and must not block.
+type Watcher interface {
+	Watching() bool
+	EntryReceived(e records.Stored)
+	AlertRaised(a operators.Alert)
+}
+
+// Defaults for Config's durations.
+const (
+	DefaultPollEvery       = time.Second
+	DefaultOfflineAfter    = 10 * time.Minute
+	DefaultGapAfter        = 5 * time.Minute
+	DefaultListBehindAfter = 30 * time.Minute
+	// DefaultListMaxAge is the kiosks' default passes.max_age: their
+	// presence does not report their own setting.
+	DefaultListMaxAge = 24 * time.Hour
+)
+
+// Config is what a Follower needs. Records and Store are required.
+type Config struct {
+	Records Records
+	Store   Store
+	Watcher Watcher        // may be nil: no live view
+	Clock   clock.Clock    // nil for the wall clock
+	Zone    *time.Location // times written in details; nil for China Standard Time
+	Log     *slog.Logger   // nil discards
+	// PollEvery is how often Run looks for new entries and fleet trouble.
+	PollEvery time.Duration
+	// OfflineAfter raises an alert for a kiosk offline longer; GapAfter
+	// likewise for a sync gap.
+	OfflineAfter, GapAfter time.Duration
+	// ListBehindAfter raises an alert for an online kiosk running an
+	// older status list than the hub published for it, for longer;
+	// ListMaxAge for one whose list was issued longer ago (liststale.go).
+	ListBehindAfter, ListMaxAge time.Duration
+}
+
+// Follower raises alerts from entries and the fleet. Poll and Run must not
+// be called concurrently.
+type Follower struct {
+	cfg   Config
+	clock clock.Clock
+	log   *slog.Logger
+	lists listWatch
+	// conflictsSeen: per kiosk, the conflict count already alerted on
+	// (fleet.go).
+	conflictsSeen map[string]uint64
+}
+
+// New returns a follower; zero durations take their defaults.
+func New(cfg Config) (*Follower, error) {
+	if cfg.Records == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("alerts: Records and Store are required")
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = passes.Zone
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.PollEvery, DefaultPollEvery}, {&cfg.OfflineAfter, DefaultOfflineAfter}, {&cfg.GapAfter, DefaultGapAfter},
+		{&cfg.ListBehindAfter, DefaultListBehindAfter}, {&cfg.ListMaxAge, DefaultListMaxAge}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	return &Follower{cfg: cfg, clock: clock.Or(cfg.Clock), log: cfg.Log}, nil
+}
+
+// Run polls every PollEvery until ctx ends.
+func (f *Follower) Run(ctx context.Context) {
+	t := f.clock.NewTicker(f.cfg.PollEvery)
+	defer t.Stop()
+	for {
+		if _, err := f.Poll(ctx); err != nil && ctx.Err() == nil {
+			f.log.Error("alerts: follow entries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// cursorSetting is where the follower's position is kept.
+const cursorSetting = "follow.cursor"
+
+// firstLookBack is how far back a follower with no cursor starts: old
+// alerts from a freshly attached hub would only bury today's.
+const firstLookBack = 24 * time.Hour
+
+// Poll reads what arrived since the last poll, raises alerts and tells
+// the watcher; it returns how many entries it read. With nobody watching
+// it reads only the entries that may raise an alert and passes over the
+// rest undecoded: a kiosk back from a week offline drains tens of
+// thousands of ordinary entries. Tests call Poll instead of Run.
+func (f *Follower) Poll(ctx context.Context) (int, error) {
+	cur, err := f.cursor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		watched := f.cfg.Watcher != nil && f.cfg.Watcher.Watching()
+		var list []records.Stored
+		var next records.Cursor
+		if watched {
+			list, next, err = f.cfg.Records.Since(ctx, cur, 500)
+		} else {
+			list, next, err = f.cfg.Records.UrgentSince(ctx, cur, 500, raisedWhenNotUrgent)
+		}
+		if err != nil {
+			return total, err
+		}
+		for _, e := range list {
+			if err := f.raiseFor(ctx, e); err != nil {
+				return total, err
+			}
+			if watched {
+				f.cfg.Watcher.EntryReceived(e)
+			}
+		}
+		total += len(list)
+		if next == cur {
+			break
+		}
+		cur = next
+		if err := f.cfg.Store.SetSetting(ctx, cursorSetting, fmt.Sprintf("%d %d %s", cur.Received, cur.Seq, cur.Kiosk)); err != nil {
+			return total, err
+		}
+	}
+	return total, f.fleetAlerts(ctx)
+}
+
+func (f *Follower) cursor(ctx context.Context) (records.Cursor, error) {
+	s, err := f.cfg.Store.Setting(ctx, cursorSetting, "")
+	if err != nil || s == "" {
+		return records.Cursor{Received: f.clock.Now().Add(-firstLookBack).UnixNano()}, err
+	}
+	var c records.Cursor
+	if _, err := fmt.Sscanf(s, "%d %d %s", &c.Received, &c.Seq, &c.Kiosk); err != nil {
+		return records.Cursor{}, fmt.Errorf("follower cursor %q: %w", s, err)
+	}
+	return c, nil
+}
+
+// raise stores a and, if it is new, tells the watcher.
+func (f *Follower) raise(ctx context.Context, a operators.Alert) error {
+	isNew, err := f.cfg.Store.Raise(ctx, a)
+	if err != nil {
+		return err
+	}
+	if isNew && f.cfg.Watcher != nil {
+		a.State = operators.StateOpen
+		f.cfg.Watcher.AlertRaised(a)
+	}
+	return nil
+}
