@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"log/slog"
 	"testing"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -22,7 +23,7 @@ type Broker struct {
 func StartBroker(tb testing.TB) *Broker {
 	tb.Helper()
 	ln := Listen(tb)
-	srv := mqtt.New(&mqtt.Options{InlineClient: true})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		tb.Fatal(err)
 	}
