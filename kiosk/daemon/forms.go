@@ -31,7 +31,7 @@ func (d *Daemon) RegisterVisitor(ctx context.Context, v protocol.Visitor, readin
 	entry := protocol.Entry{Time: now, Kind: protocol.KindVisitor, Temperature: reading}
 	// Incomplete or unacceptable answers are journaled as the refusal,
 	// without them.
-	if !has(out.Reasons, checkpoint.ReasonVisitorIncomplete) {
+	if !has(out.Reasons, protocol.ReasonVisitorIncomplete) {
 		entry.Visitor = &v
 		if len(v.Visiting) <= protocol.MaxPassUnit {
 			entry.Unit = v.Visiting

@@ -83,7 +83,7 @@ func compoundOf(cfg config.Config) screen.Compound {
 		c.Regions = append(c.Regions, screen.Region{Name: r, Key: key})
 	}
 	for _, a := range areaOrder {
-		if _, ok := checkpoint.Areas[a]; ok {
+		if slices.Contains(protocol.Areas, a) {
 			c.Areas = append(c.Areas, a)
 		}
 	}
@@ -96,7 +96,7 @@ func keyRegionOf(region string, keys []string) (string, bool) {
 	out := checkpoint.Visit(checkpoint.VisitorInput{Visitor: protocol.Visitor{
 		Name: "-", Contact: "-", From: region, Visiting: "-", Purpose: "-", Returnee: true, Origin: region, Returned: "2000-01-01",
 	}}, checkpoint.Rules{KeyRegions: keys, VisitorsAdmitted: true})
-	return region, slices.Contains(out.Reasons, checkpoint.ReasonKeyRegionReturnee)
+	return region, slices.Contains(out.Reasons, protocol.ReasonKeyRegionReturnee)
 }
 
 // Visitor takes the visitor's temperature, then journals the answers.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // Languages are the page's languages, the first the default.
@@ -47,4 +48,31 @@ func MessageIn(lang, key string) string {
 		return m
 	}
 	return key
+}
+
+// Sentence is the message key in lang with each {name} in it replaced by
+// args[name]: the one place where the kiosk's sentences for the guard
+// (checkpoint's lines, the uplink's problems) are put into words.
+func Sentence(lang, key string, args map[string]string) string {
+	s := MessageIn(lang, key)
+	if len(args) == 0 {
+		return s
+	}
+	pairs := make([]string, 0, 2*len(args))
+	for name, v := range args {
+		pairs = append(pairs, "{"+name+"}", v)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// Both is the sentence in every language, Chinese first, for places that
+// show both (the guard's screen, the journal's log, `kiosk status`).
+func Both(key string, args map[string]string) string {
+	out := make([]string, 0, len(Languages))
+	for _, lang := range Languages {
+		if s := Sentence(lang, key, args); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " ")
 }
