@@ -4,14 +4,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/text"
 )
 
 // Languages are the page's languages, the first the default.
 var Languages = []string{"zh-CN", "en"}
 
 // catalogues are the page's messages by language, read once from the
-// embedded assets/i18n/<lang>.json (the page fetches the same files).
+// embedded assets/i18n/<lang>.json, with the words for the codes the page
+// shows (disinfection areas: area_<code>) from protocol/text, so that a
+// code reads the same at the gate and at the hub. The page fetches them
+// as /assets/i18n/<lang>.json (serveCatalogue).
 var catalogues = loadCatalogues()
 
 func loadCatalogues() map[string]map[string]string {
@@ -23,6 +32,9 @@ func loadCatalogues() map[string]map[string]string {
 		m, err := readCatalogue(assets, lang)
 		if err != nil {
 			m = map[string]string{}
+		}
+		for _, code := range protocol.Areas {
+			m["area_"+code] = label(text.Area(lang, code))
 		}
 		out[lang] = m
 	}
@@ -39,6 +51,25 @@ func readCatalogue(fsys fs.FS, lang string) (map[string]string, error) {
 		return nil, fmt.Errorf("catalogue %s: %w", lang, err)
 	}
 	return m, nil
+}
+
+// label is words made a button's label: the first letter a capital.
+func label(words string) string {
+	r, n := utf8.DecodeRuneInString(words)
+	return string(unicode.ToUpper(r)) + words[n:]
+}
+
+// serveCatalogue serves /assets/i18n/<lang>.json: the catalogue as the
+// page reads it.
+func serveCatalogue(w http.ResponseWriter, r *http.Request) {
+	lang, ok := strings.CutSuffix(r.PathValue("file"), ".json")
+	m, known := catalogues[lang]
+	if !ok || !known {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(m)
 }
 
 // MessageIn is the catalogue's message key in lang, or the key itself when

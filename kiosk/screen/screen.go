@@ -3,9 +3,13 @@
 // status list), the result of each entry full-screen, and the guard's forms
 // (visitor, delivery, shift, disinfection), kept live by server-sent
 // events. It works with no network: every asset, including the message
-// catalogues (zh-CN first, en), is in the binary.
+// catalogues (zh-CN first, en), is in the binary. The catalogues also hold
+// the guard's sentences that other packages produce (say_ keys for the
+// rules' lines, uplink_ for the link's problems): Sentence puts them into
+// words.
 //
-// Only the kiosk's packages import screen.
+// Only the kiosk's packages import screen; it imports protocol and
+// protocol/text.
 package screen
 
 import (
@@ -142,6 +146,7 @@ func New(st State, log *slog.Logger) *Server {
 	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), now: time.Now}
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.Handle("GET /assets/", http.FileServerFS(assets))
+	s.mux.HandleFunc("GET /assets/i18n/{file}", serveCatalogue)
 	s.mux.HandleFunc("GET /events", s.events)
 	s.mux.HandleFunc("GET /api/state", s.state)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // nextState reads server-sent events until the next "state" event.
@@ -70,6 +72,9 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 		"/assets/screen.js":  "EventSource",
 		"/assets/screen.css": "#result.allow",
 		"/api/state":         `"online":false`,
+		// The catalogues, with the area words of protocol/text.
+		"/assets/i18n/zh-CN.json": `"area_drop_point":"快递投放点"`,
+		"/assets/i18n/en.json":    `"area_drop_point":"The parcel drop point"`,
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -83,5 +88,25 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
 		}
+	}
+	resp, err := http.Get(srv.URL + "/assets/i18n/fr.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET a catalogue we do not have = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSentence(t *testing.T) {
+	args := map[string]string{"name": "李*"}
+	if got, want := Sentence("zh-CN", "say_shift_in", args), "李* 签到上岗。"; got != want {
+		t.Errorf("Sentence(zh-CN) = %q, want %q", got, want)
+	}
+	if got, want := Both("say_shift_in", args), "李* 签到上岗。 李* signed in."; got != want {
+		t.Errorf("Both = %q, want %q", got, want)
 	}
 }
