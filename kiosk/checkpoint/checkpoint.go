@@ -6,7 +6,8 @@
 // pure logic: no I/O, no clock (times come in as values); Holds and Post
 // keep the little state the rules need between scans.
 //
-// Only the kiosk's packages import checkpoint.
+// The kiosk's daemon and commands import checkpoint; it imports passcheck,
+// screen (for the catalogues' words), protocol and protocol/text.
 package checkpoint
 
 import (

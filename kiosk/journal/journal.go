@@ -3,9 +3,11 @@
 // gives each entry the kiosk's next sequence number in the same
 // transaction that stores it, so what a guard saw is on disk with a
 // number before the screen shows it. Entries stay until the hub
-// acknowledges them.
+// acknowledges them. Its idle checkpoints run on an injected clock
+// (Options.Clock).
 //
-// Only the kiosk's packages import journal.
+// The kiosk's packages (daemon, uplink, the commands) and the benchmarks
+// import journal; it imports protocol and internal/clock.
 package journal
 
 import (

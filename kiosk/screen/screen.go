@@ -8,8 +8,8 @@
 // rules' lines, uplink_ for the link's problems): Sentence puts them into
 // words.
 //
-// Only the kiosk's packages import screen; it imports protocol and
-// protocol/text.
+// The kiosk's packages import screen (the daemon serves it; checkpoint and
+// uplink take their words from it); it imports protocol and protocol/text.
 package screen
 
 import (

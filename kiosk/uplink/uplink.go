@@ -15,7 +15,13 @@
 // with a last will saying offline) and receives the hub's downlink
 // messages, storing each newer version in the journal.
 //
-// Only the kiosk's packages import uplink.
+// Time (ack timeouts, batch waits, presence, the dial back-off of
+// internal/backoff) is read from Config.Clock, so tests drive it with a
+// fake clock. The guard's sentences for a link that cannot sync (Problem)
+// come from the screen's catalogues (uplink_ keys).
+//
+// The kiosk's daemon and the drain benchmark (bench) import uplink; it
+// imports journal, screen (for words), protocol and internal.
 package uplink
 
 import (
