@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 var (
@@ -291,8 +292,8 @@ func FuzzDecide(f *testing.F) {
 			in.Reading = reading(c)
 		}
 		o := Decide(in, r)
-		e := protocol.Entry{Kiosk: "k", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10", Time: t0,
-			Kind: protocol.KindCheck, Decision: o.Decision, Reasons: o.Reasons, Alert: o.Alert}
+		e := protocoltest.Entry(protocoltest.Kiosk("k"), protocoltest.Seq(1), protocoltest.At(t0), protocoltest.NoReading(),
+			protocoltest.With(func(e *protocol.Entry) { e.Decision, e.Reasons, e.Alert = o.Decision, o.Reasons, o.Alert }))
 		if err := e.Validate(); err != nil {
 			t.Fatalf("Decide(%+v) gives an entry the journal refuses: %v", in, err)
 		}
@@ -335,8 +336,9 @@ func FuzzVisit(f *testing.F) {
 		v := protocol.Visitor{Name: name, Contact: contact, From: from, Visiting: visiting, Purpose: purpose,
 			Returnee: returnee, Origin: origin, Returned: returned}
 		o := Visit(VisitorInput{Visitor: v, Reading: reading(c)}, r)
-		e := protocol.Entry{Kiosk: "k", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10", Time: t0,
-			Kind: protocol.KindVisitor, Decision: o.Decision, Reasons: o.Reasons, Alert: o.Alert}
+		e := protocoltest.Entry(protocoltest.Kiosk("k"), protocoltest.Seq(1), protocoltest.At(t0), protocoltest.Kind(protocol.KindVisitor),
+			protocoltest.NoReading(),
+			protocoltest.With(func(e *protocol.Entry) { e.Decision, e.Reasons, e.Alert = o.Decision, o.Reasons, o.Alert }))
 		if !has(o.Reasons, protocol.ReasonVisitorIncomplete) {
 			e.Visitor = &v
 		}
