@@ -189,7 +189,7 @@ func (s *Server) checkVisitor(f visitorForm) (Visitor, *formError) {
 	v.Purpose = MessageIn("zh-CN", "purpose_"+f.Purpose)
 	if f.Returnee {
 		day, err := time.ParseInLocation("2006-01-02", f.Returned, time.Local)
-		now := s.now()
+		now := s.clock.Now()
 		if err != nil || day.After(now) || now.Sub(day) > returnWindow {
 			return v, refuse("returned", "err_returned")
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -58,7 +59,7 @@ func postJSON(t *testing.T, url, body string) (int, formError) {
 func TestVisitorFormValidation(t *testing.T) {
 	g := &fakeGate{}
 	s := New(State{}, slog.New(slog.DiscardHandler))
-	s.now = func() time.Time { return time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local) }
+	s.clock = clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local))
 	s.Serve(g, testCompound())
 	srv := httptest.NewServer(s)
 	defer srv.Close()

@@ -9,7 +9,8 @@
 // words.
 //
 // The kiosk's packages import screen (the daemon serves it; checkpoint and
-// uplink take their words from it); it imports protocol and protocol/text.
+// uplink take their words from it); it imports protocol, protocol/text and
+// internal/clock.
 package screen
 
 import (
@@ -20,6 +21,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 //go:embed assets
@@ -135,7 +138,9 @@ type Server struct {
 	st   State
 	subs map[chan struct{}]struct{}
 	mux  *http.ServeMux
-	now  func() time.Time
+	// clock dates the visitor form's return dates (a field so that
+	// tests can fix the day).
+	clock clock.Clock
 	// Set by Serve: the daemon's side of the forms, and what they offer.
 	gate     Gate
 	compound Compound
@@ -143,7 +148,7 @@ type Server struct {
 
 // New returns a screen server showing st.
 func New(st State, log *slog.Logger) *Server {
-	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), now: time.Now}
+	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), clock: clock.Real()}
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.mux.HandleFunc("GET /assets/i18n/{file}", serveCatalogue)
