@@ -43,6 +43,8 @@ var layers = []struct {
 	{"kiosk/screen", []string{"kiosk/journal", "kiosk/uplink", "kiosk/daemon", "kiosk/gate", "hardware"},
 		"the screen renders what it is given", nil},
 	{"kiosk/gate", []string{"kiosk/uplink", "kiosk/daemon"}, "the gate application is wired to the uplink, never calls it", nil},
+	{"kiosk/words", []string{"kiosk/checkpoint", "kiosk/passcheck", "kiosk/journal", "kiosk/uplink", "kiosk/screen", "kiosk/gate", "kiosk/daemon", "kiosk/config"},
+		"the catalogue is a leaf every part reads", nil},
 }
 
 // entrypoints may be imported only by their program's main and by demo,

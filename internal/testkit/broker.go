@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"log/slog"
 	"testing"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -22,7 +24,7 @@ type Broker struct {
 func StartBroker(tb testing.TB) *Broker {
 	tb.Helper()
 	ln := Listen(tb)
-	srv := mqtt.New(&mqtt.Options{InlineClient: true})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		tb.Fatal(err)
 	}
@@ -32,6 +34,17 @@ func StartBroker(tb testing.TB) *Broker {
 	if err := srv.Serve(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { srv.Close() })
+	tb.Cleanup(func() {
+		// mochi's Close read-locks its client list twice (GetByListener
+		// calls Len): a client leaving between the two takes the write
+		// lock and deadlocks both. Let the test's clients finish leaving
+		// first (bounded: Close still closes any left connected); only
+		// the inline client stays.
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.Clients.Len() > 1 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond) // polling with a deadline
+		}
+		srv.Close()
+	})
 	return &Broker{URL: URL(ln), Server: srv}
 }

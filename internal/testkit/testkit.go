@@ -1,10 +1,11 @@
 // Package testkit is the one test kit of gatepost's tests: waiting for a
 // condition with a deadline (never for a fixed time), an MQTT broker on a
-// listener the test owns, and loopback listeners that no other test can
-// take between "pick a port" and "bind it".
+// listener the test owns, the stand-in hub that acks a kiosk's batches
+// (StartHub), and loopback listeners that no other test can take between
+// "pick a port" and "bind it".
 //
 // Only tests import testkit (the import-graph test holds it); it imports
-// nothing of ours.
+// only protocol of ours.
 package testkit
 
 import (

@@ -1,11 +1,13 @@
 // Package checkpoint holds the gate's rules: from what the devices
 // reported, the verified pass and the kiosk's rules it decides allow, deny,
-// alert, re-measure or record, with machine-readable reasons and a plain
-// sentence in Chinese and English for the guard. It is pure logic: no I/O,
-// no clock (times come in as values); Holds and Post keep the little state
-// the rules need between scans.
+// alert, re-measure or record, with machine-readable reasons (protocol's
+// Reason codes) and what to tell the guard: lines keyed by reason, whose
+// words (Chinese first, English) are in the screen's catalogues. It is
+// pure logic: no I/O, no clock (times come in as values); Holds and Post
+// keep the little state the rules need between scans.
 //
-// Only the kiosk's packages import checkpoint.
+// The kiosk's daemon and commands import checkpoint; it imports passcheck,
+// screen (for the catalogues' words), protocol and protocol/text.
 package checkpoint
 
 import (
@@ -53,14 +55,6 @@ func Defaults() Rules {
 		RequirePass: true, MinOnPost: 2}
 }
 
-// Say is a plain sentence for the guard, Chinese first.
-type Say struct {
-	ZH, EN string
-}
-
-// String is the sentence in both languages, Chinese first.
-func (s Say) String() string { return strings.TrimSpace(s.ZH + " " + s.EN) }
-
 // Outcome is a decision with its reasons.
 type Outcome struct {
 	Decision protocol.Decision
@@ -68,7 +62,10 @@ type Outcome struct {
 	// also true when a soft-mode fever is let in.
 	Alert   bool
 	Reasons []string // machine-readable, most important first
-	Say     Say
+	// Lines are what the guard is told, gravest first, as catalogue keys
+	// and values; Say is them in words.
+	Lines []Line
+	Say   Say
 	// Hold: a first fever reading; the person rests, and their next scan
 	// within Rules.RecheckWithin is the second reading (see Holds).
 	Hold bool
@@ -95,7 +92,7 @@ var decisionOf = map[severity]protocol.Decision{
 type part struct {
 	sev    severity
 	reason string
-	say    Say
+	say    Line // Key "": nothing to say
 	alert  bool // report at once even when sev is below alert (soft fever)
 }
 
@@ -111,7 +108,6 @@ func combine(parts ...part) Outcome {
 		top = sevRecord
 	}
 	o := Outcome{Decision: decisionOf[top], Reasons: []string{}}
-	var zh, en []string
 	for _, want := range []func(severity) bool{
 		func(s severity) bool { return s == top },
 		func(s severity) bool { return s < top && s > sevNote },
@@ -123,12 +119,12 @@ func combine(parts ...part) Outcome {
 			}
 			o.Reasons = append(o.Reasons, p.reason)
 			o.Alert = o.Alert || p.alert || p.sev == sevAlert
-			if p.say.ZH != "" && (p.sev >= top || p.sev >= sevRemeasure || p.sev == sevNote) {
-				zh, en = append(zh, p.say.ZH), append(en, p.say.EN)
+			if p.say.Key != "" && (p.sev >= top || p.sev >= sevRemeasure || p.sev == sevNote) {
+				o.Lines = append(o.Lines, p.say)
 			}
 		}
 	}
-	o.Say = Say{ZH: strings.Join(zh, ""), EN: strings.Join(en, " ")}
+	o.Say = Render(o.Lines)
 	return o
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 var (
@@ -59,67 +60,67 @@ func TestDecide(t *testing.T) {
 		say     string // a piece of the English sentence
 	}{
 		{"valid pass, normal", Input{Pass: resident(passcheck.Valid), Reading: reading(36.6)}, hard, M, false,
-			[]string{"pass_valid", ReasonTemperatureNormal}, "go in"},
+			[]string{"pass_valid", protocol.ReasonTemperatureNormal}, "go in"},
 		{"just under the line", Input{Pass: resident(passcheck.Valid), Reading: reading(37.29)}, hard, M, false,
-			[]string{"pass_valid", ReasonTemperatureNormal}, "37.2 °C is normal"},
+			[]string{"pass_valid", protocol.ReasonTemperatureNormal}, "37.2 °C is normal"},
 		{"first fever holds", Input{Pass: resident(passcheck.Valid), Reading: reading(37.3)}, hard, R, false,
-			[]string{ReasonFeverHold, "pass_valid"}, "rest a few minutes"},
+			[]string{protocol.ReasonFeverHold, "pass_valid"}, "rest a few minutes"},
 		{"second reading normal", Input{Pass: resident(passcheck.Valid), Reading: reading(36.9), Recheck: true}, hard, M, false,
-			[]string{"pass_valid", ReasonRecheckNormal}, "Second reading 36.9"},
+			[]string{"pass_valid", protocol.ReasonRecheckNormal}, "Second reading 36.9"},
 		{"second fever, hard", Input{Pass: resident(passcheck.Valid), Reading: reading(38.1), Recheck: true}, hard, A, true,
-			[]string{ReasonFeverConfirmed, "pass_valid"}, "no entry, reported"},
+			[]string{protocol.ReasonFeverConfirmed, "pass_valid"}, "no entry, reported"},
 		{"second fever, soft", Input{Pass: resident(passcheck.Valid), Reading: reading(38.1), Recheck: true}, soft, M, true,
-			[]string{"pass_valid", ReasonFeverConfirmed, ReasonSoftMode}, "let in as configured"},
+			[]string{"pass_valid", protocol.ReasonFeverConfirmed, protocol.ReasonSoftMode}, "let in as configured"},
 		{"second reading too early", Input{Pass: resident(passcheck.Valid), Reading: reading(38.1), Recheck: true, RestLeft: 61 * time.Second}, hard, R, false,
-			[]string{ReasonFeverRest, "pass_valid"}, "Rest 2 more"},
+			[]string{protocol.ReasonFeverRest, "pass_valid"}, "Rest 2 more"},
 		{"no reading", Input{Pass: resident(passcheck.Valid)}, hard, R, false,
-			[]string{ReasonNoReading, "pass_valid"}, "measure again"},
+			[]string{protocol.ReasonNoReading, "pass_valid"}, "measure again"},
 		{"revoked alerts", Input{Pass: resident(passcheck.Revoked), Reading: reading(36.5)}, hard, A, true,
-			[]string{"pass_revoked", ReasonTemperatureNormal}, "revoked (reported lost)"},
+			[]string{"pass_revoked", protocol.ReasonTemperatureNormal}, "revoked (reported lost)"},
 		{"forged alerts", Input{Pass: resident(passcheck.Forged), Reading: reading(36.5)}, hard, A, true,
-			[]string{"pass_forged", ReasonTemperatureNormal}, "forged"},
+			[]string{"pass_forged", protocol.ReasonTemperatureNormal}, "forged"},
 		{"forged and feverish", Input{Pass: resident(passcheck.Forged), Reading: reading(38.5)}, hard, A, true,
-			[]string{"pass_forged", ReasonFeverHold}, "forged"},
+			[]string{"pass_forged", protocol.ReasonFeverHold}, "forged"},
 		{"home observation", Input{Pass: resident(passcheck.HomeObservation), Reading: reading(36.5)}, hard, A, true,
-			[]string{ReasonHomeObservation, ReasonTemperatureNormal}, "home observation through 2026-03-11"},
+			[]string{protocol.ReasonHomeObservation, protocol.ReasonTemperatureNormal}, "home observation through 2026-03-11"},
 		{"expired and feverish: held all the same", Input{Pass: resident(passcheck.Expired), Reading: reading(38.0)}, hard, D, false,
-			[]string{"pass_expired", ReasonFeverHold}, "rest a few minutes"},
+			[]string{"pass_expired", protocol.ReasonFeverHold}, "rest a few minutes"},
 		{"expired, fever confirmed", Input{Pass: resident(passcheck.Expired), Reading: reading(38.0), Recheck: true}, hard, A, true,
-			[]string{ReasonFeverConfirmed, "pass_expired"}, "renew it"},
+			[]string{protocol.ReasonFeverConfirmed, "pass_expired"}, "renew it"},
 		{"expired", Input{Pass: resident(passcheck.Expired), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_expired", ReasonTemperatureNormal}, "valid through 2026-06-09"},
+			[]string{"pass_expired", protocol.ReasonTemperatureNormal}, "valid through 2026-06-09"},
 		{"not yet valid", Input{Pass: resident(passcheck.NotYetValid), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_not_yet_valid", ReasonTemperatureNormal}, "not valid until"},
+			[]string{"pass_not_yet_valid", protocol.ReasonTemperatureNormal}, "not valid until"},
 		{"wrong site", Input{Pass: resident(passcheck.WrongSite), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_wrong_site", ReasonTemperatureNormal}, "another compound"},
+			[]string{"pass_wrong_site", protocol.ReasonTemperatureNormal}, "another compound"},
 		{"unknown key", Input{Pass: resident(passcheck.UnknownKey), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_unknown_key", ReasonTemperatureNormal}, "does not know"},
+			[]string{"pass_unknown_key", protocol.ReasonTemperatureNormal}, "does not know"},
 		{"no keys at all", Input{Pass: noKeys, Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_unknown_key", ReasonTemperatureNormal, ReasonNoKeys}, "no pass keys yet"},
+			[]string{"pass_unknown_key", protocol.ReasonTemperatureNormal, protocol.ReasonNoKeys}, "no pass keys yet"},
 		{"key retired", Input{Pass: resident(passcheck.KeyRetired), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_key_retired", ReasonTemperatureNormal}, "retired"},
+			[]string{"pass_key_retired", protocol.ReasonTemperatureNormal}, "retired"},
 		{"not a pass", Input{Pass: resident(passcheck.NotAPass), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_not_a_pass", ReasonTemperatureNormal}, "Visitors: tap Visitor registration"},
+			[]string{"pass_not_a_pass", protocol.ReasonTemperatureNormal}, "Visitors: tap Visitor registration"},
 		{"damaged pass", Input{Pass: resident(passcheck.Malformed), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_malformed", ReasonTemperatureNormal}, "Scan it again"},
+			[]string{"pass_malformed", protocol.ReasonTemperatureNormal}, "Scan it again"},
 		{"newer pass format", Input{Pass: resident(passcheck.UnknownVersion), Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_unknown_version", ReasonTemperatureNormal}, "update the kiosk"},
+			[]string{"pass_unknown_version", protocol.ReasonTemperatureNormal}, "update the kiosk"},
 		{"stale list warns, still allows", Input{Pass: stale, Reading: reading(36.5)}, hard, M, false,
-			[]string{"pass_valid", ReasonTemperatureNormal, ReasonListStale}, "out of date"},
+			[]string{"pass_valid", protocol.ReasonTemperatureNormal, protocol.ReasonListStale}, "out of date"},
 		{"clock behind", Input{Pass: behind, Reading: reading(36.5)}, hard, D, false,
-			[]string{"pass_not_yet_valid", ReasonTemperatureNormal, ReasonClockBehind}, "set the clock"},
+			[]string{"pass_not_yet_valid", protocol.ReasonTemperatureNormal, protocol.ReasonClockBehind}, "set the clock"},
 		{"no scan, pass required", Input{Reading: reading(36.5)}, hard, D, false,
-			[]string{ReasonNoPass, ReasonTemperatureNormal}, "Show your entry pass"},
+			[]string{protocol.ReasonNoPass, protocol.ReasonTemperatureNormal}, "Show your entry pass"},
 		{"impossible reading", Input{Pass: resident(passcheck.Valid), Reading: reading(math.NaN())}, hard, R, false,
-			[]string{ReasonNoReading, "pass_valid"}, "measure again"},
+			[]string{protocol.ReasonNoReading, "pass_valid"}, "measure again"},
 		{"another code, measure only", Input{Pass: resident(passcheck.NotAPass), Reading: reading(36.5)}, measureOnly, M, false,
-			[]string{ReasonTemperatureNormal, "pass_not_a_pass"}, "normal"},
+			[]string{protocol.ReasonTemperatureNormal, "pass_not_a_pass"}, "normal"},
 		{"expired, measure only", Input{Pass: resident(passcheck.Expired), Reading: reading(36.5)}, measureOnly, M, false,
-			[]string{ReasonTemperatureNormal, "pass_expired"}, "normal"},
+			[]string{protocol.ReasonTemperatureNormal, "pass_expired"}, "normal"},
 		{"revoked, measure only", Input{Pass: resident(passcheck.Revoked), Reading: reading(36.5)}, measureOnly, A, true,
-			[]string{"pass_revoked", ReasonTemperatureNormal}, "revoked"},
+			[]string{"pass_revoked", protocol.ReasonTemperatureNormal}, "revoked"},
 		{"no scan, measure only", Input{Reading: reading(36.5)}, measureOnly, M, false,
-			[]string{ReasonTemperatureNormal, ReasonNoScan}, "normal"},
+			[]string{protocol.ReasonTemperatureNormal, protocol.ReasonNoScan}, "normal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Decide(tc.in, tc.rules)
@@ -159,19 +160,19 @@ func TestVisit(t *testing.T) {
 		reasons []string
 	}{
 		{"visitors turned back", VisitorInput{Visitor: full, Reading: reading(36.5)}, r, protocol.DecisionDeny, false,
-			[]string{ReasonVisitorsNotAdmitted, ReasonVisitor, ReasonTemperatureNormal}},
+			[]string{protocol.ReasonVisitorsNotAdmitted, protocol.ReasonVisitor, protocol.ReasonTemperatureNormal}},
 		{"visitors admitted", VisitorInput{Visitor: full, Reading: reading(36.5)}, admit, protocol.DecisionAllow, false,
-			[]string{ReasonVisitor, ReasonTemperatureNormal}},
+			[]string{protocol.ReasonVisitor, protocol.ReasonTemperatureNormal}},
 		{"returnee", VisitorInput{Visitor: returnee, Reading: reading(36.5)}, admit, protocol.DecisionAllow, false,
-			[]string{ReasonVisitor, ReasonTemperatureNormal, ReasonReturnee}},
+			[]string{protocol.ReasonVisitor, protocol.ReasonTemperatureNormal, protocol.ReasonReturnee}},
 		{"key region returnee", VisitorInput{Visitor: keyReturnee, Reading: reading(36.5)}, admit, protocol.DecisionAlert, true,
-			[]string{ReasonKeyRegionReturnee, ReasonVisitor, ReasonTemperatureNormal}},
+			[]string{protocol.ReasonKeyRegionReturnee, protocol.ReasonVisitor, protocol.ReasonTemperatureNormal}},
 		{"returnee without origin", VisitorInput{Visitor: noOrigin, Reading: reading(36.5)}, admit, protocol.DecisionDeny, false,
-			[]string{ReasonVisitorIncomplete}},
+			[]string{protocol.ReasonVisitorIncomplete}},
 		{"blank purpose", VisitorInput{Visitor: noPurpose, Reading: reading(36.5)}, admit, protocol.DecisionDeny, false,
-			[]string{ReasonVisitorIncomplete}},
+			[]string{protocol.ReasonVisitorIncomplete}},
 		{"visitor with fever", VisitorInput{Visitor: full, Reading: reading(37.8)}, admit, protocol.DecisionRemeasure, false,
-			[]string{ReasonFeverHold, ReasonVisitor}},
+			[]string{protocol.ReasonFeverHold, protocol.ReasonVisitor}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Visit(tc.in, tc.rules)
@@ -190,13 +191,13 @@ func TestRecords(t *testing.T) {
 		t.Errorf("Delivery(-5) = %+v, want counted as one", o)
 	}
 	staff := *pass(passcheck.Valid, protocol.PassStaff)
-	if o := Disinfection("lift_buttons", staff); o.Decision != protocol.DecisionRecord || o.Reasons[0] != ReasonDisinfected {
+	if o := Disinfection("lift_buttons", staff); o.Decision != protocol.DecisionRecord || o.Reasons[0] != protocol.ReasonDisinfected {
 		t.Errorf("Disinfection(lift_buttons, staff) = %+v", o)
 	}
-	if o := Disinfection("roof", staff); o.Decision != protocol.DecisionDeny || o.Reasons[0] != ReasonUnknownArea {
+	if o := Disinfection("roof", staff); o.Decision != protocol.DecisionDeny || o.Reasons[0] != protocol.ReasonUnknownArea {
 		t.Errorf("Disinfection(roof) = %+v", o)
 	}
-	if o := Disinfection("gate", *resident(passcheck.Valid)); o.Reasons[0] != ReasonNotGuardPass {
+	if o := Disinfection("gate", *resident(passcheck.Valid)); o.Reasons[0] != protocol.ReasonNotGuardPass {
 		t.Errorf("Disinfection by a resident = %+v", o)
 	}
 }
@@ -211,19 +212,19 @@ func TestPost(t *testing.T) {
 	staff := *pass(passcheck.Valid, protocol.PassStaff)
 	staff.Pass.ID = "S0000001"
 	o := p.SignIn(vol, t0, r)
-	if o.Decision != protocol.DecisionRecord || !slices.Equal(o.Reasons, []string{ReasonShiftIn, ReasonUnderstaffed}) {
+	if o.Decision != protocol.DecisionRecord || !slices.Equal(o.Reasons, []string{protocol.ReasonShiftIn, protocol.ReasonUnderstaffed}) {
 		t.Errorf("first sign-in = %+v", o)
 	}
-	if o := p.SignIn(staff, t0, r); !slices.Equal(o.Reasons, []string{ReasonShiftIn}) {
+	if o := p.SignIn(staff, t0, r); !slices.Equal(o.Reasons, []string{protocol.ReasonShiftIn}) {
 		t.Errorf("second sign-in = %+v, want no warning", o)
 	}
 	if got := p.OnPost(); !slices.Equal(got, []string{"R0000001", "S0000001"}) {
 		t.Errorf("OnPost = %v", got)
 	}
-	if o := p.SignIn(vol, t0, r); o.Reasons[0] != ReasonAlreadyOnPost {
+	if o := p.SignIn(vol, t0, r); o.Reasons[0] != protocol.ReasonAlreadyOnPost {
 		t.Errorf("signing in twice = %+v", o)
 	}
-	if o := p.SignIn(*resident(passcheck.Valid), t0, r); o.Decision != protocol.DecisionDeny || o.Reasons[0] != ReasonNotGuardPass {
+	if o := p.SignIn(*resident(passcheck.Valid), t0, r); o.Decision != protocol.DecisionDeny || o.Reasons[0] != protocol.ReasonNotGuardPass {
 		t.Errorf("resident signing in = %+v", o)
 	}
 	if o := p.SignIn(*pass(passcheck.Forged, protocol.PassStaff), t0, r); o.Decision != protocol.DecisionDeny {
@@ -231,10 +232,10 @@ func TestPost(t *testing.T) {
 	}
 	expired := staff
 	expired.Verdict = passcheck.Expired
-	if o := p.SignOut(expired, r); !slices.Equal(o.Reasons, []string{ReasonShiftOut, ReasonUnderstaffed}) {
+	if o := p.SignOut(expired, r); !slices.Equal(o.Reasons, []string{protocol.ReasonShiftOut, protocol.ReasonUnderstaffed}) {
 		t.Errorf("sign out with an expired pass = %+v", o)
 	}
-	if o := p.SignOut(staff, r); o.Reasons[0] != ReasonNotOnPost {
+	if o := p.SignOut(staff, r); o.Reasons[0] != protocol.ReasonNotOnPost {
 		t.Errorf("signing out twice = %+v", o)
 	}
 }
@@ -291,8 +292,8 @@ func FuzzDecide(f *testing.F) {
 			in.Reading = reading(c)
 		}
 		o := Decide(in, r)
-		e := protocol.Entry{Kiosk: "k", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10", Time: t0,
-			Kind: protocol.KindCheck, Decision: o.Decision, Reasons: o.Reasons, Alert: o.Alert}
+		e := protocoltest.Entry(protocoltest.Kiosk("k"), protocoltest.Seq(1), protocoltest.At(t0), protocoltest.NoReading(),
+			protocoltest.With(func(e *protocol.Entry) { e.Decision, e.Reasons, e.Alert = o.Decision, o.Reasons, o.Alert }))
 		if err := e.Validate(); err != nil {
 			t.Fatalf("Decide(%+v) gives an entry the journal refuses: %v", in, err)
 		}
@@ -307,7 +308,7 @@ func FuzzDecide(f *testing.F) {
 		if o.Decision == protocol.DecisionAlert && !o.Alert {
 			t.Fatalf("alert decision without Alert")
 		}
-		if o.Hold != (has(o.Reasons, ReasonFeverHold) && o.Decision != protocol.DecisionAlert) {
+		if o.Hold != (has(o.Reasons, protocol.ReasonFeverHold) && o.Decision != protocol.DecisionAlert) {
 			t.Fatalf("hold %v with %s %v", o.Hold, o.Decision, o.Reasons)
 		}
 	})
@@ -335,15 +336,16 @@ func FuzzVisit(f *testing.F) {
 		v := protocol.Visitor{Name: name, Contact: contact, From: from, Visiting: visiting, Purpose: purpose,
 			Returnee: returnee, Origin: origin, Returned: returned}
 		o := Visit(VisitorInput{Visitor: v, Reading: reading(c)}, r)
-		e := protocol.Entry{Kiosk: "k", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-2f5c1f3e9a10", Time: t0,
-			Kind: protocol.KindVisitor, Decision: o.Decision, Reasons: o.Reasons, Alert: o.Alert}
-		if !has(o.Reasons, ReasonVisitorIncomplete) {
+		e := protocoltest.Entry(protocoltest.Kiosk("k"), protocoltest.Seq(1), protocoltest.At(t0), protocoltest.Kind(protocol.KindVisitor),
+			protocoltest.NoReading(),
+			protocoltest.With(func(e *protocol.Entry) { e.Decision, e.Reasons, e.Alert = o.Decision, o.Reasons, o.Alert }))
+		if !has(o.Reasons, protocol.ReasonVisitorIncomplete) {
 			e.Visitor = &v
 		}
 		if err := e.Validate(); err != nil {
 			t.Fatalf("Visit(%+v) = %+v: entry refused: %v", v, o, err)
 		}
-		if has(o.Reasons, ReasonKeyRegionReturnee) && (o.Decision != protocol.DecisionAlert || !o.Alert) {
+		if has(o.Reasons, protocol.ReasonKeyRegionReturnee) && (o.Decision != protocol.DecisionAlert || !o.Alert) {
 			t.Fatalf("key-region returnee not alerted: %+v", o)
 		}
 		if o.Say.ZH == "" || o.Say.EN == "" {

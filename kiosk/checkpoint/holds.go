@@ -1,6 +1,10 @@
 package checkpoint
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatepost/gatepost/protocol"
+)
 
 // Holds remembers who was held after a first fever reading, so that their
 // next scan is taken as the second reading. Keys are pass ids (or, without
@@ -59,9 +63,9 @@ func (h *Holds) Done(key string) { delete(h.at, key) }
 // who is resting before their second reading.
 func (h *Holds) Replay(key string, at time.Time, reasons []string) {
 	switch {
-	case has(reasons, ReasonFeverHold):
+	case has(reasons, protocol.ReasonFeverHold):
 		h.Hold(key, at)
-	case has(reasons, ReasonRecheckNormal), has(reasons, ReasonFeverConfirmed):
+	case has(reasons, protocol.ReasonRecheckNormal), has(reasons, protocol.ReasonFeverConfirmed):
 		h.Done(key)
 	}
 }

@@ -1,11 +1,12 @@
 package checkpoint
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gatepost/gatepost/kiosk/passcheck"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // Post is who is on duty at the gate: guards sign in and out with their
@@ -31,19 +32,17 @@ func (p *Post) SignIn(res passcheck.Result, now time.Time, r Rules) Outcome {
 	}
 	id := res.Pass.ID
 	if _, ok := p.on[id]; ok {
-		return combine(part{sevRecord, ReasonAlreadyOnPost, Say{
-			fmt.Sprintf("%s 已在岗。", res.Pass.Name), fmt.Sprintf("%s is already on post.", res.Pass.Name)}, false},
+		return combine(part{sevRecord, protocol.ReasonAlreadyOnPost, say("say_already_on_post", arg("name", res.Pass.Name)), false},
 			p.staffing(r))
 	}
 	if len(p.on) >= maxOnPost {
-		return combine(part{sevDeny, ReasonAlreadyOnPost, Say{"在岗人数已满，请先签退。", "The post is full: sign someone out first."}, false})
+		return combine(part{sevDeny, protocol.ReasonAlreadyOnPost, say("say_already_on_post_full"), false})
 	}
 	if p.on == nil {
 		p.on = map[string]guard{}
 	}
 	p.on[id] = guard{name: res.Pass.Name, since: now}
-	return combine(part{sevRecord, ReasonShiftIn, Say{
-		fmt.Sprintf("%s 签到上岗。", res.Pass.Name), fmt.Sprintf("%s signed in.", res.Pass.Name)}, false},
+	return combine(part{sevRecord, protocol.ReasonShiftIn, say("say_shift_in", arg("name", res.Pass.Name)), false},
 		p.staffing(r))
 }
 
@@ -54,12 +53,10 @@ func (p *Post) SignOut(res passcheck.Result, r Rules) Outcome {
 		return combine(*guardPart(res))
 	}
 	if _, ok := p.on[res.Pass.ID]; !ok {
-		return combine(part{sevDeny, ReasonNotOnPost, Say{
-			fmt.Sprintf("%s 未签到。", res.Pass.Name), fmt.Sprintf("%s is not signed in.", res.Pass.Name)}, false})
+		return combine(part{sevDeny, protocol.ReasonNotOnPost, say("say_not_on_post", arg("name", res.Pass.Name)), false})
 	}
 	delete(p.on, res.Pass.ID)
-	return combine(part{sevRecord, ReasonShiftOut, Say{
-		fmt.Sprintf("%s 签退。", res.Pass.Name), fmt.Sprintf("%s signed out.", res.Pass.Name)}, false},
+	return combine(part{sevRecord, protocol.ReasonShiftOut, say("say_shift_out", arg("name", res.Pass.Name)), false},
 		p.staffing(r))
 }
 
@@ -91,14 +88,16 @@ func (p *Post) OnPost() []string {
 // on post.
 func (p *Post) Warning(r Rules) (Say, bool) {
 	s := p.staffing(r)
-	return s.say, s.reason != ""
+	if s.reason == "" {
+		return Say{}, false
+	}
+	return Render([]Line{s.say}), true
 }
 
 func (p *Post) staffing(r Rules) part {
 	if n := len(p.on); n < r.MinOnPost {
-		return part{sevNote, ReasonUnderstaffed, Say{
-			fmt.Sprintf("在岗仅 %d 人，需至少 %d 人（双人值守）。", n, r.MinOnPost),
-			fmt.Sprintf("Only %d on post; at least %d needed (two-person post).", n, r.MinOnPost)}, false}
+		return part{sevNote, protocol.ReasonUnderstaffed,
+			say("say_post_understaffed", arg("n", strconv.Itoa(n)), arg("min", strconv.Itoa(r.MinOnPost))), false}
 	}
 	return part{sev: sevNote}
 }

@@ -1,19 +1,9 @@
 package checkpoint
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/gatepost/gatepost/protocol"
-)
-
-// Reason codes of a visitor's registration.
-const (
-	ReasonVisitor             = "visitor"               // registered: the three questions answered
-	ReasonVisitorIncomplete   = "visitor_incomplete"    // a question unanswered
-	ReasonVisitorsNotAdmitted = "visitors_not_admitted" // registered and turned back, as the rules say
-	ReasonReturnee            = "returnee_registered"
-	ReasonKeyRegionReturnee   = "key_region_returnee" // returning from a key epidemic region: report at once
 )
 
 // VisitorInput is one visitor at the gate.
@@ -30,43 +20,38 @@ type VisitorInput struct {
 func Visit(in VisitorInput, r Rules) Outcome {
 	v := in.Visitor
 	var missing []string
-	for _, q := range []struct{ zh, en, v string }{
-		{"姓名", "name", v.Name}, {"联系方式", "contact", v.Contact}, {"从哪里来", "where from", v.From},
-		{"到访哪户", "unit visited", v.Visiting}, {"事由", "purpose", v.Purpose},
+	for _, q := range []struct{ key, v string }{
+		{"say_missing_name", v.Name}, {"say_missing_contact", v.Contact}, {"say_missing_from", v.From},
+		{"say_missing_visiting", v.Visiting}, {"say_missing_purpose", v.Purpose},
 	} {
 		if strings.TrimSpace(q.v) == "" {
-			missing = append(missing, q.zh+"/"+q.en)
+			missing = append(missing, q.key)
 		}
 	}
 	if v.Returnee && (strings.TrimSpace(v.Origin) == "" || v.Returned == "") {
-		missing = append(missing, "返回地与日期/origin and date of return")
+		missing = append(missing, "say_missing_return")
 	}
 	if err := v.Validate(); err != nil && len(missing) == 0 {
-		missing = append(missing, "答案过长或含非法字符/answers too long or with control characters")
+		missing = append(missing, "say_missing_invalid")
 	}
 	if len(missing) > 0 {
-		return combine(part{sevDeny, ReasonVisitorIncomplete, Say{
-			"请补全登记：" + strings.Join(missing, "、") + "。",
-			"Registration incomplete: " + strings.Join(missing, ", ") + "."}, false})
+		return combine(part{sevDeny, protocol.ReasonVisitorIncomplete,
+			say("say_visitor_incomplete", Arg{Name: "missing", Keys: missing}), false})
 	}
-	parts := []part{{sev: sevAllow, reason: ReasonVisitor, say: Say{"访客已登记，请通行。", "Visitor registered: go in."}}}
+	parts := []part{{sev: sevAllow, reason: protocol.ReasonVisitor, say: say("say_visitor")}}
 	if !r.VisitorsAdmitted {
-		parts = append(parts, part{sevDeny, ReasonVisitorsNotAdmitted, Say{
-			"访客已登记。按小区规定访客不得入内，请劝返。",
-			"Visitor registered. The compound admits no visitors: please turn them back."}, false})
+		parts = append(parts, part{sevDeny, protocol.ReasonVisitorsNotAdmitted, say("say_visitors_not_admitted"), false})
 	}
 	if v.Returnee {
 		if region, ok := keyRegion(v.Origin, r.KeyRegions); ok {
-			parts = append(parts, part{sevAlert, ReasonKeyRegionReturnee, Say{
-				fmt.Sprintf("重点地区（%s）返回人员：已立即上报，请等候居委会处置。", region),
-				fmt.Sprintf("Returnee from a key region (%s): reported at once; wait for the committee's instructions.", region)}, true})
+			parts = append(parts, part{sevAlert, protocol.ReasonKeyRegionReturnee, say("say_key_region_returnee", arg("region", region)), true})
 		} else {
-			parts = append(parts, part{sev: sevNote, reason: ReasonReturnee})
+			parts = append(parts, part{sev: sevNote, reason: protocol.ReasonReturnee})
 		}
 	}
 	parts = append(parts, temperatureParts(in.Reading, in.Recheck, 0, r)...)
 	o := combine(parts...)
-	o.Hold = o.Decision != protocol.DecisionAlert && has(o.Reasons, ReasonFeverHold)
+	o.Hold = o.Decision != protocol.DecisionAlert && has(o.Reasons, protocol.ReasonFeverHold)
 	return o
 }
 

@@ -64,11 +64,12 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	j, err := journal.Open(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk)
+	clk = clock.Or(clk)
+	j, err := journal.OpenWith(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk, journal.Options{Clock: clk})
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, clk: clock.Or(clk), journal: j}
+	d := &Daemon{cfg: cfg, log: log, clk: clk, journal: j}
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
 	d.uplink = uplink.New(uplink.Config{
 		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
@@ -80,6 +81,7 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 		OnChange:   d.refreshLink,
 		OnDownlink: d.applyDownlink,
 		Status:     d.presence,
+		Clock:      clk,
 	}, j, log.With("part", "uplink"))
 	// A device may change state before the gate exists: the gate shows
 	// the states as they are when it starts.

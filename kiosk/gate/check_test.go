@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/screen"
+	"github.com/gatepost/gatepost/kiosk/words"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -72,12 +73,12 @@ func TestScanLoop(t *testing.T) {
 func TestSentencesInCatalogues(t *testing.T) {
 	for _, key := range []string{KeyJournalFailed, KeyScannerGone, KeyThermometerGone, KeyDiskLow} {
 		s := Sentence(key)
-		for _, lang := range screen.Languages {
-			if m := screen.MessageIn(lang, key); m == key || !strings.Contains(s, m) {
+		for _, lang := range words.Languages {
+			if m := words.MessageIn(lang, key); m == key || !strings.Contains(s, m) {
 				t.Errorf("Sentence(%q) = %q: lacks the %s catalogue's message %q", key, s, lang, m)
 			}
 		}
-		if !strings.HasPrefix(s, screen.MessageIn("zh-CN", key)) {
+		if !strings.HasPrefix(s, words.MessageIn("zh-CN", key)) {
 			t.Errorf("Sentence(%q) = %q, want Chinese first", key, s)
 		}
 	}

@@ -1,13 +1,9 @@
 package gate
 
-import (
-	"strings"
-
-	"github.com/gatepost/gatepost/kiosk/screen"
-)
+import "github.com/gatepost/gatepost/kiosk/words"
 
 // Keys of the guard's sentences about the gate itself in the screen's
-// catalogues (kiosk/screen/assets/i18n): plain words, never a Go error.
+// catalogues (kiosk/words): plain words, never a Go error.
 const (
 	KeyJournalFailed   = "gate_journal_failed"   // an entry is NOT recorded
 	KeyScannerGone     = "gate_scanner_gone"     // the scanner is not connected
@@ -18,10 +14,4 @@ const (
 // Sentence is the catalogues' sentence for key as the guard reads it on
 // the screen: in each of the screen's languages (Chinese first), in one
 // line.
-func Sentence(key string) string {
-	words := make([]string, len(screen.Languages))
-	for i, lang := range screen.Languages {
-		words[i] = screen.MessageIn(lang, key)
-	}
-	return strings.Join(words, " ")
-}
+func Sentence(key string) string { return words.Both(key, nil) }

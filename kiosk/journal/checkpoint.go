@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // SQLite in WAL mode appends each commit to the write-ahead log and, once
@@ -31,13 +33,14 @@ const (
 )
 
 // idleCheckpointAfter is how long the journal must be quiet before it
-// checkpoints (a variable so that tests can shorten it).
-var idleCheckpointAfter = 500 * time.Millisecond
+// checkpoints, unless Options.IdleCheckpoint says otherwise.
+const idleCheckpointAfter = 500 * time.Millisecond
 
 // checkpointer runs PASSIVE checkpoints when the journal is idle.
 type checkpointer struct {
 	path  string
 	idle  time.Duration
+	clock clock.Clock
 	wrote chan int
 	done  chan struct{}
 	once  sync.Once
@@ -55,8 +58,8 @@ type CheckpointStats struct {
 	LastError string
 }
 
-func startCheckpointer(path string, idle time.Duration) *checkpointer {
-	c := &checkpointer{path: path, idle: idle, wrote: make(chan int, 64), done: make(chan struct{})}
+func startCheckpointer(path string, idle time.Duration, clk clock.Clock) *checkpointer {
+	c := &checkpointer{path: path, idle: idle, clock: clk, wrote: make(chan int, 64), done: make(chan struct{})}
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -90,7 +93,7 @@ func (c *checkpointer) run() {
 	}()
 	pending := 0
 	var first time.Time // first write since the last checkpoint
-	timer := time.NewTimer(time.Hour)
+	timer := c.clock.NewTimer(time.Hour)
 	timer.Stop()
 	for {
 		select {
@@ -98,16 +101,16 @@ func (c *checkpointer) run() {
 			return
 		case n := <-c.wrote:
 			if pending == 0 {
-				first = time.Now()
+				first = c.clock.Now()
 			}
 			pending += n
 			timer.Reset(c.idle)
-		case <-timer.C:
+		case <-timer.C():
 			if pending == 0 {
 				continue
 			}
-			if pending < checkpointEvery && time.Since(first) < checkpointQuiet {
-				timer.Reset(checkpointQuiet - time.Since(first))
+			if pending < checkpointEvery && c.clock.Since(first) < checkpointQuiet {
+				timer.Reset(checkpointQuiet - c.clock.Since(first))
 				continue
 			}
 			if db == nil {

@@ -3,33 +3,40 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
-func shortIdle(t *testing.T, d time.Duration) {
+// openIdle opens a journal whose idle checkpoints wait idle on a fake
+// clock.
+func openIdle(t *testing.T, idle time.Duration) (*Journal, string, *clock.Fake) {
 	t.Helper()
-	old := idleCheckpointAfter
-	idleCheckpointAfter = d
-	t.Cleanup(func() { idleCheckpointAfter = old })
+	clk := clock.NewFake(time.Time{})
+	path := filepath.Join(t.TempDir(), "journal.db")
+	j, err := OpenWith(path, "gate-1", Options{Clock: clk, IdleCheckpoint: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j, path, clk
 }
 
-func waitRuns(t *testing.T, j *Journal, runs int64) CheckpointStats {
+// waitRuns advances clk by step until the journal has run runs checkpoints.
+func waitRuns(t *testing.T, j *Journal, clk *clock.Fake, step time.Duration, runs int64) CheckpointStats {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s := j.CheckpointStats()
-		if s.Runs >= runs {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %+v, want %d checkpoint runs", s, runs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, fmt.Sprintf("%d checkpoint runs", runs), func() bool {
+		clk.Advance(step)
+		return j.CheckpointStats().Runs >= runs
+	})
+	return j.CheckpointStats()
 }
 
 // countMainFile counts the entries in the database file alone, without
@@ -66,10 +73,9 @@ func countMainFile(t *testing.T, path string) int {
 }
 
 func TestIdleCheckpointFoldsTheLogIn(t *testing.T) {
-	shortIdle(t, 50*time.Millisecond)
-	j, path := openTemp(t)
+	j, path, clk := openIdle(t, 50*time.Millisecond)
 	appendN(t, j, checkpointEvery+72)
-	s := waitRuns(t, j, 1)
+	s := waitRuns(t, j, clk, 50*time.Millisecond, 1)
 	if s.Failures != 0 || s.Frames == 0 {
 		t.Fatalf("stats %+v: want frames copied and no failures", s)
 	}
@@ -79,34 +85,46 @@ func TestIdleCheckpointFoldsTheLogIn(t *testing.T) {
 }
 
 func TestFewWritesWaitForAQuietSpell(t *testing.T) {
-	shortIdle(t, 20*time.Millisecond)
-	j, path := openTemp(t)
+	const idle = 20 * time.Millisecond
+	j, path, clk := openIdle(t, idle)
 	appendN(t, j, 5)
-	time.Sleep(300 * time.Millisecond) // fifteen idle periods
+	testkit.Eventually(t, "the idle timer armed", func() bool { return clk.Waiters() == 1 })
+	for i := 0; i < 15; i++ { // fifteen idle periods
+		clk.Advance(idle)
+		// The timer fired (and left the clock); the checkpointer arms it
+		// again once it has judged the write count too small.
+		testkit.Eventually(t, "the checkpointer judged the idle moment", func() bool { return clk.Waiters() == 1 })
+	}
 	if s := j.CheckpointStats(); s.Runs != 0 {
 		t.Fatalf("a checkpoint ran for 5 writes after a short idle: %+v", s)
 	}
 	if n := countMainFile(t, path); n != 0 {
 		t.Fatalf("database file alone holds %d entries, want them still in the log", n)
 	}
+	// After a quiet spell even a few writes are folded in.
+	if s := waitRuns(t, j, clk, checkpointQuiet/4, 1); s.Failures != 0 {
+		t.Fatalf("stats %+v after a quiet spell", s)
+	}
+	if n := countMainFile(t, path); n != 5 {
+		t.Fatalf("database file alone holds %d entries after a quiet spell, want 5", n)
+	}
 }
 
 // Appends keep going while checkpoints run on the other connection:
 // nothing is lost, nothing waits on the checkpoint, the file stays whole.
 func TestAppendsDuringCheckpoints(t *testing.T) {
-	shortIdle(t, time.Millisecond)
-	j, path := openTemp(t)
+	j, path, clk := openIdle(t, time.Millisecond)
 	ctx := context.Background()
 	const n = 1500
 	for i := 0; i < n; i++ {
-		if _, err := j.Append(ctx, entry("x")); err != nil {
+		if _, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("x"))); err != nil {
 			t.Fatal(err)
 		}
 		if i%50 == 49 {
-			time.Sleep(3 * time.Millisecond) // an idle moment
+			clk.Advance(3 * time.Millisecond) // an idle moment
 		}
 	}
-	s := waitRuns(t, j, 2)
+	s := waitRuns(t, j, clk, 3*time.Millisecond, 2)
 	if s.Failures != 0 {
 		t.Fatalf("checkpoint failures: %+v", s)
 	}

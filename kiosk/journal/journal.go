@@ -3,12 +3,15 @@
 // gives each entry the kiosk's next sequence number in the same
 // transaction that stores it, so what a guard saw is on disk with a
 // number before the screen shows it. Entries stay until the hub
-// acknowledges them.
+// acknowledges them. Its idle checkpoints run on an injected clock
+// (Options.Clock).
 //
-// Only the kiosk's packages import journal.
+// The kiosk's packages (daemon, uplink, the commands) and the benchmarks
+// import journal; it imports protocol and internal/clock.
 package journal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -19,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +42,7 @@ type Journal struct {
 	path  string
 	kiosk string
 	ckpt  *checkpointer // nil when read-only
+	clock clock.Clock
 
 	mu sync.Mutex
 	id string // the journal's id; a rebase adopts the hub's
@@ -97,21 +102,34 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// Options tune a journal; the zero value is what the kiosk runs with.
+type Options struct {
+	// Clock times the idle checkpoints and stamps a rebase; nil is the
+	// wall clock.
+	Clock clock.Clock
+	// IdleCheckpoint is how long the journal must be quiet before it
+	// folds its log in (0: half a second).
+	IdleCheckpoint time.Duration
+}
+
 // Open opens or creates the journal at path for kiosk. A journal keeps the
 // kiosk id it was created with; opening it as another kiosk fails with
 // ErrOtherKiosk, since sequence numbers belong to one kiosk.
-func Open(path, kiosk string) (*Journal, error) {
+func Open(path, kiosk string) (*Journal, error) { return OpenWith(path, kiosk, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path, kiosk string, o Options) (*Journal, error) {
 	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // one writer
-	j := &Journal{db: db, path: path, kiosk: kiosk}
+	j := &Journal{db: db, path: path, kiosk: kiosk, clock: clock.Or(o.Clock)}
 	if err := j.init(kiosk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j.ckpt = startCheckpointer(path, idleCheckpointAfter)
+	j.ckpt = startCheckpointer(path, cmp.Or(o.IdleCheckpoint, idleCheckpointAfter), j.clock)
 	return j, nil
 }
 
@@ -171,7 +189,7 @@ func OpenReadOnly(path string) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j := &Journal{db: db, path: path}
+	j := &Journal{db: db, path: path, clock: clock.Real()}
 	if err := db.QueryRow(`SELECT kiosk FROM state`).Scan(&j.kiosk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: not a gatepost journal: %w", path, err)

@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
+	"go.uber.org/goleak"
 )
 
-var t0 = time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC)
+// t0 is the time of the entries the tests append.
+var t0 = protocoltest.T0
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func openTemp(t *testing.T) (*Journal, string) {
 	t.Helper()
@@ -26,18 +30,10 @@ func openTemp(t *testing.T) (*Journal, string) {
 	return j, path
 }
 
-func entry(scan string) protocol.Entry {
-	return protocol.Entry{
-		Time: t0, Kind: protocol.KindCheck, Scan: scan,
-		Temperature: &protocol.Reading{ObjectC: 36.5, ScreenedC: 36.5},
-		Decision:    protocol.DecisionAllow, Reasons: []string{"temperature_normal"},
-	}
-}
-
 func appendN(t *testing.T, j *Journal, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		if _, err := j.Append(context.Background(), entry("x")); err != nil {
+		if _, err := j.Append(context.Background(), protocoltest.Entry(protocoltest.Scan("x"))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,7 +43,7 @@ func TestAppendNumbersFromOne(t *testing.T) {
 	j, path := openTemp(t)
 	ctx := context.Background()
 	for want := uint64(1); want <= 3; want++ {
-		e, err := j.Append(ctx, entry("a"))
+		e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("a")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +57,7 @@ func TestAppendNumbersFromOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j2.Close()
-	e, err := j2.Append(ctx, entry("after reopen"))
+	e, err := j2.Append(ctx, protocoltest.Entry(protocoltest.Scan("after reopen")))
 	if err != nil || e.Seq != 4 {
 		t.Fatalf("Append after reopen = seq %d, %v; want 4", e.Seq, err)
 	}
@@ -79,7 +75,7 @@ func TestAppendConcurrentKeepsSequenceDense(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				if _, err := j.Append(context.Background(), entry("c")); err != nil {
+				if _, err := j.Append(context.Background(), protocoltest.Entry(protocoltest.Scan("c"))); err != nil {
 					t.Error(err)
 				}
 			}
@@ -189,7 +185,7 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer j.Close()
 	ctx := context.Background()
-	e := entry("GP1.resident.3-502")
+	e := protocoltest.Entry(protocoltest.Scan("GP1.resident.3-502"))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := j.Append(ctx, e); err != nil {
@@ -202,7 +198,7 @@ func TestRecent(t *testing.T) {
 	j, _ := openTemp(t)
 	ctx := context.Background()
 	for i := range 10 {
-		e := entry(fmt.Sprintf("x%d", i))
+		e := protocoltest.Entry(protocoltest.Scan(fmt.Sprintf("x%d", i)))
 		e.Time = t0.Add(time.Duration(i) * time.Minute)
 		if _, err := j.Append(ctx, e); err != nil {
 			t.Fatal(err)

@@ -99,7 +99,7 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64) (R
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?, acked = ?, acked_at = ?, journal = ?`,
-		last+highest, highest, time.Now().UTC().Format(time.RFC3339Nano), journal); err != nil {
+		last+highest, highest, j.clock.Now().UTC().Format(time.RFC3339Nano), journal); err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

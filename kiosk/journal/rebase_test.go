@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 const hubJournal = "0190d6e4-7a4b-7cc0-8b8e-00000000a0a0"
@@ -20,7 +21,7 @@ func fillForRebase(t *testing.T, j *Journal) []protocol.Entry {
 	ctx := context.Background()
 	var out []protocol.Entry
 	for i := 0; i < 6; i++ {
-		e := entry("x")
+		e := protocoltest.Entry(protocoltest.Scan("x"))
 		if i%3 == 1 {
 			e.Decision, e.Reasons = protocol.DecisionAlert, []string{"fever"}
 		}
@@ -102,7 +103,7 @@ func TestRebaseRenumbersAfterTheHub(t *testing.T) {
 		}
 	}
 	check(j)
-	e, err := j.Append(ctx, entry("after"))
+	e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("after")))
 	if err != nil || e.Seq != 819 {
 		t.Fatalf("Append after Rebase = seq %d, %v; want 819", e.Seq, err)
 	}
@@ -156,7 +157,7 @@ func TestRebaseOfAnEmptyJournal(t *testing.T) {
 	if got, err := j.Rebase(ctx, hubJournal, 40); err != nil || got != (Rebased{LastSeq: 40}) {
 		t.Fatalf("Rebase(empty) = %+v, %v", got, err)
 	}
-	if e, err := j.Append(ctx, entry("first")); err != nil || e.Seq != 41 {
+	if e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("first"))); err != nil || e.Seq != 41 {
 		t.Fatalf("first Append after Rebase = %d, %v; want 41", e.Seq, err)
 	}
 }

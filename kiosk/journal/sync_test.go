@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 func TestUnsentAlerts(t *testing.T) {
 	j, _ := openTemp(t)
 	ctx := context.Background()
 	for i := 0; i < 6; i++ {
-		e := entry("x")
+		e := protocoltest.Entry(protocoltest.Scan("x"))
 		if i%3 == 1 {
 			e.Decision, e.Reasons = protocol.DecisionAlert, []string{"fever"}
 		}
@@ -93,7 +94,7 @@ func TestPurgeKeepsUnacked(t *testing.T) {
 	if n, _ := j.Purge(ctx, t0.Add(-time.Hour)); n != 0 {
 		t.Fatalf("Purge before every entry deleted %d", n)
 	}
-	e, err := j.Append(ctx, entry("y"))
+	e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("y")))
 	if err != nil || e.Seq != 11 {
 		t.Fatalf("Append after purge = seq %d, %v; want 11", e.Seq, err)
 	}
@@ -113,7 +114,7 @@ func TestFullDiskDamagesNothing(t *testing.T) {
 	if _, err := j.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
 		t.Fatal(err)
 	}
-	big := entry(strings.Repeat("x", 4000))
+	big := protocoltest.Entry(protocoltest.Scan(strings.Repeat("x", 4000)))
 	var failed bool
 	for i := 0; i < 50 && !failed; i++ {
 		_, err := j.Append(ctx, big)
@@ -133,7 +134,7 @@ func TestFullDiskDamagesNothing(t *testing.T) {
 	if _, err := j.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
 		t.Fatal(err)
 	}
-	e, err := j.Append(ctx, entry("after"))
+	e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("after")))
 	if err != nil || e.Seq != st.LastSeq+1 {
 		t.Fatalf("Append after space returned = seq %d, %v; want %d", e.Seq, err, st.LastSeq+1)
 	}

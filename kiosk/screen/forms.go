@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gatepost/gatepost/kiosk/words"
 )
 
 // Gate is what the forms need from the daemon. Each call journals (or
@@ -186,10 +188,10 @@ func (s *Server) checkVisitor(f visitorForm) (Visitor, *formError) {
 	if !slices.Contains(c.Purposes, f.Purpose) {
 		return v, refuse("purpose", "err_purpose")
 	}
-	v.Purpose = MessageIn("zh-CN", "purpose_"+f.Purpose)
+	v.Purpose = words.MessageIn("zh-CN", "purpose_"+f.Purpose)
 	if f.Returnee {
 		day, err := time.ParseInLocation("2006-01-02", f.Returned, time.Local)
-		now := s.now()
+		now := s.clock.Now()
 		if err != nil || day.After(now) || now.Sub(day) > returnWindow {
 			return v, refuse("returned", "err_returned")
 		}
@@ -298,5 +300,5 @@ func (s *Server) seen(w http.ResponseWriter, r *http.Request) {
 
 // Message is how a refusal reads in both languages, Chinese first.
 func Message(key string) string {
-	return fmt.Sprintf("%s %s", MessageIn("zh-CN", key), MessageIn("en", key))
+	return fmt.Sprintf("%s %s", words.MessageIn("zh-CN", key), words.MessageIn("en", key))
 }

@@ -2,10 +2,12 @@
 // shows the post (guards on duty, link to the hub, unsynced count, devices,
 // status list), the result of each entry full-screen, and the guard's forms
 // (visitor, delivery, shift, disinfection), kept live by server-sent
-// events. It works with no network: every asset, including the message
-// catalogues (zh-CN first, en), is in the binary.
+// events. It works with no network: every asset is in the binary, and the
+// page's words come from the kiosk's catalogue (kiosk/words), served as
+// /assets/i18n/<lang>.json.
 //
-// Only the kiosk's packages import screen.
+// The daemon and the gate import screen; it imports protocol, kiosk/words
+// and internal/clock.
 package screen
 
 import (
@@ -16,6 +18,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 //go:embed assets
@@ -131,7 +135,9 @@ type Server struct {
 	st   State
 	subs map[chan struct{}]struct{}
 	mux  *http.ServeMux
-	now  func() time.Time
+	// clock dates the visitor form's return dates (a field so that
+	// tests can fix the day).
+	clock clock.Clock
 	// Set by Serve: the daemon's side of the forms, and what they offer.
 	gate     Gate
 	compound Compound
@@ -139,9 +145,10 @@ type Server struct {
 
 // New returns a screen server showing st.
 func New(st State, log *slog.Logger) *Server {
-	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), now: time.Now}
+	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), clock: clock.Real()}
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.Handle("GET /assets/", http.FileServerFS(assets))
+	s.mux.HandleFunc("GET /assets/i18n/{file}", serveCatalogue)
 	s.mux.HandleFunc("GET /events", s.events)
 	s.mux.HandleFunc("GET /api/state", s.state)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })

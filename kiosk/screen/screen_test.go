@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // nextState reads server-sent events until the next "state" event.
@@ -70,6 +72,9 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 		"/assets/screen.js":  "EventSource",
 		"/assets/screen.css": "#result.allow",
 		"/api/state":         `"online":false`,
+		// The catalogues, with the area words of protocol/text.
+		"/assets/i18n/zh-CN.json": `"area_drop_point":"快递投放点"`,
+		"/assets/i18n/en.json":    `"area_drop_point":"The parcel drop point"`,
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -84,4 +89,14 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
 		}
 	}
+	resp, err := http.Get(srv.URL + "/assets/i18n/fr.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET a catalogue we do not have = %d, want 404", resp.StatusCode)
+	}
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -2,52 +2,63 @@ package uplink
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/internal/backoff"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // The back-off doubles from min to max, each wait jittered within
 // [bound/2, bound], and a session resets it.
 func TestDialerBackoffWithJitter(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testkit.Listen(t)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens: every dial fails fast
-	var waits []time.Duration
-	d := &dialer{ctx: context.Background(), timeout: time.Second, min: 100 * time.Millisecond, max: time.Second,
-		sleep: func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }}
+	clk := clock.NewFake(time.Time{})
+	d := &dialer{ctx: context.Background(), timeout: time.Second,
+		backoff: &backoff.Backoff{Min: 100 * time.Millisecond, Max: time.Second, Clock: clk}}
 	uri := &url.URL{Scheme: "tcp", Host: addr}
-	for i := 0; i < 7; i++ {
-		if c, err := d.open(uri, mqtt.ClientOptions{}); err == nil {
-			c.Close()
+	open := func() <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			c, err := d.open(uri, mqtt.ClientOptions{})
+			if err == nil {
+				c.Close()
+			}
+			done <- err
+		}()
+		return done
+	}
+	if err := <-open(); err == nil {
+		t.Fatal("dial to a closed port succeeded")
+	}
+	for i, b := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		b *= time.Millisecond
+		done := open()
+		testkit.Eventually(t, "the dialer waits on the clock", func() bool { return clk.Waiters() == 1 })
+		clk.Advance(b/2 - time.Nanosecond)
+		if clk.Waiters() != 1 {
+			t.Fatalf("wait %d ended before %v, want within [%v, %v]", i, b/2, b/2, b)
+		}
+		clk.Advance(b/2 + time.Nanosecond)
+		if clk.Waiters() != 0 {
+			t.Fatalf("wait %d lasted beyond %v", i, b)
+		}
+		if err := <-done; err == nil {
 			t.Fatal("dial to a closed port succeeded")
 		}
 	}
-	bounds := []time.Duration{100, 200, 400, 800, 1000, 1000}
-	if len(waits) != len(bounds) {
-		t.Fatalf("waits = %v, want %d (none before the first attempt)", waits, len(bounds))
-	}
-	for i, b := range bounds {
-		b *= time.Millisecond
-		if waits[i] < b/2 || waits[i] > b {
-			t.Errorf("wait %d = %v, want within [%v, %v]", i, waits[i], b/2, b)
-		}
-	}
 	d.reset()
-	waits = nil
-	d.open(uri, mqtt.ClientOptions{})
-	if len(waits) != 0 {
-		t.Errorf("after reset the first attempt waited %v, want at once", waits)
+	if err := <-open(); err == nil || clk.Waiters() != 0 {
+		t.Errorf("after reset: err %v, waiters %d; want a failed dial at once", err, clk.Waiters())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	d2 := &dialer{ctx: ctx, timeout: time.Second, min: time.Hour, max: time.Hour, delay: time.Hour}
+	d2 := &dialer{ctx: ctx, timeout: time.Second, wait: true, backoff: &backoff.Backoff{Min: time.Hour, Max: time.Hour, Clock: clk}}
 	if _, err := d2.open(uri, mqtt.ClientOptions{}); err == nil {
 		t.Error("open with a cancelled context and an hour's back-off returned no error")
 	}

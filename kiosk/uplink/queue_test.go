@@ -3,54 +3,22 @@ package uplink
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
-var listenerIDs atomic.Int64
-
-// listen subscribes a plain client to filter and hands every message to f.
-func listen(t *testing.T, broker, filter string, f func(topic string, payload []byte)) mqtt.Client {
-	t.Helper()
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("listener-%d", listenerIDs.Add(1))))
-	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("listener connect: %v", tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(0) })
-	if filter != "" {
-		tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) { f(m.Topic(), m.Payload()) })
-		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-			t.Fatalf("listener subscribe: %v", tok.Error())
-		}
-	}
-	return c
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestAlertJumpsTheBacklog(t *testing.T) {
-	broker := startBroker(t) // no hub: nothing is acked, the backlog stays
+	broker := testkit.StartBroker(t).URL // no hub: nothing is acked, the backlog stays
 	j := openJournal(t)
 	appendN(t, j, 300)
-	alert, err := j.Append(context.Background(), protocol.Entry{Time: time.Now(), Kind: protocol.KindCheck,
-		Decision: protocol.DecisionAlert, Reasons: []string{"fever"}})
+	alert, err := j.Append(context.Background(), protocoltest.Entry(protocoltest.Alert(protocol.ReasonFeverConfirmed)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +44,12 @@ func TestAlertJumpsTheBacklog(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); u.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	eventually(t, "alert published", func() bool {
+	// The alert goes out first, then the first batch of the backlog: wait
+	// for both before judging their order and the batch's compression.
+	testkit.Eventually(t, "alert and a batch published", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(alerts) == 1
+		return len(alerts) == 1 && highestBatch > 0
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -95,17 +65,17 @@ func TestAlertJumpsTheBacklog(t *testing.T) {
 }
 
 func TestDownlinkStoredNewestOnly(t *testing.T) {
-	broker := startBroker(t)
+	broker := testkit.StartBroker(t).URL
 	pub := listen(t, broker, "", nil)
 	put := func(kiosk string, version uint64, fever float64) {
 		d := protocol.Downlink{Kind: protocol.DownlinkConfig, Site: "site-1", Kiosk: kiosk, Version: version,
-			Issued: time.Now(), Payload: json.RawMessage(`{"fever_c":` + json.Number(formatF(fever)).String() + `}`)}
+			Issued: protocoltest.T0, Payload: json.RawMessage(`{"fever_c":` + json.Number(formatF(fever)).String() + `}`)}
 		p, err := protocol.EncodeDownlink(d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tok := pub.Publish(protocol.DownlinkTopic("site-1", kiosk, protocol.DownlinkConfig), 1, true, p)
-		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		if !tok.WaitTimeout(testkit.Wait) || tok.Error() != nil {
 			t.Fatal(tok.Error())
 		}
 	}
@@ -138,7 +108,7 @@ func TestDownlinkStoredNewestOnly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); u.Run(ctx) }()
-	eventually(t, "downlink applied and reported", func() bool {
+	testkit.Eventually(t, "downlink applied and reported", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		n := len(statuses)
@@ -146,7 +116,7 @@ func TestDownlinkStoredNewestOnly(t *testing.T) {
 	})
 	cancel()
 	<-done
-	eventually(t, "offline status after a clean stop", func() bool {
+	testkit.Eventually(t, "offline status after a clean stop", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return !statuses[len(statuses)-1].Online
@@ -183,15 +153,13 @@ func formatF(f float64) string {
 
 var _ Journal = (*journal.Journal)(nil)
 
-// A storm of alerts (every entry an alert) still drains: alerts go first a
 // bounded number at a time, batches and acks keep moving behind them.
 func TestAlertStormStillDrains(t *testing.T) {
-	broker := startBroker(t)
-	startStandIn(t, broker, 0)
+	broker := testkit.StartBroker(t).URL
+	testkit.StartHub(t, broker, testkit.HubOptions{})
 	j := openJournal(t)
 	for i := 0; i < 500; i++ {
-		if _, err := j.Append(context.Background(), protocol.Entry{Time: time.Now(), Kind: protocol.KindCheck,
-			Decision: protocol.DecisionAlert, Reasons: []string{"fever"}}); err != nil {
+		if _, err := j.Append(context.Background(), protocoltest.Entry(protocoltest.Alert(protocol.ReasonFeverConfirmed))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,29 +173,29 @@ func TestAlertStormStillDrains(t *testing.T) {
 // Garbage on the ack and downlink topics is counted and ignored: nothing
 // is marked synced, nothing stored, and the link keeps working.
 func TestBadMessagesCountedAndIgnored(t *testing.T) {
-	broker := startBroker(t)
+	broker := testkit.StartBroker(t).URL
 	pub := listen(t, broker, "", nil)
 	j := openJournal(t)
 	appendN(t, j, 3)
 	u := runUplink(t, broker, j, 10)
-	eventually(t, "online", u.Online)
+	testkit.Eventually(t, "online", u.Online)
 	for topic, payload := range map[string]string{
 		protocol.AckTopic("site-1", "gate-1"):                                   `{"v":1,"kiosk":"gate-1","contiguous":"three"}`,
 		protocol.DownlinkTopic("site-1", "", protocol.DownlinkConfig):           `{"v":1,"kind":"config"`,
 		protocol.DownlinkTopic("site-1", "gate-1", protocol.DownlinkStatusList): `{"v":1,"kind":"config","site":"site-1","version":9,"issued":"2026-02-01T08:00:00Z","payload":{}}`,
 	} {
-		if tok := pub.Publish(topic, 1, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		if tok := pub.Publish(topic, 1, false, payload); !tok.WaitTimeout(testkit.Wait) || tok.Error() != nil {
 			t.Fatal(tok.Error())
 		}
 	}
-	eventually(t, "three bad messages counted", func() bool { return u.Stats().BadMessages == 3 })
+	testkit.Eventually(t, "three bad messages counted", func() bool { return u.Stats().BadMessages == 3 })
 	if st, _ := j.Status(context.Background()); st.Unsynced != 3 {
 		t.Errorf("unsynced = %d, want 3", st.Unsynced)
 	}
 	if vs, _ := j.Downlinks(context.Background()); len(vs) != 0 {
 		t.Errorf("downlinks stored from bad messages: %v", vs)
 	}
-	startStandIn(t, broker, 0)
+	testkit.StartHub(t, broker, testkit.HubOptions{})
 	u.Notify()
 	waitSynced(t, j, 3)
 }

@@ -2,96 +2,53 @@ package uplink
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
+	"go.uber.org/goleak"
 )
 
-// startBroker runs a real MQTT broker (mochi, as the hub embeds) on a free
-// loopback port.
-func startBroker(t *testing.T) string {
-	t.Helper()
-	s := mochi.New(&mochi.Options{InlineClient: false, Logger: slog.New(slog.DiscardHandler)})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
-		t.Fatal(err)
-	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
-	if err := s.AddListener(l); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(func() { s.Close() })
-	return "tcp://" + l.Address()
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// paho's Disconnect leaves a goroutine that ends after its quiesce.
+		goleak.IgnoreAnyFunction("github.com/eclipse/paho%2emqtt%2egolang.(*client).Disconnect.func1"))
 }
 
-// standIn plays the hub's part on the wire: it holds what it receives and
-// acks the highest contiguous sequence, and can drop batches to simulate
-// loss between broker and hub.
-type standIn struct {
-	mu      sync.Mutex
-	held    map[uint64]int // seq -> times received
-	drop    int            // batches still to drop
-	batches int
-}
-
-func startStandIn(t *testing.T, broker string, drop int) *standIn {
+// start runs an uplink for kiosk gate-1 of site-1 until the test ends.
+func start(t *testing.T, cfg Config, j *journal.Journal) *Uplink {
 	t.Helper()
-	h := &standIn{held: map[uint64]int{}, drop: drop}
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("stand-in"))
-	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("stand-in connect: %v", tok.Error())
-	}
-	tok := c.Subscribe(protocol.EntriesSubscription, 1, func(c mqtt.Client, m mqtt.Message) {
-		b, err := protocol.DecodeBatch(m.Payload())
-		if err != nil {
-			t.Errorf("kiosk sent a bad batch: %v", err)
-			return
-		}
-		h.mu.Lock()
-		h.batches++
-		if h.drop > 0 {
-			h.drop--
-			h.mu.Unlock()
-			return
-		}
-		for _, e := range b.Entries {
-			h.held[e.Seq]++
-		}
-		var n uint64
-		for h.held[n+1] > 0 {
-			n++
-		}
-		h.mu.Unlock()
-		ack, _ := protocol.EncodeAck(protocol.Ack{Kiosk: b.Kiosk, Contiguous: n, Time: time.Now()})
-		c.Publish(protocol.AckTopic(b.Site, b.Kiosk), 1, true, ack)
-	})
-	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("stand-in subscribe: %v", tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(0) })
-	return h
-}
-
-func runUplink(t *testing.T, broker string, j *journal.Journal, batch int) *Uplink {
-	t.Helper()
-	u := New(Config{
-		Broker: broker, Site: "site-1", Kiosk: "gate-1",
-		BatchSize: batch, MaxInFlight: 2, AckTimeout: 500 * time.Millisecond,
-	}, j, slog.New(slog.DiscardHandler))
+	cfg.Site, cfg.Kiosk = "site-1", "gate-1"
+	u := New(cfg, j, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); u.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return u
+}
+
+func runUplink(t *testing.T, broker string, j *journal.Journal, batch int) *Uplink {
+	t.Helper()
+	return start(t, Config{Broker: broker, BatchSize: batch, MaxInFlight: 2, AckTimeout: 500 * time.Millisecond}, j)
+}
+
+// advance moves c on by d and waits until the send loop has taken
+// another turn, so that it has seen the time (the loop wakes on its
+// ticker, every AckTimeout/4).
+func advance(t *testing.T, u *Uplink, c *clock.Fake, d time.Duration) {
+	t.Helper()
+	n := u.rounds.Load()
+	c.Advance(d)
+	testkit.Eventually(t, "the send loop saw the time", func() bool { return u.rounds.Load() > n })
 }
 
 func openJournal(t *testing.T) *journal.Journal {
@@ -104,39 +61,54 @@ func openJournal(t *testing.T) *journal.Journal {
 	return j
 }
 
-func appendN(t *testing.T, j *journal.Journal, n int) {
+func appendN(t *testing.T, j *journal.Journal, n int, opts ...protocoltest.Option) {
 	t.Helper()
+	if len(opts) == 0 {
+		opts = []protocoltest.Option{protocoltest.Kind(protocol.KindDelivery), protocoltest.Decision(protocol.DecisionRecord)}
+	}
 	for i := 0; i < n; i++ {
-		_, err := j.Append(context.Background(), protocol.Entry{
-			Time: time.Now(), Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord, Reasons: []string{},
-		})
-		if err != nil {
+		if _, err := j.Append(context.Background(), protocoltest.Entry(opts...)); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+func synced(t *testing.T, j *journal.Journal, want uint64) bool {
+	t.Helper()
+	st, err := j.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.AckedSeq == want && st.Unsynced == 0
 }
 
 func waitSynced(t *testing.T, j *journal.Journal, want uint64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, err := j.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.AckedSeq == want && st.Unsynced == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("journal acked %d of %d (unsynced %d) after 10s", st.AckedSeq, want, st.Unsynced)
-		}
-		time.Sleep(20 * time.Millisecond)
+	testkit.Eventually(t, fmt.Sprintf("journal acked up to %d", want), func() bool { return synced(t, j, want) })
+}
+
+var listenerIDs atomic.Int64
+
+// listen subscribes a plain client to filter and hands every message to f.
+func listen(t *testing.T, broker, filter string, f func(topic string, payload []byte)) mqtt.Client {
+	t.Helper()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(fmt.Sprintf("listener-%d", listenerIDs.Add(1))))
+	if tok := c.Connect(); !tok.WaitTimeout(testkit.Wait) || tok.Error() != nil {
+		t.Fatalf("listener connect: %v", tok.Error())
 	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	if filter != "" {
+		tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) { f(m.Topic(), m.Payload()) })
+		if !tok.WaitTimeout(testkit.Wait) || tok.Error() != nil {
+			t.Fatalf("listener subscribe: %v", tok.Error())
+		}
+	}
+	return c
 }
 
 func TestSyncsEverythingInBatches(t *testing.T) {
-	broker := startBroker(t)
-	hub := startStandIn(t, broker, 0)
+	broker := testkit.StartBroker(t).URL
+	hub := testkit.StartHub(t, broker, testkit.HubOptions{})
 	j := openJournal(t)
 	appendN(t, j, 25) // written before the link is up
 	u := runUplink(t, broker, j, 10)
@@ -144,10 +116,8 @@ func TestSyncsEverythingInBatches(t *testing.T) {
 	appendN(t, j, 7)
 	u.Notify()
 	waitSynced(t, j, 32)
-	hub.mu.Lock()
-	defer hub.mu.Unlock()
 	for seq := uint64(1); seq <= 32; seq++ {
-		if hub.held[seq] == 0 {
+		if hub.Held(seq) == "" {
 			t.Errorf("hub never received seq %d", seq)
 		}
 	}
@@ -156,33 +126,51 @@ func TestSyncsEverythingInBatches(t *testing.T) {
 	}
 }
 
+// A hub from before journal ids acks without naming a journal: its acks
+// count too.
+func TestSyncsWithAHubOfUnnamedAcks(t *testing.T) {
+	broker := testkit.StartBroker(t).URL
+	testkit.StartHub(t, broker, testkit.HubOptions{Unnamed: true})
+	j := openJournal(t)
+	appendN(t, j, 12)
+	runUplink(t, broker, j, 5)
+	waitSynced(t, j, 12)
+}
+
 func TestLostBatchIsResentAfterAckTimeout(t *testing.T) {
-	broker := startBroker(t)
-	hub := startStandIn(t, broker, 1) // the first batch never reaches the hub
+	broker := testkit.StartBroker(t).URL
+	hub := testkit.StartHub(t, broker, testkit.HubOptions{Drop: 1}) // the first batch never reaches the hub
 	j := openJournal(t)
 	appendN(t, j, 5)
-	runUplink(t, broker, j, 10)
-	waitSynced(t, j, 5)
-	hub.mu.Lock()
-	defer hub.mu.Unlock()
-	if hub.batches < 2 {
-		t.Errorf("hub saw %d batches, want the dropped one and its resend", hub.batches)
+	clk := clock.NewFake(time.Time{})
+	const ackTimeout = time.Minute
+	start(t, Config{Broker: broker, BatchSize: 10, MaxInFlight: 2, AckTimeout: ackTimeout, Clock: clk}, j)
+	testkit.Eventually(t, "the first batch sent", func() bool { return hub.Batches() >= 1 })
+	if synced(t, j, 5) {
+		t.Fatal("synced although the hub never got the batch")
+	}
+	testkit.Eventually(t, "resent after the ack timeout and synced", func() bool {
+		clk.Advance(ackTimeout / 4)
+		return synced(t, j, 5)
+	})
+	if hub.Batches() < 2 {
+		t.Errorf("hub saw %d batches, want the dropped one and its resend", hub.Batches())
 	}
 }
 
 func TestNoAckNoSync(t *testing.T) {
-	broker := startBroker(t) // a broker with no hub behind it: PUBACKs but no acks
+	broker := testkit.StartBroker(t).URL // a broker with no hub behind it: PUBACKs but no acks
 	j := openJournal(t)
 	appendN(t, j, 3)
-	u := runUplink(t, broker, j, 10)
-	deadline := time.Now().Add(5 * time.Second)
-	for !u.Online() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !u.Online() {
-		t.Fatal("uplink never came online")
-	}
-	time.Sleep(700 * time.Millisecond) // longer than AckTimeout: several publishes, no ack
+	clk := clock.NewFake(time.Time{})
+	const ackTimeout = time.Minute
+	u := start(t, Config{Broker: broker, BatchSize: 10, MaxInFlight: 2, AckTimeout: ackTimeout, Clock: clk}, j)
+	testkit.Eventually(t, "online and the batch sent", func() bool { return u.Online() && u.Stats().Batches >= 1 })
+	// Ack timeouts pass: the batch is sent again, and again, never acked.
+	testkit.Eventually(t, "two resends", func() bool {
+		clk.Advance(ackTimeout / 4)
+		return u.Stats().Resends >= 2 && u.Stats().Batches >= 3
+	})
 	if st, _ := j.Status(context.Background()); st.Unsynced != 3 {
 		t.Fatalf("unsynced = %d with no hub, want 3: a broker PUBACK must not count as delivery", st.Unsynced)
 	}

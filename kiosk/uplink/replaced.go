@@ -1,0 +1,123 @@
+package uplink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/kiosk/words"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// applyAck records in the journal any ack the hub sent. An ack naming
+// another journal than ours is never taken as an ack of our entries: it
+// says the hub holds entries of this kiosk from a journal ours replaced
+// (see replacedJournal).
+func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
+	u.mu.Lock()
+	hubAck, named := u.hubAck, u.named
+	u.mu.Unlock()
+	if named.Journal != "" {
+		if named.Journal == u.journal.ID() {
+			hubAck = max(hubAck, named.Contiguous)
+		} else if named != cur.seenNamed {
+			cur.seenNamed = named
+			u.replacedJournal(ctx, cur, named)
+		}
+	}
+	if hubAck <= cur.acked {
+		return
+	}
+	changed, err := u.journal.Ack(ctx, hubAck, u.clock.Now())
+	switch {
+	case errors.Is(err, journal.ErrAckAhead):
+		u.setProblem(words.Both("uplink_ack_ahead", map[string]string{"ack": fmt.Sprint(hubAck), "kiosk": u.cfg.Kiosk}))
+		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
+	case err != nil:
+		u.log.Error("cannot record the hub's ack", "ack", hubAck, "err", err)
+	case changed:
+		cur.acked = hubAck
+		cur.progress = u.clock.Now()
+		u.lastAck.Store(cur.progress.UnixNano())
+		u.stats.acks.Add(1)
+		if !cur.blocked {
+			u.setProblem("")
+		}
+		u.changed()
+	}
+	cur.sent = max(cur.sent, cur.acked)
+	cur.alertSent = max(cur.alertSent, cur.acked)
+}
+
+// replacedJournal handles an ack naming another journal than ours: the
+// hub holds entries of this kiosk id from an earlier journal (the card
+// was replaced, or `kiosk init` run again), and refuses ours, which number
+// from 1 again. If the hub has acknowledged nothing of ours and holds the
+// earlier journal without gaps, the journal renumbers its entries after
+// the hub's highest and takes the earlier journal's id, and sending
+// starts again from there. Otherwise nothing is renumbered or marked
+// synced, entries stay in the journal (exportable), and Problem says what
+// a person must do.
+func (u *Uplink) replacedJournal(ctx context.Context, cur *cursor, a protocol.Ack) {
+	highest := max(a.Highest, a.Contiguous)
+	if !cur.blocked {
+		cur.probed = u.clock.Now() // the hub has just answered
+	}
+	if a.Contiguous != highest {
+		cur.blocked = true
+		u.setProblem(words.Both("uplink_hub_gaps", map[string]string{
+			"kiosk": u.cfg.Kiosk, "contiguous": fmt.Sprint(a.Contiguous), "highest": fmt.Sprint(highest)}))
+		return
+	}
+	r, err := u.journal.Rebase(ctx, a.Journal, highest)
+	switch {
+	case errors.Is(err, journal.ErrRebaseUnsafe):
+		cur.blocked = true
+		u.setProblem(words.Both("uplink_other_journal", map[string]string{"kiosk": u.cfg.Kiosk, "highest": fmt.Sprint(highest)}))
+		return
+	case err != nil:
+		// Nothing changed; the hub says the same at the next batch.
+		cur.seenNamed = protocol.Ack{}
+		u.log.Error("cannot renumber the journal after the hub's entries; will try again", "err", err)
+		return
+	}
+	u.stats.rebases.Add(1)
+	u.log.Warn(fmt.Sprintf("this kiosk's journal replaced an earlier one: the hub holds entries 1..%d of %s from it, "+
+		"so the %d entries here were renumbered %d..%d and will be sent now", highest, u.cfg.Kiosk, r.Entries, highest+1, r.LastSeq),
+		"journal", a.Journal, "entries", r.Entries)
+	cur.blocked = false
+	cur.acked = highest
+	u.rewind(cur)
+	u.lastAck.Store(u.clock.Now().UnixNano())
+	u.setProblem("")
+	u.statusDue.Store(true)
+	u.changed()
+}
+
+// probeEvery is how often a blocked uplink sends one batch, so that the
+// hub says again where it stands (the missing entries may have been
+// imported meanwhile).
+const probeEvery = time.Minute
+
+// probe sends, every probeEvery, one batch of the first unsynced entry:
+// the hub's answer may now allow a rebase.
+func (u *Uplink) probe(ctx context.Context, c mqtt.Client, cur *cursor) error {
+	if u.clock.Since(cur.probed) < u.probeEvery {
+		return nil
+	}
+	cur.probed = u.clock.Now()
+	cur.seenNamed = protocol.Ack{} // hear the hub's answer even if it is the same
+	entries, err := u.journal.UnsentEncoded(ctx, cur.acked, 1)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, u.journal.ID(), u.clock.Now(), [][]byte{entries[0].Body}, 0)
+	if err != nil {
+		return fmt.Errorf("encode batch: %w", err)
+	}
+	u.stats.batches.Add(1)
+	return waitToken(u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, 1))
+}

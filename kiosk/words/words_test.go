@@ -1,0 +1,45 @@
+package words
+
+import (
+	"testing"
+)
+
+func TestSentence(t *testing.T) {
+	args := map[string]string{"name": "李*"}
+	if got, want := Sentence("zh-CN", "say_shift_in", args), "李* 签到上岗。"; got != want {
+		t.Errorf("Sentence(zh-CN) = %q, want %q", got, want)
+	}
+	if got, want := Both("say_shift_in", args), "李* 签到上岗。 李* signed in."; got != want {
+		t.Errorf("Both = %q, want %q", got, want)
+	}
+}
+
+// TestCatalogues holds every catalogue to the same keys, and each file to
+// valid JSON.
+func TestCatalogues(t *testing.T) {
+	for _, lang := range Languages {
+		if _, err := read(files, lang); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zh := Catalogue("zh-CN")
+	if len(zh) < 60 {
+		t.Fatalf("zh-CN has only %d messages", len(zh))
+	}
+	for _, lang := range Languages[1:] {
+		m := Catalogue(lang)
+		for k := range zh {
+			if m[k] == "" {
+				t.Errorf("%s lacks %q", lang, k)
+			}
+		}
+		for k := range m {
+			if zh[k] == "" {
+				t.Errorf("zh-CN lacks %q (in %s)", k, lang)
+			}
+		}
+	}
+	if MessageIn("zh-CN", "no_such_key") != "no_such_key" {
+		t.Error("a missing key is not shown as itself")
+	}
+}
