@@ -15,10 +15,11 @@ import (
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 var (
-	t0      = time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC)
+	t0      = protocoltest.T0
 	hubTime = time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
 )
 
@@ -64,15 +65,8 @@ func newHarness(tb testing.TB) *harness {
 }
 
 func entry(k string, seq uint64) protocol.Entry {
-	return protocol.Entry{
-		Kiosk: k, Seq: seq,
-		ID:       fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", seq%(1<<48)),
-		Time:     t0.Add(time.Duration(seq) * time.Second),
-		Kind:     protocol.KindCheck,
-		Scan:     "GP1:resident:3-502",
-		Decision: protocol.DecisionAllow,
-		Reasons:  []string{"temperature_normal"},
-	}
+	return protocoltest.Entry(protocoltest.Kiosk(k), protocoltest.Seq(seq), protocoltest.NoReading(),
+		protocoltest.ID(fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", seq%(1<<48))), protocoltest.Scan("GP1:resident:3-502"))
 }
 
 // wire encodes a batch from kiosk k at site s holding seqs.

@@ -9,11 +9,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var t0 = time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC)
+var t0 = protocoltest.T0
 
 // openStore opens a store in a fresh directory and closes it at the end.
 func openStore(tb testing.TB) (*SQLite, string) {
@@ -33,19 +34,7 @@ func openStore(tb testing.TB) (*SQLite, string) {
 
 // entry returns a valid entry; ids differ by kiosk and seq.
 func entry(kiosk string, seq uint64) protocol.Entry {
-	return protocol.Entry{
-		Kiosk:    kiosk,
-		Seq:      seq,
-		ID:       fmt.Sprintf("0190d6e4-7a4b-7cc0-%04x-%012x", len(kiosk), seq),
-		Time:     t0.Add(time.Duration(seq) * time.Second),
-		Kind:     protocol.KindCheck,
-		Scan:     fmt.Sprintf("GP1:resident:%d", seq),
-		Decision: protocol.DecisionAllow,
-		Reasons:  []string{"temperature_normal"},
-		Temperature: &protocol.Reading{
-			ObjectC: 36.5, ScreenedC: 36.5,
-		},
-	}
+	return protocoltest.Entry(protocoltest.Kiosk(kiosk), protocoltest.Seq(seq), protocoltest.Scan(fmt.Sprintf("GP1:resident:%d", seq)))
 }
 
 // batch returns a batch from kiosk at site "site-1" holding seqs.
