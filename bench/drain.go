@@ -170,29 +170,48 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return 0, err
 	}
-	localAddr, err := freeAddr()
-	if err != nil {
-		return 0, err
-	}
 	centralAddr, err := freeAddr()
 	if err != nil {
 		return 0, err
+	}
+	local, err := queueOnBridge(ctx, dir, n, centralAddr)
+	if err != nil {
+		return 0, err
+	}
+	defer local.stop()
+	central, err := startMosquitto(ctx, dir, "central", centralAddr, "persistence false\nmax_queued_messages 0\n")
+	if err != nil {
+		return 0, err
+	}
+	defer central.stop()
+	db, insertSQL, err := openBridgeStore(filepath.Join(dir, "bridge.db"), sync, hubSchema)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return subscribeAndStore(ctx, central.url(), db, insertSQL, n, hubSchema)
+}
+
+// queueOnBridge starts the kiosk's local Mosquitto, bridged to
+// centralAddr (down for now), and publishes n entries to it at QoS 1: the
+// local broker queues them for the bridge.
+func queueOnBridge(ctx context.Context, dir string, n int, centralAddr string) (*mosquitto, error) {
+	localAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
 	}
 	persist := filepath.Join(dir, "local-persist") + "/"
 	local, err := startMosquitto(ctx, dir, "local", localAddr, "persistence true\npersistence_location "+persist+
 		"\nmax_queued_messages 0\nconnection central\naddress "+centralAddr+
 		"\ntopic gatepost/# out 1\ncleansession false\nrestart_timeout 1\nbridge_protocol_version mqttv311\n")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer local.stop()
-
-	// The kiosk side: publish every entry at QoS 1 while the central
-	// broker is down; the local broker queues them for the bridge.
 	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(local.url()).SetClientID("bench-kiosk").
 		SetMaxResumePubInFlight(100))
 	if tok := pub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		return 0, fmt.Errorf("connect to local broker: %v", tok.Error())
+		local.stop()
+		return nil, fmt.Errorf("connect to local broker: %v", tok.Error())
 	}
 	defer pub.Disconnect(250)
 	topic := protocol.EntriesTopic("site-1", "bench-1")
@@ -200,36 +219,33 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 	for s := 1; s <= n; s++ {
 		body, err := protocol.EncodeEntry(entry("bench-1", uint64(s)))
 		if err != nil {
-			return 0, err
+			local.stop()
+			return nil, err
 		}
 		toks = append(toks, pub.Publish(topic, 1, false, body))
-		if len(toks) == 500 {
+		if len(toks) == 500 || s == n {
 			if err := waitAll(toks); err != nil {
-				return 0, err
+				local.stop()
+				return nil, err
 			}
 			toks = toks[:0]
 		}
 	}
-	if err := waitAll(toks); err != nil {
-		return 0, err
-	}
+	return local, nil
+}
 
-	central, err := startMosquitto(ctx, dir, "central", centralAddr, "persistence false\nmax_queued_messages 0\n")
-	if err != nil {
-		return 0, err
-	}
-	defer central.stop()
-	dbPath := filepath.Join(dir, "bridge.db")
+// openBridgeStore opens the subscriber's database: the hub's own tables
+// and indexes (made by the hub's code) with hubSchema, else a bare table.
+// It returns the INSERT a subscriber runs per message.
+func openBridgeStore(dbPath, sync string, hubSchema bool) (*sql.DB, string, error) {
 	insertSQL := `INSERT OR IGNORE INTO entries VALUES (?, ?, ?)`
 	if hubSchema {
-		// The hub's own tables and indexes, made by the hub's code: the
-		// subscriber stores what the console needs to search.
 		st, err := records.Open(dbPath)
 		if err != nil {
-			return 0, err
+			return nil, "", err
 		}
 		if err := st.Close(); err != nil {
-			return 0, err
+			return nil, "", err
 		}
 		insertSQL = `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk, seq) DO NOTHING`
@@ -237,18 +253,27 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 	db, err := sql.Open("sqlite", "file:"+dbPath+
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")")
 	if err != nil {
-		return 0, err
+		return nil, "", err
 	}
-	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if hubSchema {
-		if _, err := db.Exec(`INSERT INTO kiosks (kiosk, site, last_seen) VALUES ('bench-1', 'site-1', 0)`); err != nil {
-			return 0, err
-		}
-	} else if _, err := db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
-		PRIMARY KEY (kiosk, seq)) WITHOUT ROWID`); err != nil {
-		return 0, err
+		_, err = db.Exec(`INSERT INTO kiosks (kiosk, site, last_seen) VALUES ('bench-1', 'site-1', 0)`)
+	} else {
+		_, err = db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+		PRIMARY KEY (kiosk, seq)) WITHOUT ROWID`)
 	}
+	if err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	return db, insertSQL, nil
+}
+
+// subscribeAndStore subscribes at brokerURL and stores each message with
+// one INSERT, as a bridge's subscriber does, until n are stored. Its time
+// starts at the first message through: the bridge reconnects on its own
+// schedule (restart_timeout, seconds), and this is generous to it.
+func subscribeAndStore(ctx context.Context, brokerURL string, db *sql.DB, insertSQL string, n int, hubSchema bool) (time.Duration, error) {
 	var stored atomic.Int64
 	var first atomic.Int64 // when the first message reached the subscriber
 	inbox := make(chan []byte, 1024)
@@ -258,7 +283,6 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 			if err != nil {
 				continue
 			}
-			// One INSERT per message, as a subscriber does.
 			args := []any{e.Kiosk, int64(e.Seq), string(body)}
 			if hubSchema {
 				args = []any{e.Kiosk, int64(e.Seq), "site-1", e.ID, e.Time.Format(time.RFC3339Nano), string(e.Kind),
@@ -270,7 +294,7 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 		}
 	}()
 	defer close(inbox)
-	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(central.url()).SetClientID("bench-hub").SetOrderMatters(true))
+	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("bench-hub").SetOrderMatters(true))
 	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		return 0, fmt.Errorf("connect to central broker: %v", tok.Error())
 	}
@@ -293,8 +317,6 @@ func drainBridge(ctx context.Context, dir string, n int, sync string, hubSchema 
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	// The bridge reconnects on its own schedule (restart_timeout, seconds):
-	// to be generous to it, its clock starts at the first message through.
 	return time.Since(time.Unix(0, first.Load())), nil
 }
 
