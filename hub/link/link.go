@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,7 +62,7 @@ type message struct {
 type Link struct {
 	id      string // the MQTT client id
 	client  paho.Client
-	dial    *dialer
+	dial    *backoff.Dialer
 	retry   *backoff.Backoff // between SUBSCRIBE attempts on one connection
 	log     *slog.Logger
 	inbox   chan message
@@ -95,8 +97,8 @@ func Dial(cfg Config) (*Link, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Link{
 		id: id,
-		dial: &dialer{ctx: ctx, timeout: connectTimeout,
-			backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
+		dial: &backoff.Dialer{Ctx: ctx, Timeout: connectTimeout,
+			Backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
 		retry:        &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk},
 		log:          log.With("client", id, "broker", cfg.Broker),
 		inbox:        make(chan message, inboxSize),
@@ -120,7 +122,7 @@ func Dial(cfg Config) (*Link, error) {
 		SetConnectTimeout(connectTimeout).
 		SetWriteTimeout(tokenTimeout).
 		SetOrderMatters(true).
-		SetCustomOpenConnectionFn(l.dial.open).
+		SetCustomOpenConnectionFn(func(uri *url.URL, _ paho.ClientOptions) (net.Conn, error) { return l.dial.Dial(uri) }).
 		SetOnConnectHandler(l.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			l.log.Warn("connection to the broker lost; reconnecting", "err", err)
@@ -166,7 +168,7 @@ func (l *Link) onConnect(c paho.Client) {
 	l.mu.Unlock()
 	defer l.handlers.Done()
 
-	l.dial.reset()
+	l.dial.Reset()
 	l.retry.Reset()
 	l.log.Info("connected to the broker")
 	for {

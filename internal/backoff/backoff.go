@@ -4,6 +4,9 @@
 // fleet that lost its hub (or a gate that lost a cable) retries quickly at
 // first, never in lockstep, and never faster than Min.
 //
+// Dialer applies it to an MQTT client's connections (the uplink and the
+// hub's link share it).
+//
 // Anything may import backoff: it imports only internal/clock.
 package backoff
 

@@ -2,6 +2,7 @@ package uplink
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"time"
 
@@ -51,12 +52,12 @@ func (u *Uplink) options(dialCtx context.Context) *mqtt.ClientOptions {
 	}
 	if uri, err := url.Parse(u.cfg.Broker); err == nil && (uri.Scheme == "tcp" || uri.Scheme == "mqtt") {
 		// Our dialer does the back-off, with jitter; paho's waits are a tick.
-		d := &dialer{ctx: dialCtx, timeout: 10 * time.Second,
-			backoff: &backoff.Backoff{Min: u.cfg.BackoffMin, Max: u.cfg.BackoffMax, Clock: u.clock}}
-		o.SetCustomOpenConnectionFn(d.open).
+		d := &backoff.Dialer{Ctx: dialCtx, Timeout: 10 * time.Second,
+			Backoff: &backoff.Backoff{Min: u.cfg.BackoffMin, Max: u.cfg.BackoffMax, Clock: u.clock}}
+		o.SetCustomOpenConnectionFn(func(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) { return d.Dial(uri) }).
 			SetConnectRetryInterval(50 * time.Millisecond).
 			SetMaxReconnectInterval(50 * time.Millisecond)
-		o.SetOnConnectHandler(func(c mqtt.Client) { d.reset(); u.onConnect(c) })
+		o.SetOnConnectHandler(func(c mqtt.Client) { d.Reset(); u.onConnect(c) })
 	} else {
 		o.SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(u.cfg.BackoffMax)
 		o.SetOnConnectHandler(u.onConnect)

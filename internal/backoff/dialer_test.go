@@ -1,31 +1,32 @@
-package uplink
+package backoff
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/internal/clock"
-	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 // The back-off doubles from min to max, each wait jittered within
 // [bound/2, bound], and a session resets it.
 func TestDialerBackoffWithJitter(t *testing.T) {
-	ln := testkit.Listen(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens: every dial fails fast
 	clk := clock.NewFake(time.Time{})
-	d := &dialer{ctx: context.Background(), timeout: time.Second,
-		backoff: &backoff.Backoff{Min: 100 * time.Millisecond, Max: time.Second, Clock: clk}}
+	d := &Dialer{Ctx: context.Background(), Timeout: time.Second,
+		Backoff: &Backoff{Min: 100 * time.Millisecond, Max: time.Second, Clock: clk}}
 	uri := &url.URL{Scheme: "tcp", Host: addr}
 	open := func() <-chan error {
 		done := make(chan error, 1)
 		go func() {
-			c, err := d.open(uri, mqtt.ClientOptions{})
+			c, err := d.Dial(uri)
 			if err == nil {
 				c.Close()
 			}
@@ -39,7 +40,9 @@ func TestDialerBackoffWithJitter(t *testing.T) {
 	for i, b := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
 		b *= time.Millisecond
 		done := open()
-		testkit.Eventually(t, "the dialer waits on the clock", func() bool { return clk.Waiters() == 1 })
+		for clk.Waiters() != 1 { // the dialer waits on the clock
+			<-clk.WaitersChanged()
+		}
 		clk.Advance(b/2 - time.Nanosecond)
 		if clk.Waiters() != 1 {
 			t.Fatalf("wait %d ended before %v, want within [%v, %v]", i, b/2, b/2, b)
@@ -52,14 +55,14 @@ func TestDialerBackoffWithJitter(t *testing.T) {
 			t.Fatal("dial to a closed port succeeded")
 		}
 	}
-	d.reset()
+	d.Reset()
 	if err := <-open(); err == nil || clk.Waiters() != 0 {
 		t.Errorf("after reset: err %v, waiters %d; want a failed dial at once", err, clk.Waiters())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	d2 := &dialer{ctx: ctx, timeout: time.Second, wait: true, backoff: &backoff.Backoff{Min: time.Hour, Max: time.Hour, Clock: clk}}
-	if _, err := d2.open(uri, mqtt.ClientOptions{}); err == nil {
+	d2 := &Dialer{Ctx: ctx, Timeout: time.Second, wait: true, Backoff: &Backoff{Min: time.Hour, Max: time.Hour, Clock: clk}}
+	if _, err := d2.Dial(uri); err == nil {
 		t.Error("open with a cancelled context and an hour's back-off returned no error")
 	}
 }

@@ -1,0 +1,51 @@
+package backoff
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Dialer opens an MQTT client's TCP connections (the kiosk's uplink, the
+// hub's link), waiting the back-off before every attempt but the first
+// after a session. Paho's own waits are plain sleeps that cancelling
+// cannot end, so clients set them to a short tick and the real waiting
+// happens here, where ending Ctx ends a wait or a dial at once. A fleet
+// that lost its hub together so retries with jitter, never in lockstep.
+type Dialer struct {
+	Ctx     context.Context
+	Timeout time.Duration // one dial
+	Backoff *Backoff
+
+	mu   sync.Mutex
+	wait bool // an attempt since the last session: back off first
+}
+
+// Dial connects to uri's host, after the back-off unless this is the
+// first attempt since Reset. Paho clients call it from their
+// OpenConnectionFunc.
+func (d *Dialer) Dial(uri *url.URL) (net.Conn, error) {
+	d.mu.Lock()
+	wait := d.wait
+	d.wait = true
+	d.mu.Unlock()
+	if wait {
+		if err := d.Backoff.Wait(d.Ctx); err != nil {
+			return nil, err
+		}
+	}
+	nd := net.Dialer{Timeout: d.Timeout}
+	return nd.DialContext(d.Ctx, "tcp", uri.Host)
+}
+
+// Reset makes the next attempt immediate: call it once a session is up, so
+// the back-off grows only across attempts that never got one (a refused
+// CONNECT counts as a failure though the dial succeeded).
+func (d *Dialer) Reset() {
+	d.mu.Lock()
+	d.wait = false
+	d.mu.Unlock()
+	d.Backoff.Reset()
+}
