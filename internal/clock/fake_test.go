@@ -1,7 +1,6 @@
 package clock
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,22 +83,20 @@ func TestFakeTickerAndOrder(t *testing.T) {
 func TestFakeWaitersChangedSignalsArming(t *testing.T) {
 	c := NewFake(time.Time{})
 	ch := c.WaitersChanged()
-	var fired atomic.Bool
+	fired := make(chan struct{})
 	go func() {
 		<-c.After(time.Second)
-		fired.Store(true)
+		close(fired)
 	}()
 	<-ch // the goroutine armed its timer: now advancing cannot miss it
 	for c.Waiters() == 0 {
 		<-c.WaitersChanged()
 	}
 	c.Advance(time.Second)
-	deadline := time.Now().Add(5 * time.Second)
-	for !fired.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("the waiting goroutine never woke")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting goroutine never woke")
 	}
 }
 
