@@ -148,7 +148,7 @@ func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 	u.mu.Lock()
 	switch {
 	case a.Journal == "": // a hub from before journal ids
-		u.hubAck = max(u.hubAck, a.Contiguous)
+		u.hubAck = a.Contiguous // the latest: a forged high one must not stick (applyAck)
 	case a.Journal != u.named.Journal || a.Contiguous >= u.named.Contiguous:
 		// Which journal it names is judged by the send loop, which owns
 		// the journal (a rebase changes our id).

@@ -16,6 +16,12 @@ import (
 // another journal than ours is never taken as an ack of our entries: it
 // says the hub holds entries of this kiosk from a journal ours replaced
 // (see replacedJournal).
+//
+// Whatever arrives, entries are marked synced only up to what this uplink
+// has published and the hub acknowledged: an ack beyond what was sent is
+// refused, counted, and forgotten, so it cannot mark later entries synced
+// when the kiosk reaches them. A blocked uplink (another journal named)
+// resumes by itself once the hub's ack names this journal again.
 func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	u.mu.Lock()
 	hubAck, named := u.hubAck, u.named
@@ -23,12 +29,24 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	if named.Journal != "" {
 		if named.Journal == u.journal.ID() {
 			hubAck = max(hubAck, named.Contiguous)
+			if cur.blocked {
+				cur.blocked = false
+				u.log.Info("the hub's ack names this journal again: syncing resumes", "ack", named.Contiguous)
+				u.setProblem("")
+			}
 		} else if named != cur.seenNamed {
 			cur.seenNamed = named
 			u.replacedJournal(ctx, cur, named)
 		}
 	}
 	if hubAck <= cur.acked {
+		return
+	}
+	if sent := u.published.Load(); hubAck > sent {
+		u.forgetAck(hubAck, named)
+		u.stats.acksAhead.Add(1)
+		u.log.Warn("refused an ack for entries this kiosk has not sent: not the hub's own; nothing marked synced",
+			"ack", hubAck, "sent", sent, "acked", cur.acked)
 		return
 	}
 	changed, err := u.journal.Ack(ctx, hubAck, u.clock.Now())
@@ -50,6 +68,19 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	}
 	cur.sent = max(cur.sent, cur.acked)
 	cur.alertSent = max(cur.alertSent, cur.acked)
+}
+
+// forgetAck drops a refused ack so that it is not applied later, unless a
+// newer ack replaced it meanwhile.
+func (u *Uplink) forgetAck(hubAck uint64, named protocol.Ack) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.hubAck == hubAck {
+		u.hubAck = 0
+	}
+	if u.named == named && named.Contiguous == hubAck {
+		u.named.Contiguous = 0
+	}
 }
 
 // replacedJournal handles an ack naming another journal than ours: the

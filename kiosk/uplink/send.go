@@ -30,6 +30,7 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 		return fmt.Errorf("uplink: %w", err)
 	}
 	cur := cursor{acked: acked, sent: acked, alertSent: acked, progress: u.clock.Now()}
+	u.notePublished(acked)
 	var epoch uint64
 	var lastStatus time.Time
 	tick := u.clock.NewTicker(u.cfg.AckTimeout / 4)
@@ -145,6 +146,7 @@ func (u *Uplink) publishAlerts(ctx context.Context, c mqtt.Client, cur *cursor) 
 		}
 		u.stats.alerts.Add(1)
 		cur.alertSent = alerts[i].Seq
+		u.notePublished(cur.alertSent)
 	}
 	if len(alerts) == alertsPerRound {
 		u.poke()
@@ -189,6 +191,7 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 		toks = append(toks, u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, len(entries)))
 		u.stats.batches.Add(1)
 		cur.sent = entries[len(entries)-1].Seq
+		u.notePublished(cur.sent)
 	}
 	// Wait for the PUBACKs of the window together, not one by one. A
 	// PUBACK only bounds what is in flight; the hub's ack is what counts.
@@ -223,4 +226,14 @@ func waitToken(tok mqtt.Token) error {
 		return errors.New("publish timed out")
 	}
 	return tok.Error()
+}
+
+// notePublished raises the highest sequence published to seq.
+func (u *Uplink) notePublished(seq uint64) {
+	for {
+		old := u.published.Load()
+		if seq <= old || u.published.CompareAndSwap(old, seq) {
+			return
+		}
+	}
 }

@@ -95,10 +95,16 @@ type Stats struct {
 	// Rebases counts renumberings of the journal after a replaced
 	// journal's entries at the hub.
 	Rebases uint64
+	// AcksAhead counts acks refused because they acknowledged more than
+	// this kiosk has sent: never the hub's own (a forgery, or a hub
+	// restored from another kiosk's backup). They are not applied, and not
+	// kept for later.
+	AcksAhead uint64
 }
 
 type stats struct {
-	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks, rebases atomic.Uint64
+	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks, rebases,
+	acksAhead atomic.Uint64
 }
 
 // Uplink is the kiosk's link to the hub.
@@ -112,10 +118,14 @@ type Uplink struct {
 	wake      chan struct{} // new entry, ack, or connection change
 	downlinks chan protocol.Downlink
 	mu        sync.Mutex
-	hubAck    uint64       // highest ack received and not yet applied (acks naming no journal, or ours)
+	hubAck    uint64       // latest ack received and not yet applied (acks naming no journal)
 	named     protocol.Ack // latest ack naming a journal; see applyAck
-	epoch     uint64       // bumped on each connect: sending restarts from the ack
-	problem   string       // see Problem; guarded by mu
+	// published is the highest sequence this uplink has published since it
+	// started (at least the journal's ack position): no true ack of the hub
+	// can go beyond it, so one that does is refused (see applyAck).
+	published atomic.Uint64
+	epoch     uint64 // bumped on each connect: sending restarts from the ack
+	problem   string // see Problem; guarded by mu
 	lastAck   atomic.Int64
 	statusDue atomic.Bool
 	stats     stats
@@ -165,6 +175,7 @@ func (u *Uplink) Stats() Stats {
 		Compressed: s.compressed.Load(), Acks: s.acks.Load(), Reconnects: max(c, 1) - 1,
 		Resends: s.resends.Load(), PublishFailures: s.publishFailures.Load(),
 		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(), Rebases: s.rebases.Load(),
+		AcksAhead: s.acksAhead.Load(),
 	}
 }
 
