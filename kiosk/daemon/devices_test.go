@@ -64,27 +64,6 @@ func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
 	return cfg
 }
 
-func startDaemon(t *testing.T, cfg config.Config) *Daemon {
-	t.Helper()
-	d, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run() = %v", err)
-		}
-		if err := d.Close(); err != nil {
-			t.Errorf("Close() = %v", err)
-		}
-	})
-	return d
-}
-
 func deviceState(d *Daemon, name string) string {
 	for _, dev := range d.screen.State().Devices {
 		if dev.Name == name {
