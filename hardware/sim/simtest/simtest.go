@@ -10,6 +10,7 @@
 package simtest
 
 import (
+	"io"
 	"os"
 	"testing"
 
@@ -20,19 +21,22 @@ import (
 func Thermometer(tb testing.TB, o sim.ThermometerOptions) *sim.Thermometer {
 	tb.Helper()
 	s, err := sim.NewThermometer(o)
-	if err != nil {
-		tb.Fatalf("sim.NewThermometer(%+v): %v", o, err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return closedAtEnd(tb, s, err)
 }
 
 // Scanner starts a simulated code scanner, closed when the test ends.
 func Scanner(tb testing.TB, o sim.ScannerOptions) *sim.Scanner {
 	tb.Helper()
 	s, err := sim.NewScanner(o)
+	return closedAtEnd(tb, s, err)
+}
+
+// closedAtEnd is a simulator that started, or the test failed with why
+// it did not, closed when the test ends.
+func closedAtEnd[S io.Closer](tb testing.TB, s S, err error) S {
+	tb.Helper()
 	if err != nil {
-		tb.Fatalf("sim.NewScanner(%+v): %v", o, err)
+		tb.Fatalf("start a simulator: %v", err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
