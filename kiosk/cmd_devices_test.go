@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/hardware/sim/simtest"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
@@ -35,19 +36,9 @@ func runKiosk(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func simThermometer(t *testing.T, proto string) *sim.Thermometer {
-	t.Helper()
-	s, err := sim.NewThermometer(sim.ThermometerOptions{Protocol: proto})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func TestProbeThermometer(t *testing.T) {
 	t.Parallel()
-	dev := simThermometer(t, sim.ModbusRTU)
+	dev := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.ModbusRTU})
 	dev.SetTemperature(38.2, 24)
 	out, err := runKiosk(t, "probe", "thermometer", "--driver", "modbus", "--port", dev.Path(),
 		"--address", "64", "--register", "4102", "--ambient-register", "4103", "--count", "2", "--interval", "10ms")
@@ -61,7 +52,7 @@ func TestProbeThermometer(t *testing.T) {
 
 func TestProbeThermometerExplains(t *testing.T) {
 	t.Parallel()
-	dev := simThermometer(t, sim.GYMCU90614)
+	dev := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
 	tests := []struct {
 		name string
 		args []string
@@ -86,13 +77,10 @@ func TestProbeThermometerExplains(t *testing.T) {
 
 func TestProbeScanner(t *testing.T) {
 	t.Parallel()
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
+	sc := simtest.Scanner(t, sim.ScannerOptions{})
 	done := make(chan struct{})
 	var out string
+	var err error
 	go func() {
 		defer close(done)
 		out, err = runKiosk(t, "probe", "scanner", "--port", sc.Path(), "--count", "2")
@@ -114,7 +102,7 @@ func TestProbeScanner(t *testing.T) {
 
 func TestCalibrate(t *testing.T) {
 	t.Parallel()
-	dev := simThermometer(t, sim.GYMCU90614)
+	dev := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
 	dev.SetTemperature(36.5, 25)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "kiosk.toml")

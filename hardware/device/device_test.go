@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -13,39 +12,10 @@ import (
 	"github.com/gatepost/gatepost/hardware/scanner"
 	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/hardware/sim/simtest"
 	"github.com/gatepost/gatepost/hardware/thermometer"
 	"github.com/gatepost/gatepost/internal/clock"
 )
-
-func newSimThermometer(t *testing.T) *sim.Thermometer {
-	t.Helper()
-	s, err := sim.NewThermometer(sim.ThermometerOptions{Protocol: sim.GYMCU90614})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func newSimScanner(t *testing.T) *sim.Scanner {
-	t.Helper()
-	s, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// link points a stable name at a simulator's terminal, as udev points
-// /dev/serial/by-id/... at whichever ttyUSB a device gets.
-func link(t *testing.T, name, target string) {
-	t.Helper()
-	os.Remove(name)
-	if err := os.Symlink(target, name); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // advanceUntil moves the fake clock by the longest back-off each time
 // the code under test waits on it, until cond holds. changed is told of
@@ -90,8 +60,8 @@ func gy() thermometer.Settings { return thermometer.Settings{Driver: "gy-mcu9061
 // back after its back-off, with no read asking for it.
 func TestThermometerReopensAfterReplug(t *testing.T) {
 	stable := filepath.Join(t.TempDir(), "usb-thermometer")
-	first := newSimThermometer(t)
-	link(t, stable, first.Path())
+	first := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
+	simtest.Plug(t, stable, first.Path())
 	clk := clock.NewFake(time.Time{})
 	var changes atomic.Int32
 	signal, changed := notify()
@@ -113,9 +83,9 @@ func TestThermometerReopensAfterReplug(t *testing.T) {
 		t.Fatalf("Status() after unplug = %+v, want not connected, with a detail", st)
 	}
 
-	second := newSimThermometer(t)
+	second := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
 	second.SetTemperature(36.9, 24)
-	link(t, stable, second.Path()) // plugged in again
+	simtest.Plug(t, stable, second.Path()) // plugged in again
 	advanceUntil(t, clk, changed, "the thermometer to show connected", func() bool { return th.Status().State == StateConnected })
 	if r, err := th.Read(context.Background(), 2*time.Second); err != nil || r.Object != 36.9 {
 		t.Fatalf("Read() after replug = %+v, %v; want 36.9", r, err)
@@ -143,8 +113,8 @@ func TestThermometerMissingAtStart(t *testing.T) {
 // its back-off, when it comes back under its stable name.
 func TestScannerReopensAfterReplug(t *testing.T) {
 	stable := filepath.Join(t.TempDir(), "usb-scanner")
-	first := newSimScanner(t)
-	link(t, stable, first.Path())
+	first := simtest.Scanner(t, sim.ScannerOptions{})
+	simtest.Plug(t, stable, first.Path())
 	clk := clock.NewFake(time.Time{})
 	signal, changed := notify()
 	sc := OpenScanner(stable, scanner.Settings{Driver: "serial", DuplicateWindow: -1}, Options{Clock: clk, OnChange: signal})
@@ -165,8 +135,8 @@ func TestScannerReopensAfterReplug(t *testing.T) {
 		t.Fatalf("Status() after unplug = %+v, want disconnected", st)
 	}
 
-	second := newSimScanner(t)
-	link(t, stable, second.Path())
+	second := simtest.Scanner(t, sim.ScannerOptions{})
+	simtest.Plug(t, stable, second.Path())
 	type result struct {
 		scan scanner.Scan
 		err  error
@@ -195,7 +165,7 @@ func TestScannerReopensAfterReplug(t *testing.T) {
 // TestScannerBadCodeKeepsTheDriver: a code that is not text is refused
 // as ErrBadCode, and the scanner stays connected.
 func TestScannerBadCodeKeepsTheDriver(t *testing.T) {
-	s := newSimScanner(t)
+	s := simtest.Scanner(t, sim.ScannerOptions{})
 	sc := OpenScanner(s.Path(), scanner.Settings{Driver: "serial", DuplicateWindow: -1}, Options{})
 	defer sc.Close()
 	if err := s.SendRaw([]byte("\xff\xfe\r")); err != nil {

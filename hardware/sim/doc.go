@@ -7,7 +7,8 @@
 //
 // Simulators are for tests, the demo and a kiosk configured with
 // simulate = true; they are never the real device. Tests anywhere in
-// gatepost, the kiosk's device wiring and the demo import sim. It imports
+// gatepost, the kiosk's device wiring and the demo import sim (tests start
+// simulators with sim/simtest, which closes them when the test ends). It imports
 // nothing of gatepost outside hardware/, and of hardware only
 // thermometer's Modbus CRC: the wire formats are otherwise written out
 // here, so that a mistake in a driver does not hide in its simulator.

@@ -70,7 +70,7 @@ func FuzzFrameDecoder(f *testing.F) {
 			f.Add(bytes.Join(s.reads, nil), uint8(1), uint8(i))
 		}
 	}
-	for _, g := range loadGolden(f) {
+	for _, g := range loadStreams(f, "gymcu90614") {
 		f.Add(bytes.Join(g.reads, nil), uint8(3), uint8(slices.Index(names, "gy-mcu90614")))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, chunk, which uint8) {

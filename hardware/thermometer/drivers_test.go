@@ -99,7 +99,10 @@ func checkStream(t *testing.T, s stream, r Reading, err error) {
 	if err != nil {
 		t.Fatalf("Read() error = %v", err)
 	}
-	want := *s.want
+	if len(s.wants) != 1 {
+		t.Fatalf("golden %s: %d want lines, want one", s.name, len(s.wants))
+	}
+	want := s.wants[0]
 	want.At = fixed
 	if r != want {
 		t.Fatalf("Read() = %+v, want %+v", r, want)

@@ -14,19 +14,24 @@ import (
 // LinePattern is the pattern the line goldens and simulator use.
 const testLinePattern = `T=(?P<object>-?[0-9.]+) A=(?P<ambient>-?[0-9.]+)(?: B=(?P<body>[0-9.]+))?(?: D=(?P<distance>[0-9.]+))?`
 
-// stream is one golden byte stream from testdata/<protocol>/*.txt:
+// stream is one golden byte stream from testdata/<protocol>/*.txt, for
+// every protocol (the drivers' goldens and the GY-MCU90614 decoder's):
 //
 //	request HEX        what the driver must send (Modbus)
 //	read HEX           one read from the port, in order
 //	readtext "QUOTED"  one read, as a Go string
-//	want OBJ AMB [BODY [DIST]]
+//	want OBJ [AMB [BODY [DIST]]]  one expected reading, in order
 //	error TEXT         the read fails with an error containing TEXT
+//	stats frames=N bad=N garbage=N  the frame decoder's counters after
+//
+// and # comments.
 type stream struct {
 	name    string
 	request []byte
 	reads   [][]byte
-	want    *Reading
+	wants   []Reading
 	err     string
+	stats   Stats
 }
 
 func loadStreams(tb testing.TB, protocol string) []stream {
@@ -96,9 +101,13 @@ func parseStream(path string) (stream, error) {
 			if len(v) > 3 {
 				r.Distance, r.HasDistance = v[3], true
 			}
-			s.want = r
+			s.wants = append(s.wants, *r)
 		case "error":
 			s.err = rest
+		case "stats":
+			if _, err := fmt.Sscanf(rest, "frames=%d bad=%d garbage=%d", &s.stats.Frames, &s.stats.BadChecksum, &s.stats.Garbage); err != nil {
+				return s, fmt.Errorf("line %d: %v", n, err)
+			}
 		default:
 			return s, fmt.Errorf("line %d: unknown directive %q", n, word)
 		}

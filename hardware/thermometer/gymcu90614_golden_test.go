@@ -1,95 +1,15 @@
 package thermometer
 
 import (
-	"bufio"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
 )
-
-// golden is one captured GY-MCU90614 byte stream from testdata: the reads
-// as they arrived, the frames they hold, and the decoder's counters after.
-type golden struct {
-	name  string
-	reads [][]byte
-	want  [][2]float64 // object, ambient
-	stats Stats
-}
-
-// loadGolden reads testdata/gymcu90614/*.txt. Each file has lines
-//
-//	read HEX BYTES…          one read from the port, in order
-//	want OBJECT AMBIENT      one expected frame, in order
-//	stats frames=N bad=N garbage=N
-//
-// and # comments.
-func loadGolden(tb testing.TB) []golden {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "gymcu90614", "*.txt"))
-	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no golden streams: %v", err)
-	}
-	var cases []golden
-	for _, p := range paths {
-		g, err := parseGolden(p)
-		if err != nil {
-			tb.Fatalf("%s: %v", p, err)
-		}
-		cases = append(cases, g)
-	}
-	return cases
-}
-
-func parseGolden(path string) (golden, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return golden{}, err
-	}
-	defer f.Close()
-	g := golden{name: strings.TrimSuffix(filepath.Base(path), ".txt")}
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		word, rest, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
-		switch word {
-		case "", "#":
-		case "read":
-			b, err := hex.DecodeString(strings.ReplaceAll(rest, " ", ""))
-			if err != nil {
-				return g, fmt.Errorf("line %d: %v", line, err)
-			}
-			g.reads = append(g.reads, b)
-		case "want":
-			var w [2]float64
-			fields := strings.Fields(rest)
-			if len(fields) != 2 {
-				return g, fmt.Errorf("line %d: want needs object and ambient", line)
-			}
-			for i, s := range fields {
-				if w[i], err = strconv.ParseFloat(s, 64); err != nil {
-					return g, fmt.Errorf("line %d: %v", line, err)
-				}
-			}
-			g.want = append(g.want, w)
-		case "stats":
-			if _, err := fmt.Sscanf(rest, "frames=%d bad=%d garbage=%d", &g.stats.Frames, &g.stats.BadChecksum, &g.stats.Garbage); err != nil {
-				return g, fmt.Errorf("line %d: %v", line, err)
-			}
-		default:
-			return g, fmt.Errorf("line %d: unknown keyword %q", line, word)
-		}
-	}
-	return g, sc.Err()
-}
 
 // The golden streams, fed to the gy-mcu90614 profile's decoder read by
 // read: the frames they hold and the counters after.
 func TestGYDecoderGolden(t *testing.T) {
 	t.Parallel()
-	for _, g := range loadGolden(t) {
+	for _, g := range loadStreams(t, "gymcu90614") {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
 			d, err := NewFrameDecoder(gyProfile())
@@ -100,15 +20,10 @@ func TestGYDecoderGolden(t *testing.T) {
 			for _, r := range g.reads {
 				readings = d.FeedAll(readings, r)
 			}
-			var got [][2]float64
-			for _, r := range readings {
-				if !r.HasAmbient || r.HasBody || r.HasDistance {
-					t.Errorf("reading %+v: want object and ambient only", r)
-				}
-				got = append(got, [2]float64{r.Object, r.Ambient})
-			}
-			if fmt.Sprint(got) != fmt.Sprint(g.want) {
-				t.Errorf("frames (object, ambient) = %v, want %v", got, g.want)
+			// Each want line is object and ambient only: a reading that
+			// also has a body or distance, or lacks the ambient, differs.
+			if !slices.Equal(readings, g.wants) {
+				t.Errorf("frames = %+v, want %+v", readings, g.wants)
 			}
 			if s := d.Stats(); s != g.stats {
 				t.Errorf("Stats() = %+v, want %+v", s, g.stats)

@@ -133,8 +133,8 @@ func newGY(t *testing.T, port io.ReadWriteCloser, q QueryOptions) Thermometer {
 func TestGYReadGolden(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, g := range loadGolden(t) {
-		if len(g.want) == 0 {
+	for _, g := range loadStreams(t, "gymcu90614") {
+		if len(g.wants) == 0 {
 			continue
 		}
 		t.Run(g.name, func(t *testing.T) {
@@ -144,7 +144,8 @@ func TestGYReadGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Read() error = %v", err)
 			}
-			want := Reading{Object: g.want[0][0], Ambient: g.want[0][1], HasAmbient: true, At: at}
+			want := g.wants[0]
+			want.At = at
 			if r != want {
 				t.Errorf("Read() = %+v, want %+v", r, want)
 			}

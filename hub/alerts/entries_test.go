@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -20,7 +21,7 @@ import (
 func TestEntriesRaiseAlerts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	saveEntries(t, e.rec, t0.Add(-time.Minute),
+	recordstest.SaveEntries(t, e.rec, t0.Add(-time.Minute),
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid}},
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonFeverConfirmed}, Unit: "3-201",
 			Temperature: &protocol.Reading{ObjectC: 38, ScreenedC: 38.2}},
@@ -64,7 +65,7 @@ func TestPollPassesOverOrdinaryEntries(t *testing.T) {
 	}
 	es[100] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid, protocol.ReasonUnderstaffed}}
 	es[650] = protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonPassRevoked}}
-	saveEntries(t, e.rec, t0.Add(-time.Minute), es...)
+	recordstest.SaveEntries(t, e.rec, t0.Add(-time.Minute), es...)
 	if n := e.poll(t); n != 2 {
 		t.Fatalf("Poll = %d; want the 2 entries that raise alerts read", n)
 	}
@@ -106,7 +107,7 @@ func TestWatcherGetsEntriesAndNewAlerts(t *testing.T) {
 	t.Parallel()
 	w := &watcher{watching: true}
 	e := newEnv(t, w)
-	saveEntries(t, e.rec, t0.Add(-time.Minute),
+	recordstest.SaveEntries(t, e.rec, t0.Add(-time.Minute),
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid}},
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionDeny, Reasons: []string{protocol.ReasonPassForged}, Alert: true})
 	if n := e.poll(t); n != 2 {
@@ -127,7 +128,7 @@ func TestRunRaisesWithoutAConsole(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); e.f.Run(ctx) }()
 	testkit.Eventually(t, "the follower waits for its next tick", func() bool { return e.clock.Waiters() > 0 })
-	saveEntries(t, e.rec, t0, protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert,
+	recordstest.SaveEntries(t, e.rec, t0, protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert,
 		Reasons: []string{protocol.ReasonHomeObservation}})
 	e.clock.Advance(DefaultPollEvery)
 	testkit.Eventually(t, "a home_observation alert", func() bool {

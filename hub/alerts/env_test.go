@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/clock"
-	"github.com/gatepost/gatepost/protocol"
 	"go.uber.org/goleak"
 )
 
@@ -67,21 +65,4 @@ func (e *env) open(tb testing.TB) []string {
 	}
 	slices.Sort(kinds)
 	return kinds
-}
-
-// saveEntries stores entries from gate-1 of huamu-001, seqs from 1.
-func saveEntries(tb testing.TB, s *records.SQLite, received time.Time, es ...protocol.Entry) {
-	tb.Helper()
-	b := protocol.Batch{Kiosk: "gate-1", Site: "huamu-001", Sent: received}
-	for i, e := range es {
-		e.Kiosk, e.Seq = "gate-1", uint64(i+1)
-		e.ID = fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", i+1)
-		if e.Time.IsZero() {
-			e.Time = received.Add(-time.Minute)
-		}
-		b.Entries = append(b.Entries, e)
-	}
-	if _, err := s.SaveBatch(tb.Context(), b, received); err != nil {
-		tb.Fatal(err)
-	}
 }

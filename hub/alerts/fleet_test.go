@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/protocol"
 )
 
 func TestFleetAlerts(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, nil)
-	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
 	if _, err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.clock.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/hub/retention"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -347,7 +348,7 @@ func TestRetentionPage(t *testing.T) {
 		return protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
 			Visitor: &protocol.Visitor{Name: name, Contact: "13812345678"}}
 	}
-	saveEntries(t, env.rec, env.clock.Now().AddDate(0, 0, -20), v("王小明"), v("李四"))
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().AddDate(0, 0, -20), v("王小明"), v("李四"))
 	c := env.client(t)
 	c.signIn("admin", adminPW)
 	would := regexp.MustCompile(`(?s)id="kind-visitor">.*?<td class="num would">(\d+)</td>`)

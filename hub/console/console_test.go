@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -137,7 +138,7 @@ func TestCodesInTheReadersLanguage(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	day := env.clock.Now().Add(-time.Hour)
-	saveEntries(t, env.rec, day,
+	recordstest.SaveEntries(t, env.rec, day,
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Pass: "P000001", Unit: "3-201",
 			Reasons: []string{protocol.ReasonFeverConfirmed}, Temperature: &protocol.Reading{ObjectC: 38, ScreenedC: 38.2}},
 		protocol.Entry{Kind: protocol.KindDisinfection, Decision: protocol.DecisionRecord, Pass: "P000002",

@@ -22,6 +22,7 @@ import (
 	"github.com/gatepost/gatepost/hub/alerts"
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 	"go.uber.org/goleak"
@@ -357,27 +358,10 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// saveEntries stores entries from gate-1 of huamu-001, seqs from 1.
-func saveEntries(tb testing.TB, s *records.SQLite, received time.Time, es ...protocol.Entry) {
-	tb.Helper()
-	b := protocol.Batch{Kiosk: "gate-1", Site: "huamu-001", Sent: received}
-	for i, e := range es {
-		e.Kiosk, e.Seq = "gate-1", uint64(i+1)
-		e.ID = fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", i+1)
-		if e.Time.IsZero() {
-			e.Time = received.Add(-time.Minute)
-		}
-		b.Entries = append(b.Entries, e)
-	}
-	if _, err := s.SaveBatch(tb.Context(), b, received); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 func TestScriptVisitorInertAndReveal(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{
 		Kind: protocol.KindVisitor, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonKeyRegionReturnee},
 		Visitor: &protocol.Visitor{Name: xss, Contact: "13812345678", Visiting: "3-201", Returnee: true, Origin: xss},
 	})
@@ -428,7 +412,7 @@ func TestAlertLifeOnThePage(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
 	received := env.clock.Now().Add(-time.Minute)
-	saveEntries(t, env.rec, received,
+	recordstest.SaveEntries(t, env.rec, received,
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{protocol.ReasonPassValid}},
 		protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAlert, Reasons: []string{protocol.ReasonFeverConfirmed}, Unit: "3-201",
 			Temperature: &protocol.Reading{ObjectC: 38, ScreenedC: 38.2}},
@@ -596,7 +580,7 @@ func TestLiveFeed(t *testing.T) {
 	if !lines.Scan() || lines.Text() != ": live" {
 		t.Fatalf("first line = %q", lines.Text())
 	}
-	saveEntries(t, env.rec, env.clock.Now().Add(-time.Minute), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().Add(-time.Minute), protocol.Entry{Kind: protocol.KindVisitor, Decision: protocol.DecisionAllow,
 		Visitor: &protocol.Visitor{Name: "王小明", Contact: "13812345678"}})
 	env.poll(t)
 	for lines.Scan() {
@@ -616,7 +600,7 @@ func TestLiveFeed(t *testing.T) {
 func TestFleetPage(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().Add(-time.Hour), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow})
 	if _, err := env.rec.SaveStatus(t.Context(), protocol.Status{Kiosk: "gate-1", Site: "huamu-001", Online: false}, env.clock.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}

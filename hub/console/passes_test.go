@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -37,7 +38,7 @@ func newPassEnv(tb testing.TB, withKey bool) *passEnv {
 	dir := tb.TempDir()
 	env := newOps(tb, filepath.Join(dir, "hub.db"))
 	env.clock.Set(passNow)
-	saveEntries(tb, env.rec, passNow.Add(-time.Hour), protocol.Entry{Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord,
+	recordstest.SaveEntries(tb, env.rec, passNow.Add(-time.Hour), protocol.Entry{Kind: protocol.KindDelivery, Decision: protocol.DecisionRecord,
 		Reasons: []string{"parcel_at_drop_point"}, Count: 1})
 	ps, err := passes.Open(dir, env.clock)
 	if err != nil {

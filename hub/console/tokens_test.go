@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestAPITokenReadsOnly(t *testing.T) {
 	t.Parallel()
 	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
-	saveEntries(t, env.rec, env.clock.Now().Add(-5*time.Minute), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow,
+	recordstest.SaveEntries(t, env.rec, env.clock.Now().Add(-5*time.Minute), protocol.Entry{Kind: protocol.KindCheck, Decision: protocol.DecisionAllow,
 		Reasons: []string{"pass_valid"}, Pass: "P000001", Unit: "3-201"})
 	token, err := env.c.OperatorStore().AddToken(t.Context(), "nightly", "op")
 	if err != nil {

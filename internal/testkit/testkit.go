@@ -1,8 +1,9 @@
 // Package testkit is the one test kit of gatepost's tests: waiting for a
 // condition with a deadline (never for a fixed time), an MQTT broker on a
 // listener the test owns, the stand-in hub that acks a kiosk's batches
-// (StartHub), and loopback listeners that no other test can take between
-// "pick a port" and "bind it".
+// (StartHub), loopback listeners that no other test can take between
+// "pick a port" and "bind it", and the string literals of the code under
+// test (StringsInCode, for holding catalogue keys to the catalogues).
 //
 // Only tests import testkit (the import-graph test holds it); it imports
 // only protocol of ours.

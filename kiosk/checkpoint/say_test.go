@@ -1,55 +1,20 @@
 package checkpoint
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"regexp"
+	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/passcheck"
 	"github.com/gatepost/gatepost/kiosk/words"
 	"github.com/gatepost/gatepost/protocol"
 )
 
-// keysInSource returns every string literal of this package's code (not
-// its tests) that looks like a catalogue key with prefix.
-func keysInSource(t *testing.T, prefix string) map[string]bool {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]bool{}
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if s, err := strconv.Unquote(lit.Value); err == nil && strings.HasPrefix(s, prefix) && s != prefix {
-					keys[s] = true
-				}
-			}
-			return true
-		})
-	}
-	return keys
-}
-
 // Every key checkpoint can produce is in both catalogues: the keys
 // written in its code, and those made from a pass verdict's reason.
 func TestEveryLineIsInTheCatalogues(t *testing.T) {
-	keys := keysInSource(t, "say_")
+	keys := testkit.StringsInCode(t, "say_")
 	if len(keys) < 30 {
 		t.Fatalf("found %d say_ keys in the source, want the ~45 sentences of the rules", len(keys))
 	}
@@ -58,21 +23,9 @@ func TestEveryLineIsInTheCatalogues(t *testing.T) {
 		passcheck.NotYetValid, passcheck.Expired, passcheck.HomeObservation, "a verdict of a newer build"} {
 		keys["say_"+PassReason(v)] = true
 	}
-	placeholder := regexp.MustCompile(`\{[a-z]+\}`)
-	for key := range keys {
-		holes := map[string]string{}
-		for _, lang := range words.Languages {
-			s := words.MessageIn(lang, key)
-			if s == key || strings.TrimSpace(s) == "" {
-				t.Errorf("catalogue %s lacks %s", lang, key)
-			}
-			h := placeholder.FindAllString(s, -1)
-			slices.Sort(h)
-			holes[lang] = strings.Join(slices.Compact(h), " ")
-		}
-		if holes["zh-CN"] != holes["en"] {
-			t.Errorf("%s: placeholders %q in zh-CN, %q in en", key, holes["zh-CN"], holes["en"])
-		}
+	sorted := slices.Sorted(maps.Keys(keys))
+	for _, problem := range append(words.MissingKeys(sorted), words.UnevenPlaceholders(sorted)...) {
+		t.Error(problem)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gatepost/gatepost/hardware/device"
 	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/hardware/sim/simtest"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/config"
@@ -20,36 +20,12 @@ import (
 	"github.com/gatepost/gatepost/kiosk/screen"
 )
 
-func newSimThermometer(t *testing.T, proto string) *sim.Thermometer {
-	t.Helper()
-	s, err := sim.NewThermometer(sim.ThermometerOptions{Protocol: proto})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// link points a stable name at a simulator's terminal, as udev points
-// /dev/serial/by-id/... at whichever ttyUSB a device gets.
-func link(t *testing.T, name, target string) {
-	t.Helper()
-	os.Remove(name)
-	if err := os.Symlink(target, name); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // simGate gives a simulated thermometer speaking proto and a simulated
 // scanner, on pseudo-terminals, and a kiosk configuration using them.
 func simGate(t *testing.T, proto string) (*sim.Thermometer, *sim.Scanner, config.Config) {
 	t.Helper()
-	th := newSimThermometer(t, proto)
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
+	th := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: proto})
+	sc := simtest.Scanner(t, sim.ScannerOptions{})
 	return th, sc, testConfig(t, th.Path(), sc.Path())
 }
 
@@ -62,27 +38,6 @@ func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
 	cfg.Scanner.Simulate, cfg.Scanner.Port = false, scanPort
 	cfg.Rules.RequirePass = false // measure-only: these tests are about devices
 	return cfg
-}
-
-func startDaemon(t *testing.T, cfg config.Config) *Daemon {
-	t.Helper()
-	d, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run() = %v", err)
-		}
-		if err := d.Close(); err != nil {
-			t.Errorf("Close() = %v", err)
-		}
-	})
-	return d
 }
 
 func deviceState(d *Daemon, name string) string {
@@ -118,13 +73,9 @@ func scan(t *testing.T, d *Daemon, s *sim.Scanner, code string) *screen.Shown {
 func TestThermometerReplugWithoutRestart(t *testing.T) {
 	dir := t.TempDir()
 	stable := filepath.Join(dir, "usb-thermometer")
-	first := newSimThermometer(t, sim.GYMCU90614)
-	link(t, stable, first.Path())
-	sc, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
+	first := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
+	simtest.Plug(t, stable, first.Path())
+	sc := simtest.Scanner(t, sim.ScannerOptions{})
 
 	d := startDaemon(t, testConfig(t, stable, sc.Path()))
 	if st := deviceState(d, "thermometer"); st != device.StateConnected {
@@ -145,9 +96,9 @@ func TestThermometerReplugWithoutRestart(t *testing.T) {
 		t.Errorf("screen problem = %q, want the thermometer sentence", p)
 	}
 
-	second := newSimThermometer(t, sim.GYMCU90614)
+	second := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
 	second.SetTemperature(36.9, 24)
-	link(t, stable, second.Path()) // plugged in again
+	simtest.Plug(t, stable, second.Path()) // plugged in again
 	plugged := time.Now()
 	testkit.Eventually(t, "the thermometer to show connected", func() bool { return deviceState(d, "thermometer") == device.StateConnected })
 	t.Logf("replugged thermometer connected after %v", time.Since(plugged).Round(time.Millisecond))
@@ -234,14 +185,10 @@ func TestSimulatedDrivers(t *testing.T) {
 // TestScannerReplugWithoutRestart: the same for the scanner, which is
 // reopened by the check loop with backoff.
 func TestScannerReplugWithoutRestart(t *testing.T) {
-	th := newSimThermometer(t, sim.GYMCU90614)
+	th := simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614})
 	stable := filepath.Join(t.TempDir(), "usb-scanner")
-	first, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Close() })
-	link(t, stable, first.Path())
+	first := simtest.Scanner(t, sim.ScannerOptions{})
+	simtest.Plug(t, stable, first.Path())
 	d := startDaemon(t, testConfig(t, th.Path(), stable))
 	scan(t, d, first, "S-1")
 
@@ -251,12 +198,8 @@ func TestScannerReplugWithoutRestart(t *testing.T) {
 		t.Errorf("screen problem = %q, want the scanner sentence", p)
 	}
 
-	second, err := sim.NewScanner(sim.ScannerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { second.Close() })
-	link(t, stable, second.Path())
+	second := simtest.Scanner(t, sim.ScannerOptions{})
+	simtest.Plug(t, stable, second.Path())
 	testkit.Eventually(t, "the scanner to show connected", func() bool { return deviceState(d, "scanner") == device.StateConnected })
 	if got := scan(t, d, second, "S-2"); got.Decision != "allow" {
 		t.Fatalf("check after the scanner's replug = %+v, want allow", got)

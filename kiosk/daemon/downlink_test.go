@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,23 +39,11 @@ func TestDownlinkAppliedAndDiskWatched(t *testing.T) {
 	}
 	j.Close()
 
-	d, err := Open(cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openDaemon(t, cfg, nil)
 	if got := d.gate.Fever(); got != 36.2 {
 		t.Errorf("fever line after a restart = %v, want the stored config's 36.2", got)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runDaemon(t, d)
 
 	d.applyDownlink(protocol.Downlink{Kind: protocol.DownlinkConfig, Version: 4, Payload: json.RawMessage(`{"fever_c":37.8}`)})
 	if got := d.gate.Fever(); got != 37.8 {

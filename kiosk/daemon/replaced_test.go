@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,20 +49,8 @@ func TestReplacedJournalProblemOnTheScreen(t *testing.T) {
 	}
 	hub.Disconnect(0)
 
-	d, err := Open(cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	d := openDaemon(t, cfg, nil)
+	runDaemon(t, d)
 	testkit.Eventually(t, "the disk and the replaced journal in the screen's warning", func() bool {
 		w := d.screen.State().Warning
 		return strings.Contains(w, "Disk nearly full") && strings.Contains(w, "Check that no other kiosk uses the id "+cfg.Kiosk)

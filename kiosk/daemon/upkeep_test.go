@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,20 +36,8 @@ func TestRetentionOnTheDaemonsClock(t *testing.T) {
 	}
 	j.Close()
 
-	d, err := Open(cfg, slog.New(slog.DiscardHandler), clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	d := openDaemon(t, cfg, clk)
+	runDaemon(t, d)
 	testkit.Eventually(t, "the daemon waiting on its clock", func() bool { return clk.Waiters() > 0 })
 	if n := d.purged.Load(); n != 0 {
 		t.Fatalf("purged %d entries at start, want none: they are not a day old", n)

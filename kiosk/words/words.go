@@ -5,7 +5,8 @@
 // (gate_) and the page's labels all live here, with the words for the
 // protocol's codes (area_<code>) taken from protocol/text so a code reads
 // the same at the gate and at the hub. Sentence is the one place a key
-// and its arguments become words.
+// and its arguments become words; MissingKeys and UnevenPlaceholders hold
+// the keys a package names to the catalogues.
 //
 // The kiosk's packages import words (checkpoint, uplink, gate, screen);
 // it imports protocol and protocol/text.

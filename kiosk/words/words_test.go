@@ -1,6 +1,7 @@
 package words
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -41,5 +42,30 @@ func TestCatalogues(t *testing.T) {
 	}
 	if MessageIn("zh-CN", "no_such_key") != "no_such_key" {
 		t.Error("a missing key is not shown as itself")
+	}
+}
+
+// MissingKeys and UnevenPlaceholders pass keys every catalogue has with
+// the same placeholders, and name each key a catalogue lacks or has
+// blank, and each filled differently.
+func TestCheckKeys(t *testing.T) {
+	if got := MissingKeys([]string{"say_shift_in"}); got != nil {
+		t.Errorf("MissingKeys(say_shift_in) = %q, want none", got)
+	}
+	if got := UnevenPlaceholders([]string{"say_shift_in"}); got != nil {
+		t.Errorf("UnevenPlaceholders(say_shift_in) = %q, want none", got)
+	}
+	cats := map[string]map[string]string{
+		"zh-CN": {"both": "{name} 到了 {gate}", "blank": "  ", "holes": "{name} 到了", "only_zh": "有"},
+		"en":    {"both": "{gate}: {name} came, {name}", "blank": "x", "holes": "{who} came"},
+	}
+	keys := []string{"both", "blank", "holes", "only_zh", "nowhere"}
+	want := []string{"catalogue zh-CN lacks blank", "catalogue en lacks only_zh", "catalogue zh-CN lacks nowhere", "catalogue en lacks nowhere"}
+	if got := missingKeys(cats, keys); !slices.Equal(got, want) {
+		t.Errorf("missingKeys = %q, want %q", got, want)
+	}
+	want = []string{`holes: placeholders "{name}" in zh-CN, "{who}" in en`}
+	if got := unevenPlaceholders(cats, keys); !slices.Equal(got, want) {
+		t.Errorf("unevenPlaceholders = %q, want %q", got, want)
 	}
 }
