@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
 )
 
@@ -28,6 +29,8 @@ func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, e.g. tcp://127.0.0.1:1884 (default: run the embedded broker)")
 	f.DurationVar(&cfg.SkewLimit, "skew-limit", 30*time.Second, "flag kiosks whose clock is further off the hub's")
+	f.Uint64Var(&cfg.SeqWindow, "seq-window", records.DefaultSeqWindow,
+		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&debug, "debug", false, "log every batch")
 	return cmd

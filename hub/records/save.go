@@ -77,6 +77,9 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
+	if err := checkWindow(ctx, tx, b, s.SeqWindow); err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+	}
 	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano(), true)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
@@ -242,4 +245,30 @@ func sameAsHeld(ctx context.Context, tx *sql.Tx, kiosk string, seq int64, body [
 		}
 	}
 	return bytes.Equal(held, body), nil
+}
+
+// DefaultSeqWindow is how far beyond the highest sequence held a live
+// batch may reach: a gate's busiest months offline, far more than any
+// kiosk's backlog, and far less than the 2^63 a forged batch once used to
+// leave a gap no kiosk could ever fill.
+const DefaultSeqWindow = 1_000_000
+
+// checkWindow refuses a batch with a sequence more than window beyond the
+// highest the hub holds for its kiosk (an unknown kiosk holds none).
+func checkWindow(ctx context.Context, tx *sql.Tx, b protocol.Batch, window uint64) error {
+	if window == 0 {
+		window = DefaultSeqWindow
+	}
+	var highest uint64
+	err := tx.QueryRowContext(ctx, `SELECT max(contiguous, highest) FROM kiosks WHERE kiosk = ?`, b.Kiosk).Scan(&highest)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read highest: %w", err)
+	}
+	for i, e := range b.Entries {
+		if e.Seq > highest && e.Seq-highest > window {
+			return &protocol.FieldError{Field: fmt.Sprintf("entries[%d].seq", i),
+				Problem: fmt.Sprintf("%d is more than %d beyond the highest held (%d): refused", e.Seq, window, highest)}
+		}
+	}
+	return nil
 }

@@ -23,6 +23,10 @@ type SQLite struct {
 	// SkewLimit flags kiosks whose clock is further off; 0 means
 	// DefaultSkewLimit.
 	SkewLimit time.Duration
+	// SeqWindow refuses a live batch holding a sequence more than this far
+	// beyond the highest the hub holds for its kiosk; 0 means
+	// DefaultSeqWindow. Imports (bundles) are not limited.
+	SeqWindow uint64
 	// Clock gives the received time of imported bundles; nil is the wall
 	// clock. Live batches are stamped by ingest with its own clock.
 	Clock clock.Clock

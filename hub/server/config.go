@@ -32,6 +32,9 @@ type Config struct {
 	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
 	HTTPListen string        // console's TCP address; default DefaultHTTPListen
 	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	// SeqWindow refuses a batch reaching further than this beyond the
+	// highest sequence held for its kiosk; default records.DefaultSeqWindow.
+	SeqWindow uint64
 	// PassesEvery is how often the pass store is checked for changes to
 	// publish; PassesRefresh how often an unchanged status list is
 	// re-issued. Defaults DefaultPassesEvery, DefaultPassesRefresh.

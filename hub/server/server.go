@@ -137,7 +137,7 @@ func (s *Server) openStores(cfg Config) (err error) {
 	if s.store, err = dir.OpenRecords(); err != nil {
 		return err
 	}
-	s.store.SkewLimit = cfg.SkewLimit
+	s.store.SkewLimit, s.store.SeqWindow = cfg.SkewLimit, cfg.SeqWindow
 	if s.passes, err = dir.OpenPasses(); err != nil {
 		return err
 	}
