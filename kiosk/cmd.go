@@ -92,29 +92,26 @@ func newStatusCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		j, err := openJournal(cfg, readOnly)
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		st, err := j.Status(context.Background())
-		if err != nil {
-			return err
-		}
-		// The link state lives in the running daemon: ask its screen.
-		link, warning := liveState(cfg.Screen.Listen)
-		// A journal last written by an older daemon has no downlinks yet.
-		versions, _ := j.Downlinks(context.Background())
-		report := struct {
-			journal.Status
-			Link     string            `json:"link"`              // online, offline, or "unknown (kiosk not running)"
-			Warning  string            `json:"warning,omitempty"` // the screen's warning: disk, entries that cannot sync
-			Downlink map[string]uint64 `json:"downlink"`          // versions from the hub in use
-		}{st, link, warning, versions}
-		return asJSON.print(cmd.OutOrStdout(), report, func(out io.Writer) error {
-			printStatus(out, st, link, warning, versions)
-			printDevices(out, cfg, j)
-			return nil
+		return withJournal(cfg, readOnly, func(j *journal.Journal) error {
+			st, err := j.Status(context.Background())
+			if err != nil {
+				return err
+			}
+			// The link state lives in the running daemon: ask its screen.
+			link, warning := liveState(cfg.Screen.Listen)
+			// A journal last written by an older daemon has no downlinks yet.
+			versions, _ := j.Downlinks(context.Background())
+			report := struct {
+				journal.Status
+				Link     string            `json:"link"`              // online, offline, or "unknown (kiosk not running)"
+				Warning  string            `json:"warning,omitempty"` // the screen's warning: disk, entries that cannot sync
+				Downlink map[string]uint64 `json:"downlink"`          // versions from the hub in use
+			}{st, link, warning, versions}
+			return asJSON.print(cmd.OutOrStdout(), report, func(out io.Writer) error {
+				printStatus(out, st, link, warning, versions)
+				printDevices(out, cfg, j)
+				return nil
+			})
 		})
 	}
 	return cmd

@@ -77,12 +77,9 @@ next start.`,
 			Time: time.Now(), OffsetC: math.Round((reference-mean)*100) / 100,
 			ReferenceC: reference, ReadingsC: values, By: by,
 		}
-		j, err := openJournal(cfg, readWrite)
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		if err := j.RecordCalibration(context.Background(), c); err != nil {
+		if err := withJournal(cfg, readWrite, func(j *journal.Journal) error {
+			return j.RecordCalibration(context.Background(), c)
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "average %.2f °C, reference %.2f °C: offset %+.2f °C recorded (by %s). Start the kiosk to apply it.\n", mean, reference, c.OffsetC, by)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/spf13/cobra"
 )
@@ -34,35 +35,32 @@ them over MQTT. Importing the same bundle twice changes nothing.`,
 		if err != nil {
 			return err
 		}
-		j, err := openJournal(cfg, readOnly)
-		if err != nil {
-			return err
-		}
-		defer j.Close()
-		ctx := context.Background()
-		acked, err := j.Acked(ctx)
-		if err != nil {
-			return err
-		}
-		entries, err := j.Unsent(ctx, acked, 1<<31-1)
-		if err != nil {
-			return err
-		}
-		if len(entries) == 0 {
-			return errors.New("nothing to export: the hub holds every entry of this kiosk")
-		}
-		data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(),
-			Exported: time.Now(), Entries: entries})
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		if err := writeFileSync(out, data); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		b, _ := protocol.DecodeBundle(data) // for the sum printed
-		fmt.Fprintf(cmd.OutOrStdout(), "exported %d entries of kiosk %s (seq %d..%d, sha256 %s) to %s (%d bytes)\n",
-			len(entries), b.Kiosk, b.From, b.To, b.SHA256, out, len(data))
-		return nil
+		return withJournal(cfg, readOnly, func(j *journal.Journal) error {
+			ctx := context.Background()
+			acked, err := j.Acked(ctx)
+			if err != nil {
+				return err
+			}
+			entries, err := j.Unsent(ctx, acked, 1<<31-1)
+			if err != nil {
+				return err
+			}
+			if len(entries) == 0 {
+				return errors.New("nothing to export: the hub holds every entry of this kiosk")
+			}
+			data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(),
+				Exported: time.Now(), Entries: entries})
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if err := writeFileSync(out, data); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			b, _ := protocol.DecodeBundle(data) // for the sum printed
+			fmt.Fprintf(cmd.OutOrStdout(), "exported %d entries of kiosk %s (seq %d..%d, sha256 %s) to %s (%d bytes)\n",
+				len(entries), b.Kiosk, b.From, b.To, b.SHA256, out, len(data))
+			return nil
+		})
 	}
 	return cmd
 }

@@ -71,6 +71,16 @@ func openJournal(cfg config.Config, mode journalMode) (*journal.Journal, error) 
 	return journal.Open(path, cfg.Kiosk)
 }
 
+// withJournal opens cfg's journal, runs fn with it and closes it.
+func withJournal(cfg config.Config, mode journalMode, fn func(*journal.Journal) error) error {
+	j, err := openJournal(cfg, mode)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return fn(j)
+}
+
 // jsonFlag is the --json flag: JSON for scripts instead of the text a
 // person reads.
 type jsonFlag struct {
