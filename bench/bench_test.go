@@ -6,7 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// paho's Disconnect leaves a goroutine that ends on its own shortly after.
+		goleak.IgnoreAnyFunction("github.com/eclipse/paho%2emqtt%2egolang.(*client).Disconnect.func1"))
+}
 
 // TestBenchRuns runs every benchmark small, so the code keeps working;
 // the figures come from `go run ./bench` (docs/benchmarks.md).
