@@ -31,9 +31,7 @@ func TestWaitFollowsTheClockAndTheContext(t *testing.T) {
 	b := &Backoff{Min: time.Second, Max: time.Second, Clock: c}
 	done := make(chan error, 1)
 	go func() { done <- b.Wait(context.Background()) }()
-	for c.Waiters() == 0 {
-		<-c.WaitersChanged()
-	}
+	c.BlockUntil(1)
 	c.Advance(time.Second)
 	if err := <-done; err != nil {
 		t.Fatalf("Wait = %v after the clock passed the wait", err)
@@ -41,9 +39,7 @@ func TestWaitFollowsTheClockAndTheContext(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { done <- b.Wait(ctx) }()
-	for c.Waiters() == 0 {
-		<-c.WaitersChanged()
-	}
+	c.BlockUntil(1)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait = %v after cancel, want context.Canceled", err)

@@ -40,9 +40,7 @@ func TestDialerBackoffWithJitter(t *testing.T) {
 	for i, b := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
 		b *= time.Millisecond
 		done := open()
-		for clk.Waiters() != 1 { // the dialer waits on the clock
-			<-clk.WaitersChanged()
-		}
+		clk.BlockUntil(1) // the dialer waits on the clock
 		clk.Advance(b/2 - time.Nanosecond)
 		if clk.Waiters() != 1 {
 			t.Fatalf("wait %d ended before %v, want within [%v, %v]", i, b/2, b/2, b)

@@ -117,8 +117,26 @@ func (f *Fake) Waiters() int {
 	return len(f.waiters)
 }
 
+// BlockUntil blocks until at least n timers are armed: the code under
+// test has reached its wait, and advancing the clock cannot miss it.
+func (f *Fake) BlockUntil(n int) {
+	for {
+		f.mu.Lock()
+		if len(f.waiters) >= n {
+			f.mu.Unlock()
+			return
+		}
+		ch := f.changed // taken with the count, so no change is missed
+		f.mu.Unlock()
+		<-ch
+	}
+}
+
 // WaitersChanged returns a channel closed the next time a timer is armed
 // or stopped, to wait for code to reach its next wait without polling.
+// Take the channel before looking at what it guards (Waiters, or a
+// condition of one's own), or a change in between is missed; BlockUntil
+// does this for a count of timers.
 func (f *Fake) WaitersChanged() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -89,9 +89,7 @@ func TestFakeWaitersChangedSignalsArming(t *testing.T) {
 		close(fired)
 	}()
 	<-ch // the goroutine armed its timer: now advancing cannot miss it
-	for c.Waiters() == 0 {
-		<-c.WaitersChanged()
-	}
+	c.BlockUntil(1)
 	c.Advance(time.Second)
 	select {
 	case <-fired:
