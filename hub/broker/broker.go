@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 
+	"github.com/gatepost/gatepost/internal/mochi"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -23,7 +23,7 @@ type Config struct {
 // Broker is a running embedded MQTT broker.
 type Broker struct {
 	srv       *mqtt.Server
-	ln        net.Listener
+	ln        *mochi.Listener
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -56,7 +56,8 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		ln.Close()
 		return nil, fmt.Errorf("start broker: access hook: %w", err)
 	}
-	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+	mln := mochi.Listen(ln)
+	if err := srv.AddListener(listeners.NewNet("tcp", mln)); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("start broker: listener: %w", err)
 	}
@@ -64,7 +65,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		srv.Close()
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
-	return &Broker{srv: srv, ln: ln}, nil
+	return &Broker{srv: srv, ln: mln}, nil
 }
 
 // Addr returns the address the broker listens on, e.g. "127.0.0.1:41883".
@@ -75,50 +76,11 @@ func (b *Broker) Addr() string { return b.ln.Addr().String() }
 // 127.0.0.1, which a client on this machine can dial.
 func (b *Broker) URL() string { return "tcp://" + dialAddr(b.ln.Addr()) }
 
-// WaitGone waits, at most max, until no client with this id is attached.
-// The hub calls it with its own client's id after disconnecting it and
-// before Close: mochi v2.7.9 can deadlock when a client is being removed
-// while Close lists the clients (a read lock taken twice with a writer
-// waiting in between), and the hub's own disconnect is the one removal
-// that reliably happens right then.
-//
-// It and settle poll on the wall clock, not an injected one: they wait for
-// mochi's own goroutines, which run in real time.
-func (b *Broker) WaitGone(id string, max time.Duration) bool {
-	end := time.Now().Add(max)
-	for {
-		if _, ok := b.srv.Clients.Get(id); !ok {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// settle waits, at most max, until the number of attached clients has not
-// changed for 40 ms: a client that disconnected just before Close is then
-// removed before Close lists the clients (see WaitGone).
-func (b *Broker) settle(max time.Duration) {
-	end := time.Now().Add(max)
-	prev, stable := b.srv.Clients.Len(), 0
-	for stable < 2 && time.Now().Before(end) {
-		time.Sleep(20 * time.Millisecond)
-		if n := b.srv.Clients.Len(); n == prev {
-			stable++
-		} else {
-			prev, stable = n, 0
-		}
-	}
-}
-
 // Close disconnects every client, stops listening and waits for the
 // connections to end. It is safe to call more than once.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
-		b.settle(500 * time.Millisecond)
-		if err := b.srv.Close(); err != nil {
+		if err := mochi.Close(b.srv, b.ln); err != nil { // mochi's own Close can deadlock or panic
 			b.closeErr = fmt.Errorf("close broker: %w", err)
 		}
 	})

@@ -217,9 +217,6 @@ func (s *Server) Close() error {
 		}
 		if s.link != nil {
 			s.link.Close()
-			if s.broker != nil && !s.broker.WaitGone(s.link.ID(), time.Second) {
-				s.log.Warn("the hub's MQTT client still attached to the embedded broker after 1s; closing it anyway")
-			}
 		}
 		if s.stop != nil {
 			s.stop()

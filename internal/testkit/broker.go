@@ -3,11 +3,12 @@ package testkit
 import (
 	"log/slog"
 	"testing"
-	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/gatepost/gatepost/internal/mochi"
 )
 
 // Broker is an open MQTT broker (mochi, allowing everyone) for tests of
@@ -28,23 +29,13 @@ func StartBroker(tb testing.TB) *Broker {
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		tb.Fatal(err)
 	}
-	if err := srv.AddListener(listeners.NewNet("test", ln)); err != nil {
+	mln := mochi.Listen(ln)
+	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
 		tb.Fatal(err)
 	}
 	if err := srv.Serve(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		// mochi's Close read-locks its client list twice (GetByListener
-		// calls Len): a client leaving between the two takes the write
-		// lock and deadlocks both. Let the test's clients finish leaving
-		// first (bounded: Close still closes any left connected); only
-		// the inline client stays.
-		deadline := time.Now().Add(5 * time.Second)
-		for srv.Clients.Len() > 1 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond) // polling with a deadline
-		}
-		srv.Close()
-	})
+	tb.Cleanup(func() { mochi.Close(srv, mln) })
 	return &Broker{URL: URL(ln), Server: srv}
 }
