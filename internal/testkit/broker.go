@@ -3,6 +3,7 @@ package testkit
 import (
 	"log/slog"
 	"testing"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -36,6 +37,16 @@ func StartBroker(tb testing.TB) *Broker {
 	if err := srv.Serve(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { mochi.Close(srv, mln) })
+	tb.Cleanup(func() {
+		// Let the test's clients finish leaving before closing (bounded:
+		// Close disconnects any still there; only the inline client
+		// stays). A client cut off by the close instead would start
+		// paho's reconnect, which sleeps a second where goleak sees it.
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.Clients.Len() > 1 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond) // polling with a deadline
+		}
+		mochi.Close(srv, mln)
+	})
 	return &Broker{URL: URL(ln), Server: srv}
 }
