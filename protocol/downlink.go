@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -149,4 +151,26 @@ func PayloadVersion(raw []byte) uint64 {
 	}
 	json.Unmarshal(raw, &p)
 	return p.Version
+}
+
+// SignDownlink validates d and returns its wire form signed with the hub's
+// downlink key: a Signed envelope (PurposeDownlink) around EncodeDownlink.
+// Kiosks apply only downlinks that open with the key pinned at enrollment.
+func SignDownlink(d Downlink, priv ed25519.PrivateKey) ([]byte, error) {
+	body, err := EncodeDownlink(d)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(PurposeDownlink, priv, body)
+}
+
+// OpenDownlink verifies a signed downlink against the hub's pinned
+// downlink key and decodes it. Nothing of a message that does not verify
+// (its version above all) may be stored or applied.
+func OpenDownlink(data []byte, pub ed25519.PublicKey) (Downlink, error) {
+	body, err := OpenSigned(data, PurposeDownlink, pub)
+	if err != nil {
+		return Downlink{}, fmt.Errorf("downlink: %w", err)
+	}
+	return DecodeDownlink(body)
 }
