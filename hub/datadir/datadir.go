@@ -3,7 +3,8 @@
 // keys/) and opens each store the same way for `hub serve` and for every
 // other command.
 //
-// datadir imports hub/records, hub/operators, hub/passes and internal;
+// datadir imports hub/records, hub/operators, hub/passes, hub/registry and
+// internal;
 // hub/server, the hub program and the demo import it.
 package datadir
 

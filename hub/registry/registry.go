@@ -19,12 +19,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
+
+	_ "modernc.org/sqlite" // the SQLite driver
 )
 
 // State is where a kiosk stands.
@@ -65,11 +68,39 @@ CREATE TABLE IF NOT EXISTS enroll_codes (
 	used      INTEGER NOT NULL DEFAULT 0
 );`
 
-// Store is the registry on a SQLite database the caller opened (the hub's
-// one store helper sets its pragmas).
+// FileName is the registry's own database in the hub's data folder.
+const FileName = "kiosks.db"
+
+// Store is the registry on a SQLite database.
 type Store struct {
 	db    *sql.DB
+	owned bool // opened by OpenFile: Close closes it
 	clock clock.Clock
+}
+
+// OpenFile opens (creating if needed) the registry in its own SQLite file.
+func OpenFile(ctx context.Context, path string, c clock.Clock) (*Store, error) {
+	u := url.URL{Path: path}
+	db, err := sql.Open("sqlite", "file:"+u.EscapedPath()+
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open kiosk registry %s: %w", path, err)
+	}
+	s, err := Open(ctx, db, c)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the database if OpenFile opened it.
+func (s *Store) Close() error {
+	if s.owned {
+		return s.db.Close()
+	}
+	return nil
 }
 
 // Open creates the registry's tables in db if they are missing.
