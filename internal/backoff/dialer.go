@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/url"
 	"sync"
@@ -18,6 +19,10 @@ type Dialer struct {
 	Ctx     context.Context
 	Timeout time.Duration // one dial
 	Backoff *Backoff
+	// TLS, if set, wraps every connection in TLS (tls://, mqtts://,
+	// ssl:// brokers) with this configuration; ServerName defaults to
+	// the URL's host.
+	TLS *tls.Config
 
 	mu   sync.Mutex
 	wait bool // an attempt since the last session: back off first
@@ -37,7 +42,24 @@ func (d *Dialer) Dial(uri *url.URL) (net.Conn, error) {
 		}
 	}
 	nd := net.Dialer{Timeout: d.Timeout}
-	return nd.DialContext(d.Ctx, "tcp", uri.Host)
+	if d.TLS == nil {
+		return nd.DialContext(d.Ctx, "tcp", uri.Host)
+	}
+	cfg := d.TLS.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = uri.Hostname()
+	}
+	td := tls.Dialer{NetDialer: &nd, Config: cfg}
+	return td.DialContext(d.Ctx, "tcp", uri.Host) // the handshake is inside the timeout
+}
+
+// SchemeTLS reports whether an MQTT broker URL's scheme asks for TLS.
+func SchemeTLS(scheme string) bool {
+	switch scheme {
+	case "tls", "mqtts", "ssl":
+		return true
+	}
+	return false
 }
 
 // Reset makes the next attempt immediate: call it once a session is up, so
