@@ -1,23 +1,38 @@
 package broker
 
 import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"go.uber.org/goleak"
+
+	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// testAccess admits the hub as "hub" and kiosk huamu-1/gate-1 with secret "k".
+func testAccess() *Closed {
+	return &Closed{HubUser: "hub", HubSecret: "hub-secret",
+		Kiosk: func(_ context.Context, user, secret string) (string, string, bool) {
+			return "huamu-1", "gate-1", user == "huamu-1/gate-1" && secret == "k"
+		}}
+}
 
 const wait = 5 * time.Second
 
 func start(tb testing.TB, listen string) *Broker {
 	tb.Helper()
-	b, err := Start(tb.Context(), Config{Listen: listen})
+	b, err := Start(tb.Context(), Config{Listen: listen, Access: testAccess()})
 	if err != nil {
 		tb.Fatalf("Start(%q): %v", listen, err)
 	}
@@ -28,7 +43,7 @@ func start(tb testing.TB, listen string) *Broker {
 // connect returns a connected paho client that disconnects at the end.
 func connect(tb testing.TB, url, id string) paho.Client {
 	tb.Helper()
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetUsername("hub").SetPassword("hub-secret").
 		SetAutoReconnect(false).SetConnectTimeout(wait))
 	tok := c.Connect()
 	if !tok.WaitTimeout(wait) || tok.Error() != nil {
@@ -99,8 +114,82 @@ func TestCloseStopsListening(t *testing.T) {
 func TestStartFailsOnBusyPort(t *testing.T) {
 	t.Parallel()
 	b := start(t, "127.0.0.1:0")
-	_, err := Start(t.Context(), Config{Listen: b.Addr()})
+	_, err := Start(t.Context(), Config{Listen: b.Addr(), Access: testAccess()})
 	if err == nil || !strings.Contains(err.Error(), "start broker") {
 		t.Errorf("Start(busy %s) = %v, want a start broker error", b.Addr(), err)
 	}
+}
+
+func TestStartRefusesWithoutAnAccessRule(t *testing.T) {
+	if b, err := Start(t.Context(), Config{Listen: "127.0.0.1:0"}); err == nil {
+		b.Close()
+		t.Fatal("a broker started with no access rule")
+	}
+}
+
+func TestCutEndsAKiosksSessionAtOnce(t *testing.T) {
+	t.Parallel()
+	b := start(t, "127.0.0.1:0")
+	k := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("huamu-1/gate-1").
+		SetUsername("huamu-1/gate-1").SetPassword("k").SetAutoReconnect(false).SetConnectTimeout(wait))
+	if tok := k.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatalf("kiosk connect: %v", tok.Error())
+	}
+	defer k.Disconnect(0)
+	connect(t, b.URL(), "gatepost-hub-1")
+	testkit.Eventually(t, "the kiosk is listed as connected", func() bool {
+		return slices.Equal(b.Connected(), []string{"huamu-1/gate-1"})
+	})
+	if n := b.Cut(map[string]bool{"huamu-1/gate-2": true}); n != 0 {
+		t.Fatalf("Cut of another kiosk ended %d sessions", n)
+	}
+	if n := b.Cut(map[string]bool{"huamu-1/gate-1": true}); n != 1 {
+		t.Fatalf("Cut ended %d sessions, want 1", n)
+	}
+	testkit.Eventually(t, "the cut kiosk is disconnected", func() bool { return !k.IsConnectionOpen() })
+}
+
+func TestTLSListenerServesOnlyTheRightCA(t *testing.T) {
+	t.Parallel()
+	dir, other := t.TempDir(), t.TempDir()
+	files, err := pki.Init(dir, pki.Options{Names: []string{"127.0.0.1", "localhost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFiles, err := pki.Init(other, pki.Options{Names: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Start(t.Context(), Config{TLSListen: "127.0.0.1:0", TLS: files.ServerConfig(), Access: testAccess()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Addr() != "" || !strings.HasPrefix(b.URL(), "tls://127.0.0.1:") {
+		t.Fatalf("a TLS-only broker: Addr %q, URL %q", b.Addr(), b.URL())
+	}
+	dial := func(ca []byte) error {
+		cfg, err := pki.ClientConfig(ca)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("gatepost-hub-tls").SetUsername("hub").
+			SetPassword("hub-secret").SetTLSConfig(cfg).SetAutoReconnect(false).SetConnectTimeout(wait))
+		tok := c.Connect()
+		if !tok.WaitTimeout(wait) {
+			return fmt.Errorf("timed out")
+		}
+		c.Disconnect(0)
+		return tok.Error()
+	}
+	if err := dial(pemOf(files.CA)); err != nil {
+		t.Fatalf("with the hub's CA: %v", err)
+	}
+	if err := dial(pemOf(otherFiles.CA)); err == nil {
+		t.Fatal("a client trusting another CA connected")
+	}
+}
+
+func pemOf(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }

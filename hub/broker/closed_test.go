@@ -19,6 +19,12 @@ import (
 // huamu-1/gate-1 and huamu-1/gate-2 enrolled with secret "pw-" + username.
 func closedBroker(t *testing.T) (url string, refused func() []string) {
 	t.Helper()
+	return closedBrokerWith(t, nil)
+}
+
+// closedBrokerWith is closedBroker with a transition rule.
+func closedBrokerWith(t *testing.T, transition func(ctx context.Context, site, kiosk string) (string, bool)) (url string, refused func() []string) {
+	t.Helper()
 	var mu sync.Mutex
 	var why []string
 	h := &Closed{
@@ -31,7 +37,8 @@ func closedBroker(t *testing.T) (url string, refused func() []string) {
 			}
 			return "", "", false
 		},
-		Refused: func(user, reason string) { mu.Lock(); why = append(why, user+": "+reason); mu.Unlock() },
+		Refused:    func(user, reason string) { mu.Lock(); why = append(why, user+": "+reason); mu.Unlock() },
+		Transition: transition,
 	}
 	srv := mqtt.New(&mqtt.Options{})
 	if err := srv.AddHook(h, nil); err != nil {
@@ -174,6 +181,65 @@ func TestClosedLetsTheHubUseSharedSubscriptionsOfItsTopicsOnly(t *testing.T) {
 	} {
 		if got := h.OnACLCheck(cl, topic, false); got != want {
 			t.Errorf("hub reads %q: %v, want %v", topic, got, want)
+		}
+	}
+}
+
+func TestClosedHubProcessesChooseTheirClientIDsButNeverAKiosks(t *testing.T) {
+	url, _ := closedBroker(t)
+	for _, id := range []string{"hub", "gatepost-hub-push-1a2b", "gatepost-hub-replica-2"} {
+		c, err := login(url, id, "hub", "hub-secret")
+		if err != nil {
+			t.Fatalf("hub client %q refused: %v", id, err)
+		}
+		c.Disconnect(0)
+	}
+	if c, err := login(url, "huamu-1/gate-1", "hub", "hub-secret"); err == nil {
+		c.Disconnect(0)
+		t.Fatal("the hub login took a kiosk's client id")
+	}
+}
+
+// In transition mode a site's kiosks that are not enrolled yet connect as
+// before the upgrade (anonymous, their own client id) or as SITE/KIOSK
+// with no secret, and are still held to their own topics; another site's
+// are refused.
+func TestClosedTransitionAdmitsOnlyItsSiteAndKeepsTopics(t *testing.T) {
+	url, _ := closedBrokerWith(t, func(_ context.Context, site, kiosk string) (string, bool) {
+		if kiosk == "old-3" && (site == "" || site == "huamu-1") {
+			return "huamu-1", true
+		}
+		return "", false
+	})
+	legacy, err := login(url, "gatepost-kiosk-old-3-0123456789ab", "", "")
+	if err != nil {
+		t.Fatalf("an older kiosk of a site in transition: %v", err)
+	}
+	defer legacy.Disconnect(0)
+	for filter, want := range map[string]bool{
+		protocol.AckTopic("huamu-1", "old-3"):  true,
+		protocol.AckTopic("huamu-1", "gate-1"): false,
+	} {
+		tok := legacy.Subscribe(filter, 1, nil)
+		tok.WaitTimeout(5 * time.Second)
+		granted := tok.Error() == nil && tok.(*paho.SubscribeToken).Result()[filter] < 0x80
+		if granted != want {
+			t.Errorf("transition kiosk subscribes %q: granted %v, want %v", filter, granted, want)
+		}
+	}
+	if c, err := login(url, "huamu-1/old-3", "huamu-1/old-3", ""); err != nil {
+		t.Errorf("a new-style login in transition: %v", err)
+	} else {
+		c.Disconnect(0)
+	}
+	for _, tc := range []struct{ id, user string }{
+		{"gatepost-kiosk-gate-9-0123456789ab", ""}, // not in transition
+		{"huamu-2/old-3", "huamu-2/old-3"},         // another site
+		{"some-client", ""},
+	} {
+		if c, err := login(url, tc.id, tc.user, ""); err == nil {
+			c.Disconnect(0)
+			t.Errorf("%q admitted", tc.id)
 		}
 	}
 }

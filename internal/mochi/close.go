@@ -93,7 +93,7 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
-// Close stops srv, served on ln:
+// Close stops srv, served on lns (nil ones skipped):
 //   - It stops accepting and waits for the connections already accepted
 //     to be registered, so none registers while mochi waits for them to
 //     end (the panic above).
@@ -103,8 +103,12 @@ func (c *conn) Close() error {
 //     twice: a client being removed in between deadlocks both (upstream
 //     issue 488; the fix, PR 489, is not released). mochi's Close then
 //     finds every listener closed and never reaches GetByListener.
-func Close(srv *mqtt.Server, ln *Listener) error {
-	ln.drain(5 * time.Second)
+func Close(srv *mqtt.Server, lns ...*Listener) error {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.drain(5 * time.Second)
+		}
+	}
 	srv.Listeners.CloseAll(func(listener string) {
 		for _, cl := range srv.Clients.GetAll() {
 			if cl.Net.Listener == listener && !cl.Closed() {
