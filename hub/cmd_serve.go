@@ -25,7 +25,9 @@ func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.MQTTListen, "mqtt-listen", server.DefaultMQTTListen, "TCP address of the embedded MQTT broker")
+	f.StringVar(&cfg.MQTTListen, "mqtt-listen", server.DefaultMQTTListen, "TCP address of the embedded broker's plain MQTT, loopback only unless --allow-plain-mqtt (\"off\" for none)")
+	f.StringVar(&cfg.MQTTSListen, "mqtts-listen", "", "TCP address of the embedded broker's MQTT over TLS (default "+server.DefaultMQTTSListen+" once `hub tls init` was run; \"off\" for none)")
+	f.BoolVar(&cfg.AllowPlainMQTT, "allow-plain-mqtt", false, "let --mqtt-listen be off loopback: plain MQTT carries names and logins in clear text, for a network you trust only")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, e.g. tcp://127.0.0.1:1884 (default: run the embedded broker)")
 	f.DurationVar(&cfg.SkewLimit, "skew-limit", 30*time.Second, "flag kiosks whose clock is further off the hub's")

@@ -32,7 +32,9 @@ const (
 
 // Config is what a Link needs. Broker is required.
 type Config struct {
-	Broker string       // e.g. tcp://127.0.0.1:1883
+	Broker string // e.g. tcp://127.0.0.1:1883
+	// Username and Password are the hub's broker login.
+	Username, Password string
 	Logger *slog.Logger // nil discards
 	Clock  clock.Clock  // the back-off waits on it; nil is the wall clock
 	// OnSubscribed, if set, runs after every successful subscription (each
@@ -111,6 +113,8 @@ func Dial(cfg Config) (*Link, error) {
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(id).
+		SetUsername(cfg.Username).
+		SetPassword(cfg.Password).
 		// A clean session: the subscription is made again in onConnect, and
 		// what the broker queued while we were away is not needed since
 		// kiosks re-send anything unacknowledged.

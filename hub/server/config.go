@@ -28,7 +28,12 @@ const (
 // Config is what a hub needs to run.
 type Config struct {
 	DataDir    string        // the data folder (hub/datadir); created if missing
-	MQTTListen string        // embedded broker's TCP address; default DefaultMQTTListen
+	MQTTListen string        // embedded broker's plain TCP address; default DefaultMQTTListen; Off: none
+	// MQTTSListen is the embedded broker's MQTT-over-TLS address; empty is
+	// DefaultMQTTSListen once `hub tls init` was run, else off; Off: none.
+	MQTTSListen string
+	// AllowPlainMQTT lets MQTTListen be off loopback (a trusted network).
+	AllowPlainMQTT bool
 	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
 	HTTPListen string        // console's TCP address; default DefaultHTTPListen
 	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
@@ -76,8 +81,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: DataDir is empty: give the directory for the hub's data")
 	}
 	if c.Broker == "" {
-		if err := checkListen(c.MQTTListen); err != nil {
-			return fmt.Errorf("config: MQTTListen %q: %w", c.MQTTListen, err)
+		if c.MQTTListen != Off {
+			if err := checkListen(c.MQTTListen); err != nil {
+				return fmt.Errorf("config: MQTTListen %q: %w", c.MQTTListen, err)
+			}
+		}
+		if err := checkPlain(c.MQTTListen, c.AllowPlainMQTT); err != nil {
+			return fmt.Errorf("config: MQTTListen: %w", err)
+		}
+		if c.MQTTSListen != "" && c.MQTTSListen != Off {
+			if err := checkListen(c.MQTTSListen); err != nil {
+				return fmt.Errorf("config: MQTTSListen %q: %w", c.MQTTSListen, err)
+			}
 		}
 	} else if err := checkBrokerURL(c.Broker); err != nil {
 		return fmt.Errorf("config: Broker %q: %w", c.Broker, err)

@@ -86,7 +86,7 @@ func TestConsolePublishesConfig(t *testing.T) {
 	}
 
 	got := make(chan protocol.Downlink, 4)
-	k := paho.NewClient(paho.NewClientOptions().AddBroker(s.BrokerURL()).SetClientID("kiosk-after").SetAutoReconnect(false))
+	k := paho.NewClient(asKiosk(t, s, s.BrokerURL()))
 	if tok := k.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}

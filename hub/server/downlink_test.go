@@ -28,8 +28,8 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 		t.Error("PublishDownlink accepted fever_c 99")
 	}
 	got := make(chan protocol.Downlink, 4)
-	sub := func(url, id string) paho.Client {
-		c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetAutoReconnect(false))
+	sub := func(s *Server, url string) paho.Client {
+		c := paho.NewClient(asKiosk(t, s, url))
 		if tok := c.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 			t.Fatalf("connect: %v", tok.Error())
 		}
@@ -53,7 +53,7 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 			return protocol.Downlink{}
 		}
 	}
-	sub(s.BrokerURL(), "k1")
+	sub(s, s.BrokerURL())
 	if d := next(); d.Version != 1 || string(d.Payload) != `{"fever_c":37.5}` {
 		t.Fatalf("retained downlink = %+v", d)
 	}
@@ -62,7 +62,7 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 	will, _ := protocol.EncodeStatus(protocol.Status{Kiosk: kiosk, Site: site})
 	on, _ := protocol.EncodeStatus(protocol.Status{Kiosk: kiosk, Site: site, Online: true, Time: time.Now(),
 		Downlink: map[string]uint64{"config": 1}})
-	k := paho.NewClient(paho.NewClientOptions().AddBroker(s.BrokerURL()).SetClientID("k-presence").
+	k := paho.NewClient(asKiosk(t, s, s.BrokerURL()).
 		SetBinaryWill(protocol.StatusTopic(site, kiosk), will, 1, true).SetAutoReconnect(false))
 	if tok := k.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
@@ -72,7 +72,7 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 	}
 	waitFleet(t, s, func(online bool, v uint64) bool { return online && v == 1 })
 	k.Disconnect(0) // a clean disconnect sends no will: the kiosk says goodbye itself
-	if tok := k2Publish(t, s.BrokerURL(), will); tok != nil {
+	if tok := k2Publish(t, s, s.BrokerURL(), will); tok != nil {
 		t.Fatal(tok)
 	}
 	waitFleet(t, s, func(online bool, v uint64) bool { return !online && v == 1 })
@@ -87,14 +87,14 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := open(t, Config{DataDir: dir, MQTTListen: mqttAddr})
-	sub(s2.BrokerURL(), "k2")
+	sub(s2, s2.BrokerURL())
 	if d := next(); d.Version != 1 {
 		t.Fatalf("after the hub's restart the kiosk found %+v, want v1 republished", d)
 	}
 }
 
-func k2Publish(t *testing.T, url string, payload []byte) error {
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("k-goodbye").SetAutoReconnect(false))
+func k2Publish(t *testing.T, s *Server, url string, payload []byte) error {
+	c := paho.NewClient(asKiosk(t, s, url))
 	if tok := c.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		return tok.Error()
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -82,11 +83,37 @@ type received struct {
 	retained bool
 }
 
-func newKiosk(tb testing.TB, brokerURL, id string) *kioskClient {
+// asKiosk enrolls the test kiosk (site/kiosk) in the hub's registry, as an
+// installer's offline `hub kiosks add` does, with a new key, and returns
+// client options logged in as it, under the client id the broker
+// requires (its username). A later call re-enrolls it: a new secret, and
+// its connection takes over the earlier one's session.
+func asKiosk(tb testing.TB, s *Server, brokerURL string) *paho.ClientOptions {
+	tb.Helper()
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	creds, err := s.access.registry.Add(tb.Context(), site, kiosk, pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return paho.NewClientOptions().AddBroker(brokerURL).SetClientID(creds.Username).
+		SetUsername(creds.Username).SetPassword(creds.Secret).SetAutoReconnect(false).SetConnectTimeout(deadline)
+}
+
+// asHub returns client options logged in with the hub's own account, which
+// may read every kiosk's topics: a test's observer.
+func asHub(tb testing.TB, s *Server, brokerURL, id string) *paho.ClientOptions {
+	return paho.NewClientOptions().AddBroker(brokerURL).SetClientID("gatepost-hub-test-" + id).
+		SetUsername(s.access.hubUser).SetPassword(s.access.hubPass).SetAutoReconnect(false).SetConnectTimeout(deadline)
+}
+
+func newKiosk(tb testing.TB, s *Server, brokerURL string) *kioskClient {
 	tb.Helper()
 	k := &kioskClient{acks: make(chan received, 16)}
-	k.c = paho.NewClient(paho.NewClientOptions().AddBroker(brokerURL).SetClientID(id).
-		SetAutoReconnect(false).SetConnectTimeout(deadline))
+	id := kiosk
+	k.c = paho.NewClient(asKiosk(tb, s, brokerURL))
 	tok := k.c.Connect()
 	if !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		tb.Fatalf("kiosk %s connect to %s: timed out or %v", id, brokerURL, tok.Error())

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ type Server struct {
 	console   *console.Console
 	jobs      *jobs
 	broker    *broker.Broker // nil with an external broker
+	access    access
 	brokerURL string
 	link      *link.Link
 	ingest    *ingest.Ingest
@@ -76,15 +78,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStores(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	if err := s.openAccess(cfg); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
-		s.broker, err = broker.Start(ctx, broker.Config{
-			Listen: cfg.MQTTListen, Logger: s.log.With("component", "broker"),
-		})
-		if err != nil {
+		if err := s.startBroker(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("open hub: %w", err)
 		}
-		s.brokerURL = s.broker.URL()
 	}
 	feed := passes.NewFeed(passes.FeedConfig{Store: s.passes, Hub: feedHub{s}, Every: cfg.PassesEvery,
 		Refresh: cfg.PassesRefresh, Clock: s.clock, Logger: s.log})
@@ -97,7 +98,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
-	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Logger: s.log.With("component", "mqtt"),
+	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: s.access.hubUser, Password: s.access.hubPass,
+		Logger: s.log.With("component", "mqtt"),
 		Clock: s.clock, OnSubscribed: s.republishDownlinks})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
@@ -118,6 +120,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.wg.Go(func() { feed.Run(runCtx) })
+	if s.broker != nil {
+		s.wg.Go(func() { s.watchAccess(runCtx) })
+	}
 
 	if s.broker != nil {
 		if err := s.waitSubscribed(ctx); err != nil {
@@ -156,6 +161,27 @@ func (s *Server) serveHTTP() {
 			s.log.Error("console stopped", "err", err)
 		}
 	})
+}
+
+// startBroker starts the embedded broker: plain TCP (loopback unless
+// allowed) and, once `hub tls init` was run, MQTT over TLS.
+func (s *Server) startBroker(ctx context.Context, cfg Config) (err error) {
+	bc := broker.Config{Access: s.closedHook(), Logger: s.log.With("component", "broker")}
+	if cfg.MQTTListen != Off {
+		bc.Listen = cfg.MQTTListen
+	}
+	switch {
+	case cfg.MQTTSListen == Off:
+	case s.access.tls != nil:
+		bc.TLSListen, bc.TLS = cmp.Or(cfg.MQTTSListen, DefaultMQTTSListen), s.access.tls.ServerConfig()
+	case cfg.MQTTSListen != "":
+		return fmt.Errorf("MQTT over TLS on %s needs the hub's certificates: run `hub tls init --name HOST` first", cfg.MQTTSListen)
+	}
+	if s.broker, err = broker.Start(ctx, bc); err != nil {
+		return err
+	}
+	s.brokerURL = s.broker.URL()
+	return nil
 }
 
 // waitSubscribed waits, at most startTimeout, for the link's first
@@ -236,6 +262,9 @@ func (s *Server) Close() error {
 		}
 		if s.passes != nil {
 			errs = append(errs, s.passes.Close())
+		}
+		if s.access.registry != nil {
+			errs = append(errs, s.access.registry.Close())
 		}
 		s.closeErr = errors.Join(errs...)
 		s.log.Info("hub stopped")

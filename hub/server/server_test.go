@@ -20,14 +20,14 @@ func TestBatchStoredOnceAndAcked(t *testing.T) {
 		t.Fatalf("BrokerURL = %q, ConsoleURL = %q", s.BrokerURL(), s.ConsoleURL())
 	}
 	const n = 3
-	k := newKiosk(t, s.BrokerURL(), "kiosk-gate-1")
+	k := newKiosk(t, s, s.BrokerURL())
 	k.publish(t, batch(t, n))
 	if got := k.nextAck(t); got.ack.Kiosk != kiosk || got.ack.Contiguous != n {
 		t.Fatalf("ack = %+v, want kiosk %s contiguous %d", got.ack, kiosk, n)
 	}
 
 	// A kiosk that connects later (a restart) gets the ack at once: retained.
-	late := newKiosk(t, s.BrokerURL(), "kiosk-gate-1-restarted")
+	late := newKiosk(t, s, s.BrokerURL()) // takes over k's session, as a restarted kiosk does
 	if got := late.nextAck(t); !got.retained || got.ack.Contiguous != n {
 		t.Errorf("late subscriber got %+v, want the retained ack with contiguous %d", got, n)
 	}
@@ -40,8 +40,8 @@ func TestBatchStoredOnceAndAcked(t *testing.T) {
 	}
 
 	// The same batch again: same ack, no new rows.
-	k.publish(t, batch(t, n))
-	if got := k.nextAck(t); got.ack.Contiguous != n {
+	late.publish(t, batch(t, n))
+	if got := late.nextAck(t); got.ack.Contiguous != n {
 		t.Errorf("ack of the re-sent batch = %+v, want contiguous %d", got.ack, n)
 	}
 	entries, err := s.store.Entries(t.Context(), records.Query{})
@@ -91,7 +91,7 @@ func TestExternalBrokerNotYetReachable(t *testing.T) {
 	default:
 	}
 
-	b, err := broker.Start(t.Context(), broker.Config{Listen: addr})
+	b, err := broker.Start(t.Context(), broker.Config{Listen: addr, Access: s.closedHook()})
 	if err != nil {
 		t.Fatalf("start the external broker on %s: %v", addr, err)
 	}
@@ -101,7 +101,7 @@ func TestExternalBrokerNotYetReachable(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatalf("hub did not subscribe within %s of the broker starting", deadline)
 	}
-	k := newKiosk(t, b.URL(), "kiosk-gate-1")
+	k := newKiosk(t, s, b.URL())
 	k.publish(t, batch(t, 2))
 	if got := k.nextAck(t); got.ack.Contiguous != 2 {
 		t.Errorf("ack = %+v, want contiguous 2", got.ack)
@@ -143,7 +143,13 @@ func TestConfigValidate(t *testing.T) {
 		want string // "" for valid
 	}{
 		{Config{DataDir: "d"}, ""},
-		{Config{DataDir: "d", MQTTListen: ":1883", HTTPListen: "0.0.0.0:80"}, ""},
+		{Config{DataDir: "d", MQTTListen: ":1883", HTTPListen: "0.0.0.0:80", AllowPlainMQTT: true}, ""},
+		{Config{DataDir: "d", MQTTListen: ":1883"}, "plain MQTT on :1883"},
+		{Config{DataDir: "d", MQTTListen: "10.0.0.5:1883"}, "--allow-plain-mqtt"},
+		{Config{DataDir: "d", MQTTListen: "localhost:1883"}, ""},
+		{Config{DataDir: "d", MQTTListen: "[::1]:1883"}, ""},
+		{Config{DataDir: "d", MQTTListen: Off, MQTTSListen: ":8883"}, ""},
+		{Config{DataDir: "d", MQTTSListen: "8883"}, `MQTTSListen "8883"`},
 		{Config{DataDir: "d", Broker: "tcp://mqtt.example:1883"}, ""},
 		{Config{DataDir: "d", Broker: "mqtt://10.0.0.1:1883", MQTTListen: "ignored"}, ""},
 		{Config{}, "DataDir"},
