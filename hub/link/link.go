@@ -35,8 +35,8 @@ type Config struct {
 	Broker string // e.g. tcp://127.0.0.1:1883
 	// Username and Password are the hub's broker login.
 	Username, Password string
-	Logger *slog.Logger // nil discards
-	Clock  clock.Clock  // the back-off waits on it; nil is the wall clock
+	Logger             *slog.Logger // nil discards
+	Clock              clock.Clock  // the back-off waits on it; nil is the wall clock
 	// OnSubscribed, if set, runs after every successful subscription (each
 	// connect), before Subscribed is closed the first time: the hub
 	// republishes its retained downlinks, which a restarted broker may have

@@ -45,7 +45,7 @@ type access struct {
 	tls      *pki.Files // nil before `hub tls init`
 	// inTransition says whether a site's kiosks that are not enrolled yet
 	// are still admitted; nil admits none.
-	inTransition func(ctx context.Context, site string) (time.Time, bool)
+	inTransition  func(ctx context.Context, site string) (time.Time, bool)
 	refusedLogins atomic.Uint64
 }
 

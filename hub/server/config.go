@@ -27,16 +27,16 @@ const (
 
 // Config is what a hub needs to run.
 type Config struct {
-	DataDir    string        // the data folder (hub/datadir); created if missing
-	MQTTListen string        // embedded broker's plain TCP address; default DefaultMQTTListen; Off: none
+	DataDir    string // the data folder (hub/datadir); created if missing
+	MQTTListen string // embedded broker's plain TCP address; default DefaultMQTTListen; Off: none
 	// MQTTSListen is the embedded broker's MQTT-over-TLS address; empty is
 	// DefaultMQTTSListen once `hub tls init` was run, else off; Off: none.
 	MQTTSListen string
 	// AllowPlainMQTT lets MQTTListen be off loopback (a trusted network).
 	AllowPlainMQTT bool
-	Broker     string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
-	HTTPListen string        // console's TCP address; default DefaultHTTPListen
-	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	Broker         string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
+	HTTPListen     string        // console's TCP address; default DefaultHTTPListen
+	SkewLimit      time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
 	// SeqWindow refuses a batch reaching further than this beyond the
 	// highest sequence held for its kiosk; default records.DefaultSeqWindow.
 	SeqWindow uint64

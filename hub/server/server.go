@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: s.access.hubUser, Password: s.access.hubPass,
 		Logger: s.log.With("component", "mqtt"),
-		Clock: s.clock, OnSubscribed: s.republishDownlinks})
+		Clock:  s.clock, OnSubscribed: s.republishDownlinks})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
