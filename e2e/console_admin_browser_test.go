@@ -45,6 +45,7 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 
 	therm, scan := simDevices(t, sim.ThermometerOptions{})
 	cfgPath, _ := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "")
+	enrollAt(t, dataDir, cfgPath, "tcp://"+mqttAddr)
 	kiosk := start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
 
 	do, eval := browserSteps(t, ctx, hub, 15*time.Second)

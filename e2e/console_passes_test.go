@@ -104,7 +104,7 @@ func TestConsoleRevocationReachesKiosk(t *testing.T) {
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", httpAddr, "--passes-every", "10m")
 
-	scan, dataDir := startPassKiosk(t, mqttAddr)
+	scan, dataDir := startPassKiosk(t, hubData, mqttAddr)
 
 	// decide scans the pass once and returns the entry it made.
 	decide := func() protocol.Entry { t.Helper(); return scanOnce(t, scan, dataDir, issued[0].Token) }

@@ -160,6 +160,7 @@ func TestFaultsEmbeddedBroker(t *testing.T) {
 	hp := h.start(t)
 	px := startProxy(t, h.mqttListen)
 	g := faultGate(t, px.url())
+	h.enrollKiosk(t, g.cfgPath, px.url())
 	endCuts := startCutter(t, px)
 	ld := startLoad(t, g, 15*time.Millisecond)
 
@@ -200,11 +201,13 @@ func TestFaultsMosquitto(t *testing.T) {
 		t.Skip("fault injection takes a minute; run without -short")
 	}
 	scale := faultScale(t)
-	mq := startMosquittoProc(t)
-	h := &hub{dataDir: t.TempDir(), broker: mq.url, httpListen: testkit.FreeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t)}
+	mq := startMosquitto(t, h.dataDir)
+	h.broker, h.mosq = mq.url, mq
 	hp := h.start(t)
 	px := startProxy(t, mq.addr)
 	g := faultGate(t, px.url())
+	h.enrollKiosk(t, g.cfgPath, px.url())
 	endCuts := startCutter(t, px)
 	ld := startLoad(t, g, 10*time.Millisecond)
 	k := g.startKiosk(t)
@@ -236,14 +239,17 @@ type mosquittoProc struct {
 	p                              *proc
 }
 
-func startMosquittoProc(t *testing.T) *mosquittoProc {
+// startMosquitto runs a real Mosquitto on a free port, closed: it admits
+// the hub's account and the kiosks enrolled in the registry of the hub
+// data folder hubData, each to its own topics (`hub broker-config
+// mosquitto`); enrolling reloads it.
+func startMosquitto(t *testing.T, hubData string) *mosquittoProc {
 	t.Helper()
 	path := need.Program(t, "mosquitto", "mosquitto")
 	addr := testkit.FreeAddr(t)
-	host, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	m := &mosquittoProc{path: path, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr, url: "tcp://" + addr}
-	os.WriteFile(m.conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644)
+	m.closeFor(t, hubData)
 	m.start(t)
 	return m
 }

@@ -100,6 +100,7 @@ func TestReplacedJournalRenumbered(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	g := newGate(t, "tcp://"+h.mqttListen)
+	h.enrollKiosk(t, g.cfgPath, "tcp://"+h.mqttListen)
 	k := g.startKiosk(t)
 	const n = 6
 	g.scan(t, n, 20*time.Millisecond)
@@ -141,6 +142,7 @@ func TestReplacedJournalWroteMoreThanTheHubHolds(t *testing.T) {
 	h.start(t)
 	broker := "tcp://" + h.mqttListen
 	g := newGate(t, broker)
+	h.enrollKiosk(t, g.cfgPath, broker)
 	k := g.startKiosk(t)
 	const n = 4
 	g.scan(t, n, 20*time.Millisecond)

@@ -49,6 +49,7 @@ func TestDownlinkPresenceExportImport(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	hp := h.start(t)
 	g := newGate(t, "tcp://"+h.mqttListen)
+	h.enrollKiosk(t, g.cfgPath, "tcp://"+h.mqttListen)
 	screen := testkit.FreeAddr(t)
 	cfg, _ := os.ReadFile(g.cfgPath)
 	os.WriteFile(g.cfgPath, []byte(strings.Replace(string(cfg), `listen = "127.0.0.1:0"`, `listen = "`+screen+`"`, 1)), 0o644)

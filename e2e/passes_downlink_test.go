@@ -29,7 +29,7 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 	start(t, "hub", "hub ready", "serve", "--data", hubData, "--mqtt-listen", mqttAddr,
 		"--http-listen", testkit.FreeAddr(t), "--passes-every", "200ms")
 
-	scan, dataDir := startPassKiosk(t, mqttAddr)
+	scan, dataDir := startPassKiosk(t, hubData, mqttAddr)
 
 	// decide scans the pass once and returns the entry it made.
 	decide := func() protocol.Entry { t.Helper(); return scanOnce(t, scan, dataDir, issued[0].Token) }
@@ -49,11 +49,13 @@ func TestPassesReachKioskOverMQTT(t *testing.T) {
 }
 
 // startPassKiosk starts a kiosk on simulated devices against the broker
-// at mqttAddr and waits until it holds the hub's keys and status list.
-func startPassKiosk(t *testing.T, mqttAddr string) (scan *sim.Scanner, dataDir string) {
+// at mqttAddr, enrolled at the hub of hubData, and waits until it holds
+// the hub's keys and status list.
+func startPassKiosk(t *testing.T, hubData, mqttAddr string) (scan *sim.Scanner, dataDir string) {
 	t.Helper()
 	therm, scan := simDevices(t, sim.ThermometerOptions{})
 	cfgPath, dataDir := kioskConfig(t, "tcp://"+mqttAddr, therm, scan, "", "duplicate_window = \"0s\"\n")
+	(&hub{dataDir: hubData}).enrollKiosk(t, cfgPath, "tcp://"+mqttAddr)
 	start(t, "kiosk", "kiosk ready", "run", "--config", cfgPath)
 	var st struct {
 		Downlink map[string]uint64 `json:"downlink"`

@@ -19,8 +19,12 @@ import (
 // still mark it offline. Real Mosquitto, real hub.
 func TestStaleWillAfterReconnect(t *testing.T) {
 	t.Parallel()
-	broker := startMosquitto(t)
-	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t), broker: broker}
+	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t)}
+	h.mosq = startMosquitto(t, h.dataDir)
+	broker := h.mosq.url
+	h.broker = broker
+	login := h.kioskLogin(t, "site-1", "gate-1", broker)
+	hubUser, hubPass := h.hubLogin(t)
 	hp := h.start(t)
 	defer hp.stop(t)
 	topic := protocol.StatusTopic("site-1", "gate-1")
@@ -34,7 +38,8 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 	// What the broker publishes on the status topic, in order.
 	var mu sync.Mutex
 	var seen []protocol.Status
-	watch := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("watch"))
+	watch := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID("gatepost-hub-watch").
+		SetUsername(hubUser).SetPassword(hubPass))
 	if tok := watch.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("watcher connect: %v", tok.Error())
 	}
@@ -51,7 +56,8 @@ func TestStaleWillAfterReconnect(t *testing.T) {
 	// loaded machine cannot make it miss a ping and leave a will of its own.
 	connect := func(name, url, session string, keepAlive time.Duration) mqtt.Client {
 		t.Helper()
-		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("gatepost-kiosk-gate-1-"+name).
+		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(login.Username).
+			SetUsername(login.Username).SetPassword(login.Secret).
 			SetKeepAlive(keepAlive).SetPingTimeout(keepAlive).SetAutoReconnect(false).
 			SetBinaryWill(topic, status(false, session), 1, true))
 		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {

@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatepost/gatepost/internal/need"
-	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/journal"
 )
 
@@ -159,31 +155,4 @@ func hubEntries(t *testing.T, dataDir string) []hubEntry {
 	var es []hubEntry
 	runJSON(t, &es, "hub", "entries", "--json", "--data", dataDir, "--limit", "1000000")
 	return es
-}
-
-// startMosquitto runs a real Mosquitto broker on a free port.
-func startMosquitto(t *testing.T) string {
-	t.Helper()
-	path := need.Program(t, "mosquitto", "mosquitto")
-	addr := testkit.FreeAddr(t)
-	host, port, _ := net.SplitHostPort(addr)
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	os.WriteFile(conf, []byte("listener "+port+" "+host+"\nallow_anonymous true\npersistence false\n"), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, path, "-c", conf)
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "mosquitto.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait(); logf.Close() })
-	testkit.EventuallyState(t, 10*time.Second, "mosquitto accepting connections", func() (bool, string) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return false, err.Error()
-		}
-		c.Close()
-		return true, ""
-	})
-	return "tcp://" + addr
 }

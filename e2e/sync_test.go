@@ -93,6 +93,7 @@ func (g *gate) journaled(t *testing.T) map[uint64]string {
 // hub is a hub process's addresses, restartable on the same data.
 type hub struct {
 	dataDir, mqttListen, httpListen, broker string
+	mosq                                    *mosquittoProc // the external broker, closed by the hub's registry; nil: embedded
 }
 
 func (h *hub) start(t *testing.T) *proc {
@@ -154,6 +155,7 @@ func checkExactlyOnce(t *testing.T, g *gate, h *hub) int {
 // and duplicates nothing.
 func testSync(t *testing.T, h *hub, kioskBroker string) {
 	g := newGate(t, kioskBroker)
+	h.enrollKiosk(t, g.cfgPath, kioskBroker)
 	k := g.startKiosk(t)
 
 	// The hub is down: the gate keeps working and journals everything.
@@ -201,7 +203,8 @@ func TestSyncEmbeddedBroker(t *testing.T) {
 }
 
 func TestSyncMosquitto(t *testing.T) {
-	broker := startMosquitto(t)
-	h := &hub{dataDir: t.TempDir(), broker: broker, httpListen: testkit.FreeAddr(t)}
-	testSync(t, h, broker)
+	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t)}
+	h.mosq = startMosquitto(t, h.dataDir)
+	h.broker = h.mosq.url
+	testSync(t, h, h.broker)
 }
