@@ -86,7 +86,9 @@ func TestRedeemChecksTheAnswer(t *testing.T) {
 		"another kiosk": {answer(enrollmenttest.Answer("huamu-1", "gate-2", "tls://hub:8883", ca)), "enrolled huamu-1/gate-2"},
 		"another CA":    {answer(enrollmenttest.Answer("huamu-1", "gate-1", "tls://hub:8883", other)), "not the " + ca.Fingerprint()},
 		"invalid":       {answer(protocol.EnrollAnswer{V: protocol.Version, Site: "huamu-1", Kiosk: "gate-1"}), "not a valid enrollment"},
-		"oversize": {func(protocol.EnrollRequest) (int, []byte) { return http.StatusOK, []byte(strings.Repeat(" ", maxAnswer+1)) },
+		"oversize": {func(protocol.EnrollRequest) (int, []byte) {
+			return http.StatusOK, []byte(strings.Repeat(" ", maxAnswer+1))
+		},
 			"over 65536 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
