@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/identity"
+	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -28,6 +30,9 @@ type enrollOut struct {
 	File        string `json:"file"`
 	Replaced    bool   `json:"replaced"` // an earlier enrollment was overwritten
 	Via         string `json:"via"`      // "code" (online) or "file" (offline)
+	// Forgotten counts the downlinks dropped from the journal because they
+	// were not checked against this hub key (see forgetUncheckedDownlinks).
+	Forgotten int64 `json:"downlinks_forgotten"`
 }
 
 // maxEnrollFile bounds what --file reads: a sealed answer is a few KiB.
@@ -74,6 +79,9 @@ func newEnrollCmd(now func() time.Time) *cobra.Command {
 		}
 		_, statErr := os.Stat(enrollment.Path(cfg.DataDir))
 		out.Replaced = statErr == nil
+		if out.Forgotten, err = forgetUncheckedDownlinks(cfg, a); err != nil {
+			return err
+		}
 		if err := enrollment.Save(cfg.DataDir, a); err != nil {
 			return err
 		}
@@ -81,6 +89,27 @@ func newEnrollCmd(now func() time.Time) *cobra.Command {
 		return asJSON.print(cmd.OutOrStdout(), out, func(w io.Writer) error { printEnrollOut(w, out); return nil })
 	}
 	return cmd
+}
+
+// forgetUncheckedDownlinks drops the journal's stored downlinks unless the
+// kiosk was enrolled with the same hub downlink key: anything stored
+// before was not checked against this key, and a forged high version kept
+// would make the hub's real pushes look old. The hub's retained messages
+// bring them back, signed, on the next connect. It runs before the
+// enrollment is saved, so a failure leaves the kiosk as it was enrolled.
+func forgetUncheckedDownlinks(cfg config.Config, a protocol.EnrollAnswer) (int64, error) {
+	if old, enrolled, err := enrollment.Load(cfg.DataDir); err == nil && enrolled && old.DownlinkKey == a.DownlinkKey {
+		return 0, nil
+	}
+	var n int64
+	err := withJournal(cfg, readWrite, func(j *journal.Journal) (err error) {
+		n, err = j.ForgetDownlinks(context.Background())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%w (stop the kiosk, then enroll again); nothing was saved", err)
+	}
+	return n, nil
 }
 
 func openEnrollFile(path string, key *identity.Key) (protocol.EnrollAnswer, error) {
@@ -149,5 +178,8 @@ func printEnrollOut(w io.Writer, out enrollOut) {
 		fmt.Fprintln(w, "CA:            none (a loopback-only hub: the broker is reached without TLS)")
 	}
 	fmt.Fprintf(w, "kiosk key:     %s\nsaved in:      %s (0600)\n", out.KioskKey, out.File)
+	if out.Forgotten > 0 {
+		fmt.Fprintf(w, "forgot %d downlinks stored before, unchecked by this hub key; the hub's signed ones come on the next connect\n", out.Forgotten)
+	}
 	fmt.Fprintln(w, "restart the kiosk (kiosk run) for it to log in with this enrollment")
 }

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/enrollment/enrollmenttest"
 	"github.com/gatepost/gatepost/kiosk/identity"
+	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -34,13 +37,28 @@ func TestEnrollWithACode(t *testing.T) {
 	ca := enrollmenttest.NewCA(t, "hub CA")
 	hub := enrollmenttest.StartHub(t, ca.Server(t, nil, "127.0.0.1"), ca)
 	code := hub.Code(ca.Fingerprint()).String()
+	// A config stored before enrollment, unchecked (a forgery's v501).
+	os.MkdirAll(dataDir, 0o700)
+	j, err := journal.Open(filepath.Join(dataDir, "journal.db"), "gate-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.SaveDownlink(t.Context(), protocol.Downlink{Kind: protocol.DownlinkConfig, Site: "huamu-1", Version: 501,
+		Issued: time.Now(), Payload: json.RawMessage(`{"fever_c":40}`)}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if text, err := runKiosk(t, "status", "--config", cfgPath); err != nil || !strings.Contains(text, daemon.NotEnrolled()) ||
+		!strings.Contains(text, "enrolled   no (kiosk enroll)") {
+		t.Errorf("kiosk status before enrolling = %v\n%s\nwant the warning in both languages", err, text)
+	}
 
 	text, err := runKiosk(t, "enroll", "--config", cfgPath, code)
 	if err != nil {
 		t.Fatalf("kiosk enroll: %v\n%s", err, text)
 	}
 	dl := protocol.Fingerprint(enrollmenttest.DownlinkKey().Public().(ed25519.PublicKey))
-	for _, want := range []string{"enrolled: kiosk gate-1 of site huamu-1, by code", hub.Broker, dl, ca.Fingerprint()} {
+	for _, want := range []string{"enrolled: kiosk gate-1 of site huamu-1, by code", hub.Broker, dl, ca.Fingerprint(), "forgot 1 downlinks"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("kiosk enroll printed:\n%s\nwant %q in it", text, want)
 		}
@@ -59,6 +77,19 @@ func TestEnrollWithACode(t *testing.T) {
 	if strings.Contains(text, a.Secret) {
 		t.Fatal("kiosk enroll printed the broker secret")
 	}
+	j, err = journal.OpenReadOnly(filepath.Join(dataDir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := j.Downlinks(t.Context()); len(vs) != 0 || err != nil {
+		t.Errorf("downlinks after enrolling = %v, %v; want the unchecked v501 forgotten", vs, err)
+	}
+	j.Close()
+
+	if text, err := runKiosk(t, "status", "--config", cfgPath); err != nil || strings.Contains(text, daemon.NotEnrolled()) ||
+		!strings.Contains(text, "enrolled   yes, as huamu-1/gate-1 at "+hub.Broker) {
+		t.Errorf("kiosk status after enrolling = %v\n%s", err, text)
+	}
 
 	// Again, with --json: it says the earlier enrollment was replaced.
 	var out enrollOut
@@ -66,7 +97,7 @@ func TestEnrollWithACode(t *testing.T) {
 	if err := json.Unmarshal([]byte(text), &out); err != nil {
 		t.Fatalf("kiosk enroll --json printed %q: %v", text, err)
 	}
-	if err != nil || !out.Replaced || out.CA != ca.Fingerprint() || out.DownlinkKey != dl || out.Via != "code" || out.KioskKey != key.Fingerprint() {
+	if err != nil || !out.Replaced || out.Forgotten != 0 || out.CA != ca.Fingerprint() || out.DownlinkKey != dl || out.Via != "code" || out.KioskKey != key.Fingerprint() {
 		t.Fatalf("kiosk enroll --json = %+v, %v", out, err)
 	}
 
