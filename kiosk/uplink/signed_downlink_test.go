@@ -123,3 +123,29 @@ func TestLogLimit(t *testing.T) {
 		t.Fatalf("after a minute: allow = %d, %v; want through, 5 held back", held, ok)
 	}
 }
+
+// Whatever arrives on a downlink topic, openDownlink accepts only what
+// the pinned key signed, for this kiosk, on the topic it names.
+func FuzzOpenDownlink(f *testing.F) {
+	key := enrollmenttest.DownlinkKey()
+	signed, _ := protocol.SignDownlink(config(3, "37.5"), key)
+	unsigned, _ := protocol.EncodeDownlink(config(3, "37.5"))
+	site := protocol.DownlinkTopic("site-1", "", protocol.DownlinkConfig)
+	f.Add(site, signed)
+	f.Add(site, unsigned)
+	f.Add(protocol.DownlinkTopic("site-1", "gate-1", protocol.DownlinkKeys), signed)
+	f.Add(site, []byte(`{"purpose":"downlink","key":"x","sig":"","body":{}}`))
+	u := New(Config{Site: "site-1", Kiosk: "gate-1", DownlinkKey: key.Public().(ed25519.PublicKey)}, nil, slog.New(slog.DiscardHandler))
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
+		d, ok := u.openDownlink(topic, payload)
+		if !ok {
+			return
+		}
+		if _, err := protocol.OpenDownlink(payload, key.Public().(ed25519.PublicKey)); err != nil {
+			t.Fatalf("accepted a downlink that does not verify: %v", err)
+		}
+		if d.Site != "site-1" || (d.Kiosk != "" && d.Kiosk != "gate-1") || topic != protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind) {
+			t.Fatalf("accepted %+v on %q", d, topic)
+		}
+	})
+}
