@@ -17,6 +17,7 @@ import (
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/enrollment/enrollmenttest"
+	"github.com/gatepost/gatepost/kiosk/uplink"
 	"github.com/gatepost/gatepost/kiosk/words"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/gatepost/gatepost/protocol/protocoltest"
@@ -119,5 +120,37 @@ func TestEnrollSentencesInTheCatalogues(t *testing.T) {
 	}
 	for _, problem := range append(words.MissingKeys(keys), words.UnevenPlaceholders(keys)...) {
 		t.Error(problem)
+	}
+}
+
+// login takes the broker, login, client id, CA and key from the
+// enrollment; a tls:// broker is checked by the enrollment's CA for the
+// URL's host, and one the enrollment holds no CA for is refused.
+func TestLogin(t *testing.T) {
+	cfg := config4(t)
+	cfg.MQTT.Username, cfg.MQTT.Password = "old", "old-password"
+	var uc uplink.Config
+	if enrolled, err := login(&uc, cfg, slog.New(slog.DiscardHandler)); enrolled || err != nil ||
+		uc.Broker != cfg.MQTT.Broker || uc.Username != "old" || uc.ClientID != "" || uc.DownlinkKey != nil || uc.TLS != nil {
+		t.Fatalf("not enrolled: login = %v, %v, %+v; want the configuration's broker and login, no key", enrolled, err, uc)
+	}
+	ca := enrollmenttest.NewCA(t, "hub CA")
+	a := enrollmenttest.Answer(cfg.Site, cfg.Kiosk, "tls://hub.huamu.local:8883", ca)
+	if err := enrollment.Save(cfg.DataDir, a); err != nil {
+		t.Fatal(err)
+	}
+	uc = uplink.Config{}
+	enrolled, err := login(&uc, cfg, slog.New(slog.DiscardHandler))
+	if !enrolled || err != nil || uc.Broker != a.Broker || uc.Username != a.Username || uc.Password != a.Secret ||
+		uc.ClientID != a.Username || uc.TLS == nil || uc.TLS.ServerName != "hub.huamu.local" || uc.TLS.RootCAs == nil ||
+		!uc.DownlinkKey.Equal(enrollmenttest.DownlinkKey().Public()) {
+		t.Fatalf("enrolled: login = %v, %v, %+v", enrolled, err, uc)
+	}
+	a.CA = ""
+	if err := enrollment.Save(cfg.DataDir, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login(&uplink.Config{}, cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "no CA") {
+		t.Fatalf("a tls:// broker with no CA: login = %v, want a refusal", err)
 	}
 }
