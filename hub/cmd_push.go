@@ -32,17 +32,18 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			if err := downlink.Check(site, kiosk, k, json.RawMessage(payload)); err != nil {
 				return fmt.Errorf("push refused: %w", err)
 			}
-			dir := data.dir(cmd)
-			key, err := dir.DownlinkKey()
-			if err != nil {
-				return err
-			}
-			user, password, err := dir.BrokerLogin()
-			if err != nil {
-				return err
-			}
-			login := brokerLogin{url: broker, user: user, password: password}
 			return data.withRecords(cmd, true, func(store *records.SQLite) error {
+				// Inside: a mistyped --data is refused before any key is made there.
+				dir := data.dir(cmd)
+				key, err := dir.DownlinkKey()
+				if err != nil {
+					return err
+				}
+				user, password, err := dir.BrokerLogin()
+				if err != nil {
+					return err
+				}
+				login := brokerLogin{url: broker, user: user, password: password}
 				d, err := downlink.Issue(cmd.Context(), store, publishOnce(login, data.clock), key, site, kiosk, k, json.RawMessage(payload), data.clock.Now())
 				if err != nil {
 					return err
