@@ -76,7 +76,7 @@ func newInitCmd() *cobra.Command {
 		if err := f.Close(); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: set kiosk, site, mqtt.broker and the device ports, then run: kiosk run --config %s\n", path, path)
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: set kiosk, site, data_dir and the device ports, enroll at the hub (kiosk enroll --config %s CODE), then run: kiosk run --config %s\n", path, path, path)
 		return nil
 	}
 	return cmd
