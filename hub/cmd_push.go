@@ -20,7 +20,7 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var broker, site, kiosk, kind, payload string
 	cmd := &cobra.Command{
 		Use:   "push",
-		Short: "Publish a new version of a downlink (config, status_list, keys) to a site or one kiosk",
+		Short: "Publish a new version of a downlink (config, status_list, keys) to a site or one kiosk, signed with the hub's downlink key",
 		Example: `  hub push --site huamu-1 --kind config --payload '{"fever_c":37.5}'
   hub push --site huamu-1 --kiosk gate-1 --kind config --payload '{"fever_c":37.2}'`,
 		Args: cobra.NoArgs,
@@ -33,7 +33,18 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				return fmt.Errorf("push refused: %w", err)
 			}
 			return data.withRecords(cmd, true, func(store *records.SQLite) error {
-				d, err := downlink.Issue(cmd.Context(), store, publishOnce(broker, data.clock), site, kiosk, k, json.RawMessage(payload), data.clock.Now())
+				// Inside: a mistyped --data is refused before any key is made there.
+				dir := data.dir(cmd)
+				key, err := dir.DownlinkKey()
+				if err != nil {
+					return err
+				}
+				user, password, err := dir.BrokerLogin()
+				if err != nil {
+					return err
+				}
+				login := brokerLogin{url: broker, user: user, password: password}
+				d, err := downlink.Issue(cmd.Context(), store, publishOnce(login, data.clock), key, site, kiosk, k, json.RawMessage(payload), data.clock.Now())
 				if err != nil {
 					return err
 				}
@@ -53,11 +64,18 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// publishOnce connects to broker, publishes one retained message and
-// disconnects: a command needs no standing link.
-func publishOnce(broker string, clk clock.Clock) downlink.PublishFunc {
+// brokerLogin is where and as whom `hub push` publishes: the hub's own
+// broker account (datadir.Dir.BrokerLogin), the one allowed to publish
+// downlinks.
+type brokerLogin struct{ url, user, password string }
+
+// publishOnce connects to the broker, publishes one retained message and
+// disconnects: a command needs no standing link. Its client id is its own
+// (not the hub's username), so it never takes over `hub serve`'s session.
+func publishOnce(b brokerLogin, clk clock.Clock) downlink.PublishFunc {
+	broker := b.url
 	return func(_ context.Context, topic string, body []byte) error {
-		c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetUsername(b.user).SetPassword(b.password).
 			SetClientID(fmt.Sprintf("gatepost-push-%d", clk.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
 		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())

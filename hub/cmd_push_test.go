@@ -2,14 +2,26 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	mochimqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/mochi"
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // hub push refuses a bad config before storing anything, and with the
@@ -43,5 +55,82 @@ func TestPushCommand(t *testing.T) {
 	}
 	if ds, _ := s.Downlinks(t.Context()); len(ds) != 1 || ds[0].Version != 1 || string(ds[0].Payload) != `{"fever_c":37.5}` {
 		t.Errorf("stored downlinks = %+v, want config v1", ds)
+	}
+}
+
+// pushLogins is a mochi hook that admits everyone and records each
+// CONNECT's username, password and client id.
+type pushLogins struct {
+	mochimqtt.HookBase
+	mu     sync.Mutex
+	logins [][3]string
+}
+
+func (h *pushLogins) ID() string { return "test-push-logins" }
+func (h *pushLogins) Provides(b byte) bool {
+	return b == mochimqtt.OnConnectAuthenticate || b == mochimqtt.OnACLCheck
+}
+func (h *pushLogins) OnConnectAuthenticate(cl *mochimqtt.Client, pk packets.Packet) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.logins = append(h.logins, [3]string{string(pk.Connect.Username), string(pk.Connect.Password), cl.ID})
+	return true
+}
+func (h *pushLogins) OnACLCheck(*mochimqtt.Client, string, bool) bool { return true }
+
+// hub push signs with the hub's downlink key and logs in to the broker
+// with the hub's own account, under a client id of its own.
+func TestPushSignsAndLogsIn(t *testing.T) {
+	dir := t.TempDir()
+	s, err := records.Open(filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	hook := new(pushLogins)
+	srv := mochimqtt.New(&mochimqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
+	if err := srv.AddHook(hook, nil); err != nil {
+		t.Fatal(err)
+	}
+	ln := testkit.Listen(t)
+	mln := mochi.Listen(ln)
+	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mochi.Close(srv, mln) })
+	var out bytes.Buffer
+	if err := run(t, t.Context(), &out, "push", "--data", dir, "--broker", testkit.URL(ln), "--site", "huamu-1",
+		"--payload", `{"fever_c":37.5}`); err != nil {
+		t.Fatalf("push: %v\n%s", err, out.String())
+	}
+	key, err := datadir.Dir{Path: dir}.DownlinkKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, password, _ := datadir.Dir{Path: dir}.BrokerLogin()
+	retained := make(chan []byte, 1)
+	srv.Subscribe(protocol.DownlinkTopic("huamu-1", "", protocol.DownlinkConfig), 1, func(_ *mochimqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		select {
+		case retained <- pk.Payload:
+		default:
+		}
+	})
+	var body []byte
+	select {
+	case body = <-retained:
+	case <-time.After(testkit.Wait):
+		t.Fatal("no retained downlink on the broker")
+	}
+	d, err := protocol.OpenDownlink(body, key.Public().(ed25519.PublicKey))
+	if err != nil || d.Version != 1 {
+		t.Fatalf("retained downlink %s: %+v, %v; want v1 signed with the hub's downlink key", body, d, err)
+	}
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if len(hook.logins) != 1 || hook.logins[0][0] != user || hook.logins[0][1] != password || hook.logins[0][2] == user {
+		t.Fatalf("logins %q, want one as %s with its password and a client id of its own", hook.logins, user)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
+	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/spf13/cobra"
 )
@@ -74,7 +76,7 @@ func newInitCmd() *cobra.Command {
 		if err := f.Close(); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: set kiosk, site, mqtt.broker and the device ports, then run: kiosk run --config %s\n", path, path)
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: set kiosk, site, data_dir and the device ports, enroll at the hub (kiosk enroll --config %s CODE), then run: kiosk run --config %s\n", path, path, path)
 		return nil
 	}
 	return cmd
@@ -101,20 +103,40 @@ func newStatusCmd() *cobra.Command {
 			link, warning := liveState(cfg.Screen.Listen)
 			// A journal last written by an older daemon has no downlinks yet.
 			versions, _ := j.Downlinks(context.Background())
+			enrolled, enrollText := enrollmentState(cfg)
+			if !enrolled && !strings.Contains(warning, daemon.NotEnrolled()) {
+				warning = strings.TrimSpace(daemon.NotEnrolled() + " " + warning)
+			}
 			report := struct {
 				journal.Status
-				Link     string            `json:"link"`              // online, offline, or "unknown (kiosk not running)"
-				Warning  string            `json:"warning,omitempty"` // the screen's warning: disk, entries that cannot sync
-				Downlink map[string]uint64 `json:"downlink"`          // versions from the hub in use
-			}{st, link, warning, versions}
+				Link       string            `json:"link"`              // online, offline, or "unknown (kiosk not running)"
+				Warning    string            `json:"warning,omitempty"` // the screen's warning: not enrolled, disk, entries that cannot sync
+				Downlink   map[string]uint64 `json:"downlink"`          // versions from the hub in use
+				Enrolled   bool              `json:"enrolled"`
+				Enrollment string            `json:"enrollment"` // the broker it logs in to, or why it is not enrolled
+			}{st, link, warning, versions, enrolled, enrollText}
 			return asJSON.print(cmd.OutOrStdout(), report, func(out io.Writer) error {
 				printStatus(out, st, link, warning, versions)
+				fmt.Fprintf(out, "enrolled   %s\n", enrollText)
 				printDevices(out, cfg, j)
 				return nil
 			})
 		})
 	}
 	return cmd
+}
+
+// enrollmentState says whether the kiosk is enrolled, and how it logs in
+// or why it cannot.
+func enrollmentState(cfg config.Config) (bool, string) {
+	a, enrolled, err := enrollment.Load(cfg.DataDir)
+	switch {
+	case err != nil:
+		return false, "unusable: " + err.Error()
+	case !enrolled:
+		return false, "no (kiosk enroll)"
+	}
+	return true, fmt.Sprintf("yes, as %s at %s", a.Username, a.Broker)
 }
 
 // printStatus is `kiosk status` for a person.

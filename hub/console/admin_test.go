@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -216,6 +217,14 @@ func TestUsersPage(t *testing.T) {
 	}
 }
 
+// testDownlinkKey signs what the recorder is given to publish.
+var testDownlinkKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+// openSent opens a signed downlink the recorder kept.
+func openSent(body []byte) (protocol.Downlink, error) {
+	return protocol.OpenDownlink(body, testDownlinkKey.Public().(ed25519.PublicKey))
+}
+
 // recorder is the edge of the kiosks page's tests: issuing goes through
 // downlink.Issue into the real store, and what would go to the broker is
 // kept (hub/server's test publishes over the real broker).
@@ -236,7 +245,7 @@ func (p *recorder) PublishDownlink(ctx context.Context, site, kiosk string, kind
 		}
 		p.sent[topic] = body
 		return nil
-	}, site, kiosk, kind, payload, p.env.clock.Now())
+	}, testDownlinkKey, site, kiosk, kind, payload, p.env.clock.Now())
 }
 
 func (p *recorder) BrokerConnected() bool { p.mu.Lock(); defer p.mu.Unlock(); return !p.down }
@@ -298,13 +307,13 @@ func TestKiosksPage(t *testing.T) {
 		t.Fatalf("publish = %d %s", code, h.Get("Location"))
 	}
 	body1 := pub.sent[protocol.DownlinkTopic("huamu-001", "", protocol.DownlinkConfig)]
-	d, err := protocol.DecodeDownlink(body1)
+	d, err := openSent(body1)
 	if err != nil || d.Version != 1 || string(d.Payload) != `{"fever_c":37.3}` {
 		t.Fatalf("published %s (%v), want version 1 with fever_c 37.3", body1, err)
 	}
 	// One kiosk on its own: the next version of the site's numbering.
 	c.post("/ops/kiosks", url.Values{"csrf": {token}, "site": {"huamu-001"}, "kiosk": {"gate-1"}, "fever_c": {"37.0"}})
-	d, _ = protocol.DecodeDownlink(pub.sent[protocol.DownlinkTopic("huamu-001", "gate-1", protocol.DownlinkConfig)])
+	d, _ = openSent(pub.sent[protocol.DownlinkTopic("huamu-001", "gate-1", protocol.DownlinkConfig)])
 	if d.Version != 2 || string(d.Payload) != `{"fever_c":37}` {
 		t.Errorf("gate-1's config = v%d %s, want v2 fever_c 37", d.Version, d.Payload)
 	}

@@ -1,6 +1,8 @@
 // Package downlink issues the hub's versioned, retained messages to the
 // kiosks (config, status_list, keys): it checks the message, has the store
-// number and keep it, and publishes it. `hub push`, and in `hub serve`
+// number and keep it, and publishes it signed with the hub's downlink key
+// (hub/datadir.Dir.DownlinkKey; protocol.SignDownlink), which kiosks pin
+// at enrollment and check every message against. `hub push`, and in `hub serve`
 // the console's kiosk page and the pass feed, all issue through Issue, so
 // a kiosk receives the same message whichever way it was sent.
 //
@@ -9,6 +11,7 @@ package downlink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,10 +52,14 @@ func Check(site, kiosk string, kind protocol.DownlinkKind, payload json.RawMessa
 }
 
 // Issue checks the message, stores it as the next version of kind for site
-// (kiosk "") or one kiosk, and publishes it. A message that was stored but
-// not published is returned with an error wrapping ErrNotPublished.
-func Issue(ctx context.Context, st Store, publish PublishFunc, site, kiosk string, kind protocol.DownlinkKind,
+// (kiosk "") or one kiosk, and publishes it signed with key. A message
+// that was stored but not published is returned with an error wrapping
+// ErrNotPublished.
+func Issue(ctx context.Context, st Store, publish PublishFunc, key ed25519.PrivateKey, site, kiosk string, kind protocol.DownlinkKind,
 	payload json.RawMessage, now time.Time) (protocol.Downlink, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return protocol.Downlink{}, errors.New("issue: no downlink key: kiosks would refuse the message, so nothing was stored")
+	}
 	if err := Check(site, kiosk, kind, payload); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue %s: %w", kind, err)
 	}
@@ -60,15 +67,18 @@ func Issue(ctx context.Context, st Store, publish PublishFunc, site, kiosk strin
 	if err != nil {
 		return protocol.Downlink{}, err
 	}
-	if err := Publish(ctx, publish, d); err != nil {
+	if err := Publish(ctx, publish, key, d); err != nil {
 		return d, fmt.Errorf("%s version %d %w (%v): the hub publishes it when it next connects", kind, d.Version, ErrNotPublished, err)
 	}
 	return d, nil
 }
 
-// Publish publishes a stored message on its topic.
-func Publish(ctx context.Context, publish PublishFunc, d protocol.Downlink) error {
-	body, err := protocol.EncodeDownlink(d)
+// Publish publishes a stored message on its topic, signed with key.
+func Publish(ctx context.Context, publish PublishFunc, key ed25519.PrivateKey, d protocol.Downlink) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return errors.New("publish: no downlink key")
+	}
+	body, err := protocol.SignDownlink(d, key)
 	if err != nil {
 		return err
 	}

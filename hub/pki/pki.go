@@ -203,9 +203,13 @@ func (f *Files) Names() []string {
 	return names
 }
 
-// ServerConfig is the TLS configuration of a listener serving f.
+// ServerConfig is the TLS configuration of a listener serving f. It
+// presents the CA certificate after the server's: a kiosk enrolling finds
+// in the chain the CA its code pins by fingerprint (kiosk/enrollment).
 func (f *Files) ServerConfig() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{f.Server}, MinVersion: tls.VersionTLS12}
+	cert := f.Server
+	cert.Certificate = append(append([][]byte(nil), f.Server.Certificate...), f.CA.Raw)
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
 
 // ClientConfig trusts the CA in caPEM alone (a kiosk's pin).

@@ -48,6 +48,11 @@ func TestInitServesTLSThatOnlyThePinnedCATrusts(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// The chain ends with the CA, so that a kiosk enrolling can find
+		// the certificate its code pins by fingerprint.
+		if chain := c.ConnectionState().PeerCertificates; len(chain) != 2 || Fingerprint(chain[1]) != Fingerprint(f.CA) {
+			t.Errorf("the server presents %d certificates, want its own and the CA", len(chain))
+		}
 		return c.Close()
 	}
 	if err := dial(caPEM, "hub.huamu.local"); err != nil {

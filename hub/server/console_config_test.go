@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -92,7 +93,7 @@ func TestConsolePublishesConfig(t *testing.T) {
 	}
 	defer k.Disconnect(0)
 	tok := k.Subscribe(protocol.DownlinkTopic(site, "", protocol.DownlinkConfig), 1, func(_ paho.Client, m paho.Message) {
-		if d, err := protocol.DecodeDownlink(m.Payload()); err == nil && m.Retained() {
+		if d, err := protocol.OpenDownlink(m.Payload(), s.downlinkKey.Public().(ed25519.PublicKey)); err == nil && m.Retained() {
 			got <- d
 		}
 	})

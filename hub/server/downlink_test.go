@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -8,9 +9,21 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
+
+// downlinkPublic is the public half of the downlink key in the hub's data
+// folder dir.
+func downlinkPublic(t *testing.T, dir string) ed25519.PublicKey {
+	key, err := datadir.Dir{Path: dir}.DownlinkKey()
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	return key.Public().(ed25519.PublicKey)
+}
 
 // A downlink is stored and retained; a hub restarted on the same data (its
 // embedded broker restarted too, retained messages lost) publishes it
@@ -35,8 +48,12 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 		}
 		t.Cleanup(func() { c.Disconnect(0) })
 		tok := c.Subscribe(protocol.DownlinkSubscriptions(site, kiosk)[0], 1, func(_ paho.Client, m paho.Message) {
-			if d, err := protocol.DecodeDownlink(m.Payload()); err == nil {
+			// Signed with the key in the data folder, which survives the
+			// restart: what a kiosk pinned at enrollment.
+			if d, err := protocol.OpenDownlink(m.Payload(), downlinkPublic(t, dir)); err == nil {
 				got <- d
+			} else {
+				t.Errorf("a published downlink does not verify against the hub's downlink key: %v", err)
 			}
 		})
 		if !tok.WaitTimeout(deadline) || tok.Error() != nil {

@@ -13,7 +13,7 @@ import (
 
 // PublishDownlink issues the next version of a downlink message of kind
 // for every kiosk of site (kiosk "") or for one kiosk, stores it, and
-// publishes it retained. payload must be a JSON object; for "config" it is
+// publishes it retained, signed with the hub's downlink key. payload must be a JSON object; for "config" it is
 // a protocol.ConfigPayload. Kiosks keep the highest version they receive,
 // so a message published while a kiosk is offline reaches it on connect.
 func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
@@ -26,7 +26,7 @@ func (s *Server) PublishDownlink(ctx context.Context, site, kiosk string, kind p
 		}
 		return s.link.Publish(ctx, topic, body)
 	}
-	return downlink.Issue(ctx, s.store, publish, site, kiosk, kind, payload, clock.Or(s.clock).Now())
+	return downlink.Issue(ctx, s.store, publish, s.downlinkKey, site, kiosk, kind, payload, clock.Or(s.clock).Now())
 }
 
 // republishDownlinks runs after each subscription: a restarted broker may
@@ -42,7 +42,7 @@ func (s *Server) republishDownlinks(l *link.Link) {
 		return
 	}
 	for _, d := range ds {
-		if err := downlink.Publish(ctx, l.Publish, d); err != nil {
+		if err := downlink.Publish(ctx, l.Publish, s.downlinkKey, d); err != nil {
 			s.log.Warn("downlink not republished; next connect tries again", "kind", d.Kind, "site", d.Site, "err", err)
 			return
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,10 @@ type Server struct {
 	wg        sync.WaitGroup     // the background loops and the HTTP server
 	closeOnce sync.Once
 	closeErr  error
+
+	// downlinkKey signs every downlink (datadir.Dir.DownlinkKey): the
+	// kiosks pinned its public half at enrollment.
+	downlinkKey ed25519.PrivateKey
 }
 
 // Open starts a hub and returns once the console and the embedded broker
@@ -144,6 +149,9 @@ func (s *Server) openStores(cfg Config) (err error) {
 	}
 	s.store.SkewLimit, s.store.SeqWindow = cfg.SkewLimit, cfg.SeqWindow
 	if s.passes, err = dir.OpenPasses(); err != nil {
+		return err
+	}
+	if s.downlinkKey, err = dir.DownlinkKey(); err != nil {
 		return err
 	}
 	s.operators, err = dir.OpenOperators()

@@ -14,7 +14,9 @@ site = "site-1"
 data_dir = "kiosk-data"
 
 [mqtt]
-# The hub's MQTT broker.
+# The hub's MQTT broker and login for a kiosk that is not enrolled. Once
+# enrolled ("kiosk enroll"), the kiosk uses the broker, login and CA the
+# hub gave it (data_dir/enrollment.json) instead.
 broker = "tcp://127.0.0.1:1883"
 username = ""
 password = ""

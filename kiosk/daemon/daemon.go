@@ -4,9 +4,10 @@
 // screen; the uplink to the hub), Run runs them until its context ends,
 // Close closes what Open opened. The work is in the parts: the gate's
 // rules and forms in kiosk/gate, device reopening in hardware/device,
-// sync in kiosk/uplink. The daemon keeps only what joins them: the hub's
-// downlinks applied to the gate (downlink.go), the kiosk's upkeep
-// (retention and disk, upkeep.go) and its metrics.
+// sync in kiosk/uplink. The daemon keeps only what joins them: how the
+// uplink logs in (the enrollment, enrolled.go), the hub's downlinks
+// applied to the gate (downlink.go), the kiosk's upkeep (retention and
+// disk, upkeep.go) and its metrics.
 //
 // The kiosk program, the demo and the end-to-end tests import it; it is
 // kept out of package main so they can run a kiosk in process.
@@ -48,6 +49,7 @@ type Daemon struct {
 	gate    *gate.Gate
 	ln      net.Listener
 
+	enrolled  bool // see login
 	diskLow   atomic.Bool
 	purged    atomic.Uint64
 	closeOnce sync.Once
@@ -71,8 +73,7 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 	}
 	d := &Daemon{cfg: cfg, log: log, clk: clk, journal: j}
 	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
-	d.uplink = uplink.New(uplink.Config{
-		Broker: cfg.MQTT.Broker, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+	uc := uplink.Config{
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
 		BatchSize: cfg.MQTT.BatchSize, BatchWait: cfg.MQTT.BatchWait.D(),
 		MaxInFlight: cfg.MQTT.MaxInFlight, AckTimeout: cfg.MQTT.AckTimeout.D(),
@@ -82,7 +83,15 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 		OnDownlink: d.applyDownlink,
 		Status:     d.presence,
 		Clock:      clk,
-	}, j, log.With("part", "uplink"))
+	}
+	if d.enrolled, err = login(&uc, cfg, log); err != nil {
+		j.Close()
+		return nil, err
+	}
+	if !d.enrolled {
+		log.Warn("this kiosk is not enrolled: it applies no downlinks from the hub, and a closed hub refuses it (kiosk enroll)")
+	}
+	d.uplink = uplink.New(uc, j, log.With("part", "uplink"))
 	// A device may change state before the gate exists: the gate shows
 	// the states as they are when it starts.
 	var ready atomic.Pointer[gate.Gate]

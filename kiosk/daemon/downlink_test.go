@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestDownlinkAppliedAndDiskWatched(t *testing.T) {
 	if got := d.gate.Fever(); got != 37.8 {
 		t.Errorf("fever line after a bad config = %v, want 37.8 kept", got)
 	}
-	testkit.Eventually(t, "a disk warning on the screen", func() bool { return d.screen.State().Warning != "" })
+	testkit.Eventually(t, "a disk warning on the screen", func() bool { return strings.Contains(d.screen.State().Warning, "Disk nearly full") })
 	if p := d.presence(); !p.DiskLow || p.Downlink["config"] != 3 {
 		t.Errorf("presence = %+v, want disk_low and config v3 (what the journal holds)", p)
 	}

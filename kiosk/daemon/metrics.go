@@ -76,6 +76,10 @@ func (d *Daemon) metricsHandler() http.Handler {
 		up(func(s uplink.Stats) uint64 { return s.Rebases }))
 	gauge("sync_blocked", "1 when entries cannot be synced until a person acts (the screen and kiosk status say why).",
 		func() float64 { return b2f(d.uplink.Problem() != "") })
+	counter("downlinks_refused_total", "Downlinks refused because they did not verify against the hub's downlink key pinned at enrollment (all of them when not enrolled); nothing of them is stored.",
+		up(func(s uplink.Stats) uint64 { return s.DownlinksRefused }))
+	gauge("enrolled", "1 when the kiosk is enrolled at the hub (its login, CA and downlink key come from the enrollment).",
+		func() float64 { return b2f(d.enrolled) })
 	counter("downlinks_applied_total", "Downlink messages newer than the one held.", up(func(s uplink.Stats) uint64 { return s.Downlinks }))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -57,6 +57,9 @@ func (d *Daemon) checkDisk() {
 // that cannot be renumbered). Both can hold at once.
 func (d *Daemon) warning() string {
 	var ws []string
+	if !d.enrolled {
+		ws = append(ws, NotEnrolled())
+	}
 	if d.diskLow.Load() {
 		ws = append(ws, gate.Sentence(gate.KeyDiskLow))
 	}

@@ -56,6 +56,18 @@ func (j *Journal) SaveDownlink(ctx context.Context, d protocol.Downlink) (bool, 
 	return n == 1, err
 }
 
+// ForgetDownlinks deletes every stored downlink and returns how many
+// there were. `kiosk enroll` calls it when the hub's downlink key is new
+// to the kiosk: what was stored before was not checked against that key,
+// and a forged high version kept would make the hub's own pushes look old.
+func (j *Journal) ForgetDownlinks(ctx context.Context) (int64, error) {
+	res, err := j.db.ExecContext(ctx, `DELETE FROM downlinks`)
+	if err != nil {
+		return 0, fmt.Errorf("forget downlinks: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // Downlink returns the latest stored downlink of kind: its version and
 // payload (a JSON object). Version 0 and a nil payload mean none yet.
 func (j *Journal) Downlink(ctx context.Context, kind protocol.DownlinkKind) (version uint64, payload json.RawMessage, err error) {

@@ -73,6 +73,22 @@ func TestDownlinkNeverGoesBack(t *testing.T) {
 	}
 }
 
+// ForgetDownlinks drops what was stored, so that a lower version (the
+// hub's own, after enrollment) is taken again.
+func TestForgetDownlinks(t *testing.T) {
+	j, _ := openTemp(t)
+	ctx := context.Background()
+	if _, err := j.SaveDownlink(ctx, downlink(501, `{"fever_c":40}`)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.ForgetDownlinks(ctx); n != 1 || err != nil {
+		t.Fatalf("ForgetDownlinks = %d, %v; want 1", n, err)
+	}
+	if ok, err := j.SaveDownlink(ctx, downlink(3, `{"fever_c":37.3}`)); !ok || err != nil {
+		t.Fatalf("SaveDownlink(v3) after forgetting = %v, %v; want stored", ok, err)
+	}
+}
+
 func TestPurgeKeepsUnacked(t *testing.T) {
 	j, _ := openTemp(t)
 	ctx := context.Background()

@@ -2,6 +2,7 @@ package uplink
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/url"
 	"time"
@@ -37,7 +38,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 func (u *Uplink) options(dialCtx context.Context) *mqtt.ClientOptions {
 	o := mqtt.NewClientOptions().
 		AddBroker(u.cfg.Broker).
-		SetClientID("gatepost-kiosk-" + u.cfg.Kiosk + "-" + u.session).
+		SetClientID(u.clientID()).
 		SetUsername(u.cfg.Username).
 		SetPassword(u.cfg.Password).
 		SetCleanSession(true). // the journal is the store of record, not paho's
@@ -50,10 +51,16 @@ func (u *Uplink) options(dialCtx context.Context) *mqtt.ClientOptions {
 	if will, err := u.statusPayload(false); err == nil {
 		o.SetBinaryWill(protocol.StatusTopic(u.cfg.Site, u.cfg.Kiosk), will, 1, true)
 	}
-	if uri, err := url.Parse(u.cfg.Broker); err == nil && (uri.Scheme == "tcp" || uri.Scheme == "mqtt") {
+	if uri, err := url.Parse(u.cfg.Broker); err == nil && (uri.Scheme == "tcp" || uri.Scheme == "mqtt" || backoff.SchemeTLS(uri.Scheme)) {
 		// Our dialer does the back-off, with jitter; paho's waits are a tick.
 		d := &backoff.Dialer{Ctx: dialCtx, Timeout: 10 * time.Second,
 			Backoff: &backoff.Backoff{Min: u.cfg.BackoffMin, Max: u.cfg.BackoffMax, Clock: u.clock}}
+		if backoff.SchemeTLS(uri.Scheme) {
+			d.TLS = u.cfg.TLS
+			if d.TLS == nil {
+				d.TLS = &tls.Config{MinVersion: tls.VersionTLS12} // the system's roots
+			}
+		}
 		o.SetCustomOpenConnectionFn(func(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) { return d.Dial(uri) }).
 			SetConnectRetryInterval(50 * time.Millisecond).
 			SetMaxReconnectInterval(50 * time.Millisecond)
@@ -113,16 +120,8 @@ func (u *Uplink) onConnect(c mqtt.Client) {
 // records the highest ack, or queues a downlink, and wakes the sender.
 func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 	if m.Topic() != protocol.AckTopic(u.cfg.Site, u.cfg.Kiosk) {
-		d, err := protocol.DecodeDownlink(m.Payload())
-		switch {
-		case err != nil:
-			u.stats.badMessages.Add(1)
-			u.log.Warn("ignoring bad downlink from hub", "topic", m.Topic(), "err", err)
-			return
-		case d.Site != u.cfg.Site || (d.Kiosk != "" && d.Kiosk != u.cfg.Kiosk) ||
-			m.Topic() != protocol.DownlinkTopic(d.Site, d.Kiosk, d.Kind):
-			u.stats.badMessages.Add(1)
-			u.log.Warn("ignoring downlink addressed elsewhere", "topic", m.Topic(), "site", d.Site, "kiosk", d.Kiosk)
+		d, ok := u.openDownlink(m.Topic(), m.Payload())
+		if !ok {
 			return
 		}
 		select {
@@ -177,3 +176,12 @@ func (u *Uplink) publishStatus(c mqtt.Client) {
 // ("offline") after the new connection said online, and the next
 // republish corrects it within this bound.
 const statusEvery = 20 * time.Second
+
+// clientID is the MQTT client id: the enrolled kiosk's username, or for a
+// kiosk not enrolled one made unique by the session.
+func (u *Uplink) clientID() string {
+	if u.cfg.ClientID != "" {
+		return u.cfg.ClientID
+	}
+	return "gatepost-kiosk-" + u.cfg.Kiosk + "-" + u.session
+}

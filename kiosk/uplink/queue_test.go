@@ -2,6 +2,7 @@ package uplink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/kiosk/enrollment/enrollmenttest"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/gatepost/gatepost/protocol/protocoltest"
@@ -39,7 +41,7 @@ func TestAlertJumpsTheBacklog(t *testing.T) {
 		}
 	})
 	u := New(Config{Broker: broker, Site: "site-1", Kiosk: "gate-1", BatchSize: 10, MaxInFlight: 1,
-		AckTimeout: time.Minute, GzipAbove: 512}, j, slog.New(slog.DiscardHandler))
+		AckTimeout: time.Minute, DownlinkKey: enrollmenttest.DownlinkKey().Public().(ed25519.PublicKey), GzipAbove: 512}, j, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); u.Run(ctx) }()
@@ -70,7 +72,7 @@ func TestDownlinkStoredNewestOnly(t *testing.T) {
 	put := func(kiosk string, version uint64, fever float64) {
 		d := protocol.Downlink{Kind: protocol.DownlinkConfig, Site: "site-1", Kiosk: kiosk, Version: version,
 			Issued: protocoltest.T0, Payload: json.RawMessage(`{"fever_c":` + json.Number(formatF(fever)).String() + `}`)}
-		p, err := protocol.EncodeDownlink(d)
+		p, err := protocol.SignDownlink(d, enrollmenttest.DownlinkKey())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +96,7 @@ func TestDownlinkStoredNewestOnly(t *testing.T) {
 		}
 	})
 	u := New(Config{Broker: broker, Site: "site-1", Kiosk: "gate-1", BatchSize: 10, MaxInFlight: 1,
-		AckTimeout: time.Minute,
+		AckTimeout: time.Minute, DownlinkKey: enrollmenttest.DownlinkKey().Public().(ed25519.PublicKey),
 		OnDownlink: func(d protocol.Downlink) {
 			mu.Lock()
 			applied = append(applied, d.Version)
@@ -171,24 +173,34 @@ func TestAlertStormStillDrains(t *testing.T) {
 }
 
 // Garbage on the ack and downlink topics is counted and ignored: nothing
-// is marked synced, nothing stored, and the link keeps working.
+// is marked synced, nothing stored, and the link keeps working. A
+// downlink signed by the hub but on another kind's topic is misaddressed.
 func TestBadMessagesCountedAndIgnored(t *testing.T) {
 	broker := testkit.StartBroker(t).URL
 	pub := listen(t, broker, "", nil)
 	j := openJournal(t)
 	appendN(t, j, 3)
-	u := runUplink(t, broker, j, 10)
+	u := start(t, Config{Broker: broker, BatchSize: 10, MaxInFlight: 2, AckTimeout: 500 * time.Millisecond,
+		DownlinkKey: enrollmenttest.DownlinkKey().Public().(ed25519.PublicKey)}, j)
 	testkit.Eventually(t, "online", u.Online)
+	misplaced, err := protocol.SignDownlink(protocol.Downlink{Kind: protocol.DownlinkConfig, Site: "site-1", Version: 9,
+		Issued: protocoltest.T0, Payload: json.RawMessage(`{}`)}, enrollmenttest.DownlinkKey())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for topic, payload := range map[string]string{
 		protocol.AckTopic("site-1", "gate-1"):                                   `{"v":1,"kiosk":"gate-1","contiguous":"three"}`,
 		protocol.DownlinkTopic("site-1", "", protocol.DownlinkConfig):           `{"v":1,"kind":"config"`,
-		protocol.DownlinkTopic("site-1", "gate-1", protocol.DownlinkStatusList): `{"v":1,"kind":"config","site":"site-1","version":9,"issued":"2026-02-01T08:00:00Z","payload":{}}`,
+		protocol.DownlinkTopic("site-1", "gate-1", protocol.DownlinkStatusList): string(misplaced),
 	} {
 		if tok := pub.Publish(topic, 1, false, payload); !tok.WaitTimeout(testkit.Wait) || tok.Error() != nil {
 			t.Fatal(tok.Error())
 		}
 	}
-	testkit.Eventually(t, "three bad messages counted", func() bool { return u.Stats().BadMessages == 3 })
+	testkit.Eventually(t, "two bad messages and an unsigned downlink counted", func() bool {
+		st := u.Stats()
+		return st.BadMessages == 2 && st.DownlinksRefused == 1
+	})
 	if st, _ := j.Status(context.Background()); st.Unsynced != 3 {
 		t.Errorf("unsynced = %d, want 3", st.Unsynced)
 	}

@@ -13,7 +13,8 @@
 // acknowledged like any other entry when the hub's contiguous sequence
 // passes it. The uplink also keeps the kiosk's retained presence (online,
 // with a last will saying offline) and receives the hub's downlink
-// messages, storing each newer version in the journal.
+// messages, storing each newer version in the journal: only those signed
+// with the hub's downlink key pinned at enrollment (refused.go).
 //
 // Time (ack timeouts, batch waits, presence, the dial back-off of
 // internal/backoff) is read from Config.Clock, so tests drive it with a
@@ -26,6 +27,8 @@ package uplink
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"log/slog"
 	"strings"
 	"sync"
@@ -53,9 +56,21 @@ type Journal interface {
 
 // Config is the link's settings.
 type Config struct {
-	Broker      string // tcp://host:port
-	Username    string
-	Password    string
+	Broker   string // tcp://host:port, or tls:// (mqtts://, ssl://) with TLS
+	Username string
+	Password string
+	// ClientID is the MQTT client id. An enrolled kiosk's is its username
+	// (SITE/KIOSK): the closed broker refuses any other. "" is the id of
+	// a kiosk that is not enrolled, gatepost-kiosk-KIOSK-SESSION.
+	ClientID string
+	// TLS is the configuration of a tls://, mqtts:// or ssl:// broker's
+	// connections: an enrolled kiosk's trusts the CA it pinned alone. nil
+	// is the system's roots. The server name defaults to the URL's host.
+	TLS *tls.Config
+	// DownlinkKey is the hub's downlink key pinned at enrollment: only
+	// downlinks signed with it are stored and applied. nil (a kiosk not
+	// enrolled) refuses every downlink.
+	DownlinkKey ed25519.PublicKey
 	Site, Kiosk string
 	BatchSize   int           // a batch goes out when it holds this many entries...
 	BatchWait   time.Duration // ...or when its first entry has waited this long (0: at once)
@@ -95,6 +110,10 @@ type Stats struct {
 	// Rebases counts renumberings of the journal after a replaced
 	// journal's entries at the hub.
 	Rebases uint64
+	// DownlinksRefused counts downlinks that did not verify against the
+	// pinned downlink key (forged, unsigned, signed for another purpose,
+	// or any at all on a kiosk not enrolled). Nothing of them is stored.
+	DownlinksRefused uint64
 	// AcksAhead counts acks refused because they acknowledged more than
 	// this kiosk has sent: never the hub's own (a forgery, or a hub
 	// restored from another kiosk's backup). They are not applied, and not
@@ -104,7 +123,7 @@ type Stats struct {
 
 type stats struct {
 	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks, rebases,
-	acksAhead atomic.Uint64
+	acksAhead, downlinksRefused atomic.Uint64
 }
 
 // Uplink is the kiosk's link to the hub.
@@ -139,6 +158,8 @@ type Uplink struct {
 	// will (from a connection the broker noticed dead only after this one
 	// said online) from a current one.
 	session string
+	// refusedLog keeps a flood of refused downlinks to a line a minute.
+	refusedLog logLimit
 }
 
 // New returns an uplink; Run starts it.
@@ -175,7 +196,7 @@ func (u *Uplink) Stats() Stats {
 		Compressed: s.compressed.Load(), Acks: s.acks.Load(), Reconnects: max(c, 1) - 1,
 		Resends: s.resends.Load(), PublishFailures: s.publishFailures.Load(),
 		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(), Rebases: s.rebases.Load(),
-		AcksAhead: s.acksAhead.Load(),
+		AcksAhead: s.acksAhead.Load(), DownlinksRefused: s.downlinksRefused.Load(),
 	}
 }
 
