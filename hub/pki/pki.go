@@ -1,6 +1,6 @@
 // Package pki makes and reads the hub's private certificate authority and
-// the server certificate it signs, for TLS on the MQTT broker (and the
-// console): `hub tls init`. Kiosks pin the CA, so no public CA and no
+// the server certificate it signs, for TLS on the MQTT broker and the
+// enrollment listener (and the console): `hub tls init`. Kiosks pin the CA, so no public CA and no
 // internet are needed; the CA's fingerprint travels in enrollment codes.
 //
 // The hub's commands and server import pki; it imports nothing of ours.
