@@ -63,6 +63,7 @@ func newKiosksEnrollCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				return enroll.ErrNoTLS
 			}
 			return data.withRegistry(cmd, func(reg *registry.Store) error {
+				before, _ := reg.Get(cmd.Context(), kiosk)
 				code, expires, err := enroll.NewCode(cmd.Context(), reg, files, hub, site, kiosk, ttl)
 				if err != nil {
 					return err
@@ -71,6 +72,10 @@ func newKiosksEnrollCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				out := codeOut{Site: site, Kiosk: kiosk, Code: code.String(), Hub: code.Hub, CAFingerprint: code.CA, Expires: expires}
 				if asJSON {
 					return listing{json: true}.print(stdout, out, nil)
+				}
+				if before.State == registry.Enrolled {
+					fmt.Fprintf(stdout, "Note: %s/%s is enrolled (key %s). This code re-enrolls it with the key of the device that uses it;\n"+
+						"from then on the old device's login is refused.\n\n", site, kiosk, before.Fingerprint())
 				}
 				return printCode(stdout, out)
 			})

@@ -131,6 +131,10 @@ func TestTLSAndEnrollCommands(t *testing.T) {
 		t.Fatal("a refused add left its file behind")
 	}
 
+	if out := mustRun(t, "kiosks", "enroll", "--data", dir, "--site", "huamu-1", "--kiosk", "gate-5"); !strings.Contains(out, "re-enrolls it") {
+		t.Errorf("a code for an enrolled kiosk printed\n%s\nwant a note that it re-enrolls", out)
+	}
+
 	// The register, with a retirement and a transition.
 	out = mustRun(t, "kiosks", "retire", "--data", dir, "gate-5")
 	for _, want := range []string{"huamu-1/gate-5 retired", "closes its broker session within seconds", "refused and counted", "stays at the hub"} {

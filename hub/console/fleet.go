@@ -53,6 +53,9 @@ type fleetRow struct {
 	Site, Kiosk string
 	Heard       *kiosk          // nil: it never sent anything
 	Reg         *registry.Kiosk // nil: not in the register (a kiosk from before enrollment)
+	// InTransition: its site is in transition mode now, so its batches
+	// are taken although it is not enrolled.
+	InTransition bool
 }
 
 type fleetData struct {
@@ -108,6 +111,11 @@ func (o *Console) fleetView(r *http.Request, v view, d fleetData) (view, error) 
 		}
 		if d.Transitions, err = o.cfg.Kiosks.Transitions(r.Context()); err != nil {
 			return v, err
+		}
+		for _, t := range d.Transitions {
+			for _, row := range byKiosk {
+				row.InTransition = row.InTransition || (t.Active && row.Site == t.Site)
+			}
 		}
 	}
 	for _, row := range byKiosk {

@@ -84,7 +84,7 @@ func TestFleetPageShowsTheRegister(t *testing.T) {
 		return m
 	}
 	for kiosk, want := range map[string][]string{
-		"gate-1": {"未登记", `<td class="warn">3–4</td>`},
+		"gate-1": {"未登记", "过渡期内暂时接受", `<td class="warn">3–4</td>`},
 		"gate-2": {"已登记", protocol.Fingerprint(seedKey(2).Public().(ed25519.PublicKey)), "尚未上传任何数据"},
 		"gate-3": {"待登记", "登记码有效至 " + env.clock.Now().Add(5*time.Hour).In(passesZone()).Format("2006-01-02 15:04:05")},
 		"gate-4": {"已停用"},
@@ -95,6 +95,9 @@ func TestFleetPageShowsTheRegister(t *testing.T) {
 				t.Errorf("row %s lacks %q:\n%s", kiosk, w, r)
 			}
 		}
+	}
+	if strings.Contains(row("gate-2"), "过渡期内") || strings.Contains(row("gate-4"), "过渡期内") {
+		t.Error("an enrolled or retired kiosk is marked as taken by the transition")
 	}
 	if !strings.Contains(body, `id="transition-huamu-1"`) || !strings.Contains(body, "过渡模式：小区 huamu-1") {
 		t.Errorf("fleet page lacks the transition warning")

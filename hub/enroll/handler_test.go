@@ -463,3 +463,37 @@ func FuzzHandler(f *testing.F) {
 		}
 	})
 }
+
+// Kiosks racing with one code: exactly one is enrolled.
+func TestOneCodeEnrollsOnceUnderRace(t *testing.T) {
+	e := newEnv(t, 100)
+	c := e.code(t, "huamu-1", "gate-1", time.Hour)
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		body := e.request(t, c, "huamu-1", "gate-1", key(byte(i+1)), e.clock.Now())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := pinned(c)
+			defer client.CloseIdleConnections()
+			resp, err := client.Post("https://"+c.Hub+Path, "application/json", bytes.NewReader(body))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusForbidden] != n-1 {
+		t.Fatalf("statuses of %d racing kiosks = %v, want one 200 and the rest 403", n, count)
+	}
+}
