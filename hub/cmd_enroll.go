@@ -119,6 +119,9 @@ func newKiosksAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := data.mustExist(); err != nil {
+				return err
+			}
 			files, err := data.loadTLS()
 			if err != nil {
 				return err

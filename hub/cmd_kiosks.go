@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,8 +54,22 @@ func fleetTable(tw io.Writer, fleet []records.FleetKiosk) {
 	}
 }
 
+// mustExist refuses a data folder that is not there: a mistyped --data
+// must not grow a second hub, with its own downlink key, beside the real
+// one.
+func (h *hubData) mustExist() error {
+	fi, err := os.Stat(h.path)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("no hub data in %s: give the hub's data folder with --data (or run `hub tls init` / `hub serve` there first)", h.path)
+	}
+	return nil
+}
+
 // withRegistry opens kiosks.db, runs fn with it and closes it.
 func (h *hubData) withRegistry(cmd *cobra.Command, fn func(*registry.Store) error) error {
+	if err := h.mustExist(); err != nil {
+		return err
+	}
 	s, err := h.dir(cmd).OpenRegistry()
 	if err != nil {
 		return err

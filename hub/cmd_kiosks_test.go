@@ -215,6 +215,16 @@ func TestAddWithoutTLSSaysSo(t *testing.T) {
 	if a, err := protocol.OpenEnrollFile(data, key); err != nil || a.CA != "" || a.Broker != "tcp://127.0.0.1:1883" {
 		t.Fatalf("file = %+v, %v", a, err)
 	}
+	nowhere := filepath.Join(dir, "mistyped")
+	for _, args := range [][]string{{"list"}, {"retire", "k"}, {"transition", "--site", "s", "--end"},
+		{"add", "--site", "s", "--kiosk", "k2", "--public-key", protocol.PublicKeyText(key.Public().(ed25519.PublicKey)), "--out", filepath.Join(dir, "k2.enroll")}} {
+		if _, err := hubRun(t, append(append([]string{"kiosks"}, args...), "--data", nowhere)...); err == nil || !strings.Contains(err.Error(), "no hub data") {
+			t.Errorf("kiosks %v in a missing folder = %v, want no hub data", args, err)
+		}
+	}
+	if _, err := os.Stat(nowhere); err == nil {
+		t.Error("a command made the mistyped data folder")
+	}
 	if _, err := hubRun(t, "kiosks", "list", "--data", dir, "--bogus"); err == nil {
 		t.Error("an unknown flag was accepted")
 	}

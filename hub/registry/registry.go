@@ -2,7 +2,12 @@
 // the broker and as what. It issues one-time enrollment codes, enrolls a
 // kiosk that proves its key with one (or an installer adds it by its
 // public key, offline), keeps the broker credentials' hashes, retires
-// kiosks, and answers the broker's "who is this?".
+// kiosks, and answers the broker's "who is this?" (Authenticate) and
+// ingest's "may this kiosk's batch be stored?" (Admit). It also keeps
+// transition mode (a site whose unenrolled kiosks are still taken until a
+// deadline, for a hub upgraded in place) and a generation number that
+// changes with every change, so a running hub learns of a retirement
+// another process made.
 //
 // The hub's commands, server, broker wiring and console import registry;
 // it imports protocol, internal/clock and hub/brokerconf.
