@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -180,8 +181,13 @@ func (o *Console) enrollKiosk(w http.ResponseWriter, r *http.Request) {
 	}
 	var files *pki.Files
 	if o.cfg.TLS != nil {
-		if files, err = o.cfg.TLS(); err != nil {
-			o.log.Warn("console: enrollment without TLS files", "err", err)
+		files, err = o.cfg.TLS()
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			o.log.Error("console: read the hub's TLS files", "err", err)
+			o.renderFleet(w, r, http.StatusInternalServerError, view{Error: o.msg(r, "fleet.err.code") + err.Error()}, fleetData{Form: form})
+			return
+		}
+		if err != nil {
 			files = nil
 		}
 	}

@@ -3,6 +3,8 @@ package console
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -240,7 +242,7 @@ func TestAdminEnrollsAndRetiresOnTheFleetPage(t *testing.T) {
 
 func TestFleetEnrollBeforeTLSSaysWhatToDo(t *testing.T) {
 	t.Parallel()
-	env, reg, _ := newFleetOps(t, errors.New("no CA"))
+	env, reg, _ := newFleetOps(t, fmt.Errorf("no CA in tls: run `hub tls init --name HOST`: %w", fs.ErrNotExist))
 	admin := env.client(t)
 	admin.signIn("admin", adminPW)
 	token := admin.csrf("/ops/fleet")
@@ -250,6 +252,17 @@ func TestFleetEnrollBeforeTLSSaysWhatToDo(t *testing.T) {
 	}
 	if ks, _ := reg.List(t.Context()); len(ks) != 0 {
 		t.Errorf("enroll without TLS registered %+v", ks)
+	}
+	damaged, reg2, _ := newFleetOps(t, errors.New("server certificate in tls: tls: failed to find any PEM data"))
+	admin = damaged.client(t)
+	admin.signIn("admin", adminPW)
+	token = admin.csrf("/ops/fleet")
+	code, body, _ = admin.post("/ops/fleet/enroll", url.Values{"csrf": {token}, "site": {"huamu-1"}, "kiosk": {"gate-1"}})
+	if code != http.StatusInternalServerError || !strings.Contains(body, "failed to find any PEM data") {
+		t.Errorf("enroll with damaged TLS files = %d, want 500 saying what is wrong", code)
+	}
+	if ks, _ := reg2.List(t.Context()); len(ks) != 0 {
+		t.Errorf("enroll with damaged TLS registered %+v", ks)
 	}
 }
 
