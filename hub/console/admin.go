@@ -17,6 +17,8 @@ func (o *Console) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /ops/kiosks", o.auth(true, o.publishConfig))
 	mux.Handle("GET /ops/retention", o.auth(true, o.serveRetention))
 	mux.Handle("POST /ops/retention", o.auth(true, o.postRetention))
+	mux.Handle("POST /ops/fleet/enroll", o.auth(true, o.enrollKiosk))
+	mux.Handle("POST /ops/fleet/retire", o.auth(true, o.retireKiosk))
 }
 
 // msg is the message key in the request's language, formatted with args.

@@ -13,7 +13,9 @@ import (
 
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -73,6 +75,18 @@ type Config struct {
 	// kiosks at once rather than at its next poll.
 	ManagePasses  PassManager
 	PassesChanged func()
+	// Kiosks is the kiosk register (kiosks.db): the fleet page shows each
+	// kiosk's state in it, and admins enroll and retire kiosks there. nil
+	// leaves the fleet page as the hub heard it, with no enrollment.
+	Kiosks *registry.Store
+	// TLS loads the hub's CA and server certificate, which a code names
+	// (called per code, so `hub tls init` needs no console restart); nil
+	// or an error: the console says to run `hub tls init`.
+	TLS func() (*pki.Files, error)
+	// EnrollAddr is HOST:PORT of the hub's enrollment listener as kiosks
+	// reach it, put in codes; "" is the certificate's first name, port
+	// 8443 (as `hub kiosks enroll` without --hub).
+	EnrollAddr string
 }
 
 //go:embed assets

@@ -1,6 +1,8 @@
 // Package console is the operators' web console, HTTP only, everything
 // under /ops/: sign-in, the entries table and its CSV export, alerts to
-// acknowledge and close, the one map and the month, the fleet, the live
+// acknowledge and close, the one map and the month, the fleet (with each
+// kiosk's state in the kiosk register, sites in transition, and the
+// admins' enroll and retire, through hub/enroll as the CLI), the live
 // feed (server-sent events), the admins' pages (users, kiosk
 // configuration, retention, passes, audit), and the read API under
 // /ops/api/ that scripts call with an API token. Pages are html/template,
@@ -12,7 +14,7 @@
 // hub/retention do, whether or not the console runs; it reads their
 // results from console.db (hub/operators), which its caller opens.
 //
-// console may import protocol, internal/clock and the hub's stores
-// (hub/records, hub/operators, hub/passes, hub/downlink); hub/server
-// imports it, and tests.
+// console may import protocol, internal/clock, the hub's stores
+// (hub/records, hub/operators, hub/passes, hub/registry, hub/downlink),
+// hub/pki and hub/enroll; hub/server imports it, and tests.
 package console

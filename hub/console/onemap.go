@@ -140,17 +140,3 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
-
-type fleetData struct {
-	Kiosks []kiosk
-	Now    time.Time
-}
-
-func (o *Console) serveFleet(w http.ResponseWriter, r *http.Request) {
-	fleet, err := o.rec.Fleet(r.Context())
-	if err != nil {
-		o.fail(w, "read the fleet", err)
-		return
-	}
-	o.render(w, r, http.StatusOK, "fleet", view{Data: fleetData{Kiosks: fleet, Now: o.clock.Now()}})
-}

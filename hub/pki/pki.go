@@ -1,12 +1,13 @@
 // Package pki makes and reads the hub's private certificate authority and
-// the server certificate it signs, for TLS on the MQTT broker (and the
-// console): `hub tls init`. Kiosks pin the CA, so no public CA and no
+// the server certificate it signs, for TLS on the MQTT broker and the
+// enrollment listener (and the console): `hub tls init`. Kiosks pin the CA, so no public CA and no
 // internet are needed; the CA's fingerprint travels in enrollment codes.
 //
 // The hub's commands and server import pki; it imports nothing of ours.
 package pki
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -203,14 +204,26 @@ func (f *Files) Names() []string {
 	return names
 }
 
-// ServerConfig is the TLS configuration of a listener serving f. It
-// presents the CA certificate after the server's: a kiosk enrolling finds
-// in the chain the CA its code pins by fingerprint (kiosk/enrollment).
+// ServerConfig is the TLS configuration of a listener serving f. The
+// chain it sends is the server certificate and then the CA itself, so
+// that a kiosk holding only the CA's fingerprint (from its enrollment
+// code) finds the certificate to pin in the handshake.
 func (f *Files) ServerConfig() *tls.Config {
 	cert := f.Server
-	cert.Certificate = append(append([][]byte(nil), f.Server.Certificate...), f.CA.Raw)
+	cert.Certificate = append([][]byte(nil), f.Server.Certificate...)
+	if last := cert.Certificate[len(cert.Certificate)-1]; !bytes.Equal(last, f.CA.Raw) {
+		cert.Certificate = append(cert.Certificate, f.CA.Raw)
+	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
+
+// CAPEM is the CA certificate in PEM, as a kiosk stores it to pin.
+func (f *Files) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.CA.Raw})
+}
+
+// Path is where a file of the set is: Path(CACert).
+func (f *Files) Path(name string) string { return filepath.Join(f.Dir, name) }
 
 // ClientConfig trusts the CA in caPEM alone (a kiosk's pin).
 func ClientConfig(caPEM []byte) (*tls.Config, error) {

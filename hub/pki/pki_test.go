@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -104,5 +105,29 @@ func TestInitRefusesBadNames(t *testing.T) {
 	}
 	if _, err := Load(t.TempDir()); err == nil {
 		t.Error("Load of an empty folder = nil")
+	}
+}
+
+// A kiosk knows only the CA's fingerprint when it enrolls: the handshake
+// must carry the CA after the server certificate for it to pin.
+func TestServerSendsTheCAForPinningByFingerprint(t *testing.T) {
+	f, err := Init(t.TempDir(), Options{Names: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.ServerConfig()
+	chain := cfg.Certificates[0].Certificate
+	if len(chain) != 2 || !bytes.Equal(chain[1], f.CA.Raw) {
+		t.Fatalf("served chain has %d certificates, want the server's then the CA", len(chain))
+	}
+	if len(f.Server.Certificate) != 1 || len(f.ServerConfig().Certificates[0].Certificate) != 2 {
+		t.Fatal("ServerConfig changed f.Server or added the CA twice")
+	}
+	ca, err := ParseCert(f.CAPEM())
+	if err != nil || Fingerprint(ca) != Fingerprint(f.CA) {
+		t.Fatalf("CAPEM does not round-trip: %v", err)
+	}
+	if got, _ := os.ReadFile(f.Path(CACert)); !bytes.Equal(got, f.CAPEM()) {
+		t.Fatal("CAPEM differs from ca.crt")
 	}
 }

@@ -2,7 +2,12 @@
 // the broker and as what. It issues one-time enrollment codes, enrolls a
 // kiosk that proves its key with one (or an installer adds it by its
 // public key, offline), keeps the broker credentials' hashes, retires
-// kiosks, and answers the broker's "who is this?".
+// kiosks, and answers the broker's "who is this?" (Authenticate) and
+// ingest's "may this kiosk's batch be stored?" (Admit). It also keeps
+// transition mode (a site whose unenrolled kiosks are still taken until a
+// deadline, for a hub upgraded in place) and a generation number that
+// changes with every change, so a running hub learns of a retirement
+// another process made.
 //
 // The hub's commands, server, broker wiring and console import registry;
 // it imports protocol, internal/clock and hub/brokerconf.
@@ -46,7 +51,26 @@ var (
 	ErrRetired = errors.New("the kiosk is retired: give the new device a new kiosk id")
 	ErrUnknown = errors.New("no such kiosk")
 	ErrTaken   = errors.New("the kiosk id belongs to another site")
+
+	// ErrCodeUsed and ErrCodeExpired say why a known code was refused;
+	// both are ErrBadCode too. Redeem tells them apart only for a caller
+	// that holds the code's secret, so nobody learns anything by guessing.
+	ErrCodeUsed    error = &codeError{msg: "the enrollment code was used already (each code works once): make a new one with `hub kiosks enroll`"}
+	ErrCodeExpired error = &codeError{msg: "the enrollment code has expired: make a new one with `hub kiosks enroll`"}
 )
+
+// codeError is a refused code with a more precise sentence; it is
+// ErrBadCode for callers that do not care why, and also (when set)
+// ErrRetired or ErrTaken.
+type codeError struct {
+	msg  string
+	also error
+}
+
+func (e *codeError) Error() string { return e.msg }
+func (e *codeError) Is(target error) bool {
+	return target == ErrBadCode || (e.also != nil && target == e.also)
+}
 
 const schema = `
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -66,7 +90,16 @@ CREATE TABLE IF NOT EXISTS enroll_codes (
 	site      TEXT    NOT NULL,
 	expires   INTEGER NOT NULL,
 	used      INTEGER NOT NULL DEFAULT 0
-);`
+);
+CREATE TABLE IF NOT EXISTS transitions (
+	site     TEXT    NOT NULL PRIMARY KEY,
+	deadline INTEGER NOT NULL -- unix ns: the site's unenrolled kiosks are refused from then on
+);
+CREATE TABLE IF NOT EXISTS generation (
+	id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	n  INTEGER NOT NULL -- bumped in the transaction of every change
+);
+INSERT OR IGNORE INTO generation (id, n) VALUES (1, 0);`
 
 // FileName is the registry's own database in the hub's data folder.
 const FileName = "kiosks.db"
@@ -120,6 +153,9 @@ type Kiosk struct {
 	Enrolled    time.Time // zero while pending
 	Retired     time.Time // zero unless retired
 	Mosquitto   string    // the broker secret's Mosquitto hash
+	// CodeExpires is when the newest enrollment code still out for the
+	// kiosk expires; zero if none is (none made, used, or expired).
+	CodeExpires time.Time
 }
 
 // Fingerprint is the kiosk key's fingerprint, or "" while pending.
@@ -153,7 +189,10 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO enroll_codes (code_hash, kiosk, site, expires) VALUES (?, ?, ?, ?)`,
 			digest(secret), kiosk, site, expires.UnixNano())
-		return err
+		if err != nil {
+			return err
+		}
+		return bump(ctx, tx)
 	})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("enrollment code for %s/%s: %w", site, kiosk, err)
@@ -196,7 +235,7 @@ func (s *Store) Redeem(ctx context.Context, r protocol.EnrollRequest, pub ed2551
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return ErrBadCode
+			return whyRefused(ctx, tx, r, now)
 		}
 		if err := claim(ctx, tx, r.Site, r.Kiosk, now); err != nil {
 			return err
@@ -244,23 +283,74 @@ func enroll(ctx context.Context, tx *sql.Tx, site, kiosk string, pub ed25519.Pub
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
 		WHERE kiosk = ?`, Enrolled, protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(), kiosk)
-	return creds, err
+	if err != nil {
+		return Credentials{}, err
+	}
+	return creds, bump(ctx, tx)
 }
 
-// Retire refuses kiosk from now on. What it sent stays at the hub.
-func (s *Store) Retire(ctx context.Context, kiosk string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
-		WHERE kiosk = ? AND state != ?`, Retired, s.clock.Now().UnixNano(), kiosk, Retired)
-	if err != nil {
-		return fmt.Errorf("retire %s: %w", kiosk, err)
+// whyRefused says why r's code did not redeem. The details (used,
+// expired, made for another kiosk, kiosk retired) are given only when the
+// code's secret is one the hub made: to anyone else every refusal is the
+// same ErrBadCode.
+func whyRefused(ctx context.Context, tx *sql.Tx, r protocol.EnrollRequest, now time.Time) error {
+	var site, kiosk string
+	var expires, used int64
+	err := tx.QueryRowContext(ctx, `SELECT site, kiosk, expires, used FROM enroll_codes WHERE code_hash = ?`, digest(r.Secret)).
+		Scan(&site, &kiosk, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrBadCode
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Get(ctx, kiosk); err != nil {
+	if err != nil {
+		return err
+	}
+	var state State
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch {
+	case state == Retired:
+		return &codeError{fmt.Sprintf("%s (%s/%s)", ErrRetired, site, kiosk), ErrRetired}
+	case kiosk == r.Kiosk && site != r.Site:
+		return &codeError{fmt.Sprintf("%s: kiosk %s belongs to site %s, the request says %s (fix site in kiosk.toml)", ErrTaken, kiosk, site, r.Site), ErrTaken}
+	case kiosk != r.Kiosk || site != r.Site:
+		return fmt.Errorf("%w: the code was made for %s/%s, the request is from %s/%s (fix site and kiosk in kiosk.toml, or make a code for this kiosk)",
+			ErrBadCode, site, kiosk, r.Site, r.Kiosk)
+	case used != 0:
+		return ErrCodeUsed
+	case expires <= now.UnixNano():
+		return fmt.Errorf("%w (it expired at %s)", ErrCodeExpired, time.Unix(0, expires).UTC().Format(time.RFC3339))
+	}
+	return ErrBadCode
+}
+
+// Retire refuses kiosk from now on: its login, its outstanding codes and
+// (through Admit) its later batches. What it sent stays at the hub.
+// Retiring a retired kiosk does nothing.
+func (s *Store) Retire(ctx context.Context, kiosk string) error {
+	now := s.clock.Now().UnixNano()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
+			WHERE kiosk = ? AND state != ?`, Retired, now, kiosk, Retired)
+		if err != nil {
 			return err
 		}
-		return nil // retired already
+		if n, _ := res.RowsAffected(); n == 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: %s (see `hub kiosks list`)", ErrUnknown, kiosk)
+			}
+			return err // nil: retired already
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, now, kiosk); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
+	if err != nil && !errors.Is(err, ErrUnknown) {
+		return fmt.Errorf("retire %s: %w", kiosk, err)
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, s.clock.Now().UnixNano(), kiosk)
 	return err
 }
 
@@ -303,8 +393,10 @@ func (s *Store) Get(ctx context.Context, kiosk string) (Kiosk, error) {
 func (s *Store) List(ctx context.Context) ([]Kiosk, error) { return s.list(ctx, "") }
 
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired
-		FROM kiosks `+where+` ORDER BY site, kiosk`, args...)
+	now := s.clock.Now().UnixNano()
+	rows, err := s.db.QueryContext(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
+		COALESCE((SELECT MAX(expires) FROM enroll_codes c WHERE c.kiosk = kiosks.kiosk AND c.used = 0 AND c.expires > ?), 0)
+		FROM kiosks `+where+` ORDER BY site, kiosk`, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list kiosks: %w", err)
 	}
@@ -313,8 +405,8 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, e
 	for rows.Next() {
 		var k Kiosk
 		var pub string
-		var created, enrolled, retired int64
-		if err := rows.Scan(&k.Site, &k.Kiosk, &k.State, &pub, &k.Mosquitto, &created, &enrolled, &retired); err != nil {
+		var created, enrolled, retired, code int64
+		if err := rows.Scan(&k.Site, &k.Kiosk, &k.State, &pub, &k.Mosquitto, &created, &enrolled, &retired, &code); err != nil {
 			return nil, err
 		}
 		if pub != "" {
@@ -322,7 +414,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, e
 				return nil, fmt.Errorf("kiosk %s: stored key: %w", k.Kiosk, err)
 			}
 		}
-		k.Created, k.Enrolled, k.Retired = unixNano(created), unixNano(enrolled), unixNano(retired)
+		k.Created, k.Enrolled, k.Retired, k.CodeExpires = unixNano(created), unixNano(enrolled), unixNano(retired), unixNano(code)
 		out = append(out, k)
 	}
 	return out, rows.Err()
