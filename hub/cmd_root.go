@@ -21,6 +21,7 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	data.register(root)
 	root.AddCommand(newServeCommand(data, stdout, stderr), newEntriesCommand(data, stdout), newKiosksCommand(data, stdout),
 		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),
-		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout))
+		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout),
+		newBrokerConfigCommand(data, stdout))
 	return root
 }
