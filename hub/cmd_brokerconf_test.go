@@ -19,6 +19,7 @@ import (
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/hub/server"
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
@@ -317,5 +318,52 @@ func TestBrokerConfigRefusals(t *testing.T) {
 	err = run(t, t.Context(), new(bytes.Buffer), "--data", out, "broker-config", "mosquitto")
 	if err == nil || !strings.Contains(err.Error(), "--out is required") {
 		t.Errorf("broker-config without --out = %v", err)
+	}
+}
+
+// `hub broker-config` and `hub serve --broker` agree with no flag: the
+// hub logs in to Mosquitto with the data folder's own account, ingests a
+// kiosk's batch and publishes its ack, which the kiosk reads.
+func TestServeLogsInToMosquittoWithTheDataFoldersAccount(t *testing.T) {
+	data, out := t.TempDir(), filepath.Join(t.TempDir(), "mosquitto")
+	creds := enrollForTest(t, data, [2]string{"huamu-1", "gate-1"})
+	brokerConfig(t, data, out)
+	url, _ := startMosquitto(t, out)
+	testkit.EventuallyNoError(t, "Mosquitto is up", func() error {
+		c, err := mqttLogin(url, "probe", creds["gate-1"].Username, creds["gate-1"].Secret, nil)
+		if err == nil {
+			c.Disconnect(0)
+		}
+		return err
+	})
+	s, err := server.Open(t.Context(), server.Config{DataDir: data, Broker: url, HTTPListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	select {
+	case <-s.Subscribed():
+	case <-time.After(testkit.Wait):
+		t.Fatal("the hub did not log in to Mosquitto with its data folder's account")
+	}
+	k, err := mqttLogin(url, "k", creds["gate-1"].Username, creds["gate-1"].Secret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Disconnect(0)
+	acks := make(chan string, 4)
+	subscribe(t, k, protocol.AckTopic("huamu-1", "gate-1"), acks)
+	b := protocol.Batch{Kiosk: "gate-1", Site: "huamu-1", Sent: t0, Entries: []protocol.Entry{{
+		Kiosk: "gate-1", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-000000000001", Time: t0,
+		Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{}}}}
+	payload, err := protocol.EncodeBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, k, protocol.EntriesTopic("huamu-1", "gate-1"), string(payload))
+	select {
+	case <-acks:
+	case <-time.After(testkit.Wait):
+		t.Fatal("no ack from the hub through Mosquitto")
 	}
 }
