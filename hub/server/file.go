@@ -67,7 +67,7 @@ func LoadFile(path string) (File, error) {
 	}
 	f, err := ParseFile(data)
 	if err != nil {
-		return File{}, fmt.Errorf("config %s: %w", path, err)
+		return File{}, fmt.Errorf("%s: %w", path, err)
 	}
 	base := filepath.Dir(path)
 	for _, p := range []*string{&f.DataDir, &f.Broker.PasswordFile, &f.Broker.CA} {
