@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/hub/server"
 	"github.com/gatepost/gatepost/internal/need"
@@ -80,7 +81,7 @@ func startMosquitto(t *testing.T, out string) (string, *exec.Cmd) {
 	}
 	addr := testkit.FreeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
-	conf := string(snippet) + fmt.Sprintf("listener %s %s\npersistence false\n", port, host)
+	conf := string(snippet) + fmt.Sprintf("listener %s %s\nuse_username_as_clientid true\npersistence false\n", port, host)
 	// As root, Mosquitto drops to the "mosquitto" user, who cannot read the
 	// test's files: tell it to stay who it is.
 	if me, err := user.Current(); err == nil {
@@ -160,9 +161,9 @@ func expect(t *testing.T, got <-chan string, want, why string) {
 // retire, a second run and a reload, refuse the retired kiosk.
 func TestBrokerConfigOnMosquitto(t *testing.T) {
 	data, out := t.TempDir(), filepath.Join(t.TempDir(), "mosquitto")
-	creds := enrollForTest(t, data, [2]string{"huamu-1", "gate-1"}, [2]string{"huamu-1", "gate-2"})
+	creds := enrollForTest(t, data, [2]string{"huamu-1", "gate-1"}, [2]string{"huamu-1", "gate-2"}, [2]string{"huamu-2", "gate-3"})
 	said := brokerConfig(t, data, out)
-	for _, w := range []string{"2 enrolled kiosks", "systemctl reload mosquitto", "kill -HUP", "cut only on reload"} {
+	for _, w := range []string{"3 enrolled kiosks", "systemctl reload mosquitto", "kill -HUP", "cut only on reload"} {
 		if !strings.Contains(said, w) {
 			t.Errorf("broker-config's output lacks %q:\n%s", w, said)
 		}
@@ -203,6 +204,16 @@ func TestBrokerConfigOnMosquitto(t *testing.T) {
 		t.Fatalf("an enrolled kiosk was refused: %v", err)
 	}
 	defer k2.Disconnect(0)
+	// Another kiosk connecting under gate-1's client ids (the one it gave
+	// and its username) takes nothing over: Mosquitto makes every client
+	// id the username.
+	for _, id := range []string{"k1", creds["gate-1"].Username} {
+		thief, err := mqttLogin(url, id, creds["gate-3"].Username, creds["gate-3"].Secret, nil)
+		if err != nil {
+			t.Fatalf("gate-3 login: %v", err)
+		}
+		thief.Disconnect(0)
+	}
 
 	// gate-1 publishing as gate-2, as another site, an ack or a downlink is
 	// dropped; its own entries arrive (the marker proves the rest was not
@@ -231,7 +242,7 @@ func TestBrokerConfigOnMosquitto(t *testing.T) {
 
 	// Retire gate-2, write the files again and reload Mosquitto.
 	retireForTest(t, data, "gate-2")
-	if said := brokerConfig(t, data, out); !strings.Contains(said, "1 enrolled kiosks") {
+	if said := brokerConfig(t, data, out); !strings.Contains(said, "2 enrolled kiosks") {
 		t.Errorf("after the retire, broker-config said:\n%s", said)
 	}
 	if err := mosquitto.Process.Signal(syscall.SIGHUP); err != nil {
@@ -365,5 +376,44 @@ func TestServeLogsInToMosquittoWithTheDataFoldersAccount(t *testing.T) {
 	case <-acks:
 	case <-time.After(testkit.Wait):
 		t.Fatal("no ack from the hub through Mosquitto")
+	}
+}
+
+// The snippet's TLS lines, uncommented, are a working Mosquitto listener
+// with the hub's certificate (`hub tls init`), and the hub logs in to it
+// over tls:// trusting its own CA alone.
+func TestBrokerConfigTLSLinesServeTheHub(t *testing.T) {
+	data, out := t.TempDir(), filepath.Join(t.TempDir(), "mosquitto")
+	addr := testkit.FreeAddr(t)
+	host, port, _ := strings.Cut(addr, ":")
+	if _, err := pki.Init(data, pki.Options{Names: []string{host}}); err != nil {
+		t.Fatal(err)
+	}
+	brokerConfig(t, data, out)
+	snippetPath := filepath.Join(out, brokerconf.MosquittoConfName)
+	snippet, err := os.ReadFile(snippetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsOn := strings.NewReplacer("# listener 8883\n# use_username_as_clientid", "listener "+port+" "+host+"\nuse_username_as_clientid",
+		"# cafile", "cafile", "# certfile", "certfile", "# keyfile", "keyfile", "# tls_version", "tls_version").Replace(string(snippet))
+	if !strings.Contains(tlsOn, "certfile "+filepath.Join(data, pki.Dir, pki.ServerCert)) || !strings.Contains(tlsOn, "listener "+port) {
+		t.Fatalf("the snippet's TLS lines are not as expected:\n%s", snippet)
+	}
+	// startMosquitto adds a plain listener of its own; the TLS one is ours.
+	if err := os.WriteFile(snippetPath, []byte(tlsOn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startMosquitto(t, out)
+	s, err := server.Open(t.Context(), server.Config{DataDir: data, Broker: "tls://" + addr, HTTPListen: "127.0.0.1:0",
+		BrokerCA: filepath.Join(data, pki.Dir, pki.CACert)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	select {
+	case <-s.Subscribed():
+	case <-time.After(testkit.Wait):
+		t.Fatal("the hub did not log in to Mosquitto over TLS")
 	}
 }

@@ -40,19 +40,23 @@ per_listener_settings false
 allow_anonymous false
 password_file %s
 acl_file %s
-# The client id is the username: nobody can take over a kiosk's session by
-# connecting with its client id. (So each hub process needs an account of
-# its own.)
-use_username_as_clientid true
+
+# Every listener needs "use_username_as_clientid true" under it (Mosquitto
+# sets it per listener; before any listener line it would open a default
+# one on port 1883 of every interface). The client id is then the username,
+# so nobody can take over a kiosk's session by connecting with its client
+# id; each hub process so needs an account of its own.
 
 # Plain MQTT, for a hub on this same machine only:
 # listener 1883 127.0.0.1
+# use_username_as_clientid true
 `, filepath.Join(dir, PasswordFileName), filepath.Join(dir, ACLFileName))
 	if tlsFiles == nil {
 		b.WriteString(`
 # TLS for the kiosks: run ` + "`hub tls init --name HOST`" + ` and this command again
 # for the lines with the hub's certificate, or give your own here.
 # listener 8883
+# use_username_as_clientid true
 # cafile /etc/mosquitto/certs/ca.crt
 # certfile /etc/mosquitto/certs/server.crt
 # keyfile /etc/mosquitto/certs/server.key
@@ -64,6 +68,7 @@ use_username_as_clientid true
 # runs as its own user: if it cannot read these, copy them to
 # /etc/mosquitto/certs/ and give them to that user (the key stays 0600).
 # listener 8883
+# use_username_as_clientid true
 # cafile %s
 # certfile %s
 # keyfile %s

@@ -226,7 +226,8 @@ func TestWriteMosquittoFiles(t *testing.T) {
 		}
 	}
 	conf, _ := os.ReadFile(filepath.Join(dir, MosquittoConfName))
-	for _, want := range []string{"per_listener_settings false\n", "allow_anonymous false\n", "use_username_as_clientid true\n",
+	for _, want := range []string{"per_listener_settings false\n", "allow_anonymous false\n",
+		"# listener 8883\n# use_username_as_clientid true\n", "# listener 1883 127.0.0.1\n# use_username_as_clientid true\n",
 		"password_file " + filepath.Join(dir, PasswordFileName) + "\n", "acl_file " + filepath.Join(dir, ACLFileName) + "\n",
 		"# certfile /d/tls/server.crt\n", "# listener 8883\n"} {
 		if !strings.Contains(string(conf), want) {
