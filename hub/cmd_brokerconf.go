@@ -79,9 +79,9 @@ Mosquitto so that it reads the files:
   systemctl reload mosquitto      (or: kill -HUP $(pidof mosquitto))
 
 Run this command again and reload after every enroll, add or retire. Until
-the reload, Mosquitto keeps the old files: a newly enrolled kiosk cannot log
-in yet, and a retired kiosk can still log in, and a retired kiosk's open
-session is cut only on reload.
+the reload Mosquitto keeps the old files: a kiosk enrolled since cannot log
+in yet, and a retired kiosk can still log in. A retired kiosk's open
+session is cut only on reload, so reload at once after a retire.
 
 The hub logs in as %s with the password in %s:
   hub serve --broker tls://HOST:8883 --broker-ca CA.crt

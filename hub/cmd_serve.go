@@ -53,7 +53,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, tcp://HOST:PORT or tls://HOST:PORT (default: run the embedded broker)")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "the hub's username on the external broker (default gatepost-hub)")
 	f.StringVar(&cfg.BrokerPasswordFile, "broker-password-file", "",
-		"a file (chmod 600) holding the hub's password on the external broker, on one line (default: the data folder's own, which `hub broker-config` writes)")
+		"a file (chmod 600) holding the hub's password on the external broker, on one line (default: the data folder's own, which hub broker-config writes)")
 	f.StringVar(&cfg.BrokerCA, "broker-ca", "", "PEM file of the CA that a tls:// broker's certificate is signed by (default: the system's roots)")
 	f.DurationVar(&cfg.SkewLimit, "skew-limit", 30*time.Second, "flag kiosks whose clock is further off the hub's")
 	f.Uint64Var(&cfg.SeqWindow, "seq-window", records.DefaultSeqWindow,
