@@ -7,35 +7,104 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
 )
 
+// serveFlags are `hub serve`'s flags; with --config, those given on the
+// command line override the file.
+type serveFlags struct {
+	cfg        server.Config
+	debug      bool
+	configPath string
+	sample     bool
+}
+
 func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
-	var cfg server.Config
-	var debug bool
+	var sf serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub: MQTT broker (embedded unless --broker), ingest and the console",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.DataDir = data.path
+			if sf.sample {
+				_, err := io.WriteString(stdout, server.SampleFile)
+				return err
+			}
+			cfg, debug, err := sf.config(cmd.Flags(), data.path)
+			if err != nil {
+				return err
+			}
 			return serve(cmd, cfg, debug, stdout, stderr)
 		},
 	}
-	f := cmd.Flags()
+	sf.register(cmd.Flags())
+	return cmd
+}
+
+func (sf *serveFlags) register(f *pflag.FlagSet) {
+	cfg := &sf.cfg
+	f.StringVar(&sf.configPath, "config", "", "a hub.toml holding these settings (see --sample-config); flags given here override it")
+	f.BoolVar(&sf.sample, "sample-config", false, "print a commented hub.toml with the defaults, and exit")
 	f.StringVar(&cfg.MQTTListen, "mqtt-listen", server.DefaultMQTTListen, "TCP address of the embedded broker's plain MQTT, loopback only unless --allow-plain-mqtt (\"off\" for none)")
 	f.StringVar(&cfg.MQTTSListen, "mqtts-listen", "", "TCP address of the embedded broker's MQTT over TLS (default "+server.DefaultMQTTSListen+" once `hub tls init` was run; \"off\" for none)")
 	f.BoolVar(&cfg.AllowPlainMQTT, "allow-plain-mqtt", false, "let --mqtt-listen be off loopback: plain MQTT carries names and logins in clear text, for a network you trust only")
+	f.StringVar(&cfg.EnrollListen, "enroll-listen", "", "TCP address of the HTTPS enrollment listener kiosks redeem their codes at (default "+server.DefaultEnrollListen+" once `hub tls init` was run; \"off\" for none)")
+	f.StringVar(&cfg.AdvertiseBroker, "advertise-broker", "", "the broker URL enrolling kiosks are told to use (default: tls://HOST:PORT of the embedded broker, HOST being the name the kiosk reached the hub by; the --broker URL with an external broker)")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
-	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, e.g. tcp://127.0.0.1:1884 (default: run the embedded broker)")
+	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, tcp://HOST:PORT or tls://HOST:PORT (default: run the embedded broker)")
+	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "the hub's username on the external broker (default gatepost-hub)")
+	f.StringVar(&cfg.BrokerPasswordFile, "broker-password-file", "",
+		"a file (chmod 600) holding the hub's password on the external broker, on one line (default: the data folder's own, which hub broker-config writes)")
+	f.StringVar(&cfg.BrokerCA, "broker-ca", "", "PEM file of the CA that a tls:// broker's certificate is signed by (default: the system's roots)")
 	f.DurationVar(&cfg.SkewLimit, "skew-limit", 30*time.Second, "flag kiosks whose clock is further off the hub's")
 	f.Uint64Var(&cfg.SeqWindow, "seq-window", records.DefaultSeqWindow,
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
-	f.BoolVar(&debug, "debug", false, "log every batch")
-	return cmd
+	f.BoolVar(&sf.debug, "debug", false, "log every batch")
+}
+
+// config is the flags alone, or the config file with the flags given on
+// the command line laid over it.
+func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Config, bool, error) {
+	if sf.configPath == "" {
+		cfg := sf.cfg
+		cfg.DataDir = dataPath
+		return cfg, sf.debug, nil
+	}
+	file, err := server.LoadFile(sf.configPath)
+	if err != nil {
+		return server.Config{}, false, err
+	}
+	cfg, debug := file.Config(), file.Debug
+	if cfg.DataDir == "" {
+		cfg.DataDir = dataPath // --data's default
+	}
+	override := map[string]func(){
+		"data":                 func() { cfg.DataDir = dataPath },
+		"mqtt-listen":          func() { cfg.MQTTListen = sf.cfg.MQTTListen },
+		"mqtts-listen":         func() { cfg.MQTTSListen = sf.cfg.MQTTSListen },
+		"allow-plain-mqtt":     func() { cfg.AllowPlainMQTT = sf.cfg.AllowPlainMQTT },
+		"enroll-listen":        func() { cfg.EnrollListen = sf.cfg.EnrollListen },
+		"advertise-broker":     func() { cfg.AdvertiseBroker = sf.cfg.AdvertiseBroker },
+		"http-listen":          func() { cfg.HTTPListen = sf.cfg.HTTPListen },
+		"broker":               func() { cfg.Broker = sf.cfg.Broker },
+		"broker-username":      func() { cfg.BrokerUsername = sf.cfg.BrokerUsername },
+		"broker-password-file": func() { cfg.BrokerPasswordFile = sf.cfg.BrokerPasswordFile },
+		"broker-ca":            func() { cfg.BrokerCA = sf.cfg.BrokerCA },
+		"skew-limit":           func() { cfg.SkewLimit = sf.cfg.SkewLimit },
+		"seq-window":           func() { cfg.SeqWindow = sf.cfg.SeqWindow },
+		"passes-every":         func() { cfg.PassesEvery = sf.cfg.PassesEvery },
+		"debug":                func() { debug = sf.debug },
+	}
+	flags.Visit(func(f *pflag.Flag) {
+		if set, ok := override[f.Name]; ok {
+			set()
+		}
+	})
+	return cfg, debug, nil
 }
 
 // serve runs the hub until the command's context ends (a signal in main).

@@ -1,9 +1,11 @@
 // Package brokerconf writes an external broker's access files from the
 // hub's kiosk registry: Mosquitto's password_file (in its own hashed
-// format) and acl_file, so that a Mosquitto in front of the hub admits only
-// enrolled kiosks and lets each publish and read only its own topics.
+// format), acl_file and a mosquitto.conf snippet that puts them in force,
+// each replaced atomically, so that a Mosquitto in front of the hub admits
+// only enrolled kiosks and lets each publish and read only its own topics.
 //
-// The hub's commands import brokerconf; it imports protocol only.
+// The hub's commands (`hub broker-config`) and hub/registry (for the hash)
+// import brokerconf; it imports protocol only.
 package brokerconf
 
 import (

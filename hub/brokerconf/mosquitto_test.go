@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,4 +208,56 @@ func connect(url, user, password string) (paho.Client, error) {
 		return nil, errors.New("connect timed out")
 	}
 	return c, tok.Error()
+}
+
+// WriteMosquitto writes the three files with their modes whatever the
+// umask, leaves no temporary file behind, and a file replaced keeps its
+// owner so that Mosquitto, running as its own user, can still read it.
+func TestWriteMosquittoFiles(t *testing.T) {
+	accounts, _ := testAccounts(t)
+	dir := filepath.Join(t.TempDir(), "mosquitto")
+	if err := WriteMosquitto(dir, accounts, &MosquittoTLS{CAFile: "/d/tls/ca.crt", CertFile: "/d/tls/server.crt", KeyFile: "/d/tls/server.key"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, mode := range map[string]os.FileMode{PasswordFileName: 0o600, ACLFileName: 0o644, MosquittoConfName: 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: %v, %v; want mode %v", name, fi.Mode().Perm(), err, mode)
+		}
+	}
+	conf, _ := os.ReadFile(filepath.Join(dir, MosquittoConfName))
+	for _, want := range []string{"per_listener_settings false\n", "allow_anonymous false\n",
+		"# listener 8883\n# use_username_as_clientid true\n", "# listener 1883 127.0.0.1\n# use_username_as_clientid true\n",
+		"password_file " + filepath.Join(dir, PasswordFileName) + "\n", "acl_file " + filepath.Join(dir, ACLFileName) + "\n",
+		"# certfile /d/tls/server.crt\n", "# listener 8883\n"} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("mosquitto.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	if os.Geteuid() == 0 {
+		// As root, hand the file to another user, as an operator would
+		// to Mosquitto's: the next run keeps that owner.
+		if err := os.Chown(filepath.Join(dir, PasswordFileName), 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMosquitto(dir, accounts[:2], nil); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(filepath.Join(dir, PasswordFileName))
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 {
+			t.Errorf("the new password_file is owned by %d:%d, want the old file's 65534:65534", st.Uid, st.Gid)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("the folder holds %d files, want 3 (no temporary left)", len(entries))
+	}
+	// A bad account writes nothing: the files in force stay whole.
+	before, _ := os.ReadFile(filepath.Join(dir, PasswordFileName))
+	if err := WriteMosquitto(dir, append(accounts, Account{Username: "a:b", Hash: "$7$x"}), nil); err == nil {
+		t.Fatal("WriteMosquitto with a bad account = nil error")
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, PasswordFileName)); !bytes.Equal(before, after) {
+		t.Error("a refused run changed password_file")
+	}
 }

@@ -2,7 +2,9 @@
 // (embedded or external), subscribes to every kiosk's batches, alerts and
 // presence, hands each message on in arrival order with alerts first, and
 // publishes retained messages (acks, downlinks) with a bounded wait for the
-// PUBACK. Reconnecting waits with internal/backoff on an injected clock.
+// PUBACK. It logs in with the hub's own account and speaks TLS to tls://,
+// mqtts:// and ssl:// brokers. Reconnecting waits with internal/backoff on
+// an injected clock.
 //
 // link imports protocol and internal packages only; it knows nothing of
 // storage. hub/server wires it to hub/ingest (which reads Next) and to the

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -32,11 +33,20 @@ const (
 
 // Config is what a Link needs. Broker is required.
 type Config struct {
-	Broker string // e.g. tcp://127.0.0.1:1883
-	// Username and Password are the hub's broker login.
+	// Broker is the broker's URL: tcp:// or mqtt:// for plain TCP,
+	// tls://, mqtts:// or ssl:// for TLS, e.g. tls://mq.example:8883.
+	Broker string
+	// Username and Password are the hub's broker login (its own account,
+	// hub/datadir's BrokerLogin); empty connects anonymously, which only
+	// an open test broker admits. The password is never logged.
 	Username, Password string
-	Logger             *slog.Logger // nil discards
-	Clock              clock.Clock  // the back-off waits on it; nil is the wall clock
+	// TLS configures the connection to a tls://, mqtts:// or ssl://
+	// broker, e.g. to trust the CA in --broker-ca alone; nil trusts the
+	// system's roots. Setting it with a plain tcp:// broker is an error:
+	// the hub would send its password in clear thinking it was not.
+	TLS    *tls.Config
+	Logger *slog.Logger // nil discards
+	Clock  clock.Clock  // the back-off waits on it; nil is the wall clock
 	// OnSubscribed, if set, runs after every successful subscription (each
 	// connect), before Subscribed is closed the first time: the hub
 	// republishes its retained downlinks, which a restarted broker may have
@@ -91,6 +101,10 @@ func Dial(cfg Config) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig, err := dialTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -99,7 +113,7 @@ func Dial(cfg Config) (*Link, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Link{
 		id: id,
-		dial: &backoff.Dialer{Ctx: ctx, Timeout: connectTimeout,
+		dial: &backoff.Dialer{Ctx: ctx, Timeout: connectTimeout, TLS: tlsConfig,
 			Backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
 		retry:        &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk},
 		log:          log.With("client", id, "broker", cfg.Broker),
@@ -138,6 +152,27 @@ func Dial(cfg Config) (*Link, error) {
 	return l, nil
 }
 
+// dialTLS is the TLS configuration the dialer wraps connections in: nil
+// for a plain broker URL, cfg.TLS (or the system's roots) for a TLS one.
+func dialTLS(cfg Config) (*tls.Config, error) {
+	u, err := url.Parse(cfg.Broker)
+	if err != nil {
+		return nil, fmt.Errorf("broker URL %q: %w", cfg.Broker, err)
+	}
+	switch {
+	case backoff.SchemeTLS(u.Scheme) && cfg.TLS != nil:
+		return cfg.TLS, nil
+	case backoff.SchemeTLS(u.Scheme):
+		return &tls.Config{MinVersion: tls.VersionTLS12}, nil
+	case cfg.TLS != nil:
+		return nil, fmt.Errorf("broker URL %q is plain TCP but a TLS configuration was given: use tls://HOST:PORT", cfg.Broker)
+	}
+	return nil, nil
+}
+
+// clientID is unique per process, so that hub replicas sharing one broker
+// never take over each other's session, and has no '/', which only a
+// kiosk's SITE/KIOSK identity has.
 func clientID() (string, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {

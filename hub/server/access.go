@@ -184,3 +184,22 @@ func checkPlain(addr string, allow bool) error {
 		"serve TLS (`hub tls init --name HOST`, then --mqtts-listen) and keep --mqtt-listen on 127.0.0.1, "+
 		"or pass --allow-plain-mqtt on a network you trust", addr)
 }
+
+// linkLogin is how the hub's own client logs in: to the embedded broker
+// with the data folder's account (and, TLS only, trusting the hub's CA);
+// to an external one as configured.
+func (s *Server) linkLogin(cfg Config) (brokerLogin, error) {
+	if s.broker == nil {
+		return cfg.brokerLogin()
+	}
+	l := brokerLogin{user: s.access.hubUser, password: s.access.hubPass}
+	if strings.HasPrefix(s.brokerURL, "tls://") {
+		tc, err := pki.ClientConfig(s.access.tls.CAPEM())
+		if err != nil {
+			return l, err
+		}
+		tc.ServerName = s.access.tls.Names()[0] // the certificate need not name 127.0.0.1
+		l.tls = tc
+	}
+	return l, nil
+}

@@ -5,10 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/internal/clock"
 )
 
@@ -34,9 +37,28 @@ type Config struct {
 	MQTTSListen string
 	// AllowPlainMQTT lets MQTTListen be off loopback (a trusted network).
 	AllowPlainMQTT bool
-	Broker         string        // external broker URL, e.g. tcp://127.0.0.1:1884; empty runs the embedded broker
-	HTTPListen     string        // console's TCP address; default DefaultHTTPListen
-	SkewLimit      time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	// EnrollListen is the HTTPS enrollment listener's address; empty is
+	// DefaultEnrollListen once `hub tls init` was run, else off; Off: none.
+	EnrollListen string
+	// AdvertiseBroker is the broker URL enrollment answers give kiosks;
+	// empty: tls://HOST:PORT of the embedded broker's TLS listener (HOST
+	// the name the kiosk reached the hub by), or Broker when external.
+	AdvertiseBroker string
+	// Broker is an external broker's URL, tcp://HOST:PORT or, for TLS,
+	// tls://HOST:PORT (mqtts:// and ssl:// are the same); empty runs the
+	// embedded broker.
+	Broker string
+	// BrokerUsername is the hub's login on the broker; default
+	// datadir.HubUser. The password is BrokerPassword, else the one line
+	// of BrokerPasswordFile, else the data folder's own broker password
+	// (datadir.BrokerLogin): the one `hub broker-config` writes into the
+	// broker's password file, so that the two agree with no flag.
+	BrokerUsername, BrokerPassword, BrokerPasswordFile string
+	// BrokerCA is a PEM file of the CA that an external tls:// broker's
+	// certificate must chain to; empty trusts the system's roots.
+	BrokerCA   string
+	HTTPListen string        // console's TCP address; default DefaultHTTPListen
+	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
 	// SeqWindow refuses a batch reaching further than this beyond the
 	// highest sequence held for its kiosk; default records.DefaultSeqWindow.
 	SeqWindow uint64
@@ -73,34 +95,78 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first bad field, naming it and its value. Empty
-// fields that have defaults are valid.
+// Validate reports the first bad field, naming it, its value, its flag
+// and its key in the config file, and what is wanted. Empty fields that
+// have defaults are valid.
 func (c Config) Validate() error {
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"SkewLimit", c.SkewLimit}, {"PassesEvery", c.PassesEvery}, {"PassesRefresh", c.PassesRefresh}} {
+		if d.v < 0 {
+			return fmt.Errorf("config: %s %v %s: want a positive duration such as 30s, or none for the default", d.field, d.v, where(d.field))
+		}
+	}
 	c = c.withDefaults()
 	if c.DataDir == "" {
-		return fmt.Errorf("config: DataDir is empty: give the directory for the hub's data")
+		return fmt.Errorf("config: DataDir is empty %s: give the directory for the hub's data", where("DataDir"))
 	}
 	if c.Broker == "" {
 		if c.MQTTListen != Off {
 			if err := checkListen(c.MQTTListen); err != nil {
-				return fmt.Errorf("config: MQTTListen %q: %w", c.MQTTListen, err)
+				return fmt.Errorf("config: MQTTListen %q %s: %w", c.MQTTListen, where("MQTTListen"), err)
 			}
 		}
 		if err := checkPlain(c.MQTTListen, c.AllowPlainMQTT); err != nil {
-			return fmt.Errorf("config: MQTTListen: %w", err)
+			return fmt.Errorf("config: MQTTListen %s: %w", where("MQTTListen"), err)
 		}
 		if c.MQTTSListen != "" && c.MQTTSListen != Off {
 			if err := checkListen(c.MQTTSListen); err != nil {
-				return fmt.Errorf("config: MQTTSListen %q: %w", c.MQTTSListen, err)
+				return fmt.Errorf("config: MQTTSListen %q %s: %w", c.MQTTSListen, where("MQTTSListen"), err)
 			}
 		}
 	} else if err := checkBrokerURL(c.Broker); err != nil {
-		return fmt.Errorf("config: Broker %q: %w", c.Broker, err)
+		return fmt.Errorf("config: Broker %q %s: %w", c.Broker, where("Broker"), err)
+	}
+	if err := c.checkBrokerLogin(); err != nil {
+		return err
 	}
 	if err := checkListen(c.HTTPListen); err != nil {
-		return fmt.Errorf("config: HTTPListen %q: %w", c.HTTPListen, err)
+		return fmt.Errorf("config: HTTPListen %q %s: %w", c.HTTPListen, where("HTTPListen"), err)
 	}
 	return nil
+}
+
+// settings names each field's flag on `hub serve` and key in the config
+// file, so that an error points at whichever the operator wrote.
+var settings = map[string][2]string{
+	"DataDir":            {"--data", "data_dir"},
+	"MQTTListen":         {"--mqtt-listen", "mqtt_listen"},
+	"MQTTSListen":        {"--mqtts-listen", "mqtts_listen"},
+	"AllowPlainMQTT":     {"--allow-plain-mqtt", "allow_plain_mqtt"},
+	"EnrollListen":       {"--enroll-listen", "enroll_listen"},
+	"AdvertiseBroker":    {"--advertise-broker", "advertise_broker"},
+	"HTTPListen":         {"--http-listen", "http_listen"},
+	"Broker":             {"--broker", "broker.url"},
+	"BrokerUsername":     {"--broker-username", "broker.username"},
+	"BrokerPassword":     {"", ""},
+	"BrokerPasswordFile": {"--broker-password-file", "broker.password_file"},
+	"BrokerCA":           {"--broker-ca", "broker.ca"},
+	"SkewLimit":          {"--skew-limit", "skew_limit"},
+	"SeqWindow":          {"--seq-window", "seq_window"},
+	"PassesEvery":        {"--passes-every", "passes_every"},
+	"PassesRefresh":      {"", "passes_refresh"},
+}
+
+func where(field string) string {
+	s := settings[field]
+	switch {
+	case s[0] != "" && s[1] != "":
+		return "(" + s[0] + ", or " + s[1] + " in the config file)"
+	case s[1] != "":
+		return "(" + s[1] + " in the config file)"
+	}
+	return ""
 }
 
 func checkListen(addr string) error {
@@ -114,20 +180,49 @@ func checkListen(addr string) error {
 	return nil
 }
 
-// checkBrokerURL accepts what the hub's client can dial today: plain TCP.
-// TLS (ssl://, tls://) comes with enrollment.
+// checkBrokerURL accepts what the hub's client can dial: plain TCP
+// (tcp://, mqtt://) and TLS (tls://, mqtts://, ssl://), host and port
+// only. Credentials never go in the URL, which is logged and shown.
 func checkBrokerURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return err
 	}
 	switch {
-	case u.Scheme != "tcp" && u.Scheme != "mqtt":
-		return fmt.Errorf("scheme must be tcp:// or mqtt://, got %q", u.Scheme)
+	case u.User != nil:
+		return fmt.Errorf("the URL holds credentials, and URLs are logged: give the username with --broker-username and the password in a file named by --broker-password-file (or broker.username and broker.password_file in the config file)")
+	case u.Scheme != "tcp" && u.Scheme != "mqtt" && !backoff.SchemeTLS(u.Scheme):
+		return fmt.Errorf("scheme must be tcp:// or mqtt:// (plain) or tls://, mqtts:// or ssl:// (TLS), got %q", u.Scheme)
 	case u.Port() == "" || u.Hostname() == "":
-		return fmt.Errorf("want tcp://HOST:PORT")
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.User != nil:
-		return fmt.Errorf("want only tcp://HOST:PORT, no path, query or credentials")
+		return fmt.Errorf("want %s://HOST:PORT", u.Scheme)
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
+		return fmt.Errorf("want only %s://HOST:PORT, no path or query", u.Scheme)
 	}
 	return checkListen(u.Host)
+}
+
+// checkBrokerLogin checks the hub's own broker login settings.
+func (c Config) checkBrokerLogin() error {
+	switch {
+	case c.Broker == "" && c.BrokerPasswordFile != "":
+		return fmt.Errorf("config: BrokerPasswordFile %q %s is for an external broker (--broker, or broker.url); the embedded broker uses the hub's own login from the data folder",
+			c.BrokerPasswordFile, where("BrokerPasswordFile"))
+	case c.Broker == "" && c.BrokerCA != "":
+		return fmt.Errorf("config: BrokerCA %q %s is for an external tls:// broker (--broker, or broker.url); the embedded broker's TLS comes from `hub tls init`",
+			c.BrokerCA, where("BrokerCA"))
+	case c.BrokerPassword != "" && c.BrokerPasswordFile != "":
+		return fmt.Errorf("config: BrokerPassword and BrokerPasswordFile %q are both set: give one", c.BrokerPasswordFile)
+	case strings.ContainsAny(c.BrokerUsername, "/+#:") || strings.TrimSpace(c.BrokerUsername) != c.BrokerUsername:
+		return fmt.Errorf("config: BrokerUsername %q %s: want no '/', '+', '#', ':' or surrounding spaces (a '/' marks a kiosk's SITE/KIOSK login), or none for %s",
+			c.BrokerUsername, where("BrokerUsername"), datadir.HubUser)
+	case c.BrokerCA != "" && !brokerTLS(c.Broker):
+		return fmt.Errorf("config: BrokerCA %q is set but Broker %q is plain TCP, which would send the hub's password in clear: use tls://HOST:PORT", c.BrokerCA, c.Broker)
+	}
+	return nil
+}
+
+// brokerTLS reports whether an external broker URL asks for TLS.
+func brokerTLS(broker string) bool {
+	u, err := url.Parse(broker)
+	return err == nil && backoff.SchemeTLS(u.Scheme)
 }

@@ -4,7 +4,9 @@
 // configured, the hub's MQTT link (hub/link) feeding the ingest pipeline
 // (hub/ingest), the pass feed (hub/passes), and the operators' console
 // (hub/console) with /metrics over HTTP. Run waits for ctx and closes;
-// Close stops everything in order and waits.
+// Close stops everything in order and waits. Config holds the settings,
+// from `hub serve`'s flags or its config file (File, LoadFile), including
+// the hub's login and TLS to an external broker.
 //
 // It is a library so that the hub program, the demo, the benchmarks and
 // end-to-end tests all run the same Server in process. server may import

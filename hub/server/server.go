@@ -103,9 +103,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
-	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: s.access.hubUser, Password: s.access.hubPass,
-		Logger: s.log.With("component", "mqtt"),
-		Clock:  s.clock, OnSubscribed: s.republishDownlinks})
+	login, err := s.linkLogin(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
+	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: login.user, Password: login.password, TLS: login.tls,
+		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}

@@ -155,7 +155,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{}, "DataDir"},
 		{Config{DataDir: "d", MQTTListen: "1883"}, `MQTTListen "1883"`},
 		{Config{DataDir: "d", HTTPListen: "localhost:http2"}, `HTTPListen "localhost:http2"`},
-		{Config{DataDir: "d", Broker: "ssl://h:8883"}, `Broker "ssl://h:8883"`},
+		{Config{DataDir: "d", Broker: "ws://h:8883"}, `Broker "ws://h:8883"`},
 		{Config{DataDir: "d", Broker: "tcp://h"}, `Broker "tcp://h"`},
 		{Config{DataDir: "d", Broker: "tcp://u:p@h:1883"}, "Broker"},
 		{Config{DataDir: "d", Broker: "h:1883"}, "Broker"},
