@@ -119,6 +119,10 @@ func serve(cmd *cobra.Command, cfg server.Config, debug bool, stdout, stderr io.
 		return err
 	}
 	// One line on stdout, for scripts and supervisors to wait for.
-	fmt.Fprintf(stdout, "hub ready broker=%s console=%s\n", s.BrokerURL(), s.ConsoleURL())
+	fmt.Fprintf(stdout, "hub ready broker=%s console=%s", s.BrokerURL(), s.ConsoleURL())
+	if addr := s.EnrollAddr(); addr != "" {
+		fmt.Fprintf(stdout, " enroll=https://%s", addr)
+	}
+	fmt.Fprintln(stdout)
 	return s.Run(cmd.Context())
 }

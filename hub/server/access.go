@@ -58,6 +58,7 @@ func (s *Server) openAccess(cfg Config) (err error) {
 	if s.access.hubUser, s.access.hubPass, err = dir.BrokerLogin(); err != nil {
 		return err
 	}
+	s.access.inTransition = s.access.registry.InTransition
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, pki.Dir, pki.CACert)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -202,4 +203,20 @@ func (s *Server) linkLogin(cfg Config) (brokerLogin, error) {
 		l.tls = tc
 	}
 	return l, nil
+}
+
+// warnTransitions says at start which sites still admit kiosks that are
+// not enrolled, and until when.
+func (s *Server) warnTransitions(ctx context.Context) {
+	ts, err := s.access.registry.Transitions(ctx)
+	if err != nil {
+		s.log.Warn("cannot read the sites in transition", "err", err)
+		return
+	}
+	for _, t := range ts {
+		if t.Active {
+			s.log.Warn("site in transition: its kiosks that are not enrolled are still admitted until the deadline; enroll them",
+				"site", t.Site, "deadline", t.Deadline.Format(time.RFC3339))
+		}
+	}
 }

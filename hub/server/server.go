@@ -49,6 +49,7 @@ type Server struct {
 	jobs      *jobs
 	broker    *broker.Broker // nil with an external broker
 	access    access
+	enroll    enrollment
 	brokerURL string
 	link      *link.Link
 	ingest    *ingest.Ingest
@@ -94,12 +95,17 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	feed := passes.NewFeed(passes.FeedConfig{Store: s.passes, Hub: feedHub{s}, Every: cfg.PassesEvery,
 		Refresh: cfg.PassesRefresh, Clock: s.clock, Logger: s.log})
+	if err := s.openEnroll(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log}
 	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
-		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify})
+		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify,
+		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr()})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+
 	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("open hub: console: %w", err)
 	}
@@ -138,6 +144,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.log.Info("hub running", "broker", s.brokerURL, "console", s.ConsoleURL(), "data", cfg.DataDir)
+	s.warnTransitions(ctx)
 	return s, nil
 }
 
@@ -251,6 +258,9 @@ func (s *Server) Close() error {
 				errs = append(errs, fmt.Errorf("close console: %w", err))
 			}
 			cancel()
+		}
+		if err := s.closeEnroll(); err != nil {
+			errs = append(errs, fmt.Errorf("close enrollment: %w", err))
 		}
 		if s.link != nil {
 			s.link.Close()
