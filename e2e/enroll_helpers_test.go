@@ -11,11 +11,13 @@ import (
 
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/kiosk/enrollment"
+	"github.com/gatepost/gatepost/kiosk/identity"
 	"github.com/gatepost/gatepost/protocol"
 )
 
-// identity is what `kiosk identity --json` prints.
-type identity struct {
+// kioskIdentity is what `kiosk identity --json` prints.
+type kioskIdentity struct {
 	Kiosk       string `json:"kiosk"`
 	Site        string `json:"site"`
 	Fingerprint string `json:"fingerprint"`
@@ -28,9 +30,9 @@ type identity struct {
 // `kiosk enroll --file`. broker is the URL the kiosk is told to use. A hub
 // in front of Mosquitto (h.mosq) has the broker's files rewritten and
 // reloaded, as the installer's walkthrough says.
-func (h *hub) enrollKiosk(t *testing.T, cfgPath, broker string) identity {
+func (h *hub) enrollKiosk(t *testing.T, cfgPath, broker string) kioskIdentity {
 	t.Helper()
-	var id identity
+	var id kioskIdentity
 	runJSON(t, &id, "kiosk", "identity", "--json", "--config", cfgPath)
 	file := filepath.Join(t.TempDir(), id.Kiosk+".enroll")
 	run(t, "hub", "kiosks", "add", "--data", h.dataDir, "--site", id.Site, "--kiosk", id.Kiosk,
@@ -127,7 +129,33 @@ func (h *hub) hubLogin(t *testing.T) (user, password string) {
 }
 
 // enrollAt is enrollKiosk for a test that holds only the hub's data folder.
-func enrollAt(t *testing.T, hubData, cfgPath, broker string) identity {
+func enrollAt(t *testing.T, hubData, cfgPath, broker string) kioskIdentity {
 	t.Helper()
 	return (&hub{dataDir: hubData}).enrollKiosk(t, cfgPath, broker)
+}
+
+// enrollScreenGate enrolls an in-process kiosk at the hub as `kiosk
+// enroll --file` does: its key made in its data folder, `hub kiosks add`
+// with the public half, the sealed file opened with the private half and
+// saved.
+func (h *hub) enrollScreenGate(t *testing.T, g *screenGate, broker string) {
+	t.Helper()
+	key, _, err := identity.LoadOrCreate(g.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "screen.enroll")
+	run(t, "hub", "kiosks", "add", "--data", h.dataDir, "--site", g.cfg.Site, "--kiosk", g.cfg.Kiosk,
+		"--public-key", protocol.PublicKeyText(key.Public), "--broker", broker, "--out", file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := protocol.OpenEnrollFile(data, key.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := enrollment.Save(g.cfg.DataDir, a); err != nil {
+		t.Fatal(err)
+	}
 }

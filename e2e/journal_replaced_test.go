@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,18 +24,25 @@ func (g *gate) replaceJournal(t *testing.T) {
 	}
 }
 
-// setBroker points the kiosk's config at broker.
+// setBroker points the kiosk at broker: an enrolled kiosk uses the broker
+// of its enrollment (data_dir/enrollment.json), as the hub named it.
 func (g *gate) setBroker(t *testing.T, from, to string) {
 	t.Helper()
-	cfg, err := os.ReadFile(g.cfgPath)
+	path := filepath.Join(g.dataDir, "enrollment.json")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := fmt.Sprintf("broker = %q", from)
-	if !strings.Contains(string(cfg), old) {
-		t.Fatalf("config has no %s", old)
+	var a map[string]any
+	if err := json.Unmarshal(data, &a); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.WriteFile(g.cfgPath, []byte(strings.Replace(string(cfg), old, fmt.Sprintf("broker = %q", to), 1)), 0o644); err != nil {
+	if a["broker"] != from {
+		t.Fatalf("enrollment names broker %v, not %s", a["broker"], from)
+	}
+	a["broker"] = to
+	data, _ = json.Marshal(a)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

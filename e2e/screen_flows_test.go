@@ -26,6 +26,7 @@ func TestScreenResidentScans(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	g.cfg.MQTT.Broker = "tcp://" + h.mqttListen
 	h.start(t)
+	h.enrollScreenGate(t, g, g.cfg.MQTT.Broker)
 	g.run()
 	ctx := tab(t, g)
 	waitJS(t, ctx, "online", `document.getElementById("link").classList.contains("good")`)
