@@ -30,7 +30,9 @@ func main() {
 	kiosks := flag.Int("kiosks", 2, "how many simulated kiosks")
 	every := flag.Duration("every", 3*time.Second, "mean gap between simulated scans at each kiosk")
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	mqttPort := flag.Int("mqtt-port", 1883, "embedded broker's port (0: any free port)")
+	mqttPort := flag.Int("mqtt-port", 1883, "embedded broker's plain port, on 127.0.0.1 only (0: any free port)")
+	mqttsPort := flag.Int("mqtts-port", 8883, "embedded broker's TLS port, which the kiosks use (0: any free port)")
+	enrollPort := flag.Int("enroll-port", 8443, "the hub's HTTPS enrollment port (0: any free port)")
 	hubPort := flag.Int("console-port", 8081, "operators' page port (0: any free port)")
 	screenPort := flag.Int("screen-port", 8090, "first guard screen's port; kiosk N uses this+N-1 (0: any free port)")
 	verbose := flag.Bool("v", false, "log every entry")
@@ -43,7 +45,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *data, *kiosks, *every, *host, *mqttPort, *hubPort, *screenPort); err != nil {
+	if err := run(ctx, log, *data, *kiosks, *every, *host, ports{*mqttPort, *mqttsPort, *enrollPort, *hubPort, *screenPort}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -51,7 +53,10 @@ func main() {
 
 func addr(host string, port int) string { return fmt.Sprintf("%s:%d", host, port) }
 
-func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every time.Duration, host string, mqttPort, hubPort, screenPort int) error {
+// ports are the demo's listening ports.
+type ports struct{ mqtt, mqtts, enroll, hub, screen int }
+
+func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every time.Duration, host string, p ports) error {
 	if kiosks < 1 || kiosks > 20 {
 		return fmt.Errorf("-kiosks %d: must be 1 to 20", kiosks)
 	}
@@ -66,17 +71,22 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	if err != nil {
 		return fmt.Errorf("create the console's admin: %w", err)
 	}
+	if err := demoTLS(hubData, host); err != nil {
+		return fmt.Errorf("the hub's certificates: %w", err)
+	}
 	hub, err := server.Open(ctx, server.Config{
-		DataDir:    hubData,
-		MQTTListen: addr(host, mqttPort),
-		HTTPListen: addr(host, hubPort),
-		Logger:     log.With("program", "hub"),
+		DataDir:      hubData,
+		MQTTListen:   addr("127.0.0.1", p.mqtt),
+		MQTTSListen:  addr(host, p.mqtts),
+		EnrollListen: addr(host, p.enroll),
+		HTTPListen:   addr(host, p.hub),
+		Logger:       log.With("program", "hub"),
 	})
 	if err != nil {
 		return fmt.Errorf("start hub: %w", err)
 	}
 	defer hub.Close()
-	fmt.Printf("hub      broker %s\n         operators' page %s\n", hub.BrokerURL(), hub.ConsoleURL())
+	fmt.Printf("hub      broker %s (kiosks: TLS, enrolled at https://%s)\n         operators' page %s\n", hub.BrokerURL(), hub.EnrollAddr(), hub.ConsoleURL())
 	fmt.Printf("console  %sops/ sign in as admin, password %s\n", hub.ConsoleURL(), adminPW)
 	fmt.Printf("passes   %d residents' passes of %s in %s (one revoked, one under home observation)\n",
 		len(tokens), site, filepath.Join(hubData, "passes.db"))
@@ -92,9 +102,14 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 		cfg.Scanner.SimulateEvery = config.Duration(every)
 		// A fever's second reading comes after a short rest in the demo.
 		cfg.Rules.RecheckAfter = config.Duration(10 * time.Second)
+		if err := enrollKiosk(ctx, hub, hubData, cfg); err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("enroll kiosk %s: %w", cfg.Kiosk, err)
+		}
 		port := 0
-		if screenPort != 0 {
-			port = screenPort + i - 1
+		if p.screen != 0 {
+			port = p.screen + i - 1
 		}
 		cfg.Screen.Listen = addr(host, port)
 		d, err := daemon.Open(cfg, log.With("program", "kiosk", "kiosk", cfg.Kiosk), clock.Real())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/google/uuid"
 
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
@@ -59,7 +60,7 @@ func forgedBatch(t *testing.T, site, kiosk string, firstSeq uint64, n int, scan 
 	b := protocol.Batch{Kiosk: kiosk, Site: site, Sent: time.Now().UTC()}
 	for i := range n {
 		e := protocoltest.Entry(protocoltest.Kiosk(kiosk), protocoltest.Scan(fmt.Sprintf("%s-%d", scan, i)),
-			protocoltest.At(time.Now().UTC()), protocoltest.ID(fmt.Sprintf("0190d6e4-7a4b-7cc0-8b8e-%012x", firstSeq+uint64(i))))
+			protocoltest.At(time.Now().UTC()), protocoltest.ID(uuid.Must(uuid.NewV7()).String()))
 		e.Seq = firstSeq + uint64(i)
 		b.Entries = append(b.Entries, e)
 	}
