@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +40,41 @@ type Ingest struct {
 	// is logged and counted (0 means records.DefaultSkewLimit).
 	SkewLimit time.Duration
 
-	stats stats
+	// Admit, if set, says whether the hub takes messages from kiosk at
+	// site: nil to admit it, else an error. A batch, alert or status from a
+	// kiosk not admitted is refused: nothing stored, no ack. Its answer is
+	// kept AdmitFor. A nil Admit admits every kiosk.
+	Admit func(ctx context.Context, site, kiosk string) error
+	// AdmitReasons classifies Admit's errors: the reason of the first
+	// sentinel err matches (errors.Is), e.g. registry.ErrRetired ->
+	// protocol.RefusedRetired. An Admit error matching none is a failure
+	// to decide: the message is dropped unacknowledged (the kiosk sends it
+	// again), counted in Stats.AdmitErrors, and the answer is not kept.
+	AdmitReasons map[error]string
+	// AdmitFor is how long an answer of Admit is kept (0 means
+	// DefaultAdmitFor).
+	AdmitFor time.Duration
+
+	// BatchRate and BatchBurst limit each kiosk's batches and statuses,
+	// AlertRate and AlertBurst its alerts, apart (see Allow); 0 means
+	// the Default*.
+	BatchRate, AlertRate   float64
+	BatchBurst, AlertBurst int
+
+	// Alarm, if set, is told of refusals that are security events (a kiosk
+	// not admitted, an identity differing from its topic, a sequence beyond
+	// the window, a flood), at most once per kiosk and reason per
+	// AlarmEvery: the hub raises a console alert (hub/alerts.Refusals).
+	// It is called on ingest's goroutines and must not block.
+	Alarm func(site, kiosk, reason, detail string)
+	// AlarmEvery: 0 means DefaultAlarmEvery.
+	AlarmEvery time.Duration
+
+	initOnce        sync.Once
+	admits          admissions
+	batches, alerts *limiter
+	lines, alarms   *quiet
+	stats           stats
 }
 
 // Stats counts what an Ingest has done since it was created.
@@ -55,15 +91,20 @@ type Stats struct {
 	Statuses    uint64 // presence messages stored (stale wills included)
 	StaleWills  uint64 // of Statuses: last wills of connections the kiosk had replaced, ignored
 	Skewed      uint64 // batches whose kiosk clock was off by more than SkewLimit
-	Rejected    uint64 // messages refused: bad topic, bad batch, topic/message mismatch
-	Mismatched  uint64 // of Rejected: topic and batch disagree on kiosk or site
+	Rejected    uint64 // messages refused, for any reason (the sum of Refused)
+	Mismatched  uint64 // of Rejected: topic and message disagree on kiosk or site
 	StoreErrors uint64 // batches not stored because storage failed
 	AckFailures uint64 // acks that could not be published
+	AdmitErrors uint64 // messages dropped because Admit failed without deciding
+	// Refused counts refusals by reason, every protocol.RefusalReasons
+	// present (queue_full stays 0 here: hub/link counts it).
+	Refused map[string]uint64
 }
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
-	alerts, statuses, skewed, staleWills, replaced                                           atomic.Uint64
+	alerts, statuses, skewed, staleWills, replaced, admitErrors                              atomic.Uint64
+	refused                                                                                  reasonCounters
 }
 
 // Stats returns the counters.
@@ -74,18 +115,20 @@ func (in *Ingest) Stats() Stats {
 		Conflicts: s.conflicts.Load(), Rejected: s.rejected.Load(), Mismatched: s.mismatched.Load(),
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
 		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
-		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(),
+		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(), AdmitErrors: s.admitErrors.Load(),
+		Refused: s.refused.snapshot(),
 	}
 }
 
 // Handle processes one message from a kiosk's entries, alerts or status
-// topic. It logs what it
-// refuses and why (the protocol's field error text), so callers need not
-// log the returned error again; the error is for callers that branch on
-// it: errors.Is(err, ErrRejected) for a refused message, anything else for
-// a storage or publish failure the kiosk's retry will cover.
+// topic. It logs what it refuses and why (the protocol's field error
+// text), so callers need not log the returned error again; the error is
+// for callers that branch on it: errors.Is(err, ErrRejected) for a
+// refused message, anything else for a storage or publish failure the
+// kiosk's retry will cover. Handle does not apply the rate limit: Run
+// does (Allow).
 func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) error {
-	return in.Save(ctx, in.Decode(topic, payload))
+	return in.Save(ctx, in.Decode(ctx, topic, payload))
 }
 
 // Decoded is a message checked by Decode and ready for Save.
@@ -96,33 +139,50 @@ type Decoded struct {
 	err                      error          // already logged and counted
 }
 
-// Decode parses a message and checks it against its topic: the part of
-// Handle that touches no storage, so a caller may run it on another
-// goroutine, ahead of Save. Refusals are logged and counted here.
-func (in *Ingest) Decode(topic string, payload []byte) Decoded {
-	log := in.logger().With("topic", topic)
+// Decode parses a message and checks it against its topic and the
+// register (Admit): the part of Handle that does not write, so a caller
+// may run it on another goroutine, ahead of Save. Refusals are logged and
+// counted here.
+//
+// Whose message it is comes from the topic. The topic is the identity the
+// broker authenticated: the broker's access rule (hub/broker.Closed, or
+// the Mosquitto ACL from hub/brokerconf) lets a kiosk's login publish
+// only to its own site's and kiosk's topics, so a message on
+// huamu-1/gate-1's topic was sent with gate-1's credentials. The message
+// must then name the same site and kiosk, and that kiosk must be one the
+// register admits.
+func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Decoded {
+	in.init()
 	site, kiosk, leaf, err := protocol.ParseKioskTopic(topic)
 	if err != nil {
-		return Decoded{err: in.reject(log, "bad topic", err)}
+		return Decoded{err: in.refuse(refusal{topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad topic: %w", err)})}
 	}
 	d := Decoded{topic: topic, site: site, kiosk: kiosk, leaf: leaf}
+	if len(payload) > protocol.MaxMessageBytes {
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedTooLarge,
+			err: fmt.Errorf("%d bytes, over the %d byte limit", len(payload), protocol.MaxMessageBytes)})
+		return d
+	}
+	if d.err = in.admitted(ctx, site, kiosk, topic); d.err != nil {
+		return d
+	}
 	if leaf == "status" {
 		d.payload = payload
 		return d
 	}
 	b, err := protocol.DecodeBatchPayload(payload)
 	if err != nil {
-		d.err = in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad batch: %w", err)})
 		return d
 	}
 	// The topic is what the broker authorised; the batch is what the kiosk
 	// claims. Trust neither without the other.
 	if b.Kiosk != kiosk || b.Site != site {
 		in.stats.mismatched.Add(1)
-		log.Warn("security: batch identity differs from its topic, refused",
-			"topic_site", site, "topic_kiosk", kiosk, "batch_site", b.Site, "batch_kiosk", b.Kiosk)
-		in.stats.rejected.Add(1)
-		d.err = fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedIdentity,
+			err: fmt.Errorf("batch from %s/%s on the topic of %s/%s", b.Site, b.Kiosk, site, kiosk)})
 		return d
 	}
 	d.batch = b
@@ -145,8 +205,12 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 
 	now := in.now()
 	saved, err := in.Store.SaveBatch(ctx, b, now)
+	if errors.Is(err, records.ErrSeqWindow) {
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSeqWindow, err: err})
+	}
 	if errors.Is(err, protocol.ErrInvalid) {
-		return in.reject(log, "batch refused by storage", err)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("batch refused by storage: %w", err)})
 	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
@@ -200,15 +264,16 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 }
 
 func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kiosk string, payload []byte) error {
+	topic := protocol.StatusTopic(site, kiosk)
 	st, err := protocol.DecodeStatus(payload)
 	if err != nil {
-		return in.reject(log.With("kiosk", kiosk), "bad status", err)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad status: %w", err)})
 	}
 	if st.Kiosk != kiosk || st.Site != site {
 		in.stats.mismatched.Add(1)
-		in.stats.rejected.Add(1)
-		log.Warn("security: status identity differs from its topic, refused", "status_site", st.Site, "status_kiosk", st.Kiosk)
-		return fmt.Errorf("%w: status from %s/%s on the topic of %s/%s", ErrRejected, st.Site, st.Kiosk, site, kiosk)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedIdentity,
+			err: fmt.Errorf("status from %s/%s on the topic of %s/%s", st.Site, st.Kiosk, site, kiosk)})
 	}
 	applied, err := in.Store.SaveStatus(ctx, st, in.now())
 	if err != nil {
@@ -233,10 +298,22 @@ func (in *Ingest) skewLimit() time.Duration {
 	return in.SkewLimit
 }
 
-func (in *Ingest) reject(log *slog.Logger, what string, err error) error {
-	in.stats.rejected.Add(1)
-	log.Warn(what+", refused", "problem", err.Error())
-	return fmt.Errorf("%w: %s: %w", ErrRejected, what, err)
+// init makes the limiters once, from the fields as they are at the first
+// message.
+func (in *Ingest) init() {
+	in.initOnce.Do(func() {
+		rate := func(v, def float64) float64 { return cmp.Or(max(v, 0), def) }
+		burst := func(v, def int) int { return cmp.Or(max(v, 0), def) }
+		in.batches = newLimiter(rate(in.BatchRate, DefaultBatchRate), burst(in.BatchBurst, DefaultBatchBurst), in.Clock)
+		in.alerts = newLimiter(rate(in.AlertRate, DefaultAlertRate), burst(in.AlertBurst, DefaultAlertBurst), in.Clock)
+		in.lines = newQuiet(logEvery, in.Clock)
+		alarmEvery := in.AlarmEvery
+		if alarmEvery <= 0 {
+			alarmEvery = DefaultAlarmEvery
+		}
+		in.alarms = newQuiet(alarmEvery, in.Clock)
+		in.admits.m = map[string]admission{}
+	})
 }
 
 func (in *Ingest) logger() *slog.Logger {
