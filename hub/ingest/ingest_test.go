@@ -167,7 +167,7 @@ func TestHandle(t *testing.T) {
 	}
 	got := h.in.Stats()
 	want := Stats{Batches: 4, Inserted: 6, Duplicates: 3, Rejected: uint64(rejections), Mismatched: 3,
-		Skewed: 4, // the fixture kiosk clock is an hour ahead of the hub
+		Skewed:  4, // the fixture kiosk clock is an hour ahead of the hub
 		Refused: refusedCounts(protocol.RefusedIdentity, 3, protocol.RefusedBadMessage, 6)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Stats = %+v, want %+v", got, want)
