@@ -52,7 +52,7 @@ func TestOversizeCountsPacketsTooLarge(t *testing.T) {
 	t.Cleanup(func() { mochi.Close(srv, mln) })
 
 	lost := make(chan struct{})
-	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://"+ln.Addr().String()).
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + ln.Addr().String()).
 		SetClientID("huamu-1/gate-1").SetUsername("huamu-1/gate-1").SetPassword("secret").
 		SetAutoReconnect(false).SetConnectTimeout(wait).
 		SetConnectionLostHandler(func(paho.Client, error) { close(lost) }))
