@@ -8,7 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // metricsHandler serves the hub's counters and per-kiosk fleet state in
@@ -25,7 +27,7 @@ func (s *Server) metricsHandler() http.Handler {
 	counter("entries_duplicate_total", "Entries received again, identical, ignored.", func(st ingest.Stats) uint64 { return st.Duplicates })
 	counter("entries_conflict_total", "Entries refused because a different entry is held (security events).", func(st ingest.Stats) uint64 { return st.Conflicts })
 	counter("alerts_total", "Batches received on alerts topics.", func(st ingest.Stats) uint64 { return st.Alerts })
-	counter("rejected_total", "Messages refused: bad topic, malformed, identity mismatch.", func(st ingest.Stats) uint64 { return st.Rejected })
+	counter("admit_errors_total", "Messages dropped because the kiosk register could not be read (kiosks resend them).", func(st ingest.Stats) uint64 { return st.AdmitErrors })
 	counter("store_errors_total", "Batches not stored because storage failed.", func(st ingest.Stats) uint64 { return st.StoreErrors })
 	counter("ack_failures_total", "Acks that could not be published.", func(st ingest.Stats) uint64 { return st.AckFailures })
 	counter("skewed_batches_total", "Batches from a kiosk whose clock was off by more than the limit.", func(st ingest.Stats) uint64 { return st.Skewed })
@@ -35,8 +37,36 @@ func (s *Server) metricsHandler() http.Handler {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
 		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
 		func() float64 { return float64(s.link.Dropped()) }))
+	reg.MustRegister(&rejectedCollector{s: s})
+	if o, ok := any(s.broker).(oversizeCounter); ok && s.broker != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: broker.OversizeMetric,
+			Help: "MQTT packets the embedded broker refused as too large, closing the connection."},
+			func() float64 { return float64(o.OversizeCount()) }))
+	}
 	reg.MustRegister(&fleetCollector{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// oversizeCounter is the embedded broker's count of packets refused as
+// too large (its hub/broker.Oversize hook), when it exposes one.
+type oversizeCounter interface{ OversizeCount() uint64 }
+
+// rejectedCollector reports every refusal by reason, each reason present
+// from the start so a rate can be taken of it: ingest's counts, and the
+// link's drops of a full queue as queue_full.
+type rejectedCollector struct{ s *Server }
+
+var descRejected = prometheus.NewDesc("gatepost_hub_rejected_total",
+	"Messages from kiosks refused, by reason (docs/operations.md says what each means and what to do).", []string{"reason"}, nil)
+
+func (c *rejectedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descRejected }
+
+func (c *rejectedCollector) Collect(ch chan<- prometheus.Metric) {
+	refused := c.s.ingest.Stats().Refused
+	refused[protocol.RefusedQueueFull] += c.s.link.Dropped()
+	for _, r := range protocol.RefusalReasons {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(refused[r]), r)
+	}
 }
 
 // fleetCollector reports each kiosk's state from the store at scrape time.
