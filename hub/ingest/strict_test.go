@@ -60,7 +60,9 @@ func strictHarness(t *testing.T) (*harness, *registry.Store, *[]alarm, *int) {
 	h.in.Admit = admitByRegister(reg, calls)
 	h.in.AdmitReasons = map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
 		registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite}
-	h.in.Alarm = func(site, kiosk, reason, detail string) { *alarms = append(*alarms, alarm{site, kiosk, reason, detail}) }
+	h.in.Alarm = func(site, kiosk, reason, detail string) {
+		*alarms = append(*alarms, alarm{site, kiosk, reason, detail})
+	}
 	return h, reg, alarms, calls
 }
 
