@@ -193,6 +193,7 @@ func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Deco
 // Decode's error for a refused message. Call it from one goroutine, in the
 // order the messages arrived.
 func (in *Ingest) Save(ctx context.Context, d Decoded) error {
+	in.init()
 	if d.err != nil {
 		return d.err
 	}
@@ -224,7 +225,9 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	}
 	if skew := now.Sub(b.Sent); skew > in.skewLimit() || -skew > in.skewLimit() {
 		in.stats.skewed.Add(1)
-		log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond))
+		if ok, n := in.lines.allow(site+"/"+kiosk, "skew"); ok {
+			log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond), "suppressed", n)
+		}
 	}
 	if saved.Replaced {
 		in.stats.replaced.Add(1)
@@ -237,14 +240,19 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 			what += fmt.Sprintf("it lacks some of them (holds 1..%d contiguously), so the kiosk cannot renumber its entries yet: "+
 				"import the missing ones from the old journal (kiosk export, hub import) and it will", saved.Contiguous)
 		}
-		log.Warn(what, "journal", b.Journal, "held_journal", saved.Journal, "contiguous", saved.Contiguous, "highest", saved.Highest)
+		if ok, n := in.lines.allow(site+"/"+kiosk, "replaced"); ok { // a line a minute: the kiosk resends until it renumbers
+			log.Warn(what, "journal", b.Journal, "held_journal", saved.Journal, "contiguous", saved.Contiguous, "highest", saved.Highest,
+				"suppressed", n)
+		}
 	}
 	in.stats.inserted.Add(uint64(saved.Inserted))
 	in.stats.duplicates.Add(uint64(saved.Duplicates))
 	in.stats.conflicts.Add(uint64(saved.Conflicts))
 	if saved.Conflicts > 0 {
-		log.Warn("security: entries differ from those held, refused",
-			"seqs", saved.ConflictSeqs, "conflicts", saved.Conflicts)
+		if ok, n := in.lines.allow(site+"/"+kiosk, "conflict"); ok { // counted in full on /metrics and the kiosk's row
+			log.Warn("security: entries differ from those held, refused",
+				"seqs", saved.ConflictSeqs, "conflicts", saved.Conflicts, "suppressed", n)
+		}
 	}
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)

@@ -1,6 +1,9 @@
 // Package link is the hub's MQTT client: it keeps a session to the broker
 // (embedded or external), subscribes to every kiosk's batches, alerts and
-// presence, hands each message on in arrival order with alerts first, and
+// presence, asks a gate (ingest's rate limit) about each message before
+// queueing it, keeps alerts in a queue of their own that a flood of
+// batches cannot fill, hands each message on in arrival order with alerts
+// first, and
 // publishes retained messages (acks, downlinks) with a bounded wait for the
 // PUBACK. Reconnecting waits with internal/backoff on an injected clock.
 //
