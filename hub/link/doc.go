@@ -3,9 +3,8 @@
 // presence, asks a gate (ingest's rate limit) about each message before
 // queueing it, keeps alerts in a queue of their own that a flood of
 // batches cannot fill, hands each message on in arrival order with alerts
-// first, and
-// publishes retained messages (acks, downlinks) with a bounded wait for the
-// PUBACK. Reconnecting waits with internal/backoff on an injected clock.
+// first, and publishes retained messages (acks, downlinks) with a bounded
+// wait for the PUBACK. Reconnecting waits with internal/backoff on an injected clock.
 //
 // link imports protocol and internal packages only; it knows nothing of
 // storage. hub/server wires it to hub/ingest (which reads Next) and to the
