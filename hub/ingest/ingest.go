@@ -65,7 +65,8 @@ type Ingest struct {
 	// not admitted, an identity differing from its topic, a sequence beyond
 	// the window, a flood), at most once per kiosk and reason per
 	// AlarmEvery: the hub raises a console alert (hub/alerts.Refusals).
-	// It is called on ingest's goroutines and must not block.
+	// It is called from several goroutines at once (Allow runs on the
+	// link's) and must not block.
 	Alarm func(site, kiosk, reason, detail string)
 	// AlarmEvery: 0 means DefaultAlarmEvery.
 	AlarmEvery time.Duration
