@@ -22,8 +22,10 @@ type Store interface {
 }
 
 // ErrRejected is wrapped by the error Handle returns for a message it
-// refuses: a bad topic, a malformed batch, or a batch whose kiosk or site
-// differs from its topic. Nothing is stored for such a message.
+// refuses, for one of protocol.RefusalReasons (named in the error): a
+// kiosk not admitted, a bad topic, a malformed batch, a batch whose kiosk
+// or site differs from its topic, a sequence beyond the window. Nothing
+// is stored for such a message and it is not acknowledged.
 var ErrRejected = errors.New("message rejected")
 
 // Ingest handles batches. Set Store and Publish; the zero values of the
@@ -45,9 +47,10 @@ type Ingest struct {
 	// kiosk not admitted is refused: nothing stored, no ack. Its answer is
 	// kept AdmitFor. A nil Admit admits every kiosk.
 	Admit func(ctx context.Context, site, kiosk string) error
-	// AdmitReasons classifies Admit's errors: the reason of the first
-	// sentinel err matches (errors.Is), e.g. registry.ErrRetired ->
-	// protocol.RefusedRetired. An Admit error matching none is a failure
+	// AdmitReasons classifies Admit's errors: an error matching a
+	// sentinel (errors.Is) is refused for its reason, e.g.
+	// registry.ErrRetired -> protocol.RefusedRetired (the sentinels must
+	// not match one another). An Admit error matching none is a failure
 	// to decide: the message is dropped unacknowledged (the kiosk sends it
 	// again), counted in Stats.AdmitErrors, and the answer is not kept.
 	AdmitReasons map[error]string
