@@ -3,7 +3,8 @@
 // alerts into console.db (hub/operators) for a person to look at: a
 // confirmed fever, a forged or revoked pass, a kiosk offline, a clock off,
 // a sync gap, refused conflicting entries, a status list behind or too
-// old. It runs in the hub whether or not anyone opens the console; the
+// old, messages the hub's ingest refused as security events (Refusals).
+// It runs in the hub whether or not anyone opens the console; the
 // console only reads the alerts, and, when it has live viewers, is handed
 // each entry and new alert as a Watcher.
 //

@@ -73,6 +73,9 @@ type Config struct {
 	// OfflineAfter raises an alert for a kiosk offline longer; GapAfter
 	// likewise for a sync gap.
 	OfflineAfter, GapAfter time.Duration
+	// Refusals, if set, is where ingest reports its security refusals;
+	// each poll raises them (refused.go).
+	Refusals *Refusals
 	// ListBehindAfter raises an alert for an online kiosk running an
 	// older status list than the hub published for it, for longer;
 	// ListMaxAge for one whose list was issued longer ago (liststale.go).
@@ -176,6 +179,9 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		if err := f.cfg.Store.SetSetting(ctx, cursorSetting, fmt.Sprintf("%d %d %s", cur.Received, cur.Seq, cur.Kiosk)); err != nil {
 			return total, err
 		}
+	}
+	if err := f.raiseRefusals(ctx); err != nil {
+		return total, err
 	}
 	return total, f.fleetAlerts(ctx)
 }

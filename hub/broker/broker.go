@@ -40,6 +40,7 @@ type Broker struct {
 	ln        *mochi.Listener // plain TCP; nil when TLS only
 	tlsLn     *mochi.Listener // nil without TLS
 	access    *Closed
+	oversize  *Oversize
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -70,7 +71,9 @@ func Start(ctx context.Context, cfg Config) (_ *Broker, err error) {
 		Logger:       log,
 		Capabilities: caps,
 	})
-	b := &Broker{srv: srv, access: cfg.Access}
+	b := &Broker{srv: srv, access: cfg.Access, oversize: &Oversize{Refused: func(user, id string) {
+		log.Warn("a client sent a packet over the broker's size limit and was disconnected", "user", user, "client", id)
+	}}}
 	var lns []net.Listener
 	defer func() {
 		if err != nil {
@@ -79,7 +82,7 @@ func Start(ctx context.Context, cfg Config) (_ *Broker, err error) {
 			}
 		}
 	}()
-	for _, h := range append([]mqtt.Hook{cfg.Access}, cfg.Hooks...) {
+	for _, h := range append([]mqtt.Hook{cfg.Access, b.oversize}, cfg.Hooks...) {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("start broker: hook %s: %w", h.ID(), err)
 		}
@@ -169,6 +172,9 @@ func (b *Broker) Cut(kiosks map[string]bool) int {
 	}
 	return n
 }
+
+// OversizeCount is how many packets the broker refused as too large.
+func (b *Broker) OversizeCount() uint64 { return b.oversize.Count() }
 
 // Connected lists the kiosks (SITE/KIOSK) connected now.
 func (b *Broker) Connected() []string {

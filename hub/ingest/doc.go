@@ -1,10 +1,19 @@
 // Package ingest turns kiosk batches arriving over MQTT into stored entries
-// and acknowledgements: it checks the topic against the message, stores the
-// batch idempotently, and publishes the kiosk's contiguous sequence as a
-// retained ack. Run is the hub's pipeline: one goroutine decodes while
-// another stores and acks, reading from a Source (the hub's MQTT link,
-// hub/link) that ingest knows only as Next; it is given a function to
-// publish with.
+// and acknowledgements, and is strict about whom it takes them from: a
+// message is taken only from a kiosk the register admits (Admit: enrolled,
+// not retired, at its own site), only if it names the site and kiosk of
+// its topic (the identity the broker authenticated), only within each
+// kiosk's rate limit (Allow, alerts apart) and, for a batch, only within
+// the sequence window (hub/records). Every refusal is counted by reason
+// (protocol.RefusalReasons, Stats.Refused), logged at most once a minute
+// per kiosk and reason, and, when it is a security event, handed to Alarm
+// for a console alert. An accepted batch is stored idempotently and the
+// kiosk's contiguous sequence published as a retained ack.
+//
+// Run is the hub's pipeline: one goroutine decodes while another stores
+// and acks, reading from a Source (the hub's MQTT link, hub/link) that
+// ingest knows only as Next, and gating it with Allow when it is Gated; it
+// is given a function to publish with.
 //
 // ingest may import protocol, hub/records and internal; hub/server wires
 // it; other packages import it only in tests.

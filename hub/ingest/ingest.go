@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +22,10 @@ type Store interface {
 }
 
 // ErrRejected is wrapped by the error Handle returns for a message it
-// refuses: a bad topic, a malformed batch, or a batch whose kiosk or site
-// differs from its topic. Nothing is stored for such a message.
+// refuses, for one of protocol.RefusalReasons (named in the error): a
+// kiosk not admitted, a bad topic, a malformed batch, a batch whose kiosk
+// or site differs from its topic, a sequence beyond the window. Nothing
+// is stored for such a message and it is not acknowledged.
 var ErrRejected = errors.New("message rejected")
 
 // Ingest handles batches. Set Store and Publish; the zero values of the
@@ -38,7 +42,43 @@ type Ingest struct {
 	// is logged and counted (0 means records.DefaultSkewLimit).
 	SkewLimit time.Duration
 
-	stats stats
+	// Admit, if set, says whether the hub takes messages from kiosk at
+	// site: nil to admit it, else an error. A batch, alert or status from a
+	// kiosk not admitted is refused: nothing stored, no ack. Its answer is
+	// kept AdmitFor. A nil Admit admits every kiosk.
+	Admit func(ctx context.Context, site, kiosk string) error
+	// AdmitReasons classifies Admit's errors: an error matching a
+	// sentinel (errors.Is) is refused for its reason, e.g.
+	// registry.ErrRetired -> protocol.RefusedRetired (the sentinels must
+	// not match one another). An Admit error matching none is a failure
+	// to decide: the message is dropped unacknowledged (the kiosk sends it
+	// again), counted in Stats.AdmitErrors, and the answer is not kept.
+	AdmitReasons map[error]string
+	// AdmitFor is how long an answer of Admit is kept (0 means
+	// DefaultAdmitFor).
+	AdmitFor time.Duration
+
+	// BatchRate and BatchBurst limit each kiosk's batches and statuses,
+	// AlertRate and AlertBurst its alerts, apart (see Allow); 0 means
+	// the Default*.
+	BatchRate, AlertRate   float64
+	BatchBurst, AlertBurst int
+
+	// Alarm, if set, is told of refusals that are security events (a kiosk
+	// not admitted, an identity differing from its topic, a sequence beyond
+	// the window, a flood), at most once per kiosk and reason per
+	// AlarmEvery: the hub raises a console alert (hub/alerts.Refusals).
+	// It is called from several goroutines at once (Allow runs on the
+	// link's) and must not block.
+	Alarm func(site, kiosk, reason, detail string)
+	// AlarmEvery: 0 means DefaultAlarmEvery.
+	AlarmEvery time.Duration
+
+	initOnce        sync.Once
+	admits          admissions
+	batches, alerts *limiter
+	lines, alarms   *quiet
+	stats           stats
 }
 
 // Stats counts what an Ingest has done since it was created.
@@ -55,15 +95,20 @@ type Stats struct {
 	Statuses    uint64 // presence messages stored (stale wills included)
 	StaleWills  uint64 // of Statuses: last wills of connections the kiosk had replaced, ignored
 	Skewed      uint64 // batches whose kiosk clock was off by more than SkewLimit
-	Rejected    uint64 // messages refused: bad topic, bad batch, topic/message mismatch
-	Mismatched  uint64 // of Rejected: topic and batch disagree on kiosk or site
+	Rejected    uint64 // messages refused, for any reason (the sum of Refused)
+	Mismatched  uint64 // of Rejected: topic and message disagree on kiosk or site
 	StoreErrors uint64 // batches not stored because storage failed
 	AckFailures uint64 // acks that could not be published
+	AdmitErrors uint64 // messages dropped because Admit failed without deciding
+	// Refused counts refusals by reason, every protocol.RefusalReasons
+	// present (queue_full stays 0 here: hub/link counts it).
+	Refused map[string]uint64
 }
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
-	alerts, statuses, skewed, staleWills, replaced                                           atomic.Uint64
+	alerts, statuses, skewed, staleWills, replaced, admitErrors                              atomic.Uint64
+	refused                                                                                  reasonCounters
 }
 
 // Stats returns the counters.
@@ -74,18 +119,20 @@ func (in *Ingest) Stats() Stats {
 		Conflicts: s.conflicts.Load(), Rejected: s.rejected.Load(), Mismatched: s.mismatched.Load(),
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
 		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
-		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(),
+		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(), AdmitErrors: s.admitErrors.Load(),
+		Refused: s.refused.snapshot(),
 	}
 }
 
 // Handle processes one message from a kiosk's entries, alerts or status
-// topic. It logs what it
-// refuses and why (the protocol's field error text), so callers need not
-// log the returned error again; the error is for callers that branch on
-// it: errors.Is(err, ErrRejected) for a refused message, anything else for
-// a storage or publish failure the kiosk's retry will cover.
+// topic. It logs what it refuses and why (the protocol's field error
+// text), so callers need not log the returned error again; the error is
+// for callers that branch on it: errors.Is(err, ErrRejected) for a
+// refused message, anything else for a storage or publish failure the
+// kiosk's retry will cover. Handle does not apply the rate limit: Run
+// does (Allow).
 func (in *Ingest) Handle(ctx context.Context, topic string, payload []byte) error {
-	return in.Save(ctx, in.Decode(topic, payload))
+	return in.Save(ctx, in.Decode(ctx, topic, payload))
 }
 
 // Decoded is a message checked by Decode and ready for Save.
@@ -96,33 +143,50 @@ type Decoded struct {
 	err                      error          // already logged and counted
 }
 
-// Decode parses a message and checks it against its topic: the part of
-// Handle that touches no storage, so a caller may run it on another
-// goroutine, ahead of Save. Refusals are logged and counted here.
-func (in *Ingest) Decode(topic string, payload []byte) Decoded {
-	log := in.logger().With("topic", topic)
+// Decode parses a message and checks it against its topic and the
+// register (Admit): the part of Handle that does not write, so a caller
+// may run it on another goroutine, ahead of Save. Refusals are logged and
+// counted here.
+//
+// Whose message it is comes from the topic. The topic is the identity the
+// broker authenticated: the broker's access rule (hub/broker.Closed, or
+// the Mosquitto ACL from hub/brokerconf) lets a kiosk's login publish
+// only to its own site's and kiosk's topics, so a message on
+// huamu-1/gate-1's topic was sent with gate-1's credentials. The message
+// must then name the same site and kiosk, and that kiosk must be one the
+// register admits.
+func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Decoded {
+	in.init()
 	site, kiosk, leaf, err := protocol.ParseKioskTopic(topic)
 	if err != nil {
-		return Decoded{err: in.reject(log, "bad topic", err)}
+		return Decoded{err: in.refuse(refusal{topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad topic: %w", err)})}
 	}
 	d := Decoded{topic: topic, site: site, kiosk: kiosk, leaf: leaf}
+	if len(payload) > protocol.MaxMessageBytes {
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedTooLarge,
+			err: fmt.Errorf("%d bytes, over the %d byte limit", len(payload), protocol.MaxMessageBytes)})
+		return d
+	}
+	if d.err = in.admitted(ctx, site, kiosk, topic); d.err != nil {
+		return d
+	}
 	if leaf == "status" {
 		d.payload = payload
 		return d
 	}
 	b, err := protocol.DecodeBatchPayload(payload)
 	if err != nil {
-		d.err = in.reject(log.With("kiosk", kiosk), "bad batch", err)
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad batch: %w", err)})
 		return d
 	}
 	// The topic is what the broker authorised; the batch is what the kiosk
 	// claims. Trust neither without the other.
 	if b.Kiosk != kiosk || b.Site != site {
 		in.stats.mismatched.Add(1)
-		log.Warn("security: batch identity differs from its topic, refused",
-			"topic_site", site, "topic_kiosk", kiosk, "batch_site", b.Site, "batch_kiosk", b.Kiosk)
-		in.stats.rejected.Add(1)
-		d.err = fmt.Errorf("%w: batch from %s/%s on the topic of %s/%s", ErrRejected, b.Site, b.Kiosk, site, kiosk)
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedIdentity,
+			err: fmt.Errorf("batch from %s/%s on the topic of %s/%s", b.Site, b.Kiosk, site, kiosk)})
 		return d
 	}
 	d.batch = b
@@ -133,6 +197,7 @@ func (in *Ingest) Decode(topic string, payload []byte) Decoded {
 // Decode's error for a refused message. Call it from one goroutine, in the
 // order the messages arrived.
 func (in *Ingest) Save(ctx context.Context, d Decoded) error {
+	in.init()
 	if d.err != nil {
 		return d.err
 	}
@@ -145,8 +210,12 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 
 	now := in.now()
 	saved, err := in.Store.SaveBatch(ctx, b, now)
+	if errors.Is(err, records.ErrSeqWindow) {
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSeqWindow, err: err})
+	}
 	if errors.Is(err, protocol.ErrInvalid) {
-		return in.reject(log, "batch refused by storage", err)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("batch refused by storage: %w", err)})
 	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
@@ -160,7 +229,9 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	}
 	if skew := now.Sub(b.Sent); skew > in.skewLimit() || -skew > in.skewLimit() {
 		in.stats.skewed.Add(1)
-		log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond))
+		if ok, n := in.lines.allow(site+"/"+kiosk, "skew"); ok {
+			log.Warn("kiosk clock is off; order is by sequence, so nothing is misordered", "skew", skew.Round(time.Millisecond), "suppressed", n)
+		}
 	}
 	if saved.Replaced {
 		in.stats.replaced.Add(1)
@@ -173,14 +244,19 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 			what += fmt.Sprintf("it lacks some of them (holds 1..%d contiguously), so the kiosk cannot renumber its entries yet: "+
 				"import the missing ones from the old journal (kiosk export, hub import) and it will", saved.Contiguous)
 		}
-		log.Warn(what, "journal", b.Journal, "held_journal", saved.Journal, "contiguous", saved.Contiguous, "highest", saved.Highest)
+		if ok, n := in.lines.allow(site+"/"+kiosk, "replaced"); ok { // a line a minute: the kiosk resends until it renumbers
+			log.Warn(what, "journal", b.Journal, "held_journal", saved.Journal, "contiguous", saved.Contiguous, "highest", saved.Highest,
+				"suppressed", n)
+		}
 	}
 	in.stats.inserted.Add(uint64(saved.Inserted))
 	in.stats.duplicates.Add(uint64(saved.Duplicates))
 	in.stats.conflicts.Add(uint64(saved.Conflicts))
 	if saved.Conflicts > 0 {
-		log.Warn("security: entries differ from those held, refused",
-			"seqs", saved.ConflictSeqs, "conflicts", saved.Conflicts)
+		if ok, n := in.lines.allow(site+"/"+kiosk, "conflict"); ok { // counted in full on /metrics and the kiosk's row
+			log.Warn("security: entries differ from those held, refused",
+				"seqs", saved.ConflictSeqs, "conflicts", saved.Conflicts, "suppressed", n)
+		}
 	}
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
@@ -200,15 +276,16 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 }
 
 func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kiosk string, payload []byte) error {
+	topic := protocol.StatusTopic(site, kiosk)
 	st, err := protocol.DecodeStatus(payload)
 	if err != nil {
-		return in.reject(log.With("kiosk", kiosk), "bad status", err)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
+			err: fmt.Errorf("bad status: %w", err)})
 	}
 	if st.Kiosk != kiosk || st.Site != site {
 		in.stats.mismatched.Add(1)
-		in.stats.rejected.Add(1)
-		log.Warn("security: status identity differs from its topic, refused", "status_site", st.Site, "status_kiosk", st.Kiosk)
-		return fmt.Errorf("%w: status from %s/%s on the topic of %s/%s", ErrRejected, st.Site, st.Kiosk, site, kiosk)
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedIdentity,
+			err: fmt.Errorf("status from %s/%s on the topic of %s/%s", st.Site, st.Kiosk, site, kiosk)})
 	}
 	applied, err := in.Store.SaveStatus(ctx, st, in.now())
 	if err != nil {
@@ -233,10 +310,22 @@ func (in *Ingest) skewLimit() time.Duration {
 	return in.SkewLimit
 }
 
-func (in *Ingest) reject(log *slog.Logger, what string, err error) error {
-	in.stats.rejected.Add(1)
-	log.Warn(what+", refused", "problem", err.Error())
-	return fmt.Errorf("%w: %s: %w", ErrRejected, what, err)
+// init makes the limiters once, from the fields as they are at the first
+// message.
+func (in *Ingest) init() {
+	in.initOnce.Do(func() {
+		rate := func(v, def float64) float64 { return cmp.Or(max(v, 0), def) }
+		burst := func(v, def int) int { return cmp.Or(max(v, 0), def) }
+		in.batches = newLimiter(rate(in.BatchRate, DefaultBatchRate), burst(in.BatchBurst, DefaultBatchBurst), in.Clock)
+		in.alerts = newLimiter(rate(in.AlertRate, DefaultAlertRate), burst(in.AlertBurst, DefaultAlertBurst), in.Clock)
+		in.lines = newQuiet(logEvery, in.Clock)
+		alarmEvery := in.AlarmEvery
+		if alarmEvery <= 0 {
+			alarmEvery = DefaultAlarmEvery
+		}
+		in.alarms = newQuiet(alarmEvery, in.Clock)
+		in.admits.m = map[string]admission{}
+	})
 }
 
 func (in *Ingest) logger() *slog.Logger {

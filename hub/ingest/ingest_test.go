@@ -35,6 +35,7 @@ type published struct {
 // a log buffer.
 type harness struct {
 	in    *Ingest
+	clock *clock.Fake
 	store *records.SQLite
 	acks  []published
 	log   bytes.Buffer
@@ -47,11 +48,11 @@ func newHarness(tb testing.TB) *harness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	h := &harness{store: store}
+	h := &harness{store: store, clock: clock.NewFake(hubTime)}
 	h.in = &Ingest{
 		Store:  store,
 		Logger: slog.New(slog.NewTextHandler(&h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock:  clock.NewFake(hubTime),
+		Clock:  h.clock,
 		Publish: func(_ context.Context, topic string, payload []byte) error {
 			ack, err := protocol.DecodeAck(payload)
 			if err != nil {
@@ -119,9 +120,9 @@ func TestHandle(t *testing.T) {
 		{"duplicate batch re-acked", topic, wire(t, site, kiosk, 1, 2, 3), ok, 3, 3, "duplicates=3", true},
 		{"gap batch acks lower contiguous", topic, wire(t, site, kiosk, 5, 6), ok, 3, 6, "contiguous=3", true},
 		{"gap filled", topic, wire(t, site, kiosk, 4), ok, 6, 6, "contiguous=6", true},
-		{"kiosk differs from topic", topic, wire(t, site, "gate-2", 7), rejected, -1, 0, "security: batch identity differs", false},
-		{"site differs from topic", topic, wire(t, "other-site", kiosk, 7), rejected, -1, 0, "security: batch identity differs", false},
-		{"topic of another kiosk", protocol.EntriesTopic(site, "gate-2"), wire(t, site, kiosk, 7), rejected, -1, 0, "security", false},
+		{"kiosk differs from topic", topic, wire(t, site, "gate-2", 7), rejected, -1, 0, "reason=identity_mismatch", false},
+		{"site differs from topic", topic, wire(t, "other-site", kiosk, 7), rejected, -1, 0, "problem=\"batch from other-site/gate-1 on the topic of huamu-1/gate-1\"", false},
+		{"topic of another kiosk", protocol.EntriesTopic(site, "gate-2"), wire(t, site, kiosk, 7), rejected, -1, 0, "security: message naming another site or kiosk", false},
 		{"not an entries topic", ackTopic, wire(t, site, kiosk, 7), rejected, -1, 0, "bad topic", false},
 		{"garbage", topic, []byte("\x00\xffnot json"), rejected, -1, 0, "bad batch", false},
 		{"empty payload", topic, nil, rejected, -1, 0, "bad batch", false},
@@ -133,6 +134,7 @@ func TestHandle(t *testing.T) {
 	rejections := 0
 	for _, st := range steps {
 		h.acks, h.log = nil, bytes.Buffer{}
+		h.clock.Advance(time.Minute) // past the log's limit of a line a minute per kiosk and reason
 		before := h.snapshot(t)
 		err := h.in.Handle(t.Context(), st.topic, st.payload)
 		switch st.want {
@@ -151,7 +153,7 @@ func TestHandle(t *testing.T) {
 				t.Errorf("%s: published %+v, want no ack", st.name, h.acks)
 			}
 		} else {
-			want := []published{{ackTopic, protocol.Ack{Kiosk: kiosk, Contiguous: uint64(st.ack), Highest: st.highest, Time: hubTime}}}
+			want := []published{{ackTopic, protocol.Ack{Kiosk: kiosk, Contiguous: uint64(st.ack), Highest: st.highest, Time: h.clock.Now()}}}
 			if !reflect.DeepEqual(h.acks, want) {
 				t.Errorf("%s: published %+v, want %+v", st.name, h.acks, want)
 			}
@@ -165,8 +167,9 @@ func TestHandle(t *testing.T) {
 	}
 	got := h.in.Stats()
 	want := Stats{Batches: 4, Inserted: 6, Duplicates: 3, Rejected: uint64(rejections), Mismatched: 3,
-		Skewed: 4} // the fixture kiosk clock is an hour ahead of the hub
-	if got != want {
+		Skewed:  4, // the fixture kiosk clock is an hour ahead of the hub
+		Refused: refusedCounts(protocol.RefusedIdentity, 3, protocol.RefusedBadMessage, 6)}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
 }
@@ -307,4 +310,17 @@ func TestHandleReplacedJournal(t *testing.T) {
 	if len(h.acks) != 1 || h.acks[0].ack.Contiguous != 4 {
 		t.Errorf("acks = %+v, want contiguous 4", h.acks)
 	}
+}
+
+// refusedCounts is Stats.Refused with the given reason, count pairs and
+// every other reason at 0.
+func refusedCounts(pairs ...any) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, r := range protocol.RefusalReasons {
+		m[r] = 0
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		m[pairs[i].(string)] = uint64(pairs[i+1].(int))
+	}
+	return m
 }

@@ -9,6 +9,13 @@ type Source interface {
 	Next(ctx context.Context) (topic string, payload []byte, ok bool)
 }
 
+// Gated is a Source that asks a gate about each message before queueing
+// it (hub/link.Link): Run hands it Allow, so a flood is dropped before it
+// can fill the queue that other kiosks' messages wait in.
+type Gated interface {
+	Gate(allow func(topic string) bool)
+}
+
 // decodeAhead is how many decoded messages wait for the store: an alert
 // decoded now waits behind at most this many batches.
 const decodeAhead = 2
@@ -19,8 +26,14 @@ const decodeAhead = 2
 // Both are single, so a kiosk's acks go out in the order its batches
 // arrived; alerts are taken first at the decode stage and wait behind at
 // most decodeAhead batches at the store. Run returns once both stages
-// have stopped.
+// have stopped. Each message passes the rate limit (Allow) once: at a
+// Gated source's gate, or else here before it is decoded.
 func (in *Ingest) Run(ctx context.Context, src Source) {
+	gated := false
+	if g, ok := src.(Gated); ok {
+		g.Gate(in.Allow)
+		gated = true
+	}
 	decoded := make(chan Decoded, decodeAhead)
 	go func() {
 		defer close(decoded)
@@ -29,8 +42,11 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 			if !ok {
 				return
 			}
+			if !gated && !in.Allow(topic) {
+				continue
+			}
 			select {
-			case decoded <- in.Decode(topic, payload):
+			case decoded <- in.Decode(ctx, topic, payload):
 			case <-ctx.Done():
 				return
 			}

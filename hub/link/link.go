@@ -28,7 +28,9 @@ const (
 	pahoTick       = 50 * time.Millisecond
 	retryMin       = 250 * time.Millisecond
 	retryMax       = 30 * time.Second
-	inboxSize      = 256
+	inboxSize      = 256  // batches and statuses waiting for ingest
+	alertsSize     = 1024 // alerts waiting for ingest, apart: a flood of batches cannot fill it
+	dropLogEvery   = time.Minute
 )
 
 // Config is what a Link needs. Broker is required.
@@ -77,9 +79,17 @@ type Link struct {
 	dial    *backoff.Dialer
 	retry   *backoff.Backoff // between SUBSCRIBE attempts on one connection
 	log     *slog.Logger
+	clock   clock.Clock
 	inbox   chan message
 	alerts  chan message // handed out before inbox: alerts jump the queue here too
 	dropped atomic.Uint64
+	// droppedAlerts counts, of dropped, the alerts.
+	droppedAlerts atomic.Uint64
+	// droppedLogged is when a drop was last logged (unix ns): a line a
+	// minute at most, with the count, however many are dropped.
+	droppedLogged atomic.Int64
+	// gate, if set, is asked about each message before it is queued.
+	gate atomic.Pointer[func(topic string) bool]
 
 	onSubscribed func(*Link)
 
@@ -117,8 +127,9 @@ func Dial(cfg Config) (*Link, error) {
 			Backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
 		retry:        &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk},
 		log:          log.With("client", id, "broker", cfg.Broker),
+		clock:        clk,
 		inbox:        make(chan message, inboxSize),
-		alerts:       make(chan message, inboxSize),
+		alerts:       make(chan message, alertsSize),
 		ctx:          ctx,
 		cancel:       cancel,
 		subscribed:   make(chan struct{}),
@@ -191,8 +202,19 @@ func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
 // kiosks' topics.
 func (l *Link) Subscribed() <-chan struct{} { return l.subscribed }
 
-// Dropped counts messages dropped because the reader of Next was behind.
+// Dropped counts messages dropped because the reader of Next was behind
+// and their queue was full (alerts included).
 func (l *Link) Dropped() uint64 { return l.dropped.Load() }
+
+// DroppedAlerts counts, of Dropped, the alerts: their queue is apart from
+// the batches', so this stays 0 unless the alerts alone outrun ingest.
+func (l *Link) DroppedAlerts() uint64 { return l.droppedAlerts.Load() }
+
+// Gate sets a function asked about each message before it is queued
+// (ingest's per-kiosk rate limit): false drops the message, which the
+// gate has counted. It runs on the goroutine reading from the broker and
+// must not block. Messages are queued ungated until Gate is called.
+func (l *Link) Gate(allow func(topic string) bool) { l.gate.Store(&allow) }
 
 // onConnect runs (on its own goroutine, started by paho) after every
 // connect and reconnect: with a clean session the broker has forgotten our
@@ -260,16 +282,26 @@ func (l *Link) subscribe(c paho.Client) error {
 
 // onMessage must not block: see Link.
 func (l *Link) onMessage(_ paho.Client, m paho.Message) {
-	box := l.inbox
-	if strings.HasSuffix(m.Topic(), "/alerts") {
+	if g := l.gate.Load(); g != nil && !(*g)(m.Topic()) {
+		return
+	}
+	box, alert := l.inbox, strings.HasSuffix(m.Topic(), "/alerts")
+	if alert {
 		box = l.alerts
 	}
 	select {
 	case box <- message{topic: m.Topic(), payload: m.Payload()}:
 	default:
 		n := l.dropped.Add(1)
-		l.log.Warn("ingest is behind, batch dropped; the kiosk will send it again",
-			"topic", m.Topic(), "dropped_total", n)
+		if alert {
+			l.droppedAlerts.Add(1)
+		}
+		now := l.clock.Now().UnixNano()
+		last := l.droppedLogged.Load()
+		if (last == 0 || now-last >= int64(dropLogEvery)) && l.droppedLogged.CompareAndSwap(last, now) {
+			l.log.Warn("ingest is behind, messages dropped (queue_full); the kiosks will send them again",
+				"topic", m.Topic(), "dropped_total", n, "alerts_dropped_total", l.droppedAlerts.Load())
+		}
 	}
 }
 

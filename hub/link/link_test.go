@@ -2,6 +2,8 @@ package link
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,5 +126,76 @@ func TestBackoffOnClockAndClose(t *testing.T) {
 	}
 	if l.Connected() {
 		t.Error("Connected() = true with no broker")
+	}
+}
+
+// subscribed dials a link to b and waits for its subscription.
+func subscribed(t *testing.T, b *testkit.Broker) *Link {
+	t.Helper()
+	l := dial(t, Config{Broker: b.URL})
+	select {
+	case <-l.Subscribed():
+	case <-time.After(testkit.Wait):
+		t.Fatal("not subscribed")
+	}
+	return l
+}
+
+// A flood of batches while ingest reads nothing fills the batches' queue
+// and is dropped there, counted; alerts have a queue of their own that
+// the flood cannot fill, and Next hands them out first.
+func TestFloodOfBatchesDropsBatchesNotAlerts(t *testing.T) {
+	b := testkit.StartBroker(t)
+	l := subscribed(t, b)
+	const flood, alerts = 2000, 20
+	for i := 0; i < flood; i++ {
+		if err := b.Server.Publish(protocol.EntriesTopic(site, kiosk), []byte("batch"), false, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < alerts; i++ {
+		if err := b.Server.Publish(protocol.AlertsTopic(site, "gate-2"), []byte("alert"), false, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testkit.Eventually(t, "every message queued or dropped", func() bool {
+		return uint64(len(l.inbox)+len(l.alerts))+l.Dropped() == flood+alerts
+	})
+	if got, want := l.Dropped(), uint64(flood-inboxSize); got != want {
+		t.Errorf("Dropped = %d, want %d (the flood beyond the %d-slot queue)", got, want, inboxSize)
+	}
+	if n := l.DroppedAlerts(); n != 0 {
+		t.Errorf("DroppedAlerts = %d, want 0", n)
+	}
+	for i := 0; i < alerts; i++ {
+		if topic, _, ok := l.Next(t.Context()); !ok || topic != protocol.AlertsTopic(site, "gate-2") {
+			t.Fatalf("Next %d = %q, %v; want every alert before the waiting batches", i, topic, ok)
+		}
+	}
+}
+
+// The gate sees every message before it is queued; what it refuses is
+// never queued.
+func TestGateDropsBeforeQueueing(t *testing.T) {
+	b := testkit.StartBroker(t)
+	l := subscribed(t, b)
+	var asked atomic.Int32
+	l.Gate(func(topic string) bool {
+		asked.Add(1)
+		return !strings.Contains(topic, "/gate-9/")
+	})
+	for _, k := range []string{"gate-9", "gate-1", "gate-9"} {
+		if err := b.Server.Publish(protocol.EntriesTopic(site, k), []byte(k), false, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), testkit.Wait)
+	defer cancel()
+	if topic, payload, ok := l.Next(ctx); !ok || string(payload) != "gate-1" {
+		t.Fatalf("Next = %q, %q, %v; want gate-1's batch only", topic, payload, ok)
+	}
+	testkit.Eventually(t, "the gate asked about all three", func() bool { return asked.Load() == 3 })
+	if n := len(l.inbox); n != 0 || l.Dropped() != 0 {
+		t.Errorf("after the gate: %d queued, %d dropped; want gate-9's batches neither queued nor counted as dropped", n, l.Dropped())
 	}
 }

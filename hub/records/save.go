@@ -253,6 +253,12 @@ func sameAsHeld(ctx context.Context, tx *sql.Tx, kiosk string, seq int64, body [
 // leave a gap no kiosk could ever fill.
 const DefaultSeqWindow = 1_000_000
 
+// ErrSeqWindow is wrapped by SaveBatch's error for a batch holding a
+// sequence more than SeqWindow beyond the highest held for its kiosk
+// (the error wraps protocol.ErrInvalid too): ingest counts it apart, as a
+// security event.
+var ErrSeqWindow = errors.New("sequence window")
+
 // checkWindow refuses a batch with a sequence more than window beyond the
 // highest the hub holds for its kiosk (an unknown kiosk holds none).
 func checkWindow(ctx context.Context, tx *sql.Tx, b protocol.Batch, window uint64) error {
@@ -266,8 +272,8 @@ func checkWindow(ctx context.Context, tx *sql.Tx, b protocol.Batch, window uint6
 	}
 	for i, e := range b.Entries {
 		if e.Seq > highest && e.Seq-highest > window {
-			return &protocol.FieldError{Field: fmt.Sprintf("entries[%d].seq", i),
-				Problem: fmt.Sprintf("%d is more than %d beyond the highest held (%d): refused", e.Seq, window, highest)}
+			return fmt.Errorf("%w: %w", ErrSeqWindow, &protocol.FieldError{Field: fmt.Sprintf("entries[%d].seq", i),
+				Problem: fmt.Sprintf("%d is more than %d beyond the highest held (%d): refused", e.Seq, window, highest)})
 		}
 	}
 	return nil

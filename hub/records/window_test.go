@@ -30,8 +30,11 @@ func TestSeqWindow(t *testing.T) {
 	if saved, err := s.SaveBatch(ctx, batch(1, 2, 3, 10), t0); err != nil || saved.Inserted != 4 {
 		t.Fatalf("seqs within the window: %+v, %v", saved, err)
 	}
-	if _, err := s.SaveBatch(ctx, batch(4, 21), t0); !errors.Is(err, protocol.ErrInvalid) {
-		t.Fatalf("a batch with one seq 11 beyond the highest (10): %v, want refused", err)
+	if _, err := s.SaveBatch(ctx, batch(4, 21), t0); !errors.Is(err, protocol.ErrInvalid) || !errors.Is(err, ErrSeqWindow) {
+		t.Fatalf("a batch with one seq 11 beyond the highest (10): %v, want refused as ErrSeqWindow and ErrInvalid", err)
+	}
+	if _, err := s.SaveBatch(ctx, batch(0), t0); err == nil || errors.Is(err, ErrSeqWindow) {
+		t.Fatalf("a batch invalid for another reason (seq 0): %v, must not be ErrSeqWindow", err)
 	}
 	if list, err := s.Entries(ctx, Query{Kiosk: "gate-1", Limit: 100}); err != nil || len(list) != 4 {
 		t.Fatalf("entries held = %d, %v; want the 4 first, nothing of the refused batch", len(list), err)

@@ -220,3 +220,17 @@ func (s *Server) warnTransitions(ctx context.Context) {
 		}
 	}
 }
+
+// admit is ingest's check: the hub takes messages from an enrolled kiosk
+// at its own site, and from a kiosk it knew before the upgrade while its
+// site is in transition. With an external broker this is what refuses a
+// retired kiosk until the broker's files are reloaded.
+func (s *Server) admit(ctx context.Context, site, kiosk string) error {
+	err := s.access.registry.Admit(ctx, site, kiosk)
+	if errors.Is(err, registry.ErrUnknown) {
+		if got, ok := s.transition(ctx, site, kiosk); ok && got == site {
+			return nil
+		}
+	}
+	return err
+}

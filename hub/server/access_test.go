@@ -70,18 +70,14 @@ func TestRetiredKioskIsCutAndRefused(t *testing.T) {
 // and they are refused.
 func TestTransitionAdmitsKnownKiosksUntilItEnds(t *testing.T) {
 	s := open(t, Config{})
-	// The hub knew gate-1 before the upgrade: it had sent a batch.
-	hubOpts := asHub(t, s, s.BrokerURL(), "seed")
-	seed, err := connectErr(hubOpts)
+	// The hub knew gate-1 before the upgrade: it holds a batch of it.
+	b, err := protocol.DecodeBatch(batch(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed.Publish(protocol.EntriesTopic(site, kiosk), 1, false, batch(t, 1)).WaitTimeout(deadline)
-	seed.Disconnect(0)
-	testkit.Eventually(t, "the hub knows gate-1", func() bool {
-		ks, err := s.store.Kiosks(t.Context())
-		return err == nil && len(ks) == 1
-	})
+	if _, err := s.store.SaveBatch(t.Context(), b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	var ended atomic.Bool
 	deadlineAt := time.Now().Add(time.Hour)
@@ -95,6 +91,24 @@ func TestTransitionAdmitsKnownKiosksUntilItEnds(t *testing.T) {
 		t.Fatalf("a known kiosk of a site in transition: %v", err)
 	}
 	defer c.Disconnect(0)
+	// Its batches are taken and acked, as before the upgrade.
+	k := &kioskClient{c: c, acks: make(chan received, 16)}
+	if tok := c.Subscribe(protocol.AckTopic(site, kiosk), 1, func(_ paho.Client, m paho.Message) {
+		if a, err := protocol.DecodeAck(m.Payload()); err == nil {
+			k.acks <- received{a, m.Retained()}
+		}
+	}); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	k.publish(t, batch(t, 2))
+	testkit.Eventually(t, "the transition kiosk's batch acked", func() bool {
+		select {
+		case r := <-k.acks:
+			return r.ack.Contiguous == 2
+		default:
+			return false
+		}
+	})
 	stranger := paho.NewClientOptions().AddBroker(s.BrokerURL()).SetClientID("gatepost-kiosk-gate-7-0123456789ab").SetAutoReconnect(false)
 	if x, err := connectErr(stranger); err == nil {
 		x.Disconnect(0)

@@ -26,12 +26,14 @@ type jobs struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	rec       *records.SQLite
+	refusals  *alerts.Refusals // ingest's security refusals, raised as alerts
 }
 
 // start runs the follower and the purge on wg until ctx ends. live is
 // the console, whose live view the follower feeds; nil without one.
 func (j *jobs) start(ctx context.Context, wg *sync.WaitGroup, live *console.Console) error {
-	cfg := alerts.Config{Records: j.rec, Store: j.operators, Clock: j.clock, Log: j.log.With("component", "alerts")}
+	cfg := alerts.Config{Records: j.rec, Store: j.operators, Clock: j.clock, Log: j.log.With("component", "alerts"),
+		Refusals: j.refusals}
 	if live != nil {
 		cfg.Watcher = live
 	}

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // metricsHandler serves the hub's counters and per-kiosk fleet state in
@@ -25,7 +28,7 @@ func (s *Server) metricsHandler() http.Handler {
 	counter("entries_duplicate_total", "Entries received again, identical, ignored.", func(st ingest.Stats) uint64 { return st.Duplicates })
 	counter("entries_conflict_total", "Entries refused because a different entry is held (security events).", func(st ingest.Stats) uint64 { return st.Conflicts })
 	counter("alerts_total", "Batches received on alerts topics.", func(st ingest.Stats) uint64 { return st.Alerts })
-	counter("rejected_total", "Messages refused: bad topic, malformed, identity mismatch.", func(st ingest.Stats) uint64 { return st.Rejected })
+	counter("admit_errors_total", "Messages dropped because the kiosk register could not be read (kiosks resend them).", func(st ingest.Stats) uint64 { return st.AdmitErrors })
 	counter("store_errors_total", "Batches not stored because storage failed.", func(st ingest.Stats) uint64 { return st.StoreErrors })
 	counter("ack_failures_total", "Acks that could not be published.", func(st ingest.Stats) uint64 { return st.AckFailures })
 	counter("skewed_batches_total", "Batches from a kiosk whose clock was off by more than the limit.", func(st ingest.Stats) uint64 { return st.Skewed })
@@ -35,8 +38,53 @@ func (s *Server) metricsHandler() http.Handler {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
 		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
 		func() float64 { return float64(s.link.Dropped()) }))
+	reg.MustRegister(&rejectedCollector{s: s})
+	if s.broker != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: broker.OversizeMetric,
+			Help: "MQTT packets the embedded broker refused as too large, closing the connection."},
+			func() float64 { return float64(s.broker.OversizeCount()) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "broker_refused_logins_total",
+			Help: "Connections the embedded broker refused: anonymous, a wrong secret, a retired or unknown kiosk, another's client id."},
+			func() float64 { return float64(s.access.refusedLogins.Load()) }))
+	}
+	reg.MustRegister(&enrollRefusedCollector{s: s})
 	reg.MustRegister(&fleetCollector{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// enrollRefusedCollector reports the enrollment listener's refusals by
+// reason (hub/enroll's Reason*).
+type enrollRefusedCollector struct{ s *Server }
+
+var descEnrollRefused = prometheus.NewDesc("gatepost_hub_enroll_refused_total",
+	"Enrollment requests refused, by reason: a bad, used or expired code, a bad signature, a clock off, too many failures from one address.",
+	[]string{"reason"}, nil)
+
+func (c *enrollRefusedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descEnrollRefused }
+
+func (c *enrollRefusedCollector) Collect(ch chan<- prometheus.Metric) {
+	c.s.enroll.refused.Range(func(k, v any) bool {
+		ch <- prometheus.MustNewConstMetric(descEnrollRefused, prometheus.CounterValue, float64(v.(*atomic.Uint64).Load()), k.(string))
+		return true
+	})
+}
+
+// rejectedCollector reports every refusal by reason, each reason present
+// from the start so a rate can be taken of it: ingest's counts, and the
+// link's drops of a full queue as queue_full.
+type rejectedCollector struct{ s *Server }
+
+var descRejected = prometheus.NewDesc("gatepost_hub_rejected_total",
+	"Messages from kiosks refused, by reason (docs/operations.md says what each means and what to do).", []string{"reason"}, nil)
+
+func (c *rejectedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descRejected }
+
+func (c *rejectedCollector) Collect(ch chan<- prometheus.Metric) {
+	refused := c.s.ingest.Stats().Refused
+	refused[protocol.RefusedQueueFull] += c.s.link.Dropped()
+	for _, r := range protocol.RefusalReasons {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(refused[r]), r)
+	}
 }
 
 // fleetCollector reports each kiosk's state from the store at scrape time.

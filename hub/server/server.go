@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/alerts"
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/datadir"
@@ -21,7 +22,9 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // The parts satisfy what each other part needs of them.
@@ -98,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openEnroll(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log}
+	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log, refusals: alerts.NewRefusals(s.clock)}
 	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
 		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify,
 		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr()})
@@ -124,6 +127,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Logger:    s.log.With("component", "ingest"),
 		Clock:     s.clock,
 		SkewLimit: cfg.SkewLimit,
+		Admit:     s.admit,
+		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
+			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
+		Alarm: s.jobs.refusals.Report,
 	}
 	s.serveHTTP()
 

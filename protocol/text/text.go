@@ -61,6 +61,15 @@ func Decision(lang, d string) string { return label(lang, "decision.", d) }
 // Kind is the words for an entry kind in lang.
 func Kind(lang, k string) string { return label(lang, "kind.", k) }
 
+// Alert is the words for an alert kind in lang. Only the kinds raised by
+// the hub's ingest have words here so far (protocol.AlertRefused); any
+// other is shown as it is.
+func Alert(lang, kind string) string { return label(lang, "alert.", kind) }
+
+// Refusal is the words for a reason the hub refused a kiosk's message
+// (protocol.RefusalReasons) in lang.
+func Refusal(lang, reason string) string { return label(lang, "refused.", reason) }
+
 func label(lang, prefix, code string) string {
 	if s, ok := lookup(lang, prefix+code); ok {
 		return s

@@ -22,6 +22,8 @@ func TestEveryCodeHasWordsInEveryLanguage(t *testing.T) {
 			string(protocol.DecisionAlert), string(protocol.DecisionRemeasure), string(protocol.DecisionRecord)})
 		check("kind.", []string{string(protocol.KindCheck), string(protocol.KindVisitor), string(protocol.KindDelivery),
 			string(protocol.KindShiftIn), string(protocol.KindShiftOut), string(protocol.KindDisinfection)})
+		check("alert.", []string{protocol.AlertRefused})
+		check("refused.", protocol.RefusalReasons)
 		if len(c) != len(Catalogue(Languages[0])) {
 			t.Errorf("%s has %d keys, %s %d: the catalogues differ", lang, len(c), Languages[0], len(Catalogue(Languages[0])))
 		}
@@ -37,6 +39,9 @@ func TestLabels(t *testing.T) {
 		{Area("zh-CN", protocol.AreaHandrails), "楼梯扶手"},
 		{Decision("en", string(protocol.DecisionAlert)), "alert"},
 		{Kind("zh-CN", string(protocol.KindVisitor)), "访客"},
+		{Alert("en", protocol.AlertRefused), "messages refused (security)"},
+		{Refusal("zh-CN", protocol.RefusedRetired), "终端已停用"},
+		{Refusal("en", protocol.RefusedIdentity), "identity differs from its topic"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// /metrics counts refusals by reason, every reason present from the
+// start.
+func TestMetricsCountRefusalsByReason(t *testing.T) {
+	s := open(t, Config{})
+	k := newKiosk(t, s, s.BrokerURL())
+	k.publish(t, []byte("not a batch"))
+	want := `gatepost_hub_rejected_total{reason="bad_message"} 1`
+	testkit.Eventually(t, "the malformed batch counted", func() bool {
+		return strings.Contains(httpGet(t, s.ConsoleURL()+"metrics"), want)
+	})
+	metrics := httpGet(t, s.ConsoleURL()+"metrics")
+	for _, r := range protocol.RefusalReasons {
+		if r == protocol.RefusedBadMessage {
+			continue
+		}
+		if line := fmt.Sprintf("gatepost_hub_rejected_total{reason=%q} 0", r); !strings.Contains(metrics, line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+}
