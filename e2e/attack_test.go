@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,10 +88,6 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	h.enrollKiosk(t, g.cfgPath, broker)
 	stolen := h.kioskLogin(t, "site-1", "gate-9", broker)
 	retired := h.kioskLogin(t, "site-1", "gate-8", broker)
-	run(t, "hub", "kiosks", "retire", "gate-8", "--data", h.dataDir)
-	if h.mosq != nil {
-		h.mosq.reload(t, h.dataDir)
-	}
 	hubUser, hubPass := h.hubLogin(t)
 	hp := h.start(t)
 	k := g.startKiosk(t)
@@ -101,6 +98,25 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	})
 
 	a := attacker{t: t, broker: broker}
+
+	// A kiosk retired while connected: the embedded broker ends its
+	// session at once; Mosquitto keeps it until reloaded, and meanwhile
+	// the hub refuses what it sends. After the reload it cannot log in.
+	rc, err := a.connect(retired.Username, retired.Username, retired.Secret)
+	if err != nil {
+		t.Fatalf("gate-8 before it is retired: %v", err)
+	}
+	run(t, "hub", "kiosks", "retire", "gate-8", "--data", h.dataDir)
+	if mosquitto {
+		a.publish(rc, protocol.EntriesTopic("site-1", "gate-8"), false, forgedBatch(t, "site-1", "gate-8", 1, 1, "FORGED-BY-GATE-8"))
+		testkit.EventuallyState(t, syncBound, "the hub refuses the retired kiosk's batch", func() (bool, string) {
+			m := metricValue(t, h, `gatepost_hub_rejected_total{reason="retired"}`)
+			return m >= 1, fmt.Sprint(m)
+		})
+		h.mosq.reload(t, h.dataDir)
+	}
+	testkit.EventuallyState(t, syncBound, "the retired kiosk's session ends", func() (bool, string) { return !rc.IsConnectionOpen(), "open" })
+
 	refusedLogins := 0
 	mustRefuse := func(what, id, user, pw string) {
 		t.Helper()
@@ -122,6 +138,13 @@ func testAttacks(t *testing.T, mosquitto bool) {
 
 	// The stolen kiosk: every message below must come to nothing.
 	forgedScan := "FORGED-BY-GATE-9"
+	if !mosquitto {
+		if !slices.ContainsFunc([]string{"1"}, func(string) bool {
+			return metricValue(t, h, "gatepost_hub_broker_refused_total") >= float64(refusedLogins)
+		}) {
+			t.Errorf("the embedded broker counted fewer refusals than the %d logins refused", refusedLogins)
+		}
+	}
 	st0 := kioskStatus(t, g.cfgPath)
 	config40, _ := json.Marshal(map[string]any{"fever_c": 40.0})
 	downlink := func(kind protocol.DownlinkKind, payload []byte) []byte {
@@ -168,11 +191,37 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	}
 	const flood = 2000
 	floodStart := time.Now()
-	for i := range flood {
+	first := forgedBatch(t, "site-1", "gate-9", 1, 1, "FLOOD")
+	c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 1, false, first).WaitTimeout(5 * time.Second)
+	for i := 1; i < flood; i++ {
 		c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 0, false, forgedBatch(t, "site-1", "gate-9", uint64(i+1), 1, "FLOOD"))
 	}
 	c.Disconnect(250)
 	floodTook := time.Since(floodStart)
+	// Replayed: the same batch again stores nothing new.
+	dupsBefore := metricValue(t, h, "gatepost_hub_entries_duplicate_total")
+	testkit.EventuallyState(t, syncBound, "a replayed batch is taken as a duplicate", func() (bool, string) {
+		c, err := a.connect(stolen.Username, stolen.Username, stolen.Secret)
+		if err != nil {
+			return false, err.Error()
+		}
+		a.publish(c, protocol.EntriesTopic("site-1", "gate-9"), false, first)
+		c.Disconnect(0)
+		d := metricValue(t, h, "gatepost_hub_entries_duplicate_total")
+		return d > dupsBefore, fmt.Sprintf("duplicates %v", d)
+	})
+	if !mosquitto { // Mosquitto's own message_size_limit and log cover it there
+		c, err := a.connect(stolen.Username, stolen.Username, stolen.Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 0, false, make([]byte, protocol.MaxMessageBytes+1<<20)).WaitTimeout(10 * time.Second)
+		testkit.EventuallyState(t, syncBound, "the oversize packet counted", func() (bool, string) {
+			n := metricValue(t, h, "gatepost_hub_broker_oversize_total")
+			return n >= 1, fmt.Sprint(n)
+		})
+		c.Disconnect(0)
+	}
 
 	// The real kiosk's fevers made after the flood reach the hub.
 	alertsBefore := countAlerts(t, h)
@@ -184,9 +233,16 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	n := checkExactlyOnce2(t, g, h, "gate-1")
 
 	// Nothing forged is stored, applied or acknowledged.
+	seen9 := map[uint64]bool{}
 	for _, e := range hubEntries(t, h.dataDir) {
-		if strings.HasPrefix(e.Scan, forgedScan) {
+		if strings.HasPrefix(e.Scan, "FORGED-BY-") {
 			t.Errorf("the hub stored a forged entry: %+v", e)
+		}
+		if e.Kiosk == "gate-9" {
+			if seen9[e.Seq] {
+				t.Errorf("the hub holds gate-9's seq %d twice", e.Seq)
+			}
+			seen9[e.Seq] = true
 		}
 	}
 	var st struct {
@@ -211,7 +267,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	if mosquitto {
 		brokerName = "Mosquitto"
 	}
-	t.Logf("%s: %d logins refused; 9 forged messages from a stolen kiosk and 1 unsigned downlink with the hub's password came to nothing; "+
+	t.Logf("%s: %d logins refused; a kiosk retired while connected cut off; 9 forged messages from a stolen kiosk, a replayed batch and 1 unsigned downlink with the hub's password came to nothing; "+
 		"a flood of %d batches in %s; gate-1 synced %d entries exactly once throughout. Hub counts:\n%s",
 		brokerName, refusedLogins, flood, floodTook.Round(time.Millisecond), n, strings.Join(counts, "\n"))
 	k.stop(t)
@@ -263,4 +319,19 @@ func httpText(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// metricValue reads one sample of the hub's /metrics, 0 if absent.
+func metricValue(t *testing.T, h *hub, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(httpText(t, "http://"+h.httpListen+"/metrics"), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return 0
 }

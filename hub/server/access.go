@@ -46,7 +46,7 @@ type access struct {
 	// inTransition says whether a site's kiosks that are not enrolled yet
 	// are still admitted; nil admits none.
 	inTransition  func(ctx context.Context, site string) (time.Time, bool)
-	refusedLogins atomic.Uint64
+	refused atomic.Uint64
 }
 
 // openAccess opens the registry, the hub's login and the TLS files.
@@ -77,7 +77,7 @@ func (s *Server) closedHook() *broker.Closed {
 		HubSecret:  s.access.hubPass,
 		Transition: s.transition,
 		Refused: func(user, why string) {
-			s.access.refusedLogins.Add(1)
+			s.access.refused.Add(1)
 			s.log.Warn("broker refused a client", "user", user, "reason", why)
 		},
 	}

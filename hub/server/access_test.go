@@ -40,8 +40,8 @@ func TestBrokerIsClosedFromTheFirstStart(t *testing.T) {
 			t.Errorf("%s: admitted", name)
 		}
 	}
-	if s.access.refusedLogins.Load() < 4 {
-		t.Errorf("refused logins counted: %d, want 4", s.access.refusedLogins.Load())
+	if s.access.refused.Load() < 4 {
+		t.Errorf("refused logins counted: %d, want 4", s.access.refused.Load())
 	}
 }
 

@@ -43,9 +43,9 @@ func (s *Server) metricsHandler() http.Handler {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: broker.OversizeMetric,
 			Help: "MQTT packets the embedded broker refused as too large, closing the connection."},
 			func() float64 { return float64(s.broker.OversizeCount()) }))
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "broker_refused_logins_total",
-			Help: "Connections the embedded broker refused: anonymous, a wrong secret, a retired or unknown kiosk, another's client id."},
-			func() float64 { return float64(s.access.refusedLogins.Load()) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "broker_refused_total",
+			Help: "What the embedded broker refused: connections (anonymous, a wrong secret, a retired or unknown kiosk, another's client id) and topics a client may not use."},
+			func() float64 { return float64(s.access.refused.Load()) }))
 	}
 	reg.MustRegister(&enrollRefusedCollector{s: s})
 	reg.MustRegister(&fleetCollector{s: s})
