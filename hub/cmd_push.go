@@ -2,22 +2,28 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/downlink"
+	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
 )
 
 func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
-	var broker, site, kiosk, kind, payload string
+	var broker, brokerCA, site, kiosk, kind, payload string
 	cmd := &cobra.Command{
 		Use:   "push",
 		Short: "Publish a new version of a downlink (config, status_list, keys) to a site or one kiosk, signed with the hub's downlink key",
@@ -44,6 +50,9 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 					return err
 				}
 				login := brokerLogin{url: broker, user: user, password: password}
+				if login.tls, err = pushTLS(broker, brokerCA, dir.Path); err != nil {
+					return err
+				}
 				d, err := downlink.Issue(cmd.Context(), store, publishOnce(login, data.clock), key, site, kiosk, k, json.RawMessage(payload), data.clock.Now())
 				if err != nil {
 					return err
@@ -54,7 +63,8 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&broker, "broker", "tcp://127.0.0.1:1883", "the MQTT broker the kiosks use")
+	f.StringVar(&broker, "broker", "tcp://127.0.0.1:1883", "the MQTT broker the kiosks use (tcp:// on this machine, or tls://)")
+	f.StringVar(&brokerCA, "broker-ca", "", "PEM file of the CA a tls:// broker's certificate is signed by (default: the hub's own, tls/ca.crt, if made)")
 	f.StringVar(&site, "site", "", "site to publish to")
 	f.StringVar(&kiosk, "kiosk", "", "one kiosk of the site (default: every kiosk of the site)")
 	f.StringVar(&kind, "kind", "config", "config, status_list or keys")
@@ -67,7 +77,35 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 // brokerLogin is where and as whom `hub push` publishes: the hub's own
 // broker account (datadir.Dir.BrokerLogin), the one allowed to publish
 // downlinks.
-type brokerLogin struct{ url, user, password string }
+type brokerLogin struct {
+	url, user, password string
+	tls                 *tls.Config // for a tls:// broker
+}
+
+// pushTLS is the TLS configuration for a tls:// broker: trusting caFile,
+// else the hub's own CA when `hub tls init` made one, else the system's
+// roots. A plain broker off this machine is refused: the hub's password
+// would cross the network in clear text.
+func pushTLS(broker, caFile, dataDir string) (*tls.Config, error) {
+	if backoff.InClear(broker) {
+		return nil, fmt.Errorf("--broker %s is plain MQTT off this machine: the hub's password would cross the network in clear text; use tls://", broker)
+	}
+	u, err := url.Parse(broker)
+	if err != nil || !backoff.SchemeTLS(u.Scheme) {
+		return nil, err
+	}
+	if caFile == "" {
+		if _, err := os.Stat(filepath.Join(dataDir, pki.Dir, pki.CACert)); err != nil {
+			return &tls.Config{MinVersion: tls.VersionTLS12}, nil
+		}
+		caFile = filepath.Join(dataDir, pki.Dir, pki.CACert)
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--broker-ca: %w", err)
+	}
+	return pki.ClientConfig(pem)
+}
 
 // publishOnce connects to the broker, publishes one retained message and
 // disconnects: a command needs no standing link. Its client id is its own
@@ -75,8 +113,12 @@ type brokerLogin struct{ url, user, password string }
 func publishOnce(b brokerLogin, clk clock.Clock) downlink.PublishFunc {
 	broker := b.url
 	return func(_ context.Context, topic string, body []byte) error {
-		c := paho.NewClient(paho.NewClientOptions().AddBroker(broker).SetUsername(b.user).SetPassword(b.password).
-			SetClientID(fmt.Sprintf("gatepost-push-%d", clk.Now().UnixNano())).SetConnectTimeout(5 * time.Second))
+		o := paho.NewClientOptions().AddBroker(broker).SetUsername(b.user).SetPassword(b.password).
+			SetClientID(fmt.Sprintf("gatepost-push-%d", clk.Now().UnixNano())).SetConnectTimeout(5 * time.Second)
+		if b.tls != nil {
+			o.SetTLSConfig(b.tls)
+		}
+		c := paho.NewClient(o)
 		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			return fmt.Errorf("the broker %s is not reachable: %v", broker, tok.Error())
 		}

@@ -18,7 +18,9 @@ import (
 
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/downlink"
+	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/server"
 	"github.com/gatepost/gatepost/internal/mochi"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
@@ -132,5 +134,33 @@ func TestPushSignsAndLogsIn(t *testing.T) {
 	defer hook.mu.Unlock()
 	if len(hook.logins) != 1 || hook.logins[0][0] != user || hook.logins[0][1] != password || hook.logins[0][2] == user {
 		t.Fatalf("logins %q, want one as %s with its password and a client id of its own", hook.logins, user)
+	}
+}
+
+// hub push reaches a hub served over TLS only, trusting the hub's own CA
+// from the data folder, and is admitted by the closed broker as the hub;
+// a plain broker off this machine is refused before anything is sent.
+func TestPushOverTLSToTheClosedBroker(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := pki.Init(dir, pki.Options{Names: []string{"127.0.0.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Open(t.Context(), server.Config{DataDir: dir, MQTTListen: server.Off, MQTTSListen: "127.0.0.1:0",
+		EnrollListen: server.Off, HTTPListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out bytes.Buffer
+	if err := run(t, t.Context(), &out, "push", "--data", dir, "--broker", s.BrokerURL(), "--site", "huamu-1",
+		"--payload", `{"fever_c":37.6}`); err != nil {
+		t.Fatalf("push over TLS: %v", err)
+	}
+	if !strings.Contains(out.String(), "published config version 1") {
+		t.Fatalf("push printed %q", out.String())
+	}
+	err = run(t, t.Context(), &out, "push", "--data", dir, "--broker", "tcp://10.0.0.5:1883", "--site", "huamu-1", "--payload", `{"fever_c":37.6}`)
+	if err == nil || !strings.Contains(err.Error(), "clear text") {
+		t.Fatalf("push to a plain broker off this machine = %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -80,6 +81,9 @@ func AddOffline(ctx context.Context, reg *registry.Store, downlink ed25519.Publi
 	site, kiosk string, pub ed25519.PublicKey, broker string) ([]byte, error) {
 	if broker == "" {
 		broker = DefaultBroker(tlsFiles)
+	}
+	if backoff.InClear(broker) {
+		return nil, fmt.Errorf("broker %s is plain MQTT off the hub's machine: the kiosk's login and every visitor's name would cross the network in clear text; give a tls:// broker (run `hub tls init` for the embedded one)", broker)
 	}
 	a := protocol.EnrollAnswer{V: protocol.Version, Site: site, Kiosk: kiosk, Broker: broker, Username: site + "/" + kiosk,
 		Secret: strings.Repeat("x", 43), DownlinkKey: protocol.PublicKeyText(downlink)}

@@ -402,6 +402,10 @@ func TestAddOfflineSealsToTheKioskAndChecksFirst(t *testing.T) {
 			_, err := AddOffline(ctx, e.reg, e.downlink, e.tls, "huamu-1", "gate-2", pub, "http://x")
 			return err
 		},
+		"plain broker off the hub's machine": func() error {
+			_, err := AddOffline(ctx, e.reg, e.downlink, e.tls, "huamu-1", "gate-2", pub, "tcp://10.0.0.5:1883")
+			return err
+		},
 		"tls broker, no CA": func() error {
 			_, err := AddOffline(ctx, e.reg, e.downlink, nil, "huamu-1", "gate-2", pub, "tls://x:8883")
 			return err

@@ -45,8 +45,8 @@ type access struct {
 	tls      *pki.Files // nil before `hub tls init`
 	// inTransition says whether a site's kiosks that are not enrolled yet
 	// are still admitted; nil admits none.
-	inTransition  func(ctx context.Context, site string) (time.Time, bool)
-	refused atomic.Uint64
+	inTransition func(ctx context.Context, site string) (time.Time, bool)
+	refused      atomic.Uint64
 }
 
 // openAccess opens the registry, the hub's login and the TLS files.

@@ -30,7 +30,7 @@ func TestConfigValidateBrokerLogin(t *testing.T) {
 		{Config{DataDir: "d", Broker: "tls://u:p@h:8883"}, "--broker-password-file"},
 		{Config{DataDir: "d", Broker: "tls://h:8883/x"}, "tls://HOST:PORT"},
 		{Config{DataDir: "d", Broker: "tls://h"}, "tls://HOST:PORT"},
-		{Config{DataDir: "d", Broker: "tcp://h:1883", BrokerCA: "ca.pem"}, `BrokerCA "ca.pem" is set but Broker "tcp://h:1883" is plain TCP`},
+		{Config{DataDir: "d", Broker: "tcp://127.0.0.1:1883", BrokerCA: "ca.pem"}, `BrokerCA "ca.pem" is set but Broker "tcp://127.0.0.1:1883" is plain TCP`},
 		{Config{DataDir: "d", BrokerCA: "ca.pem"}, "BrokerCA"},
 		{Config{DataDir: "d", BrokerPasswordFile: "pw"}, "BrokerPasswordFile"},
 		{Config{DataDir: "d", Broker: "tls://h:8883", BrokerPassword: "a", BrokerPasswordFile: "pw"}, "both set"},

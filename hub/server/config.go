@@ -127,6 +127,9 @@ func (c Config) Validate() error {
 		}
 	} else if err := checkBrokerURL(c.Broker); err != nil {
 		return fmt.Errorf("config: Broker %q %s: %w", c.Broker, where("Broker"), err)
+	} else if backoff.InClear(c.Broker) && !c.AllowPlainMQTT {
+		return fmt.Errorf("config: Broker %q %s: plain MQTT off this machine would carry the hub's password and every visitor's name in clear text: "+
+			"use tls:// (with --broker-ca), or pass --allow-plain-mqtt on a network you trust", c.Broker, where("Broker"))
 	}
 	if err := c.checkBrokerLogin(); err != nil {
 		return err

@@ -43,7 +43,7 @@ func TestParseFileRefusesWithTheKeyAtFault(t *testing.T) {
 		{"[broker]\nurl = \"ws://h:80\"", "broker.url in the config file"},
 		{"[broker]\nurl = \"tls://hub:pw@h:8883\"", "broker.password_file"},
 		{"[broker]\nurl = \"tls://h:8883\"\npassword = \"pw\"", "broker.password: keep"},
-		{"[broker]\nurl = \"tcp://h:1883\"\nca = \"ca.crt\"", "plain TCP"},
+		{"[broker]\nurl = \"tcp://127.0.0.1:1883\"\nca = \"ca.crt\"", "plain TCP"},
 		{"[broker]\nca = \"ca.crt\"", "broker.ca in the config file"},
 		{"[broker]\nurl = \"tls://h:8883\"\nusername = \"a/b\"", "broker.username in the config file"},
 		{"data_dir = [1]", "line 1"},

@@ -45,3 +45,21 @@ func TestWaitFollowsTheClockAndTheContext(t *testing.T) {
 		t.Fatalf("Wait = %v after cancel, want context.Canceled", err)
 	}
 }
+
+func TestInClear(t *testing.T) {
+	for url, want := range map[string]bool{
+		"tcp://127.0.0.1:1883":     false,
+		"tcp://localhost:1883":     false,
+		"mqtt://[::1]:1883":        false,
+		"tls://hub.example:8883":   false,
+		"ssl://10.0.0.2:8883":      false,
+		"tcp://10.0.0.2:1883":      true,
+		"tcp://hub.example:1883":   true,
+		"mqtt://0.0.0.0:1883":      true,
+		"tcp://127.0.0.1.nip.io:1": true,
+	} {
+		if got := InClear(url); got != want {
+			t.Errorf("InClear(%q) = %v, want %v", url, got, want)
+		}
+	}
+}

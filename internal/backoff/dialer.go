@@ -71,3 +71,20 @@ func (d *Dialer) Reset() {
 	d.mu.Unlock()
 	d.Backoff.Reset()
 }
+
+// InClear reports whether an MQTT broker URL would carry logins and
+// messages in clear text off this machine: plain TCP to a host that is not
+// loopback. Plain TCP stays for loopback (the demo, tests, a broker on the
+// same machine); elsewhere the programs refuse it unless told otherwise.
+func InClear(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || SchemeTLS(u.Scheme) {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}

@@ -39,6 +39,9 @@ func login(uc *uplink.Config, cfg config.Config, log *slog.Logger) (enrolled boo
 	if cfg.MQTT.Broker != a.Broker {
 		log.Info("using the enrollment's broker, not the configuration's mqtt.broker", "enrollment", a.Broker, "config", cfg.MQTT.Broker)
 	}
+	if backoff.InClear(a.Broker) {
+		return false, fmt.Errorf("the enrollment names broker %s, plain MQTT off this machine: the kiosk's login and visitors' names would cross the network in clear text; enroll again with a tls:// broker (the hub's `hub tls init`)", a.Broker)
+	}
 	uc.Broker, uc.Username, uc.Password, uc.ClientID = a.Broker, a.Username, a.Secret, a.Username
 	if uc.DownlinkKey, err = protocol.ParsePublicKeyText(a.DownlinkKey); err != nil { // Load validated it
 		return false, fmt.Errorf("the enrollment's downlink key: %w; enroll the kiosk again", err)

@@ -153,4 +153,11 @@ func TestLogin(t *testing.T) {
 	if _, err := login(&uplink.Config{}, cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "no CA") {
 		t.Fatalf("a tls:// broker with no CA: login = %v, want a refusal", err)
 	}
+	a.Broker = "tcp://10.0.0.5:1883"
+	if err := enrollment.Save(cfg.DataDir, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login(&uplink.Config{}, cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "clear text") {
+		t.Fatalf("an enrollment naming plain MQTT off this machine: login = %v, want a refusal", err)
+	}
 }
