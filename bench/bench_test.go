@@ -35,7 +35,7 @@ func TestBenchRuns(t *testing.T) {
 	f.Seek(0, 0)
 	var out bytes.Buffer
 	out.ReadFrom(f)
-	for _, want := range []string{"append ", "ingest ", "drain ", "ratio"} {
+	for _, want := range []string{"append ", "ingest ", "drain ", "drain-tls ", "ratio"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -38,7 +38,7 @@ const drainTimeout = 10 * time.Minute
 // are the medians: on a shared machine the load moves between runs, and
 // turns put it on each side alike.
 func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *slog.Logger) ([]result, error) {
-	var ours []time.Duration
+	var ours, plain []time.Duration
 	bridges := map[string][]time.Duration{}
 	// The subscriber's SQLite durability: NORMAL (generous: no fsync per
 	// commit in WAL) and FULL (what the hub pays: every commit on disk).
@@ -58,11 +58,19 @@ func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *
 		if err := os.MkdirAll(roundDir, 0o750); err != nil {
 			return nil, err
 		}
-		d, err := drainOurs(ctx, roundDir, n, gzipAbove, log)
-		if err != nil {
-			return nil, fmt.Errorf("gatepost: %w", err)
+		// Ours as deployed (TLS, logins, ACL), ours on plain TCP to an open
+		// broker, then each bridge: in turns, so load falls on all alike.
+		for _, secure := range []bool{round%2 == 0, round%2 != 0} {
+			d, err := drainOurs(ctx, filepath.Join(roundDir, fmt.Sprint("ours-", secure)), n, gzipAbove, secure, log)
+			if err != nil {
+				return nil, fmt.Errorf("gatepost (secure %v): %w", secure, err)
+			}
+			if secure {
+				ours = append(ours, d)
+			} else {
+				plain = append(plain, d)
+			}
 		}
-		ours = append(ours, d)
 		for _, v := range variants {
 			b, err := drainBridge(ctx, filepath.Join(roundDir, name(v)), n, v.sync, v.hub)
 			if err != nil {
@@ -84,10 +92,20 @@ func benchDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *
 		out = append(out, result{
 			name: "drain", unit: "entries/s", ours: float64(n) / o.Seconds(), baseline: float64(n) / b.Seconds(),
 			baseName: "bridge+" + sync, higherIsBetter: true,
-			detail: fmt.Sprintf("%d entries (gzip above %d bytes), median of %d rounds: gatepost %.2f s (acked end to end), bridge with subscriber at synchronous=%s into %s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s\n        rounds: %s",
+			detail: fmt.Sprintf("%d entries (gzip above %d bytes), median of %d rounds: gatepost over TLS with logins and the ACL %.2f s (acked end to end), bridge (plain TCP, open) with subscriber at synchronous=%s into %s %.2f s (no end-to-end ack, no gap detection); targets ≥ 3x and ≥ 20,000 entries/s\n        rounds: %s",
 				n, gzipAbove, rounds, o.Seconds(), v.sync, table(v.hub), b.Seconds(), strings.Join(each, "; ")),
 		})
 	}
+	var each []string
+	for i := range ours {
+		each = append(each, fmt.Sprintf("%.2f s vs %.2f s", ours[i].Seconds(), plain[i].Seconds()))
+	}
+	out = append(out, result{
+		name: "drain-tls", unit: "entries/s", ours: float64(n) / median(ours).Seconds(), baseline: float64(n) / median(plain).Seconds(),
+		baseName: "ours on plain TCP, open broker", higherIsBetter: true,
+		detail: fmt.Sprintf("the cost of TLS, logins and Mosquitto's ACL on the same drain, median of %d rounds in turns: %.2f s vs %.2f s\n        rounds: %s",
+			rounds, median(ours).Seconds(), median(plain).Seconds(), strings.Join(each, "; ")),
+	})
 	return out, nil
 }
 
@@ -105,17 +123,22 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func drainOurs(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logger) (time.Duration, error) {
+func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, log *slog.Logger) (time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return 0, err
 	}
-	mq, err := startMosquitto(ctx, dir, "ours", addr, "persistence false\nmax_queued_messages 100000\n")
+	hubDir := filepath.Join(dir, "hub")
+	l, err := enrollBench(ctx, dir, hubDir, addr, secure)
+	if err != nil {
+		return 0, err
+	}
+	mq, err := startMosquitto(ctx, dir, "ours", addr, "persistence false\nmax_queued_messages 100000\n"+l.extra)
 	if err != nil {
 		return 0, err
 	}
 	defer mq.stop()
-	hub, err := server.Open(ctx, server.Config{DataDir: filepath.Join(dir, "hub"), Broker: mq.url(),
+	hub, err := server.Open(ctx, server.Config{DataDir: hubDir, Broker: l.url, BrokerCA: l.brokerCA,
 		HTTPListen: "127.0.0.1:0", Logger: log})
 	if err != nil {
 		return 0, err
@@ -141,7 +164,8 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, log *slog.Logg
 			return 0, err
 		}
 	}
-	u := uplink.New(uplink.Config{Broker: mq.url(), Site: "site-1", Kiosk: "bench-1",
+	u := uplink.New(uplink.Config{Broker: l.url, Site: "site-1", Kiosk: "bench-1",
+		Username: l.user, Password: l.secret, ClientID: l.user, TLS: l.kioskTLS,
 		BatchSize: protocol.MaxBatchEntries, MaxInFlight: 8, AckTimeout: 30 * time.Second, GzipAbove: gzipAbove}, j, log)
 	start := time.Now()
 	runCtx, stop := context.WithCancel(ctx)

@@ -38,7 +38,7 @@ func main() {
 	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
 	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
 	rounds := flag.Int("rounds", 3, "drain rounds: ours and the bridges run in turns and the medians are compared")
-	only := flag.String("only", "", "run one benchmark: drain, ingest or append (drain-ours: our side of the drain alone, for profiling)")
+	only := flag.String("only", "", "run one benchmark: drain, ingest or append (drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling)")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
@@ -94,12 +94,13 @@ func run(ctx context.Context, o options, out *os.File) error {
 		}
 		r.print(out)
 	}
-	if only == "drain-ours" { // for profiling our side alone
-		d, err := drainOurs(ctx, dir, n, gzipAbove, log)
+	if only == "drain-ours" || only == "drain-ours-plain" { // for profiling our side alone
+		l := link{secure: only == "drain-ours"}
+		d, err := drainOurs(ctx, dir, n, gzipAbove, l.secure, log)
 		if err != nil {
 			return fmt.Errorf("drain: %w", err)
 		}
-		fmt.Fprintf(out, "drain   ours %.0f entries/s (%d in %.2f s), no baseline run\n", float64(n)/d.Seconds(), n, d.Seconds())
+		fmt.Fprintf(out, "drain   ours (%s) %.0f entries/s (%d in %.2f s), no baseline run\n", l.name(), float64(n)/d.Seconds(), n, d.Seconds())
 	}
 	if only == "" || only == "drain" {
 		rs, err := benchDrain(ctx, dir, n, gzipAbove, o.rounds, log)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -37,7 +38,8 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startMosquitto runs mosquitto with extra configuration lines on addr.
+// startMosquitto runs mosquitto with extra configuration lines on addr:
+// open to anonymous clients unless the extra lines give a password file.
 func startMosquitto(ctx context.Context, dir, name, addr, extra string) (*mosquitto, error) {
 	path, err := mosquittoPath()
 	if err != nil {
@@ -45,7 +47,11 @@ func startMosquitto(ctx context.Context, dir, name, addr, extra string) (*mosqui
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(dir, name+".conf")
-	body := "listener " + port + " 127.0.0.1\nallow_anonymous true\n" + extra
+	anonymous := "true"
+	if strings.Contains(extra, "password_file") {
+		anonymous = "false"
+	}
+	body := "listener " + port + " 127.0.0.1\nallow_anonymous " + anonymous + "\n" + extra
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		return nil, err
 	}
