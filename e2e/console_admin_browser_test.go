@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,8 +40,11 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("hub users add: %v\n%s", err, out)
 	}
-	httpAddr, mqttAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", mqttAddr, "--http-listen", httpAddr)
+	httpAddr, mqttAddr, mqttsAddr, enrollAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
+	host, _, _ := net.SplitHostPort(enrollAddr)
+	run(t, "hub", "tls", "init", "--data", dataDir, "--name", host)
+	hub := start(t, "hub", "hub ready", "serve", "--data", dataDir, "--mqtt-listen", mqttAddr, "--http-listen", httpAddr,
+		"--mqtts-listen", mqttsAddr, "--enroll-listen", enrollAddr)
 	base := "http://" + httpAddr
 
 	therm, scan := simDevices(t, sim.ThermometerOptions{})
@@ -102,6 +106,50 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 		out := kiosk.output()
 		return strings.Contains(out, "configuration from the hub applied") && strings.Contains(out, "fever_c=37.2"), out[max(0, len(out)-500):]
 	})
+
+	// Enrolling and retiring from the fleet page, as an admin: the code
+	// is shown once, the kiosk is pending, then retired.
+	do("enroll gate-2 from the fleet page",
+		chromedp.Navigate(base+"/ops/fleet"),
+		chromedp.WaitVisible(chromedp.ID("enroll-form")),
+		chromedp.SendKeys(chromedp.ID("enroll-site"), "site-1"),
+		chromedp.SendKeys(chromedp.ID("enroll-kiosk"), "gate-2"),
+		chromedp.Click(chromedp.ID("enroll")),
+		chromedp.WaitVisible(chromedp.ID("code-text")),
+		shot(t, "console-fleet-enroll.png"),
+	)
+	if code := eval(`document.getElementById("code-text").textContent`); !strings.HasPrefix(code, "GPE1:"+enrollAddr+"/") {
+		t.Errorf("the code shown = %q, want one for %s", code, enrollAddr)
+	}
+	states := func() map[string]string {
+		var list struct {
+			Kiosks []struct {
+				Kiosk string `json:"kiosk"`
+				State string `json:"state"`
+			} `json:"kiosks"`
+		}
+		runJSON(t, &list, "hub", "kiosks", "list", "--json", "--data", dataDir)
+		m := map[string]string{}
+		for _, k := range list.Kiosks {
+			m[k.Kiosk] = k.State
+		}
+		return m
+	}
+	if st := states(); st["gate-1"] != "enrolled" || st["gate-2"] != "pending" {
+		t.Errorf("hub kiosks list after enrolling from the console: %v", st)
+	}
+	do("retire gate-2",
+		chromedp.Navigate(base+"/ops/fleet"),
+		chromedp.WaitVisible(chromedp.ID("retire-gate-2")),
+		chromedp.Click(chromedp.CSS("#kiosk-gate-2 input[name=confirm]")),
+		chromedp.Click(chromedp.ID("retire-gate-2")),
+		chromedp.WaitVisible(chromedp.ID("fleet")),
+	)
+	testkit.EventuallyState(t, 5*time.Second, "gate-2 retired", func() (bool, string) {
+		st := states()
+		return st["gate-2"] == "retired", fmt.Sprint(st)
+	})
+	do("fleet screenshot", chromedp.Navigate(base+"/ops/fleet"), chromedp.WaitVisible(chromedp.ID("fleet")), shot(t, "console-fleet-retired.png"))
 
 	do("preview a retention of 7 days",
 		chromedp.Click(chromedp.ID("nav-retention")),
