@@ -57,8 +57,15 @@ func (m *mosquittoProc) closeFor(t *testing.T, hubData string) {
 	}
 	conf := "per_listener_settings false\nallow_anonymous false\npersistence false\n" +
 		"listener " + port + " " + host + "\n" +
+		"use_username_as_clientid true\n" +
 		"password_file " + filepath.Join(dir, "password_file") + "\n" +
 		"acl_file " + filepath.Join(dir, "acl_file") + "\n"
+	if tlsDir := filepath.Join(hubData, "tls"); fileExists(filepath.Join(tlsDir, "ca.crt")) {
+		// TLS on the same port, with the hub's certificate (`hub tls init`).
+		conf += "cafile " + filepath.Join(tlsDir, "ca.crt") + "\ncertfile " + filepath.Join(tlsDir, "server.crt") +
+			"\nkeyfile " + filepath.Join(tlsDir, "server.key") + "\n"
+		m.url = "tls://" + m.addr
+	}
 	if os.Geteuid() == 0 {
 		conf += "user root\n" // Mosquitto drops to "mosquitto", which cannot read a test's temp files
 	}
@@ -117,15 +124,17 @@ func (h *hub) kioskLogin(t *testing.T, site, kiosk, broker string) protocol.Enro
 	return a
 }
 
-// hubLogin is the hub's own broker account, read from its data folder as
-// `hub push` does: a test's observer, or a stolen hub password.
+// hubLogin is the hub's own broker account under the name its commands
+// use (datadir.HubCLIUser), read from its data folder as `hub push` does:
+// a test's observer, or a stolen hub password. `hub serve`'s own name
+// would take its session over on a broker that binds client ids to names.
 func (h *hub) hubLogin(t *testing.T) (user, password string) {
 	t.Helper()
-	user, password, err := datadir.Dir{Path: h.dataDir}.BrokerLogin()
+	_, password, err := datadir.Dir{Path: h.dataDir}.BrokerLogin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return user, password
+	return datadir.HubCLIUser, password
 }
 
 // enrollAt is enrollKiosk for a test that holds only the hub's data folder.
@@ -159,3 +168,5 @@ func (h *hub) enrollScreenGate(t *testing.T, g *screenGate, broker string) {
 		t.Fatal(err)
 	}
 }
+
+func fileExists(path string) bool { _, err := os.Stat(path); return err == nil }

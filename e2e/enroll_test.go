@@ -18,8 +18,8 @@ import (
 func TestEnrollOverHTTPSThenSyncOverTLS(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	mqtts, enroll := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	run(t, "hub", "users", "list", "--data", h.dataDir) // makes the data folder, as any first command does
-	host, _, _ := net.SplitHostPort(enroll)             // the test's loopback address: the name kiosks reach the hub by
+	run(t, "hub", "users", "list", "--data", h.dataDir)                      // makes the data folder, as any first command does
+	host, _, _ := net.SplitHostPort(enroll)                                  // the test's loopback address: the name kiosks reach the hub by
 	out := run(t, "hub", "tls", "init", "--data", h.dataDir, "--name", host) // every FreeAddr is on this one loopback address
 	if !strings.Contains(out, "fingerprint") {
 		t.Fatalf("hub tls init printed %q", out)

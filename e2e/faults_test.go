@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -157,10 +158,12 @@ func TestFaultsEmbeddedBroker(t *testing.T) {
 	}
 	scale := faultScale(t)
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
+	h.initTLS(t) // as deployed: the kiosk's link is TLS with its own login
 	hp := h.start(t)
-	px := startProxy(t, h.mqttListen)
-	g := faultGate(t, px.url())
-	h.enrollKiosk(t, g.cfgPath, px.url())
+	px := startProxy(t, h.mqttsListen)
+	kioskURL := strings.Replace(px.url(), "tcp://", "tls://", 1)
+	g := faultGate(t, kioskURL)
+	h.enrollKiosk(t, g.cfgPath, kioskURL)
 	endCuts := startCutter(t, px)
 	ld := startLoad(t, g, 15*time.Millisecond)
 
@@ -202,12 +205,14 @@ func TestFaultsMosquitto(t *testing.T) {
 	}
 	scale := faultScale(t)
 	h := &hub{dataDir: t.TempDir(), httpListen: testkit.FreeAddr(t)}
+	h.initTLS(t) // Mosquitto serves TLS with the hub's certificate; the hub and the kiosk pin its CA
 	mq := startMosquitto(t, h.dataDir)
 	h.broker, h.mosq = mq.url, mq
 	hp := h.start(t)
 	px := startProxy(t, mq.addr)
-	g := faultGate(t, px.url())
-	h.enrollKiosk(t, g.cfgPath, px.url())
+	kioskURL := strings.Replace(px.url(), "tcp://", "tls://", 1)
+	g := faultGate(t, kioskURL)
+	h.enrollKiosk(t, g.cfgPath, kioskURL)
 	endCuts := startCutter(t, px)
 	ld := startLoad(t, g, 10*time.Millisecond)
 	k := g.startKiosk(t)

@@ -94,6 +94,10 @@ func (g *gate) journaled(t *testing.T) map[uint64]string {
 type hub struct {
 	dataDir, mqttListen, httpListen, broker string
 	mosq                                    *mosquittoProc // the external broker, closed by the hub's registry; nil: embedded
+	// mqttsListen, once initTLS has run, is the embedded broker's TLS
+	// address; with an external broker, TLS is the broker's URL.
+	mqttsListen string
+	tls         bool
 }
 
 func (h *hub) start(t *testing.T) *proc {
@@ -101,10 +105,34 @@ func (h *hub) start(t *testing.T) *proc {
 	args := []string{"serve", "--data", h.dataDir, "--http-listen", h.httpListen}
 	if h.broker != "" {
 		args = append(args, "--broker", h.broker)
+		if h.tls {
+			args = append(args, "--broker-ca", filepath.Join(h.dataDir, "tls", "ca.crt"))
+		}
 	} else {
 		args = append(args, "--mqtt-listen", h.mqttListen)
 	}
+	if h.tls {
+		// The listeners a hub with certificates opens by default (all
+		// interfaces) are the test's own, on loopback, or off.
+		mqtts := h.mqttsListen
+		if mqtts == "" {
+			mqtts = "off"
+		}
+		args = append(args, "--mqtts-listen", mqtts, "--enroll-listen", "off")
+	}
 	return start(t, "hub", "hub ready", args...)
+}
+
+// initTLS makes the hub's CA and certificate (`hub tls init`) for the
+// loopback addresses the tests use, and a TLS address for its embedded
+// broker.
+func (h *hub) initTLS(t *testing.T) {
+	t.Helper()
+	run(t, "hub", "tls", "init", "--data", h.dataDir, "--name", "127.0.0.1", "--name", "127.0.0.2")
+	h.tls = true
+	if h.broker == "" && h.mosq == nil {
+		h.mqttsListen = testkit.FreeAddr(t)
+	}
 }
 
 // checkExactlyOnce proves the hub holds each journaled entry exactly once:

@@ -107,7 +107,7 @@ func brokerAccounts(ctx context.Context, dir datadir.Dir, stderr io.Writer) ([]b
 	if err != nil {
 		return nil, 0, err
 	}
-	accounts := []brokerconf.Account{{Hub: true, Username: user, Hash: hash}}
+	accounts := []brokerconf.Account{{Hub: true, Username: user, Hash: hash}, {Hub: true, Username: datadir.HubCLIUser, Hash: hash}}
 	reg, err := dir.OpenRegistry()
 	if err != nil {
 		return nil, 0, err

@@ -306,8 +306,8 @@ func TestBrokerConfigListsOnlyEnrolledKiosks(t *testing.T) {
 		u, _, _ := strings.Cut(line, ":")
 		users = append(users, u)
 	}
-	if strings.Join(users, " ") != datadir.HubUser+" huamu-1/gate-1" {
-		t.Errorf("password_file users = %v, want the hub and huamu-1/gate-1 alone", users)
+	if strings.Join(users, " ") != datadir.HubUser+" "+datadir.HubCLIUser+" huamu-1/gate-1" {
+		t.Errorf("password_file users = %v, want the hub (serve and its commands) and huamu-1/gate-1 alone", users)
 	}
 	acl, _ := os.ReadFile(filepath.Join(out, brokerconf.ACLFileName))
 	if strings.Contains(string(acl), "gate-2") || strings.Contains(string(acl), "gate-3") {

@@ -14,6 +14,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/spf13/cobra"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/downlink"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
@@ -45,10 +46,11 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				user, password, err := dir.BrokerLogin()
+				_, password, err := dir.BrokerLogin()
 				if err != nil {
 					return err
 				}
+				user := datadir.HubCLIUser // not `hub serve`'s name: a broker binding ids to names would cut it off
 				login := brokerLogin{url: broker, user: user, password: password}
 				if login.tls, err = pushTLS(broker, brokerCA, dir.Path); err != nil {
 					return err

@@ -132,8 +132,8 @@ func TestPushSignsAndLogsIn(t *testing.T) {
 	}
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
-	if len(hook.logins) != 1 || hook.logins[0][0] != user || hook.logins[0][1] != password || hook.logins[0][2] == user {
-		t.Fatalf("logins %q, want one as %s with its password and a client id of its own", hook.logins, user)
+	if len(hook.logins) != 1 || hook.logins[0][0] != datadir.HubCLIUser || hook.logins[0][1] != password || hook.logins[0][2] == user {
+		t.Fatalf("logins %q, want one as %s (not %s, hub serve's) with the hub's password and a client id of its own", hook.logins, datadir.HubCLIUser, user)
 	}
 }
 

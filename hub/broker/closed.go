@@ -77,7 +77,7 @@ func (h *Closed) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool 
 			}
 		}
 		return h.refuse("", "anonymous")
-	case h.HubUser != "" && user == h.HubUser:
+	case h.isHub(user):
 		// The hub's processes (hub serve, hub push, replicas) choose their
 		// own client ids; none holds a '/', so none can be a kiosk's.
 		if strings.Contains(cl.ID, "/") {
@@ -111,6 +111,13 @@ type legacyID struct {
 	id string
 }
 
+// isHub reports whether user is one of the hub's names: HubUser, or
+// HubUser and a suffix ("gatepost-hub-cli"), all logging in with the same
+// secret. None has a '/', so none is a kiosk's.
+func (h *Closed) isHub(user string) bool {
+	return h.HubUser != "" && (user == h.HubUser || strings.HasPrefix(user, h.HubUser+"-")) && !strings.Contains(user, "/")
+}
+
 // OnDisconnect forgets a transition client's identity.
 func (h *Closed) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 	if v, ok := h.legacy.Load(cl.ID); ok && v.(legacyID).cl == cl {
@@ -134,7 +141,7 @@ func (h *Closed) identity(cl *mqtt.Client) string {
 // filters protocol gives it, never to a wider one.
 func (h *Closed) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	user := string(cl.Properties.Username)
-	if h.HubUser != "" && user == h.HubUser && !strings.Contains(cl.ID, "/") {
+	if h.isHub(user) && !strings.Contains(cl.ID, "/") {
 		if rest, ok := strings.CutPrefix(topic, "$share/"); ok { // the replicas' shared subscriptions
 			_, topic, _ = strings.Cut(rest, "/")
 		}

@@ -198,6 +198,18 @@ func TestClosedHubProcessesChooseTheirClientIDsButNeverAKiosks(t *testing.T) {
 		c.Disconnect(0)
 		t.Fatal("the hub login took a kiosk's client id")
 	}
+	// The hub's commands use the same account under a name of their own.
+	c, err := login(url, "hub-cli", "hub-cli", "hub-secret")
+	if err != nil {
+		t.Fatalf("the hub's command name: %v", err)
+	}
+	c.Disconnect(0)
+	for _, user := range []string{"hubx", "hub-cli/x"} {
+		if c, err := login(url, "x", user, "hub-secret"); err == nil {
+			c.Disconnect(0)
+			t.Errorf("%q logged in as the hub", user)
+		}
+	}
 }
 
 // In transition mode a site's kiosks that are not enrolled yet connect as

@@ -27,9 +27,16 @@ const (
 	BrokerLoginFile = "broker-login"
 )
 
-// HubUser is the hub's broker username. It has no '/', so it can never be
-// a kiosk's SITE/KIOSK.
-const HubUser = "gatepost-hub"
+// HubUser is the hub's broker username (`hub serve`). It has no '/', so it
+// can never be a kiosk's SITE/KIOSK. HubCLIUser is the same account's
+// name for the hub's commands (`hub push`): a broker that binds client ids
+// to usernames (Mosquitto's use_username_as_clientid) would otherwise
+// let a command take the running hub's session over. Both log in with
+// the BrokerLoginFile password.
+const (
+	HubUser    = "gatepost-hub"
+	HubCLIUser = HubUser + "-cli"
+)
 
 // ErrExposed is returned for a secret file others can read.
 var ErrExposed = errors.New("a hub secret file is readable by others")
