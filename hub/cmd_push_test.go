@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	mochimqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/gatepost/gatepost/hub/datadir"
@@ -21,7 +19,6 @@ import (
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
-	"github.com/gatepost/gatepost/internal/mochi"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -90,21 +87,9 @@ func TestPushSignsAndLogsIn(t *testing.T) {
 	}
 	s.Close()
 	hook := new(pushLogins)
-	srv := mochimqtt.New(&mochimqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
-	if err := srv.AddHook(hook, nil); err != nil {
-		t.Fatal(err)
-	}
-	ln := testkit.Listen(t)
-	mln := mochi.Listen(ln)
-	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mochi.Close(srv, mln) })
+	b := testkit.StartBrokerWith(t, testkit.BrokerOptions{Hooks: []mochimqtt.Hook{hook}})
 	var out bytes.Buffer
-	if err := run(t, t.Context(), &out, "push", "--data", dir, "--broker", testkit.URL(ln), "--site", "huamu-1",
+	if err := run(t, t.Context(), &out, "push", "--data", dir, "--broker", b.URL, "--site", "huamu-1",
 		"--payload", `{"fever_c":37.5}`); err != nil {
 		t.Fatalf("push: %v\n%s", err, out.String())
 	}
@@ -114,7 +99,7 @@ func TestPushSignsAndLogsIn(t *testing.T) {
 	}
 	user, password, _ := datadir.Dir{Path: dir}.BrokerLogin()
 	retained := make(chan []byte, 1)
-	srv.Subscribe(protocol.DownlinkTopic("huamu-1", "", protocol.DownlinkConfig), 1, func(_ *mochimqtt.Client, _ packets.Subscription, pk packets.Packet) {
+	b.Server.Subscribe(protocol.DownlinkTopic("huamu-1", "", protocol.DownlinkConfig), 1, func(_ *mochimqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		select {
 		case retained <- pk.Payload:
 		default:

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/gatepost/gatepost/hub/pki"
@@ -74,19 +73,8 @@ func tlsBroker(t *testing.T) (string, []byte, *loginHook, *atomic.Int32) {
 	serverCfg := files.ServerConfig()
 	serverCfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { hellos.Add(1); return nil, nil }
 	hook := &loginHook{user: "gatepost-hub", password: "hub-secret"}
-	srv := mqtt.New(&mqtt.Options{})
-	if err := srv.AddHook(hook, nil); err != nil {
-		t.Fatal(err)
-	}
-	ln := testkit.Listen(t)
-	if err := srv.AddListener(listeners.NewNet("tls", tls.NewListener(ln, serverCfg))); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return "tls://" + ln.Addr().String(), caPEM, hook, hellos
+	b := testkit.StartBrokerWith(t, testkit.BrokerOptions{Hooks: []mqtt.Hook{hook}, TLS: serverCfg})
+	return b.URL, caPEM, hook, hellos
 }
 
 func clientTLS(t *testing.T, caPEM []byte) *tls.Config {

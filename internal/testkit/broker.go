@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"crypto/tls"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -21,14 +23,46 @@ type Broker struct {
 	Server *mqtt.Server
 }
 
-// StartBroker starts a broker on a fresh loopback listener and closes it
-// when the test ends.
+// StartBroker starts a broker on a fresh loopback listener that admits
+// everyone, and closes it when the test ends.
 func StartBroker(tb testing.TB) *Broker {
 	tb.Helper()
-	ln := Listen(tb)
+	return StartBrokerWith(tb, BrokerOptions{})
+}
+
+// BrokerOptions change the test broker: Hooks replace the allow-all hook
+// (an access hook of the test's own, or one that counts beside an
+// allow-all the test adds), and TLS serves it over TLS (URL is tls://).
+type BrokerOptions struct {
+	Hooks []mqtt.Hook
+	TLS   *tls.Config
+	// Listener, if set, is served instead of a fresh one (the test may
+	// wrap it, e.g. to count connections).
+	Listener net.Listener
+}
+
+// StartBrokerWith starts a broker as o says and closes it when the test
+// ends.
+func StartBrokerWith(tb testing.TB, o BrokerOptions) *Broker {
+	tb.Helper()
+	ln := o.Listener
+	if ln == nil {
+		ln = Listen(tb)
+	}
+	url := URL(ln)
+	if o.TLS != nil {
+		url = "tls://" + ln.Addr().String()
+		ln = tls.NewListener(ln, o.TLS)
+	}
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
-		tb.Fatal(err)
+	hooks := o.Hooks
+	if len(hooks) == 0 {
+		hooks = []mqtt.Hook{new(auth.AllowHook)}
+	}
+	for _, h := range hooks {
+		if err := srv.AddHook(h, nil); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	mln := mochi.Listen(ln)
 	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
@@ -48,5 +82,5 @@ func StartBroker(tb testing.TB) *Broker {
 		}
 		mochi.Close(srv, mln)
 	})
-	return &Broker{URL: URL(ln), Server: srv}
+	return &Broker{URL: url, Server: srv}
 }

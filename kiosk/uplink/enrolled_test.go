@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"crypto/tls"
-	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -12,10 +11,8 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"github.com/gatepost/gatepost/internal/mochi"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/enrollment/enrollmenttest"
@@ -84,25 +81,11 @@ func (l *countingListener) Accept() (net.Conn, error) {
 func startBroker(t *testing.T, hook mqtt.Hook, cert *tls.Certificate) (string, *countingListener) {
 	t.Helper()
 	ln := &countingListener{Listener: testkit.Listen(t)}
-	url := "tcp://" + ln.Addr().String()
-	var served net.Listener = ln
+	o := testkit.BrokerOptions{Hooks: []mqtt.Hook{hook}, Listener: ln}
 	if cert != nil {
-		served = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
-		url = "tls://" + ln.Addr().String()
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
 	}
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
-	if err := srv.AddHook(hook, nil); err != nil {
-		t.Fatal(err)
-	}
-	mln := mochi.Listen(served)
-	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mochi.Close(srv, mln) })
-	return url, ln
+	return testkit.StartBrokerWith(t, o).URL, ln
 }
 
 // enrolledConfig is the uplink configuration the daemon makes from an
