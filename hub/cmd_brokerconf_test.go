@@ -347,16 +347,7 @@ func TestServeLogsInToMosquittoWithTheDataFoldersAccount(t *testing.T) {
 		}
 		return err
 	})
-	s, err := server.Open(t.Context(), server.Config{DataDir: data, Broker: url, HTTPListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	select {
-	case <-s.Subscribed():
-	case <-time.After(testkit.Wait):
-		t.Fatal("the hub did not log in to Mosquitto with its data folder's account")
-	}
+	serveSubscribed(t, server.Config{DataDir: data, Broker: url}, "with its data folder's account")
 	k, err := mqttLogin(url, "k", creds["gate-1"].Username, creds["gate-1"].Secret, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -405,8 +396,15 @@ func TestBrokerConfigTLSLinesServeTheHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	startMosquitto(t, out)
-	s, err := server.Open(t.Context(), server.Config{DataDir: data, Broker: "tls://" + addr, HTTPListen: "127.0.0.1:0",
-		BrokerCA: filepath.Join(data, pki.Dir, pki.CACert)})
+	serveSubscribed(t, server.Config{DataDir: data, Broker: "tls://" + addr, BrokerCA: filepath.Join(data, pki.Dir, pki.CACert)}, "over TLS")
+}
+
+// serveSubscribed runs a hub on cfg (the console on a free port) and waits
+// until it has logged in to its broker and subscribed.
+func serveSubscribed(t *testing.T, cfg server.Config, how string) *server.Server {
+	t.Helper()
+	cfg.HTTPListen = "127.0.0.1:0"
+	s, err := server.Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,6 +412,7 @@ func TestBrokerConfigTLSLinesServeTheHub(t *testing.T) {
 	select {
 	case <-s.Subscribed():
 	case <-time.After(testkit.Wait):
-		t.Fatal("the hub did not log in to Mosquitto over TLS")
+		t.Fatalf("the hub did not log in to Mosquitto %s", how)
 	}
+	return s
 }
