@@ -64,7 +64,7 @@ func (s *Server) metricsWithToken(h http.Handler) http.Handler {
 		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatepost hub metrics"`)
-			http.Error(w, "The hub's metrics need an admin's API token: send Authorization: Bearer TOKEN (hub tokens create), "+
+			http.Error(w, "The hub's metrics need an admin's API token: send Authorization: Bearer TOKEN (hub tokens add LABEL --user ADMIN), "+
 				"or serve them on their own address with hub serve --metrics-listen.", http.StatusUnauthorized)
 			return
 		}
@@ -73,7 +73,7 @@ func (s *Server) metricsWithToken(h http.Handler) http.Handler {
 		case errors.Is(err, operators.ErrNoToken):
 			s.log.Warn("metrics: refused an unknown or revoked API token", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatepost hub metrics", error="invalid_token"`)
-			http.Error(w, "Unknown or revoked API token, or its user is disabled: make one with hub tokens create.", http.StatusUnauthorized)
+			http.Error(w, "Unknown or revoked API token, or its user is disabled: make one with hub tokens add LABEL --user ADMIN.", http.StatusUnauthorized)
 		case err != nil:
 			s.log.Error("metrics: read the API token", "err", err)
 			http.Error(w, "The hub could not check the token: see its log.", http.StatusInternalServerError)

@@ -111,13 +111,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 
-	if s.httpLn, err = s.consoleListener(ctx, cfg); err != nil {
+	if err := s.listenWeb(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
-	}
-	if cfg.MetricsListen != "" {
-		if err := s.serveMetrics(ctx, cfg.MetricsListen); err != nil {
-			return nil, fmt.Errorf("open hub: %w", err)
-		}
 	}
 	login, err := s.linkLogin(cfg)
 	if err != nil {

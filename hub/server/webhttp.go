@@ -23,6 +23,18 @@ type web struct {
 	metricsSrv *http.Server
 }
 
+// listenWeb opens the console's listener and, when asked, serves the
+// metrics on their own.
+func (s *Server) listenWeb(ctx context.Context, cfg Config) (err error) {
+	if s.httpLn, err = s.consoleListener(ctx, cfg); err != nil {
+		return err
+	}
+	if cfg.MetricsListen != "" {
+		return s.serveMetrics(ctx, cfg.MetricsListen)
+	}
+	return nil
+}
+
 // consoleListener opens the console's listener: over TLS with the
 // configured certificate and key, else plain.
 func (s *Server) consoleListener(ctx context.Context, cfg Config) (net.Listener, error) {

@@ -80,8 +80,8 @@ func TestMetricsOnTheConsolePortNeedAnAdminsToken(t *testing.T) {
 		says        string
 	}{
 		{"no token", "", http.StatusUnauthorized, "--metrics-listen"},
-		{"unknown token", "gpt_" + strings.Repeat("0", 64), http.StatusUnauthorized, "hub tokens create"},
-		{"not a token", "hunter2", http.StatusUnauthorized, "hub tokens create"},
+		{"unknown token", "gpt_" + strings.Repeat("0", 64), http.StatusUnauthorized, "hub tokens add"},
+		{"not a token", "hunter2", http.StatusUnauthorized, "hub tokens add"},
 		{"an operator's token", operator, http.StatusForbidden, "admin"},
 	} {
 		status, body := getWith(t, s.MetricsURL(), c.token)
