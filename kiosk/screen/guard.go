@@ -55,15 +55,21 @@ func securityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
-// admit says why r is refused, "" when it may go on. Every request must
+// admit says why r is refused, "" when it may go on, and the catalogue
+// key of the sentence the refusal carries. Every request must
 // name the screen by an address, not a domain name (a page that rebinds
 // its own name to this machine would otherwise be "same origin"); every
 // request that changes something must also come from the page's own
 // origin, as JSON, with this start's secret.
-func (s *Server) admit(r *http.Request) string {
+func (s *Server) admit(r *http.Request) (why, key string) {
 	if !addressHost(r.Host) {
-		return "host is a name, not an address"
+		return "host is a name, not an address", "err_screen_host"
 	}
+	return s.admitChange(r), "err_not_this_page"
+}
+
+// admitChange says why r is refused if it would change something.
+func (s *Server) admitChange(r *http.Request) string {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return ""
 	}
@@ -84,18 +90,19 @@ func (s *Server) admit(r *http.Request) string {
 }
 
 // addressHost reports whether host (the Host header, with or without a
-// port) is an IP address or localhost.
+// port) is an IP address or localhost, or empty (a client given only
+// ":8080"; a browser always names a host).
 func addressHost(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	return net.ParseIP(host) != nil || host == "localhost"
+	return net.ParseIP(host) != nil || host == "localhost" || host == ""
 }
 
 // refuse403 answers a refused request and logs it, at most once a minute
 // with how many were refused since.
-func (s *Server) refuse403(w http.ResponseWriter, r *http.Request, why string) {
+func (s *Server) refuse403(w http.ResponseWriter, r *http.Request, why, key string) {
 	s.guard.refused.Add(1)
 	g := &s.guard
 	g.mu.Lock()
@@ -113,7 +120,7 @@ func (s *Server) refuse403(w http.ResponseWriter, r *http.Request, why string) {
 			"method", r.Method, "path", r.URL.Path, "why", why, "from", r.RemoteAddr,
 			"origin", r.Header.Get("Origin"), "refused_since_last_log", n)
 	}
-	writeJSON(w, http.StatusForbidden, &formError{Key: "err_not_this_page", Message: Message("err_not_this_page")})
+	writeJSON(w, http.StatusForbidden, &formError{Key: key, Message: Message(key)})
 }
 
 // page serves index.html with this start's secret in it.

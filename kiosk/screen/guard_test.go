@@ -175,6 +175,7 @@ func TestScreenRefusesHostNames(t *testing.T) {
 		"127.0.0.1:8080":    http.StatusOK,
 		"[::1]:8080":        http.StatusOK,
 		"192.168.1.20":      http.StatusOK,
+		":8080":             http.StatusOK, // kiosk status with screen.listen = ":8080"
 	} {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/state", nil)
 		req.Host = host
@@ -182,9 +183,14 @@ func TestScreenRefusesHostNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var fe formError
+		json.NewDecoder(resp.Body).Decode(&fe)
 		resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("GET /api/state with Host %q = %d, want %d", host, resp.StatusCode, want)
+		}
+		if want == http.StatusForbidden && (fe.Key != "err_screen_host" || !strings.Contains(fe.Message, "127.0.0.1")) {
+			t.Errorf("GET /api/state with Host %q refused with %+v, want a sentence naming an address", host, fe)
 		}
 	}
 }

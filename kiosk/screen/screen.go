@@ -171,8 +171,8 @@ func (s *Server) handle(pattern string, h http.Handler) {
 // forms' POSTs, each only when it comes from the page itself (guard.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w.Header())
-	if why := s.admit(r); why != "" {
-		s.refuse403(w, r, why)
+	if why, key := s.admit(r); why != "" {
+		s.refuse403(w, r, why, key)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
