@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -247,5 +249,28 @@ func TestScreenRefusalLogIsRateLimited(t *testing.T) {
 	}
 	if s.Refused() != 51 {
 		t.Errorf("Refused() = %d, want 51", s.Refused())
+	}
+}
+
+// Every route goes through Server.handle, so postRoutes sees it and the
+// tests above cover it.
+func TestRoutesAreAddedOnlyThroughHandle(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(src), "mux.Handle")
+	}
+	if n != 1 {
+		t.Errorf("mux.Handle appears %d times in the screen's code, want once (in Server.handle): add routes with s.handle", n)
 	}
 }
