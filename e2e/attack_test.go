@@ -76,7 +76,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	if testing.Short() {
 		t.Skip("the attack suite takes half a minute; run without -short")
 	}
-	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t), metricsListen: testkit.FreeAddr(t)}
 	broker := "tcp://" + h.mqttListen
 	if mosquitto {
 		h.mosq = startMosquitto(t, h.dataDir)
@@ -252,7 +252,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	if st.Downlink["config"] >= 501 || st.Downlink["status_list"] >= 501 {
 		t.Errorf("the kiosk applied a forged downlink: %v", st.Downlink)
 	}
-	metrics := httpText(t, "http://"+h.httpListen+"/metrics")
+	metrics := httpText(t, "http://"+h.metricsListen+"/metrics")
 	var counts []string
 	for _, line := range strings.Split(metrics, "\n") {
 		if !strings.HasPrefix(line, "#") && (strings.Contains(line, "rejected") || strings.Contains(line, "refused") ||
@@ -324,7 +324,7 @@ func httpText(t *testing.T, url string) string {
 // metricValue reads one sample of the hub's /metrics, 0 if absent.
 func metricValue(t *testing.T, h *hub, name string) float64 {
 	t.Helper()
-	for _, line := range strings.Split(httpText(t, "http://"+h.httpListen+"/metrics"), "\n") {
+	for _, line := range strings.Split(httpText(t, "http://"+h.metricsListen+"/metrics"), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {

@@ -98,6 +98,9 @@ type hub struct {
 	// address; with an external broker, TLS is the broker's URL.
 	mqttsListen string
 	tls         bool
+	// metricsListen, when set, serves /metrics there without a token
+	// (--metrics-listen); else the console's port wants an admin's token.
+	metricsListen string
 }
 
 func (h *hub) start(t *testing.T) *proc {
@@ -119,6 +122,9 @@ func (h *hub) start(t *testing.T) *proc {
 			mqtts = "off"
 		}
 		args = append(args, "--mqtts-listen", mqtts, "--enroll-listen", "off")
+	}
+	if h.metricsListen != "" {
+		args = append(args, "--metrics-listen", h.metricsListen)
 	}
 	return start(t, "hub", "hub ready", args...)
 }

@@ -54,6 +54,10 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cfg.EnrollListen, "enroll-listen", "", "TCP address of the HTTPS enrollment listener kiosks redeem their codes at (default "+server.DefaultEnrollListen+" once `hub tls init` was run; \"off\" for none)")
 	f.StringVar(&cfg.AdvertiseBroker, "advertise-broker", "", "the broker URL enrolling kiosks are told to use (default: tls://HOST:PORT of the embedded broker, HOST being the name the kiosk reached the hub by; the --broker URL with an external broker)")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) for serving the console over HTTPS, with --tls-key (Secure cookies, HSTS)")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "a reverse proxy on this machine terminates TLS for the console: cookies Secure, X-Forwarded-For believed from loopback only")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve /metrics without sign-in on this address of its own, for Prometheus on a private network (default: on the console's port, with an admin's API token)")
 	f.StringVar(&cfg.Broker, "broker", "", "external MQTT broker URL, tcp://HOST:PORT or tls://HOST:PORT (default: run the embedded broker)")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "the hub's username on the external broker (default gatepost-hub)")
 	f.StringVar(&cfg.BrokerPasswordFile, "broker-password-file", "",
@@ -90,6 +94,10 @@ func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Conf
 		"enroll-listen":        func() { cfg.EnrollListen = sf.cfg.EnrollListen },
 		"advertise-broker":     func() { cfg.AdvertiseBroker = sf.cfg.AdvertiseBroker },
 		"http-listen":          func() { cfg.HTTPListen = sf.cfg.HTTPListen },
+		"tls-cert":             func() { cfg.TLSCert = sf.cfg.TLSCert },
+		"tls-key":              func() { cfg.TLSKey = sf.cfg.TLSKey },
+		"behind-proxy":         func() { cfg.BehindProxy = sf.cfg.BehindProxy },
+		"metrics-listen":       func() { cfg.MetricsListen = sf.cfg.MetricsListen },
 		"broker":               func() { cfg.Broker = sf.cfg.Broker },
 		"broker-username":      func() { cfg.BrokerUsername = sf.cfg.BrokerUsername },
 		"broker-password-file": func() { cfg.BrokerPasswordFile = sf.cfg.BrokerPasswordFile },

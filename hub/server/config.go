@@ -57,8 +57,20 @@ type Config struct {
 	// BrokerCA is a PEM file of the CA that an external tls:// broker's
 	// certificate must chain to; empty trusts the system's roots.
 	BrokerCA   string
-	HTTPListen string        // console's TCP address; default DefaultHTTPListen
-	SkewLimit  time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	HTTPListen string // console's TCP address; default DefaultHTTPListen
+	// TLSCert and TLSKey are PEM files: given, the console is served over
+	// HTTPS (Secure cookies, Strict-Transport-Security).
+	TLSCert, TLSKey string
+	// BehindProxy says a reverse proxy on this machine terminates TLS:
+	// cookies are Secure, and X-Forwarded-For from loopback names the
+	// client (for the sign-in limiter and the audit log).
+	BehindProxy bool
+	// MetricsListen serves /metrics on an address of its own, without
+	// sign-in (Prometheus on a private network), and not on the console's
+	// port; empty: /metrics on the console's port, with an admin's API
+	// token.
+	MetricsListen string
+	SkewLimit     time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
 	// SeqWindow refuses a batch reaching further than this beyond the
 	// highest sequence held for its kiosk; default records.DefaultSeqWindow.
 	SeqWindow uint64
@@ -137,6 +149,22 @@ func (c Config) Validate() error {
 	if err := checkListen(c.HTTPListen); err != nil {
 		return fmt.Errorf("config: HTTPListen %q %s: %w", c.HTTPListen, where("HTTPListen"), err)
 	}
+	return c.checkWeb()
+}
+
+// checkWeb checks the console's TLS and the metrics' listener.
+func (c Config) checkWeb() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("config: TLSCert %q and TLSKey %q %s: give both, the certificate and its key, or neither", c.TLSCert, c.TLSKey, where("TLSCert"))
+	}
+	if c.MetricsListen != "" {
+		if err := checkListen(c.MetricsListen); err != nil {
+			return fmt.Errorf("config: MetricsListen %q %s: %w", c.MetricsListen, where("MetricsListen"), err)
+		}
+		if _, port, _ := net.SplitHostPort(c.MetricsListen); c.MetricsListen == c.HTTPListen && port != "0" {
+			return fmt.Errorf("config: MetricsListen %q %s is the console's address: give another port, or none to serve /metrics on the console's port with a token", c.MetricsListen, where("MetricsListen"))
+		}
+	}
 	return nil
 }
 
@@ -150,6 +178,10 @@ var settings = map[string][2]string{
 	"EnrollListen":       {"--enroll-listen", "enroll_listen"},
 	"AdvertiseBroker":    {"--advertise-broker", "advertise_broker"},
 	"HTTPListen":         {"--http-listen", "http_listen"},
+	"TLSCert":            {"--tls-cert/--tls-key", "tls_cert/tls_key"},
+	"TLSKey":             {"--tls-key", "tls_key"},
+	"BehindProxy":        {"--behind-proxy", "behind_proxy"},
+	"MetricsListen":      {"--metrics-listen", "metrics_listen"},
 	"Broker":             {"--broker", "broker.url"},
 	"BrokerUsername":     {"--broker-username", "broker.username"},
 	"BrokerPassword":     {"", ""},

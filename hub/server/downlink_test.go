@@ -94,7 +94,7 @@ func TestDownlinkRetainedAndRepublished(t *testing.T) {
 	}
 	waitFleet(t, s, func(online bool, v uint64) bool { return !online && v == 1 })
 
-	metrics := httpGet(t, s.ConsoleURL()+"metrics")
+	metrics := scrape(t, s)
 	for _, want := range []string{`gatepost_hub_kiosk_online{kiosk="gate-1",site="huamu-1"} 0`, "gatepost_hub_entries_inserted_total 0"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, metrics)

@@ -21,6 +21,10 @@ type File struct {
 	EnrollListen  string     `toml:"enroll_listen"`
 	Advertise     string     `toml:"advertise_broker"`
 	HTTPListen    string     `toml:"http_listen"`
+	TLSCert       string     `toml:"tls_cert"`
+	TLSKey        string     `toml:"tls_key"`
+	BehindProxy   bool       `toml:"behind_proxy"`
+	MetricsListen string     `toml:"metrics_listen"`
 	SkewLimit     duration   `toml:"skew_limit"`
 	SeqWindow     uint64     `toml:"seq_window"`
 	PassesEvery   duration   `toml:"passes_every"`
@@ -51,6 +55,10 @@ mqtt_listen = "127.0.0.1:1883"     # the embedded broker, plain MQTT: loopback o
 # allow_plain_mqtt = false         # let mqtt_listen be off loopback (a network you trust only)
 # advertise_broker = ""            # the broker URL enrolling kiosks are told; default tls://HOST:8883
 http_listen = "127.0.0.1:8081"     # the operators' console
+# tls_cert = "console.crt"         # with tls_key: serve the console over HTTPS (Secure cookies, HSTS)
+# tls_key = "console.key"
+# behind_proxy = false             # a proxy on this machine terminates TLS: Secure cookies, X-Forwarded-For believed from loopback
+# metrics_listen = "10.0.0.5:9108" # /metrics without sign-in on their own address (private network); default: on the console's port with an admin's API token
 skew_limit = "30s"                 # flag kiosks whose clock is further off
 seq_window = 1000000               # refuse a batch this far beyond the highest sequence held
 passes_every = "15s"               # how often to look for pass changes to send
@@ -78,7 +86,7 @@ func LoadFile(path string) (File, error) {
 		return File{}, fmt.Errorf("%s: %w", path, err)
 	}
 	base := filepath.Dir(path)
-	for _, p := range []*string{&f.DataDir, &f.Broker.PasswordFile, &f.Broker.CA} {
+	for _, p := range []*string{&f.DataDir, &f.Broker.PasswordFile, &f.Broker.CA, &f.TLSCert, &f.TLSKey} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -127,6 +135,10 @@ func (f File) Config() Config {
 		EnrollListen:       f.EnrollListen,
 		AdvertiseBroker:    f.Advertise,
 		HTTPListen:         f.HTTPListen,
+		TLSCert:            f.TLSCert,
+		TLSKey:             f.TLSKey,
+		BehindProxy:        f.BehindProxy,
+		MetricsListen:      f.MetricsListen,
 		Broker:             f.Broker.URL,
 		BrokerUsername:     f.Broker.Username,
 		BrokerPasswordFile: f.Broker.PasswordFile,

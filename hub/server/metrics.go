@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -50,6 +53,37 @@ func (s *Server) metricsHandler() http.Handler {
 	reg.MustRegister(&enrollRefusedCollector{s: s})
 	reg.MustRegister(&fleetCollector{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// metricsWithToken serves h on the console's port only to a script
+// holding an admin's API token (`hub tokens`): the metrics name every
+// compound's kiosks. Without --metrics-listen this is how Prometheus
+// scrapes the hub.
+func (s *Server) metricsWithToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatepost hub metrics"`)
+			http.Error(w, "The hub's metrics need an admin's API token: send Authorization: Bearer TOKEN (hub tokens add LABEL --user ADMIN), "+
+				"or serve them on their own address with hub serve --metrics-listen.", http.StatusUnauthorized)
+			return
+		}
+		sess, label, err := s.operators.TokenSession(r.Context(), strings.TrimSpace(bearer))
+		switch {
+		case errors.Is(err, operators.ErrNoToken):
+			s.log.Warn("metrics: refused an unknown or revoked API token", "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatepost hub metrics", error="invalid_token"`)
+			http.Error(w, "Unknown or revoked API token, or its user is disabled: make one with hub tokens add LABEL --user ADMIN.", http.StatusUnauthorized)
+		case err != nil:
+			s.log.Error("metrics: read the API token", "err", err)
+			http.Error(w, "The hub could not check the token: see its log.", http.StatusInternalServerError)
+		case !sess.User.Admin:
+			s.log.Warn("metrics: refused a token of a user who is not an admin", "token", label, "user", sess.User.Name)
+			http.Error(w, "The hub's metrics cover every compound: use an API token of an admin.", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // enrollRefusedCollector reports the enrollment listener's refusals by

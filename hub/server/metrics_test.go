@@ -17,9 +17,9 @@ func TestMetricsCountRefusalsByReason(t *testing.T) {
 	k.publish(t, []byte("not a batch"))
 	want := `gatepost_hub_rejected_total{reason="bad_message"} 1`
 	testkit.Eventually(t, "the malformed batch counted", func() bool {
-		return strings.Contains(httpGet(t, s.ConsoleURL()+"metrics"), want)
+		return strings.Contains(scrape(t, s), want)
 	})
-	metrics := httpGet(t, s.ConsoleURL()+"metrics")
+	metrics := scrape(t, s)
 	for _, r := range protocol.RefusalReasons {
 		if r == protocol.RefusedBadMessage {
 			continue

@@ -58,6 +58,7 @@ type Server struct {
 	ingest    *ingest.Ingest
 	http      *http.Server
 	httpLn    net.Listener
+	web       web // the console's TLS and the metrics' own listener (webhttp.go)
 
 	stop      context.CancelFunc // stops the background loops
 	wg        sync.WaitGroup     // the background loops and the HTTP server
@@ -104,13 +105,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log, refusals: alerts.NewRefusals(s.clock)}
 	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
 		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify,
-		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr()})
+		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr(),
+		SecureCookies: cfg.TLSCert != "" || cfg.BehindProxy})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 
-	if s.httpLn, err = new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPListen); err != nil {
-		return nil, fmt.Errorf("open hub: console: %w", err)
+	if err := s.listenWeb(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	login, err := s.linkLogin(cfg)
 	if err != nil {
@@ -132,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
 		Alarm: s.jobs.refusals.Report,
 	}
-	s.serveHTTP()
+	s.serveHTTP(cfg)
 
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
@@ -175,11 +177,15 @@ func (s *Server) openStores(cfg Config) (err error) {
 	return err
 }
 
-func (s *Server) serveHTTP() {
+// serveHTTP serves the console, and /metrics with a token unless they
+// have their own listener.
+func (s *Server) serveHTTP(cfg Config) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metricsHandler())
+	if s.web.metricsLn == nil {
+		mux.Handle("GET /metrics", s.metricsWithToken(s.metricsHandler()))
+	}
 	mux.Handle("/", s.console)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.consoleHandler(mux, cfg.BehindProxy), ReadHeaderTimeout: 10 * time.Second}
 	s.http.RegisterOnShutdown(s.console.Stop) // live streams end, so Shutdown need not wait for them
 	s.wg.Go(func() {
 		if err := s.http.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
@@ -242,8 +248,15 @@ func (s *Server) IngestStats() ingest.Stats { return s.ingest.Stats() }
 // "tcp://127.0.0.1:1883", or the external one configured.
 func (s *Server) BrokerURL() string { return s.brokerURL }
 
-// ConsoleURL returns the console's URL, e.g. "http://127.0.0.1:8081/".
-func (s *Server) ConsoleURL() string { return "http://" + dialAddr(s.httpLn.Addr()) + "/" }
+// ConsoleURL returns the console's URL, e.g. "http://127.0.0.1:8081/",
+// https:// when the hub serves it over TLS.
+func (s *Server) ConsoleURL() string {
+	scheme := "http://"
+	if s.web.tls {
+		scheme = "https://"
+	}
+	return scheme + dialAddr(s.httpLn.Addr()) + "/"
+}
 
 // Subscribed is closed once the hub's client has first subscribed to the
 // kiosks' entries. Open waits for it with the embedded broker; with an
@@ -265,6 +278,9 @@ func (s *Server) Close() error {
 				errs = append(errs, fmt.Errorf("close console: %w", err))
 			}
 			cancel()
+		}
+		if err := s.closeMetrics(); err != nil {
+			errs = append(errs, fmt.Errorf("close metrics: %w", err))
 		}
 		if err := s.closeEnroll(); err != nil {
 			errs = append(errs, fmt.Errorf("close enrollment: %w", err))

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,22 @@ type Screen struct {
 	// "sign in", "sign out" or a disinfection area is tapped; then the
 	// next scan is a resident's again.
 	ModeFor Duration `toml:"mode_for"`
+}
+
+// OffLoopback reports whether the screen is served beyond this machine
+// (listen on 0.0.0.0, a LAN address or a name other than localhost). The
+// touchscreen's browser runs on the kiosk itself, so that only widens
+// who can reach the page; the daemon warns at start.
+func (s Screen) OffLoopback() bool {
+	host, _, err := net.SplitHostPort(s.Listen)
+	if err != nil {
+		return true
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // Compound is what the guard's screen offers to tap: the buildings and

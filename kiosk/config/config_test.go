@@ -115,3 +115,17 @@ func TestLoadDataDirRelativeToFile(t *testing.T) {
 		t.Error("Load(missing file) = nil error")
 	}
 }
+
+func TestScreenOffLoopback(t *testing.T) {
+	if Default().Screen.OffLoopback() {
+		t.Errorf("the default screen.listen %q is off loopback", Default().Screen.Listen)
+	}
+	for listen, want := range map[string]bool{
+		"127.0.0.1:8080": false, "localhost:8080": false, "[::1]:8080": false, "127.0.0.2:80": false,
+		"0.0.0.0:8080": true, ":8080": true, "192.168.1.20:8080": true, "gate.local:8080": true, "nonsense": true,
+	} {
+		if got := (Screen{Listen: listen}).OffLoopback(); got != want {
+			t.Errorf("Screen{Listen: %q}.OffLoopback() = %v, want %v", listen, got, want)
+		}
+	}
+}

@@ -35,8 +35,11 @@ backoff_min = "250ms"
 backoff_max = "30s"
 
 [screen]
-# Where the guard's touchscreen page is served. Keep it on localhost
-# unless the screen is another machine.
+# Where the guard's touchscreen page is served. Keep it on 127.0.0.1:
+# the touchscreen's browser runs on this machine, and the page takes
+# only requests from itself (a key made at each start, its own origin).
+# Off loopback the daemon warns at start; the page is then reached by
+# address only (http://192.168.1.20:8080/), never by a host name.
 listen = "127.0.0.1:8080"
 # How long a result stays on screen before returning to idle (the next
 # scan replaces it at once; an alert stays until a guard taps "seen").

@@ -114,6 +114,9 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 	// The latest configuration from the hub survives a reboot with no
 	// network: apply the stored copy before anything is decided.
 	d.applyStoredDownlinks()
+	if cfg.Screen.OffLoopback() {
+		log.Warn("the guard's screen is served beyond this machine: keep screen.listen on 127.0.0.1 unless the touchscreen is another computer", "listen", cfg.Screen.Listen)
+	}
 	d.ln, err = net.Listen("tcp", cfg.Screen.Listen)
 	if err != nil {
 		d.Close()

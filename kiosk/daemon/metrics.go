@@ -52,6 +52,8 @@ func (d *Daemon) metricsHandler() http.Handler {
 	gauge("fever_threshold_celsius", "The fever line in force.", d.gate.Fever)
 	counter("journal_write_failures_total", "Entries that could not be journaled.",
 		func() float64 { return float64(d.gate.WriteFailures()) })
+	counter("screen_refused_total", "Requests the guard's screen refused: not from its own page (cross-origin, no key, not JSON, a host name).",
+		func() float64 { return float64(d.screen.Refused()) })
 	counter("purged_entries_total", "Acknowledged entries deleted by retention.",
 		func() float64 { return float64(d.purged.Load()) })
 	counter("journal_checkpoints_total", "Idle-time checkpoints that folded the journal's write-ahead log into the database.",

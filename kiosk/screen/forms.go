@@ -82,10 +82,10 @@ func (s *Server) Serve(g Gate, c Compound) {
 		c.Parcels = []int{1, 2, 3, 5}
 	}
 	s.gate, s.compound = g, c
-	s.mux.HandleFunc("GET /api/compound", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.compound) })
-	s.mux.HandleFunc("POST /api/visitor", s.visitor)
-	s.mux.HandleFunc("POST /api/delivery", s.delivery)
-	s.mux.HandleFunc("POST /api/mode", s.mode)
+	s.handle("GET /api/compound", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.compound) }))
+	s.handle("POST /api/visitor", http.HandlerFunc(s.visitor))
+	s.handle("POST /api/delivery", http.HandlerFunc(s.delivery))
+	s.handle("POST /api/mode", http.HandlerFunc(s.mode))
 }
 
 // formError is a refusal the guard can act on: Key names the catalogue

@@ -48,7 +48,12 @@ func testCompound() Compound {
 
 func postJSON(t *testing.T, url, body string) (int, formError) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	base := url[:strings.Index(url, "/api/")]
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	req.Header.Set(secretHeader, pageKey(t, base))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,23 +141,42 @@ type Server struct {
 	// Set by Serve: the daemon's side of the forms, and what they offer.
 	gate     Gate
 	compound Compound
+	// guard refuses what did not come from the page (guard.go); routes
+	// lists every pattern served, so tests cover each one.
+	guard  guard
+	routes []string
 }
 
 // New returns a screen server showing st.
 func New(st State, log *slog.Logger) *Server {
 	s := &Server{log: log, st: st, subs: map[chan struct{}]struct{}{}, mux: http.NewServeMux(), clock: clock.Real()}
-	s.mux.HandleFunc("GET /{$}", s.page)
-	s.mux.Handle("GET /assets/", http.FileServerFS(assets))
-	s.mux.HandleFunc("GET /assets/i18n/{file}", serveCatalogue)
-	s.mux.HandleFunc("GET /events", s.events)
-	s.mux.HandleFunc("GET /api/state", s.state)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	s.mux.HandleFunc("POST /api/seen", s.seen)
+	s.guard.secret = newSecret()
+	s.handle("GET /{$}", http.HandlerFunc(s.page))
+	s.handle("GET /assets/", http.FileServerFS(assets))
+	s.handle("GET /assets/i18n/{file}", http.HandlerFunc(serveCatalogue))
+	s.handle("GET /events", http.HandlerFunc(s.events))
+	s.handle("GET /api/state", http.HandlerFunc(s.state))
+	s.handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
+	s.handle("POST /api/seen", http.HandlerFunc(s.seen))
 	return s
 }
 
-// ServeHTTP serves the page, its assets, /events and /api/state.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// handle is the one way a route is added.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// ServeHTTP serves the page, its assets, /events and /api/state, and the
+// forms' POSTs, each only when it comes from the page itself (guard.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w.Header())
+	if why, key := s.admit(r); why != "" {
+		s.refuse403(w, r, why, key)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Update changes the state with f and pushes the result to every page.
 func (s *Server) Update(f func(*State)) {
@@ -177,17 +196,6 @@ func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st
-}
-
-func (s *Server) page(w http.ResponseWriter, r *http.Request) {
-	data, err := assets.ReadFile("assets/index.html")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(data)
 }
 
 func (s *Server) state(w http.ResponseWriter, r *http.Request) {

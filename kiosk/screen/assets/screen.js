@@ -33,12 +33,28 @@ function button(text, cls, onTap) {
   b.addEventListener("click", onTap);
   return b;
 }
+// The daemon takes a POST only with the key it put in this page when it
+// started (a page of another site cannot read it). After the daemon
+// restarts the key is new: read it again from a fresh copy of the page
+// and try once more.
+let screenKey = document.querySelector('meta[name="gatepost-screen"]').content;
+async function freshKey() {
+  try {
+    const html = await (await fetch("/", { cache: "no-store" })).text();
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    screenKey = doc.querySelector('meta[name="gatepost-screen"]').content;
+  } catch (e) {}
+}
 async function post(path, body) {
   let resp;
-  try {
-    resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  } catch (e) {
-    return { error: "err_no_daemon" };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json", "X-Gatepost-Screen": screenKey }, body: JSON.stringify(body) });
+    } catch (e) {
+      return { error: "err_no_daemon" };
+    }
+    if (resp.status !== 403 || attempt > 0) break;
+    await freshKey();
   }
   try {
     return await resp.json();
