@@ -30,9 +30,10 @@ func sessionFrom(ctx context.Context) (operators.Session, bool) {
 }
 
 // auth wraps h: no session sends a page to sign-in (an API request gets
-// 401); adminOnly refuses operators; every POST must carry the session's
-// CSRF token.
-func (o *Console) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
+// 401); a user whose role rs does not hold is refused; every POST must
+// carry the session's CSRF token. The session, and so the user's scope
+// (access.go), rides in the request's context.
+func (o *Console) auth(rs roles, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sess operators.Session
 		err := operators.ErrNoSession
@@ -76,8 +77,8 @@ func (o *Console) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 			o.refuseCSRF(w, r)
 			return
 		}
-		if adminOnly && !sess.User.Admin {
-			http.Error(w, "Only an admin may do this.", http.StatusForbidden)
+		if roleOf(sess.User)&rs == 0 {
+			o.refuseRole(w, r, sess.User, rs)
 			return
 		}
 		h(w, r)
