@@ -26,7 +26,7 @@ const (
 	roleOperator
 	roleLead // a building lead (楼组包干员)
 
-	public     roles = 0                      // no sign-in
+	public     roles = 0                        // no sign-in
 	staff            = roleAdmin | roleOperator // the console's own pages
 	adminsOnly       = roleAdmin
 	// passKeepers: the pass pages a building lead uses for its own

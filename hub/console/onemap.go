@@ -2,10 +2,10 @@ package console
 
 import (
 	"encoding/csv"
-	"slices"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
