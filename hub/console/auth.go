@@ -226,4 +226,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-
