@@ -380,3 +380,52 @@ func TestTokenGetsNoQR(t *testing.T) {
 		t.Errorf("audit = %q, want %q", actions, want)
 	}
 }
+
+// An admin scopes an operator and adds a building lead on the users page;
+// both are audited, and bad input is refused with a sentence.
+func TestUsersPageScopes(t *testing.T) {
+	t.Parallel()
+	env := newOps(t, t.TempDir()+"/hub.db")
+	c := env.client(t)
+	c.signIn("admin", adminPW)
+	token := c.csrf("/ops/users")
+	if code, _, _ := c.post("/ops/users/op", url.Values{"csrf": {token}, "action": {"scope"}, "sites": {"huamu-2, huamu-1"}}); code != http.StatusSeeOther {
+		t.Fatalf("scope op = %d, want 303", code)
+	}
+	if u, _ := env.store.User(t.Context(), "op"); strings.Join(u.Sites, ",") != "huamu-1,huamu-2" {
+		t.Errorf("op's scope = %v", u.Sites)
+	}
+	if _, body, _ := c.get("/ops/users"); !strings.Contains(body, `value="huamu-1, huamu-2"`) {
+		t.Errorf("the users page does not show op's compounds")
+	}
+	for _, bad := range []url.Values{
+		{"action": {"scope"}, "sites": {"bad site"}},
+	} {
+		bad.Set("csrf", token)
+		if code, body, _ := c.post("/ops/users/op", bad); code != http.StatusBadRequest || !strings.Contains(body, "小区或楼栋未被接受") {
+			t.Errorf("scope %v = %d, want 400 with a sentence", bad, code)
+		}
+	}
+	if code, body, _ := c.post("/ops/users/admin", url.Values{"csrf": {token}, "action": {"scope"}, "sites": {"huamu-1"}}); code != http.StatusBadRequest || !strings.Contains(body, "admins see every compound") {
+		t.Errorf("scope an admin = %d, want 400", code)
+	}
+	code, body, _ := c.post("/ops/users", url.Values{"csrf": {token}, "name": {"zhao"}, "role": {"building-lead"}, "site": {"huamu-1"}, "buildings": {"3,5"}})
+	if code != http.StatusOK || !shownPW.MatchString(body) {
+		t.Fatalf("add a building lead = %d", code)
+	}
+	if u, _ := env.store.User(t.Context(), "zhao"); !u.Lead || !u.SeesBuilding("huamu-1", "5") {
+		t.Errorf("zhao = %+v, want a lead of huamu-1 buildings 3 and 5", u)
+	}
+	if code, body, _ := c.post("/ops/users", url.Values{"csrf": {token}, "name": {"qian"}, "role": {"building-lead"}, "site": {"huamu-1"}}); code != http.StatusBadRequest || !strings.Contains(body, "--buildings") {
+		t.Errorf("add a lead without buildings = %d, want 400", code)
+	}
+	var got []string
+	for _, l := range audited(t, env.store) {
+		if strings.Contains(l, " user_scope op sites=huamu-1,huamu-2") || strings.Contains(l, " user_add zhao role=building-lead site=huamu-1 buildings=3,5") {
+			got = append(got, l)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("audit = %q, want the scope and the lead", got)
+	}
+}
