@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -105,4 +106,30 @@ func TestScopesAndLeads(t *testing.T) {
 	if a, err := s.AlertsIn(ctx, []string{}, 10); err != nil || a != nil {
 		t.Errorf("AlertsIn(no sites) = %v, %v; want none", a, err)
 	}
+}
+
+// FuzzCleanList: any text gives trimmed, non-empty, sorted, distinct
+// items, and never panics; SetScope's check refuses what is not a name.
+func FuzzCleanList(f *testing.F) {
+	for _, s := range []string{"", "a,b", " huamu-2, huamu-1,,huamu-1", ",,,", "3,5", "bad site,ok", "\x00,é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		list := CleanList(s)
+		for i, x := range list {
+			if x == "" || x != strings.TrimSpace(x) || strings.Contains(x, ",") {
+				t.Fatalf("CleanList(%q) has item %q", s, x)
+			}
+			if i > 0 && list[i-1] >= x {
+				t.Fatalf("CleanList(%q) = %q, not sorted and distinct", s, list)
+			}
+		}
+		if err := checkList("compound", list, sitePattern); err == nil {
+			for _, x := range list {
+				if !sitePattern.MatchString(x) {
+					t.Fatalf("checkList passed %q", x)
+				}
+			}
+		}
+	})
 }
