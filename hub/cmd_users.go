@@ -17,11 +17,13 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Use:   "users",
 		Short: "Manage the operators who sign in to the console",
 		Long: "Accounts live in <data>/console.db, passwords as argon2id hashes. Operators read entries and\n" +
-			"handle alerts; admins also reveal masked personal details and read the audit log.\n" +
+			"handle alerts, of every compound or of those `hub users scope` gives them; admins see every\n" +
+			"compound, reveal masked personal details and read the audit log. A building lead\n" +
+			"(--role building-lead) sees and updates its buildings' home observation and their day map.\n" +
 			"Without --password-stdin a random password is made and printed once.",
 	}
 	cmd.AddCommand(newUsersAddCommand(data, stdout), newUsersListCommand(data, stdout), newUsersDisableCommand(data, stdout),
-		newUsersPasswdCommand(data, stdout), newUsersRoleCommand(data, stdout))
+		newUsersPasswdCommand(data, stdout), newUsersRoleCommand(data, stdout), newUsersScopeCommand(data, stdout))
 	return cmd
 }
 
@@ -48,21 +50,40 @@ func (p *password) read(cmd *cobra.Command) (pw string, made bool, err error) {
 func newUsersAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	var stdinFlag password
 	var admin bool
+	var role, site, buildings string
 	add := &cobra.Command{
-		Use:   "add NAME",
-		Short: "Create an account (--admin for an admin)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "add NAME",
+		Short:   "Create an account (--admin for an admin, --role building-lead --site S --buildings 3,5 for a building lead)",
+		Example: "  hub users add wang --admin\n  hub users add zhao --role building-lead --site huamu-1 --buildings 3,5",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if admin {
+				role = "admin"
+			}
+			lead := role == operators.RoleBuildingLead
+			if role != "admin" && role != "operator" && !lead {
+				return fmt.Errorf("--role must be admin, operator or %s, got %q", operators.RoleBuildingLead, role)
+			}
+			if !lead && (site != "" || buildings != "") {
+				return fmt.Errorf("--site and --buildings are for --role %s only", operators.RoleBuildingLead)
+			}
 			pw, made, err := stdinFlag.read(cmd)
 			if err != nil {
 				return err
 			}
 			return data.withOperators(cmd, func(s *operators.Store) error {
-				if err := s.AddUser(cmd.Context(), args[0], pw, admin); err != nil {
+				detail := args[0] + " role=" + role
+				if lead {
+					list := operators.CleanList(buildings)
+					err = s.AddLead(cmd.Context(), args[0], pw, site, list)
+					detail += " site=" + site + " buildings=" + strings.Join(list, ",")
+				} else {
+					err = s.AddUser(cmd.Context(), args[0], pw, role == "admin")
+				}
+				if err != nil {
 					return err
 				}
-				role := operators.User{Name: args[0], Admin: admin}.Role()
-				s.Audit(cmd.Context(), "(command line)", "user_add", args[0]+" role="+role)
+				s.Audit(cmd.Context(), "(command line)", "user_add", detail)
 				fmt.Fprintf(stdout, "added %s (%s)\n", args[0], role)
 				if made {
 					fmt.Fprintf(stdout, "password: %s\n", pw)
@@ -71,7 +92,10 @@ func newUsersAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			})
 		},
 	}
-	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin")
+	add.Flags().BoolVar(&admin, "admin", false, "make the account an admin (as --role admin)")
+	add.Flags().StringVar(&role, "role", "operator", "admin, operator or building-lead")
+	add.Flags().StringVar(&site, "site", "", "a building lead's compound")
+	add.Flags().StringVar(&buildings, "buildings", "", "a building lead's buildings, comma-separated (3,5)")
 	stdinFlag.register(add)
 	return add
 }
@@ -167,12 +191,51 @@ func newUsersListCommand(data *hubData, stdout io.Writer) *cobra.Command {
 }
 
 func usersTable(tw io.Writer, users []operators.User) {
-	fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tSCOPE")
 	for _, u := range users {
 		state := "active"
 		if u.Disabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role(), state)
+		scope := "all"
+		if !u.AllSites() {
+			scope = strings.Join(u.Sites, ",")
+			if u.Lead {
+				scope += " buildings " + strings.Join(u.Buildings, ",")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role(), state, scope)
 	}
+}
+
+func newUsersScopeCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var sites string
+	var all bool
+	scope := &cobra.Command{
+		Use:     "scope NAME (--sites a,b | --all)",
+		Short:   "Limit an operator to some compounds (--all: every compound again); their sessions end",
+		Example: "  hub users scope li --sites huamu-1,huamu-2\n  hub users scope li --all",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			list := operators.CleanList(sites)
+			if all == (len(list) > 0) {
+				return errors.New("say --sites a,b (the compounds' ids) or --all, one of them")
+			}
+			return data.withOperators(cmd, func(s *operators.Store) error {
+				if err := s.SetScope(cmd.Context(), args[0], list); err != nil {
+					return err
+				}
+				text, detail := "every compound", "all"
+				if !all {
+					text, detail = strings.Join(list, ", "), strings.Join(list, ",")
+				}
+				s.Audit(cmd.Context(), "(command line)", "user_scope", args[0]+" sites="+detail)
+				fmt.Fprintf(stdout, "%s now sees %s\n", args[0], text)
+				return nil
+			})
+		},
+	}
+	scope.Flags().StringVar(&sites, "sites", "", "the compounds' ids, comma-separated")
+	scope.Flags().BoolVar(&all, "all", false, "let the operator see every compound")
+	return scope
 }

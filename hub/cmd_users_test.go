@@ -47,8 +47,8 @@ func TestUsersCommands(t *testing.T) {
 	if err := run(t, t.Context(), &out, "users", "list", "--data", dir); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^li\s+admin\s+disabled$`).MatchString(out.String()) ||
-		!regexp.MustCompile(`(?m)^wang\s+admin\s+active$`).MatchString(out.String()) {
+	if !regexp.MustCompile(`(?m)^li\s+admin\s+disabled\s+all$`).MatchString(out.String()) ||
+		!regexp.MustCompile(`(?m)^wang\s+admin\s+active\s+all$`).MatchString(out.String()) {
 		t.Errorf("users list =\n%s", out.String())
 	}
 	out.Reset()
@@ -72,5 +72,47 @@ func TestUsersCommands(t *testing.T) {
 	}
 	if _, err := s.Authenticate(t.Context(), "li", "a typed password"); err == nil {
 		t.Errorf("disabled li can sign in")
+	}
+}
+
+func TestUsersScopeAndLead(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	must := func(args ...string) {
+		t.Helper()
+		if err := run(t, t.Context(), &out, append(args, "--data", dir)...); err != nil {
+			t.Fatalf("hub %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	must("users", "add", "boss", "--admin")
+	must("users", "add", "li")
+	must("users", "scope", "li", "--sites", "huamu-2, huamu-1")
+	must("users", "add", "zhao", "--role", "building-lead", "--site", "huamu-1", "--buildings", "5,3")
+	for _, bad := range [][]string{
+		{"users", "scope", "li"},                                // neither --sites nor --all
+		{"users", "scope", "li", "--all", "--sites", "huamu-1"}, // both
+		{"users", "scope", "boss", "--sites", "huamu-1"},        // an admin sees all
+		{"users", "scope", "li", "--sites", "bad site"},
+		{"users", "add", "qian", "--role", "building-lead", "--site", "huamu-1"}, // no buildings
+		{"users", "add", "qian", "--role", "root"},
+		{"users", "add", "qian", "--site", "huamu-1"}, // --site without the role
+	} {
+		if err := run(t, t.Context(), &out, append(bad, "--data", dir)...); err == nil {
+			t.Errorf("hub %s succeeded", strings.Join(bad, " "))
+		}
+	}
+	out.Reset()
+	must("users", "list")
+	for _, want := range []string{`(?m)^li\s+operator\s+active\s+huamu-1,huamu-2$`, `(?m)^zhao\s+building-lead\s+active\s+huamu-1 buildings 3,5$`,
+		`(?m)^boss\s+admin\s+active\s+all$`} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("users list =\n%s\nwant a line matching %s", out.String(), want)
+		}
+	}
+	must("users", "scope", "li", "--all")
+	out.Reset()
+	must("users", "list")
+	if !regexp.MustCompile(`(?m)^li\s+operator\s+active\s+all$`).MatchString(out.String()) {
+		t.Errorf("after --all, users list =\n%s", out.String())
 	}
 }

@@ -9,16 +9,16 @@ import (
 // and retention.
 var adminPages = []string{"users", "kiosks", "retention"}
 
-func (o *Console) adminRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /ops/users", o.auth(true, o.serveUsers))
-	mux.Handle("POST /ops/users", o.auth(true, o.addUser))
-	mux.Handle("POST /ops/users/{name}", o.auth(true, o.changeUser))
-	mux.Handle("GET /ops/kiosks", o.auth(true, o.serveKiosks))
-	mux.Handle("POST /ops/kiosks", o.auth(true, o.publishConfig))
-	mux.Handle("GET /ops/retention", o.auth(true, o.serveRetention))
-	mux.Handle("POST /ops/retention", o.auth(true, o.postRetention))
-	mux.Handle("POST /ops/fleet/enroll", o.auth(true, o.enrollKiosk))
-	mux.Handle("POST /ops/fleet/retire", o.auth(true, o.retireKiosk))
+func (o *Console) adminRoutes() {
+	o.handle("GET /ops/users", adminsOnly, 0, o.serveUsers)
+	o.handle("POST /ops/users", adminsOnly, 0, o.addUser)
+	o.handle("POST /ops/users/{name}", adminsOnly, 0, o.changeUser)
+	o.handle("GET /ops/kiosks", adminsOnly, 0, o.serveKiosks)
+	o.handle("POST /ops/kiosks", adminsOnly, 0, o.publishConfig)
+	o.handle("GET /ops/retention", adminsOnly, 0, o.serveRetention)
+	o.handle("POST /ops/retention", adminsOnly, 0, o.postRetention)
+	o.handle("POST /ops/fleet/enroll", adminsOnly, 0, o.enrollKiosk)
+	o.handle("POST /ops/fleet/retire", adminsOnly, 0, o.retireKiosk)
 }
 
 // msg is the message key in the request's language, formatted with args.

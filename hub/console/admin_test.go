@@ -111,7 +111,7 @@ func TestUsersPage(t *testing.T) {
 		{"", "operator", "用户名（name）不能为空"},
 		{"li si", "operator", "用户名（name）只能用"},
 		{"op", "operator", "“op” 已存在"},
-		{"li", "root", "角色（role）须为 admin 或 operator"},
+		{"li", "root", "角色（role）须为 admin、operator 或 building-lead"},
 		{"<script>alert(1)</script>", "operator", "收到 “&lt;script&gt;alert(1)&lt;/script&gt;”"},
 	} {
 		code, body, _ := c.post("/ops/users", url.Values{"csrf": {token}, "name": {bad.name}, "role": {bad.role}})

@@ -14,11 +14,12 @@ type alertsData struct {
 }
 
 func (o *Console) alertsView(r *http.Request, v view) view {
-	active, err := o.store.Alerts(r.Context(), 200, operators.StateOpen, operators.StateAcked)
+	sites := scopeFrom(r.Context()).sites()
+	active, err := o.store.AlertsIn(r.Context(), sites, 200, operators.StateOpen, operators.StateAcked)
 	if err != nil {
 		o.log.Error("console: list alerts", "err", err)
 	}
-	closed, err := o.store.Alerts(r.Context(), 50, operators.StateClosed)
+	closed, err := o.store.AlertsIn(r.Context(), sites, 50, operators.StateClosed)
 	if err != nil {
 		o.log.Error("console: list alerts", "err", err)
 	}
@@ -48,7 +49,14 @@ func (o *Console) moveAlert(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, _ := sessionFrom(r.Context())
 	note := r.PostFormValue("note")
-	if err := o.store.Move(r.Context(), id, to, sess.User.Name, note); err != nil {
+	a, err := o.store.Alert(r.Context(), id)
+	if err == nil && !scopeFrom(r.Context()).site(a.Site) {
+		err = operators.ErrNoAlert // another compound's alert is not there for this user
+	}
+	if err == nil {
+		err = o.store.Move(r.Context(), id, to, sess.User.Name, note)
+	}
+	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, operators.ErrNoAlert) {
 			status = http.StatusConflict
@@ -57,7 +65,7 @@ func (o *Console) moveAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.store.Audit(r.Context(), sess.User.Name, "alert_"+r.PostFormValue("action"), strconv.FormatInt(id, 10)+": "+note)
-	o.live.send(event{Name: "alert", Data: map[string]any{"id": id, "state": to}})
+	o.live.send(event{Name: "alert", site: a.Site, Data: map[string]any{"id": id, "state": to}})
 	http.Redirect(w, r, "/ops/alerts?done=1", http.StatusSeeOther)
 }
 

@@ -2,7 +2,11 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
+
 	"fmt"
+	"github.com/gatepost/gatepost/hub/records"
 	"net/http"
 	"strconv"
 )
@@ -18,9 +22,9 @@ const (
 	maxAPIEntries = 1000 // bounds ?limit
 )
 
-func (o *Console) apiRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /ops/api/entries", o.auth(false, o.serveAPIEntries))
-	mux.Handle("GET /ops/api/kiosks", o.auth(false, o.serveAPIKiosks))
+func (o *Console) apiRoutes() {
+	o.handle("GET /ops/api/entries", staff, 0, o.serveAPIEntries)
+	o.handle("GET /ops/api/kiosks", staff, 0, o.serveAPIKiosks)
 }
 
 func (o *Console) serveAPIEntries(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +39,7 @@ func (o *Console) serveAPIEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	entries, err := o.rec.Latest(r.Context(), limit)
+	entries, err := o.latest(r, limit)
 	if err != nil {
 		o.log.Error("console: read latest entries", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not read entries"})
@@ -51,8 +55,32 @@ func (o *Console) serveAPIKiosks(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not read kiosks"})
 		return
 	}
+	sc := scopeFrom(r.Context())
+	fleet = slices.DeleteFunc(fleet, func(k records.FleetKiosk) bool { return !sc.site(k.Site) })
 	writeJSON(w, http.StatusOK, fleet)
 }
+
+// latest is the newest limit entries the reader's scope holds.
+func (o *Console) latest(r *http.Request, limit int) ([]records.Stored, error) {
+	sc := scopeFrom(r.Context())
+	if sc.all() {
+		return o.rec.Latest(r.Context(), limit)
+	}
+	out := []records.Stored{}
+	err := o.rec.Each(r.Context(), sc.entries(records.Filter{}), func(e records.Stored) error {
+		out = append(out, e)
+		if len(out) == limit {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	return out, err
+}
+
+var errEnough = errors.New("enough entries")
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)

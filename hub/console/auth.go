@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/operators"
-	"github.com/gatepost/gatepost/internal/clock"
 )
 
 const (
@@ -20,6 +18,9 @@ const (
 	// preCSRFCookie carries the sign-in form's CSRF token before there is
 	// a session (double submit: the form's field must equal the cookie).
 	preCSRFCookie = "gp_csrf"
+	// deviceCookie marks a browser that signed in before (lockout.go).
+	deviceCookie = "gp_device"
+	deviceLife   = 365 * 24 * time.Hour
 )
 
 type sessionKey struct{}
@@ -30,9 +31,10 @@ func sessionFrom(ctx context.Context) (operators.Session, bool) {
 }
 
 // auth wraps h: no session sends a page to sign-in (an API request gets
-// 401); adminOnly refuses operators; every POST must carry the session's
-// CSRF token.
-func (o *Console) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
+// 401); a user whose role rs does not hold is refused; every POST must
+// carry the session's CSRF token. The session, and so the user's scope
+// (access.go), rides in the request's context.
+func (o *Console) auth(rs roles, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sess operators.Session
 		err := operators.ErrNoSession
@@ -76,8 +78,8 @@ func (o *Console) auth(adminOnly bool, h http.HandlerFunc) http.Handler {
 			o.refuseCSRF(w, r)
 			return
 		}
-		if adminOnly && !sess.User.Admin {
-			http.Error(w, "Only an admin may do this.", http.StatusForbidden)
+		if roleOf(sess.User)&rs == 0 {
+			o.refuseRole(w, r, sess.User, rs)
 			return
 		}
 		h(w, r)
@@ -143,7 +145,11 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
 	ip := clientIP(r)
 	msgs := o.msgs[requestLang(r)]
-	if !o.limiter.allow(ip, name) {
+	device := ""
+	if c, err := r.Cookie(deviceCookie); err == nil && o.store.KnownDevice(r.Context(), c.Value, name) {
+		device = c.Value
+	}
+	if !o.limiter.allow(ip, name, device) {
 		o.store.Audit(r.Context(), name, "sign_in_limited", ip)
 		o.render(w, r, http.StatusTooManyRequests, "signin", o.signInView(w, r, view{Error: msgs["signin.limited"]}))
 		return
@@ -154,7 +160,7 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 			o.fail(w, "check the password", err)
 			return
 		}
-		o.limiter.fail(ip, name)
+		o.limiter.fail(ip, name, device)
 		o.store.Audit(r.Context(), name, "sign_in_failed", ip)
 		o.render(w, r, http.StatusUnauthorized, "signin", o.signInView(w, r, view{Error: msgs["signin.bad"]}))
 		return
@@ -164,11 +170,22 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "start a session", err)
 		return
 	}
-	o.limiter.reset(ip, name)
+	o.limiter.reset(ip, name, device)
 	o.store.Audit(r.Context(), u.Name, "sign_in", ip)
+	if device == "" {
+		if d, err := o.store.AddDevice(r.Context(), u.Name); err != nil {
+			o.log.Error("console: remember the browser", "err", err) // signs in all the same
+		} else {
+			http.SetCookie(w, o.cookie(deviceCookie, d, deviceLife))
+		}
+	}
 	http.SetCookie(w, o.cookie(sessionCookie, token, operators.SessionLife))
 	http.SetCookie(w, o.cookie(preCSRFCookie, "", -time.Second))
-	http.Redirect(w, r, "/ops/", http.StatusSeeOther)
+	home := "/ops/"
+	if u.Lead {
+		home = "/ops/passes"
+	}
+	http.Redirect(w, r, home, http.StatusSeeOther)
 }
 
 func (o *Console) signOut(w http.ResponseWriter, r *http.Request) {
@@ -208,62 +225,4 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// limiter refuses sign-in after maxFailures failed attempts within window,
-// per client address and per user name (so neither one address trying
-// many names nor many addresses trying one name gets far).
-type limiter struct {
-	mu    sync.Mutex
-	clock clock.Clock
-	fails map[string][]time.Time
-}
-
-const (
-	maxFailures = 5
-	limitWindow = 15 * time.Minute
-)
-
-func newLimiter(c clock.Clock) *limiter {
-	return &limiter{clock: c, fails: map[string][]time.Time{}}
-}
-
-func (l *limiter) keys(ip, name string) []string { return []string{"ip:" + ip, "user:" + name} }
-
-func (l *limiter) allow(ip, name string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	cutoff := l.clock.Now().Add(-limitWindow)
-	for _, k := range l.keys(ip, name) {
-		recent := l.fails[k][:0]
-		for _, t := range l.fails[k] {
-			if t.After(cutoff) {
-				recent = append(recent, t)
-			}
-		}
-		if len(recent) == 0 {
-			delete(l.fails, k)
-		} else {
-			l.fails[k] = recent
-		}
-		if len(recent) >= maxFailures {
-			return false
-		}
-	}
-	return true
-}
-
-func (l *limiter) fail(ip, name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range l.keys(ip, name) {
-		l.fails[k] = append(l.fails[k], l.clock.Now())
-	}
-}
-
-func (l *limiter) reset(ip, name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "user:"+name)
-	delete(l.fails, "ip:"+ip)
 }

@@ -107,6 +107,7 @@ type Console struct {
 	mux     *http.ServeMux
 	limiter *limiter
 	live    *broadcaster
+	table   []routeRule // every route handle registered, with who may use it
 }
 
 // New returns a console reading cfg.Records and console.db. Call Stop
@@ -163,33 +164,32 @@ func (o *Console) Close() error {
 func (o *Console) OperatorStore() *operators.Store { return o.store }
 
 func (o *Console) routes() {
-	mux := o.mux
 	// The address of the older open page, which is gone: bookmarks land
 	// on the console.
-	mux.Handle("GET /{$}", http.RedirectHandler("/ops/", http.StatusSeeOther))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	o.handle("GET /{$}", public, 0, http.RedirectHandler("/ops/", http.StatusSeeOther).ServeHTTP)
+	o.handle("GET /healthz", public, 0, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /ops/signin", o.serveSignIn)
-	mux.HandleFunc("POST /ops/signin", o.signIn)
-	mux.HandleFunc("GET /ops/lang", o.setLang)
-	mux.HandleFunc("GET /ops/ops.css", serveAsset("assets/ops/ops.css", "text/css; charset=utf-8"))
-	mux.HandleFunc("GET /ops/ops.js", serveAsset("assets/ops/ops.js", "text/javascript; charset=utf-8"))
-	mux.Handle("POST /ops/signout", o.auth(false, o.signOut))
-	mux.Handle("GET /ops/{$}", o.auth(false, o.serveEntries))
-	mux.Handle("GET /ops/entries.csv", o.auth(false, o.exportEntries))
-	mux.Handle("POST /ops/reveal", o.auth(true, o.reveal))
-	mux.Handle("GET /ops/alerts", o.auth(false, o.serveAlerts))
-	mux.Handle("POST /ops/alerts/{id}", o.auth(false, o.moveAlert))
-	mux.Handle("GET /ops/onemap", o.auth(false, o.serveOneMap))
-	mux.Handle("GET /ops/onemap.csv", o.auth(false, o.exportOneMap))
-	mux.Handle("GET /ops/fleet", o.auth(false, o.serveFleet))
-	mux.Handle("GET /ops/audit", o.auth(true, o.serveAudit))
-	mux.Handle("GET /ops/events", o.auth(false, o.serveEvents))
-	o.apiRoutes(mux)
-	o.adminRoutes(mux)
-	o.passRoutes(mux)
+	o.handle("GET /ops/signin", public, 0, o.serveSignIn)
+	o.handle("POST /ops/signin", public, 0, o.signIn)
+	o.handle("GET /ops/lang", public, 0, o.setLang)
+	o.handle("GET /ops/ops.css", public, 0, serveAsset("assets/ops/ops.css", "text/css; charset=utf-8"))
+	o.handle("GET /ops/ops.js", public, 0, serveAsset("assets/ops/ops.js", "text/javascript; charset=utf-8"))
+	o.handle("POST /ops/signout", staff|roleLead, 0, o.signOut)
+	o.handle("GET /ops/{$}", staff, 0, o.serveEntries)
+	o.handle("GET /ops/entries.csv", staff, 0, o.exportEntries)
+	o.handle("POST /ops/reveal", adminsOnly, 0, o.reveal)
+	o.handle("GET /ops/alerts", staff, 0, o.serveAlerts)
+	o.handle("POST /ops/alerts/{id}", staff, 0, o.moveAlert)
+	o.handle("GET /ops/onemap", staff|roleLead, 0, o.serveOneMap)
+	o.handle("GET /ops/onemap.csv", staff|roleLead, 0, o.exportOneMap)
+	o.handle("GET /ops/fleet", staff, 0, o.serveFleet)
+	o.handle("GET /ops/audit", adminsOnly, 0, o.serveAudit)
+	o.handle("GET /ops/events", staff, 0, o.serveEvents)
+	o.apiRoutes()
+	o.adminRoutes()
+	o.passRoutes()
 }
 
 func serveAsset(name, contentType string) http.HandlerFunc {

@@ -10,6 +10,13 @@
 // itself. Codes (reasons, kinds, decisions, areas) are shown in the
 // reader's language from protocol/text.
 //
+// Who may use each route, and which compounds and buildings a user sees
+// there (a scoped operator's compounds, a building lead's buildings), is
+// decided in one place, access.go: routes register with the roles they
+// admit, and handlers read through the scope in the request's context.
+// Sign-in lockout (lockout.go) limits by address and slows, never locks,
+// a guessed name.
+//
 // The console raises no alerts and purges nothing: hub/alerts and
 // hub/retention do, whether or not the console runs; it reads their
 // results from console.db (hub/operators), which its caller opens.

@@ -156,13 +156,14 @@ func (o *Console) serveEntries(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "list compounds", err)
 		return
 	}
-	data.Sites = sites
+	sc := scopeFrom(r.Context())
+	data.Sites = sc.keep(sites)
 	f, page, err := o.parseFilter(r.URL.Query())
 	if err != nil {
 		o.render(w, r, http.StatusBadRequest, "entries", view{Error: o.msgs[requestLang(r)]["err.bad_input"] + err.Error(), Data: data})
 		return
 	}
-	p, err := o.rec.Search(r.Context(), f, page, entriesPage)
+	p, err := o.rec.Search(r.Context(), sc.entries(f), page, entriesPage)
 	if err != nil {
 		o.fail(w, "search entries", err)
 		return
@@ -200,7 +201,7 @@ func (o *Console) exportEntries(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"received", "gate_time", "site", "kiosk", "seq", "kind", "who", "contact", "unit", "temperature_c", "decision", "reasons"})
-	err = o.rec.Each(r.Context(), f, func(e records.Stored) error {
+	err = o.rec.Each(r.Context(), scopeFrom(r.Context()).entries(f), func(e records.Stored) error {
 		m := masked(e)
 		temp := ""
 		if e.Temperature != nil {

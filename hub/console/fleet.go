@@ -119,8 +119,12 @@ func (o *Console) fleetView(r *http.Request, v view, d fleetData) (view, error) 
 			}
 		}
 	}
+	sc := scopeFrom(r.Context())
+	d.Transitions = slices.DeleteFunc(d.Transitions, func(t registry.Transition) bool { return !sc.site(t.Site) })
 	for _, row := range byKiosk {
-		d.Rows = append(d.Rows, *row)
+		if sc.site(row.Site) {
+			d.Rows = append(d.Rows, *row)
+		}
 	}
 	slices.SortFunc(d.Rows, func(a, b fleetRow) int {
 		return strings.Compare(a.Site+"\x00"+a.Kiosk, b.Site+"\x00"+b.Kiosk)

@@ -21,12 +21,12 @@ func (o *Console) Watching() bool { return o.live.watched() }
 // EntryReceived sends an entry to the live streams, masked.
 func (o *Console) EntryReceived(e records.Stored) {
 	r := masked(e)
-	o.live.send(event{Name: "entry", entry: &r})
+	o.live.send(event{Name: "entry", site: e.Site, entry: &r})
 }
 
 // AlertRaised sends a new alert to the live streams.
 func (o *Console) AlertRaised(a operators.Alert) {
-	o.live.send(event{Name: "alert", Data: map[string]any{"kind": a.Kind, "kiosk": a.Kiosk, "detail": a.Detail, "state": "open"}})
+	o.live.send(event{Name: "alert", site: a.Site, Data: map[string]any{"kind": a.Kind, "kiosk": a.Kiosk, "detail": a.Detail, "state": "open"}})
 }
 
 // liveEntry is an entry as the live feed sends it, labelled in lang.
@@ -44,6 +44,7 @@ type event struct {
 	Name  string
 	Data  any
 	entry *row
+	site  string // the compound it is about: a stream passes it on only within its reader's scope
 }
 
 // serveEvents is the live feed: new entries (masked) and alert changes.
@@ -53,7 +54,7 @@ func (o *Console) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	lang := requestLang(r)
+	lang, sc := requestLang(r), scopeFrom(r.Context())
 	ch, cancel := o.live.subscribe()
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -73,6 +74,9 @@ func (o *Console) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-keepAlive.C():
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e := <-ch:
+			if !sc.site(e.site) {
+				continue
+			}
 			v := e.Data
 			if e.entry != nil {
 				v = o.liveEntry(*e.entry, lang)

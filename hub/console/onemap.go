@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,6 +42,10 @@ func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	today := o.clock.Now().In(o.cfg.Zone)
 	site := q.Get("site")
+	sc := scopeFrom(r.Context())
+	if site == "" && sc.user.Lead {
+		site = sc.user.Sites[0] // a building lead has one compound, and no month of the subdistrict
+	}
 	if site == "" {
 		month := q.Get("month")
 		if month == "" {
@@ -51,6 +56,7 @@ func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 			o.render(w, r, http.StatusBadRequest, "month", view{Error: "Bad input: month must look like 2026-02, got " + quote(month), Data: monthData{Month: month}})
 			return
 		}
+		days = slices.DeleteFunc(days, func(d records.SiteDay) bool { return !sc.site(d.Site) })
 		o.render(w, r, http.StatusOK, "month", view{Data: monthData{Month: month, Days: days}})
 		return
 	}
@@ -63,7 +69,7 @@ func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 	if day == "" {
 		day = today.Format(time.DateOnly)
 	}
-	data := oneMapData{Sites: sites, Site: site, Day: day, Pledge: records.Pledge.Hours()}
+	data := oneMapData{Sites: sc.keep(sites), Site: site, Day: day, Pledge: records.Pledge.Hours()}
 	if !sitePattern.MatchString(site) {
 		o.render(w, r, http.StatusBadRequest, "onemap", view{Error: "Bad input: compound must be 1-64 letters, digits, '-' or '_'.", Data: data})
 		return
@@ -72,10 +78,15 @@ func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 		o.render(w, r, http.StatusBadRequest, "onemap", view{Error: "Bad input: day must look like 2026-02-01, got " + quote(day), Data: data})
 		return
 	}
+	if !sc.site(site) {
+		o.render(w, r, http.StatusNotFound, "onemap", view{Error: o.msg(r, "scope.site", site), Data: data})
+		return
+	}
 	if data.Map, err = o.rec.OneMap(r.Context(), site, day); err != nil {
 		o.fail(w, "compute the one map", err)
 		return
 	}
+	data.Map = sc.dayMap(data.Map)
 	if o.cfg.Passes != nil {
 		list, err := o.cfg.Passes.List(r.Context(), passes.Filter{Site: site})
 		if err != nil {
@@ -83,7 +94,7 @@ func (o *Console) serveOneMap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range list {
-			if p.Status == protocol.StatusHomeObservation && p.StatusUntil != nil {
+			if p.Status == protocol.StatusHomeObservation && p.StatusUntil != nil && sc.unit(p.Site, p.Unit) {
 				data.Observed = append(data.Observed, observed{Unit: p.Unit, Name: passes.MaskName(p.Name), Until: *p.StatusUntil})
 			}
 		}
@@ -105,11 +116,17 @@ func (o *Console) exportOneMap(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Bad input: day must look like 2026-02-01, got "+quote(day), http.StatusBadRequest)
 		return
 	}
+	sc := scopeFrom(r.Context())
+	if !sc.site(site) {
+		http.Error(w, o.msg(r, "scope.site", site), http.StatusNotFound)
+		return
+	}
 	m, err := o.rec.OneMap(r.Context(), site, day)
 	if err != nil {
 		o.fail(w, "compute the one map", err)
 		return
 	}
+	m = sc.dayMap(m)
 	sess, _ := sessionFrom(r.Context())
 	o.store.Audit(r.Context(), sess.User.Name, "export_onemap", site+" "+day)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

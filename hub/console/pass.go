@@ -28,6 +28,9 @@ func (o *Console) getPass(w http.ResponseWriter, r *http.Request) (PassManager, 
 		return nil, passes.Pass{}, false
 	}
 	p, err := pm.Get(r.Context(), r.PathValue("id"))
+	if err == nil && !scopeFrom(r.Context()).unit(p.Site, p.Unit) {
+		err = passes.ErrNotFound // another building's pass is not there for a building lead
+	}
 	if errors.Is(err, passes.ErrNotFound) {
 		http.Error(w, "No such pass.", http.StatusNotFound)
 		return nil, p, false
@@ -58,8 +61,13 @@ func (o *Console) servePass(w http.ResponseWriter, r *http.Request) {
 	o.render(w, r, http.StatusOK, "pass", o.passView(p, v))
 }
 
-// servePassQR is the pass's QR code as a PNG, as it prints.
+// servePassQR is the pass's QR code as a PNG, as it prints. The image is
+// the pass: an API token (which only reads) never gets it, and every
+// download is audited with the user and the pass, before it is sent.
 func (o *Console) servePassQR(w http.ResponseWriter, r *http.Request) {
+	if !o.refuseToken(w, r) {
+		return
+	}
 	_, p, ok := o.getPass(w, r)
 	if !ok {
 		return
@@ -67,6 +75,11 @@ func (o *Console) servePassQR(w http.ResponseWriter, r *http.Request) {
 	img, err := passes.PNG(p.Token)
 	if err != nil {
 		o.fail(w, "draw the QR code", err)
+		return
+	}
+	sess, _ := sessionFrom(r.Context())
+	if err := o.store.Audit(r.Context(), sess.User.Name, "pass_qr", p.ID+" "+p.Site+" unit "+p.Unit); err != nil {
+		o.fail(w, "write the audit log", err) // no audit line, no pass
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
@@ -77,6 +90,9 @@ func (o *Console) servePassQR(w http.ResponseWriter, r *http.Request) {
 // servePassSheet is the printable A4 sheet of cards (?id=...&id=...), the
 // same HTML as hub passes print writes.
 func (o *Console) servePassSheet(w http.ResponseWriter, r *http.Request) {
+	if !o.refuseToken(w, r) {
+		return
+	}
 	pm, ok := o.passStore(w, r)
 	if !ok {
 		return
@@ -101,7 +117,14 @@ func (o *Console) servePassSheet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, _ := sessionFrom(r.Context())
-	o.audit(r, sess.User.Name, "pass_print", strings.Join(ids, " "))
+	printed := make([]string, len(list))
+	for i, p := range list {
+		printed[i] = p.ID
+	}
+	if err := o.store.Audit(r.Context(), sess.User.Name, "pass_print", strings.Join(printed, " ")); err != nil {
+		o.fail(w, "write the audit log", err) // no audit line, no sheet
+		return
+	}
 	// The sheet carries its style and its codes inline (it prints the same
 	// from a file); it runs no script at all.
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
@@ -199,4 +222,18 @@ func (o *Console) markObservation(w http.ResponseWriter, r *http.Request) {
 	default:
 		o.refusePassChange(w, r, p, http.StatusBadRequest, errors.New("action must be set or clear"), d)
 	}
+}
+
+// refuseToken answers 403 to a request made with an API token: tokens
+// read lists and figures, never a pass's QR code, which opens the gate.
+// It reports whether the request may go on.
+func (o *Console) refuseToken(w http.ResponseWriter, r *http.Request) bool {
+	sess, _ := sessionFrom(r.Context())
+	if sess.Token == "" {
+		return true
+	}
+	o.log.Warn("console: refused a pass's QR code to an API token", "token", sess.Token, "path", r.URL.Path)
+	o.audit(r, sess.User.Name, "pass_qr_refused", r.URL.Path)
+	http.Error(w, "API tokens cannot download a pass's QR code: the image is the pass. Sign in to the console to print it.", http.StatusForbidden)
+	return false
 }

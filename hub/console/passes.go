@@ -41,20 +41,20 @@ const (
 // passPages are the pass pages' templates, parsed with the others.
 var passPages = []string{"passes", "pass_new", "pass", "passes_issued"}
 
-// passRoutes adds the pass pages. They are for admins only, reading too:
-// a pass's QR code is the pass, and whoever sees it can print a copy that
-// opens the gate.
-func (o *Console) passRoutes(mux *http.ServeMux) {
-	admin := func(limit int64, h http.HandlerFunc) http.Handler { return limitBody(limit, o.auth(true, h)) }
-	mux.Handle("GET /ops/passes", admin(0, o.servePasses))
-	mux.Handle("GET /ops/passes/new", admin(0, o.serveIssueForm))
-	mux.Handle("POST /ops/passes", admin(maxPassForm, o.issuePass))
-	mux.Handle("POST /ops/passes/csv", admin(maxPassCSV, o.issuePassesCSV))
-	mux.Handle("GET /ops/passes/sheet", admin(0, o.servePassSheet))
-	mux.Handle("GET /ops/passes/{id}", admin(0, o.servePass))
-	mux.Handle("GET /ops/passes/{id}/qr.png", admin(0, o.servePassQR))
-	mux.Handle("POST /ops/passes/{id}/revoke", admin(maxPassForm, o.revokePass))
-	mux.Handle("POST /ops/passes/{id}/observation", admin(maxPassForm, o.markObservation))
+// passRoutes adds the pass pages. They are for admins, reading too: a
+// pass's QR code is the pass, and whoever sees it can print a copy that
+// opens the gate. A building lead lists and opens its own buildings'
+// passes and sets or ends their home observation, nothing more.
+func (o *Console) passRoutes() {
+	o.handle("GET /ops/passes", passKeepers, 0, o.servePasses)
+	o.handle("GET /ops/passes/new", adminsOnly, 0, o.serveIssueForm)
+	o.handle("POST /ops/passes", adminsOnly, maxPassForm, o.issuePass)
+	o.handle("POST /ops/passes/csv", adminsOnly, maxPassCSV, o.issuePassesCSV)
+	o.handle("GET /ops/passes/sheet", adminsOnly, 0, o.servePassSheet)
+	o.handle("GET /ops/passes/{id}", passKeepers, 0, o.servePass)
+	o.handle("GET /ops/passes/{id}/qr.png", adminsOnly, 0, o.servePassQR)
+	o.handle("POST /ops/passes/{id}/revoke", adminsOnly, maxPassForm, o.revokePass)
+	o.handle("POST /ops/passes/{id}/observation", passKeepers, maxPassForm, o.markObservation)
 }
 
 // limitBody refuses a body over limit bytes (0: no limit) before anything
@@ -119,7 +119,8 @@ func (o *Console) servePasses(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "list compounds", err)
 		return
 	}
-	data.Sites = sites
+	sc := scopeFrom(r.Context())
+	data.Sites = sc.keep(sites)
 	q := r.URL.Query()
 	query := passes.Query{Site: strings.TrimSpace(q.Get("site")), Unit: strings.TrimSpace(q.Get("unit")),
 		State: passes.State(q.Get("state")), Now: o.clock.Now()}
@@ -140,6 +141,10 @@ func (o *Console) servePasses(w http.ResponseWriter, r *http.Request) {
 	}
 	if bad != nil {
 		o.render(w, r, http.StatusBadRequest, "passes", view{Error: o.msgs[requestLang(r)]["err.bad_input"] + bad.Error(), Data: data})
+		return
+	}
+	if sc.user.Lead {
+		o.serveLeadPasses(w, r, pm, query, data)
 		return
 	}
 	res, err := pm.Search(r.Context(), query, page, passesPage)
@@ -362,4 +367,24 @@ func (o *Console) passesChanged() {
 	if o.cfg.PassesChanged != nil {
 		o.cfg.PassesChanged()
 	}
+}
+
+// serveLeadPasses lists a building lead's passes: its compound's, of its
+// buildings, filtered as asked, on one page (a few buildings' households).
+func (o *Console) serveLeadPasses(w http.ResponseWriter, r *http.Request, pm PassManager, query passes.Query, data passesData) {
+	sc := scopeFrom(r.Context())
+	list, err := pm.List(r.Context(), passes.Filter{Site: sc.user.Sites[0]})
+	if err != nil {
+		o.fail(w, "list passes", err)
+		return
+	}
+	for _, p := range list {
+		st := p.State(query.Now)
+		if !sc.unit(p.Site, p.Unit) || (query.Site != "" && p.Site != query.Site) ||
+			(query.Unit != "" && p.Unit != query.Unit) || (query.State != "" && st != query.State) {
+			continue
+		}
+		data.Rows = append(data.Rows, passRow{Pass: p, State: st})
+	}
+	o.render(w, r, http.StatusOK, "passes", view{Data: data})
 }

@@ -235,8 +235,10 @@ func TestIssuePassInConsole(t *testing.T) {
 	}
 
 	a := env.auditActions(t)
-	if len(a) != 2 || a[0].Action != "pass_issue" || a[0].User != "admin" || !strings.HasPrefix(a[0].Detail, id+" huamu-001") ||
-		!strings.Contains(a[0].Detail, "2026-03-01..2026-06-30") || a[1].Action != "pass_print" {
+	// The QR image and the sheet are audited with the pass id.
+	if len(a) != 3 || a[0].Action != "pass_issue" || a[0].User != "admin" || !strings.HasPrefix(a[0].Detail, id+" huamu-001") ||
+		!strings.Contains(a[0].Detail, "2026-03-01..2026-06-30") || a[1].Action != "pass_qr" || !strings.HasPrefix(a[1].Detail, id) ||
+		a[2].Action != "pass_print" || a[2].Detail != id {
 		t.Errorf("audit = %+v", a)
 	}
 	if env.changed.Load() != 1 {

@@ -55,7 +55,7 @@ func (o *Console) addUser(w http.ResponseWriter, r *http.Request) {
 		d.Field = field
 		o.renderUsers(w, r, http.StatusBadRequest, view{Error: o.msg(r, key, args...)}, d)
 	}
-	admin, ok := map[string]bool{"admin": true, "operator": false}[role]
+	admin, ok := map[string]bool{"admin": true, "operator": false, operators.RoleBuildingLead: false}[role]
 	switch {
 	case name == "":
 		refuse("name", "users.err.name_empty")
@@ -72,15 +72,30 @@ func (o *Console) addUser(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "make a password", err)
 		return
 	}
-	if err := o.store.AddUser(r.Context(), name, pw, admin); err != nil {
+	var err2 error
+	if role == operators.RoleBuildingLead {
+		err2 = o.store.AddLead(r.Context(), name, pw, strings.TrimSpace(r.PostFormValue("site")),
+			operators.CleanList(r.PostFormValue("buildings")))
+	} else {
+		err2 = o.store.AddUser(r.Context(), name, pw, admin)
+	}
+	if err := err2; err != nil {
 		if errors.Is(err, operators.ErrUserExists) {
 			refuse("name", "users.err.exists", name)
+			return
+		}
+		if errors.Is(err, operators.ErrBadScope) {
+			refuse("site", "users.err.scope", err.Error())
 			return
 		}
 		o.fail(w, "add the user", err)
 		return
 	}
-	o.audit(r, sess.User.Name, "user_add", name+" role="+role)
+	detail := name + " role=" + role
+	if role == operators.RoleBuildingLead {
+		detail += " site=" + strings.TrimSpace(r.PostFormValue("site")) + " buildings=" + strings.Join(operators.CleanList(r.PostFormValue("buildings")), ",")
+	}
+	o.audit(r, sess.User.Name, "user_add", detail)
 	o.renderUsers(w, r, http.StatusOK, view{}, usersData{Shown: &shownPassword{Name: name, Password: pw, New: true}})
 }
 
@@ -112,6 +127,15 @@ func (o *Console) changeUser(w http.ResponseWriter, r *http.Request) {
 		}
 		if err = o.store.SetAdmin(r.Context(), name, action == "admin"); err == nil {
 			o.audit(r, sess.User.Name, "user_role", name+" role="+action)
+		}
+	case "scope":
+		sites := operators.CleanList(r.PostFormValue("sites"))
+		if err = o.store.SetScope(r.Context(), name, sites); errors.Is(err, operators.ErrBadScope) {
+			refuse("users.err.scope", err.Error())
+			return
+		}
+		if err == nil {
+			o.audit(r, sess.User.Name, "user_scope", name+" sites="+scopeText(sites))
 		}
 	case "passwd":
 		pw, perr := operators.NewPassword()
@@ -150,4 +174,12 @@ func (o *Console) audit(r *http.Request, user, action, detail string) {
 	if err := o.store.Audit(r.Context(), user, action, detail); err != nil {
 		o.log.Error("console: a change was made but not audited", "user", user, "action", action, "detail", detail, "err", err)
 	}
+}
+
+// scopeText is a scope as the audit log records it.
+func scopeText(sites []string) string {
+	if len(sites) == 0 {
+		return "all"
+	}
+	return strings.Join(sites, ",")
 }

@@ -78,7 +78,11 @@ func (o *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	v.msgs = o.msgs[v.Lang]
 	if s, ok := sessionFrom(r.Context()); ok {
 		v.User, v.CSRF = &s.User, s.CSRF
-		open, err := o.store.Alerts(r.Context(), 20, operators.StateOpen)
+		var open []operators.Alert
+		var err error
+		if !s.User.Lead {
+			open, err = o.store.AlertsIn(r.Context(), scopeFrom(r.Context()).sites(), 20, operators.StateOpen)
+		}
 		if err != nil {
 			o.log.Error("console: list open alerts", "err", err)
 		}

@@ -86,13 +86,32 @@ func (s *Store) Move(ctx context.Context, id int64, to, user, note string) error
 
 // Alerts lists alerts in the given states (all when none), newest first.
 func (s *Store) Alerts(ctx context.Context, limit int, states ...string) ([]Alert, error) {
+	return s.AlertsIn(ctx, nil, limit, states...)
+}
+
+// AlertsIn lists the alerts of compounds sites (every compound when nil)
+// in the given states (all when none), newest first.
+func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states ...string) ([]Alert, error) {
 	q := `SELECT id, key, kind, site, kiosk, detail, raised, state, by, note, updated FROM alerts`
+	var conds []string
 	var args []any
-	if len(states) > 0 {
-		q += ` WHERE state IN (?` + strings.Repeat(",?", len(states)-1) + `)`
-		for _, st := range states {
-			args = append(args, st)
+	in := func(col string, vals []string) {
+		conds = append(conds, col+` IN (?`+strings.Repeat(",?", len(vals)-1)+`)`)
+		for _, v := range vals {
+			args = append(args, v)
 		}
+	}
+	if len(states) > 0 {
+		in("state", states)
+	}
+	if sites != nil {
+		if len(sites) == 0 {
+			return nil, nil
+		}
+		in("site", sites)
+	}
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, " AND ")
 	}
 	q += ` ORDER BY raised DESC, id DESC LIMIT ?`
 	args = append(args, limit)

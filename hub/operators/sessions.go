@@ -22,6 +22,9 @@ const SessionLife = 12 * time.Hour
 type Session struct {
 	User User
 	CSRF string
+	// Token is the API token's label when a script reads with a token
+	// (TokenSession), "" for a browser's session.
+	Token string
 }
 
 // NewToken returns 32 random bytes, hex.
@@ -55,10 +58,12 @@ func (s *Store) StartSession(ctx context.Context, u User) (token string, sess Se
 // Session returns the live session the cookie value names.
 func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 	var sess Session
+	var ur userRow
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT u.name, u.admin, u.disabled, s.csrf, s.expires
+	err := s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, s.csrf, s.expires
 		FROM sessions s JOIN users u ON u.name = s.user WHERE s.token = ?`, tokenKey(token)).
-		Scan(&sess.User.Name, &sess.User.Admin, &sess.User.Disabled, &sess.CSRF, &expires)
+		Scan(append(ur.dest(), &sess.CSRF, &expires)...)
+	sess.User = ur.user()
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNoSession
 	}
@@ -77,4 +82,27 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
+}
+
+// AddDevice records a browser that signed in as user and returns the
+// value of its device cookie: a sign-in from it is not slowed by the
+// limit on the user's name (docs/console.md, "Sign-in lockout").
+func (s *Store) AddDevice(ctx context.Context, user string) (string, error) {
+	token := NewToken()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO devices (token, user, created) VALUES (?, ?, ?)`,
+		tokenKey(token), user, s.clock.Now().UnixNano()); err != nil {
+		return "", fmt.Errorf("remember the device: %w", err)
+	}
+	return token, nil
+}
+
+// KnownDevice reports whether the device cookie token was given to a
+// browser that signed in as user.
+func (s *Store) KnownDevice(ctx context.Context, token, user string) bool {
+	if token == "" {
+		return false
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE token = ? AND user = ?`, tokenKey(token), user).Scan(&n)
+	return err == nil && n > 0
 }

@@ -20,6 +20,7 @@ type Store struct {
 // FileName is the store's file inside the hub's data directory.
 const FileName = "console.db"
 
+// schema is version 0; migrations (migrate.go) build on it.
 const schema = `
 CREATE TABLE IF NOT EXISTS users (
 	name     TEXT    NOT NULL PRIMARY KEY,
@@ -83,6 +84,10 @@ func Open(path string, c clock.Clock) (*Store, error) {
 	// writer is what SQLite allows anyway.
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open console store %s: %w", path, err)
+	}
+	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open console store %s: %w", path, err)
 	}

@@ -68,10 +68,12 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 		return Session{}, "", ErrNoToken
 	}
 	var sess Session
+	var ur userRow
 	var label string
-	err := s.db.QueryRowContext(ctx, `SELECT t.label, u.name, u.admin, u.disabled FROM api_tokens t
+	err := s.db.QueryRowContext(ctx, `SELECT t.label, `+userColumns+` FROM api_tokens t
 		JOIN users u ON u.name = t.user WHERE t.token = ?`, tokenKey(token)).
-		Scan(&label, &sess.User.Name, &sess.User.Admin, &sess.User.Disabled)
+		Scan(append([]any{&label}, ur.dest()...)...)
+	sess.User, sess.Token = ur.user(), label
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && sess.User.Disabled) {
 		return Session{}, "", ErrNoToken
 	}

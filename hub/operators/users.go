@@ -28,6 +28,12 @@ type User struct {
 	Name     string `json:"name"`
 	Admin    bool   `json:"admin"`
 	Disabled bool   `json:"disabled"`
+	// Lead marks a building lead (RoleBuildingLead): Sites holds its one
+	// compound and Buildings its buildings.
+	Lead bool `json:"building_lead,omitempty"`
+	// Sites limits an operator to these compounds; empty is every one.
+	Sites     []string `json:"sites,omitempty"`
+	Buildings []string `json:"buildings,omitempty"`
 	// Created and LastSignIn are filled in by Users only; LastSignIn is
 	// the latest sign_in line of the audit log, zero if there is none.
 	Created    time.Time `json:"created,omitzero"`
@@ -36,8 +42,11 @@ type User struct {
 
 // Role names the user's role as the console shows it.
 func (u User) Role() string {
-	if u.Admin {
+	switch {
+	case u.Admin:
 		return "admin"
+	case u.Lead:
+		return RoleBuildingLead
 	}
 	return "operator"
 }
@@ -142,8 +151,14 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 
 // SetAdmin makes a user an admin or an operator; their sessions end, so
 // the new role holds from their next sign-in on.
+// Either way the account stops being a building lead; an admin's compound
+// scope is cleared (admins see every compound).
 func (s *Store) SetAdmin(ctx context.Context, name string, admin bool) error {
-	return s.updateUser(ctx, name, `UPDATE users SET admin = ? WHERE name = ?`, admin, name)
+	if admin {
+		return s.updateUser(ctx, name, `UPDATE users SET admin = 1, role = '', sites = '', buildings = '' WHERE name = ?`, name)
+	}
+	return s.updateUser(ctx, name, `UPDATE users SET admin = 0,
+		sites = CASE role WHEN '' THEN sites ELSE '' END, role = '', buildings = '' WHERE name = ?`, name)
 }
 
 // SetDisabled disables or enables a user; disabling ends their sessions.
@@ -173,7 +188,7 @@ func (s *Store) updateUser(ctx context.Context, name, query string, args ...any)
 // Users lists every account by name, with when it was created and when it
 // last signed in (from the audit log, which keeps every sign-in).
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.admin, u.disabled, u.created,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.created,
 		coalesce((SELECT max(a.at) FROM audit a WHERE a.user = u.name AND a.action = 'sign_in'), 0)
 		FROM users u ORDER BY u.name`)
 	if err != nil {
@@ -182,11 +197,12 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	defer rows.Close()
 	var out []User
 	for rows.Next() {
-		var u User
+		var ur userRow
 		var created, last int64
-		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &created, &last); err != nil {
+		if err := rows.Scan(append(ur.dest(), &created, &last)...); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
+		u := ur.user()
 		u.Created = time.Unix(0, created).UTC()
 		if last != 0 {
 			u.LastSignIn = time.Unix(0, last).UTC()
@@ -213,10 +229,11 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 // Authenticate checks a name and password. A disabled account or a wrong
 // password both give ErrBadCredentials, so a guesser learns nothing.
 func (s *Store) Authenticate(ctx context.Context, name, password string) (User, error) {
-	var u User
+	var ur userRow
 	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT name, hash, admin, disabled FROM users WHERE name = ?`, name).
-		Scan(&u.Name, &hash, &u.Admin, &u.Disabled)
+	err := s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, u.hash FROM users u WHERE u.name = ?`, name).
+		Scan(append(ur.dest(), &hash)...)
+	u := ur.user()
 	if errors.Is(err, sql.ErrNoRows) {
 		CheckPassword(dummyHash, password)
 		return User{}, ErrBadCredentials

@@ -104,6 +104,7 @@ func ensureSearchIndexes(ctx context.Context, db *sql.DB, log *slog.Logger) erro
 // backlog synced late is found where it arrived.
 type Filter struct {
 	Site     string    // compound
+	Sites    []string  // only these compounds (a scoped operator's); nil for every one
 	Kiosk    string    // gate
 	From, To time.Time // received in [From, To)
 	Kind     string
@@ -142,6 +143,12 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.Site != "" {
 		add("site = ?", f.Site)
+	}
+	if f.Sites != nil {
+		conds = append(conds, "site IN (''"+strings.Repeat(", ?", len(f.Sites))+")")
+		for _, s := range f.Sites {
+			args = append(args, s)
+		}
 	}
 	if f.Kiosk != "" {
 		add("kiosk = ?", f.Kiosk)
