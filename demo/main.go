@@ -94,7 +94,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	var wg sync.WaitGroup
 	errc := make(chan error, kiosks)
 	for i := 1; i <= kiosks; i++ {
-		cfg := config.Default()
+		cfg := config.Demo()
 		cfg.Kiosk = fmt.Sprintf("gate-%d", i)
 		cfg.Site = site
 		cfg.DataDir = filepath.Join(data, cfg.Kiosk)

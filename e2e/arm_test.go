@@ -18,7 +18,7 @@ import (
 
 // TestKioskOnARM64UnderEmulation: the kiosk, cross-built for arm64
 // (CGO_ENABLED=0, as for a Raspberry-Pi-class board) and for armv7, runs
-// under Debian's qemu-user on this machine: `kiosk init`, a start with
+// under Debian's qemu-user on this machine: `kiosk init --demo`, a start with
 // simulated devices, scans journaled, `kiosk status`. It logs the binary
 // sizes, the time from start to ready and the memory in use once idle,
 // marked as emulated (docs/benchmarks.md).
@@ -42,13 +42,12 @@ func TestKioskOnARM64UnderEmulation(t *testing.T) {
 	emu := func(args ...string) *exec.Cmd { return exec.Command(qemu, append([]string{kiosk}, args...)...) }
 
 	cfg := filepath.Join(dir, "kiosk.toml")
-	if out, err := emu("init", "--config", cfg).CombinedOutput(); err != nil {
+	if out, err := emu("init", "--demo", "--config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("kiosk init under qemu: %v\n%s", err, out)
 	}
 	b, _ := os.ReadFile(cfg)
 	conf := regexp.MustCompile(`(?m)^data_dir = .*$`).ReplaceAllString(string(b), fmt.Sprintf("data_dir = %q", filepath.Join(dir, "data")))
 	conf = regexp.MustCompile(`(?m)^listen = .*$`).ReplaceAllString(conf, `listen = "127.0.0.1:0"`)
-	conf = regexp.MustCompile(`(?m)^simulate = false$`).ReplaceAllString(conf, "simulate = true")
 	conf = regexp.MustCompile(`(?m)^simulate_every = .*$`).ReplaceAllString(conf, `simulate_every = "300ms"`)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func newScreenGate(t *testing.T, revoked ...string) *screenGate {
 	}
 	t.Cleanup(func() { g.scanner.Close() })
 
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.Site, cfg.DataDir = "huamu-1", t.TempDir()
 	cfg.MQTT.Broker = "tcp://" + testkit.FreeAddr(t) // nobody there: offline unless a test starts a hub
 	cfg.Screen.Listen = testkit.FreeAddr(t)          // fixed, so a restarted daemon is where the page reconnects

@@ -49,13 +49,14 @@ func newRunCmd() *cobra.Command {
 }
 
 func newInitCmd() *cobra.Command {
-	var force bool
+	var force, demo bool
 	cmd := &cobra.Command{
 		Use:   "init",
-		Short: "Write a commented default configuration",
+		Short: "Write a commented default configuration, for the real thermometer and scanner (--demo: simulated)",
 	}
 	conf := addConfigFlag(cmd, "where to write the configuration")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	cmd.Flags().BoolVar(&demo, "demo", false, "simulate both devices (a demo with no hardware: its entries are invented, never on a gate)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		path := conf.path
 		flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -69,7 +70,11 @@ func newInitCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if _, err := f.WriteString(config.Sample); err != nil {
+		sample := config.Sample
+		if demo {
+			sample = config.DemoSample
+		}
+		if _, err := f.WriteString(sample); err != nil {
 			f.Close()
 			return err
 		}

@@ -150,7 +150,7 @@ func TestStatusPrintsDevices(t *testing.T) {
 		}})
 	}))
 	defer srv.Close()
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.Screen.Listen = strings.TrimPrefix(srv.URL, "http://")
 	var out bytes.Buffer
 	printDevices(&out, cfg, nil)

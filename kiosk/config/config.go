@@ -220,6 +220,15 @@ type Passes struct {
 }
 
 // Default returns a configuration that runs on one machine with simulated
+// Demo is Default with both devices simulated: the demo program, `kiosk
+// init --demo` and tests. A real kiosk never runs on it: its entries
+// would be invented.
+func Demo() Config {
+	c := Default()
+	c.Thermometer.Simulate, c.Scanner.Simulate = true, true
+	return c
+}
+
 // devices and a hub on localhost.
 func Default() Config {
 	return Config{
@@ -243,13 +252,13 @@ func Default() Config {
 		},
 		Screen: Screen{Listen: "127.0.0.1:8080", ResultFor: Duration(5 * time.Second), ModeFor: Duration(30 * time.Second)},
 		Thermometer: Thermometer{
-			Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Simulate: true, Timeout: Duration(2 * time.Second),
+			Driver: "gy-mcu90614", Port: "/dev/ttyUSB0", Timeout: Duration(2 * time.Second),
 			ReplyTimeout: Duration(time.Second), Retries: 2,
 			BodyMinC: 34.0, BodyMaxC: 43.0,
 			Modbus: ModbusTherm{Address: 1, Function: 3, Count: 1, Signed: true, Scale: 0.01, WordOrder: "big", AmbientRegister: -1},
 		},
 		Scanner: Scanner{
-			Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, Simulate: true, SimulateEvery: Duration(3 * time.Second),
+			Driver: "serial", Port: "/dev/ttyACM0", Baud: 9600, SimulateEvery: Duration(3 * time.Second),
 			StripAIM: true, NoRead: "%%NoRead|NoRead|NR", DuplicateWindow: Duration(2 * time.Second),
 		},
 		Rules: Rules{FeverC: 37.3, FeverMode: "hard", RecheckAfter: Duration(2 * time.Minute), RecheckWithin: Duration(30 * time.Minute),

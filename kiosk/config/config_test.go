@@ -17,6 +17,13 @@ func TestSampleParsesToDefault(t *testing.T) {
 	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("Parse(Sample) = %+v\nwant %+v", got, Default())
 	}
+	if got.Thermometer.Simulate || got.Scanner.Simulate {
+		t.Error("kiosk init's configuration simulates a device: a forgotten edit would invent entries")
+	}
+	demo, err := Parse([]byte(DemoSample))
+	if err != nil || !reflect.DeepEqual(demo, Demo()) || !demo.Thermometer.Simulate || !demo.Scanner.Simulate {
+		t.Errorf("Parse(DemoSample) = %+v, %v; want Demo(), both devices simulated", demo, err)
+	}
 }
 
 func TestParse(t *testing.T) {

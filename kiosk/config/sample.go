@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // Sample is the commented configuration `kiosk init` writes. It must parse
 // to Default() (a test holds it).
 const Sample = `# gatepost kiosk configuration.
@@ -62,8 +64,9 @@ driver = "gy-mcu90614"
 port = "/dev/ttyUSB0"
 # 0: the driver's usual speed.
 baud = 0
-# true: run a simulated module on a pseudo-terminal (demo, no hardware).
-simulate = true
+# true: run a simulated module on a pseudo-terminal (a demo: its readings
+# are invented; never on a gate).
+simulate = false
 # How long to wait for a reading after a scan.
 timeout = "2s"
 # How long one request waits for an answer, how many times it is sent
@@ -127,8 +130,9 @@ trigger = ""
 idle_gap = "0s"
 # The same code again within this window is the same scan; "0s": off.
 duplicate_window = "2s"
-# true: run a simulated scanner on a pseudo-terminal that scans by itself.
-simulate = true
+# true: run a simulated scanner on a pseudo-terminal that scans by itself
+# (a demo: its entries are invented; never on a gate).
+simulate = false
 # Mean gap between simulated scans.
 simulate_every = "3s"
 
@@ -181,3 +185,9 @@ units_per_floor = 4
 # Where a visitor comes from; those among rules.key_regions are marked.
 regions = ["上海", "江苏", "浙江", "安徽", "湖北", "河南", "江西", "湖南", "山东", "广东", "福建", "四川", "北京", "重庆", "境外"]
 `
+
+// DemoSample is Sample with both devices simulated: `kiosk init --demo`,
+// for trying a kiosk with no hardware.
+var DemoSample = strings.Replace(strings.Replace(Sample,
+	"# are invented; never on a gate).\nsimulate = false", "# are invented; never on a gate).\nsimulate = true", 1),
+	"# (a demo: its entries are invented; never on a gate).\nsimulate = false", "# (a demo: its entries are invented; never on a gate).\nsimulate = true", 1)

@@ -72,7 +72,8 @@ func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error)
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, clk: clk, journal: j}
-	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site}, log)
+	d.screen = screen.New(screen.State{Kiosk: cfg.Kiosk, Site: cfg.Site,
+		Simulated: cfg.Thermometer.Simulate || cfg.Scanner.Simulate}, log)
 	uc := uplink.Config{
 		Site: cfg.Site, Kiosk: cfg.Kiosk,
 		BatchSize: cfg.MQTT.BatchSize, BatchWait: cfg.MQTT.BatchWait.D(),

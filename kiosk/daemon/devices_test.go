@@ -30,7 +30,7 @@ func simGate(t *testing.T, proto string) (*sim.Thermometer, *sim.Scanner, config
 }
 
 func testConfig(t *testing.T, thermPort, scanPort string) config.Config {
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.DataDir = t.TempDir()
 	cfg.MQTT.Broker = "tcp://127.0.0.1:1" // no hub: the gate works offline
 	cfg.Screen.Listen = "127.0.0.1:0"
@@ -114,6 +114,9 @@ func TestImplausibleReadingIsRemeasure(t *testing.T) {
 	th, sc, cfg := simGate(t, sim.CJMCU90614)
 	cfg.Thermometer.Driver = "cjmcu-90614"
 	d := startDaemon(t, cfg)
+	if d.screen.State().Simulated {
+		t.Error("real devices (the simulators here play hardware on terminals), and the screen says simulated")
+	}
 
 	th.SetTemperature(29.5, 10) // a cold sleeve, not a forehead
 	got := scan(t, d, sc, "B-1")
@@ -159,7 +162,7 @@ func TestCalibrationOffsetApplied(t *testing.T) {
 func TestSimulatedDrivers(t *testing.T) {
 	for _, driver := range []string{"gy-mcu90614", "cjmcu-90614", "a4-register", "modbus", "line"} {
 		t.Run(driver, func(t *testing.T) {
-			cfg := config.Default()
+			cfg := config.Demo()
 			cfg.DataDir = t.TempDir()
 			cfg.MQTT.Broker = "tcp://127.0.0.1:1"
 			cfg.Screen.Listen = "127.0.0.1:0"
@@ -173,9 +176,12 @@ func TestSimulatedDrivers(t *testing.T) {
 				last := d.screen.State().Last
 				return last != nil && last.TemperatureC != nil
 			})
+			if !d.screen.State().Simulated {
+				t.Error("simulated devices, and the screen does not say so")
+			}
 		})
 	}
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.Thermometer.Driver = "frame"
 	if _, err := openDevices(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Real(), nil); err == nil {
 		t.Error("simulating a custom frame profile: no error, want one")

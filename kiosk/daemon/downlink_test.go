@@ -15,7 +15,7 @@ import (
 )
 
 func config4(t *testing.T) config.Config {
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.DataDir = t.TempDir()
 	cfg.Screen.Listen = "127.0.0.1:0"
 	cfg.MQTT.Broker = "tcp://127.0.0.1:1" // nothing there: the gate works offline

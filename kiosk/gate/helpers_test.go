@@ -116,7 +116,7 @@ type testGate struct {
 
 func newTestGate(t *testing.T) *testGate {
 	t.Helper()
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.Site, cfg.DataDir = "huamu-1", t.TempDir()
 	tg := &testGate{t: t, cfg: cfg, clk: clock.NewFake(time.Now().UTC().Truncate(time.Second)),
 		therm: new(fakeThermometer), scan: newFakeScanner()}

@@ -59,6 +59,9 @@ type State struct {
 	Held []Held `json:"held"`
 	// Devices is each device's state, for the page and `kiosk status`.
 	Devices []Device `json:"devices,omitempty"`
+	// Simulated is true while any device is a simulator: the page says so
+	// on every screen, since such entries are invented.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Held is a person held for a second reading: they may scan again from

@@ -135,6 +135,8 @@ function render(s) {
   }
   $("problem").hidden = !s.problem;
   $("problem").textContent = s.problem || "";
+  $("simulated").hidden = !s.simulated;
+  $("simulated").textContent = s.simulated ? t("screen_simulated") : "";
   $("warning").hidden = !s.warning;
   $("warning").textContent = s.warning || "";
 
