@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
@@ -37,6 +38,7 @@ func newRunCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		d.Notify = sdnotify.FromEnv() // systemd's Type=notify and watchdog
 		// One line on stdout when ready, for scripts and tests.
 		fmt.Printf("kiosk ready kiosk=%s screen=%s\n", cfg.Kiosk, d.ScreenURL())
 		err = d.Run(cmd.Context())
