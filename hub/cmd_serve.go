@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 )
 
 // serveFlags are `hub serve`'s flags; with --config, those given on the
@@ -114,6 +115,7 @@ func serve(cmd *cobra.Command, cfg server.Config, debug bool, stdout, stderr io.
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Notify = sdnotify.FromEnv() // systemd's Type=notify and watchdog
 	s, err := server.Open(cmd.Context(), cfg)
 	if err != nil {
 		return err
