@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/internal/logs"
 	"github.com/gatepost/gatepost/internal/sdnotify"
 )
 
@@ -21,6 +22,7 @@ type serveFlags struct {
 	debug      bool
 	configPath string
 	sample     bool
+	logFormat  string
 }
 
 func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
@@ -38,7 +40,7 @@ func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd, cfg, debug, stdout, stderr)
+			return serve(cmd, cfg, debug, sf.logFormat, stdout, stderr)
 		},
 	}
 	sf.register(cmd.Flags())
@@ -65,6 +67,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&sf.debug, "debug", false, "log every batch")
+	f.StringVar(&sf.logFormat, "log-format", logs.Auto, "log lines as "+logs.Formats+": auto is text on a terminal, JSON otherwise (journald, log shippers)")
 }
 
 // config is the flags alone, or the config file with the flags given on
@@ -109,12 +112,16 @@ func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Conf
 }
 
 // serve runs the hub until the command's context ends (a signal in main).
-func serve(cmd *cobra.Command, cfg server.Config, debug bool, stdout, stderr io.Writer) error {
+func serve(cmd *cobra.Command, cfg server.Config, debug bool, logFormat string, stdout, stderr io.Writer) error {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := logs.New(stderr, logFormat, level)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
 	cfg.Notify = sdnotify.FromEnv() // systemd's Type=notify and watchdog
 	s, err := server.Open(cmd.Context(), cfg)
 	if err != nil {

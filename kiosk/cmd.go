@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -28,12 +27,17 @@ func newRunCmd() *cobra.Command {
 		Short: "Run the gate: devices, journal, screen and sync to the hub",
 	}
 	conf := addConfigFlag(cmd, "configuration file (write one with `kiosk init`)")
+	lf := addLogFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := conf.load()
 		if err != nil {
 			return err
 		}
-		log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("kiosk", cfg.Kiosk)
+		log, err := lf.logger(cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		log = log.With("kiosk", cfg.Kiosk)
 		d, err := daemon.Open(cfg, log, clock.Real())
 		if err != nil {
 			return err
