@@ -25,7 +25,7 @@ func newRootCmd(version string) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now),
-		newPortsCmd(), newProbeCmd(), newCalibrateCmd(), newExportCmd(), newIdentityCmd(), newEnrollCmd(time.Now))
+		newPortsCmd(), newProbeCmd(), newCalibrateCmd(), newExportCmd(), newIdentityCmd(), newEnrollCmd(time.Now), newDoctorCmd(time.Now))
 	return root
 }
 

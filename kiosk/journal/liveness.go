@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -74,4 +75,30 @@ func (j *Journal) CheckWrite(ctx context.Context) error {
 		return fmt.Errorf("journal write check: %w", err)
 	}
 	return nil
+}
+
+// QuickCheck runs SQLite's PRAGMA quick_check: nil when the file is
+// sound, else an error holding SQLite's first findings. It reads the
+// whole file, so it is for `kiosk doctor`, not for the watchdog.
+func (j *Journal) QuickCheck(ctx context.Context) error {
+	rows, err := j.db.QueryContext(ctx, `PRAGMA quick_check(5)`)
+	if err != nil {
+		return fmt.Errorf("journal quick_check: %w", err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("journal quick_check: %w", err)
+		}
+		found = append(found, s)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("journal quick_check: %w", err)
+	}
+	if len(found) == 1 && found[0] == "ok" {
+		return nil
+	}
+	return fmt.Errorf("journal %s is damaged: %s", j.path, strings.Join(found, "; "))
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatepost/gatepost/hardware/sim"
+	"github.com/gatepost/gatepost/hardware/sim/simtest"
+	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/kiosk/daemon"
+	"github.com/gatepost/gatepost/kiosk/enrollment"
+	"github.com/gatepost/gatepost/kiosk/enrollment/enrollmenttest"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
+)
+
+// doctorGate is a kiosk in good order but for what each test breaks: real
+// (simulated) devices on pseudo-terminals, a journal, enrolled with a
+// broker that lets it in.
+type doctorGate struct {
+	dir, cfgPath, dataDir string
+	therm, scan           string // device ports
+	broker                string
+	settings              string // more TOML, appended
+	requirePass           bool
+	minFree               int64
+}
+
+func newDoctorGate(t *testing.T) *doctorGate {
+	t.Helper()
+	dir := t.TempDir()
+	g := &doctorGate{dir: dir, cfgPath: filepath.Join(dir, "kiosk.toml"), dataDir: filepath.Join(dir, "data"),
+		therm: simtest.Thermometer(t, sim.ThermometerOptions{Protocol: sim.GYMCU90614}).Path(),
+		scan:  simtest.Scanner(t, sim.ScannerOptions{}).Path(), broker: testkit.StartBroker(t).URL}
+	return g
+}
+
+// write writes the configuration, the journal and the enrollment.
+func (g *doctorGate) write(t *testing.T, enroll bool) {
+	t.Helper()
+	text := fmt.Sprintf(`site = "huamu-1"
+kiosk = "gate-1"
+data_dir = "data"
+[screen]
+listen = %q
+[thermometer]
+simulate = false
+port = %q
+[scanner]
+simulate = false
+port = %q
+[rules]
+require_pass = %v
+[retention]
+min_free_bytes = %d
+%s`, testkit.FreeAddr(t), g.therm, g.scan, g.requirePass, max(g.minFree, 1), g.settings)
+	if err := os.WriteFile(g.cfgPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(g.dataDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(g.dataDir, daemon.JournalFile), "gate-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if enroll {
+		a := enrollmenttest.Answer("huamu-1", "gate-1", g.broker, enrollmenttest.NewCA(t, "hub CA"))
+		if err := enrollment.Save(g.dataDir, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// doctorRun runs `kiosk doctor --json` and returns its report.
+func doctorRun(t *testing.T, cfgPath string) (doctor.Report, error) {
+	t.Helper()
+	out, err := runKiosk(t, "doctor", "--json", "--config", cfgPath)
+	var r doctor.Report
+	if jerr := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &r); jerr != nil {
+		t.Fatalf("kiosk doctor --json printed %q: %v", out, jerr)
+	}
+	return r, err
+}
+
+func status(r doctor.Report, check string) string {
+	l, _ := r.Find(check)
+	return l.Status
+}
+
+// TestDoctorGood: a kiosk in order has no FAIL and exits 0; the screen is
+// a WARN since the kiosk is not running.
+func TestDoctorGood(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, true)
+	r, err := doctorRun(t, g.cfgPath)
+	if err != nil {
+		t.Fatalf("kiosk doctor = %v; report %+v", err, r)
+	}
+	for check, want := range map[string]string{"configuration": doctor.OK, "screen": doctor.Warn, "thermometer": doctor.OK,
+		"scanner": doctor.OK, "journal": doctor.OK, "disk": doctor.OK, "enrollment": doctor.OK, "broker": doctor.OK,
+		"sync": doctor.OK, "passes": doctor.Warn} {
+		if got := status(r, check); got != want {
+			t.Errorf("%s = %q, want %s; report %+v", check, got, want, r)
+		}
+	}
+	for _, l := range r.Lines {
+		if l.Status != doctor.OK && (l.FixZH == "" || l.FixEN == "") {
+			t.Errorf("%s is %s with no fix in both languages: %+v", l.Check, l.Status, l)
+		}
+	}
+}
+
+// TestDoctorEachCheckFails breaks one thing at a time and finds it named,
+// FAIL (or WARN where the kiosk still works), with a non-zero exit on FAIL.
+func TestDoctorEachCheckFails(t *testing.T) {
+	for _, tc := range []struct {
+		name, check, want string
+		breakIt           func(t *testing.T, g *doctorGate)
+	}{
+		{"bad configuration", "configuration", doctor.Fail, func(t *testing.T, g *doctorGate) { g.settings = "[thermometer.limits]\nbody_min_c = 50\n" }},
+		{"thermometer unplugged", "thermometer", doctor.Fail, func(t *testing.T, g *doctorGate) { g.therm = filepath.Join(g.dir, "gone") }},
+		{"scanner unplugged", "scanner", doctor.Fail, func(t *testing.T, g *doctorGate) { g.scan = filepath.Join(g.dir, "gone") }},
+		{"disk nearly full", "disk", doctor.Fail, func(t *testing.T, g *doctorGate) { g.minFree = 1 << 62 }},
+		{"not enrolled", "enrollment", doctor.Fail, nil},
+		{"broker unreachable", "broker", doctor.Fail, func(t *testing.T, g *doctorGate) { g.broker = "tcp://" + testkit.FreeAddr(t) }},
+		{"no keys with passes required", "passes", doctor.Fail, func(t *testing.T, g *doctorGate) { g.requirePass = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newDoctorGate(t)
+			if tc.breakIt != nil {
+				tc.breakIt(t, g)
+			}
+			g.write(t, tc.breakIt != nil)
+			r, err := doctorRun(t, g.cfgPath)
+			if got := status(r, tc.check); got != tc.want {
+				t.Errorf("%s = %q, want %s; report %+v", tc.check, got, tc.want, r)
+			}
+			if err == nil {
+				t.Error("kiosk doctor exited 0 with a FAIL")
+			}
+		})
+	}
+}
+
+// TestDoctorDamagedJournal: a journal whose pages were overwritten fails
+// quick_check.
+func TestDoctorDamagedJournal(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, true)
+	path := filepath.Join(g.dataDir, daemon.JournalFile)
+	j, err := journal.Open(path, "gate-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []protocol.Entry
+	for i := range 200 {
+		es = append(es, protocoltest.Entry(protocoltest.Scan(fmt.Sprintf("P-%d-%s", i, strings.Repeat("x", 200)))))
+	}
+	if _, err := j.AppendMany(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte(strings.Repeat("\xff", 4096)), 4096*3) // a page in the middle, not the header
+	f.Close()
+	r, err := doctorRun(t, g.cfgPath)
+	if status(r, "journal") != doctor.Fail || err == nil {
+		t.Fatalf("journal = %q, exit %v, want FAIL; report %+v", status(r, "journal"), err, r)
+	}
+}
+
+// TestDoctorUnsyncedWarns: entries the hub never acknowledged are a WARN.
+func TestDoctorUnsyncedWarns(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, true)
+	j, err := journal.Open(filepath.Join(g.dataDir, daemon.JournalFile), "gate-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(context.Background(), protocoltest.Entry(protocoltest.Scan("A-1"))); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	r, _ := doctorRun(t, g.cfgPath)
+	if status(r, "sync") != doctor.Warn {
+		t.Fatalf("sync = %q, want WARN; report %+v", status(r, "sync"), r)
+	}
+}
