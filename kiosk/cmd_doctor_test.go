@@ -2,16 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	mochimqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+
 	"github.com/gatepost/gatepost/hardware/sim"
 	"github.com/gatepost/gatepost/hardware/sim/simtest"
 	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/mochi"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
@@ -196,5 +203,93 @@ func TestDoctorUnsyncedWarns(t *testing.T) {
 	r, _ := doctorRun(t, g.cfgPath)
 	if status(r, "sync") != doctor.Warn {
 		t.Fatalf("sync = %q, want WARN; report %+v", status(r, "sync"), r)
+	}
+}
+
+// TestDoctorBrokerTLSNotVerified: a broker whose certificate is not signed
+// by the CA the kiosk enrolled with is a FAIL that says TLS.
+func TestDoctorBrokerTLSNotVerified(t *testing.T) {
+	impostor := enrollmenttest.NewCA(t, "another CA")
+	ln := tls.NewListener(testkit.Listen(t), &tls.Config{Certificates: []tls.Certificate{impostor.Server(t, nil, "127.0.0.1")}})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	g := newDoctorGate(t)
+	g.broker = "tls://" + ln.Addr().String()
+	g.write(t, true)
+	r, err := doctorRun(t, g.cfgPath)
+	if l, _ := r.Find("broker"); l.Status != doctor.Fail || !strings.Contains(l.Found, "TLS not verified") || err == nil {
+		t.Fatalf("broker = %+v, exit %v; want FAIL saying TLS not verified", l, err)
+	}
+}
+
+// TestDoctorBrokerRefusesLogin: a broker that does not know the kiosk's
+// login is a FAIL that says so.
+func TestDoctorBrokerRefusesLogin(t *testing.T) {
+	srv := mochimqtt.New(&mochimqtt.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err := srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{
+		Auth: auth.AuthRules{{Username: "someone-else", Password: "x", Allow: true}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ln := testkit.Listen(t)
+	mln := mochi.Listen(ln)
+	if err := srv.AddListener(listeners.NewNet("test", mln)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mochi.Close(srv, mln) })
+	g := newDoctorGate(t)
+	g.broker = testkit.URL(ln)
+	g.write(t, true)
+	r, err := doctorRun(t, g.cfgPath)
+	if l, _ := r.Find("broker"); l.Status != doctor.Fail || !strings.Contains(l.Found, "refused the kiosk's login") || err == nil {
+		t.Fatalf("broker = %+v, exit %v; want FAIL saying the login was refused", l, err)
+	}
+}
+
+// TestDoctorBesideRunningKiosk: with the kiosk running, the screen
+// answers, and the devices and the link are read from it (the devices
+// are the kiosk's, opened exclusively).
+func TestDoctorBesideRunningKiosk(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, true)
+	cfg, err := loadConfig(g.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.Open(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		d.Close()
+	}()
+	testkit.EventuallyNoError(t, "the kiosk to be ready", func() error { return d.Ready(ctx) })
+	var r doctor.Report
+	testkit.Eventually(t, "the broker line OK", func() bool {
+		r, _ = doctorRun(t, g.cfgPath)
+		return status(r, "broker") == doctor.OK
+	})
+	for _, check := range []string{"screen", "thermometer", "scanner", "broker"} {
+		if got := status(r, check); got != doctor.OK {
+			t.Errorf("%s = %q, want OK; report %+v", check, got, r)
+		}
+	}
+	if l, _ := r.Find("broker"); !strings.Contains(l.Found, "running kiosk") {
+		t.Errorf("broker = %+v, want it read from the running kiosk", l)
 	}
 }
