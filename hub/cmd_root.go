@@ -23,6 +23,6 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),
 		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout),
 		newTLSCommand(data, stdout),
-		newBrokerConfigCommand(data, stdout))
+		newBrokerConfigCommand(data, stdout), newDoctorCommand(data, stdout))
 	return root
 }
