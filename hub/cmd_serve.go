@@ -67,7 +67,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&sf.debug, "debug", false, "log every batch")
-	f.StringVar(&sf.logFormat, "log-format", logs.Auto, "log lines as "+logs.Formats+": auto is text on a terminal, JSON otherwise (journald, log shippers)")
+	f.StringVar(&sf.logFormat, "log-format", logs.Text, "log lines as "+logs.Formats+": json for journald and log shippers (the systemd units use it), auto for text on a terminal and JSON otherwise")
 }
 
 // config is the flags alone, or the config file with the flags given on

@@ -117,7 +117,7 @@ type logFlags struct {
 
 func addLogFlags(cmd *cobra.Command) *logFlags {
 	f := new(logFlags)
-	cmd.Flags().StringVar(&f.format, "log-format", logs.Auto, "log lines as "+logs.Formats+": auto is text on a terminal, JSON otherwise (journald, log shippers)")
+	cmd.Flags().StringVar(&f.format, "log-format", logs.Text, "log lines as "+logs.Formats+": json for journald and log shippers (the systemd units use it), auto for text on a terminal and JSON otherwise")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log at debug level too")
 	return f
 }

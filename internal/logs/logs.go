@@ -1,7 +1,8 @@
 // Package logs builds the programs' loggers from the --log-format flag:
 // JSON lines for journald and log shippers, or slog's text for a person
-// at a terminal; "auto" (the default) picks text when the output is a
-// terminal and JSON otherwise (under systemd, stderr is the journal).
+// at a terminal (the programs' default, so that nothing changes for
+// whoever reads their output today); "auto" picks text when the output
+// is a terminal and JSON otherwise.
 //
 // Secrets are kept out of logs by never passing them to a logger; as a
 // second line of defence the handler replaces the value of any

@@ -56,6 +56,9 @@ func TestUnitsHaveWhatOperationsPromises(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", unit, k, got, want)
 			}
 		}
+		if x := d["ExecStart"]; len(x) != 1 || !strings.HasSuffix(x[0], "--log-format json") {
+			t.Errorf("%s: ExecStart = %q, want JSON logs for the journal", unit, x)
+		}
 		if len(d["WatchdogSec"]) != 1 {
 			t.Errorf("%s: no WatchdogSec", unit)
 		}
