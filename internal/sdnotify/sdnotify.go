@@ -5,8 +5,11 @@
 // NOTIFY_SOCKET (not under systemd, or Type=simple) every call does
 // nothing.
 //
-// The kiosk's and the hub's programs import sdnotify; it imports nothing
-// of ours.
+// kiosk/daemon and hub/server speak it (READY, the watchdog, STOPPING),
+// the kiosk's and the hub's programs hand them a Notifier from FromEnv,
+// and sdnotifytest plays systemd's end for their tests; it imports
+// nothing of ours. The units it serves are in packaging/systemd
+// (units_test.go verifies them).
 package sdnotify
 
 import (

@@ -7,7 +7,8 @@
 // sync in kiosk/uplink. The daemon keeps only what joins them: how the
 // uplink logs in (the enrollment, enrolled.go), the hub's downlinks
 // applied to the gate (downlink.go), the kiosk's upkeep (retention and
-// disk, upkeep.go) and its metrics.
+// disk, upkeep.go), its metrics, and what systemd is told: ready, alive,
+// stopping (notify.go).
 //
 // The kiosk program, the demo and the end-to-end tests import it; it is
 // kept out of package main so they can run a kiosk in process.
