@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,4 +144,48 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 			t.Fatalf("transition = %+v, want WARN with the deadline; report %+v", l, r)
 		}
 	})
+}
+
+// TestServeLogFormat: hub serve refuses an unknown --log-format, naming
+// the accepted ones, and with json writes JSON lines.
+func TestServeLogFormat(t *testing.T) {
+	err := run(t, t.Context(), &bytes.Buffer{}, "serve", "--data", t.TempDir(), "--log-format", "xml")
+	if err == nil || !strings.Contains(err.Error(), "auto|json|text") {
+		t.Fatalf("hub serve --log-format xml = %v, want an error naming auto|json|text", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr syncBuffer
+	cmd := newRootCommand("test", make(lines, 4), &stderr)
+	cmd.SetArgs([]string{"serve", "--data", t.TempDir(), "--mqtt-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-format", "json"})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	testkit.Eventually(t, "a JSON log line", func() bool { return strings.Contains(stderr.String(), `"msg":"hub running"`) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("hub serve = %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var v map[string]any
+		if json.Unmarshal([]byte(line), &v) != nil {
+			t.Errorf("not a JSON line: %q", line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -293,3 +293,13 @@ func TestDoctorBesideRunningKiosk(t *testing.T) {
 		t.Errorf("broker = %+v, want it read from the running kiosk", l)
 	}
 }
+
+// TestRunLogFormat: kiosk run refuses an unknown --log-format before
+// opening anything, naming the accepted ones.
+func TestRunLogFormat(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, false)
+	if _, err := runKiosk(t, "run", "--config", g.cfgPath, "--log-format", "xml"); err == nil || !strings.Contains(err.Error(), "auto|json|text") {
+		t.Fatalf("kiosk run --log-format xml = %v, want an error naming auto|json|text", err)
+	}
+}

@@ -80,6 +80,7 @@ func (n *Notifier) Watchdog(ctx context.Context, alive func() error) error {
 	}
 	t := time.NewTicker(n.watchdog / 2)
 	defer t.Stop()
+	unhealthy := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -88,7 +89,12 @@ func (n *Notifier) Watchdog(ctx context.Context, alive func() error) error {
 			if err := alive(); err != nil {
 				// No ping: systemd will restart us when the interval passes.
 				n.Send("STATUS=unhealthy: " + err.Error())
+				unhealthy = true
 				continue
+			}
+			if unhealthy { // systemctl status would go on showing the old STATUS
+				n.Send("STATUS=healthy again")
+				unhealthy = false
 			}
 			if err := n.Send("WATCHDOG=1"); err != nil && !errors.Is(err, net.ErrClosed) {
 				return err

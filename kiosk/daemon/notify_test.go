@@ -65,7 +65,8 @@ func TestWatchdogStopsWhenWriterWedged(t *testing.T) {
 
 	wedge.Store(nil)
 	close(release)
-	sock.WaitFor("WATCHDOG=1", 10*interval)
+	sock.WaitFor("STATUS=healthy again", 10*interval)
+	sock.WaitFor("WATCHDOG=1", 5*interval)
 
 	cancel()
 	if err := <-done; err != nil {
