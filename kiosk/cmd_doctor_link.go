@@ -134,10 +134,12 @@ func checkSync(ctx context.Context, r *doctor.Report, j *journal.Journal, now ti
 
 // checkPasses checks the keys and the status list the gate checks passes with.
 func checkPasses(ctx context.Context, r *doctor.Report, cfg config.Config, j *journal.Journal, now func() time.Time) {
-	v := passcheck.New(cfg.Site, gate.NewPassSource(cfg, j), now,
+	src := gate.NewPassSource(cfg, j)
+	v := passcheck.New(cfg.Site, src, now,
 		passcheck.Options{MaxAge: cfg.Passes.MaxAge.D(), Skew: cfg.Passes.ClockSkew.D()})
 	keys, list, stale, err := v.State(ctx)
-	found := fmt.Sprintf("keys version %d, status list version %d, stale %v", keys, list, stale)
+	found := fmt.Sprintf("keys version %d%s, status list version %d%s, stale %v",
+		keys, issuedAgo(ctx, src, passcheck.KindKeys, now()), list, issuedAgo(ctx, src, passcheck.KindStatusList, now()), stale)
 	switch {
 	case err != nil:
 		r.Fail("passes", err.Error(), "检查 passes_dir 中的文件", "check the files in passes_dir")
@@ -149,4 +151,29 @@ func checkPasses(ctx context.Context, r *doctor.Report, cfg config.Config, j *jo
 	default:
 		r.OK("passes", found)
 	}
+}
+
+// issuedAgo is " (issued D ago)" for the kind's payload in use, or "" if
+// there is none or it does not decode.
+func issuedAgo(ctx context.Context, src passcheck.Source, kind string, now time.Time) string {
+	raw, err := src.Latest(ctx, kind)
+	if err != nil || raw == nil {
+		return ""
+	}
+	var issued time.Time
+	switch kind {
+	case passcheck.KindKeys:
+		ks, err := protocol.DecodeKeySet(raw)
+		if err != nil {
+			return ""
+		}
+		issued = ks.Issued
+	default:
+		l, err := protocol.DecodeStatusList(raw)
+		if err != nil {
+			return ""
+		}
+		issued = l.Issued
+	}
+	return fmt.Sprintf(" (issued %s ago)", now.Sub(issued).Round(time.Minute))
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	mochimqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -301,5 +302,28 @@ func TestRunLogFormat(t *testing.T) {
 	g.write(t, false)
 	if _, err := runKiosk(t, "run", "--config", g.cfgPath, "--log-format", "xml"); err == nil || !strings.Contains(err.Error(), "auto|json|text") {
 		t.Fatalf("kiosk run --log-format xml = %v, want an error naming auto|json|text", err)
+	}
+}
+
+// TestDoctorPassesAge: the keys and status list in use are reported with
+// their age; a list older than passes.max_age is a WARN.
+func TestDoctorPassesAge(t *testing.T) {
+	g := newDoctorGate(t)
+	g.write(t, true)
+	issued := time.Now().Add(-72 * time.Hour)
+	keys, err := protocol.EncodeKeySet(protocol.KeySet{Version: 3, Issued: issued, Keys: []protocol.PublicKey{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := protocol.EncodeStatusList(protocol.StatusList{Site: "huamu-1", Version: 4, Issued: issued, Entries: []protocol.StatusEntry{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(g.dataDir, "keys.json"), keys, 0o644)
+	os.WriteFile(filepath.Join(g.dataDir, "status-list.json"), list, 0o644)
+	r, _ := doctorRun(t, g.cfgPath)
+	l, _ := r.Find("passes")
+	if l.Status != doctor.Warn || !strings.Contains(l.Found, "keys version 3 (issued 72h0m0s ago)") || !strings.Contains(l.Found, "status list version 4 (issued 72h0m0s ago), stale true") {
+		t.Fatalf("passes = %+v, want WARN with both versions, their age, and stale", l)
 	}
 }
