@@ -10,6 +10,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 # The kiosk cross-built for arm64 runs under user-mode emulation (e2e/arm_test.go).
 command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
+# systemd-analyze verifies the units in packaging/systemd.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The guard screen's and the console's browser tests: Debian's Chromium, and a CJK font so
 # Chinese renders in them and in the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -23,6 +23,7 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),
 		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout),
 		newTLSCommand(data, stdout),
-		newBrokerConfigCommand(data, stdout), newBackupCommand(data, stdout), newRestoreCommand(data, stdout))
+		newBrokerConfigCommand(data, stdout), newBackupCommand(data, stdout), newRestoreCommand(data, stdout),
+		newDoctorCommand(data, stdout))
 	return root
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/server"
+	"github.com/gatepost/gatepost/internal/logs"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 )
 
 // serveFlags are `hub serve`'s flags; with --config, those given on the
@@ -20,6 +22,7 @@ type serveFlags struct {
 	debug      bool
 	configPath string
 	sample     bool
+	logFormat  string
 }
 
 func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
@@ -37,7 +40,7 @@ func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd, cfg, debug, stdout, stderr)
+			return serve(cmd, cfg, debug, sf.logFormat, stdout, stderr)
 		},
 	}
 	sf.register(cmd.Flags())
@@ -68,6 +71,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&sf.debug, "debug", false, "log every batch")
+	f.StringVar(&sf.logFormat, "log-format", logs.Text, "log lines as "+logs.Formats+": json for journald and log shippers (the systemd units use it), auto for text on a terminal and JSON otherwise")
 }
 
 // config is the flags alone, or the config file with the flags given on
@@ -116,12 +120,17 @@ func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Conf
 }
 
 // serve runs the hub until the command's context ends (a signal in main).
-func serve(cmd *cobra.Command, cfg server.Config, debug bool, stdout, stderr io.Writer) error {
+func serve(cmd *cobra.Command, cfg server.Config, debug bool, logFormat string, stdout, stderr io.Writer) error {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := logs.New(stderr, logFormat, level)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	cfg.Notify = sdnotify.FromEnv() // systemd's Type=notify and watchdog
 	s, err := server.Open(cmd.Context(), cfg)
 	if err != nil {
 		return err

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
@@ -27,16 +27,22 @@ func newRunCmd() *cobra.Command {
 		Short: "Run the gate: devices, journal, screen and sync to the hub",
 	}
 	conf := addConfigFlag(cmd, "configuration file (write one with `kiosk init`)")
+	lf := addLogFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := conf.load()
 		if err != nil {
 			return err
 		}
-		log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("kiosk", cfg.Kiosk)
+		log, err := lf.logger(cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		log = log.With("kiosk", cfg.Kiosk)
 		d, err := daemon.Open(cfg, log, clock.Real())
 		if err != nil {
 			return err
 		}
+		d.Notify = sdnotify.FromEnv() // systemd's Type=notify and watchdog
 		// One line on stdout when ready, for scripts and tests.
 		fmt.Printf("kiosk ready kiosk=%s screen=%s\n", cfg.Kiosk, d.ScreenURL())
 		err = d.Run(cmd.Context())

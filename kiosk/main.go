@@ -26,7 +26,7 @@ func newRootCmd(version string) *cobra.Command {
 	}
 	root.AddCommand(newRunCmd(), newInitCmd(), newStatusCmd(), newVerifyCmd(time.Now),
 		newPortsCmd(), newProbeCmd(), newCalibrateCmd(), newExportCmd(), newIdentityCmd(), newEnrollCmd(time.Now),
-		newBackupCmd(time.Now), newRestoreCmd())
+		newBackupCmd(time.Now), newRestoreCmd(), newDoctorCmd(time.Now))
 	return root
 }
 

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/gatepost/gatepost/internal/logs"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
@@ -105,4 +107,26 @@ func (f *jsonFlag) print(w io.Writer, v any, text func(io.Writer) error) error {
 	enc.SetEscapeHTML(!f.rawHTML)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// logFlags are --log-format and --debug, of the commands that run.
+type logFlags struct {
+	format string
+	debug  bool
+}
+
+func addLogFlags(cmd *cobra.Command) *logFlags {
+	f := new(logFlags)
+	cmd.Flags().StringVar(&f.format, "log-format", logs.Text, "log lines as "+logs.Formats+": json for journald and log shippers (the systemd units use it), auto for text on a terminal and JSON otherwise")
+	cmd.Flags().BoolVar(&f.debug, "debug", false, "log at debug level too")
+	return f
+}
+
+// logger is the logger the flags ask for, writing to w.
+func (f *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	return logs.New(w, f.format, level)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 )
 
 // Defaults for the listen addresses: loopback only, so a hub started
@@ -82,6 +83,9 @@ type Config struct {
 	// Clock is given to the stores, the link's back-off, ingest and the
 	// pass feed; nil is the wall clock.
 	Clock clock.Clock
+	// Notify is told READY=1 and fed systemd's watchdog by Run (ready.go);
+	// nil tells no service manager anything.
+	Notify *sdnotify.Notifier
 }
 
 // withDefaults returns c with empty fields set to their defaults.

@@ -3,7 +3,9 @@
 // the embedded MQTT broker (hub/broker) unless an external one is
 // configured, the hub's MQTT link (hub/link) feeding the ingest pipeline
 // (hub/ingest), the pass feed (hub/passes), and the operators' console
-// (hub/console) with /metrics over HTTP. Run waits for ctx and closes;
+// (hub/console) with /metrics over HTTP. Run tells systemd when the hub
+// is ready and feeds its watchdog while ingest and storage answer
+// (ready.go, Config.Notify), waits for ctx and closes;
 // Close stops everything in order and waits. Config holds the settings,
 // from `hub serve`'s flags or its config file (File, LoadFile), including
 // the hub's login and TLS to an external broker.

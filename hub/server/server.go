@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/alerts"
@@ -24,6 +25,7 @@ import (
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -65,6 +67,9 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	notify        *sdnotify.Notifier // Config.Notify (ready.go)
+	ingestStopped atomic.Bool        // the ingest loop returned (ready.go)
+
 	// downlinkKey signs every downlink (datadir.Dir.DownlinkKey): the
 	// kiosks pinned its public half at enrollment.
 	downlinkKey ed25519.PrivateKey
@@ -79,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{log: cfg.Logger, clock: cfg.Clock}
+	s := &Server{log: cfg.Logger, clock: cfg.Clock, notify: cfg.Notify}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -138,7 +143,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.wg.Go(func() { s.ingest.Run(runCtx, s.link) })
+	s.wg.Go(func() {
+		defer s.ingestStopped.Store(true)
+		s.ingest.Run(runCtx, s.link)
+	})
 	if err := s.jobs.start(runCtx, &s.wg, s.console); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
@@ -234,7 +242,13 @@ func (s *Server) waitSubscribed(ctx context.Context) error {
 // Run waits until ctx ends, then closes the hub: the whole life of `hub
 // serve` after Open.
 func (s *Server) Run(ctx context.Context) error {
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		s.notifySystemd(ctx)
+	}()
 	<-ctx.Done()
+	<-notified
 	return s.Close()
 }
 

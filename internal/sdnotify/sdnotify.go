@@ -5,8 +5,11 @@
 // NOTIFY_SOCKET (not under systemd, or Type=simple) every call does
 // nothing.
 //
-// The kiosk's and the hub's programs import sdnotify; it imports nothing
-// of ours.
+// kiosk/daemon and hub/server speak it (READY, the watchdog, STOPPING),
+// the kiosk's and the hub's programs hand them a Notifier from FromEnv,
+// and sdnotifytest plays systemd's end for their tests; it imports
+// nothing of ours. The units it serves are in packaging/systemd
+// (units_test.go verifies them).
 package sdnotify
 
 import (
@@ -77,6 +80,7 @@ func (n *Notifier) Watchdog(ctx context.Context, alive func() error) error {
 	}
 	t := time.NewTicker(n.watchdog / 2)
 	defer t.Stop()
+	unhealthy := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -85,7 +89,12 @@ func (n *Notifier) Watchdog(ctx context.Context, alive func() error) error {
 			if err := alive(); err != nil {
 				// No ping: systemd will restart us when the interval passes.
 				n.Send("STATUS=unhealthy: " + err.Error())
+				unhealthy = true
 				continue
+			}
+			if unhealthy { // systemctl status would go on showing the old STATUS
+				n.Send("STATUS=healthy again")
+				unhealthy = false
 			}
 			if err := n.Send("WATCHDOG=1"); err != nil && !errors.Is(err, net.ErrClosed) {
 				return err

@@ -7,7 +7,8 @@
 // sync in kiosk/uplink. The daemon keeps only what joins them: how the
 // uplink logs in (the enrollment, enrolled.go), the hub's downlinks
 // applied to the gate (downlink.go), the kiosk's upkeep (retention and
-// disk, upkeep.go) and its metrics.
+// disk, upkeep.go), its metrics, and what systemd is told: ready, alive,
+// stopping (notify.go).
 //
 // The kiosk program, the demo and the end-to-end tests import it; it is
 // kept out of package main so they can run a kiosk in process.
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/sdnotify"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/gate"
 	"github.com/gatepost/gatepost/kiosk/journal"
@@ -39,6 +41,11 @@ const JournalFile = "journal.db"
 
 // Daemon is an opened kiosk.
 type Daemon struct {
+	// Notify, when set before Run, is told READY=1, fed WATCHDOG=1 while
+	// the kiosk is alive and told STOPPING=1 (notify.go). Nil: no service
+	// manager is told anything.
+	Notify *sdnotify.Notifier
+
 	cfg     config.Config
 	log     *slog.Logger
 	clk     clock.Clock
@@ -60,14 +67,20 @@ type Daemon struct {
 // configured), the gate, the screen's listener. Run starts it; Close
 // closes it. clk is the clock the kiosk reads; nil is the wall clock.
 func Open(cfg config.Config, log *slog.Logger, clk clock.Clock) (*Daemon, error) {
+	return open(cfg, log, journal.Options{Clock: clk})
+}
+
+// open is Open with the journal's options (tests set a write hook).
+func open(cfg config.Config, log *slog.Logger, jo journal.Options) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	clk = clock.Or(clk)
-	j, err := journal.OpenWith(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk, journal.Options{Clock: clk})
+	clk := clock.Or(jo.Clock)
+	jo.Clock = clk
+	j, err := journal.OpenWith(filepath.Join(cfg.DataDir, JournalFile), cfg.Kiosk, jo)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +172,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	wg.Go(func() { d.devices.simulateTraffic(ctx) })
 	wg.Go(func() { d.gate.Run(ctx) })
 	wg.Go(func() { d.housekeeping(ctx) })
+	wg.Go(func() { d.notify(ctx) })
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		d.log.Error("kiosk stopping", "err", err)
+	}
+	if d.Notify != nil {
+		d.Notify.Stopping()
 	}
 	cancel()
 	shutdown, done := context.WithTimeout(context.Background(), 2*time.Second)

@@ -88,6 +88,7 @@ type Gate struct {
 
 	feverC        atomic.Uint64 // math.Float64bits of the threshold in force
 	writeFailures atomic.Uint64 // journal appends that failed
+	loop          loop          // the scan loop's heartbeat (liveness.go)
 }
 
 // New builds a gate: it restores from the journal the people resting
@@ -116,11 +117,15 @@ func New(p Parts) *Gate {
 // Run takes scans until ctx is done: each one, with a fresh temperature
 // reading, becomes a journaled entry, then is shown.
 func (g *Gate) Run(ctx context.Context) {
+	g.loop.running.Store(true)
+	defer g.loop.running.Store(false)
 	for {
+		g.loop.idle()
 		sc, err := g.scan.Next(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		g.loop.busy(g.clk.Now())
 		if errors.Is(err, device.ErrBadCode) {
 			// Too long or not UTF-8: logged as a failed scan, the text
 			// itself not kept.

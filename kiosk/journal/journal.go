@@ -46,6 +46,9 @@ type Journal struct {
 
 	mu sync.Mutex
 	id string // the journal's id; a rebase adopts the hub's
+
+	writers writers // writes in progress (liveness.go)
+	inWrite func()  // Options.InWrite
 }
 
 // Status is what `kiosk status` reports.
@@ -110,6 +113,11 @@ type Options struct {
 	// IdleCheckpoint is how long the journal must be quiet before it
 	// folds its log in (0: half a second).
 	IdleCheckpoint time.Duration
+	// InWrite, when set, is called at the start of every write that
+	// stores entries or acks, inside the write's time: tests block in it
+	// to wedge the writer and see the kiosk's watchdog stop. Nil in
+	// production.
+	InWrite func()
 }
 
 // Open opens or creates the journal at path for kiosk. A journal keeps the
@@ -124,7 +132,7 @@ func OpenWith(path, kiosk string, o Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // one writer
-	j := &Journal{db: db, path: path, kiosk: kiosk, clock: clock.Or(o.Clock)}
+	j := &Journal{db: db, path: path, kiosk: kiosk, clock: clock.Or(o.Clock), inWrite: o.InWrite}
 	if err := j.init(kiosk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
@@ -241,6 +249,7 @@ func (j *Journal) Append(ctx context.Context, e protocol.Entry) (protocol.Entry,
 // transaction: all or none. It is Append for records made together (and
 // for filling a journal quickly in benchmarks).
 func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protocol.Entry, error) {
+	defer j.begin()()
 	out := make([]protocol.Entry, len(es))
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -360,6 +369,7 @@ func (j *Journal) Acked(ctx context.Context) (uint64, error) {
 // or below the recorded one changes nothing (acks arrive late, twice, or
 // retained from before a restart) and returns false.
 func (j *Journal) Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error) {
+	defer j.begin()()
 	res, err := j.db.ExecContext(ctx,
 		`UPDATE state SET acked = ?, acked_at = ? WHERE acked < ? AND ? <= last_seq`,
 		contiguous, at.UTC().Format(time.RFC3339Nano), contiguous, contiguous)
