@@ -213,6 +213,9 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	if errors.Is(err, records.ErrSeqWindow) {
 		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSeqWindow, err: err})
 	}
+	if errors.Is(err, records.ErrChain) {
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedChain, err: err})
+	}
 	if errors.Is(err, protocol.ErrInvalid) {
 		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
 			err: fmt.Errorf("batch refused by storage: %w", err)})
@@ -261,8 +264,12 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
 
-	ack, err := protocol.EncodeAck(protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous,
-		Journal: saved.Journal, Highest: saved.Highest, Time: now})
+	a := protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous,
+		Journal: saved.Journal, Highest: saved.Highest, Time: now}
+	if saved.HasHead {
+		a.Head = protocol.HashText(saved.Head)
+	}
+	ack, err := protocol.EncodeAck(a)
 	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
 		in.stats.ackFailures.Add(1)
 		return fmt.Errorf("ingest %s: encode ack: %w", topic, err)
