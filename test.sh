@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # The guard screen's and the console's browser tests: Debian's Chromium, and a CJK font so
 # Chinese renders in them and in the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
