@@ -67,13 +67,9 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64, he
 	if err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
-	type row struct {
-		seq  uint64
-		body []byte
-	}
-	var all []row
+	var all []rebaseRow
 	for rows.Next() {
-		var r row
+		var r rebaseRow
 		if err := rows.Scan(&r.seq, &r.body); err != nil {
 			rows.Close()
 			return Rebased{}, fmt.Errorf("rebase journal: %w", err)
@@ -84,21 +80,9 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64, he
 	if err := rows.Err(); err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
-	// The new chain runs oldest first; the rows move newest first.
-	bodies := make([][]byte, len(all))
-	hashes := make([][32]byte, len(all))
-	for i := len(all) - 1; i >= 0; i-- {
-		r := all[i]
-		e, err := protocol.DecodeEntry(r.body)
-		if err != nil {
-			return Rebased{}, fmt.Errorf("rebase journal: stored entry %d is damaged: %w", r.seq, err)
-		}
-		e.Seq, e.Prev = r.seq+highest, protocol.HashText(head)
-		if bodies[i], err = protocol.EncodeEntry(e); err != nil {
-			return Rebased{}, fmt.Errorf("rebase journal: entry %d: %w", r.seq, err)
-		}
-		head = protocol.EntryHash(head, e)
-		hashes[i] = head
+	bodies, hashes, head, err := rechain(all, highest, head)
+	if err != nil {
+		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
 	update, err := tx.PrepareContext(ctx, `UPDATE entries SET seq = ?, body = ?, hash = ? WHERE seq = ?`)
 	if err != nil {
@@ -126,4 +110,32 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64, he
 		out.From = all[len(all)-1].seq + highest
 	}
 	return out, nil
+}
+
+// rebaseRow is an entry as Rebase reads it, newest first.
+type rebaseRow struct {
+	seq  uint64
+	body []byte
+}
+
+// rechain renumbers the entries of all (newest first) after highest and
+// chains them from head, oldest first: it returns each one's new body and
+// hash, in the order of all, and the new head.
+func rechain(all []rebaseRow, highest uint64, head [32]byte) ([][]byte, [][32]byte, [32]byte, error) {
+	bodies := make([][]byte, len(all))
+	hashes := make([][32]byte, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		r := all[i]
+		e, err := protocol.DecodeEntry(r.body)
+		if err != nil {
+			return nil, nil, head, fmt.Errorf("stored entry %d is damaged: %w", r.seq, err)
+		}
+		e.Seq, e.Prev = r.seq+highest, protocol.HashText(head)
+		if bodies[i], err = protocol.EncodeEntry(e); err != nil {
+			return nil, nil, head, fmt.Errorf("entry %d: %w", r.seq, err)
+		}
+		head = protocol.EntryHash(head, e)
+		hashes[i] = head
+	}
+	return bodies, hashes, head, nil
 }
