@@ -115,3 +115,21 @@ func short(h []byte) string {
 	}
 	return fmt.Sprintf("%x…", h[:6])
 }
+
+// bundleChain checks the links between a bundle's entries (From..To, no
+// gaps), all in memory: each entry that carries a prev must name the hash
+// of the entry before it. An entry edited on the way, even with the
+// bundle's checksum recomputed, breaks the link to the entry after it.
+// (The last entry's link is checked against what the hub holds, if it
+// holds the next one; the kiosk's signature is what covers it in full.)
+func bundleChain(b protocol.Bundle) error {
+	batch := protocol.Batch{Kiosk: b.Kiosk, Site: b.Site, Entries: b.Entries}
+	links := chainLinks(batch)
+	for i := 1; i < len(links); i++ {
+		if p := links[i].prev; p != nil && !bytes.Equal(p, links[i-1].hash[:]) {
+			return chainError(i, b.Entries[i], fmt.Sprintf("names %s as the entry before it, but the bundle's entry %d hashes to %s: "+
+				"the bundle was edited after the kiosk wrote it", short(p), b.Entries[i-1].Seq, short(links[i-1].hash[:])))
+		}
+	}
+	return nil
+}

@@ -225,3 +225,40 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*runs)/time.Since(start).Seconds(), "entries/s")
 }
+
+// TestImportRefusesAnEditedBundle: a bundle with one temperature changed
+// and its checksum recomputed (EncodeBundle recomputes it) is refused
+// whole, even across chunks; the true bundle imports and verifies.
+func TestImportRefusesAnEditedBundle(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	es := chained("gate-1", protocol.MaxBatchEntries+20)
+	bundleOf := func(es []protocol.Entry) protocol.Bundle {
+		data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: "gate-1", Site: "site-1", Exported: t0, Entries: es})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := protocol.DecodeBundle(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	edited := append([]protocol.Entry(nil), es...)
+	i := protocol.MaxBatchEntries + 10 // in the second chunk
+	r := *edited[i].Temperature
+	r.ScreenedC = 36.4
+	edited[i].Temperature = &r
+	if _, err := s.ImportBundle(t.Context(), bundleOf(edited)); !errors.Is(err, ErrChain) {
+		t.Fatalf("ImportBundle(edited) = %v, want ErrChain", err)
+	}
+	if v, err := s.Verify(t.Context(), ""); err != nil || v.Entries != 0 {
+		t.Fatalf("after the refused import the hub holds %d entries, %v; want none", v.Entries, err)
+	}
+	if _, err := s.ImportBundle(t.Context(), bundleOf(es)); err != nil {
+		t.Fatalf("ImportBundle(true) = %v", err)
+	}
+	if v, err := s.Verify(t.Context(), ""); err != nil || v.Entries != len(es) || len(v.Findings) != 0 {
+		t.Fatalf("Verify after the import = %d entries, %+v, %v", v.Entries, v.Findings, err)
+	}
+}
