@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // verified is what `hub verify --json` prints.
@@ -103,5 +106,61 @@ func TestVerifyNamesEditsInHubStorage(t *testing.T) {
 		if got[seq] != p {
 			t.Errorf("seq %d: finding %q, want %q", seq, got[seq], p)
 		}
+	}
+}
+
+// TestImportRefusesAnEditedBundle: a bundle exported by a real kiosk,
+// with one temperature changed on the way and its checksum recomputed,
+// is refused whole by `hub import`; the bundle as exported imports.
+func TestImportRefusesAnEditedBundle(t *testing.T) {
+	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
+	broker := "tcp://" + h.mqttListen
+	g := newGate(t, broker)
+	h.enrollKiosk(t, g.cfgPath, broker)
+	h.start(t).stop(t) // hub.db exists; the hub stays down
+	k := g.startKiosk(t)
+	const n = 5
+	g.scan(t, n, 20*time.Millisecond)
+	testkit.EventuallyState(t, syncBound, "entries journaled offline", func() (bool, string) {
+		st := kioskStatus(t, g.cfgPath)
+		return st.Unsynced == n, fmt.Sprintf("%+v", st)
+	})
+	k.stop(t)
+	exported := filepath.Join(t.TempDir(), "gate-1.gpx")
+	run(t, "kiosk", "export", "--config", g.cfgPath, "--out", exported)
+
+	data, err := os.ReadFile(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := protocol.DecodeBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &b.Entries[1]
+	if e.Temperature == nil {
+		t.Fatalf("entry %d has no temperature to edit: %+v", e.Seq, *e)
+	}
+	r := *e.Temperature
+	r.ScreenedC = 36.4 // a fever hidden
+	e.Temperature = &r
+	edited, err := protocol.EncodeBundle(b) // the checksum recomputed
+	if err != nil {
+		t.Fatal(err)
+	}
+	editedPath := filepath.Join(t.TempDir(), "edited.gpx")
+	if err := os.WriteFile(editedPath, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(bin, "hub"), "import", "--data", h.dataDir, editedPath).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "edited") {
+		t.Fatalf("hub import of the edited bundle: %v\n%s", err, out)
+	}
+	t.Logf("hub import refused the edited bundle: %s", strings.TrimSpace(string(out)))
+	if es := hubEntries(t, h.dataDir); len(es) != 0 {
+		t.Fatalf("after the refused import the hub holds %d entries, want none", len(es))
+	}
+	if out := run(t, "hub", "import", "--data", h.dataDir, exported); !strings.Contains(out, "5 new") {
+		t.Fatalf("hub import of the bundle as exported printed %q", out)
 	}
 }
