@@ -52,15 +52,25 @@ func checkChain(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link,
 			continue
 		}
 		l := links[i]
+		if l.prev == nil && e.Seq > 1 {
+			if err := checkUnchained(ctx, tx, b, links, inserted, i); err != nil {
+				return err
+			}
+		}
 		if l.prev != nil {
+			// An entry after one without prev starts the chain (a kiosk
+			// updated to chain, whose journal no longer holds the entry
+			// before): there is no link to check.
 			var want []byte
 			switch {
 			case e.Seq == 1:
 				want = protocol.Genesis[:]
 			case i > 0 && inserted[i-1] && b.Entries[i-1].Seq == e.Seq-1:
-				want = links[i-1].hash[:]
+				if links[i-1].prev != nil {
+					want = links[i-1].hash[:]
+				}
 			default:
-				h, err := heldColumn(ctx, tx, "hash", e.Kiosk, e.Seq-1)
+				h, err := heldChainedHash(ctx, tx, e.Kiosk, e.Seq-1)
 				if err != nil {
 					return err
 				}
@@ -86,6 +96,44 @@ func checkChain(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link,
 		}
 	}
 	return nil
+}
+
+// checkUnchained refuses entry i, which carries no prev, when the entry
+// before it did: a kiosk that chains never stops, so an entry without
+// prev after a chained one was not written by the kiosk's journal.
+func checkUnchained(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link, inserted []bool, i int) error {
+	e := b.Entries[i]
+	chainedBefore := false
+	if i > 0 && inserted[i-1] && b.Entries[i-1].Seq == e.Seq-1 {
+		chainedBefore = links[i-1].prev != nil
+	} else {
+		h, err := heldChainedHash(ctx, tx, e.Kiosk, e.Seq-1)
+		if err != nil {
+			return err
+		}
+		chainedBefore = h != nil
+	}
+	if chainedBefore {
+		return chainError(i, e, fmt.Sprintf("carries no prev, but the entry before it (%d) did: a kiosk that chains "+
+			"its entries never stops, so this one was not written by its journal", e.Seq-1))
+	}
+	return nil
+}
+
+// heldChainedHash reads the hash of the held entry (kiosk, seq) if it
+// carried a prev; nil when the hub holds no such entry, or one from
+// before the chain.
+func heldChainedHash(ctx context.Context, tx *sql.Tx, kiosk string, seq uint64) ([]byte, error) {
+	var h []byte
+	err := tx.QueryRowContext(ctx, `SELECT hash FROM entries WHERE kiosk = ? AND seq = ? AND prev IS NOT NULL`,
+		kiosk, int64(seq)).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read held hash of %d: %w", seq, err)
+	}
+	return h, nil
 }
 
 // heldColumn reads the hash or prev of the held entry (kiosk, seq); nil

@@ -262,3 +262,24 @@ func TestImportRefusesAnEditedBundle(t *testing.T) {
 		t.Fatalf("Verify after the import = %d entries, %+v, %v", v.Entries, v.Findings, err)
 	}
 }
+
+// TestChainStartsAfterUnchainedEntries: a kiosk updated to chain, whose
+// journal no longer holds the entry before its first chained one, starts
+// its chain after the hub's unchained entries; once chained, an entry
+// without prev is refused.
+func TestChainStartsAfterUnchainedEntries(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	mustSave(t, s, batch("gate-1", 1, 2, 3), t0) // from before the chain
+	first := entry("gate-1", 4)
+	first.Prev = protocol.HashText(protocol.Genesis) // its journal's head was lost with the purged entries
+	next := entry("gate-1", 5)
+	next.Prev = protocol.HashText(protocol.EntryHash(protocol.Genesis, first))
+	mustSave(t, s, batchOf(first, next), t0)
+	if v, err := s.Verify(t.Context(), ""); err != nil || len(v.Findings) != 0 || v.Entries != 5 {
+		t.Fatalf("Verify = %+v, %v; want 5 entries, no findings", v, err)
+	}
+	if _, err := s.SaveBatch(t.Context(), batch("gate-1", 6), t0); !errors.Is(err, ErrChain) {
+		t.Fatalf("SaveBatch(an unchained entry after chained ones) = %v, want ErrChain", err)
+	}
+}

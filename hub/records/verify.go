@@ -100,7 +100,7 @@ type walker struct {
 	out                 *Verified
 
 	last     uint64 // sequence of the row before, 0 at the start
-	lastHash []byte // its stored hash
+	lastHash []byte // its stored hash, nil if it carried no prev (before the chain)
 	chained  bool   // a row with a hash was seen
 }
 
@@ -157,7 +157,12 @@ func (w *walker) deleted(next uint64) {
 func (w *walker) row(r storedRow) {
 	w.out.Entries++
 	w.deleted(r.seq)
-	defer func() { w.last, w.lastHash = r.seq, r.hash }()
+	defer func() {
+		w.last, w.lastHash = r.seq, r.hash
+		if r.prev == nil {
+			w.lastHash = nil // an entry after it starts the chain
+		}
+	}()
 	switch {
 	case r.seq > w.highest:
 		w.find(r.seq, FindingInserted, "beyond %d, the highest sequence the hub received from this kiosk", w.highest)
