@@ -12,6 +12,8 @@ command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
 # systemd-analyze verifies the units in packaging/systemd.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# The e2e tamper test edits hub.db with the sqlite3 tool (e2e/verify_test.go).
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # The guard screen's and the console's browser tests: Debian's Chromium, and a CJK font so
 # Chinese renders in them and in the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

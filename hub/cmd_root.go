@@ -22,7 +22,7 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCommand(data, stdout, stderr), newEntriesCommand(data, stdout), newKiosksCommand(data, stdout),
 		newKeysCommand(data, stdout), newPassesCommand(data, stdout), newImportCommand(data, stdout), newPushCommand(data, stdout),
 		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout),
-		newTLSCommand(data, stdout),
+		newTLSCommand(data, stdout), newVerifyCommand(data, stdout),
 		newBrokerConfigCommand(data, stdout), newBackupCommand(data, stdout), newRestoreCommand(data, stdout),
 		newDoctorCommand(data, stdout))
 	return root

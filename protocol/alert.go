@@ -49,12 +49,13 @@ const (
 	RefusedQueueFull   = "queue_full"        // the hub's queue was full (ingest behind)
 	RefusedBadMessage  = "bad_message"       // a bad topic, or a message that does not decode or validate
 	RefusedTooLarge    = "too_large"         // a message over protocol.MaxMessageBytes
+	RefusedChain       = "chain"             // entries whose chain hashes do not continue what the hub holds
 )
 
 // RefusalReasons lists every refusal reason, for counters and catalogues.
 var RefusalReasons = []string{
 	RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow,
-	RefusedRateLimited, RefusedQueueFull, RefusedBadMessage, RefusedTooLarge,
+	RefusedRateLimited, RefusedQueueFull, RefusedBadMessage, RefusedTooLarge, RefusedChain,
 }
 
 // SecurityRefusal reports whether a refusal for reason is a security
@@ -64,7 +65,7 @@ var RefusalReasons = []string{
 // is one too; a single one is not, so its caller decides.)
 func SecurityRefusal(reason string) bool {
 	switch reason {
-	case RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow:
+	case RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow, RefusedChain:
 		return true
 	}
 	return false

@@ -40,8 +40,13 @@ type Ack struct {
 	Journal string `json:"journal,omitempty"`
 	// Highest is the highest sequence the hub holds (gaps below it are
 	// possible); 0 from hubs that predate it.
-	Highest uint64    `json:"highest,omitempty"`
-	Time    time.Time `json:"time"` // hub clock
+	Highest uint64 `json:"highest,omitempty"`
+	// Head is the chain hash (HashText) of the entry at Contiguous, when
+	// the hub holds one with a hash: a kiosk whose journal was replaced
+	// starts its new chain from it (the old chain's end). "" from hubs
+	// that predate the chain.
+	Head string    `json:"head,omitempty"`
+	Time time.Time `json:"time"` // hub clock
 }
 
 // Validate checks b and every entry in it: the same kiosk throughout and
@@ -94,6 +99,11 @@ func (a *Ack) Validate() error {
 		return bad("highest", "must be at least contiguous (%d), got %d", a.Contiguous, a.Highest)
 	case a.Time.IsZero():
 		return missing("time")
+	}
+	if a.Head != "" {
+		if _, err := ParseHash(a.Head); err != nil {
+			return bad("head", "%v", err)
+		}
 	}
 	return nil
 }
@@ -213,6 +223,7 @@ func DecodeAck(data []byte) (Ack, error) {
 		Contiguous *uint64 `json:"contiguous"`
 		Journal    *string `json:"journal"`
 		Highest    uint64  `json:"highest"`
+		Head       string  `json:"head"`
 		Time       *string `json:"time"`
 	}
 	if err := decodeVersioned(data, &w); err != nil {
@@ -228,7 +239,7 @@ func DecodeAck(data []byte) (Ack, error) {
 	if err != nil {
 		return Ack{}, err
 	}
-	a := Ack{Kiosk: *w.Kiosk, Contiguous: *w.Contiguous, Highest: w.Highest, Time: t}
+	a := Ack{Kiosk: *w.Kiosk, Contiguous: *w.Contiguous, Highest: w.Highest, Head: w.Head, Time: t}
 	if w.Journal != nil {
 		if *w.Journal == "" {
 			return Ack{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
@@ -270,6 +281,7 @@ type wireEntry struct {
 	Area        string       `json:"area"`
 	Count       int          `json:"count"`
 	Visitor     *Visitor     `json:"visitor"`
+	Prev        string       `json:"prev"`
 }
 
 type wireReading struct {
@@ -304,6 +316,7 @@ func (w *wireEntry) into(e *Entry) error {
 		Kiosk: *w.Kiosk, Seq: *w.Seq, ID: *w.ID, Time: t, Kind: *w.Kind,
 		Scan: w.Scan, Decision: *w.Decision, Reasons: w.Reasons,
 		Alert: w.Alert, Pass: w.Pass, Unit: w.Unit, OnPost: w.OnPost, Area: w.Area, Count: w.Count, Visitor: w.Visitor,
+		Prev: w.Prev,
 	}
 	if r := w.Temperature; r != nil {
 		switch {

@@ -103,6 +103,11 @@ type Entry struct {
 	Area    string   `json:"area,omitempty"`    // disinfection: what was disinfected
 	Count   int      `json:"count,omitempty"`   // delivery: parcels left at the drop point
 	Visitor *Visitor `json:"visitor,omitempty"` // visitor: the three questions' answers
+
+	// Prev is the chain hash (EntryHash, HashText) of the entry before
+	// this one in its journal, or of Genesis for a journal's first entry;
+	// "" from kiosks that predate the chain.
+	Prev string `json:"prev,omitempty"`
 }
 
 // Visitor is a visitor's "three questions, three registrations": who,
@@ -202,6 +207,11 @@ func (e *Entry) validateOptional() error {
 	for i, g := range e.OnPost {
 		if !passIDPattern.MatchString(g) {
 			return bad("on_post", "guard %d must be a pass id, got %q", i, g)
+		}
+	}
+	if e.Prev != "" {
+		if _, err := ParseHash(e.Prev); err != nil {
+			return bad("prev", "%v", err)
 		}
 	}
 	if err := checkLabel("unit", e.Unit, MaxPassUnit); err != nil {

@@ -106,6 +106,10 @@ func refusedDetail(site, kiosk, reason, detail string) string {
 	case protocol.RefusedSeqWindow:
 		s = fmt.Sprintf("Entries from %s with sequence numbers far beyond what the hub holds refused. If its journal "+
 			"really is that far ahead, raise --seq-window; otherwise someone uses its credentials.", who)
+	case protocol.RefusedChain:
+		s = fmt.Sprintf("Entries from %s refused: their chain hashes do not continue the entries the hub holds, so "+
+			"nothing of them was stored. Its journal was altered or replaced by hand, or someone uses its credentials: "+
+			"run hub verify --kiosk %s and check the device.", who, kiosk)
 	case protocol.RefusedRateLimited:
 		s = fmt.Sprintf("%s flooded the hub beyond its rate limit; the excess was dropped (a real kiosk sends it again). "+
 			"Unless it is draining a long backlog, someone uses its credentials: retire it and enroll it again.", who)

@@ -210,12 +210,11 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 
 	now := in.now()
 	saved, err := in.Store.SaveBatch(ctx, b, now)
-	if errors.Is(err, records.ErrSeqWindow) {
-		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSeqWindow, err: err})
-	}
-	if errors.Is(err, protocol.ErrInvalid) {
-		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedBadMessage,
-			err: fmt.Errorf("batch refused by storage: %w", err)})
+	if reason := storageRefusal(err); reason != "" {
+		if reason == protocol.RefusedBadMessage {
+			err = fmt.Errorf("batch refused by storage: %w", err)
+		}
+		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
 	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
@@ -261,8 +260,7 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
 
-	ack, err := protocol.EncodeAck(protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous,
-		Journal: saved.Journal, Highest: saved.Highest, Time: now})
+	ack, err := protocol.EncodeAck(ackOf(kiosk, saved, now))
 	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
 		in.stats.ackFailures.Add(1)
 		return fmt.Errorf("ingest %s: encode ack: %w", topic, err)
@@ -336,3 +334,28 @@ func (in *Ingest) logger() *slog.Logger {
 }
 
 func (in *Ingest) now() time.Time { return clock.Or(in.Clock).Now() }
+
+// storageRefusal is the refusal reason for an error of SaveBatch that
+// refuses the batch, "" for none (nil, or storage failing).
+func storageRefusal(err error) string {
+	switch {
+	case errors.Is(err, records.ErrSeqWindow):
+		return protocol.RefusedSeqWindow
+	case errors.Is(err, records.ErrChain):
+		return protocol.RefusedChain
+	case errors.Is(err, protocol.ErrInvalid):
+		return protocol.RefusedBadMessage
+	}
+	return ""
+}
+
+// ackOf is the ack for what SaveBatch saved: where the kiosk's held
+// journal stands, and the chain hash at its contiguous sequence.
+func ackOf(kiosk string, saved records.Saved, now time.Time) protocol.Ack {
+	a := protocol.Ack{Kiosk: kiosk, Contiguous: saved.Contiguous,
+		Journal: saved.Journal, Highest: saved.Highest, Time: now}
+	if saved.HasHead {
+		a.Head = protocol.HashText(saved.Head)
+	}
+	return a
+}

@@ -43,11 +43,12 @@ var advice = map[string]string{
 	protocol.RefusedQueueFull:   "ingest is behind: message dropped unacknowledged, the kiosk sends it again later",
 	protocol.RefusedBadMessage:  "malformed message refused; the kiosk's software is wrong or someone sends by hand",
 	protocol.RefusedTooLarge:    "message over the size limit refused",
+	protocol.RefusedChain:       "security: batch whose chain hashes do not continue the entries held refused, nothing of it stored; the kiosk's journal was altered or replaced by hand, or someone forges its entries: run hub verify --kiosk and check the device",
 }
 
 // reasonCounters counts refusals by reason, one counter per
 // protocol.RefusalReasons, in its order.
-type reasonCounters [9]atomic.Uint64
+type reasonCounters [10]atomic.Uint64
 
 func reasonIndex(reason string) int {
 	for i, r := range protocol.RefusalReasons {

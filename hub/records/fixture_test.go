@@ -61,6 +61,8 @@ func mustSave(tb testing.TB, s *SQLite, b protocol.Batch, received time.Time) Sa
 	if err != nil {
 		tb.Fatalf("SaveBatch(%s %v): %v", b.Kiosk, seqsOf(b), err)
 	}
+	// The head is checked by the chain's own tests (chain_test.go).
+	saved.Head, saved.HasHead = [32]byte{}, false
 	return saved
 }
 

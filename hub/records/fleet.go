@@ -111,6 +111,11 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 	if err := b.Validate(); err != nil {
 		return Saved{}, fmt.Errorf("import: %w", err)
 	}
+	// The whole bundle's chain first, so that an edited bundle is refused
+	// whole, not after its first chunks were stored.
+	if err := bundleChain(b); err != nil {
+		return Saved{}, fmt.Errorf("import: %w", err)
+	}
 	var total Saved
 	for start := 0; start < len(b.Entries); start += protocol.MaxBatchEntries {
 		chunk := b.Entries[start:min(start+protocol.MaxBatchEntries, len(b.Entries))]

@@ -39,7 +39,23 @@ func checkJournal(ctx context.Context, tx *sql.Tx, b protocol.Batch) (held Saved
 		return Saved{}, held.Highest > 0, nil
 	}
 	held.Replaced = true
-	return held, false, nil
+	return held, false, readHead(ctx, tx, b.Kiosk, &held)
+}
+
+// readHead fills in held's Head: the hash of the entry at its Contiguous,
+// if the hub holds one with a hash.
+func readHead(ctx context.Context, tx *sql.Tx, kiosk string, held *Saved) error {
+	if held.Contiguous == 0 {
+		return nil
+	}
+	head, err := heldColumn(ctx, tx, "hash", kiosk, held.Contiguous)
+	if err != nil {
+		return err
+	}
+	if len(head) == 32 {
+		held.Head, held.HasHead = [32]byte(head), true
+	}
+	return nil
 }
 
 // unnamedReplaced undoes a batch that conflicted with entries the hub
@@ -62,5 +78,5 @@ func unnamedReplaced(ctx context.Context, tx *sql.Tx, kiosk string) (Saved, erro
 		Scan(&held.Contiguous, &held.Highest); err != nil {
 		return Saved{}, fmt.Errorf("read kiosk: %w", err)
 	}
-	return held, nil
+	return held, readHead(ctx, tx, kiosk, &held)
 }

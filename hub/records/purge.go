@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/clock"
 )
 
 // Redacted replaces a visitor's name once their details are past
@@ -101,8 +103,12 @@ func (s *SQLite) purgeChunk(ctx context.Context, where string, cutoff time.Time)
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	// The hash, prev and personal digest stay: the chain still verifies
+	// (Verify uses the kept digest for a row with purged_at set).
+	now := clock.Or(s.Clock).Now().UnixNano()
 	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, `UPDATE entries SET body = ? WHERE kiosk = ? AND seq = ?`, string(c.body), c.kiosk, c.seq); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE entries SET body = ?, purged_at = ? WHERE kiosk = ? AND seq = ?`,
+			string(c.body), now, c.kiosk, c.seq); err != nil {
 			return 0, err
 		}
 	}

@@ -37,6 +37,11 @@ type Saved struct {
 	// Contiguous and Highest say where the held journal stands, so that
 	// the kiosk can renumber its entries after it. Not an error.
 	Replaced bool
+	// Head is the chain hash of the entry at Contiguous, when HasHead: the
+	// ack carries it, so that a replaced journal starts its new chain
+	// where the held one ends.
+	Head    [32]byte
+	HasHead bool
 }
 
 // ErrOtherJournal is wrapped by ImportBundle's error for a bundle from
@@ -100,8 +105,8 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		return held, err
 	}
 	insert, err := tx.PrepareContext(ctx, `
-		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, hash, prev, personal)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kiosk, seq) DO NOTHING`)
 	if err != nil {
 		return Saved{}, err
@@ -111,17 +116,22 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	var saved Saved
 	var highest int64
 	counts := siteDayCounts{}
+	links := chainLinks(b)
+	inserted := make([]bool, len(b.Entries))
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by SaveBatch
 		kioskTime := e.Time.Format(time.RFC3339Nano)
+		l := &links[i]
 		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
-			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit)
+			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit,
+			l.hash[:], l.prev, l.personal[:])
 		if err != nil {
 			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		} else if n == 1 {
+			inserted[i] = true
 			saved.Inserted++
 			highest = max(highest, seq)
 			counts.add(b.Site, kioskTime, e)
@@ -141,6 +151,9 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 
 	if adopting && saved.Conflicts > 0 {
 		return unnamedReplaced(ctx, tx, b.Kiosk)
+	}
+	if err := checkChain(ctx, tx, b, links, inserted); err != nil {
+		return Saved{}, err
 	}
 	if err := counts.write(ctx, tx); err != nil {
 		return Saved{}, err
@@ -199,7 +212,7 @@ func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, hi
 		Scan(&saved.Highest, &saved.Journal); err != nil {
 		return fmt.Errorf("read kiosk: %w", err)
 	}
-	return nil
+	return readHead(ctx, tx, kiosk, saved)
 }
 
 // advance walks forward from the stored contiguous sequence over held

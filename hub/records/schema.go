@@ -77,6 +77,15 @@ func migrations() []string {
 		// a kiosk that names its journal sends a batch), so that a replaced
 		// journal, which numbers from 1 again, is told from the held one.
 		`ALTER TABLE kiosks ADD COLUMN journal TEXT NOT NULL DEFAULT '';`,
+		// 7: the entry chain (protocol.EntryHash): each entry's hash as the
+		// hub computed it on receipt, the prev hash it carried (NULL from
+		// kiosks that predate the chain), the digest of its personal fields
+		// (kept when a purge removes them) and when it was purged (0: not).
+		// Rows stored before this step have no hash and are not verified.
+		`ALTER TABLE entries ADD COLUMN hash BLOB;
+		ALTER TABLE entries ADD COLUMN prev BLOB;
+		ALTER TABLE entries ADD COLUMN personal BLOB;
+		ALTER TABLE entries ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;`,
 	}
 }
 

@@ -167,6 +167,9 @@ func (j *Journal) init(kiosk string) error {
 			return err
 		}
 	}
+	if err := j.initChain(); err != nil {
+		return err
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("new journal id: %w", err)
@@ -257,12 +260,14 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 	}
 	defer tx.Rollback()
 	var seq uint64
-	if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM state`).Scan(&seq); err != nil {
+	var headBytes []byte
+	if err := tx.QueryRowContext(ctx, `SELECT last_seq, head FROM state`).Scan(&seq, &headBytes); err != nil {
 		return nil, fmt.Errorf("append entry: %w", err)
 	}
+	head := headOf(headBytes)
 	// A prepared statement pays off only for several entries; Append (one)
 	// is on the path between a scan and the screen.
-	const insertSQL = `INSERT INTO entries (seq, id, time, body, alert) VALUES (?, ?, ?, ?, ?)`
+	const insertSQL = `INSERT INTO entries (seq, id, time, body, alert, hash) VALUES (?, ?, ?, ?, ?, ?)`
 	exec := func(ctx context.Context, args ...any) (sql.Result, error) {
 		return tx.ExecContext(ctx, insertSQL, args...)
 	}
@@ -283,18 +288,19 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 			e.ID = id.String()
 		}
 		seq++
-		e.Kiosk, e.Seq = j.kiosk, seq
+		e.Kiosk, e.Seq, e.Prev = j.kiosk, seq, protocol.HashText(head)
 		body, err := protocol.EncodeEntry(e)
 		if err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
+		head = protocol.EntryHash(head, e)
 		if _, err := exec(ctx, e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body,
-			e.Urgent()); err != nil {
+			e.Urgent(), head[:]); err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
 		out[i] = e
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?`, seq); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?, head = ?`, seq, head[:]); err != nil {
 		return nil, fmt.Errorf("append entry: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

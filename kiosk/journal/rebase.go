@@ -37,7 +37,12 @@ type Rebased struct {
 // It is one transaction: all of it happens or none. A journal the hub has
 // acknowledged before (acked > 0) is refused with ErrRebaseUnsafe and
 // left unchanged.
-func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64) (Rebased, error) {
+//
+// head is the chain hash of the hub's entry at highest (protocol.Ack's
+// Head): the renumbered entries form a new chain that starts from it, so
+// that it names where the old journal's chain ended. Genesis when the
+// hub gave none (a hub that predates the chain).
+func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64, head [32]byte) (Rebased, error) {
 	if !protocol.ValidName(journal) {
 		return Rebased{}, fmt.Errorf("rebase journal: %q is not a journal id", journal)
 	}
@@ -62,13 +67,9 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64) (R
 	if err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
-	type row struct {
-		seq  uint64
-		body []byte
-	}
-	var all []row
+	var all []rebaseRow
 	for rows.Next() {
-		var r row
+		var r rebaseRow
 		if err := rows.Scan(&r.seq, &r.body); err != nil {
 			rows.Close()
 			return Rebased{}, fmt.Errorf("rebase journal: %w", err)
@@ -79,27 +80,22 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64) (R
 	if err := rows.Err(); err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
-	update, err := tx.PrepareContext(ctx, `UPDATE entries SET seq = ?, body = ? WHERE seq = ?`)
+	bodies, hashes, head, err := rechain(all, highest, head)
+	if err != nil {
+		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
+	}
+	update, err := tx.PrepareContext(ctx, `UPDATE entries SET seq = ?, body = ?, hash = ? WHERE seq = ?`)
 	if err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
 	defer update.Close()
-	for _, r := range all {
-		e, err := protocol.DecodeEntry(r.body)
-		if err != nil {
-			return Rebased{}, fmt.Errorf("rebase journal: stored entry %d is damaged: %w", r.seq, err)
-		}
-		e.Seq = r.seq + highest
-		body, err := protocol.EncodeEntry(e)
-		if err != nil {
-			return Rebased{}, fmt.Errorf("rebase journal: entry %d: %w", r.seq, err)
-		}
-		if _, err := update.ExecContext(ctx, e.Seq, body, r.seq); err != nil {
-			return Rebased{}, fmt.Errorf("rebase journal: entry %d to %d: %w", r.seq, e.Seq, err)
+	for i, r := range all {
+		if _, err := update.ExecContext(ctx, r.seq+highest, bodies[i], hashes[i][:], r.seq); err != nil {
+			return Rebased{}, fmt.Errorf("rebase journal: entry %d to %d: %w", r.seq, r.seq+highest, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?, acked = ?, acked_at = ?, journal = ?`,
-		last+highest, highest, j.clock.Now().UTC().Format(time.RFC3339Nano), journal); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?, acked = ?, acked_at = ?, journal = ?, head = ?`,
+		last+highest, highest, j.clock.Now().UTC().Format(time.RFC3339Nano), journal, head[:]); err != nil {
 		return Rebased{}, fmt.Errorf("rebase journal: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -114,4 +110,32 @@ func (j *Journal) Rebase(ctx context.Context, journal string, highest uint64) (R
 		out.From = all[len(all)-1].seq + highest
 	}
 	return out, nil
+}
+
+// rebaseRow is an entry as Rebase reads it, newest first.
+type rebaseRow struct {
+	seq  uint64
+	body []byte
+}
+
+// rechain renumbers the entries of all (newest first) after highest and
+// chains them from head, oldest first: it returns each one's new body and
+// hash, in the order of all, and the new head.
+func rechain(all []rebaseRow, highest uint64, head [32]byte) ([][]byte, [][32]byte, [32]byte, error) {
+	bodies := make([][]byte, len(all))
+	hashes := make([][32]byte, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		r := all[i]
+		e, err := protocol.DecodeEntry(r.body)
+		if err != nil {
+			return nil, nil, head, fmt.Errorf("stored entry %d is damaged: %w", r.seq, err)
+		}
+		e.Seq, e.Prev = r.seq+highest, protocol.HashText(head)
+		if bodies[i], err = protocol.EncodeEntry(e); err != nil {
+			return nil, nil, head, fmt.Errorf("entry %d: %w", r.seq, err)
+		}
+		head = protocol.EntryHash(head, e)
+		hashes[i] = head
+	}
+	return bodies, hashes, head, nil
 }

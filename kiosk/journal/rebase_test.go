@@ -48,7 +48,7 @@ func TestRebaseRenumbersAfterTheHub(t *testing.T) {
 	if len(ownID) != 36 {
 		t.Fatalf("new journal ID() = %q, want a UUID", ownID)
 	}
-	got, err := j.Rebase(ctx, hubJournal, 812)
+	got, err := j.Rebase(ctx, hubJournal, 812, protocol.Genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRebaseRefusedOnceAcked(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := j.ID()
-	if _, err := j.Rebase(ctx, hubJournal, 812); !errors.Is(err, ErrRebaseUnsafe) {
+	if _, err := j.Rebase(ctx, hubJournal, 812, protocol.Genesis); !errors.Is(err, ErrRebaseUnsafe) {
 		t.Fatalf("Rebase of an acked journal = %v, want ErrRebaseUnsafe", err)
 	}
 	st, _ := j.Status(ctx)
@@ -154,7 +154,7 @@ func TestRebaseRefusedOnceAcked(t *testing.T) {
 func TestRebaseOfAnEmptyJournal(t *testing.T) {
 	j, _ := openTemp(t)
 	ctx := context.Background()
-	if got, err := j.Rebase(ctx, hubJournal, 40); err != nil || got != (Rebased{LastSeq: 40}) {
+	if got, err := j.Rebase(ctx, hubJournal, 40, protocol.Genesis); err != nil || got != (Rebased{LastSeq: 40}) {
 		t.Fatalf("Rebase(empty) = %+v, %v", got, err)
 	}
 	if e, err := j.Append(ctx, protocoltest.Entry(protocoltest.Scan("first"))); err != nil || e.Seq != 41 {
@@ -183,7 +183,7 @@ func TestRebaseIsAtomic(t *testing.T) {
 			}
 			want := dump(t, j.db)
 			id := j.ID()
-			if _, err := j.Rebase(ctx, hubJournal, 812); err == nil {
+			if _, err := j.Rebase(ctx, hubJournal, 812, protocol.Genesis); err == nil {
 				t.Fatal("Rebase = nil error, want the injected failure")
 			}
 			if got := dump(t, j.db); got != want {

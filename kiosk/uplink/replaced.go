@@ -103,7 +103,11 @@ func (u *Uplink) replacedJournal(ctx context.Context, cur *cursor, a protocol.Ac
 			"kiosk": u.cfg.Kiosk, "contiguous": fmt.Sprint(a.Contiguous), "highest": fmt.Sprint(highest)}))
 		return
 	}
-	r, err := u.journal.Rebase(ctx, a.Journal, highest)
+	head := protocol.Genesis // a hub that predates the chain names no head
+	if a.Head != "" {
+		head, _ = protocol.ParseHash(a.Head) // DecodeAck checked it
+	}
+	r, err := u.journal.Rebase(ctx, a.Journal, highest, head)
 	switch {
 	case errors.Is(err, journal.ErrRebaseUnsafe):
 		cur.blocked = true

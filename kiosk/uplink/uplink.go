@@ -51,7 +51,7 @@ type Journal interface {
 	// ID names the journal in every batch; Rebase renumbers it after a
 	// replaced journal's entries at the hub (see journal.Rebase).
 	ID() string
-	Rebase(ctx context.Context, journal string, highest uint64) (journal.Rebased, error)
+	Rebase(ctx context.Context, journal string, highest uint64, head [32]byte) (journal.Rebased, error)
 }
 
 // Config is the link's settings.
