@@ -68,3 +68,15 @@ func enrollKiosk(ctx context.Context, hub *server.Server, hubData string, cfg co
 	}
 	return enrollment.Save(cfg.DataDir, a)
 }
+
+// markTestSite marks the demo's compound as a test site (`hub kiosks
+// test-site`): its kiosks run simulated devices, whose entries the hub
+// takes from test sites only.
+func markTestSite(ctx context.Context, hubData, site string) error {
+	reg, err := datadir.Dir{Path: hubData}.OpenRegistry()
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	return reg.SetTestSite(ctx, site, true)
+}

@@ -74,6 +74,9 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	if err := demoTLS(hubData, host); err != nil {
 		return fmt.Errorf("the hub's certificates: %w", err)
 	}
+	if err := markTestSite(ctx, hubData, site); err != nil {
+		return fmt.Errorf("mark the demo's compound as a test site: %w", err)
+	}
 	hub, err := server.Open(ctx, server.Config{
 		DataDir:      hubData,
 		MQTTListen:   addr("127.0.0.1", p.mqtt),

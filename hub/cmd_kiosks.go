@@ -39,7 +39,7 @@ func newKiosksCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as the console's /ops/api/kiosks does")
 	cmd.AddCommand(newKiosksEnrollCommand(data, stdout), newKiosksAddCommand(data, stdout), newKiosksListCommand(data, stdout),
-		newKiosksRetireCommand(data, stdout), newKiosksTransitionCommand(data, stdout))
+		newKiosksRetireCommand(data, stdout), newKiosksTransitionCommand(data, stdout), newKiosksTestSiteCommand(data, stdout))
 	return cmd
 }
 
@@ -111,6 +111,7 @@ type transitionRow struct {
 type registryList struct {
 	Kiosks      []registryRow   `json:"kiosks"`
 	Transitions []transitionRow `json:"transitions"`
+	TestSites   []string        `json:"test_sites"` // sites whose simulated entries are taken
 }
 
 func orNil(t time.Time) *time.Time {
@@ -136,7 +137,11 @@ func newKiosksListCommand(data *hubData, stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				out := registryList{Kiosks: []registryRow{}, Transitions: []transitionRow{}}
+				tests, err := reg.TestSites(cmd.Context())
+				if err != nil {
+					return err
+				}
+				out := registryList{Kiosks: []registryRow{}, Transitions: []transitionRow{}, TestSites: append([]string{}, tests...)}
 				for _, k := range ks {
 					out.Kiosks = append(out.Kiosks, registryRow{Site: k.Site, Kiosk: k.Kiosk, State: string(k.State),
 						Fingerprint: k.Fingerprint(), Created: k.Created, Enrolled: orNil(k.Enrolled), Retired: orNil(k.Retired),
@@ -172,6 +177,9 @@ func registryTable(tw io.Writer, l registryList, now time.Time) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Kiosk, k.Site, k.State, fp, stamp(&k.Created),
 				stamp(k.Enrolled), stamp(k.Retired), stamp(k.CodeExpires))
 		}
+	}
+	for _, site := range l.TestSites {
+		fmt.Fprintf(tw, "\nsite %s is a test site: entries from simulated devices are taken there (`hub kiosks test-site --site %s --off` to stop).\n", site, site)
 	}
 	for _, t := range l.Transitions {
 		if t.Active {
@@ -273,5 +281,39 @@ func newKiosksTransitionCommand(data *hubData, stdout io.Writer) *cobra.Command 
 	cmd.Flags().StringVar(&site, "site", "", "the site")
 	cmd.Flags().StringVar(&until, "until", "", "the deadline, RFC 3339 (e.g. 2027-01-31T00:00:00Z)")
 	cmd.Flags().BoolVar(&end, "end", false, "end the transition now")
+	return cmd
+}
+
+func newKiosksTestSiteCommand(data *hubData, stdout io.Writer) *cobra.Command {
+	var site string
+	var off bool
+	cmd := &cobra.Command{
+		Use:   "test-site --site S [--off]",
+		Short: "Mark a site as a test site, whose kiosks may run simulated devices (a demo, a training room)",
+		Long: "Entries from simulated devices are invented: the hub takes them only from a test site and refuses\n" +
+			"them from any other (counted as rejected_total{reason=\"simulated\"}). Mark a demo or training site\n" +
+			"here; --off unmarks it. `hub kiosks list` shows the test sites.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if site == "" {
+				return fmt.Errorf("--site is required")
+			}
+			return data.withRegistry(cmd, func(reg *registry.Store) error {
+				if err := reg.SetTestSite(cmd.Context(), site, !off); err != nil {
+					return err
+				}
+				if off {
+					data.audit(cmd, "test_site_off", site)
+					fmt.Fprintf(stdout, "%s is no longer a test site: entries from simulated devices there are refused.\n", site)
+					return nil
+				}
+				data.audit(cmd, "test_site_on", site)
+				fmt.Fprintf(stdout, "%s is a test site: the hub takes entries from simulated devices there (never mark a real compound).\n", site)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&site, "site", "", "the site")
+	cmd.Flags().BoolVar(&off, "off", false, "unmark the site")
 	return cmd
 }

@@ -180,8 +180,13 @@ func TestTLSAndEnrollCommands(t *testing.T) {
 	if !strings.Contains(out, "WARNING: site huamu-1 is in transition mode") || !regexp.MustCompile(`gate-5\s+huamu-1\s+retired`).MatchString(out) {
 		t.Errorf("list printed\n%s", out)
 	}
+	mustRun(t, "kiosks", "test-site", "--data", dir, "--site", "demo-1")
+	if out := mustRun(t, "kiosks", "list", "--data", dir); !strings.Contains(out, "site demo-1 is a test site") {
+		t.Errorf("list does not show the test site:\n%s", out)
+	}
+	mustRun(t, "kiosks", "test-site", "--data", dir, "--site", "demo-1", "--off")
 	mustRun(t, "kiosks", "transition", "--data", dir, "--site", "huamu-1", "--end")
-	if out := mustRun(t, "kiosks", "list", "--data", dir); strings.Contains(out, "transition") {
+	if out := mustRun(t, "kiosks", "list", "--data", dir); strings.Contains(out, "transition") || strings.Contains(out, "test site") {
 		t.Errorf("list after --end still mentions a transition:\n%s", out)
 	}
 	ops, err := datadir.Dir{Path: dir}.OpenOperators()
@@ -194,7 +199,8 @@ func TestTLSAndEnrollCommands(t *testing.T) {
 	for _, l := range lines {
 		actions = append(actions, l.Action+" "+l.Detail)
 	}
-	for _, want := range []string{"kiosk_retire huamu-1/gate-5", "kiosk_add huamu-1/gate-5", "kiosk_code huamu-1/gate-1", "transition_end huamu-1", "tls_init"} {
+	for _, want := range []string{"kiosk_retire huamu-1/gate-5", "kiosk_add huamu-1/gate-5", "kiosk_code huamu-1/gate-1", "transition_end huamu-1", "tls_init",
+		"test_site_on demo-1", "test_site_off demo-1"} {
 		if !strings.Contains(strings.Join(actions, "\n"), want) {
 			t.Errorf("audit log %q lacks %q", actions, want)
 		}

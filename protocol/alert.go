@@ -50,12 +50,13 @@ const (
 	RefusedBadMessage  = "bad_message"       // a bad topic, or a message that does not decode or validate
 	RefusedTooLarge    = "too_large"         // a message over protocol.MaxMessageBytes
 	RefusedChain       = "chain"             // entries whose chain hashes do not continue what the hub holds
+	RefusedSimulated   = "simulated"         // entries from simulated devices, for a site that is not a test site
 )
 
 // RefusalReasons lists every refusal reason, for counters and catalogues.
 var RefusalReasons = []string{
 	RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow,
-	RefusedRateLimited, RefusedQueueFull, RefusedBadMessage, RefusedTooLarge, RefusedChain,
+	RefusedRateLimited, RefusedQueueFull, RefusedBadMessage, RefusedTooLarge, RefusedChain, RefusedSimulated,
 }
 
 // SecurityRefusal reports whether a refusal for reason is a security

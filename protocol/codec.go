@@ -282,6 +282,7 @@ type wireEntry struct {
 	Count       int          `json:"count"`
 	Visitor     *Visitor     `json:"visitor"`
 	Prev        string       `json:"prev"`
+	Simulated   bool         `json:"simulated"`
 }
 
 type wireReading struct {
@@ -316,7 +317,8 @@ func (w *wireEntry) into(e *Entry) error {
 		Kiosk: *w.Kiosk, Seq: *w.Seq, ID: *w.ID, Time: t, Kind: *w.Kind,
 		Scan: w.Scan, Decision: *w.Decision, Reasons: w.Reasons,
 		Alert: w.Alert, Pass: w.Pass, Unit: w.Unit, OnPost: w.OnPost, Area: w.Area, Count: w.Count, Visitor: w.Visitor,
-		Prev: w.Prev,
+		Simulated: w.Simulated,
+		Prev:      w.Prev,
 	}
 	if r := w.Temperature; r != nil {
 		switch {

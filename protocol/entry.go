@@ -103,6 +103,10 @@ type Entry struct {
 	Area    string   `json:"area,omitempty"`    // disinfection: what was disinfected
 	Count   int      `json:"count,omitempty"`   // delivery: parcels left at the drop point
 	Visitor *Visitor `json:"visitor,omitempty"` // visitor: the three questions' answers
+	// Simulated is true for an entry made while a device was a simulator
+	// (a demo): its person and reading are invented. The hub takes such
+	// entries only for a site marked as a test site.
+	Simulated bool `json:"simulated,omitempty"`
 
 	// Prev is the chain hash (EntryHash, HashText) of the entry before
 	// this one in its journal, or of Genesis for a journal's first entry;

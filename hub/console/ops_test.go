@@ -25,6 +25,7 @@ import (
 	"github.com/gatepost/gatepost/hub/records/recordstest"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 	"go.uber.org/goleak"
 )
 
@@ -609,5 +610,26 @@ func TestFleetPage(t *testing.T) {
 	code, body, _ := c.get("/ops/fleet")
 	if code != http.StatusOK || !strings.Contains(body, "<td>gate-1</td>") || !strings.Contains(body, "离线") {
 		t.Errorf("fleet page = %d, want gate-1 offline", code)
+	}
+}
+
+// An entry made with a simulated device is marked in the entries table
+// (taken only from a test site, it must still never pass for a real one).
+func TestEntriesMarkSimulated(t *testing.T) {
+	t.Parallel()
+	env := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
+	real := protocoltest.Entry(protocoltest.Kiosk("gate-1"), protocoltest.Scan("REAL-1"), protocoltest.ID("0190d6e4-7a4b-7cc0-8b8e-000000000001"))
+	real.Seq = 1
+	sim := protocoltest.Entry(protocoltest.Kiosk("gate-1"), protocoltest.Scan("SIM-2"), protocoltest.ID("0190d6e4-7a4b-7cc0-8b8e-000000000002"))
+	sim.Seq, sim.Simulated = 2, true
+	if _, err := env.rec.SaveBatch(t.Context(), protocol.Batch{Kiosk: "gate-1", Site: "demo-1", Sent: seedStart,
+		Entries: []protocol.Entry{real, sim}}, seedStart); err != nil {
+		t.Fatal(err)
+	}
+	c := env.client(t)
+	c.signIn("op", opPW)
+	_, body, _ := c.get("/ops/")
+	if n := strings.Count(body, `<span class="sim"`); n != 1 {
+		t.Fatalf("the entries table marks %d entries simulated, want 1", n)
 	}
 }

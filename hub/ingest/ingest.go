@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,10 @@ type Ingest struct {
 	// to decide: the message is dropped unacknowledged (the kiosk sends it
 	// again), counted in Stats.AdmitErrors, and the answer is not kept.
 	AdmitReasons map[error]string
+	// TestSite, if set, says whether a site takes entries from simulated
+	// devices; a batch holding one from any other site is refused whole
+	// (RefusedSimulated). Nil takes them from every site.
+	TestSite func(ctx context.Context, site string) bool
 	// AdmitFor is how long an answer of Admit is kept (0 means
 	// DefaultAdmitFor).
 	AdmitFor time.Duration
@@ -187,6 +192,12 @@ func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Deco
 		in.stats.mismatched.Add(1)
 		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedIdentity,
 			err: fmt.Errorf("batch from %s/%s on the topic of %s/%s", b.Site, b.Kiosk, site, kiosk)})
+		return d
+	}
+	if in.TestSite != nil && slices.ContainsFunc(b.Entries, func(e protocol.Entry) bool { return e.Simulated }) && !in.TestSite(ctx, site) {
+		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSimulated,
+			err: fmt.Errorf("entries from simulated devices, and %s is not a test site: set simulate = false on the kiosk, "+
+				"or mark the site as a test site (hub kiosks test-site --site %s)", site, site)})
 		return d
 	}
 	d.batch = b

@@ -43,12 +43,13 @@ var advice = map[string]string{
 	protocol.RefusedQueueFull:   "ingest is behind: message dropped unacknowledged, the kiosk sends it again later",
 	protocol.RefusedBadMessage:  "malformed message refused; the kiosk's software is wrong or someone sends by hand",
 	protocol.RefusedTooLarge:    "message over the size limit refused",
+	protocol.RefusedSimulated:   "batch with entries from simulated devices refused for a site that is not a test site: set simulate = false in the kiosk's configuration (kiosk init writes real devices), or mark a demo site with hub kiosks test-site",
 	protocol.RefusedChain:       "security: batch whose chain hashes do not continue the entries held refused, nothing of it stored; the kiosk's journal was altered or replaced by hand, or someone forges its entries: run hub verify --kiosk and check the device",
 }
 
 // reasonCounters counts refusals by reason, one counter per
 // protocol.RefusalReasons, in its order.
-type reasonCounters [10]atomic.Uint64
+type reasonCounters [11]atomic.Uint64
 
 func reasonIndex(reason string) int {
 	for i, r := range protocol.RefusalReasons {

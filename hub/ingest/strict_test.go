@@ -231,3 +231,44 @@ func equalCounts(a, b map[string]uint64) bool {
 	}
 	return true
 }
+
+// Entries from simulated devices are taken only from a test site: from any
+// other site the batch is refused whole, stores nothing, is not acked,
+// and is counted; it is not a security event (a kiosk left in demo mode).
+func TestSimulatedEntriesOnlyFromTestSites(t *testing.T) {
+	h, reg, alarms, _ := strictHarness(t)
+	h.in.TestSite = reg.IsTestSite
+	simulated := func(seq uint64) []byte {
+		e := entry(kiosk, seq)
+		e.Simulated = true
+		data, err := protocol.EncodeBatch(protocol.Batch{Kiosk: kiosk, Site: site, Sent: t0.Add(time.Hour), Entries: []protocol.Entry{e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if err := h.in.Handle(t.Context(), protocol.EntriesTopic(site, kiosk), wire(t, site, kiosk, 1)); err != nil {
+		t.Fatalf("a real entry: %v", err)
+	}
+	before := h.snapshot(t)
+	h.acks = nil
+	err := h.in.Handle(t.Context(), protocol.EntriesTopic(site, kiosk), simulated(2))
+	if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "test site") {
+		t.Fatalf("a simulated entry from a real site: %v", err)
+	}
+	if h.snapshot(t) != before || len(h.acks) != 0 {
+		t.Fatal("the refused simulated entry changed the store or was acked")
+	}
+	if st := h.in.Stats(); st.Refused[protocol.RefusedSimulated] != 1 {
+		t.Errorf("Refused = %v, want one %s", st.Refused, protocol.RefusedSimulated)
+	}
+	if len(*alarms) != 0 {
+		t.Errorf("a simulated entry raised the alarm: %+v", *alarms)
+	}
+	if err := reg.SetTestSite(t.Context(), site, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.in.Handle(t.Context(), protocol.EntriesTopic(site, kiosk), simulated(2)); err != nil {
+		t.Fatalf("a simulated entry from a test site: %v", err)
+	}
+}

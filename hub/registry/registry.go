@@ -95,6 +95,9 @@ CREATE TABLE IF NOT EXISTS transitions (
 	site     TEXT    NOT NULL PRIMARY KEY,
 	deadline INTEGER NOT NULL -- unix ns: the site's unenrolled kiosks are refused from then on
 );
+CREATE TABLE IF NOT EXISTS test_sites (
+	site TEXT NOT NULL PRIMARY KEY -- entries from simulated devices are taken from these sites only
+);
 CREATE TABLE IF NOT EXISTS generation (
 	id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
 	n  INTEGER NOT NULL -- bumped in the transaction of every change

@@ -137,7 +137,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Admit:     s.admit,
 		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
 			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
-		Alarm: s.jobs.refusals.Report,
+		Alarm:    s.jobs.refusals.Report,
+		TestSite: s.access.registry.IsTestSite,
 	}
 	s.serveHTTP(cfg)
 

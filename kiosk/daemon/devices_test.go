@@ -123,6 +123,9 @@ func TestImplausibleReadingIsRemeasure(t *testing.T) {
 	if got.Decision != "remeasure" || got.TemperatureC != nil || !slices.Contains(got.Reasons, "below_range") {
 		t.Fatalf("check at 29.5 °C = %+v, want remeasure with below_range and no temperature", got)
 	}
+	if es, err := d.journal.Unsent(t.Context(), 0, 1); err != nil || len(es) != 1 || es[0].Simulated {
+		t.Errorf("an entry from real devices: %+v, %v; want it not marked simulated", es, err)
+	}
 	th.SetTemperature(37.8, 20)
 	// A first fever reading is held for a second reading (the rules'
 	// re-measure step), with the temperature recorded.
@@ -178,6 +181,9 @@ func TestSimulatedDrivers(t *testing.T) {
 			})
 			if !d.screen.State().Simulated {
 				t.Error("simulated devices, and the screen does not say so")
+			}
+			if es, err := d.journal.Unsent(t.Context(), 0, 1); err != nil || len(es) != 1 || !es[0].Simulated {
+				t.Errorf("the journal's first entry from simulated devices: %+v, %v; want it marked simulated", es, err)
 			}
 		})
 	}

@@ -70,6 +70,9 @@ func (g *Gate) verify(ctx context.Context, text string) passcheck.Result {
 // it. On failure the guard is told it is NOT recorded.
 func (g *Gate) commit(ctx context.Context, entry protocol.Entry, out checkpoint.Outcome, scan string, reading *protocol.Reading) (protocol.Entry, error) {
 	entry.Decision, entry.Reasons, entry.Alert = out.Decision, out.Reasons, out.Alert
+	// Made with a simulated device, it is invented: say so in the entry,
+	// so that the hub takes it only from a test site.
+	entry.Simulated = g.cfg.Thermometer.Simulate || g.cfg.Scanner.Simulate
 	if entry.OnPost == nil {
 		g.mu.Lock()
 		entry.OnPost = g.post.OnPost()
