@@ -55,6 +55,7 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cfg.MQTTSListen, "mqtts-listen", "", "TCP address of the embedded broker's MQTT over TLS (default "+server.DefaultMQTTSListen+" once `hub tls init` was run; \"off\" for none)")
 	f.BoolVar(&cfg.AllowPlainMQTT, "allow-plain-mqtt", false, "let --mqtt-listen be off loopback: plain MQTT carries names and logins in clear text, for a network you trust only")
 	f.StringVar(&cfg.EnrollListen, "enroll-listen", "", "TCP address of the HTTPS enrollment listener kiosks redeem their codes at (default "+server.DefaultEnrollListen+" once `hub tls init` was run; \"off\" for none)")
+	f.DurationVar(&cfg.VerifyEvery, "verify-every", server.DefaultVerifyEvery, "how often the hub re-walks every stored chain by itself (as hub verify does)")
 	f.StringVar(&cfg.AdvertiseBroker, "advertise-broker", "", "the broker URL enrolling kiosks are told to use (default: tls://HOST:PORT of the embedded broker, HOST being the name the kiosk reached the hub by; the --broker URL with an external broker)")
 	f.StringVar(&cfg.HTTPListen, "http-listen", server.DefaultHTTPListen, "TCP address of the operators' console")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) for serving the console over HTTPS, with --tls-key (Secure cookies, HSTS)")
@@ -97,6 +98,7 @@ func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Conf
 		"allow-plain-mqtt":     func() { cfg.AllowPlainMQTT = sf.cfg.AllowPlainMQTT },
 		"enroll-listen":        func() { cfg.EnrollListen = sf.cfg.EnrollListen },
 		"advertise-broker":     func() { cfg.AdvertiseBroker = sf.cfg.AdvertiseBroker },
+		"verify-every":         func() { cfg.VerifyEvery = sf.cfg.VerifyEvery },
 		"http-listen":          func() { cfg.HTTPListen = sf.cfg.HTTPListen },
 		"tls-cert":             func() { cfg.TLSCert = sf.cfg.TLSCert },
 		"tls-key":              func() { cfg.TLSKey = sf.cfg.TLSKey },

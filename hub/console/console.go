@@ -87,6 +87,11 @@ type Config struct {
 	// reach it, put in codes; "" is the certificate's first name, port
 	// 8443 (as `hub kiosks enroll` without --hub).
 	EnrollAddr string
+	// Verified, if set, is the hub's last scheduled walk of the stored
+	// chains: when (zero before the first), how many findings, and
+	// whether it failed; the fleet page shows it to those who see every
+	// compound.
+	Verified func() (at time.Time, findings int, err error)
 }
 
 //go:embed assets

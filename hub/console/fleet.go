@@ -66,6 +66,14 @@ type fleetData struct {
 	Transitions []registry.Transition
 	Shown       *shownCode // a code made just now: on this response only
 	Form        enrollForm
+	Verify      *verifyLine // the last scheduled chain walk; nil: not shown
+}
+
+// verifyLine is the hub's last scheduled walk of the stored chains.
+type verifyLine struct {
+	At       time.Time // zero: not walked yet since the start
+	Findings int
+	Failed   bool
 }
 
 // shownCode is an enrollment code as the console shows it once.
@@ -120,6 +128,10 @@ func (o *Console) fleetView(r *http.Request, v view, d fleetData) (view, error) 
 		}
 	}
 	sc := scopeFrom(r.Context())
+	if o.cfg.Verified != nil && sc.all() {
+		at, n, err := o.cfg.Verified()
+		d.Verify = &verifyLine{At: at, Findings: n, Failed: err != nil}
+	}
 	d.Transitions = slices.DeleteFunc(d.Transitions, func(t registry.Transition) bool { return !sc.site(t.Site) })
 	for _, row := range byKiosk {
 		if sc.site(row.Site) {

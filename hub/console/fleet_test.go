@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,5 +278,30 @@ func TestFleetPageWithoutRegister(t *testing.T) {
 	_, body, _ := admin.get("/ops/fleet")
 	if strings.Contains(body, "登记状态") || strings.Contains(body, `id="enroll-form"`) || !strings.Contains(body, "<td>gate-1</td>") {
 		t.Errorf("fleet page without a register shows register things or lacks gate-1")
+	}
+}
+
+// The fleet page says when the stored chains were last verified and what
+// was found, to those who see every compound.
+func TestFleetPageShowsTheLastVerify(t *testing.T) {
+	t.Parallel()
+	base := newOps(t, filepath.Join(t.TempDir(), "hub.db"))
+	at := seedStart.Add(time.Hour)
+	var findings atomic.Int64
+	c, err := New(Config{Records: base.rec, Operators: base.store, Clock: base.clock,
+		Verified: func() (time.Time, int, error) { return at, int(findings.Load()), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &opsEnv{c: c, rec: base.rec, clock: base.clock, store: base.store, srv: httptest.NewServer(c)}
+	t.Cleanup(func() { c.Stop(); env.srv.Close() })
+	admin := env.client(t)
+	admin.signIn("admin", adminPW)
+	if _, body, _ := admin.get("/ops/fleet"); !strings.Contains(body, `class="notice" id="verified"`) || !strings.Contains(body, "已校验全部哈希链") {
+		t.Errorf("a clean walk is not shown:\n%.2000s", body)
+	}
+	findings.Store(2)
+	if _, body, _ := admin.get("/ops/fleet"); !strings.Contains(body, `class="warn" id="verified"`) || !strings.Contains(body, "有 2 条记录") {
+		t.Errorf("findings are not shown as a warning:\n%.2000s", body)
 	}
 }

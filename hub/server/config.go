@@ -41,6 +41,9 @@ type Config struct {
 	// EnrollListen is the HTTPS enrollment listener's address; empty is
 	// DefaultEnrollListen once `hub tls init` was run, else off; Off: none.
 	EnrollListen string
+	// VerifyEvery is how often the hub re-walks every stored chain by
+	// itself (`hub verify`); default DefaultVerifyEvery.
+	VerifyEvery time.Duration
 	// AdvertiseBroker is the broker URL enrollment answers give kiosks;
 	// empty: tls://HOST:PORT of the embedded broker's TLS listener (HOST
 	// the name the kiosk reached the hub by), or Broker when external.
@@ -181,6 +184,7 @@ var settings = map[string][2]string{
 	"AllowPlainMQTT":     {"--allow-plain-mqtt", "allow_plain_mqtt"},
 	"EnrollListen":       {"--enroll-listen", "enroll_listen"},
 	"AdvertiseBroker":    {"--advertise-broker", "advertise_broker"},
+	"VerifyEvery":        {"--verify-every", "verify_every"},
 	"HTTPListen":         {"--http-listen", "http_listen"},
 	"TLSCert":            {"--tls-cert/--tls-key", "tls_cert/tls_key"},
 	"TLSKey":             {"--tls-key", "tls_key"},

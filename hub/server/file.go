@@ -20,6 +20,7 @@ type File struct {
 	AllowPlain    bool       `toml:"allow_plain_mqtt"`
 	EnrollListen  string     `toml:"enroll_listen"`
 	Advertise     string     `toml:"advertise_broker"`
+	VerifyEvery   duration   `toml:"verify_every"`
 	HTTPListen    string     `toml:"http_listen"`
 	TLSCert       string     `toml:"tls_cert"`
 	TLSKey        string     `toml:"tls_key"`
@@ -54,6 +55,7 @@ mqtt_listen = "127.0.0.1:1883"     # the embedded broker, plain MQTT: loopback o
 # enroll_listen = ":8443"          # HTTPS for ` + "`kiosk enroll CODE`" + `; the default once ` + "`hub tls init`" + ` was run
 # allow_plain_mqtt = false         # let mqtt_listen be off loopback (a network you trust only)
 # advertise_broker = ""            # the broker URL enrolling kiosks are told; default tls://HOST:8883
+# verify_every = "24h"             # how often the hub re-walks every stored chain (hub verify)
 http_listen = "127.0.0.1:8081"     # the operators' console
 # tls_cert = "console.crt"         # with tls_key: serve the console over HTTPS (Secure cookies, HSTS)
 # tls_key = "console.key"
@@ -134,6 +136,7 @@ func (f File) Config() Config {
 		AllowPlainMQTT:     f.AllowPlain,
 		EnrollListen:       f.EnrollListen,
 		AdvertiseBroker:    f.Advertise,
+		VerifyEvery:        time.Duration(f.VerifyEvery),
 		HTTPListen:         f.HTTPListen,
 		TLSCert:            f.TLSCert,
 		TLSKey:             f.TLSKey,

@@ -51,6 +51,18 @@ func (s *Server) metricsHandler() http.Handler {
 			func() float64 { return float64(s.access.refused.Load()) }))
 	}
 	reg.MustRegister(&enrollRefusedCollector{s: s})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gatepost_hub", Name: "verify_findings",
+		Help: "Entries the last scheduled walk of the stored chains found changed, deleted or inserted in hub storage (hub verify lists them); 0 before the first walk."},
+		func() float64 { _, n, _ := s.verified(); return float64(n) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gatepost_hub", Name: "verify_last_timestamp_seconds",
+		Help: "When the last scheduled walk of the stored chains ended (unix seconds; 0 before the first)."},
+		func() float64 {
+			at, _, _ := s.verified()
+			if at.IsZero() {
+				return 0
+			}
+			return float64(at.Unix())
+		}))
 	reg.MustRegister(&fleetCollector{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

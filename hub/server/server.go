@@ -55,6 +55,7 @@ type Server struct {
 	broker    *broker.Broker // nil with an external broker
 	access    access
 	enroll    enrollment
+	verify    *verifier // the scheduled walk of the stored chains
 	brokerURL string
 	link      *link.Link
 	ingest    *ingest.Ingest
@@ -93,6 +94,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStores(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	s.verify = &verifier{rec: s.store, clock: s.clock, every: cmp.Or(cfg.VerifyEvery, DefaultVerifyEvery)}
 	if err := s.openAccess(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
@@ -152,6 +154,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.wg.Go(func() { feed.Run(runCtx) })
+	s.wg.Go(func() { s.verify.run(runCtx, s) })
 	if s.broker != nil {
 		s.wg.Go(func() { s.watchAccess(runCtx) })
 	}
