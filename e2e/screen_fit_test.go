@@ -243,11 +243,14 @@ func walkScreenAt(t *testing.T, p fitPanel, w, h int) {
 	f.check("alert")
 	f.dismiss()
 
-	// The fullest idle screen: two on post, one held, and every banner
-	// the daemon can raise at once (put up here by script: a simulated
-	// device, a device problem, a warning, a toast).
+	// The fullest idle screen: two on post, one held, and (put up here by
+	// script) both devices out in the header and every banner the daemon
+	// can raise at once: a simulated device, a device problem, a warning,
+	// a toast.
 	waitJS(t, ctx, "held shown", `!document.getElementById("held-box").hidden`)
-	f.prelude = `["simulated", "problem", "warning", "toast"].forEach((id) => {
+	f.prelude = `document.getElementById("devices").replaceChildren(...["测温仪 未连接 Thermometer not connected", "扫码器 未连接 Scanner not connected"].map((s) => {
+	  const e = document.createElement("span"); e.className = "chip bad"; e.textContent = s; return e; }));
+	["simulated", "problem", "warning", "toast"].forEach((id) => {
 	  const e = document.getElementById(id); e.hidden = false;
 	  e.textContent = id + ": 模拟设备：本机记录为演示数据，并非真人 SIMULATED devices: the entries made here are invented, not real people (set simulate = false in kiosk.toml)";
 	});
@@ -293,7 +296,7 @@ func (f *fitWalk) walkVisitor() {
 	f.check("visitor-fever")
 	f.g.setTemp(36.5)
 	tap(t, ctx, "#again")
-	f.result("visitor-again", "")
+	f.result("visitor-again", "allow") // a new result: the fever one is still up until it comes
 }
 
 // back leaves whatever a control opened: a result, a mode, a form.
