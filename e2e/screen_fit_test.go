@@ -285,7 +285,16 @@ func (f *fitWalk) walkVisitor() {
 		  (bs.find((b) => b.classList.contains("wide") && b.classList.contains("key")) || bs[0]).click(); return true; })()`)
 		waitJS(t, ctx, "next question", fmt.Sprintf(`document.getElementById("v-question").textContent !== %q`, step))
 	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("v-name"), "欧阳 Alexandra"), chromedp.SendKeys(chromedp.ID("v-phone"), "138 0013 8000")); err != nil {
+	// A refused answer first: its sentence takes room above the fields.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("v-name"), "欧阳 Alexandra"), chromedp.SendKeys(chromedp.ID("v-phone"), "12")); err != nil {
+		t.Fatal(err)
+	}
+	tap(t, ctx, "#v-submit")
+	waitJS(t, ctx, "phone refused", `!document.getElementById("v-error").hidden && document.getElementById("v-name")`)
+	f.check("visitor-refused")
+	js[bool](t, ctx, `(() => { const p = document.getElementById("v-phone"); p.value = "";
+	  p.dispatchEvent(new Event("input")); return true; })()`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("v-phone"), "138 0013 8000")); err != nil {
 		t.Fatal(err)
 	}
 	f.check("visitor-contact")
