@@ -292,6 +292,13 @@ func (f *fitWalk) walkVisitor() {
 	tap(t, ctx, "#v-submit")
 	waitJS(t, ctx, "phone refused", `!document.getElementById("v-error").hidden && document.getElementById("v-name")`)
 	f.check("visitor-refused")
+	errText := `document.getElementById("v-error").textContent`
+	was := js[string](t, ctx, errText)
+	f.setLang(otherLang(js[string](t, ctx, `document.documentElement.lang`)))
+	if now := js[string](t, ctx, errText); now == was {
+		t.Errorf("%s: the refusal %q stays the same in the other language", f.size, now)
+	}
+	f.setLang(otherLang(js[string](t, ctx, `document.documentElement.lang`)))
 	js[bool](t, ctx, `(() => { const p = document.getElementById("v-phone"); p.value = "";
 	  p.dispatchEvent(new Event("input")); return true; })()`)
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("v-phone"), "138 0013 8000")); err != nil {
