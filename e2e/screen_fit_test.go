@@ -43,9 +43,12 @@ func (p fitPanel) minTapPx() float64 {
 }
 
 // fitCheckJS lists, as sentences, what does not fit: a page taller or
-// wider than the viewport, and each control in view (not in a hidden
-// subtree, not under an open overlay) that lies partly outside the
-// viewport, is covered by something else, or is shorter than %f px.
+// wider than the viewport (the page hides its overflow, so this alone
+// would pass a page whose buttons are pushed off; hence the rest), and
+// each control in view (not in a hidden subtree, not under an open
+// overlay) that lies partly outside the viewport, is cut off by a box
+// that clips or scrolls, is covered by something else, or is shorter
+// than %f px.
 const fitCheckJS = `(() => {
   const minPx = %f, vw = innerWidth, vh = innerHeight, se = document.scrollingElement, bad = [];
   if (se.scrollHeight > vh) bad.push("the page scrolls: it is " + se.scrollHeight + " px tall in " + vh);
@@ -64,6 +67,15 @@ const fitCheckJS = `(() => {
       bad.push(name(c) + " is outside the screen: " + [r.left, r.top, r.right, r.bottom].map(Math.round).join(","));
       continue;
     }
+    // Cut by a box that clips or scrolls (a grid of choices too long for
+    // its room): a finger cannot reach what is scrolled away.
+    let clip = null;
+    for (let e = c.parentElement; e && e !== document.body; e = e.parentElement) {
+      if (getComputedStyle(e).overflowY === "visible" && getComputedStyle(e).overflowX === "visible") continue;
+      const q = e.getBoundingClientRect();
+      if (r.top < q.top - 0.5 || r.bottom > q.bottom + 0.5 || r.left < q.left - 0.5 || r.right > q.right + 0.5) { clip = e; break; }
+    }
+    if (clip) { bad.push(name(c) + " is cut off by " + name(clip)); continue; }
     if (r.height < minPx) bad.push(name(c) + " is " + r.height.toFixed(1) + " px tall, under " + minPx.toFixed(1));
     const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
     if (!top || !(c === top || c.contains(top) || top.contains(c))) bad.push(name(c) + " is covered by " + (top ? name(top) : "nothing"));
