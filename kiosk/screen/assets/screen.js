@@ -395,6 +395,7 @@ async function submitVisitor(form) {
     if (!v) { toast(r.error); return; }
     $("visitor").hidden = false;
     $("v-error").hidden = false;
+    $("v-error").dataset.i18n = r.error; // so that the language toggle turns it too
     $("v-error").textContent = t(r.error);
     if (fieldStep[r.field]) go(fieldStep[r.field]);
     return;
