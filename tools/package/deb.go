@@ -40,7 +40,7 @@ var packages = []pkgDef{{
 		"kiosk mode under cage) and udev rules naming the devices.",
 	units:      []string{"gatepost-kiosk.service", "gatepost-screen.service"},
 	udev:       true,
-	recommends: []string{"chromium", "cage"},
+	recommends: []string{"chromium", "cage", "fonts-wqy-microhei"}, // the screen, and Chinese on it
 }, {
 	name: "gatepost-hub", binary: "hub", config: "hub.toml",
 	summary: "gatepost hub: receives, stores and shows every gate's entries",

@@ -351,6 +351,7 @@ func checkInstall(t *testing.T, pkgs map[string]string) {
 	if got := strings.TrimSpace(run(t, "stat", "-c", "%U:%G %a", "/etc/gatepost/kiosk.toml")); got != "root:gatepost 640" {
 		t.Errorf("/etc/gatepost/kiosk.toml is %s, want root:gatepost 640", got)
 	}
+	verifyUnits(t)
 	run(t, "dpkg", "--purge", "gatepost-kiosk", "gatepost-hub")
 	for _, gone := range []string{"/usr/bin/kiosk", "/usr/bin/hub", "/etc/gatepost", "/var/lib/gatepost"} {
 		if _, err := os.Stat(gone); err == nil {
@@ -359,5 +360,25 @@ func checkInstall(t *testing.T, pkgs map[string]string) {
 	}
 	if _, err := exec.Command("getent", "passwd", "gatepost").Output(); err == nil {
 		t.Error("user gatepost is still there after dpkg --purge")
+	}
+}
+
+// verifyUnits runs systemd-analyze verify on the installed units, which
+// checks their syntax and that the programs they start are there: the
+// daemons' always, the screen's where cage and Chromium are installed.
+func verifyUnits(t *testing.T) {
+	t.Helper()
+	analyze := need(t, "systemd-analyze", "systemd")
+	units := []string{"gatepost-kiosk.service", "gatepost-hub.service"}
+	if _, err := exec.LookPath("cage"); err == nil {
+		units = append(units, "gatepost-screen.service")
+	} else {
+		t.Log("cage is not installed: gatepost-screen.service is not verified (apt-get install cage chromium to verify it)")
+	}
+	for _, u := range units {
+		out, err := exec.Command(analyze, "verify", "/usr/lib/systemd/system/"+u).CombinedOutput()
+		if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", u, err, out)
+		}
 	}
 }
