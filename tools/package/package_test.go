@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,6 +353,7 @@ func checkInstall(t *testing.T, pkgs map[string]string) {
 		t.Errorf("/etc/gatepost/kiosk.toml is %s, want root:gatepost 640", got)
 	}
 	verifyUnits(t)
+	checkConffileKept(t, pkgs["gatepost-kiosk"])
 	run(t, "dpkg", "--purge", "gatepost-kiosk", "gatepost-hub")
 	for _, gone := range []string{"/usr/bin/kiosk", "/usr/bin/hub", "/etc/gatepost", "/var/lib/gatepost"} {
 		if _, err := os.Stat(gone); err == nil {
@@ -381,4 +383,45 @@ func verifyUnits(t *testing.T) {
 			t.Errorf("systemd-analyze verify %s: %v\n%s", u, err, out)
 		}
 	}
+}
+
+// checkConffileKept edits the installed kiosk.toml as an installer would,
+// installs the package again (dpkg's upgrade path: postinst configure
+// with the old version), and finds the edit and the file's owner kept.
+func checkConffileKept(t *testing.T, deb string) {
+	t.Helper()
+	const conf = "/etc/gatepost/kiosk.toml"
+	text, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := setValues(string(text), []setting{{"", "site", "huamu-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte(edited), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "dpkg", "-i", "--force-confold", deb)
+	if got, _ := os.ReadFile(conf); string(got) != edited {
+		t.Errorf("%s after reinstalling:\n%s\nwant the installer's edit kept:\n%s", conf, got, edited)
+	}
+	if got := strings.TrimSpace(run(t, "stat", "-c", "%U:%G %a", conf)); got != "root:gatepost 640" {
+		t.Errorf("%s after reinstalling is %s, want root:gatepost 640", conf, got)
+	}
+}
+
+func FuzzSetValues(f *testing.F) {
+	f.Add("data_dir = \"x\" # c\n[t]\nport = \"p\"\n", "t", "port", "/dev/x")
+	f.Add("[a]\nk = 1\n[a]\nk = 2\n", "a", "k", "v")
+	f.Add("k=", "", "k", "")
+	f.Fuzz(func(t *testing.T, text, table, key, value string) {
+		got, err := setValues(text, []setting{{table, key, value}})
+		if err != nil {
+			return
+		}
+		if want := fmt.Sprintf("%s = %q", key, value); !strings.Contains(got, want) {
+			t.Errorf("setValues(%q, [%s] %s = %q) = %q, lacks %s", text, table, key, value, got, want)
+		}
+	})
 }
