@@ -352,6 +352,12 @@ func checkInstall(t *testing.T, pkgs map[string]string) {
 	if got := strings.TrimSpace(run(t, "stat", "-c", "%U:%G %a", "/etc/gatepost/kiosk.toml")); got != "root:gatepost 640" {
 		t.Errorf("/etc/gatepost/kiosk.toml is %s, want root:gatepost 640", got)
 	}
+	// The service user reads the configuration and writes the state folder:
+	// the kiosk's identity key is made there on first use.
+	out = run(t, "runuser", "-u", "gatepost", "--", "/usr/bin/kiosk", "identity", "--config", "/etc/gatepost/kiosk.toml")
+	if got := strings.TrimSpace(run(t, "stat", "-c", "%U:%G %a", "/var/lib/gatepost/kiosk/identity.key")); got != "gatepost:gatepost 600" {
+		t.Errorf("kiosk identity as gatepost made identity.key %s, want gatepost:gatepost 600 (it printed %q)", got, out)
+	}
 	verifyUnits(t)
 	checkConffileKept(t, pkgs["gatepost-kiosk"])
 	run(t, "dpkg", "--purge", "gatepost-kiosk", "gatepost-hub")
