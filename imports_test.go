@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"bench":    {"bench", "kiosk", "hub", "protocol", "internal"},
+	"tools":    {"tools"}, // build tools: they run the programs, never import them
 }
 
 func tree(importPath string) string {

@@ -17,6 +17,8 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # The guard screen's and the console's browser tests: Debian's Chromium, and a CJK font so
 # Chinese renders in them and in the screenshots.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The Debian packages' checker (tools/package's test; errors fail it).
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
 [ -n "$(fc-list "WenQuanYi Micro Hei" 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"

@@ -29,8 +29,16 @@ func main() {
 	}
 }
 
-// buildVersion is the module version the binary was built from.
+// version is set at build time with -ldflags "-X main.version=..." (the
+// packages do: tools/package); empty, the module version is used.
+var version string
+
+// buildVersion is the version stamped at build time, else the module
+// version the binary was built from.
 func buildVersion() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
