@@ -93,6 +93,12 @@ func (d *Daemon) alive(limit time.Duration) error {
 		return err
 	}
 	if err := d.gate.Alive(limit); err != nil {
+		// A scan held past the limit while its entry's write is still
+		// running is held by the writer (the scan began a little before
+		// its write did): name the writer, the cause.
+		if jerr := d.journal.Stuck(0); jerr != nil {
+			return jerr
+		}
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit/4)
