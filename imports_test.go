@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"demo":     {"demo", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"e2e":      {"e2e", "kiosk", "hub", "protocol", "hardware", "internal"},
 	"bench":    {"bench", "kiosk", "hub", "protocol", "internal"},
-	"tools":    {"tools"}, // build tools: they run the programs, never import them
+	"tools":    {"tools", "internal"}, // build tools: they run the programs, never import them; tests use internal/need
 }
 
 func tree(importPath string) string {
