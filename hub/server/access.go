@@ -47,6 +47,12 @@ type access struct {
 	// are still admitted; nil admits none.
 	inTransition func(ctx context.Context, site string) (time.Time, bool)
 	refused      atomic.Uint64
+	// checked is the register's generation at the last full check of the
+	// connected kiosks (watchAccess alone uses it); -1 before the first.
+	// With no site in transition, only a change to the register can make
+	// a connected kiosk unadmitted.
+	checked      int64
+	transitional bool // a site was in transition at that check
 }
 
 // openAccess opens the registry, the hub's login and the TLS files.
@@ -59,6 +65,7 @@ func (s *Server) openAccess(cfg Config) (err error) {
 		return err
 	}
 	s.access.inTransition = s.access.registry.InTransition
+	s.access.checked = -1
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, pki.Dir, pki.CACert)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -133,6 +140,19 @@ func (s *Server) cutUnadmitted(ctx context.Context) int {
 	connected := s.broker.Connected()
 	if len(connected) == 0 {
 		return 0
+	}
+	gen, err := s.access.registry.Generation(ctx)
+	if err == nil && gen == s.access.checked && !s.access.transitional {
+		return 0 // nothing changed since a full check: the register is not read for every kiosk each second
+	}
+	if ts, terr := s.access.registry.Transitions(ctx); terr == nil {
+		s.access.transitional = len(ts) > 0
+	} else {
+		s.access.transitional = true // unknown: check fully next time too
+	}
+	s.access.checked = gen
+	if err != nil {
+		s.access.checked = -1
 	}
 	list, err := s.access.registry.List(ctx)
 	if err != nil {
