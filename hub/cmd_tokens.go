@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,13 +81,21 @@ func newTokensCommand(data *hubData, stdout io.Writer) *cobra.Command {
 }
 
 func tokensTable(tw io.Writer, tokens []operators.APIToken) {
-	fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tCREATED\tLAST USED")
+	fmt.Fprintln(tw, "LABEL\tUSER\tROLE\tREACH\tCREATED\tLAST USED")
 	for _, t := range tokens {
 		used := "never"
 		if !t.LastUsed.IsZero() {
 			used = t.LastUsed.Format(time.RFC3339)
 		}
-		role := map[bool]string{true: "admin", false: "operator"}[t.Admin]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, t.Created.Format(time.RFC3339), used)
+		role, reach := "operator", "all compounds"
+		switch {
+		case t.Admin:
+			role = "admin"
+		case t.Lead:
+			role, reach = operators.RoleBuildingLead, strings.Join(t.Sites, ",")+" buildings "+strings.Join(t.Buildings, ",")
+		case len(t.Sites) > 0:
+			reach = strings.Join(t.Sites, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Label, t.User, role, reach, t.Created.Format(time.RFC3339), used)
 	}
 }

@@ -31,8 +31,26 @@ func TestTokensCommands(t *testing.T) {
 	if err := run(t, ctx, &out, "tokens", "list", "--data", dir); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^nightly\s+li\s+operator\s+\S+\s+never$`).MatchString(out.String()) || strings.Contains(out.String(), "gpt_") {
+	if !regexp.MustCompile(`(?m)^nightly\s+li\s+operator\s+all compounds\s+\S+\s+never$`).MatchString(out.String()) || strings.Contains(out.String(), "gpt_") {
 		t.Errorf("tokens list printed %q", out.String())
+	}
+	// A token reads what its user may see: the list says how far that is.
+	if err := run(t, ctx, &bytes.Buffer{}, "users", "scope", "li", "--sites", "huamu-1,huamu-2", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(t, ctx, &out, "tokens", "list", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^nightly\s+li\s+operator\s+huamu-1,huamu-2\s+\S+\s+never$`).MatchString(out.String()) {
+		t.Errorf("tokens list of a scoped user's token printed %q", out.String())
+	}
+	out.Reset()
+	if err := run(t, ctx, &out, "tokens", "list", "--json", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`"sites": \[\s*"huamu-1",\s*"huamu-2"\s*\]`).MatchString(out.String()) {
+		t.Errorf("tokens list --json printed %q, want the sites", out.String())
 	}
 	if err := run(t, ctx, &out, "tokens", "revoke", "nightly", "--data", dir); err != nil {
 		t.Fatal(err)

@@ -28,11 +28,17 @@ var tokenLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // APIToken is what is listed of a token: never the token itself.
 type APIToken struct {
-	Label    string    `json:"label"`
-	User     string    `json:"user"`
-	Admin    bool      `json:"admin"` // the user's role, now
-	Created  time.Time `json:"created"`
-	LastUsed time.Time `json:"last_used,omitzero"`
+	Label string `json:"label"`
+	User  string `json:"user"`
+	Admin bool   `json:"admin"` // the user's role, now
+	// Sites are the compounds the token's user is limited to, now (empty:
+	// every compound); Buildings a building lead's buildings. A token
+	// reads what its user may see, so these are the token's reach.
+	Sites     []string  `json:"sites"`
+	Buildings []string  `json:"buildings,omitempty"`
+	Lead      bool      `json:"building_lead,omitempty"`
+	Created   time.Time `json:"created"`
+	LastUsed  time.Time `json:"last_used,omitzero"`
 }
 
 // AddToken makes a token labelled label for user and returns it; it is
@@ -88,7 +94,7 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 
 // Tokens lists the tokens, by label.
 func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.label, t.user, u.admin, t.created, t.last_used
+	rows, err := s.db.QueryContext(ctx, `SELECT t.label, t.created, t.last_used, `+userColumns+`
 		FROM api_tokens t JOIN users u ON u.name = t.user ORDER BY t.label`)
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens: %w", err)
@@ -98,8 +104,14 @@ func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
 	for rows.Next() {
 		var t APIToken
 		var created, used int64
-		if err := rows.Scan(&t.Label, &t.User, &t.Admin, &created, &used); err != nil {
+		var r userRow
+		if err := rows.Scan(append([]any{&t.Label, &created, &used}, r.dest()...)...); err != nil {
 			return nil, fmt.Errorf("list API tokens: %w", err)
+		}
+		u := r.user()
+		t.User, t.Admin, t.Lead, t.Sites, t.Buildings = u.Name, u.Admin, u.Lead, u.Sites, u.Buildings
+		if t.Sites == nil || u.AllSites() {
+			t.Sites = []string{}
 		}
 		t.Created = time.Unix(0, created).UTC()
 		if used != 0 {
