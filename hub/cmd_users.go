@@ -209,17 +209,21 @@ func usersTable(tw io.Writer, users []operators.User) {
 }
 
 func newUsersScopeCommand(data *hubData, stdout io.Writer) *cobra.Command {
-	var sites string
+	var sites, buildings string
 	var all bool
 	scope := &cobra.Command{
-		Use:     "scope NAME (--sites a,b | --all)",
-		Short:   "Limit an operator to some compounds (--all: every compound again); their sessions end",
-		Example: "  hub users scope li --sites huamu-1,huamu-2\n  hub users scope li --all",
-		Args:    cobra.ExactArgs(1),
+		Use:   "scope NAME (--sites a,b | --all | --sites S --buildings 3,5)",
+		Short: "Limit an operator to some compounds (--all: every compound again), or change a building lead's buildings; their sessions end",
+		Example: "  hub users scope li --sites huamu-1,huamu-2\n  hub users scope li --all\n" +
+			"  hub users scope zhao --sites huamu-1 --buildings 3,5,7",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list := operators.CleanList(sites)
 			if all == (len(list) > 0) {
 				return errors.New("say --sites a,b (the compounds' ids) or --all, one of them")
+			}
+			if buildings != "" {
+				return setLeadScope(cmd, data, stdout, args[0], list, operators.CleanList(buildings))
 			}
 			return data.withOperators(cmd, func(s *operators.Store) error {
 				if err := s.SetScope(cmd.Context(), args[0], list); err != nil {
@@ -237,5 +241,30 @@ func newUsersScopeCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	}
 	scope.Flags().StringVar(&sites, "sites", "", "the compounds' ids, comma-separated")
 	scope.Flags().BoolVar(&all, "all", false, "let the operator see every compound")
+	scope.Flags().StringVar(&buildings, "buildings", "", "a building lead's buildings, comma-separated, in the one compound --sites names")
 	return scope
+}
+
+// setLeadScope gives the building lead name the buildings of one site.
+// Only an account that is a building lead already takes buildings: the
+// role changes with `hub users add --role`, not as a side effect here.
+func setLeadScope(cmd *cobra.Command, data *hubData, stdout io.Writer, name string, sites, buildings []string) error {
+	if len(sites) != 1 {
+		return fmt.Errorf("a building lead serves one compound: say --sites S with --buildings, got %d compounds", len(sites))
+	}
+	return data.withOperators(cmd, func(s *operators.Store) error {
+		u, err := s.User(cmd.Context(), name)
+		if err != nil {
+			return err
+		}
+		if !u.Lead {
+			return fmt.Errorf("%s is not a building lead: --buildings is for building leads (hub users add --role %s)", name, operators.RoleBuildingLead)
+		}
+		if err := s.SetLead(cmd.Context(), name, sites[0], buildings); err != nil {
+			return err
+		}
+		s.Audit(cmd.Context(), "(command line)", "user_lead", name+" site="+sites[0]+" buildings="+strings.Join(buildings, ","))
+		fmt.Fprintf(stdout, "%s now sees buildings %s of %s\n", name, strings.Join(buildings, ", "), sites[0])
+		return nil
+	})
 }

@@ -95,7 +95,10 @@ func TestUsersScopeAndLead(t *testing.T) {
 		{"users", "scope", "li", "--sites", "bad site"},
 		{"users", "add", "qian", "--role", "building-lead", "--site", "huamu-1"}, // no buildings
 		{"users", "add", "qian", "--role", "root"},
-		{"users", "add", "qian", "--site", "huamu-1"}, // --site without the role
+		{"users", "add", "qian", "--site", "huamu-1"},                                   // --site without the role
+		{"users", "scope", "li", "--sites", "huamu-1", "--buildings", "3"},              // li is no lead
+		{"users", "scope", "zhao", "--sites", "huamu-1,huamu-2", "--buildings", "3"},    // a lead has one compound
+		{"users", "scope", "zhao", "--sites", "huamu-1", "--buildings", "3 and a half"}, // not a building id
 	} {
 		if err := run(t, t.Context(), &out, append(bad, "--data", dir)...); err == nil {
 			t.Errorf("hub %s succeeded", strings.Join(bad, " "))
@@ -108,6 +111,12 @@ func TestUsersScopeAndLead(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(out.String()) {
 			t.Errorf("users list =\n%s\nwant a line matching %s", out.String(), want)
 		}
+	}
+	must("users", "scope", "zhao", "--sites", "huamu-1", "--buildings", "7,3")
+	out.Reset()
+	must("users", "list")
+	if !regexp.MustCompile(`(?m)^zhao\s+building-lead\s+active\s+huamu-1 buildings 3,7$`).MatchString(out.String()) {
+		t.Errorf("after a lead's new buildings, users list =\n%s", out.String())
 	}
 	must("users", "scope", "li", "--all")
 	out.Reset()

@@ -419,13 +419,40 @@ func TestUsersPageScopes(t *testing.T) {
 	if code, body, _ := c.post("/ops/users", url.Values{"csrf": {token}, "name": {"qian"}, "role": {"building-lead"}, "site": {"huamu-1"}}); code != http.StatusBadRequest || !strings.Contains(body, "--buildings") {
 		t.Errorf("add a lead without buildings = %d, want 400", code)
 	}
+	// The lead's buildings change on the users page; an operator takes no
+	// buildings, and a lead's bad building is refused with a sentence.
+	if _, body, _ := c.get("/ops/users"); !strings.Contains(body, `id="buildings-zhao" value="3, 5"`) {
+		t.Errorf("the users page shows no buildings form for the lead zhao")
+	}
+	if code, _, _ := c.post("/ops/users/zhao", url.Values{"csrf": {token}, "action": {"lead"}, "site": {"huamu-1"}, "buildings": {"7, 3"}}); code != http.StatusSeeOther {
+		t.Fatalf("set zhao's buildings = %d, want 303", code)
+	}
+	if u, _ := env.store.User(t.Context(), "zhao"); !u.Lead || strings.Join(u.Buildings, ",") != "3,7" || u.SeesBuilding("huamu-1", "5") {
+		t.Errorf("zhao after the change = %+v, want buildings 3 and 7 of huamu-1", u)
+	}
+	for _, bad := range []struct {
+		user string
+		form url.Values
+		want string
+	}{
+		{"op", url.Values{"site": {"huamu-1"}, "buildings": {"3"}}, "op is not a building lead"},
+		{"zhao", url.Values{"site": {"huamu-1"}, "buildings": {"3 and a half"}}, "小区或楼栋未被接受"},
+		{"zhao", url.Values{"site": {"huamu-1"}, "buildings": {""}}, "--buildings"},
+	} {
+		bad.form.Set("csrf", token)
+		bad.form.Set("action", "lead")
+		if code, body, _ := c.post("/ops/users/"+bad.user, bad.form); code != http.StatusBadRequest || !strings.Contains(body, bad.want) {
+			t.Errorf("lead %s %v = %d, want 400 with %q", bad.user, bad.form, code, bad.want)
+		}
+	}
 	var got []string
 	for _, l := range audited(t, env.store) {
-		if strings.Contains(l, " user_scope op sites=huamu-1,huamu-2") || strings.Contains(l, " user_add zhao role=building-lead site=huamu-1 buildings=3,5") {
+		if strings.Contains(l, " user_scope op sites=huamu-1,huamu-2") || strings.Contains(l, " user_add zhao role=building-lead site=huamu-1 buildings=3,5") ||
+			strings.Contains(l, " user_lead zhao site=huamu-1 buildings=3,7") {
 			got = append(got, l)
 		}
 	}
-	if len(got) != 2 {
-		t.Errorf("audit = %q, want the scope and the lead", got)
+	if len(got) != 3 {
+		t.Errorf("audit = %q, want the scope, the lead and the lead's new buildings", got)
 	}
 }

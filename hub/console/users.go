@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -137,6 +138,11 @@ func (o *Console) changeUser(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			o.audit(r, sess.User.Name, "user_scope", name+" sites="+scopeText(sites))
 		}
+	case "lead":
+		if err = o.setLead(r, sess.User.Name, name); errors.Is(err, operators.ErrBadScope) {
+			refuse("users.err.scope", err.Error())
+			return
+		}
 	case "passwd":
 		pw, perr := operators.NewPassword()
 		if perr != nil {
@@ -164,6 +170,25 @@ func (o *Console) changeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/ops/users?done=1", http.StatusSeeOther)
+}
+
+// setLead changes the buildings (and compound) of the building lead name,
+// and audits it. An account that is not a lead is refused: the role
+// changes on its own button, not as a side effect of a scope.
+func (o *Console) setLead(r *http.Request, by, name string) error {
+	u, err := o.store.User(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	if !u.Lead {
+		return fmt.Errorf("%w: %s is not a building lead", operators.ErrBadScope, name)
+	}
+	site, buildings := strings.TrimSpace(r.PostFormValue("site")), operators.CleanList(r.PostFormValue("buildings"))
+	if err := o.store.SetLead(r.Context(), name, site, buildings); err != nil {
+		return err
+	}
+	o.audit(r, by, "user_lead", name+" site="+site+" buildings="+strings.Join(buildings, ","))
+	return nil
 }
 
 // audit writes a line of the audit log for a change already made (in
