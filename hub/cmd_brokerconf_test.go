@@ -400,12 +400,12 @@ func TestBrokerConfigTLSLinesServeTheHub(t *testing.T) {
 }
 
 // serveSubscribed runs a hub on cfg (the console on a free port) and waits
-// until it has logged in to its broker and subscribed. Its enrollment
-// listener, on once `hub tls init` has run, takes a free port too: the
-// default :8443 may be anyone's on the machine running the tests.
+// until it has logged in to its broker and subscribed. No enrollment
+// listener: on once `hub tls init` has run, its default :8443 may be
+// anyone's on the machine running the tests.
 func serveSubscribed(t *testing.T, cfg server.Config, how string) *server.Server {
 	t.Helper()
-	cfg.HTTPListen, cfg.EnrollListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.HTTPListen, cfg.EnrollListen = "127.0.0.1:0", server.Off
 	s, err := server.Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
