@@ -2,11 +2,15 @@ package records
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/protocol"
 	pt "github.com/gatepost/gatepost/protocol/protocoltest"
@@ -206,4 +210,93 @@ func upgradeView(tb testing.TB, s *SQLite) map[string]any {
 	verified.Took = ""
 	return map[string]any{"fleet": fleet, "entries": entries, "downlinks": downlinks, "published_config": published,
 		"month": month, "day": day, "sites": sites, "verified": verified}
+}
+
+// upgradeFixtures lists the committed fixtures, oldest first.
+func upgradeFixtures(tb testing.TB) []string {
+	tb.Helper()
+	names, err := filepath.Glob("testdata/hub-v*.db")
+	if err != nil || len(names) == 0 {
+		tb.Fatalf("no hub.db fixtures in testdata (%v)", err)
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
+	}
+	return names
+}
+
+// TestOpensOlderFiles opens each hub.db an older build wrote with this
+// build: it is migrated to the current version and reads back exactly
+// what the older build read, its chains verify, and it takes new
+// entries.
+func TestOpensOlderFiles(t *testing.T) {
+	for _, name := range upgradeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			path := storeversiontest.Copy(t, name+".db", "hub.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatalf("Open(%s) = %v", name, err)
+			}
+			defer s.Close()
+			if v := storeversiontest.Version(t, path); v != SchemaVersion() {
+				t.Errorf("%s is at version %d after Open, want %d", name, v, SchemaVersion())
+			}
+			storeversiontest.SameView(t, name+".json", upgradeView(t, s))
+			ctx := t.Context()
+			v, err := s.Verify(ctx, "")
+			if err != nil || len(v.Findings) != 0 || v.Unchained != 0 || v.Entries == 0 {
+				t.Fatalf("Verify after the upgrade = %+v, %v; want every entry verified", v, err)
+			}
+			// The next entry of gate-1 links to the last one held.
+			held, err := s.Entries(ctx, Query{Kiosk: "gate-1"})
+			if err != nil || len(held) == 0 {
+				t.Fatalf("Entries(gate-1) = %d, %v", len(held), err)
+			}
+			last := held[len(held)-1].Entry
+			prev, err := protocol.ParseHash(last.Prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := pt.Entry(pt.Kiosk("gate-1"), pt.Seq(last.Seq+1), pt.Scan("GP1:resident:NEW"))
+			next.Prev = protocol.HashText(protocol.EntryHash(prev, last))
+			kiosks, err := s.Kiosks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved, err := s.SaveBatch(ctx, protocol.Batch{Kiosk: "gate-1", Site: upgradeSite, Journal: kiosks[0].Journal,
+				Sent: upgradeT0.Add(60 * time.Hour), Entries: []protocol.Entry{next}}, upgradeT0.Add(60*time.Hour))
+			if err != nil || saved.Inserted != 1 || saved.Highest != next.Seq {
+				t.Fatalf("SaveBatch(gate-1 %d) after the upgrade = %+v, %v; want it stored", next.Seq, saved, err)
+			}
+			if v, err := s.Verify(ctx, "gate-1"); err != nil || len(v.Findings) != 0 {
+				t.Errorf("Verify(gate-1) after a new entry = %+v, %v", v, err)
+			}
+		})
+	}
+}
+
+// TestRefusesNewerFile opens a hub.db whose schema version is above what
+// this build knows, as a newer gatepost leaves it: refused with both
+// versions and what to do, and the folder is left byte for byte as it
+// was.
+func TestRefusesNewerFile(t *testing.T) {
+	names := upgradeFixtures(t)
+	path := storeversiontest.Copy(t, names[len(names)-1]+".db", "hub.db")
+	newer := SchemaVersion() + 2
+	storeversiontest.SetVersion(t, path, newer)
+	before := storeversiontest.Snapshot(t, filepath.Dir(path))
+	s, err := Open(path)
+	if err == nil {
+		s.Close()
+		t.Fatalf("Open(hub.db at version %d) succeeded; want it refused", newer)
+	}
+	want := fmt.Sprintf("hub.db is at schema version %d but this hub knows versions up to %d: "+
+		"it was written by a newer gatepost; install that version again (or restore a backup made by this one)", newer, SchemaVersion())
+	if !errors.Is(err, storeversion.ErrNewer) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open(hub.db at version %d) = %v; want ErrNewer saying %q", newer, err, want)
+	}
+	storeversiontest.Unchanged(t, filepath.Dir(path), before)
+	if v := storeversiontest.Version(t, path); v != newer {
+		t.Errorf("version after the refusal = %d, want %d", v, newer)
+	}
 }
