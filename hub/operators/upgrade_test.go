@@ -1,11 +1,17 @@
 package operators
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 )
 
@@ -165,4 +171,85 @@ func upgradeView(tb testing.TB, s *Store, sec upgradeSecrets) map[string]any {
 	}
 	return map[string]any{"users": users, "sessions": sessions, "devices": devices, "tokens": tokens,
 		"token_users": tokenUsers, "alerts": alerts, "audit": audit, "test_site": test, "retention": retention}
+}
+
+// upgradeFixtures lists the committed fixtures this test reads back,
+// oldest first (console-v0.db, from before views were kept, has its own
+// test).
+func upgradeFixtures(tb testing.TB) []string {
+	tb.Helper()
+	views, err := filepath.Glob("testdata/console-v*.json")
+	if err != nil || len(views) == 0 {
+		tb.Fatalf("no console.db fixtures in testdata (%v)", err)
+	}
+	for i, n := range views {
+		views[i] = strings.TrimSuffix(filepath.Base(n), ".json")
+	}
+	return views
+}
+
+// TestOpensOlderFiles opens each console.db an older build wrote with
+// this build: migrated to the current version, it reads back what the
+// older build read, its passwords, cookies and tokens still work, and it
+// takes new users.
+func TestOpensOlderFiles(t *testing.T) {
+	for _, name := range upgradeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fixture struct {
+				Secrets upgradeSecrets `json:"secrets"`
+			}
+			if err := json.Unmarshal(raw, &fixture); err != nil {
+				t.Fatal(err)
+			}
+			path := storeversiontest.Copy(t, name+".db", FileName)
+			s, err := Open(path, clock.NewFake(upgradeNow))
+			if err != nil {
+				t.Fatalf("Open(%s) = %v", name, err)
+			}
+			defer s.Close()
+			if v := storeversiontest.Version(t, path); v != SchemaVersion() {
+				t.Errorf("%s is at version %d after Open, want %d", name, v, SchemaVersion())
+			}
+			got := map[string]any{"secrets": fixture.Secrets, "view": upgradeView(t, s, fixture.Secrets)}
+			storeversiontest.SameView(t, name+".json", got)
+			ctx := t.Context()
+			for user, password := range fixture.Secrets.Passwords {
+				_, err := s.Authenticate(ctx, user, password)
+				if wantRefused := user == "gone"; (err != nil) != wantRefused {
+					t.Errorf("Authenticate(%s) after the upgrade = %v; refused: want %v", user, err, wantRefused)
+				}
+			}
+			if err := s.AddUser(ctx, "newcomer", "newcomer-password-1", false); err != nil {
+				t.Errorf("AddUser after the upgrade = %v", err)
+			}
+		})
+	}
+}
+
+// TestRefusesNewerFile opens a console.db whose schema version is above
+// what this build knows: refused with both versions and what to do, and
+// the folder is left byte for byte as it was.
+func TestRefusesNewerFile(t *testing.T) {
+	names := upgradeFixtures(t)
+	path := storeversiontest.Copy(t, names[len(names)-1]+".db", FileName)
+	newer := SchemaVersion() + 1
+	// A newer hub might drop a table; this one must not make it again.
+	storeversiontest.Exec(t, path, `DROP TABLE api_tokens`)
+	storeversiontest.SetVersion(t, path, newer)
+	before := storeversiontest.Snapshot(t, filepath.Dir(path))
+	s, err := Open(path, nil)
+	if err == nil {
+		s.Close()
+		t.Fatalf("Open(console.db at version %d) succeeded; want it refused", newer)
+	}
+	want := fmt.Sprintf("console.db is at schema version %d but this hub knows versions up to %d: "+
+		"it was written by a newer gatepost; install that version again (or restore a backup made by this one)", newer, SchemaVersion())
+	if !errors.Is(err, storeversion.ErrNewer) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open(console.db at version %d) = %v; want ErrNewer saying %q", newer, err, want)
+	}
+	storeversiontest.Unchanged(t, filepath.Dir(path), before)
 }

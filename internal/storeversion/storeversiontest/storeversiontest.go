@@ -81,6 +81,18 @@ func Version(tb testing.TB, path string) int {
 	return v
 }
 
+// Exec runs statements on the SQLite file at path: what a newer build
+// might have changed besides the version (a table dropped, say), which
+// a refused open must not undo.
+func Exec(tb testing.TB, path, statements string) {
+	tb.Helper()
+	db := open(tb, path)
+	defer db.Close()
+	if _, err := db.Exec(statements); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+}
+
 // SetVersion sets the schema version of the SQLite file at path, as a
 // newer gatepost would have, and leaves the file checkpointed (its write
 // ahead log folded in and removed), so that the whole file is one set of
