@@ -2,12 +2,16 @@ package passes
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -146,4 +150,114 @@ func upgradeView(tb testing.TB, s *Store) map[string]any {
 		states[st] = page.Passes
 	}
 	return map[string]any{"keys": keys, "key_set": set, "passes": all, "sites": sites, "status_lists": lists, "by_state": states}
+}
+
+// copyFixture makes a hub data folder of the fixture name: its passes.db
+// and its keys.
+func copyFixture(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Dir(storeversiontest.Copy(t, name+".db", DBFile))
+	keys, err := os.ReadDir(filepath.Join("testdata", name+"-keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, KeysDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		b, err := os.ReadFile(filepath.Join("testdata", name+"-keys", k.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, KeysDir, k.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// upgradeFixtures lists the committed fixtures, oldest first.
+func upgradeFixtures(tb testing.TB) []string {
+	tb.Helper()
+	names, err := filepath.Glob("testdata/passes-v*.db")
+	if err != nil || len(names) == 0 {
+		tb.Fatalf("no passes.db fixtures in testdata (%v)", err)
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
+	}
+	return names
+}
+
+// TestOpensOlderFiles opens each passes.db an older build wrote with this
+// build: it is marked with the current version, reads back what the
+// older build read (keys, passes, status lists), its passes still verify
+// against its key set, and its current key still signs.
+func TestOpensOlderFiles(t *testing.T) {
+	for _, name := range upgradeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := copyFixture(t, name)
+			c := clock.NewFake(upgradeNow)
+			s, err := Open(dir, c)
+			if err != nil {
+				t.Fatalf("Open(%s) = %v", name, err)
+			}
+			defer s.Close()
+			path := filepath.Join(dir, DBFile)
+			if v := storeversiontest.Version(t, path); v != SchemaVersion() {
+				t.Errorf("%s is at version %d after Open, want %d", name, v, SchemaVersion())
+			}
+			storeversiontest.SameView(t, name+".json", upgradeView(t, s))
+			ctx := t.Context()
+			set, err := s.KeySet(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := s.List(ctx, Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range all {
+				sp, err := protocol.ParsePass(p.Token)
+				if err != nil {
+					t.Fatalf("pass %s: %v", p.ID, err)
+				}
+				k := set.Find(sp.Key)
+				verified := k != nil && sp.Verify(k.Key)
+				if withdrawn := p.Key == "k1"; verified == withdrawn {
+					t.Errorf("pass %s (key %s) after the upgrade: verifies against the key set %v, want %v", p.ID, p.Key, verified, !withdrawn)
+				}
+			}
+			p, err := s.Issue(ctx, Request{Kind: protocol.PassResident, Site: "huamu-001", Unit: "9-9-909", Name: "新住户",
+				ValidFrom: upgradeNow, ValidUntil: upgradeNow.AddDate(0, 1, 0)})
+			if err != nil || p.Key != "k3" {
+				t.Fatalf("Issue after the upgrade = %+v, %v; want a pass signed by k3", p, err)
+			}
+		})
+	}
+}
+
+// TestRefusesNewerFile opens a passes.db whose schema version is above
+// what this build knows: refused with both versions and what to do, and
+// the data folder is left byte for byte as it was.
+func TestRefusesNewerFile(t *testing.T) {
+	names := upgradeFixtures(t)
+	dir := copyFixture(t, names[len(names)-1])
+	path := filepath.Join(dir, DBFile)
+	newer := SchemaVersion() + 1
+	// A newer hub might drop a table; this one must not make it again.
+	storeversiontest.Exec(t, path, `DROP TABLE versions`)
+	storeversiontest.SetVersion(t, path, newer)
+	before := storeversiontest.Snapshot(t, dir)
+	s, err := Open(dir, nil)
+	if err == nil {
+		s.Close()
+		t.Fatalf("Open(passes.db at version %d) succeeded; want it refused", newer)
+	}
+	want := fmt.Sprintf("passes.db is at schema version %d but this hub knows versions up to %d: "+
+		"it was written by a newer gatepost; install that version again (or restore a backup made by this one)", newer, SchemaVersion())
+	if !errors.Is(err, storeversion.ErrNewer) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open(passes.db at version %d) = %v; want ErrNewer saying %q", newer, err, want)
+	}
+	storeversiontest.Unchanged(t, dir, before)
 }
