@@ -3,11 +3,15 @@ package journal
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/protocol"
 	pt "github.com/gatepost/gatepost/protocol/protocoltest"
@@ -199,4 +203,136 @@ func upgradeView(tb testing.TB, j *Journal) map[string]any {
 	}
 	return map[string]any{"status": st, "entries": all, "hashes": hashes, "unsent": unsent, "unsent_alerts": alerts,
 		"head": protocol.HashText(head), "calibrations": cals, "downlinks": versions, "payloads": payloads}
+}
+
+// upgradeFixtures lists the committed fixtures, oldest first.
+func upgradeFixtures(tb testing.TB) []string {
+	tb.Helper()
+	names, err := filepath.Glob("testdata/journal-v*.db")
+	if err != nil || len(names) == 0 {
+		tb.Fatalf("no journal fixtures in testdata (%v)", err)
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
+	}
+	return names
+}
+
+// TestOpensOlderFiles opens each journal an older build wrote with this
+// build: read-only first (as `kiosk status` and `kiosk doctor` do, which
+// change nothing), then for writing, which migrates it. It reads back
+// what the older build read: every entry, what is unsynced still
+// unsynced, calibrations and downlinks; its chain links; and the next
+// entry follows its head.
+func TestOpensOlderFiles(t *testing.T) {
+	for _, name := range upgradeFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			path := storeversiontest.Copy(t, name+".db", "journal.db")
+			ro, err := OpenReadOnly(path)
+			if err != nil {
+				t.Fatalf("OpenReadOnly(%s) = %v", name, err)
+			}
+			storeversiontest.SameView(t, name+".json", upgradeView(t, ro))
+			if err := ro.Close(); err != nil {
+				t.Fatal(err)
+			}
+			j, err := OpenWith(path, upgradeKiosk, Options{Clock: clock.NewFake(upgradeNow)})
+			if err != nil {
+				t.Fatalf("Open(%s) = %v", name, err)
+			}
+			defer j.Close()
+			if v := storeversiontest.Version(t, path); v != SchemaVersion {
+				t.Errorf("%s is at version %d after Open, want %d", name, v, SchemaVersion)
+			}
+			storeversiontest.SameView(t, name+".json", upgradeView(t, j))
+			head := checkChainLinks(t, j)
+			ctx := t.Context()
+			st, err := j.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := j.Append(ctx, pt.Entry(pt.Scan("GP1:resident:NEW"), pt.At(upgradeNow)))
+			if err != nil || e.Seq != st.LastSeq+1 || e.Prev != protocol.HashText(head) {
+				t.Fatalf("Append after the upgrade = seq %d prev %s, %v; want seq %d after the head %s",
+					e.Seq, e.Prev, err, st.LastSeq+1, protocol.HashText(head))
+			}
+			if moved, err := j.Ack(ctx, e.Seq, upgradeNow); err != nil || !moved {
+				t.Errorf("Ack(%d) after the upgrade = %v, %v", e.Seq, moved, err)
+			}
+		})
+	}
+}
+
+// checkChainLinks walks the entries j holds: each stored hash is the
+// entry's hash after its prev, each prev is the hash of the entry before
+// it, and the head is the last hash. It returns the head.
+func checkChainLinks(tb testing.TB, j *Journal) [32]byte {
+	tb.Helper()
+	ctx := tb.Context()
+	all, err := j.Unsent(ctx, 0, 1000)
+	if err != nil || len(all) == 0 {
+		tb.Fatalf("Unsent(0) = %d entries, %v", len(all), err)
+	}
+	var last [32]byte
+	for i, e := range all {
+		prev, err := protocol.ParseHash(e.Prev)
+		if err != nil {
+			tb.Fatalf("entry %d: prev %q: %v", e.Seq, e.Prev, err)
+		}
+		if i > 0 && prev != last {
+			tb.Errorf("entry %d follows %s, but entry %d's hash is %s", e.Seq, e.Prev, all[i-1].Seq, protocol.HashText(last))
+		}
+		stored, ok, err := j.EntryHashAt(ctx, e.Seq)
+		if err != nil || !ok || stored != protocol.EntryHash(prev, e) {
+			tb.Errorf("entry %d: stored hash %x (%v, %v) is not its hash after its prev", e.Seq, stored, ok, err)
+		}
+		last = stored
+	}
+	head, err := j.Head(ctx)
+	if err != nil || head != last {
+		tb.Errorf("Head = %x, %v; want the last entry's hash %x", head, err, last)
+	}
+	return head
+}
+
+// TestRefusesNewerFile opens a journal whose schema version is above what
+// this build knows, as a newer kiosk leaves it: Open and OpenReadOnly
+// refuse it with both versions and what to do, and the data folder is
+// left byte for byte as it was.
+func TestRefusesNewerFile(t *testing.T) {
+	names := upgradeFixtures(t)
+	path := storeversiontest.Copy(t, names[0]+".db", "journal.db")
+	newer := SchemaVersion + 1
+	// A newer kiosk might drop a table; this one must not make it again.
+	storeversiontest.Exec(t, path, `DROP TABLE downlinks`)
+	storeversiontest.SetVersion(t, path, newer)
+	dir := filepath.Dir(path)
+	before := storeversiontest.Snapshot(t, dir)
+	want := fmt.Sprintf("journal.db is at schema version %d but this kiosk knows versions up to %d: "+
+		"it was written by a newer gatepost; install that version again (or restore a backup made by this one)", newer, SchemaVersion)
+	for _, open := range []struct {
+		name string
+		open func() (*Journal, error)
+	}{
+		{"Open", func() (*Journal, error) { return Open(path, upgradeKiosk) }},
+		{"OpenReadOnly", func() (*Journal, error) { return OpenReadOnly(path) }},
+	} {
+		j, err := open.open()
+		if err == nil {
+			j.Close()
+			t.Fatalf("%s(journal.db at version %d) succeeded; want it refused", open.name, newer)
+		}
+		if !errors.Is(err, storeversion.ErrNewer) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s(journal.db at version %d) = %v; want ErrNewer saying %q", open.name, newer, err, want)
+		}
+		storeversiontest.Unchanged(t, dir, before)
+	}
+}
+
+// TestMigrationsMatchVersion keeps the list of steps and the version in
+// step: version 1 is made in code, each later one by migrations.
+func TestMigrationsMatchVersion(t *testing.T) {
+	if len(migrations) != SchemaVersion-1 {
+		t.Fatalf("%d migrations for schema version %d: want %d (SchemaVersion-1)", len(migrations), SchemaVersion, SchemaVersion-1)
+	}
 }
