@@ -19,6 +19,7 @@ import (
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
 // The hub doctor's thresholds.
@@ -73,10 +74,15 @@ func hubDoctor(ctx context.Context, dir datadir.Dir, f doctorFlags) *doctor.Repo
 		r.Fail("storage", "no hub.db in "+dir.Path, "检查 --data 是否指向中心的数据目录", "check that --data names the hub's data folder")
 		return r
 	}
+	checkSchemas(ctx, r, dir)
 	store, err := dir.OpenExistingRecords()
 	if err == nil {
 		defer store.Close()
 		_, err = store.Kiosks(ctx)
+	}
+	if errors.Is(err, storeversion.ErrNewer) {
+		r.Fail("storage", err.Error(), fixNewerZH, fixNewerEN)
+		return r
 	}
 	if err != nil {
 		r.Fail("storage", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
