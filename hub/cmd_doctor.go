@@ -19,7 +19,6 @@ import (
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/doctor"
-	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
 // The hub doctor's thresholds.
@@ -75,22 +74,15 @@ func hubDoctor(ctx context.Context, dir datadir.Dir, f doctorFlags) *doctor.Repo
 		return r
 	}
 	checkSchemas(ctx, r, dir)
-	store, err := dir.OpenExistingRecords()
-	if err == nil {
-		defer store.Close()
-		_, err = store.Kiosks(ctx)
-	}
-	if errors.Is(err, storeversion.ErrNewer) {
-		r.Fail("storage", err.Error(), fixNewerZH, fixNewerEN)
+	store, ok := openStorage(ctx, r, dir)
+	if !ok {
 		return r
 	}
-	if err != nil {
-		r.Fail("storage", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
-		return r
-	}
-	r.OK("storage", "hub.db answers")
 	checkHubBroker(r, dir, f)
-	checkSilent(ctx, r, store, f.silent, now)
+	if store != nil {
+		defer store.Close()
+		checkSilent(ctx, r, store, f.silent, now)
+	}
 	checkHubDisk(r, dir.Path, f.minFree)
 	checkCerts(r, dir.Path, now)
 	checkTransitions(ctx, r, dir, now)

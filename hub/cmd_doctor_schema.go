@@ -64,3 +64,32 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 		r.OK("schema", "schema versions current: "+strings.Join(found, ", "))
 	}
 }
+
+// openStorage opens hub.db for the checks that read it, and reports the
+// storage line. A hub.db an older hub wrote is not opened, since opening
+// migrates it: that is for `hub serve`, after a backup (WARN, and no
+// store). It reports false when the doctor can check nothing more.
+func openStorage(ctx context.Context, r *doctor.Report, dir datadir.Dir) (*records.SQLite, bool) {
+	if v, err := storeversion.ReadFile(ctx, dir.RecordsPath()); err == nil && v < records.SchemaVersion() {
+		r.Warn("storage", fmt.Sprintf("hub.db not opened: it is at schema version %d, and hub serve migrates it to %d when it starts", v, records.SchemaVersion()),
+			"先用 hub backup 备份，再启动中心", "take a `hub backup`, then start the hub")
+		return nil, true
+	}
+	store, err := dir.OpenExistingRecords()
+	if err == nil {
+		_, err = store.Kiosks(ctx)
+		if err != nil {
+			store.Close()
+		}
+	}
+	switch {
+	case errors.Is(err, storeversion.ErrNewer):
+		r.Fail("storage", err.Error(), fixNewerZH, fixNewerEN)
+		return nil, false
+	case err != nil:
+		r.Fail("storage", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+		return nil, false
+	}
+	r.OK("storage", "hub.db answers")
+	return store, true
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/doctor"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/internal/testkit"
@@ -141,6 +142,17 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 		if l, _ := r.Find("schema"); l.Status != doctor.Warn || !strings.Contains(l.Found, "passes.db is at schema version 0") ||
 			!strings.Contains(l.FixEN, "hub backup") {
 			t.Fatalf("schema = %+v; want WARN saying to back up before serve upgrades passes.db", l)
+		}
+		// An older hub.db is not opened: opening would migrate it.
+		hubDB := filepath.Join(dir, datadir.RecordsFile)
+		older := records.SchemaVersion() - 1
+		storeversiontest.SetVersion(t, hubDB, older)
+		r, _ = hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("storage"); l.Status != doctor.Warn || !strings.Contains(l.Found, "not opened") {
+			t.Fatalf("storage = %+v; want WARN: hub.db not opened", l)
+		}
+		if v := storeversiontest.Version(t, hubDB); v != older {
+			t.Errorf("hub doctor migrated hub.db from version %d to %d", older, v)
 		}
 	})
 	t.Run("no certificate", func(t *testing.T) {
