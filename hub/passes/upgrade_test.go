@@ -24,15 +24,17 @@ import (
 //
 //	go test ./hub/passes -run TestMakeUpgradeFixture -args -make-fixture
 //
-// and are never rewritten: they stand for what an older release wrote.
-// The keys are test keys made for the fixture, nothing else.
+// at 920fa48, whose passes.db had no version (0); the generator names its
+// files by SchemaVersion now, so a later run adds passes-v<N>.db beside
+// them. They are never rewritten: they stand for what an older release
+// wrote. The keys are test keys made for the fixture, nothing else.
 
 // upgradeNow is the fixture's clock: issuing, rotation, and the moment
 // its view was read.
 var upgradeNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestMakeUpgradeFixture(t *testing.T) {
-	name := "passes-v0"
+	name := fmt.Sprintf("passes-v%d", SchemaVersion())
 	path := storeversiontest.Fixture(t, name+".db")
 	dir := t.TempDir()
 	c := clock.NewFake(upgradeNow.Add(-48 * time.Hour))

@@ -36,13 +36,14 @@ const upgradeKiosk = "gate-1"
 var upgradeNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestMakeUpgradeFixture(t *testing.T) {
-	for _, name := range []string{"journal-v0", "journal-v0-rebased"} {
+	base := fmt.Sprintf("journal-v%d", SchemaVersion)
+	for _, name := range []string{base, base + "-rebased"} {
 		path := storeversiontest.Fixture(t, name+".db")
 		j, err := OpenWith(path, upgradeKiosk, Options{Clock: clock.NewFake(upgradeNow)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "journal-v0" {
+		if name == base {
 			fillUpgradeFixture(t, j)
 		} else {
 			fillRebasedFixture(t, j)
