@@ -7,7 +7,8 @@
 // (Options.Clock).
 //
 // The kiosk's packages (daemon, uplink, the commands) and the benchmarks
-// import journal; it imports protocol and internal/clock.
+// import journal; it imports protocol, internal/clock and
+// internal/storeversion (its schema version: version.go).
 package journal
 
 import (
