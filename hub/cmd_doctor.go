@@ -73,18 +73,16 @@ func hubDoctor(ctx context.Context, dir datadir.Dir, f doctorFlags) *doctor.Repo
 		r.Fail("storage", "no hub.db in "+dir.Path, "检查 --data 是否指向中心的数据目录", "check that --data names the hub's data folder")
 		return r
 	}
-	store, err := dir.OpenExistingRecords()
-	if err == nil {
-		defer store.Close()
-		_, err = store.Kiosks(ctx)
-	}
-	if err != nil {
-		r.Fail("storage", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+	checkSchemas(ctx, r, dir)
+	store, ok := openStorage(ctx, r, dir)
+	if !ok {
 		return r
 	}
-	r.OK("storage", "hub.db answers")
 	checkHubBroker(r, dir, f)
-	checkSilent(ctx, r, store, f.silent, now)
+	if store != nil {
+		defer store.Close()
+		checkSilent(ctx, r, store, f.silent, now)
+	}
 	checkHubDisk(r, dir.Path, f.minFree)
 	checkCerts(r, dir.Path, now)
 	checkTransitions(ctx, r, dir, now)

@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/internal/testkit"
 )
 
@@ -62,7 +68,7 @@ func TestHubDoctorGood(t *testing.T) {
 	if err != nil {
 		t.Errorf("hub doctor = %v", err)
 	}
-	for _, check := range []string{"storage", "broker", "kiosks", "disk", "certificate", "transitions"} {
+	for _, check := range []string{"schema", "storage", "broker", "kiosks", "disk", "certificate", "transitions"} {
 		if got := hubStatus(r, check); got != doctor.OK {
 			t.Errorf("%s = %q, want OK; report %+v", check, got, r)
 		}
@@ -100,6 +106,53 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 		r, err := hubDoctorRun(t, "--data", seeded(t), "--min-free-bytes", "4611686018427387904")
 		if hubStatus(r, "disk") != doctor.Fail || err == nil {
 			t.Fatalf("disk = %q, exit %v; want FAIL", hubStatus(r, "disk"), err)
+		}
+	})
+	t.Run("a store from a newer hub", func(t *testing.T) {
+		dir := seeded(t)
+		console := filepath.Join(dir, operators.FileName)
+		newer := operators.SchemaVersion() + 1
+		storeversiontest.Exec(t, console, `CREATE TABLE users (name TEXT)`)
+		storeversiontest.SetVersion(t, console, newer)
+		r, err := hubDoctorRun(t, "--data", dir)
+		want := fmt.Sprintf("console.db is at schema version %d but this hub knows versions up to %d", newer, operators.SchemaVersion())
+		if l, _ := r.Find("schema"); l.Status != doctor.Fail || !strings.Contains(l.Found, want) || !strings.Contains(l.FixEN, "hub restore") || err == nil {
+			t.Fatalf("schema = %+v, exit %v; want FAIL saying %q", l, err, want)
+		}
+		if v := storeversiontest.Version(t, console); v != newer {
+			t.Errorf("hub doctor moved console.db from version %d to %d", newer, v)
+		}
+		// hub.db too: the storage line says the same.
+		storeversiontest.SetVersion(t, filepath.Join(dir, datadir.RecordsFile), 99)
+		r, _ = hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("storage"); l.Status != doctor.Fail || !strings.Contains(l.Found, "hub.db is at schema version 99") || !strings.Contains(l.FixEN, "hub restore") {
+			t.Fatalf("storage = %+v; want FAIL naming hub.db's version 99 and how to go back", l)
+		}
+	})
+	t.Run("a store from an older hub", func(t *testing.T) {
+		dir := seeded(t)
+		p, err := passes.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		// Version 0 is every passes.db from before versions.
+		storeversiontest.SetVersion(t, filepath.Join(dir, passes.DBFile), 0)
+		r, _ := hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("schema"); l.Status != doctor.Warn || !strings.Contains(l.Found, "passes.db is at schema version 0") ||
+			!strings.Contains(l.FixEN, "hub backup") {
+			t.Fatalf("schema = %+v; want WARN saying to back up before serve upgrades passes.db", l)
+		}
+		// An older hub.db is not opened: opening would migrate it.
+		hubDB := filepath.Join(dir, datadir.RecordsFile)
+		older := records.SchemaVersion() - 1
+		storeversiontest.SetVersion(t, hubDB, older)
+		r, _ = hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("storage"); l.Status != doctor.Warn || !strings.Contains(l.Found, "not opened") {
+			t.Fatalf("storage = %+v; want WARN: hub.db not opened", l)
+		}
+		if v := storeversiontest.Version(t, hubDB); v != older {
+			t.Errorf("hub doctor migrated hub.db from version %d to %d", older, v)
 		}
 	})
 	t.Run("no certificate", func(t *testing.T) {

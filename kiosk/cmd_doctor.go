@@ -16,7 +16,9 @@ import (
 	"github.com/gatepost/gatepost/hardware/scanner"
 	"github.com/gatepost/gatepost/hardware/serialport"
 	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/kiosk/config"
+	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/kiosk/screen"
@@ -181,6 +183,11 @@ func checkJournal(ctx context.Context, r *doctor.Report, cfg config.Config) *jou
 		r.Warn("journal", "no journal yet in "+cfg.DataDir, "首次运行时会自动创建", "the kiosk makes it when it first runs")
 		return nil
 	}
+	if errors.Is(err, storeversion.ErrNewer) {
+		r.Fail("journal", err.Error(), "journal.db 由较新版本的 gatepost 写入：重新安装那个版本，或恢复升级前用 kiosk backup 做的备份",
+			"journal.db was written by a newer gatepost: install that version again, or restore the backup `kiosk backup` made before the upgrade")
+		return nil
+	}
 	if err == nil {
 		err = j.QuickCheck(ctx)
 	}
@@ -192,7 +199,18 @@ func checkJournal(ctx context.Context, r *doctor.Report, cfg config.Config) *jou
 		}
 		return nil
 	}
-	r.OK("journal", "quick_check ok")
+	// OpenReadOnly refused a newer journal; an older one is migrated by
+	// the kiosk when it starts.
+	v, err := storeversion.ReadFile(ctx, filepath.Join(cfg.DataDir, daemon.JournalFile))
+	switch {
+	case err != nil:
+		r.Fail("journal", err.Error(), "停止闸机，备份数据目录后联系支持", "stop the kiosk, copy the data folder, and get help")
+	case v < journal.SchemaVersion:
+		r.Warn("journal", fmt.Sprintf("quick_check ok; schema version %d, this kiosk knows %d", v, journal.SchemaVersion),
+			"闸机启动时会升级 journal.db；先用 kiosk backup 备份", "the kiosk upgrades journal.db when it starts; take a `kiosk backup` first")
+	default:
+		r.OK("journal", fmt.Sprintf("quick_check ok; schema version %d", v))
+	}
 	return j
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gatepost/gatepost/hardware/sim/simtest"
 	"github.com/gatepost/gatepost/internal/doctor"
 	"github.com/gatepost/gatepost/internal/mochi"
+	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
@@ -186,6 +187,36 @@ func TestDoctorDamagedJournal(t *testing.T) {
 	r, err := doctorRun(t, g.cfgPath)
 	if status(r, "journal") != doctor.Fail || err == nil {
 		t.Fatalf("journal = %q, exit %v, want FAIL; report %+v", status(r, "journal"), err, r)
+	}
+}
+
+// TestDoctorJournalVersions: a journal a newer kiosk wrote is a FAIL that
+// names both versions and says to reinstall or restore; one an older
+// kiosk wrote (it would be migrated at start) a WARN; neither is changed.
+func TestDoctorJournalVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version    int
+		want       string
+		found, fix string
+	}{
+		{journal.SchemaVersion + 1, doctor.Fail, fmt.Sprintf("journal.db is at schema version %d but this kiosk knows versions up to %d",
+			journal.SchemaVersion+1, journal.SchemaVersion), "restore the backup `kiosk backup` made before the upgrade"},
+		{0, doctor.Warn, fmt.Sprintf("schema version 0, this kiosk knows %d", journal.SchemaVersion), "take a `kiosk backup` first"},
+	} {
+		t.Run(fmt.Sprint(tc.version), func(t *testing.T) {
+			g := newDoctorGate(t)
+			g.write(t, true)
+			path := filepath.Join(g.dataDir, daemon.JournalFile)
+			storeversiontest.SetVersion(t, path, tc.version)
+			r, _ := doctorRun(t, g.cfgPath)
+			l, _ := r.Find("journal")
+			if l.Status != tc.want || !strings.Contains(l.Found, tc.found) || !strings.Contains(l.FixEN, tc.fix) || l.FixZH == "" {
+				t.Errorf("journal at version %d = %+v; want %s saying %q, fix %q", tc.version, l, tc.want, tc.found, tc.fix)
+			}
+			if v := storeversiontest.Version(t, path); v != tc.version {
+				t.Errorf("kiosk doctor moved the journal from version %d to %d", tc.version, v)
+			}
+		})
 	}
 }
 

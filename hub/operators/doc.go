@@ -8,6 +8,6 @@
 //
 // It is separate from hub/records so that the entries' schema and its
 // versioning never change for the console's sake. operators may import
-// internal/clock; hub/console, hub/alerts, hub/retention, hub/server, the
-// hub's commands and the demo import it.
+// internal/clock and internal/storeversion; hub/console, hub/alerts,
+// hub/retention, hub/server, the hub's commands and the demo import it.
 package operators

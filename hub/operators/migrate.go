@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
 // migrations bring a console.db up to date, one step per schema version
@@ -30,8 +32,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if version > len(migrations) {
-		return fmt.Errorf("console.db is schema version %d, newer than this hub knows (%d): run the newer hub", version, len(migrations))
+	if err := storeversion.Check(FileName, version, SchemaVersion(), "hub"); err != nil {
+		return err
 	}
 	for v := version; v < len(migrations); v++ {
 		tx, err := db.BeginTx(ctx, nil)
@@ -52,3 +54,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// SchemaVersion is the highest schema version of console.db this build
+// knows: Open migrates an older file up to it and refuses a newer one,
+// unchanged, with a *storeversion.NewerError.
+func SchemaVersion() int { return len(migrations) }

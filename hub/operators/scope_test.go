@@ -10,10 +10,10 @@ import (
 )
 
 // TestOpensOldFile opens a console.db made by the hub before scopes
-// (testdata/console-v1.db: users admin and alice, a sign-in, an alert and
+// (testdata/console-v0.db: users admin and alice, a sign-in, an alert and
 // alice's API token "script") and checks it migrates and keeps working.
 func TestOpensOldFile(t *testing.T) {
-	data, err := os.ReadFile("testdata/console-v1.db")
+	data, err := os.ReadFile("testdata/console-v0.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -83,6 +84,12 @@ func Open(path string, c clock.Clock) (*Store, error) {
 	// One connection: the console's writes are few and small, and one
 	// writer is what SQLite allows anyway.
 	db.SetMaxOpenConns(1)
+	// The version first: the base schema below must not touch a file a
+	// newer hub wrote.
+	if _, err := storeversion.CheckDB(context.Background(), db, FileName, SchemaVersion(), "hub"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open console store %s: %w", path, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open console store %s: %w", path, err)

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
 // Files inside the hub's data folder.
@@ -73,7 +74,7 @@ type Store struct {
 // Open opens (creating if needed) the pass store in the hub's data folder.
 // clk is the clock for issuing, versions and expiry; nil is the wall clock.
 func Open(dataDir string, clk clock.Clock) (*Store, error) {
-	if err := os.MkdirAll(filepath.Join(dataDir, KeysDir), 0o700); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open passes: %w", err)
 	}
 	q := url.Values{}
@@ -88,8 +89,24 @@ func Open(dataDir string, clk clock.Clock) (*Store, error) {
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
+	// The version first: the schema below must not touch a file a newer
+	// hub wrote.
+	ctx := context.Background()
+	version, err := storeversion.CheckDB(ctx, db, DBFile, SchemaVersion(), "hub")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open passes %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, KeysDir), 0o700); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open passes: %w", err)
+	}
 	// The status list starts at version 1 (empty); every change bumps it.
-	if _, err := db.Exec(schema + `INSERT OR IGNORE INTO versions (name, version) VALUES ('status_list', 1);`); err != nil {
+	_, err = db.Exec(schema + `INSERT OR IGNORE INTO versions (name, version) VALUES ('status_list', 1);`)
+	if err == nil {
+		err = migrate(ctx, db, version)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}

@@ -8,6 +8,7 @@
 // SQLite (one file, pure Go via modernc.org/sqlite) is the engine today; a
 // second engine will sit beside it with the same method set, so consumers
 // declare the few methods they use as their own interface. records may
-// import protocol and internal/clock, nothing else of ours; any hub package
-// may import it, and the benchmarks and end-to-end tests do.
+// import protocol, internal/clock and internal/storeversion, nothing else
+// of ours; any hub package may import it, and the benchmarks and
+// end-to-end tests do.
 package records

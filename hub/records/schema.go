@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
 // migrations[i] brings the schema from version i to version i+1; the
@@ -103,8 +105,8 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
 	steps := migrations()
-	if version > len(steps) {
-		return fmt.Errorf("migrate: schema version %d is newer than this build knows (%d)", version, len(steps))
+	if err := storeversion.Check("hub.db", version, len(steps), "hub"); err != nil {
+		return err
 	}
 	for i := version; i < len(steps); i++ {
 		start := time.Now() // the wall clock: how long the real work took, for the log

@@ -7,7 +7,8 @@
 // (Options.Clock).
 //
 // The kiosk's packages (daemon, uplink, the commands) and the benchmarks
-// import journal; it imports protocol and internal/clock.
+// import journal; it imports protocol, internal/clock and
+// internal/storeversion (its schema version: version.go).
 package journal
 
 import (
@@ -18,11 +19,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -142,32 +145,7 @@ func OpenWith(path, kiosk string, o Options) (*Journal, error) {
 }
 
 func (j *Journal) init(kiosk string) error {
-	if _, err := j.db.Exec(schema); err != nil {
-		return err
-	}
-	// Journals from before alerts jumped the queue lack the alert column.
-	var hasAlert int
-	if err := j.db.QueryRow(`SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'alert'`).Scan(&hasAlert); err != nil {
-		return err
-	}
-	if hasAlert == 0 {
-		if _, err := j.db.Exec(`ALTER TABLE entries ADD COLUMN alert INTEGER NOT NULL DEFAULT 0;
-			CREATE INDEX IF NOT EXISTS entries_alerts ON entries (seq) WHERE alert = 1`); err != nil {
-			return err
-		}
-	}
-	// Journals from before journal ids lack the column; they get an id
-	// below, like a new journal.
-	var hasID int
-	if err := j.db.QueryRow(`SELECT count(*) FROM pragma_table_info('state') WHERE name = 'journal'`).Scan(&hasID); err != nil {
-		return err
-	}
-	if hasID == 0 {
-		if _, err := j.db.Exec(`ALTER TABLE state ADD COLUMN journal TEXT NOT NULL DEFAULT ''`); err != nil {
-			return err
-		}
-	}
-	if err := j.initChain(); err != nil {
+	if err := j.migrate(context.Background()); err != nil {
 		return err
 	}
 	id, err := uuid.NewV7()
@@ -201,6 +179,10 @@ func OpenReadOnly(path string) (*Journal, error) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	j := &Journal{db: db, path: path, clock: clock.Real()}
+	if _, err := storeversion.CheckDB(context.Background(), db, filepath.Base(path), SchemaVersion, "kiosk"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
 	if err := db.QueryRow(`SELECT kiosk FROM state`).Scan(&j.kiosk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: not a gatepost journal: %w", path, err)

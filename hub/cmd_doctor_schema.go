@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/passes"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/doctor"
+	"github.com/gatepost/gatepost/internal/storeversion"
+)
+
+// What to do about a store a newer hub wrote, in both languages.
+const (
+	fixNewerZH = "数据由较新版本的 gatepost 写入：重新安装那个版本，或恢复升级前用 hub backup 做的备份（hub restore）"
+	fixNewerEN = "the data was written by a newer gatepost: install that version again, or restore the backup `hub backup` made before the upgrade (`hub restore`)"
+)
+
+// checkSchemas reports the schema version of each of the hub's stores
+// against what this hub knows, reading each file without changing it and
+// before anything opens one for writing: a store a newer hub wrote FAILs
+// (this hub refuses to open it); an older one, which `hub serve`
+// migrates when it starts, WARNs to back up first. kiosks.db has its own
+// migrations and is not read here.
+func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
+	stores := []struct {
+		file  string
+		known int
+	}{
+		{datadir.RecordsFile, records.SchemaVersion()},
+		{operators.FileName, operators.SchemaVersion()},
+		{passes.DBFile, passes.SchemaVersion()},
+	}
+	var found, newer, older []string
+	for _, st := range stores {
+		v, err := storeversion.ReadFile(ctx, filepath.Join(dir.Path, st.file))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // made when first needed
+		}
+		if err != nil {
+			r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+			return
+		}
+		found = append(found, fmt.Sprintf("%s %d", st.file, v))
+		if err := storeversion.Check(st.file, v, st.known, "hub"); err != nil {
+			newer = append(newer, err.Error())
+		} else if v < st.known {
+			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, v, st.known))
+		}
+	}
+	switch {
+	case len(newer) > 0:
+		r.Fail("schema", strings.Join(newer, "; "), fixNewerZH, fixNewerEN)
+	case len(older) > 0:
+		r.Warn("schema", strings.Join(older, "; "), "中心启动时会升级这些文件；先用 hub backup 备份",
+			"hub serve upgrades them when it starts; take a `hub backup` first")
+	default:
+		r.OK("schema", "schema versions current: "+strings.Join(found, ", "))
+	}
+}
+
+// openStorage opens hub.db for the checks that read it, and reports the
+// storage line. A hub.db an older hub wrote is not opened, since opening
+// migrates it: that is for `hub serve`, after a backup (WARN, and no
+// store). It reports false when the doctor can check nothing more.
+func openStorage(ctx context.Context, r *doctor.Report, dir datadir.Dir) (*records.SQLite, bool) {
+	if v, err := storeversion.ReadFile(ctx, dir.RecordsPath()); err == nil && v < records.SchemaVersion() {
+		r.Warn("storage", fmt.Sprintf("hub.db not opened: it is at schema version %d, and hub serve migrates it to %d when it starts", v, records.SchemaVersion()),
+			"先用 hub backup 备份，再启动中心", "take a `hub backup`, then start the hub")
+		return nil, true
+	}
+	store, err := dir.OpenExistingRecords()
+	if err == nil {
+		_, err = store.Kiosks(ctx)
+		if err != nil {
+			store.Close()
+		}
+	}
+	switch {
+	case errors.Is(err, storeversion.ErrNewer):
+		r.Fail("storage", err.Error(), fixNewerZH, fixNewerEN)
+		return nil, false
+	case err != nil:
+		r.Fail("storage", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+		return nil, false
+	}
+	r.OK("storage", "hub.db answers")
+	return store, true
+}
