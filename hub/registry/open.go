@@ -90,16 +90,24 @@ func OpenPostgres(ctx context.Context, pgURL string, c clock.Clock) (*Store, err
 func (s *Store) Close() error { return s.db.Close() }
 
 // engine is what differs between SQLite and PostgreSQL once a store is
-// open: the driver's placeholders. The statements are written once, with
-// '?', in SQL both engines take.
+// open: the driver's placeholders, and how a change waits for the one
+// before it. The statements are written once, with '?', in SQL both
+// engines take.
 type engine struct {
 	name     string
 	numbered bool // placeholders $1, $2, … instead of ?
+	// serialize, run first in every change's transaction, makes changes
+	// run one at a time. SQLite's transactions take the write lock as
+	// they begin (_txlock=immediate); PostgreSQL's lock the generation's
+	// row, which every change bumps anyway: no change then reads what
+	// another is changing, and no two changes deadlock.
+	serialize string
 }
 
 var (
 	sqliteEngine   = &engine{name: "sqlite"}
-	postgresEngine = &engine{name: "postgres", numbered: true}
+	postgresEngine = &engine{name: "postgres", numbered: true,
+		serialize: `SELECT n FROM generation WHERE id = 1 FOR UPDATE`}
 )
 
 // bind rewrites q's '?' placeholders for the engine. The registry's
@@ -145,14 +153,18 @@ func (t txn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.engine.bind(q), args...)
 }
 
-// tx runs f in a transaction, committed if f returns nil. On SQLite it
-// takes the write lock at its start (_txlock=immediate); on PostgreSQL it
-// is read committed, and each change's statements lock the rows they
-// change (the generation's row above all), which orders the changes.
+// tx runs the change f in a transaction, after the changes before it
+// (engine.serialize), committed if f returns nil.
 func (s *Store) tx(ctx context.Context, f func(txn) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
+	}
+	if s.engine.serialize != "" {
+		if _, err := tx.ExecContext(ctx, s.engine.serialize); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	if err := f(txn{tx, s.engine}); err != nil {
 		tx.Rollback()

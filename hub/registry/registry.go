@@ -131,9 +131,7 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 }
 
 // claim registers kiosk at site as pending if it is new, and refuses a
-// retired kiosk or one of another site. It inserts before it looks: on
-// PostgreSQL two claims of one new kiosk at once then wait for each
-// other instead of failing on the key.
+// retired kiosk or one of another site.
 func claim(ctx context.Context, tx txn, site, kiosk string, now time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
 		ON CONFLICT (kiosk) DO NOTHING`, kiosk, site, string(Pending), now.UnixNano())
@@ -214,7 +212,7 @@ func enroll(ctx context.Context, tx txn, site, kiosk string, pub ed25519.PublicK
 	if err != nil {
 		return Credentials{}, err
 	}
-	// Not a kiosk retired since claim looked (PostgreSQL, read committed).
+	// Never a retired kiosk, whatever ran since claim looked.
 	res, err := tx.exec(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
 		WHERE kiosk = ? AND state != ?`, string(Enrolled), protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(),
 		kiosk, string(Retired))

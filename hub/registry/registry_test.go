@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,6 +177,55 @@ func TestKioskIdsAreOneSiteEach(t *testing.T) {
 			list, err := s.List(ctx)
 			if err != nil || len(list) != 1 || list[0].Fingerprint() == "" {
 				t.Fatalf("List = %+v, %v", list, err)
+			}
+		})
+	}
+}
+
+// Changes from several hubs at once on one store: each counted once, a
+// code spent once, a new kiosk claimed by all of them without a clash.
+func TestChangesAtOnceFromSeveralHubs(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := e.dsn(t)
+			c := clock.NewFake(tStart)
+			hubs := []*Store{openAt(t, dsn, c), openAt(t, dsn, c)}
+			const n = 8
+			codes := make([]string, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { codes[i], _, errs[i] = hubs[i%2].NewCode(ctx, "huamu-1", "gate-1", time.Hour) })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("NewCode #%d of %d at once for one new kiosk = %v", i+1, n, err)
+				}
+			}
+			r, pub := request(codes[0], "huamu-1", "gate-1", kioskKey(1))
+			won := make([]bool, n)
+			for i := range n {
+				wg.Go(func() {
+					_, errs[i] = hubs[i%2].Redeem(ctx, r, pub)
+					won[i] = errs[i] == nil
+				})
+			}
+			wg.Wait()
+			wins := 0
+			for i, err := range errs {
+				if won[i] {
+					wins++
+				} else if !errors.Is(err, ErrBadCode) {
+					t.Errorf("a losing Redeem = %v, want ErrBadCode", err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d of %d Redeems of one code at once won, want 1", wins, n)
+			}
+			if g, err := hubs[0].Generation(ctx); err != nil || g != n+1 {
+				t.Fatalf("Generation after %d codes and an enrollment = %d, %v; want %d", n, g, err, n+1)
 			}
 		})
 	}
