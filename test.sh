@@ -19,6 +19,8 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The Debian packages' checker (tools/package's test; errors fail it).
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
+# The stores' tests on PostgreSQL run against a throwaway server (.ci/postgres).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -n "$(fc-list "WenQuanYi Micro Hei" 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
@@ -35,6 +37,22 @@ go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "test.sh: gofmt would change:"; echo "$unformatted"; exit 1
+fi
+# A throwaway PostgreSQL for this run, unless GATEPOST_TEST_POSTGRES names one
+# already; stopped and removed at the end, failed or not.
+if [ -z "${GATEPOST_TEST_POSTGRES:-}" ]; then
+  pgdir=$(mktemp -d /tmp/gatepost-pg.XXXXXX)
+  trap '.ci/postgres stop "$pgdir"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  if url=$(.ci/postgres start "$pgdir"); then
+    export GATEPOST_TEST_POSTGRES="$url"
+    echo "test.sh: PostgreSQL for the tests at $url"
+  elif [ -n "${CI:-}" ]; then
+    echo "test.sh: the tests' PostgreSQL did not start, and CI must run every test"; exit 1
+  else
+    echo "test.sh: the tests' PostgreSQL did not start: the tests on PostgreSQL will skip"
+  fi
 fi
 # Each test binary is bounded, so a hang fails within minutes, not CI's limit.
 echo "test.sh: go test"

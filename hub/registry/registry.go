@@ -9,11 +9,17 @@
 // changes with every change, so a running hub learns of a retirement
 // another process made.
 //
+// The register lives in SQLite (kiosks.db in the data folder: OpenFile,
+// the default) or in PostgreSQL (OpenPostgres), behind one API; its
+// tables are made and changed by versioned migrations (migrate.go).
+//
 // The hub's commands, server, broker wiring and console import registry;
-// it imports protocol, internal/clock and hub/brokerconf.
+// it imports protocol, internal/clock and hub/brokerconf, and the SQLite
+// and PostgreSQL drivers and goose.
 package registry
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -24,15 +30,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
-	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/protocol"
-
-	_ "modernc.org/sqlite" // the SQLite driver
 )
 
 // State is where a kiosk stands.
@@ -70,81 +72,6 @@ type codeError struct {
 func (e *codeError) Error() string { return e.msg }
 func (e *codeError) Is(target error) bool {
 	return target == ErrBadCode || (e.also != nil && target == e.also)
-}
-
-const schema = `
-CREATE TABLE IF NOT EXISTS kiosks (
-	kiosk        TEXT    NOT NULL PRIMARY KEY,
-	site         TEXT    NOT NULL,
-	state        TEXT    NOT NULL,
-	public_key   TEXT    NOT NULL DEFAULT '', -- protocol.PublicKeyText
-	secret_hash  TEXT    NOT NULL DEFAULT '', -- sha256 of the broker secret, hex
-	mosquitto    TEXT    NOT NULL DEFAULT '', -- the same secret in Mosquitto's $7$ format
-	created      INTEGER NOT NULL,            -- unix ns
-	enrolled     INTEGER NOT NULL DEFAULT 0,
-	retired      INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS enroll_codes (
-	code_hash TEXT    NOT NULL PRIMARY KEY, -- sha256 of the secret, hex: the secret itself is never stored
-	kiosk     TEXT    NOT NULL REFERENCES kiosks (kiosk),
-	site      TEXT    NOT NULL,
-	expires   INTEGER NOT NULL,
-	used      INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS transitions (
-	site     TEXT    NOT NULL PRIMARY KEY,
-	deadline INTEGER NOT NULL -- unix ns: the site's unenrolled kiosks are refused from then on
-);
-CREATE TABLE IF NOT EXISTS test_sites (
-	site TEXT NOT NULL PRIMARY KEY -- entries from simulated devices are taken from these sites only
-);
-CREATE TABLE IF NOT EXISTS generation (
-	id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
-	n  INTEGER NOT NULL -- bumped in the transaction of every change
-);
-INSERT OR IGNORE INTO generation (id, n) VALUES (1, 0);`
-
-// FileName is the registry's own database in the hub's data folder.
-const FileName = "kiosks.db"
-
-// Store is the registry on a SQLite database.
-type Store struct {
-	db    *sql.DB
-	owned bool // opened by OpenFile: Close closes it
-	clock clock.Clock
-}
-
-// OpenFile opens (creating if needed) the registry in its own SQLite file.
-func OpenFile(ctx context.Context, path string, c clock.Clock) (*Store, error) {
-	u := url.URL{Path: path}
-	db, err := sql.Open("sqlite", "file:"+u.EscapedPath()+
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open kiosk registry %s: %w", path, err)
-	}
-	s, err := Open(ctx, db, c)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.owned = true
-	return s, nil
-}
-
-// Close closes the database if OpenFile opened it.
-func (s *Store) Close() error {
-	if s.owned {
-		return s.db.Close()
-	}
-	return nil
-}
-
-// Open creates the registry's tables in db if they are missing.
-func Open(ctx context.Context, db *sql.DB, c clock.Clock) (*Store, error) {
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		return nil, fmt.Errorf("open kiosk registry: %w", err)
-	}
-	return &Store{db: db, clock: clock.Or(c)}, nil
 }
 
 // Kiosk is one row of the registry.
@@ -186,11 +113,11 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 	}
 	now := s.clock.Now()
 	secret, expires = protocol.NewEnrollSecret(), now.Add(ttl)
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx txn) error {
 		if err := claim(ctx, tx, site, kiosk, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO enroll_codes (code_hash, kiosk, site, expires) VALUES (?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO enroll_codes (code_hash, kiosk, site, expires) VALUES (?, ?, ?, ?)`,
 			digest(secret), kiosk, site, expires.UnixNano())
 		if err != nil {
 			return err
@@ -205,17 +132,18 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 
 // claim registers kiosk at site as pending if it is new, and refuses a
 // retired kiosk or one of another site.
-func claim(ctx context.Context, tx *sql.Tx, site, kiosk string, now time.Time) error {
+func claim(ctx context.Context, tx txn, site, kiosk string, now time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (kiosk) DO NOTHING`, kiosk, site, string(Pending), now.UnixNano())
+	if err != nil {
+		return err
+	}
 	var haveSite string
 	var state State
-	err := tx.QueryRowContext(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state)
+	if err := tx.queryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state); err != nil {
+		return err
+	}
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)`,
-			kiosk, site, Pending, now.UnixNano())
-		return err
-	case err != nil:
-		return err
 	case state == Retired:
 		return ErrRetired
 	case haveSite != site:
@@ -230,8 +158,8 @@ func claim(ctx context.Context, tx *sql.Tx, site, kiosk string, now time.Time) e
 func (s *Store) Redeem(ctx context.Context, r protocol.EnrollRequest, pub ed25519.PublicKey) (Credentials, error) {
 	now := s.clock.Now()
 	var creds Credentials
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used = ?
+	err := s.tx(ctx, func(tx txn) error {
+		res, err := tx.exec(ctx, `UPDATE enroll_codes SET used = ?
 			WHERE code_hash = ? AND site = ? AND kiosk = ? AND used = 0 AND expires > ?`,
 			now.UnixNano(), digest(r.Secret), r.Site, r.Kiosk, now.UnixNano())
 		if err != nil {
@@ -260,7 +188,7 @@ func (s *Store) Add(ctx context.Context, site, kiosk string, pub ed25519.PublicK
 	}
 	now := s.clock.Now()
 	var creds Credentials
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		if err := claim(ctx, tx, site, kiosk, now); err != nil {
 			return err
 		}
@@ -274,7 +202,7 @@ func (s *Store) Add(ctx context.Context, site, kiosk string, pub ed25519.PublicK
 	return creds, nil
 }
 
-func enroll(ctx context.Context, tx *sql.Tx, site, kiosk string, pub ed25519.PublicKey, now time.Time) (Credentials, error) {
+func enroll(ctx context.Context, tx txn, site, kiosk string, pub ed25519.PublicKey, now time.Time) (Credentials, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return Credentials{}, err
@@ -284,10 +212,15 @@ func enroll(ctx context.Context, tx *sql.Tx, site, kiosk string, pub ed25519.Pub
 	if err != nil {
 		return Credentials{}, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
-		WHERE kiosk = ?`, Enrolled, protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(), kiosk)
+	// Never a retired kiosk, whatever ran since claim looked.
+	res, err := tx.exec(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
+		WHERE kiosk = ? AND state != ?`, string(Enrolled), protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(),
+		kiosk, string(Retired))
 	if err != nil {
 		return Credentials{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return Credentials{}, cmp.Or(err, ErrRetired)
 	}
 	return creds, bump(ctx, tx)
 }
@@ -296,10 +229,10 @@ func enroll(ctx context.Context, tx *sql.Tx, site, kiosk string, pub ed25519.Pub
 // expired, made for another kiosk, kiosk retired) are given only when the
 // code's secret is one the hub made: to anyone else every refusal is the
 // same ErrBadCode.
-func whyRefused(ctx context.Context, tx *sql.Tx, r protocol.EnrollRequest, now time.Time) error {
+func whyRefused(ctx context.Context, tx txn, r protocol.EnrollRequest, now time.Time) error {
 	var site, kiosk string
 	var expires, used int64
-	err := tx.QueryRowContext(ctx, `SELECT site, kiosk, expires, used FROM enroll_codes WHERE code_hash = ?`, digest(r.Secret)).
+	err := tx.queryRow(ctx, `SELECT site, kiosk, expires, used FROM enroll_codes WHERE code_hash = ?`, digest(r.Secret)).
 		Scan(&site, &kiosk, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrBadCode
@@ -308,7 +241,7 @@ func whyRefused(ctx context.Context, tx *sql.Tx, r protocol.EnrollRequest, now t
 		return err
 	}
 	var state State
-	if err := tx.QueryRowContext(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.queryRow(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	switch {
@@ -332,21 +265,21 @@ func whyRefused(ctx context.Context, tx *sql.Tx, r protocol.EnrollRequest, now t
 // Retiring a retired kiosk does nothing.
 func (s *Store) Retire(ctx context.Context, kiosk string) error {
 	now := s.clock.Now().UnixNano()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
-			WHERE kiosk = ? AND state != ?`, Retired, now, kiosk, Retired)
+	err := s.tx(ctx, func(tx txn) error {
+		res, err := tx.exec(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
+			WHERE kiosk = ? AND state != ?`, string(Retired), now, kiosk, string(Retired))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
+			err := tx.queryRow(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: %s (see `hub kiosks list`)", ErrUnknown, kiosk)
 			}
 			return err // nil: retired already
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, now, kiosk); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, now, kiosk); err != nil {
 			return err
 		}
 		return bump(ctx, tx)
@@ -368,7 +301,7 @@ func (s *Store) Authenticate(ctx context.Context, username, secret string) (Kios
 	k := Kiosk{Kiosk: kiosk}
 	var hash string
 	var state State
-	err := s.db.QueryRowContext(ctx, `SELECT site, state, secret_hash FROM kiosks WHERE kiosk = ?`, kiosk).
+	err := s.queryRow(ctx, `SELECT site, state, secret_hash FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&k.Site, &state, &hash)
 	if err != nil || k.Site != site || state != Enrolled || hash == "" {
 		return Kiosk{}, false
@@ -397,7 +330,7 @@ func (s *Store) List(ctx context.Context) ([]Kiosk, error) { return s.list(ctx, 
 
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
 	now := s.clock.Now().UnixNano()
-	rows, err := s.db.QueryContext(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
+	rows, err := s.query(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
 		COALESCE((SELECT MAX(expires) FROM enroll_codes c WHERE c.kiosk = kiosks.kiosk AND c.used = 0 AND c.expires > ?), 0)
 		FROM kiosks `+where+` ORDER BY site, kiosk`, append([]any{now}, args...)...)
 	if err != nil {
@@ -421,18 +354,6 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, e
 		out = append(out, k)
 	}
 	return out, rows.Err()
-}
-
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 func digest(s string) string {

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -18,12 +17,12 @@ func (s *Store) SetTestSite(ctx context.Context, site string, test bool) error {
 	if !protocol.ValidName(site) {
 		return fmt.Errorf("site %q: use letters, digits, '-' and '_'", site)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		var err error
 		if test {
-			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO test_sites (site) VALUES (?)`, site)
+			_, err = tx.exec(ctx, `INSERT INTO test_sites (site) VALUES (?) ON CONFLICT (site) DO NOTHING`, site)
 		} else {
-			_, err = tx.ExecContext(ctx, `DELETE FROM test_sites WHERE site = ?`, site)
+			_, err = tx.exec(ctx, `DELETE FROM test_sites WHERE site = ?`, site)
 		}
 		if err != nil {
 			return err
@@ -34,7 +33,7 @@ func (s *Store) SetTestSite(ctx context.Context, site string, test bool) error {
 
 // TestSites lists the test sites.
 func (s *Store) TestSites(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT site FROM test_sites ORDER BY site`)
+	rows, err := s.query(ctx, `SELECT site FROM test_sites ORDER BY site`)
 	if err != nil {
 		return nil, fmt.Errorf("test sites: %w", err)
 	}
@@ -54,6 +53,6 @@ func (s *Store) TestSites(ctx context.Context) ([]string, error) {
 // register it cannot read is no test site.
 func (s *Store) IsTestSite(ctx context.Context, site string) bool {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM test_sites WHERE site = ?`, site).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM test_sites WHERE site = ?`, site).Scan(&n)
 	return err == nil && n > 0
 }
