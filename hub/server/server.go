@@ -137,6 +137,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Clock:     s.clock,
 		SkewLimit: cfg.SkewLimit,
 		Admit:     s.admit,
+		KioskKey:  s.kioskKey,
 		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
 			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
 		Alarm:    s.jobs.refusals.Report,
