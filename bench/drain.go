@@ -165,7 +165,7 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 		}
 	}
 	u := uplink.New(uplink.Config{Broker: l.url, Site: "site-1", Kiosk: "bench-1",
-		Username: l.user, Password: l.secret, ClientID: l.user, TLS: l.kioskTLS,
+		Username: l.user, Password: l.secret, ClientID: l.user, TLS: l.kioskTLS, Key: l.key,
 		BatchSize: protocol.MaxBatchEntries, MaxInFlight: 8, AckTimeout: 30 * time.Second, GzipAbove: gzipAbove}, j, log)
 	start := time.Now()
 	runCtx, stop := context.WithCancel(ctx)
