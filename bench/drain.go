@@ -124,6 +124,12 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, log *slog.Logger) (time.Duration, error) {
+	return drainOursWith(ctx, dir, n, gzipAbove, secure, true, log)
+}
+
+// drainOursWith is drainOurs with the entry chain and batch signatures on
+// (chain) or off on both sides, for the cost benchmark (chaincost.go).
+func drainOursWith(ctx context.Context, dir string, n, gzipAbove int, secure, chain bool, log *slog.Logger) (time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return 0, err
@@ -139,7 +145,7 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 	}
 	defer mq.stop()
 	hub, err := server.Open(ctx, server.Config{DataDir: hubDir, Broker: l.url, BrokerCA: l.brokerCA,
-		HTTPListen: "127.0.0.1:0", Logger: log})
+		HTTPListen: "127.0.0.1:0", Logger: log, NoChain: !chain})
 	if err != nil {
 		return 0, err
 	}
@@ -149,11 +155,14 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 	case <-time.After(10 * time.Second):
 		return 0, errors.New("hub did not subscribe")
 	}
-	j, err := journal.Open(filepath.Join(dir, "kiosk.db"), "bench-1")
+	j, err := journal.OpenWith(filepath.Join(dir, "kiosk.db"), "bench-1", journal.Options{NoChain: !chain})
 	if err != nil {
 		return 0, err
 	}
 	defer j.Close()
+	if !chain {
+		l.key = nil // unsigned batches
+	}
 	for seq := 1; seq <= n; seq += 10_000 {
 		var es []protocol.Entry
 		for s := seq; s < seq+10_000 && s <= n; s++ {

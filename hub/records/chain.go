@@ -17,6 +17,19 @@ import (
 // error wraps protocol.ErrInvalid too.
 var ErrChain = errors.New("chain")
 
+// withoutChain is the context key of WithoutChain.
+type withoutChain struct{}
+
+// WithoutChain returns ctx with the chain turned off for the batches
+// saved under it: no hash computed, stored or checked. It exists for the
+// benchmark of what the chain costs (bench -only chaincost) alone; a hub
+// never uses it.
+func WithoutChain(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutChain{}, true)
+}
+
+func chainOff(ctx context.Context) bool { return ctx.Value(withoutChain{}) != nil }
+
 // link is what the hub computes of one entry of a batch for the chain.
 type link struct {
 	hash     [32]byte
