@@ -164,6 +164,9 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 		if err := checkChain(ctx, tx, b, links, inserted); err != nil {
 			return Saved{}, err
 		}
+		if err := keepSig(ctx, tx, b, saved); err != nil {
+			return Saved{}, err
+		}
 	}
 	if err := counts.write(ctx, tx); err != nil {
 		return Saved{}, err
