@@ -28,7 +28,14 @@ func WithoutChain(ctx context.Context) context.Context {
 	return context.WithValue(ctx, withoutChain{}, true)
 }
 
-func chainOff(ctx context.Context) bool { return ctx.Value(withoutChain{}) != nil }
+// linksFor is chainLinks(b), or zero links and off when ctx turned the
+// chain off.
+func linksFor(ctx context.Context, b protocol.Batch) (links []link, off bool) {
+	if ctx.Value(withoutChain{}) != nil {
+		return make([]link, len(b.Entries)), true
+	}
+	return chainLinks(b), false
+}
 
 // link is what the hub computes of one entry of a batch for the chain.
 type link struct {

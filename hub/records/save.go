@@ -116,11 +116,7 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	var saved Saved
 	var highest int64
 	counts := siteDayCounts{}
-	off := chainOff(ctx)
-	links := make([]link, len(b.Entries))
-	if !off {
-		links = chainLinks(b)
-	}
+	links, off := linksFor(ctx, b)
 	inserted := make([]bool, len(b.Entries))
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by SaveBatch

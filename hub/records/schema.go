@@ -86,18 +86,8 @@ func migrations() []string {
 		ALTER TABLE entries ADD COLUMN prev BLOB;
 		ALTER TABLE entries ADD COLUMN personal BLOB;
 		ALTER TABLE entries ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;`,
-		// 8: each live batch's signature by its kiosk (protocol.Batch.Sig),
-		// verified by ingest before the batch was stored, kept so that hub
-		// verify can check the stored hashes against it again (sigs.go).
-		`CREATE TABLE IF NOT EXISTS batch_sigs (
-			kiosk     TEXT    NOT NULL,
-			journal   TEXT    NOT NULL, -- '' for a batch naming none
-			site      TEXT    NOT NULL,
-			first_seq INTEGER NOT NULL,
-			last_seq  INTEGER NOT NULL,
-			sig       TEXT    NOT NULL,
-			PRIMARY KEY (kiosk, journal, first_seq, last_seq)
-		) WITHOUT ROWID;`,
+		// 8: each live batch's signature by its kiosk (sigs.go).
+		batchSigsTable,
 	}
 }
 

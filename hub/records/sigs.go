@@ -18,6 +18,20 @@ import (
 // without the kiosk's key, they cannot sign the new hashes. Bundles
 // (hub import) are checked on import and their signatures not kept.
 
+// batchSigsTable is schema step 8: each live batch's signature by its
+// kiosk (protocol.Batch.Sig), verified by ingest before the batch was
+// stored. IF NOT EXISTS: a file rolled back to an older version in tests
+// keeps its tables.
+const batchSigsTable = `CREATE TABLE IF NOT EXISTS batch_sigs (
+	kiosk     TEXT    NOT NULL,
+	journal   TEXT    NOT NULL, -- '' for a batch naming none
+	site      TEXT    NOT NULL,
+	first_seq INTEGER NOT NULL,
+	last_seq  INTEGER NOT NULL,
+	sig       TEXT    NOT NULL,
+	PRIMARY KEY (kiosk, journal, first_seq, last_seq)
+) WITHOUT ROWID;`
+
 // FindingSignature: stored entries whose hashes no longer verify against
 // the signature their kiosk made over the batch that brought them.
 const FindingSignature = "signature"

@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
 )
@@ -258,6 +259,17 @@ func (s *Server) kioskKey(ctx context.Context, site, kiosk string) (ed25519.Publ
 		return nil, err
 	}
 	return k.PublicKey, nil // nil while pending
+}
+
+// chainOff is the context the hub's work runs under: with
+// Config.NoChain, the cost benchmark's baseline, signatures go unchecked
+// and the store keeps no chain.
+func (s *Server) chainOff(cfg Config) context.Context {
+	if !cfg.NoChain {
+		return context.Background()
+	}
+	s.ingest.KioskKey = nil
+	return records.WithoutChain(context.Background())
 }
 
 func (s *Server) admit(ctx context.Context, site, kiosk string) error {

@@ -145,10 +145,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.serveHTTP(cfg)
 
-	runCtx, stop := context.WithCancel(context.Background())
-	if cfg.NoChain { // the cost benchmark's baseline
-		s.ingest.KioskKey, runCtx = nil, records.WithoutChain(runCtx)
-	}
+	runCtx, stop := context.WithCancel(s.chainOff(cfg))
 	s.stop = stop
 	s.wg.Go(func() {
 		defer s.ingestStopped.Store(true)
