@@ -42,3 +42,30 @@ func TestBenchRuns(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 }
+
+// TestChainCostRuns runs the cost benchmark of the chain and signatures
+// small (go run ./bench -only chaincost gives the figures).
+func TestChainCostRuns(t *testing.T) {
+	if _, err := mosquittoPath(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v, and CI must run every test", err)
+		}
+		t.Skipf("%v (or run ./test.sh, which installs it)", err)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{n: 2000, appends: 40, burst: 20, lull: 10 * time.Millisecond, rounds: 1, only: "chaincost", dir: t.TempDir(), verifyN: 3000}
+	if err := run(t.Context(), o, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Seek(0, 0)
+	var out bytes.Buffer
+	out.ReadFrom(f)
+	for _, want := range []string{"chain-ingest ", "chain-ingest-cost ", "chain-append ", "chain-drain-cost ", "chain-drain ", "chain-verify "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -124,6 +124,12 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, log *slog.Logger) (time.Duration, error) {
+	return drainOursWith(ctx, dir, n, gzipAbove, secure, true, log)
+}
+
+// drainOursWith is drainOurs with the entry chain and batch signatures on
+// (chain) or off on both sides, for the cost benchmark (chaincost.go).
+func drainOursWith(ctx context.Context, dir string, n, gzipAbove int, secure, chain bool, log *slog.Logger) (time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return 0, err
@@ -141,7 +147,7 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 	// No enrollment listener: its default :8443 (on once `hub tls init`
 	// has run) is not the bench's to take.
 	hub, err := server.Open(ctx, server.Config{DataDir: hubDir, Broker: l.url, BrokerCA: l.brokerCA,
-		HTTPListen: "127.0.0.1:0", EnrollListen: server.Off, Logger: log})
+		HTTPListen: "127.0.0.1:0", EnrollListen: server.Off, Logger: log, NoChain: !chain})
 	if err != nil {
 		return 0, err
 	}
@@ -151,11 +157,14 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 	case <-time.After(10 * time.Second):
 		return 0, errors.New("hub did not subscribe")
 	}
-	j, err := journal.Open(filepath.Join(dir, "kiosk.db"), "bench-1")
+	j, err := journal.OpenWith(filepath.Join(dir, "kiosk.db"), "bench-1", journal.Options{NoChain: !chain})
 	if err != nil {
 		return 0, err
 	}
 	defer j.Close()
+	if !chain {
+		l.key = nil // unsigned batches
+	}
 	for seq := 1; seq <= n; seq += 10_000 {
 		var es []protocol.Entry
 		for s := seq; s < seq+10_000 && s <= n; s++ {
@@ -167,7 +176,7 @@ func drainOurs(ctx context.Context, dir string, n, gzipAbove int, secure bool, l
 		}
 	}
 	u := uplink.New(uplink.Config{Broker: l.url, Site: "site-1", Kiosk: "bench-1",
-		Username: l.user, Password: l.secret, ClientID: l.user, TLS: l.kioskTLS,
+		Username: l.user, Password: l.secret, ClientID: l.user, TLS: l.kioskTLS, Key: l.key,
 		BatchSize: protocol.MaxBatchEntries, MaxInFlight: 8, AckTimeout: 30 * time.Second, GzipAbove: gzipAbove}, j, log)
 	start := time.Now()
 	runCtx, stop := context.WithCancel(ctx)

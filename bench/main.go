@@ -30,6 +30,7 @@ type options struct {
 	rounds    int // drain rounds (ours and each bridge in turns)
 	only      string
 	dir       string
+	verifyN   int // entries hub verify walks in the chaincost benchmark
 }
 
 func main() {
@@ -38,9 +39,10 @@ func main() {
 	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
 	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
 	rounds := flag.Int("rounds", 3, "drain rounds: ours and the bridges run in turns and the medians are compared")
-	only := flag.String("only", "", "run one benchmark: drain, ingest or append (drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling)")
+	only := flag.String("only", "", "run one benchmark: drain, ingest, append or chaincost (what the entry chain and signatures cost, issue 14; drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling)")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	verifyN := flag.Int("verify-n", 1_000_000, "entries `hub verify` walks in -only chaincost")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -54,7 +56,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir}
+	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
@@ -93,6 +95,15 @@ func run(ctx context.Context, o options, out *os.File) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 		r.print(out)
+	}
+	if only == "chaincost" { // issue 14's cost budget; not part of a run of everything
+		rs, err := benchChainCost(ctx, dir, o, log)
+		if err != nil {
+			return fmt.Errorf("chaincost: %w", err)
+		}
+		for _, r := range rs {
+			r.print(out)
+		}
 	}
 	if only == "drain-ours" || only == "drain-ours-plain" { // for profiling our side alone
 		l := link{secure: only == "drain-ours"}

@@ -26,6 +26,7 @@ type link struct {
 	brokerCA string      // the hub's --broker-ca; "" for plain
 	user     string      // the kiosk's login
 	secret   string
+	key      ed25519.PrivateKey // the kiosk's key, enrolled: it signs every batch
 }
 
 func (l link) name() string {
@@ -49,7 +50,7 @@ func enrollBench(ctx context.Context, dir, hubDir, addr string, secure bool) (li
 	if err != nil {
 		return link{}, err
 	}
-	pub, _, err := ed25519.GenerateKey(nil)
+	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		reg.Close()
 		return link{}, err
@@ -59,7 +60,7 @@ func enrollBench(ctx context.Context, dir, hubDir, addr string, secure bool) (li
 	if err != nil {
 		return link{}, err
 	}
-	l := link{secure: secure, url: "tcp://" + addr, user: creds.Username, secret: creds.Secret}
+	l := link{secure: secure, url: "tcp://" + addr, user: creds.Username, secret: creds.Secret, key: priv}
 	if !secure {
 		return l, nil
 	}

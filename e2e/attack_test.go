@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,7 +57,9 @@ func (a attacker) publish(c mqtt.Client, topic string, retained bool, payload []
 	tok.WaitTimeout(5 * time.Second)
 }
 
-func forgedBatch(t *testing.T, site, kiosk string, firstSeq uint64, n int, scan string) []byte {
+// forgedBatch is a batch of n entries of kiosk from firstSeq, signed with
+// key (nil: unsigned).
+func forgedBatch(t *testing.T, key ed25519.PrivateKey, site, kiosk string, firstSeq uint64, n int, scan string) []byte {
 	t.Helper()
 	b := protocol.Batch{Kiosk: kiosk, Site: site, Sent: time.Now().UTC()}
 	for i := range n {
@@ -64,6 +67,11 @@ func forgedBatch(t *testing.T, site, kiosk string, firstSeq uint64, n int, scan 
 			protocoltest.At(time.Now().UTC()), protocoltest.ID(uuid.Must(uuid.NewV7()).String()))
 		e.Seq = firstSeq + uint64(i)
 		b.Entries = append(b.Entries, e)
+	}
+	if key != nil {
+		if err := protocol.SignBatch(key, &b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	data, err := protocol.EncodeBatch(b)
 	if err != nil {
@@ -86,7 +94,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	// hands) and one retired.
 	g := faultGate(t, broker)
 	h.enrollKiosk(t, g.cfgPath, broker)
-	stolen := h.kioskLogin(t, "site-1", "gate-9", broker)
+	stolen, stolenKey := h.kioskLoginWithKey(t, "site-1", "gate-9", broker)
 	retired := h.kioskLogin(t, "site-1", "gate-8", broker)
 	hubUser, hubPass := h.hubLogin(t)
 	hp := h.start(t)
@@ -108,7 +116,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	}
 	run(t, "hub", "kiosks", "retire", "gate-8", "--data", h.dataDir)
 	if mosquitto {
-		a.publish(rc, protocol.EntriesTopic("site-1", "gate-8"), false, forgedBatch(t, "site-1", "gate-8", 1, 1, "FORGED-BY-GATE-8"))
+		a.publish(rc, protocol.EntriesTopic("site-1", "gate-8"), false, forgedBatch(t, nil, "site-1", "gate-8", 1, 1, "FORGED-BY-GATE-8"))
 		testkit.EventuallyState(t, syncBound, "the hub refuses the retired kiosk's batch", func() (bool, string) {
 			m := metricValue(t, h, `gatepost_hub_rejected_total{reason="retired"}`)
 			return m >= 1, fmt.Sprint(m)
@@ -146,6 +154,7 @@ func testAttacks(t *testing.T, mosquitto bool) {
 		}
 	}
 	st0 := kioskStatus(t, g.cfgPath)
+	_, otherKey, _ := ed25519.GenerateKey(nil) // the login without the device's key
 	config40, _ := json.Marshal(map[string]any{"fever_c": 40.0})
 	downlink := func(kind protocol.DownlinkKind, payload []byte) []byte {
 		d, err := protocol.EncodeDownlink(protocol.Downlink{Kind: kind, Site: "site-1", Version: 501, Issued: time.Now().UTC(), Payload: payload})
@@ -159,15 +168,17 @@ func testAttacks(t *testing.T, mosquitto bool) {
 		what, topic string
 		payload     []byte
 	}{
-		{"a batch as gate-1 ahead of it", protocol.EntriesTopic("site-1", "gate-1"), forgedBatch(t, "site-1", "gate-1", st0.LastSeq+5, 1, forgedScan)},
-		{"an alert as gate-1", protocol.AlertsTopic("site-1", "gate-1"), forgedBatch(t, "site-1", "gate-1", st0.LastSeq+6, 1, forgedScan)},
+		{"a batch as gate-1 ahead of it", protocol.EntriesTopic("site-1", "gate-1"), forgedBatch(t, stolenKey, "site-1", "gate-1", st0.LastSeq+5, 1, forgedScan)},
+		{"an alert as gate-1", protocol.AlertsTopic("site-1", "gate-1"), forgedBatch(t, stolenKey, "site-1", "gate-1", st0.LastSeq+6, 1, forgedScan)},
 		{"an offline status as gate-1", protocol.StatusTopic("site-1", "gate-1"), []byte(`{"v":1,"kiosk":"gate-1","site":"site-1","online":false}`)},
 		{"an ack for gate-1 ahead", protocol.AckTopic("site-1", "gate-1"), ack},
 		{"a config downlink (40 °C, version 501)", protocol.DownlinkTopic("site-1", "", protocol.DownlinkConfig), downlink(protocol.DownlinkConfig, config40)},
 		{"an empty status list", protocol.DownlinkTopic("site-1", "", protocol.DownlinkStatusList), downlink(protocol.DownlinkStatusList, []byte(`{"revoked":[]}`))},
-		{"a batch of another site's kiosk", protocol.EntriesTopic("site-2", "gate-1"), forgedBatch(t, "site-2", "gate-1", 1, 1, forgedScan)},
-		{"a batch on its own topic naming gate-1", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, "site-1", "gate-1", st0.LastSeq+7, 1, forgedScan)},
-		{"its own batch at sequence 2^63-1", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, "site-1", "gate-9", math.MaxInt64, 1, forgedScan)},
+		{"a batch of another site's kiosk", protocol.EntriesTopic("site-2", "gate-1"), forgedBatch(t, stolenKey, "site-2", "gate-1", 1, 1, forgedScan)},
+		{"a batch on its own topic naming gate-1", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, stolenKey, "site-1", "gate-1", st0.LastSeq+7, 1, forgedScan)},
+		{"its own batch at sequence 2^63-1", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, stolenKey, "site-1", "gate-9", math.MaxInt64, 1, forgedScan)},
+		{"its own batch signed with another key", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, otherKey, "site-1", "gate-9", 1, 1, forgedScan)},
+		{"its own batch unsigned", protocol.EntriesTopic("site-1", "gate-9"), forgedBatch(t, nil, "site-1", "gate-9", 1, 1, forgedScan)},
 	} {
 		c, err := a.connect(stolen.Username, stolen.Username, stolen.Secret)
 		if err != nil {
@@ -191,10 +202,10 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	}
 	const flood = 2000
 	floodStart := time.Now()
-	first := forgedBatch(t, "site-1", "gate-9", 1, 1, "FLOOD")
+	first := forgedBatch(t, stolenKey, "site-1", "gate-9", 1, 1, "FLOOD")
 	c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 1, false, first).WaitTimeout(5 * time.Second)
 	for i := 1; i < flood; i++ {
-		c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 0, false, forgedBatch(t, "site-1", "gate-9", uint64(i+1), 1, "FLOOD"))
+		c.Publish(protocol.EntriesTopic("site-1", "gate-9"), 0, false, forgedBatch(t, stolenKey, "site-1", "gate-9", uint64(i+1), 1, "FLOOD"))
 	}
 	c.Disconnect(250)
 	floodTook := time.Since(floodStart)
@@ -263,11 +274,15 @@ func testAttacks(t *testing.T, mosquitto bool) {
 	if !slices.ContainsFunc(counts, func(l string) bool { return strings.Contains(l, "seq_window") && !strings.HasSuffix(l, " 0") }) {
 		t.Errorf("the out-of-range sequence was not counted:\n%s", strings.Join(counts, "\n"))
 	}
+	if !slices.ContainsFunc(counts, func(l string) bool { return strings.Contains(l, `"signature"`) && !strings.HasSuffix(l, " 0") }) {
+		t.Errorf("the two batches not signed with gate-9's key were not counted as refused for the signature:\n%s",
+			strings.Join(counts, "\n"))
+	}
 	brokerName := "embedded broker"
 	if mosquitto {
 		brokerName = "Mosquitto"
 	}
-	t.Logf("%s: %d logins refused; a kiosk retired while connected cut off; 9 forged messages from a stolen kiosk, a replayed batch and 1 unsigned downlink with the hub's password came to nothing; "+
+	t.Logf("%s: %d logins refused; a kiosk retired while connected cut off; 11 forged messages from a stolen kiosk (2 of them without its key), a replayed batch and 1 unsigned downlink with the hub's password came to nothing; "+
 		"a flood of %d batches in %s; gate-1 synced %d entries exactly once throughout. Hub counts:\n%s",
 		brokerName, refusedLogins, flood, floodTook.Round(time.Millisecond), n, strings.Join(counts, "\n"))
 	k.stop(t)

@@ -103,6 +103,14 @@ func (m *mosquittoProc) reloads(t *testing.T) int {
 // the broker login a test plays that kiosk (or a stolen one) with.
 func (h *hub) kioskLogin(t *testing.T, site, kiosk, broker string) protocol.EnrollAnswer {
 	t.Helper()
+	a, _ := h.kioskLoginWithKey(t, site, kiosk, broker)
+	return a
+}
+
+// kioskLoginWithKey is kioskLogin that also returns the kiosk's key, with
+// which its batches are signed: a stolen device, not just its login.
+func (h *hub) kioskLoginWithKey(t *testing.T, site, kiosk, broker string) (protocol.EnrollAnswer, ed25519.PrivateKey) {
+	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +129,7 @@ func (h *hub) kioskLogin(t *testing.T, site, kiosk, broker string) protocol.Enro
 	if h.mosq != nil {
 		h.mosq.reload(t, h.dataDir)
 	}
-	return a
+	return a, priv
 }
 
 // hubLogin is the hub's own broker account under the name its commands

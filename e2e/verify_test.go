@@ -111,12 +111,13 @@ func TestVerifyNamesEditsInHubStorage(t *testing.T) {
 
 // TestImportRefusesAnEditedBundle: a bundle exported by a real kiosk,
 // with one temperature changed on the way and its checksum recomputed,
-// is refused whole by `hub import`; the bundle as exported imports.
+// is refused whole by `hub import`, naming the signature and the kiosk's
+// key; the bundle as exported imports.
 func TestImportRefusesAnEditedBundle(t *testing.T) {
 	h := &hub{dataDir: t.TempDir(), mqttListen: testkit.FreeAddr(t), httpListen: testkit.FreeAddr(t)}
 	broker := "tcp://" + h.mqttListen
 	g := newGate(t, broker)
-	h.enrollKiosk(t, g.cfgPath, broker)
+	id := h.enrollKiosk(t, g.cfgPath, broker)
 	h.start(t).stop(t) // hub.db exists; the hub stays down
 	k := g.startKiosk(t)
 	const n = 5
@@ -153,8 +154,10 @@ func TestImportRefusesAnEditedBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(filepath.Join(bin, "hub"), "import", "--data", h.dataDir, editedPath).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "edited") {
-		t.Fatalf("hub import of the edited bundle: %v\n%s", err, out)
+	// Refused for its signature, naming the key the kiosk enrolled with.
+	if err == nil || !strings.Contains(string(out), "signature does not verify") ||
+		!strings.Contains(string(out), id.Fingerprint) || !strings.Contains(string(out), "edited") {
+		t.Fatalf("hub import of the edited bundle: %v\n%s\nwant a refusal naming the signature and key %s", err, out, id.Fingerprint)
 	}
 	t.Logf("hub import refused the edited bundle: %s", strings.TrimSpace(string(out)))
 	if es := hubEntries(t, h.dataDir); len(es) != 0 {

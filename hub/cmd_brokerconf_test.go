@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -37,15 +38,19 @@ func enrollForTest(t *testing.T, dataDir string, sk ...[2]string) map[string]reg
 	defer reg.Close()
 	creds := map[string]registry.Credentials{}
 	for _, k := range sk {
-		pub, _, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pub := testKioskKey(k[1]).Public().(ed25519.PublicKey)
 		if creds[k[1]], err = reg.Add(t.Context(), k[0], k[1], pub); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return creds
+}
+
+// testKioskKey is the key enrollForTest enrolls kiosk with, to sign its
+// batches.
+func testKioskKey(kiosk string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("test kiosk key " + kiosk))
+	return ed25519.NewKeyFromSeed(seed[:])
 }
 
 func retireForTest(t *testing.T, dataDir, kiosk string) {
@@ -358,6 +363,9 @@ func TestServeLogsInToMosquittoWithTheDataFoldersAccount(t *testing.T) {
 	b := protocol.Batch{Kiosk: "gate-1", Site: "huamu-1", Sent: t0, Entries: []protocol.Entry{{
 		Kiosk: "gate-1", Seq: 1, ID: "0190d6e4-7a4b-7cc0-8b8e-000000000001", Time: t0,
 		Kind: protocol.KindCheck, Decision: protocol.DecisionAllow, Reasons: []string{}}}}
+	if err := protocol.SignBatch(testKioskKey("gate-1"), &b); err != nil {
+		t.Fatal(err)
+	}
 	payload, err := protocol.EncodeBatch(b)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -20,6 +21,11 @@ func newImportCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := readBundle(args[0])
 			if err != nil {
+				return err
+			}
+			if err := data.withRegistry(cmd, func(reg *registry.Store) error {
+				return verifyBundle(cmd, reg, args[0], b)
+			}); err != nil {
 				return err
 			}
 			// Safe beside a running hub: SQLite serialises the writers.
@@ -40,6 +46,36 @@ func readBundle(path string) (protocol.Bundle, error) {
 		return b, fmt.Errorf("%s is not a usable bundle, nothing imported: %w", path, err)
 	}
 	return b, err
+}
+
+// verifyBundle refuses a bundle whose signature does not verify against
+// the key its kiosk enrolled with: one edited after export (its checksum
+// recomputed or not), unsigned, or not made by that kiosk. Nothing of it
+// is imported.
+func verifyBundle(cmd *cobra.Command, reg *registry.Store, path string, b protocol.Bundle) error {
+	k, err := reg.Get(cmd.Context(), b.Kiosk)
+	if err != nil && !errors.Is(err, registry.ErrUnknown) {
+		return err
+	}
+	if err != nil || k.PublicKey == nil {
+		return fmt.Errorf("%s was refused, nothing imported: kiosk %s is not enrolled at this hub, so the bundle's signature "+
+			"cannot be checked; enroll the kiosk (hub kiosks enroll) and export again", path, b.Kiosk)
+	}
+	fp := protocol.Fingerprint(k.PublicKey)
+	if k.Site != b.Site {
+		return fmt.Errorf("%s was refused, nothing imported: the bundle names site %s, but kiosk %s (key %s) is enrolled at %s",
+			path, b.Site, b.Kiosk, fp, k.Site)
+	}
+	if b.Sig == "" {
+		return fmt.Errorf("%s was refused, nothing imported: the bundle carries no signature, so it cannot be shown to come "+
+			"unedited from kiosk %s (enrolled key %s); export again with a kiosk of this version", path, b.Kiosk, fp)
+	}
+	if err := protocol.VerifyBundle(k.PublicKey, b); err != nil {
+		return fmt.Errorf("%s was refused, nothing imported: the signature does not verify against kiosk %s's enrolled key %s: "+
+			"the file was edited after export, or was not made by that kiosk; export again from the kiosk and keep the file "+
+			"in your hands (%w)", path, b.Kiosk, fp, err)
+	}
+	return nil
 }
 
 func importBundle(cmd *cobra.Command, store *records.SQLite, path string, b protocol.Bundle, stdout io.Writer) error {

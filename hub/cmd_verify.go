@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 )
 
 // errTampered is what `hub verify` returns when it finds any entry not as
@@ -23,12 +26,17 @@ func newVerifyCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Long: "Each entry's hash, computed by the hub when it received the entry, is recomputed from what hub.db\n" +
 			"holds now, and each entry's link to the one before it is checked. Every entry altered, deleted or\n" +
 			"inserted in hub.db since is named; the command then exits non-zero. Purged entries verify with the\n" +
-			"digest of their personal details kept at the purge (docs/security.md, \"The entry chain\").",
+			"digest of their personal details kept at the purge (docs/security.md, \"The entry chain\"). The stored\n" +
+			"hashes are also checked against each batch's signature by its kiosk's enrolled key, which catches\n" +
+			"hashes recomputed after an edit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return data.withRecords(cmd, true, func(store *records.SQLite) error {
 				v, err := store.Verify(cmd.Context(), kiosk)
 				if err != nil {
+					return err
+				}
+				if err := verifySigs(cmd, data, store, kiosk, &v); err != nil {
 					return err
 				}
 				if err := printVerified(stdout, v, asJSON); err != nil {
@@ -46,6 +54,26 @@ func newVerifyCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
+// verifySigs adds to v the check of the kept batch signatures against
+// the kiosks' enrolled keys.
+func verifySigs(cmd *cobra.Command, data *hubData, store *records.SQLite, kiosk string, v *records.Verified) error {
+	return data.withRegistry(cmd, func(reg *registry.Store) error {
+		sv, err := store.VerifySigs(cmd.Context(), kiosk, func(ctx context.Context, k string) (ed25519.PublicKey, error) {
+			got, err := reg.Get(ctx, k)
+			if errors.Is(err, registry.ErrUnknown) {
+				return nil, nil
+			}
+			return got.PublicKey, err
+		})
+		if err != nil {
+			return err
+		}
+		v.Signatures, v.SignaturesSkipped = sv.Checked, sv.Skipped
+		v.Findings = append(v.Findings, sv.Findings...)
+		return nil
+	})
+}
+
 func printVerified(w io.Writer, v records.Verified, asJSON bool) error {
 	if asJSON {
 		return listing{json: true}.print(w, v, nil)
@@ -61,7 +89,8 @@ func printVerified(w io.Writer, v records.Verified, asJSON bool) error {
 	if len(v.Findings) > 0 {
 		verdict = fmt.Sprintf("%d problems", len(v.Findings))
 	}
-	_, err := fmt.Fprintf(w, "%d kiosks, %d entries (%d purged, %d stored before the chain, not verifiable) in %s: %s\n",
-		v.Kiosks, v.Entries, v.Purged, v.Unchained, v.Took, verdict)
+	_, err := fmt.Fprintf(w, "%d kiosks, %d entries (%d purged, %d stored before the chain, not verifiable), "+
+		"%d batch signatures checked (%d skipped) in %s: %s\n",
+		v.Kiosks, v.Entries, v.Purged, v.Unchained, v.Signatures, v.SignaturesSkipped, v.Took, verdict)
 	return err
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/gatepost/gatepost/kiosk/identity"
 	"github.com/gatepost/gatepost/kiosk/journal"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/spf13/cobra"
@@ -19,7 +21,8 @@ func newExportCmd() *cobra.Command {
 		Use:   "export",
 		Short: "Write every unsynced entry to a compressed bundle for `hub import` (when the link is dead for long)",
 		Long: `Writes every entry the hub has not acknowledged to FILE: gzipped JSON naming
-the kiosk and the sequence range, with a SHA-256 of the entries. Carry it to
+the kiosk and the sequence range, with a SHA-256 of the entries, signed with
+the kiosk's key (hub import refuses a bundle edited after export). Carry it to
 the hub and run "hub import FILE". Safe while the kiosk runs; nothing in the
 journal changes: the entries count as synced when the hub next acknowledges
 them over MQTT. Importing the same bundle twice changes nothing.`,
@@ -48,21 +51,71 @@ them over MQTT. Importing the same bundle twice changes nothing.`,
 			if len(entries) == 0 {
 				return errors.New("nothing to export: the hub holds every entry of this kiosk")
 			}
-			data, err := protocol.EncodeBundle(protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(),
-				Exported: time.Now(), Entries: entries})
+			b := protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(), Exported: time.Now(), Entries: entries}
+			if err := signBundle(ctx, cmd, cfg.DataDir, j, acked, &b); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			data, err := protocol.EncodeBundle(b)
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			if err := writeFileSync(out, data); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			b, _ := protocol.DecodeBundle(data) // for the sum printed
-			fmt.Fprintf(cmd.OutOrStdout(), "exported %d entries of kiosk %s (seq %d..%d, sha256 %s) to %s (%d bytes)\n",
-				len(entries), b.Kiosk, b.From, b.To, b.SHA256, out, len(data))
+			written, _ := protocol.DecodeBundle(data) // for the sum printed
+			signed := "signed with key " + keyFingerprint(cfg.DataDir)
+			if written.Sig == "" {
+				signed = "unsigned"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "exported %d entries of kiosk %s (seq %d..%d, sha256 %s, %s) to %s (%d bytes)\n",
+				len(entries), written.Kiosk, written.From, written.To, written.SHA256, signed, out, len(data))
 			return nil
 		})
 	}
 	return cmd
+}
+
+// signBundle signs b with the kiosk's key, over the chain hashes the
+// journal stored for its entries (those after acked). A kiosk with no key
+// yet writes the bundle unsigned and says so: hub import refuses it, but
+// the entries stay in the journal.
+func signBundle(ctx context.Context, cmd *cobra.Command, dataDir string, j *journal.Journal, acked uint64, b *protocol.Bundle) error {
+	key, err := identity.Load(dataDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: this kiosk has no key (kiosk identity), so the bundle is unsigned and hub import "+
+			"will refuse it; enroll the kiosk (kiosk enroll) and export again")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	stored, err := j.UnsentEncoded(ctx, acked, len(b.Entries))
+	if err != nil {
+		return err
+	}
+	if len(stored) != len(b.Entries) {
+		return fmt.Errorf("the journal changed while it was read (%d entries, then %d): export again", len(b.Entries), len(stored))
+	}
+	links := make([]protocol.ChainLink, len(stored))
+	for i, e := range stored {
+		if e.Seq != b.Entries[i].Seq {
+			return fmt.Errorf("the journal changed while it was read (entry %d, then %d): export again", b.Entries[i].Seq, e.Seq)
+		}
+		if links[i], err = e.Link(); err != nil {
+			return fmt.Errorf("stored entry %d is damaged: %w", e.Seq, err)
+		}
+	}
+	b.Sig = protocol.SignChain(key.Private, b.Kiosk, b.Site, b.Journal, links)
+	return nil
+}
+
+// keyFingerprint is the fingerprint of the kiosk's key, for people.
+func keyFingerprint(dataDir string) string {
+	key, err := identity.Load(dataDir)
+	if err != nil {
+		return "(unreadable)"
+	}
+	return key.Fingerprint()
 }
 
 // writeFileSync writes data to a temporary file beside path, syncs it and

@@ -51,12 +51,14 @@ const (
 	RefusedTooLarge    = "too_large"         // a message over protocol.MaxMessageBytes
 	RefusedChain       = "chain"             // entries whose chain hashes do not continue what the hub holds
 	RefusedSimulated   = "simulated"         // entries from simulated devices, for a site that is not a test site
+	RefusedSignature   = "signature"         // a batch not signed, or not signed by the kiosk's enrolled key (or edited after signing)
 )
 
 // RefusalReasons lists every refusal reason, for counters and catalogues.
 var RefusalReasons = []string{
 	RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow,
 	RefusedRateLimited, RefusedQueueFull, RefusedBadMessage, RefusedTooLarge, RefusedChain, RefusedSimulated,
+	RefusedSignature,
 }
 
 // SecurityRefusal reports whether a refusal for reason is a security
@@ -66,7 +68,8 @@ var RefusalReasons = []string{
 // is one too; a single one is not, so its caller decides.)
 func SecurityRefusal(reason string) bool {
 	switch reason {
-	case RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow, RefusedChain:
+	case RefusedNotEnrolled, RefusedRetired, RefusedWrongSite, RefusedIdentity, RefusedSeqWindow, RefusedChain,
+		RefusedSignature:
 		return true
 	}
 	return false

@@ -32,6 +32,13 @@ type Bundle struct {
 	Exported time.Time `json:"exported"`
 	SHA256   string    `json:"sha256"` // of the entries, see BundleChecksum
 	Entries  []Entry   `json:"entries"`
+	// Sig is the kiosk's Ed25519 signature over Kiosk, Site, Journal and
+	// each entry's place in the chain (SignBundle, base64url): the
+	// checksum shows damage, the signature shows an edit, since whoever
+	// edits the file can recompute a checksum but not sign. `hub import`
+	// refuses a bundle whose Sig does not verify against the kiosk's
+	// enrolled key (VerifyBundle).
+	Sig string `json:"sig,omitempty"`
 }
 
 // BundleChecksum is the hex SHA-256 of each entry's EncodeEntry form
@@ -66,6 +73,9 @@ func (b *Bundle) Validate() error {
 	case b.To != b.Entries[len(b.Entries)-1].Seq || b.To-b.From+1 != uint64(len(b.Entries)):
 		return bad("to", "is %d but the entries run %d..%d (%d of them)", b.To, b.From,
 			b.Entries[len(b.Entries)-1].Seq, len(b.Entries))
+	}
+	if err := checkSigShape(b.Sig); err != nil {
+		return err
 	}
 	for i := range b.Entries {
 		e := &b.Entries[i]
@@ -145,6 +155,7 @@ func DecodeBundle(data []byte) (Bundle, error) {
 		Exported *string     `json:"exported"`
 		SHA256   string      `json:"sha256"`
 		Entries  []wireEntry `json:"entries"`
+		Sig      *string     `json:"sig"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	if err := dec.Decode(&w); err != nil {
@@ -161,6 +172,12 @@ func DecodeBundle(data []byte) (Bundle, error) {
 			return Bundle{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
 		}
 		b.Journal = *w.Journal
+	}
+	if w.Sig != nil {
+		if *w.Sig == "" {
+			return Bundle{}, bad("sig", "must be a base64url Ed25519 signature, got \"\" (leave it out if there is none)")
+		}
+		b.Sig = *w.Sig
 	}
 	for i := range w.Entries {
 		if err := w.Entries[i].into(&b.Entries[i]); err != nil {

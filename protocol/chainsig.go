@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -15,8 +16,9 @@ import (
 // The hub computes the links of what it received (ChainLinks) and checks
 // the signature against the kiosk's enrolled key (VerifyChain).
 //
-// Not yet carried by Batch or Bundle: the lead wires the fields, the
-// kiosk's signing and the hub's refusal (issue 14).
+// Batch.Sig and Bundle.Sig carry it (SignBatch, SignBundle; the kiosk's
+// uplink signs from the journal's stored hashes with EncodedLink), and the
+// hub checks them with VerifyBatch and VerifyBundle.
 
 // ChainLink is one entry's place in its journal's chain.
 type ChainLink struct {
@@ -82,4 +84,97 @@ func VerifyChain(pub ed25519.PublicKey, sig, kiosk, site, journal string, links 
 			ErrSignature, kiosk, Fingerprint(pub))
 	}
 	return nil
+}
+
+// checkSigShape checks a Batch.Sig or Bundle.Sig: "" (none) or the
+// base64url text of an Ed25519 signature, as SignChain writes it.
+func checkSigShape(sig string) error {
+	if sig == "" {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil || len(raw) != ed25519.SignatureSize {
+		return bad("sig", "must be a base64url Ed25519 signature (%d characters), got %d characters",
+			base64.RawURLEncoding.EncodedLen(ed25519.SignatureSize), len(sig))
+	}
+	return nil
+}
+
+// SignBatch sets b.Sig to the kiosk's signature over b (SignChain over
+// the links of its entries as the hub computes them). A kiosk sending
+// what its journal stores signs with EncodedLink's links instead, which
+// need no decoding.
+func SignBatch(priv ed25519.PrivateKey, b *Batch) error {
+	links, err := ChainLinks(b.Entries)
+	if err != nil {
+		return err
+	}
+	b.Sig = SignChain(priv, b.Kiosk, b.Site, b.Journal, links)
+	return nil
+}
+
+// VerifyBatch checks b.Sig against pub, the enrolled key of b.Kiosk; the
+// error wraps ErrSignature for a signature that is missing or does not
+// verify.
+func VerifyBatch(pub ed25519.PublicKey, b Batch) error {
+	links, err := ChainLinks(b.Entries)
+	if err != nil {
+		return err
+	}
+	return VerifyChain(pub, b.Sig, b.Kiosk, b.Site, b.Journal, links)
+}
+
+// SignBundle sets b.Sig to the kiosk's signature over b's entries, as
+// SignBatch does for a batch.
+func SignBundle(priv ed25519.PrivateKey, b *Bundle) error {
+	links, err := ChainLinks(b.Entries)
+	if err != nil {
+		return err
+	}
+	b.Sig = SignChain(priv, b.Kiosk, b.Site, b.Journal, links)
+	return nil
+}
+
+// VerifyBundle checks b.Sig against pub, as VerifyBatch does for a batch.
+func VerifyBundle(pub ed25519.PublicKey, b Bundle) error {
+	links, err := ChainLinks(b.Entries)
+	if err != nil {
+		return err
+	}
+	return VerifyChain(pub, b.Sig, b.Kiosk, b.Site, b.Journal, links)
+}
+
+// prevKey is how an entry's prev appears in its EncodeEntry form. It
+// cannot appear inside a string value, where JSON escapes the quotes, and
+// no object nested in an entry has a prev.
+var prevKey = []byte(`"prev":"`)
+
+// EncodedLink returns the link of an entry stored in its EncodeEntry form
+// (body) at seq, whose chain hash the kiosk's journal stored (hash, 32
+// bytes), without decoding it: the prev is read from the body. An entry
+// stored before the chain (no hash) is decoded and hashed after Genesis,
+// as the hub does with an entry without prev.
+func EncodedLink(seq uint64, body, hash []byte) (ChainLink, error) {
+	l := ChainLink{Seq: seq}
+	if i := bytes.Index(body, prevKey); i >= 0 {
+		start := i + len(prevKey)
+		if len(body) < start+64 {
+			return l, bad("prev", "entry %d: cut short", seq)
+		}
+		prev, err := ParseHash(string(body[start : start+64]))
+		if err != nil {
+			return l, bad("prev", "entry %d: %v", seq, err)
+		}
+		l.Prev = prev
+	}
+	if len(hash) == len(l.Hash) {
+		l.Hash = [32]byte(hash)
+		return l, nil
+	}
+	e, err := DecodeEntry(body)
+	if err != nil {
+		return l, prefixed(fmt.Sprintf("entry %d", seq), err)
+	}
+	l.Hash = EntryHash(l.Prev, e)
+	return l, nil
 }

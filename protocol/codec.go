@@ -27,6 +27,12 @@ type Batch struct {
 	Journal string    `json:"journal,omitempty"`
 	Sent    time.Time `json:"sent"` // kiosk clock when sent, for skew
 	Entries []Entry   `json:"entries"`
+	// Sig is the kiosk's Ed25519 signature over Kiosk, Site, Journal and
+	// each entry's place in the chain (SignBatch, base64url). The hub
+	// stores nothing of a batch whose Sig does not verify against the
+	// kiosk's enrolled key (VerifyBatch); "" only from kiosks that
+	// predate it.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Ack is the hub's acknowledgement: it holds every entry of Kiosk with
@@ -69,6 +75,9 @@ func (b *Batch) Validate() error {
 		return bad("entries", "must hold at least one entry")
 	case len(b.Entries) > MaxBatchEntries:
 		return bad("entries", "must hold at most %d entries, got %d", MaxBatchEntries, len(b.Entries))
+	}
+	if err := checkSigShape(b.Sig); err != nil {
+		return err
 	}
 	for i := range b.Entries {
 		e := &b.Entries[i]
@@ -171,7 +180,7 @@ func DecodeBatch(data []byte) (Batch, error) {
 	if err := checkVersion(w.V); err != nil {
 		return Batch{}, err
 	}
-	return w2batch(w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries)
+	return w2batch(&w)
 }
 
 // wireBatch is a batch as decoded, with pointers so that a missing field
@@ -183,9 +192,11 @@ type wireBatch struct {
 	Journal *string     `json:"journal"`
 	Sent    *string     `json:"sent"`
 	Entries []wireEntry `json:"entries"`
+	Sig     *string     `json:"sig"`
 }
 
-func w2batch(kiosk, site, journal, sent *string, entries []wireEntry) (Batch, error) {
+func w2batch(w *wireBatch) (Batch, error) {
+	kiosk, site, journal, sent, entries := w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries
 	var b Batch
 	switch {
 	case kiosk == nil:
@@ -201,6 +212,12 @@ func w2batch(kiosk, site, journal, sent *string, entries []wireEntry) (Batch, er
 			return Batch{}, bad("journal", "must be 1-64 letters, digits, '-' or '_', got \"\" (leave it out if there is none)")
 		}
 		b.Journal = *journal
+	}
+	if w.Sig != nil {
+		if *w.Sig == "" {
+			return Batch{}, bad("sig", "must be a base64url Ed25519 signature, got \"\" (leave it out if there is none)")
+		}
+		b.Sig = *w.Sig
 	}
 	t, err := parseTime("sent", sent)
 	if err != nil {

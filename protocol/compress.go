@@ -68,7 +68,7 @@ func DecodeBatchPayload(data []byte) (Batch, error) {
 		return Batch{}, err
 	}
 	if w.Encoding == nil {
-		return w2batch(w.Kiosk, w.Site, w.Journal, w.Sent, w.Entries)
+		return w2batch(&w.wireBatch)
 	}
 	if *w.Encoding != EncodingGzip {
 		return Batch{}, bad("encoding", "unknown encoding %q (this build reads %q)", *w.Encoding, EncodingGzip)
@@ -111,8 +111,10 @@ func gunzip(z []byte, limit int64) ([]byte, error) {
 // EncodeEntry form (the kiosk's journal stores them so): it assembles the
 // batch without decoding and re-encoding each entry. The entries must be
 // of kiosk, in increasing sequence order, as EncodeEntry wrote them; the
-// hub validates every batch it receives in any case.
-func EncodeBatchOfEncoded(kiosk, site, journal string, sent time.Time, entries [][]byte, gzipAbove int) ([]byte, error) {
+// hub validates every batch it receives in any case. sig is the batch's
+// signature (SignChain over the entries' links, as Batch.Sig), "" for
+// none.
+func EncodeBatchOfEncoded(kiosk, site, journal string, sent time.Time, entries [][]byte, sig string, gzipAbove int) ([]byte, error) {
 	switch {
 	case !ValidName(kiosk):
 		return nil, bad("kiosk", "must be 1-64 letters, digits, '-' or '_', got %q", kiosk)
@@ -123,11 +125,14 @@ func EncodeBatchOfEncoded(kiosk, site, journal string, sent time.Time, entries [
 	case len(entries) == 0 || len(entries) > MaxBatchEntries:
 		return nil, bad("entries", "must hold 1 to %d entries, got %d", MaxBatchEntries, len(entries))
 	}
+	if err := checkSigShape(sig); err != nil {
+		return nil, err
+	}
 	ts, err := sent.MarshalJSON()
 	if err != nil {
 		return nil, bad("sent", "%v", err)
 	}
-	size := 80 + len(kiosk) + len(site) + len(journal) + len(ts)
+	size := 90 + len(kiosk) + len(site) + len(journal) + len(ts) + len(sig)
 	for _, e := range entries {
 		size += len(e) + 1
 	}
@@ -149,6 +154,12 @@ func EncodeBatchOfEncoded(kiosk, site, journal string, sent time.Time, entries [
 		}
 		buf = append(buf, e...)
 	}
-	buf = append(buf, "]}"...)
+	buf = append(buf, ']')
+	if sig != "" {
+		buf = append(buf, `,"sig":"`...)
+		buf = append(buf, sig...) // checkSigShape: base64url, nothing to escape
+		buf = append(buf, '"')
+	}
+	buf = append(buf, '}')
 	return compressIfItPays(buf, gzipAbove)
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"testing"
 	"time"
@@ -10,6 +11,12 @@ func FuzzDecodeBatchPayload(f *testing.F) {
 	for _, v := range loadVectors(f) {
 		f.Add(v.bytes())
 	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signed, err := EncodeBatch(signedBatch(f, priv))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signed)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := DecodeBatchPayload(data)
 		if err != nil {
@@ -22,8 +29,12 @@ func FuzzDecodeBatchPayload(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeBatchPayload(decoded) = %v", err)
 		}
-		if _, err := DecodeBatchPayload(enc); err != nil {
+		again, err := DecodeBatchPayload(enc)
+		if err != nil {
 			t.Fatalf("DecodeBatchPayload(EncodeBatchPayload(b)) = %v", err)
+		}
+		if again.Sig != b.Sig {
+			t.Fatalf("sig %q became %q", b.Sig, again.Sig)
 		}
 	})
 }
@@ -71,6 +82,15 @@ func FuzzDecodeDownlink(f *testing.F) {
 func FuzzDecodeBundle(f *testing.F) {
 	good, err := EncodeBundle(testBundle(f))
 	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	sb := testBundle(f)
+	if err := SignBundle(priv, &sb); err != nil {
+		f.Fatal(err)
+	}
+	if good, err = EncodeBundle(sb); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good)
@@ -188,7 +208,7 @@ func TestEncodeBatchOfEncodedMatchesEncodeBatch(t *testing.T) {
 		body, _ := EncodeEntry(e)
 		raw = append(raw, body)
 	}
-	got, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, "", b.Sent, raw, 0)
+	got, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, "", b.Sent, raw, "", 0)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("EncodeBatchOfEncoded =\n%s, %v\nwant\n%s", got, err, want)
 	}
@@ -197,24 +217,24 @@ func TestEncodeBatchOfEncodedMatchesEncodeBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, 0)
+	got, err = EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, "", 0)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("EncodeBatchOfEncoded with a journal =\n%s, %v\nwant\n%s", got, err, want)
 	}
 	if d, err := DecodeBatchPayload(got); err != nil || d.Journal != b.Journal {
 		t.Fatalf("DecodeBatchPayload(raw batch with a journal) = journal %q, %v; want %q", d.Journal, err, b.Journal)
 	}
-	z, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, 10)
+	z, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, b.Journal, b.Sent, raw, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d, err := DecodeBatchPayload(z); err != nil || len(d.Entries) != len(b.Entries) || d.Journal != b.Journal {
 		t.Fatalf("DecodeBatchPayload(compressed raw batch) = %d entries, journal %q, %v", len(d.Entries), d.Journal, err)
 	}
-	if _, err := EncodeBatchOfEncoded("bad/kiosk", b.Site, "", b.Sent, raw, 0); err == nil {
+	if _, err := EncodeBatchOfEncoded("bad/kiosk", b.Site, "", b.Sent, raw, "", 0); err == nil {
 		t.Error("EncodeBatchOfEncoded accepted a bad kiosk id")
 	}
-	if _, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, `j"1`, b.Sent, raw, 0); err == nil {
+	if _, err := EncodeBatchOfEncoded(b.Kiosk, b.Site, `j"1`, b.Sent, raw, "", 0); err == nil {
 		t.Error("EncodeBatchOfEncoded accepted a bad journal id")
 	}
 }

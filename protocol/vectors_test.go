@@ -203,7 +203,7 @@ func TestEncodedEntriesDecode(t *testing.T) {
 		"EncodeBatch":        func() ([]byte, error) { return EncodeBatch(b) },
 		"EncodeBatchPayload": func() ([]byte, error) { return EncodeBatchPayload(b, 0) },
 		"EncodeBatchOfEncoded": func() ([]byte, error) {
-			return EncodeBatchOfEncoded("gate-1", "site-1", "", e.Time, [][]byte{body}, 0)
+			return EncodeBatchOfEncoded("gate-1", "site-1", "", e.Time, [][]byte{body}, "", 0)
 		},
 	} {
 		data, err := enc()

@@ -110,6 +110,10 @@ func refusedDetail(site, kiosk, reason, detail string) string {
 		s = fmt.Sprintf("Entries from %s refused: their chain hashes do not continue the entries the hub holds, so "+
 			"nothing of them was stored. Its journal was altered or replaced by hand, or someone uses its credentials: "+
 			"run hub verify --kiosk %s and check the device.", who, kiosk)
+	case protocol.RefusedSignature:
+		s = fmt.Sprintf("Entries from %s refused: the batch was not signed with the key the kiosk enrolled with, or "+
+			"its entries were changed after signing, so nothing of it was stored. If the kiosk was reinstalled or "+
+			"updated from a version before signatures, enroll it again or update it; otherwise someone forges its entries.", who)
 	case protocol.RefusedRateLimited:
 		s = fmt.Sprintf("%s flooded the hub beyond its rate limit; the excess was dropped (a real kiosk sends it again). "+
 			"Unless it is draining a long backlog, someone uses its credentials: retire it and enroll it again.", who)

@@ -3,8 +3,9 @@
 // message is taken only from a kiosk the register admits (Admit: enrolled,
 // not retired, at its own site), only if it names the site and kiosk of
 // its topic (the identity the broker authenticated), only within each
-// kiosk's rate limit (Allow, alerts apart) and, for a batch, only within
-// the sequence window (hub/records). Every refusal is counted by reason
+// kiosk's rate limit (Allow, alerts apart) and, for a batch, only if it
+// carries a signature by the key the kiosk enrolled with (KioskKey,
+// signature.go) and only within the sequence window (hub/records). Every refusal is counted by reason
 // (protocol.RefusalReasons, Stats.Refused), logged at most once a minute
 // per kiosk and reason, and, when it is a security event, handed to Alarm
 // for a console alert. An accepted batch is stored idempotently and the

@@ -3,6 +3,7 @@ package ingest
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,13 @@ type Ingest struct {
 	// devices; a batch holding one from any other site is refused whole
 	// (RefusedSimulated). Nil takes them from every site.
 	TestSite func(ctx context.Context, site string) bool
+	// KioskKey, if set, returns the key kiosk enrolled with at site: a
+	// batch is stored only if its signature verifies against it, else it
+	// is refused whole (RefusedSignature, signature.go). A nil key with a
+	// nil error is a kiosk admitted without enrolling (a site in
+	// transition), whose batches are taken unsigned. Nil checks no
+	// signature (benchmarks measuring what signatures cost).
+	KioskKey func(ctx context.Context, site, kiosk string) (ed25519.PublicKey, error)
 	// AdmitFor is how long an answer of Admit is kept (0 means
 	// DefaultAdmitFor).
 	AdmitFor time.Duration
@@ -81,6 +89,7 @@ type Ingest struct {
 
 	initOnce        sync.Once
 	admits          admissions
+	keys            kioskKeys
 	batches, alerts *limiter
 	lines, alarms   *quiet
 	stats           stats
@@ -198,6 +207,9 @@ func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Deco
 		d.err = in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSimulated,
 			err: fmt.Errorf("entries from simulated devices, and %s is not a test site: set simulate = false on the kiosk, "+
 				"or mark the site as a test site (hub kiosks test-site --site %s)", site, site)})
+		return d
+	}
+	if d.err = in.checkSignature(ctx, site, kiosk, topic, b); d.err != nil {
 		return d
 	}
 	d.batch = b
@@ -334,6 +346,7 @@ func (in *Ingest) init() {
 		}
 		in.alarms = newQuiet(alarmEvery, in.Clock)
 		in.admits.m = map[string]admission{}
+		in.keys.m = map[string]kioskKey{}
 	})
 }
 

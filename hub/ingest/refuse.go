@@ -45,11 +45,12 @@ var advice = map[string]string{
 	protocol.RefusedTooLarge:    "message over the size limit refused",
 	protocol.RefusedSimulated:   "batch with entries from simulated devices refused for a site that is not a test site: set simulate = false in the kiosk's configuration (kiosk init writes real devices), or mark a demo site with hub kiosks test-site",
 	protocol.RefusedChain:       "security: batch whose chain hashes do not continue the entries held refused, nothing of it stored; the kiosk's journal was altered or replaced by hand, or someone forges its entries: run hub verify --kiosk and check the device",
+	protocol.RefusedSignature:   "security: batch not signed with its kiosk's enrolled key refused, nothing of it stored; the kiosk runs software from before signatures or has a new key (enroll it again), or someone forges or edited its entries: check the device",
 }
 
 // reasonCounters counts refusals by reason, one counter per
 // protocol.RefusalReasons, in its order.
-type reasonCounters [11]atomic.Uint64
+type reasonCounters [12]atomic.Uint64
 
 func reasonIndex(reason string) int {
 	for i, r := range protocol.RefusalReasons {

@@ -17,6 +17,26 @@ import (
 // error wraps protocol.ErrInvalid too.
 var ErrChain = errors.New("chain")
 
+// withoutChain is the context key of WithoutChain.
+type withoutChain struct{}
+
+// WithoutChain returns ctx with the chain turned off for the batches
+// saved under it: no hash computed, stored or checked. It exists for the
+// benchmark of what the chain costs (bench -only chaincost) alone; a hub
+// never uses it.
+func WithoutChain(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutChain{}, true)
+}
+
+// linksFor is chainLinks(b), or zero links and off when ctx turned the
+// chain off.
+func linksFor(ctx context.Context, b protocol.Batch) (links []link, off bool) {
+	if ctx.Value(withoutChain{}) != nil {
+		return make([]link, len(b.Entries)), true
+	}
+	return chainLinks(b), false
+}
+
 // link is what the hub computes of one entry of a batch for the chain.
 type link struct {
 	hash     [32]byte

@@ -116,15 +116,19 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	var saved Saved
 	var highest int64
 	counts := siteDayCounts{}
-	links := chainLinks(b)
+	links, off := linksFor(ctx, b)
 	inserted := make([]bool, len(b.Entries))
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by SaveBatch
 		kioskTime := e.Time.Format(time.RFC3339Nano)
 		l := &links[i]
+		hash, personal := l.hash[:], l.personal[:]
+		if off {
+			hash, personal = nil, nil
+		}
 		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
 			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit,
-			l.hash[:], l.prev, l.personal[:])
+			hash, l.prev, personal)
 		if err != nil {
 			return Saved{}, fmt.Errorf("insert seq %d: %w", e.Seq, err)
 		}
@@ -152,8 +156,13 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	if adopting && saved.Conflicts > 0 {
 		return unnamedReplaced(ctx, tx, b.Kiosk)
 	}
-	if err := checkChain(ctx, tx, b, links, inserted); err != nil {
-		return Saved{}, err
+	if !off {
+		if err := checkChain(ctx, tx, b, links, inserted); err != nil {
+			return Saved{}, err
+		}
+		if err := keepSig(ctx, tx, b, saved); err != nil {
+			return Saved{}, err
+		}
 	}
 	if err := counts.write(ctx, tx); err != nil {
 		return Saved{}, err

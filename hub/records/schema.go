@@ -88,6 +88,8 @@ func migrations() []string {
 		ALTER TABLE entries ADD COLUMN prev BLOB;
 		ALTER TABLE entries ADD COLUMN personal BLOB;
 		ALTER TABLE entries ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;`,
+		// 8: each live batch's signature by its kiosk (sigs.go).
+		batchSigsTable,
 	}
 }
 

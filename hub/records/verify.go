@@ -41,9 +41,14 @@ type Verified struct {
 	Purged  int `json:"purged"`  // of them purged: verified with the personal digest kept
 	// Unchained counts rows stored before the hub kept hashes: they cannot
 	// be verified.
-	Unchained int       `json:"unchained"`
-	Findings  []Finding `json:"findings"`
-	Took      string    `json:"took"`
+	Unchained int `json:"unchained"`
+	// Signatures counts the kept batch signatures checked again
+	// (VerifySigs; hub verify adds them), and SignaturesSkipped those of
+	// kiosks without a key or over entries gone.
+	Signatures        int       `json:"signatures"`
+	SignaturesSkipped int       `json:"signatures_skipped"`
+	Findings          []Finding `json:"findings"`
+	Took              string    `json:"took"`
 }
 
 // Verify re-walks every stored chain (only kiosk's, if not "") and names

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/broker"
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/clock"
 )
@@ -245,6 +247,31 @@ func (s *Server) warnTransitions(ctx context.Context) {
 // at its own site, and from a kiosk it knew before the upgrade while its
 // site is in transition. With an external broker this is what refuses a
 // retired kiosk until the broker's files are reloaded.
+// kioskKey is the key kiosk enrolled with, against which ingest checks
+// each batch's signature; nil for a kiosk the register does not hold as
+// enrolled, which admit let in only during its site's transition.
+func (s *Server) kioskKey(ctx context.Context, site, kiosk string) (ed25519.PublicKey, error) {
+	k, err := s.access.registry.Get(ctx, kiosk)
+	if errors.Is(err, registry.ErrUnknown) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return k.PublicKey, nil // nil while pending
+}
+
+// chainOff is the context the hub's work runs under: with
+// Config.NoChain, the cost benchmark's baseline, signatures go unchecked
+// and the store keeps no chain.
+func (s *Server) chainOff(cfg Config) context.Context {
+	if !cfg.NoChain {
+		return context.Background()
+	}
+	s.ingest.KioskKey = nil
+	return records.WithoutChain(context.Background())
+}
+
 func (s *Server) admit(ctx context.Context, site, kiosk string) error {
 	err := s.access.registry.Admit(ctx, site, kiosk)
 	if errors.Is(err, registry.ErrUnknown) {

@@ -75,6 +75,10 @@ type Config struct {
 	// token.
 	MetricsListen string
 	SkewLimit     time.Duration // flag kiosks whose clock is further off; default records.DefaultSkewLimit
+	// NoChain turns batch signatures and the entry chain off (nothing
+	// hashed, stored or checked): for the benchmark of what they cost
+	// (bench -only chaincost) alone. No flag or file sets it.
+	NoChain bool
 	// SeqWindow refuses a batch reaching further than this beyond the
 	// highest sequence held for its kiosk; default records.DefaultSeqWindow.
 	SeqWindow uint64

@@ -35,8 +35,7 @@ func TestEnrollOverHTTPSThenSyncOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, priv, _ := ed25519.GenerateKey(nil)
-	req, err := protocol.EncodeEnrollRequest(protocol.EnrollRequest{Secret: code.Secret, Site: site, Kiosk: kiosk, Time: time.Now()}, priv)
+	req, err := protocol.EncodeEnrollRequest(protocol.EnrollRequest{Secret: code.Secret, Site: site, Kiosk: kiosk, Time: time.Now()}, kioskPriv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -90,11 +91,7 @@ type received struct {
 // its connection takes over the earlier one's session.
 func asKiosk(tb testing.TB, s *Server, brokerURL string) *paho.ClientOptions {
 	tb.Helper()
-	pub, _, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	creds, err := s.access.registry.Add(tb.Context(), site, kiosk, pub)
+	creds, err := s.access.registry.Add(tb.Context(), site, kiosk, kioskPriv.Public().(ed25519.PublicKey))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -152,7 +149,11 @@ func (k *kioskClient) nextAck(tb testing.TB) received {
 	}
 }
 
-// batch encodes entries 1..n from the test kiosk.
+// kioskPriv is the test kiosk's key: asKiosk enrolls it, batch signs
+// with it.
+var kioskPriv = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+
+// batch encodes entries 1..n from the test kiosk, signed with its key.
 func batch(tb testing.TB, n uint64) []byte {
 	tb.Helper()
 	b := protocol.Batch{Kiosk: kiosk, Site: site, Sent: t0.Add(time.Hour)}
@@ -169,6 +170,9 @@ func batch(tb testing.TB, n uint64) []byte {
 				ObjectC: 36.5, ScreenedC: 36.5,
 			},
 		})
+	}
+	if err := protocol.SignBatch(kioskPriv, &b); err != nil {
+		tb.Fatal(err)
 	}
 	data, err := protocol.EncodeBatch(b)
 	if err != nil {

@@ -137,6 +137,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Clock:     s.clock,
 		SkewLimit: cfg.SkewLimit,
 		Admit:     s.admit,
+		KioskKey:  s.kioskKey,
 		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
 			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
 		Alarm:    s.jobs.refusals.Report,
@@ -144,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.serveHTTP(cfg)
 
-	runCtx, stop := context.WithCancel(context.Background())
+	runCtx, stop := context.WithCancel(s.chainOff(cfg))
 	s.stop = stop
 	s.wg.Go(func() {
 		defer s.ingestStopped.Store(true)

@@ -102,6 +102,10 @@ func open(cfg config.Config, log *slog.Logger, jo journal.Options) (*Daemon, err
 		j.Close()
 		return nil, err
 	}
+	if err := signWith(&uc, cfg, d.enrolled, log); err != nil {
+		j.Close()
+		return nil, err
+	}
 	if !d.enrolled {
 		log.Warn("this kiosk is not enrolled: it applies no downlinks from the hub, and a closed hub refuses it (kiosk enroll)")
 	}

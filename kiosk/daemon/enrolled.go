@@ -8,6 +8,7 @@ import (
 	"github.com/gatepost/gatepost/internal/backoff"
 	"github.com/gatepost/gatepost/kiosk/config"
 	"github.com/gatepost/gatepost/kiosk/enrollment"
+	"github.com/gatepost/gatepost/kiosk/identity"
 	"github.com/gatepost/gatepost/kiosk/uplink"
 	"github.com/gatepost/gatepost/kiosk/words"
 	"github.com/gatepost/gatepost/protocol"
@@ -56,4 +57,23 @@ func login(uc *uplink.Config, cfg config.Config, log *slog.Logger) (enrolled boo
 		}
 	}
 	return true, nil
+}
+
+// signWith gives the uplink the kiosk's identity key, with which it signs
+// every batch (the hub stores nothing of an enrolled kiosk's batch it
+// cannot verify against the key enrolled). An enrolled kiosk whose key
+// cannot be read does not start: its batches would all be refused. One
+// not enrolled makes its key if it has none, and sends unsigned if the
+// key is unusable (only a hub in transition takes it anyway).
+func signWith(uc *uplink.Config, cfg config.Config, enrolled bool, log *slog.Logger) error {
+	k, _, err := identity.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		if enrolled {
+			return fmt.Errorf("the kiosk key, with which every batch is signed: %w", err)
+		}
+		log.Warn("the kiosk key cannot be used; batches go unsigned, and only a hub with the site in transition takes them", "err", err)
+		return nil
+	}
+	uc.Key = k.Private
+	return nil
 }

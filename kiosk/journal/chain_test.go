@@ -104,3 +104,40 @@ func TestRebaseStartsANewChainFromTheHubsHead(t *testing.T) {
 		t.Fatalf("last entry is %s, want the one appended after the rebase", es[3].ID)
 	}
 }
+
+// TestStoredLinks: the uplink's signature is made from what UnsentEncoded
+// returns (Encoded.Link): each link is the one the hub computes from the
+// entry sent. With NoChain (the cost benchmark's baseline) entries carry
+// no prev and no stored hash.
+func TestStoredLinks(t *testing.T) {
+	for _, noChain := range []bool{false, true} {
+		j, err := OpenWith(filepath.Join(t.TempDir(), "j.db"), "gate-1", Options{NoChain: noChain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		for range 3 {
+			if _, err := j.Append(t.Context(), protocoltest.Entry()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored, err := j.UnsentEncoded(t.Context(), 0, 10)
+		if err != nil || len(stored) != 3 {
+			t.Fatalf("UnsentEncoded = %d, %v", len(stored), err)
+		}
+		for _, s := range stored {
+			e, err := protocol.DecodeEntry(s.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := protocol.ChainLinks([]protocol.Entry{e})
+			got, err := s.Link()
+			if err != nil || got != want[0] {
+				t.Errorf("NoChain %v: Link of %d = %+v, %v; want %+v", noChain, s.Seq, got, err, want[0])
+			}
+			if noChain != (e.Prev == "" && s.Hash == nil) {
+				t.Errorf("NoChain %v: entry %d has prev %q, stored hash %x", noChain, s.Seq, e.Prev, s.Hash)
+			}
+		}
+	}
+}

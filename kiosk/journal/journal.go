@@ -52,6 +52,7 @@ type Journal struct {
 
 	writers writers // writes in progress (liveness.go)
 	inWrite func()  // Options.InWrite
+	noChain bool    // Options.NoChain
 }
 
 // Status is what `kiosk status` reports.
@@ -121,6 +122,11 @@ type Options struct {
 	// to wedge the writer and see the kiosk's watchdog stop. Nil in
 	// production.
 	InWrite func()
+	// NoChain writes entries without prev and without their chain hash,
+	// as before the chain: for the benchmark of what the chain costs
+	// (bench -only chaincost) alone. A kiosk never sets it, and a hub
+	// refuses what such a journal sends once it holds chained entries.
+	NoChain bool
 }
 
 // Open opens or creates the journal at path for kiosk. A journal keeps the
@@ -135,7 +141,7 @@ func OpenWith(path, kiosk string, o Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // one writer
-	j := &Journal{db: db, path: path, kiosk: kiosk, clock: clock.Or(o.Clock), inWrite: o.InWrite}
+	j := &Journal{db: db, path: path, kiosk: kiosk, clock: clock.Or(o.Clock), inWrite: o.InWrite, noChain: o.NoChain}
 	if err := j.init(kiosk); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
@@ -271,13 +277,20 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 		}
 		seq++
 		e.Kiosk, e.Seq, e.Prev = j.kiosk, seq, protocol.HashText(head)
+		if j.noChain {
+			e.Prev = ""
+		}
 		body, err := protocol.EncodeEntry(e)
 		if err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
-		head = protocol.EntryHash(head, e)
+		var hash []byte
+		if !j.noChain {
+			head = protocol.EntryHash(head, e)
+			hash = head[:]
+		}
 		if _, err := exec(ctx, e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body,
-			e.Urgent(), head[:]); err != nil {
+			e.Urgent(), hash); err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
 		out[i] = e

@@ -127,17 +127,25 @@ func (j *Journal) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
-// Encoded is an entry as the journal stores it: its sequence number and
-// its protocol.EncodeEntry form, validated when it was appended.
+// Encoded is an entry as the journal stores it: its sequence number, its
+// protocol.EncodeEntry form, validated when it was appended, and its
+// chain hash (nil for an entry stored before the chain).
 type Encoded struct {
 	Seq  uint64
 	Body []byte
+	Hash []byte
+}
+
+// Link is e's place in the chain, from its stored hash: what the uplink
+// signs (protocol.EncodedLink).
+func (e Encoded) Link() (protocol.ChainLink, error) {
+	return protocol.EncodedLink(e.Seq, e.Body, e.Hash)
 }
 
 // UnsentEncoded is Unsent without decoding: the uplink sends the stored
 // bytes as they are (protocol.EncodeBatchOfEncoded).
 func (j *Journal) UnsentEncoded(ctx context.Context, after uint64, limit int) ([]Encoded, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT seq, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	rows, err := j.db.QueryContext(ctx, `SELECT seq, body, hash FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read unsent entries: %w", err)
 	}
@@ -145,7 +153,7 @@ func (j *Journal) UnsentEncoded(ctx context.Context, after uint64, limit int) ([
 	var out []Encoded
 	for rows.Next() {
 		var e Encoded
-		if err := rows.Scan(&e.Seq, &e.Body); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Body, &e.Hash); err != nil {
 			return nil, fmt.Errorf("read unsent entries: %w", err)
 		}
 		out = append(out, e)

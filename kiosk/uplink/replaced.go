@@ -149,9 +149,9 @@ func (u *Uplink) probe(ctx context.Context, c mqtt.Client, cur *cursor) error {
 	if err != nil || len(entries) == 0 {
 		return err
 	}
-	payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, u.journal.ID(), u.clock.Now(), [][]byte{entries[0].Body}, 0)
+	payload, err := u.encodeStored(entries[:1], 0)
 	if err != nil {
-		return fmt.Errorf("encode batch: %w", err)
+		return err
 	}
 	u.stats.batches.Add(1)
 	return waitToken(u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, 1))

@@ -179,14 +179,9 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 			}
 		}
 		cur.waiting = time.Time{}
-		bodies := make([][]byte, len(entries))
-		for i, e := range entries {
-			bodies[i] = e.Body
-		}
-		// The journal's bytes go out as they are: no decode and re-encode.
-		payload, err := protocol.EncodeBatchOfEncoded(u.cfg.Kiosk, u.cfg.Site, u.journal.ID(), u.clock.Now(), bodies, u.cfg.GzipAbove)
+		payload, err := u.encodeStored(entries, u.cfg.GzipAbove)
 		if err != nil {
-			return fmt.Errorf("encode batch: %w", err)
+			return err
 		}
 		toks = append(toks, u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, len(entries)))
 		u.stats.batches.Add(1)
@@ -204,9 +199,13 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 }
 
 func (u *Uplink) publishAsync(c mqtt.Client, topic string, entries []protocol.Entry) (mqtt.Token, error) {
-	payload, err := protocol.EncodeBatchPayload(protocol.Batch{
-		Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Journal: u.journal.ID(), Sent: u.clock.Now(), Entries: entries,
-	}, u.cfg.GzipAbove)
+	b := protocol.Batch{Kiosk: u.cfg.Kiosk, Site: u.cfg.Site, Journal: u.journal.ID(), Sent: u.clock.Now(), Entries: entries}
+	if u.cfg.Key != nil {
+		if err := protocol.SignBatch(u.cfg.Key, &b); err != nil {
+			return nil, fmt.Errorf("sign batch: %w", err)
+		}
+	}
+	payload, err := protocol.EncodeBatchPayload(b, u.cfg.GzipAbove)
 	if err != nil {
 		return nil, fmt.Errorf("encode batch: %w", err)
 	}

@@ -71,6 +71,12 @@ type Config struct {
 	// downlinks signed with it are stored and applied. nil (a kiosk not
 	// enrolled) refuses every downlink.
 	DownlinkKey ed25519.PublicKey
+	// Key is the kiosk's identity key (kiosk/identity), the one enrolled
+	// at the hub: every batch is signed with it (Batch.Sig), and the hub
+	// stores nothing of a batch it does not verify. nil sends unsigned
+	// batches, which only a hub that has no key of the kiosk takes (a
+	// site in transition) and benchmarks measuring the cost of signing.
+	Key         ed25519.PrivateKey
 	Site, Kiosk string
 	BatchSize   int           // a batch goes out when it holds this many entries...
 	BatchWait   time.Duration // ...or when its first entry has waited this long (0: at once)

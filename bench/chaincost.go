@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/kiosk/journal"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// The cost budget of issue 14: what the entry chain and batch signatures
+// cost, each figure measured in turns, in one run, against the same code
+// with hashing and signatures off (journal.Options.NoChain,
+// records.WithoutChain, server.Config.NoChain: switches no user sets).
+//
+//	go run ./bench -only chaincost [-n 100000] [-rounds 3] [-verify-n 1000000]
+
+// benchChainCost runs the four measurements of the budget.
+func benchChainCost(ctx context.Context, dir string, o options, log *slog.Logger) ([]result, error) {
+	var out []result
+	r, err := chainIngest(ctx, dir, o.n, o.rounds)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	out = append(out, r...)
+	a, err := chainAppend(ctx, dir, o.appends, o.burst, o.lull)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	out = append(out, a)
+	d, err := chainDrain(ctx, dir, o.n, o.gzipAbove, o.rounds, log)
+	if err != nil {
+		return nil, fmt.Errorf("drain: %w", err)
+	}
+	out = append(out, d...)
+	v, err := chainVerify(ctx, dir, o.verifyN)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return append(out, v), nil
+}
+
+// signedBatches is n benchmark entries in batches of MaxBatchEntries,
+// chained as a kiosk's journal chains them and signed with priv; with
+// priv nil, neither chained nor signed.
+func signedBatches(n int, priv ed25519.PrivateKey) ([]protocol.Batch, error) {
+	bs := makeBatches("bench-1", n)
+	prev := protocol.Genesis
+	for i := range bs {
+		if priv == nil {
+			continue
+		}
+		for k := range bs[i].Entries {
+			e := &bs[i].Entries[k]
+			e.Prev = protocol.HashText(prev)
+			prev = protocol.EntryHash(prev, *e)
+		}
+		if err := protocol.SignBatch(priv, &bs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return bs, nil
+}
+
+// chainIngest times the hub's ingest of n entries with the signature
+// checked and the chain hashed, stored and checked (VerifyBatch, then
+// SaveBatch), the same with both off, and a raw batched INSERT of the
+// same rows, in turns, rounds times; the medians are compared.
+func chainIngest(ctx context.Context, dir string, n, rounds int) ([]result, error) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	signed, err := signedBatches(n, priv)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := signedBatches(n, nil)
+	if err != nil {
+		return nil, err
+	}
+	received := time.Now()
+	var on, off, raw []time.Duration
+	for round := range rounds {
+		rd := filepath.Join(dir, fmt.Sprintf("chain-ingest-%d", round))
+		if err := os.MkdirAll(rd, 0o750); err != nil {
+			return nil, err
+		}
+		steps := []func() error{
+			func() error {
+				d, err := timeSave(ctx, filepath.Join(rd, "on.db"), signed, pub, received)
+				on = append(on, d)
+				return err
+			},
+			func() error {
+				d, err := timeSave(records.WithoutChain(ctx), filepath.Join(rd, "off.db"), plain, nil, received)
+				off = append(off, d)
+				return err
+			},
+			func() error {
+				d, err := timeRaw(ctx, filepath.Join(rd, "raw.db"), plain, received)
+				raw = append(raw, d)
+				return err
+			},
+		}
+		for k := range steps { // which goes first turns each round
+			if err := steps[(k+round)%len(steps)](); err != nil {
+				return nil, err
+			}
+		}
+		os.RemoveAll(rd)
+	}
+	rate := func(ds []time.Duration) float64 { return float64(n) / median(ds).Seconds() }
+	return []result{
+		{name: "chain-ingest", unit: "entries/s", ours: rate(on), baseline: rate(raw), baseName: "raw INSERT", higherIsBetter: true,
+			detail: fmt.Sprintf("hub ingest with signatures checked and the chain hashed and checked (VerifyBatch + SaveBatch), %d entries "+
+				"in batches of %d, median of %d rounds in turns; goal ≥ 0.5x raw", n, protocol.MaxBatchEntries, rounds)},
+		{name: "chain-ingest-cost", unit: "entries/s", ours: rate(on), baseline: rate(off), baseName: "ingest without chain or signatures",
+			higherIsBetter: true, detail: "the same ingest with hashing and signatures off (records.WithoutChain, no VerifyBatch)"},
+	}, nil
+}
+
+// timeSave stores bs in a new hub store at path, checking each batch's
+// signature against pub first (nil: no check).
+func timeSave(ctx context.Context, path string, bs []protocol.Batch, pub ed25519.PublicKey, received time.Time) (time.Duration, error) {
+	store, err := records.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	start := time.Now()
+	for _, b := range bs {
+		if pub != nil {
+			if err := protocol.VerifyBatch(pub, b); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := store.SaveBatch(ctx, b, received); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// timeRaw inserts bs's rows into a bare table, as benchIngest's baseline.
+func timeRaw(ctx context.Context, path string, bs []protocol.Batch, received time.Time) (time.Duration, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE entries (kiosk TEXT NOT NULL, seq INTEGER NOT NULL, site TEXT NOT NULL,
+		id TEXT NOT NULL, time TEXT NOT NULL, kind TEXT NOT NULL, decision TEXT NOT NULL, body TEXT NOT NULL,
+		received_at INTEGER NOT NULL, PRIMARY KEY (kiosk, seq)) WITHOUT ROWID`); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for _, b := range bs {
+		if err := rawInsert(ctx, db, b, received); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// chainAppend times journal.Append with the chain and without, in turns
+// of burst appends with lull between rushes, and compares the p99s.
+func chainAppend(ctx context.Context, dir string, n, burst int, lull time.Duration) (result, error) {
+	var on, off []time.Duration
+	open := func(name string, noChain bool) (*journal.Journal, error) {
+		return journal.OpenWith(filepath.Join(dir, "chain-append-"+name+".db"), "bench-1", journal.Options{NoChain: noChain})
+	}
+	jOn, err := open("on", false)
+	if err != nil {
+		return result{}, err
+	}
+	defer jOn.Close()
+	jOff, err := open("off", true)
+	if err != nil {
+		return result{}, err
+	}
+	defer jOff.Close()
+	appendTo := func(j *journal.Journal, into *[]time.Duration) error {
+		e := entry("bench-1", 0)
+		e.ID = ""
+		start := time.Now()
+		if _, err := j.Append(ctx, e); err != nil {
+			return err
+		}
+		*into = append(*into, time.Since(start))
+		return nil
+	}
+	for turn := 0; turn*burst < n; turn++ {
+		if turn > 0 && lull > 0 {
+			time.Sleep(lull)
+		}
+		k := min(burst, n-turn*burst)
+		order := []func() error{func() error { return appendTo(jOn, &on) }, func() error { return appendTo(jOff, &off) }}
+		if turn%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, op := range order {
+			for range k {
+				if err := op(); err != nil {
+					return result{}, err
+				}
+			}
+		}
+	}
+	return result{
+		name: "chain-append", unit: "µs p99", ours: us(pct(on, 99)), baseline: us(pct(off, 99)), baseName: "append without the chain",
+		detail: fmt.Sprintf("%d appends each in rushes of %d with %v lulls, in turns: with the chain p50 %.0f µs p99 %.0f µs, "+
+			"without p50 %.0f µs p99 %.0f µs: p99 +%.1f%% (goal ≤ +10%%)", n, burst, lull,
+			us(pct(on, 50)), us(pct(on, 99)), us(pct(off, 50)), us(pct(off, 99)), 100*(us(pct(on, 99))/us(pct(off, 99))-1)),
+	}, nil
+}
+
+// chainDrain runs the drain as deployed (TLS, logins, ACL) with the chain
+// and signatures, without them, and the bridge storing the same rows at
+// the hub's durability (synchronous=FULL into the hub's schema), in turns,
+// rounds times.
+func chainDrain(ctx context.Context, dir string, n, gzipAbove, rounds int, log *slog.Logger) ([]result, error) {
+	var on, off, bridge []time.Duration
+	for round := range rounds {
+		rd := filepath.Join(dir, fmt.Sprintf("chain-drain-%d", round))
+		if err := os.MkdirAll(rd, 0o750); err != nil {
+			return nil, err
+		}
+		steps := []func() error{
+			func() error {
+				d, err := drainOursWith(ctx, filepath.Join(rd, "on"), n, gzipAbove, true, true, log)
+				on = append(on, d)
+				return err
+			},
+			func() error {
+				d, err := drainOursWith(ctx, filepath.Join(rd, "off"), n, gzipAbove, true, false, log)
+				off = append(off, d)
+				return err
+			},
+			func() error {
+				d, err := drainBridge(ctx, filepath.Join(rd, "bridge"), n, "FULL", true)
+				bridge = append(bridge, d)
+				return err
+			},
+		}
+		for k := range steps {
+			if err := steps[(k+round)%len(steps)](); err != nil {
+				return nil, err
+			}
+		}
+		os.RemoveAll(rd)
+	}
+	rate := func(ds []time.Duration) float64 { return float64(n) / median(ds).Seconds() }
+	return []result{
+		{name: "chain-drain-cost", unit: "entries/s", ours: rate(on), baseline: rate(off), baseName: "drain without chain or signatures",
+			higherIsBetter: true, detail: fmt.Sprintf("%d entries over TLS with logins and the ACL, median of %d rounds in turns: "+
+				"%.2f s with, %.2f s without; goal ≥ 0.85x", n, rounds, median(on).Seconds(), median(off).Seconds())},
+		{name: "chain-drain", unit: "entries/s", ours: rate(on), baseline: rate(bridge), baseName: "bridge+FULL+hub-schema",
+			higherIsBetter: true, detail: fmt.Sprintf("the drain with chain and signatures against the bridge storing the same rows "+
+				"at the hub's durability (synchronous=FULL, the hub's schema): %.2f s vs %.2f s; goal ≥ 3x",
+				median(on).Seconds(), median(bridge).Seconds())},
+	}, nil
+}
+
+// chainVerify stores n chained entries in a new hub store and times the
+// walk of `hub verify` over them.
+func chainVerify(ctx context.Context, dir string, n int) (result, error) {
+	path := filepath.Join(dir, "chain-verify.db")
+	store, err := records.Open(path)
+	if err != nil {
+		return result{}, err
+	}
+	defer store.Close()
+	defer os.Remove(path)
+	fill := time.Now()
+	prev := protocol.Genesis
+	for seq := 1; seq <= n; seq += protocol.MaxBatchEntries { // a batch at a time: a million entries are a gigabyte in memory
+		b := protocol.Batch{Kiosk: "bench-1", Site: "site-1", Sent: time.Now()}
+		for s := seq; s < seq+protocol.MaxBatchEntries && s <= n; s++ {
+			e := entry("bench-1", uint64(s))
+			e.Prev = protocol.HashText(prev)
+			prev = protocol.EntryHash(prev, e)
+			b.Entries = append(b.Entries, e)
+		}
+		if _, err := store.SaveBatch(ctx, b, time.Now()); err != nil {
+			return result{}, err
+		}
+	}
+	filled := time.Since(fill)
+	start := time.Now()
+	v, err := store.Verify(ctx, "")
+	took := time.Since(start)
+	if err != nil {
+		return result{}, err
+	}
+	if len(v.Findings) > 0 {
+		return result{}, fmt.Errorf("verify found %d problems in untouched storage", len(v.Findings))
+	}
+	rate := float64(n) / took.Seconds()
+	return result{
+		name: "chain-verify", unit: "entries/s", ours: rate, baseline: rate, baseName: "(no baseline)", higherIsBetter: true,
+		detail: fmt.Sprintf("hub verify of %d stored entries: %.2f s (%.0f entries/s); stored them in %.1f s", n, took.Seconds(), rate,
+			filled.Seconds()),
+	}, nil
+}
