@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -59,22 +58,9 @@ var ErrOtherJournal = errors.New("bundle is from another journal of the kiosk th
 // signed integers hold, is refused with an error wrapping
 // protocol.ErrInvalid, and nothing changes.
 func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.Time) (Saved, error) {
-	if err := b.Validate(); err != nil {
-		return Saved{}, fmt.Errorf("save batch: %w", err)
-	}
-	bodies := make([][]byte, len(b.Entries))
-	for i, e := range b.Entries {
-		if e.Seq > math.MaxInt64 {
-			return Saved{}, fmt.Errorf("save batch: %w", &protocol.FieldError{
-				Field:   fmt.Sprintf("entries[%d].seq", i),
-				Problem: fmt.Sprintf("must be at most %d, got %d", int64(math.MaxInt64), e.Seq),
-			})
-		}
-		body, err := protocol.EncodeValidEntry(e) // b.Validate checked it
-		if err != nil {
-			return Saved{}, fmt.Errorf("save batch: entries[%d]: %w", i, err)
-		}
-		bodies[i] = body
+	bodies, err := canonicalBodies(b)
+	if err != nil {
+		return Saved{}, err
 	}
 
 	tx, err := s.write.BeginTx(ctx, nil)
