@@ -16,27 +16,39 @@ type Gated interface {
 	Gate(allow func(topic string) bool)
 }
 
-// decodeAhead is how many decoded messages wait for the store: an alert
-// decoded now waits behind at most this many batches.
-const decodeAhead = 2
+// alertsAhead is how many decoded alerts may wait for the store, apart
+// from the batches.
+const alertsAhead = 16
 
 // Run handles every message of src until ctx ends, in two stages: one
 // goroutine decodes (JSON, gzip, checks), the other (the caller's) stores
-// and acks, so a batch is parsed while the previous one is being written.
-// Both are single, so a kiosk's acks go out in the order its batches
-// arrived; alerts are taken first at the decode stage and wait behind at
-// most decodeAhead batches at the store. Run returns once both stages
-// have stopped. Each message passes the rate limit (Allow) once: at a
-// Gated source's gate, or else here before it is decoded.
+// and acks, so batches are parsed while earlier ones are being written.
+// The store stage commits in groups (SaveGroup): whatever is decoded and
+// waiting when it is free, up to GroupBatches batches or about
+// GroupEntries entries, shares one transaction, and each kiosk is acked
+// after the commit. Both stages are single, so a kiosk's acks go out in
+// the order its batches arrived.
+//
+// When the store is behind, the decode stage waits for room (one group
+// waiting beside the one committing) and stops taking messages from src,
+// which then holds them (hub/link stops reading from the broker, and MQTT
+// flow control holds the rest): nothing is dropped. Alerts are taken first
+// at both stages (src hands them out first; the store stage puts those
+// decoded ahead of batches waiting), so an alert waits for at most the
+// group committing and the one waiting. Each message passes the rate limit
+// (Allow) once: at a Gated source's gate, or else here before it is
+// decoded. Run returns once both stages have stopped.
 func (in *Ingest) Run(ctx context.Context, src Source) {
 	gated := false
 	if g, ok := src.(Gated); ok {
 		g.Gate(in.Allow)
 		gated = true
 	}
-	decoded := make(chan Decoded, decodeAhead)
+	maxBatches, maxEntries := in.groupLimits()
+	alerts, rest := make(chan Decoded, alertsAhead), make(chan Decoded, maxBatches)
 	go func() {
-		defer close(decoded)
+		defer close(rest)
+		defer close(alerts)
 		for {
 			topic, payload, ok := src.Next(ctx)
 			if !ok {
@@ -45,16 +57,25 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 			if !gated && !in.Allow(topic) {
 				continue
 			}
+			d := in.Decode(ctx, topic, payload)
+			to := rest
+			if d.leaf == "alerts" {
+				to = alerts
+			}
 			select {
-			case decoded <- in.Decode(ctx, topic, payload):
+			case to <- d:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	for d := range decoded {
-		// Save logs what it refuses or fails to do; a kiosk re-sends
+	for {
+		group := collect(alerts, rest, maxBatches, maxEntries)
+		if group == nil {
+			return
+		}
+		// SaveGroup logs what it refuses or fails to do; a kiosk re-sends
 		// whatever is not acknowledged.
-		_ = in.Save(ctx, d)
+		in.SaveGroup(ctx, group)
 	}
 }

@@ -1,0 +1,162 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// GroupStore is a Store that also saves several batches in one
+// transaction (hub/records.SQLite): Run then commits the batches waiting
+// together once, instead of once each. A Store without it saves each
+// batch apart.
+type GroupStore interface {
+	SaveBatches(ctx context.Context, batches []protocol.Batch, received time.Time) ([]records.Group, error)
+}
+
+const (
+	// DefaultGroupBatches bounds how many batches share a commit.
+	DefaultGroupBatches = 64
+	// DefaultGroupEntries bounds, roughly, how many entries share a
+	// commit (a group closes once it holds this many), so that an alert
+	// arriving while a group commits waits for a bounded time.
+	DefaultGroupEntries = 4096
+)
+
+// SaveGroup stores what Decode accepted of ds and publishes each kiosk's
+// ack, returning an error per message as Save does. The batches among ds
+// share one transaction when the Store is a GroupStore; a batch the store
+// refuses (chain, conflict of journals, window) is refused alone. No ack
+// is published before the transaction holding its batch has committed, and
+// acks go out in the order of ds, so a kiosk's acks never go backwards.
+// Status messages are stored after the batches, each on its own. If
+// storage fails, no batch of the group is stored or acknowledged: each
+// kiosk sends its batch again.
+func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
+	in.init()
+	errs := make([]error, len(ds))
+	var at []int
+	var batches []protocol.Batch
+	for i, d := range ds {
+		switch {
+		case d.err != nil:
+			errs[i] = d.err
+		case d.leaf != "status":
+			at = append(at, i)
+			batches = append(batches, d.batch)
+		}
+	}
+	now := in.now()
+	results, err := in.store(ctx, batches, now)
+	for j, i := range at {
+		if err != nil {
+			errs[i] = in.settle(ctx, ds[i], records.Saved{}, err, now)
+			continue
+		}
+		errs[i] = in.settle(ctx, ds[i], results[j].Saved, results[j].Err, now)
+	}
+	for i, d := range ds {
+		if d.err == nil && d.leaf == "status" {
+			errs[i] = in.handleStatus(ctx, in.logger().With("topic", d.topic), d.site, d.kiosk, d.payload)
+		}
+	}
+	return errs
+}
+
+// store saves batches, in one transaction when it can. err is a failure
+// of the whole group.
+func (in *Ingest) store(ctx context.Context, batches []protocol.Batch, now time.Time) ([]records.Group, error) {
+	if len(batches) == 0 {
+		return nil, nil
+	}
+	if g, ok := in.Store.(GroupStore); ok && len(batches) > 1 {
+		results, err := g.SaveBatches(ctx, batches, now)
+		if err == nil && len(results) != len(batches) {
+			err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+		}
+		return results, err
+	}
+	results := make([]records.Group, len(batches))
+	for i, b := range batches {
+		results[i].Saved, results[i].Err = in.Store.SaveBatch(ctx, b, now)
+	}
+	return results, nil
+}
+
+// groupLimits are the bounds of one group commit.
+func (in *Ingest) groupLimits() (batches, entries int) {
+	batches, entries = in.GroupBatches, in.GroupEntries
+	if batches <= 0 {
+		batches = DefaultGroupBatches
+	}
+	if entries <= 0 {
+		entries = DefaultGroupEntries
+	}
+	return batches, entries
+}
+
+// collect takes the next group: the first message waiting (blocking
+// until one is, or both queues close), then whatever else is already
+// waiting, alerts before batches, until the group is full. It returns nil
+// once both queues are closed and empty.
+func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int) []Decoded {
+	var group []Decoded
+	entries := 0
+	add := func(d Decoded) {
+		group = append(group, d)
+		entries += len(d.batch.Entries)
+	}
+	for alerts != nil || rest != nil {
+		if len(group) > 0 && (len(group) >= maxBatches || entries >= maxEntries) {
+			return group
+		}
+		// Alerts first, whatever else waits.
+		select {
+		case d, ok := <-alerts:
+			if !ok {
+				alerts = nil
+				continue
+			}
+			add(d)
+			continue
+		default:
+		}
+		if len(group) > 0 {
+			select {
+			case d, ok := <-alerts:
+				if !ok {
+					alerts = nil
+					continue
+				}
+				add(d)
+			case d, ok := <-rest:
+				if !ok {
+					rest = nil
+					continue
+				}
+				add(d)
+			default:
+				return group // nothing more waiting: commit what we have
+			}
+			continue
+		}
+		select {
+		case d, ok := <-alerts:
+			if !ok {
+				alerts = nil
+				continue
+			}
+			add(d)
+		case d, ok := <-rest:
+			if !ok {
+				rest = nil
+				continue
+			}
+			add(d)
+		}
+	}
+	return group
+}
