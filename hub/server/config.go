@@ -56,7 +56,9 @@ type Config struct {
 	// datadir.HubUser. The password is BrokerPassword, else the one line
 	// of BrokerPasswordFile, else the data folder's own broker password
 	// (datadir.BrokerLogin): the one `hub broker-config` writes into the
-	// broker's password file, so that the two agree with no flag.
+	// broker's password file, so that the two agree with no flag. The
+	// hub's second connection (batches, back-pressured) logs in as
+	// BrokerUsername + "-ingest" with the same password (hub/link).
 	BrokerUsername, BrokerPassword, BrokerPasswordFile string
 	// BrokerCA is a PEM file of the CA that an external tls:// broker's
 	// certificate must chain to; empty trusts the system's roots.
