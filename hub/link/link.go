@@ -1,6 +1,7 @@
 package link
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -66,6 +67,10 @@ type Config struct {
 	// republishes its retained downlinks, which a restarted broker may have
 	// lost. It gets the Link because it may run before Dial returns.
 	OnSubscribed func(*Link)
+	// HoldFor is how long a batch waits for room in a full inbox before it
+	// is dropped; 0 means 20 s, negative drops it at once (the queue as it
+	// was before back-pressure, for the fleet benchmark's comparison).
+	HoldFor time.Duration
 }
 
 // message is one MQTT message on its way to ingest.
@@ -158,7 +163,7 @@ func Dial(cfg Config) (*Link, error) {
 		clock:        clock.Or(cfg.Clock),
 		inbox:        make(chan message, inboxSize),
 		alerts:       make(chan message, alertsSize),
-		holdFor:      holdFor,
+		holdFor:      cmp.Or(cfg.HoldFor, holdFor),
 		ctx:          ctx,
 		cancel:       cancel,
 		subscribed:   make(chan struct{}),
@@ -364,6 +369,10 @@ func (l *Link) onBatch(_ paho.Client, m paho.Message) {
 	case l.inbox <- msg:
 		return
 	default:
+	}
+	if l.holdFor < 0 {
+		l.drop(m.Topic(), false)
+		return
 	}
 	l.held.Add(1)
 	t := l.clock.NewTimer(l.holdFor)

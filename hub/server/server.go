@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: login.user, Password: login.password, TLS: login.tls,
-		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks})
+		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks, HoldFor: cfg.IngestHoldFor})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
@@ -139,8 +139,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Admit:     s.admit,
 		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
 			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
-		Alarm:    s.jobs.refusals.Report,
-		TestSite: s.access.registry.IsTestSite,
+		Alarm:        s.jobs.refusals.Report,
+		TestSite:     s.access.registry.IsTestSite,
+		GroupBatches: cfg.IngestGroup,
 	}
 	s.serveHTTP(cfg)
 
