@@ -19,6 +19,7 @@ type fleetOptions struct {
 	scene   string        // rush, outage or both
 	rushFor time.Duration // how long rush hour is measured
 	every   time.Duration // a gate's mean gap between entries at its peak
+	spread  time.Duration // outage: the kiosks reconnect within this long
 }
 
 // fleetVariant is one way of running the hub: as it is, or as it was
@@ -36,6 +37,7 @@ var fleetVariants = []fleetVariant{
 
 // fleetRun is what one run of a scene measured.
 type fleetRun struct {
+	scene         string
 	variant       string
 	took          time.Duration // outage: until every backlog was acked
 	entries       int
@@ -50,35 +52,38 @@ type fleetRun struct {
 	resends       int     // kiosks' ack timeouts
 }
 
-// benchFleet runs the scenes, each hub variant in turn, and prints them.
-func benchFleet(ctx context.Context, dir string, o fleetOptions, out io.Writer) error {
+// benchFleet runs the scenes, each hub variant in turn, prints them and
+// returns them.
+func benchFleet(ctx context.Context, dir string, o fleetOptions, out io.Writer) ([]fleetRun, error) {
 	if o.kiosks <= 0 || o.backlog <= 0 {
-		return fmt.Errorf("-kiosks and -backlog must be at least 1, got %d and %d", o.kiosks, o.backlog)
+		return nil, fmt.Errorf("-kiosks and -backlog must be at least 1, got %d and %d", o.kiosks, o.backlog)
 	}
 	scenes := map[string][]string{"rush": {"rush"}, "outage": {"outage"}, "both": {"rush", "outage"}}[o.scene]
 	if scenes == nil {
-		return fmt.Errorf("-scene %q: want rush, outage or both", o.scene)
+		return nil, fmt.Errorf("-scene %q: want rush, outage or both", o.scene)
 	}
 	fmt.Fprintf(out, "fleet   enrolling %d kiosks, building the hub...\n", o.kiosks)
 	setup, err := enrollFleet(ctx, filepath.Join(dir, "fleet"), o.kiosks)
 	if err != nil {
-		return fmt.Errorf("fleet setup: %w", err)
+		return nil, fmt.Errorf("fleet setup: %w", err)
 	}
+	var all []fleetRun
 	for _, scene := range scenes {
 		var runs []fleetRun
 		for i, v := range fleetVariants {
 			runDir := filepath.Join(dir, "fleet", fmt.Sprintf("%s-%d-%s", scene, i, v.name))
 			r, err := setup.run(ctx, runDir, scene, v, o)
 			if err != nil {
-				return fmt.Errorf("fleet %s (%s): %w", scene, v.name, err)
+				return nil, fmt.Errorf("fleet %s (%s): %w", scene, v.name, err)
 			}
 			r.print(out, scene, o)
 			runs = append(runs, r)
 			os.RemoveAll(runDir)
 		}
 		printFleetRatio(out, scene, runs[0], runs[1])
+		all = append(all, runs...)
 	}
-	return nil
+	return all, nil
 }
 
 // run is one scene against one hub variant, each on a fresh broker, hub
@@ -106,7 +111,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 	for i, k := range s.kiosks {
 		kiosks[i] = newFleetKiosk(k.site, k.name, k.user, k.secret, k.key)
 	}
-	r := fleetRun{variant: v.name}
+	r := fleetRun{scene: scene, variant: v.name}
 	if scene == "rush" {
 		err = s.rush(ctx, url, hub, kiosks, o, &r)
 	} else {
@@ -139,7 +144,7 @@ func (s *fleetSetup) rush(ctx context.Context, url string, hub *hubProcess, kios
 		wg.Go(func() { k.run(runCtx, o.every) })
 	}
 	defer func() { stop(); wg.Wait() }()
-	if err := sleep(ctx, 5*time.Second); err != nil { // warm-up: first entries, retained acks
+	if err := sleep(ctx, min(5*time.Second, o.rushFor/4)); err != nil { // warm-up: first entries, retained acks
 		return err
 	}
 	for _, k := range kiosks {
@@ -168,7 +173,7 @@ func (s *fleetSetup) rush(ctx context.Context, url string, hub *hubProcess, kios
 }
 
 // outage: every kiosk holds o.backlog entries and reconnects at a random
-// moment within the same 10 s, then drains as its uplink does while its
+// moment within the same o.spread (10 s), then drains as its uplink does while its
 // gate goes on (entries and alerts at the peak rate).
 func (s *fleetSetup) outage(ctx context.Context, url string, hub *hubProcess, kiosks []*fleetKiosk, o fleetOptions, r *fleetRun) error {
 	for _, k := range kiosks {
@@ -184,7 +189,7 @@ func (s *fleetSetup) outage(ctx context.Context, url string, hub *hubProcess, ki
 	errs := make(chan error, len(kiosks))
 	for _, k := range kiosks {
 		wg.Go(func() {
-			if sleep(runCtx, time.Duration(rand.Int64N(int64(10*time.Second)))) != nil {
+			if sleep(runCtx, time.Duration(rand.Int64N(int64(max(o.spread, time.Millisecond))))) != nil {
 				return
 			}
 			if err := k.connect(url, s.kioskTLS); err != nil {

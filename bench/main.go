@@ -47,6 +47,7 @@ func main() {
 	backlog := flag.Int("backlog", 1500, "fleet: entries each kiosk holds after the outage")
 	scene := flag.String("scene", "both", "fleet: rush, outage or both")
 	rushFor := flag.Duration("rush-for", 60*time.Second, "fleet: how long rush hour is measured")
+	spread := flag.Duration("reconnect-within", 10*time.Second, "fleet: after the outage, every kiosk reconnects within this long")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -61,7 +62,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir,
-		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25}}
+		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
+			spread: *spread}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
@@ -110,7 +112,7 @@ func run(ctx context.Context, o options, out *os.File) error {
 		fmt.Fprintf(out, "drain   ours (%s) %.0f entries/s (%d in %.2f s), no baseline run\n", l.name(), float64(n)/d.Seconds(), n, d.Seconds())
 	}
 	if only == "fleet" {
-		if err := benchFleet(ctx, dir, o.fleet, out); err != nil {
+		if _, err := benchFleet(ctx, dir, o.fleet, out); err != nil {
 			return fmt.Errorf("fleet: %w", err)
 		}
 	}
