@@ -259,3 +259,33 @@ func TestGroupCommitStoreLostMidGroup(t *testing.T) {
 	}
 	t.Logf("acked %d batches, held contiguous %d, store errors %d", len(h.acks), held, h.in.Stats().StoreErrors)
 }
+
+// collect takes alerts ahead of batches that waited longer, closes a
+// group at its bounds, takes what is waiting without waiting for more,
+// and returns nil once both queues are closed and drained.
+func TestCollectAlertsFirstWithinBounds(t *testing.T) {
+	alerts, rest := make(chan Decoded, 8), make(chan Decoded, 100)
+	for i := range 100 {
+		rest <- Decoded{leaf: "entries", kiosk: fmt.Sprint(i), batch: protocol.Batch{Entries: make([]protocol.Entry, 10)}}
+	}
+	alerts <- Decoded{leaf: "alerts", kiosk: "a1"}
+	alerts <- Decoded{leaf: "alerts", kiosk: "a2"}
+	g := collect(alerts, rest, 64, 4096)
+	if len(g) != 64 || g[0].kiosk != "a1" || g[1].kiosk != "a2" || g[2].kiosk != "0" {
+		t.Fatalf("first group: %d messages starting %q %q %q; want 64, the two alerts first, then batch 0",
+			len(g), g[0].kiosk, g[1].kiosk, g[2].kiosk)
+	}
+	g = collect(alerts, rest, 64, 100) // ten batches of ten entries close it
+	if len(g) != 10 || g[0].kiosk != "62" {
+		t.Fatalf("second group: %d messages from %q; want 10 from batch 62 (in arrival order)", len(g), g[0].kiosk)
+	}
+	close(rest)
+	close(alerts)
+	n := 0
+	for g := collect(alerts, rest, 64, 4096); g != nil; g = collect(alerts, rest, 64, 4096) {
+		n += len(g)
+	}
+	if n != 100-62-10 {
+		t.Errorf("the rest: %d messages, want %d", n, 100-62-10)
+	}
+}
