@@ -78,6 +78,8 @@ func benchFleet(ctx context.Context, dir string, o fleetOptions, out io.Writer) 
 			}
 			r.print(out, scene, o)
 			runs = append(runs, r)
+			// Keep the hub's log beside the data (-dir) for a look at what it did.
+			os.Rename(filepath.Join(runDir, "hub.log"), runDir+"-hub.log")
 			os.RemoveAll(runDir)
 		}
 		printFleetRatio(out, scene, runs[0], runs[1])

@@ -51,13 +51,15 @@ func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
 	}
 	now := in.now()
 	results, err := in.store(ctx, batches, now)
+	acks := make([][]byte, len(ds))
 	for j, i := range at {
 		if err != nil {
-			errs[i] = in.settle(ctx, ds[i], records.Saved{}, err, now)
+			_, errs[i] = in.settle(ds[i], records.Saved{}, err, now)
 			continue
 		}
-		errs[i] = in.settle(ctx, ds[i], results[j].Saved, results[j].Err, now)
+		acks[i], errs[i] = in.settle(ds[i], results[j].Saved, results[j].Err, now)
 	}
+	in.publishAcks(ctx, ds, acks, errs)
 	for i, d := range ds {
 		if d.err == nil && d.leaf == "status" {
 			errs[i] = in.handleStatus(ctx, in.logger().With("topic", d.topic), d.site, d.kiosk, d.payload)
@@ -159,4 +161,36 @@ func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int) []Decoded 
 		}
 	}
 	return group
+}
+
+// publishAcks publishes the acks of a committed group, in its order: all
+// at once and then waited for when Send is set, else one by one.
+func (in *Ingest) publishAcks(ctx context.Context, ds []Decoded, acks [][]byte, errs []error) {
+	waits := make([]func(context.Context) error, len(ds))
+	for i, ack := range acks {
+		if ack == nil {
+			continue
+		}
+		topic := protocol.AckTopic(ds[i].site, ds[i].kiosk)
+		if in.Send == nil {
+			errs[i] = in.ackPublished(ds[i], in.Publish(ctx, topic, ack))
+			continue
+		}
+		waits[i] = in.Send(topic, ack)
+	}
+	for i, wait := range waits {
+		if wait != nil {
+			errs[i] = in.ackPublished(ds[i], wait(ctx))
+		}
+	}
+}
+
+// ackPublished counts and logs an ack that could not be published.
+func (in *Ingest) ackPublished(d Decoded, err error) error {
+	if err == nil {
+		return nil
+	}
+	in.stats.ackFailures.Add(1)
+	in.logger().Warn("ack not published; the kiosk will send again and be acked then", "topic", d.topic, "kiosk", d.kiosk, "err", err)
+	return fmt.Errorf("ingest %s: publish ack: %w", d.topic, err)
 }

@@ -109,20 +109,21 @@ func TestGroupCommitManyKiosks(t *testing.T) {
 	var mu sync.Mutex
 	acks := map[string][]uint64{}
 	var ahead []string
-	h.in.Publish = func(ctx context.Context, topic string, payload []byte) error {
+	// Acks go out through the link's Send (all of a group at once, then
+	// waited for); each is checked against the committed rows first.
+	h.in.Send = func(topic string, payload []byte) func(context.Context) error {
 		ack, err := protocol.DecodeAck(payload)
 		if err != nil {
 			t.Errorf("ack %s: %v", payload, err)
-			return err
 		}
-		held, err := h.store.Contiguous(ctx, ack.Kiosk) // a reader sees committed rows only
+		held, err := h.store.Contiguous(t.Context(), ack.Kiosk) // a reader sees committed rows only
 		mu.Lock()
 		if err != nil || held < ack.Contiguous {
 			ahead = append(ahead, fmt.Sprintf("%s acked %d, held %d (%v)", ack.Kiosk, ack.Contiguous, held, err))
 		}
 		acks[ack.Kiosk] = append(acks[ack.Kiosk], ack.Contiguous)
 		mu.Unlock()
-		return l.Publish(ctx, topic, payload)
+		return l.Send(topic, payload)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -168,9 +169,15 @@ func TestGroupCommitManyKiosks(t *testing.T) {
 	}
 	close(gs.hold) // the first save waited; the rest piled up behind it
 
-	testkit.Eventually(t, "every batch handled", func() bool {
+	testkit.Eventually(t, "every batch handled and acked", func() bool {
 		st := h.in.Stats()
-		return st.Batches+st.Rejected+st.AdmitErrors == kiosks*batches+3
+		mu.Lock()
+		n := 0
+		for _, a := range acks {
+			n += len(a)
+		}
+		mu.Unlock()
+		return st.Batches+st.Rejected+st.AdmitErrors == kiosks*batches+3 && n == kiosks*batches+1
 	})
 	if n := gs.largest(); n < 2 {
 		t.Errorf("largest group %d batches: nothing shared a commit", n)

@@ -37,6 +37,11 @@ type Ingest struct {
 	// Publish sends payload to topic at QoS 1 with the retain flag set, so a
 	// kiosk that reconnects learns its contiguous sequence at once.
 	Publish func(ctx context.Context, topic string, payload []byte) error
+	// Send, if set, is Publish that does not wait: it hands the message to
+	// the client, which sends in the order given, and returns a function
+	// that waits for the PUBACK (hub/link.Send). A group's acks are then
+	// sent together and waited for once, not one round trip each.
+	Send func(topic string, payload []byte) (wait func(context.Context) error)
 	Logger  *slog.Logger // nil discards
 	Clock   clock.Clock  // received times and ack times; nil is the wall clock
 	// SkewLimit: a batch whose sent time is further from the hub's clock
@@ -218,21 +223,21 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 }
 
 // settle counts and logs what storing d's batch did (saved, or err from
-// the store) and, when it was stored, publishes the kiosk's ack. It runs
-// only after the transaction holding the batch has committed.
-func (in *Ingest) settle(ctx context.Context, d Decoded, saved records.Saved, err error, now time.Time) error {
+// the store) and, when it was stored, returns the kiosk's ack to publish.
+// It runs only after the transaction holding the batch has committed.
+func (in *Ingest) settle(d Decoded, saved records.Saved, err error, now time.Time) ([]byte, error) {
 	topic, site, kiosk, leaf, b := d.topic, d.site, d.kiosk, d.leaf, d.batch
 	log := in.logger().With("topic", topic, "kiosk", kiosk)
 	if reason := storageRefusal(err); reason != "" {
 		if reason == protocol.RefusedBadMessage {
 			err = fmt.Errorf("batch refused by storage: %w", err)
 		}
-		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
+		return nil, in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
 	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
 		log.Error("batch not stored; the kiosk will send it again", "err", err)
-		return fmt.Errorf("ingest %s: %w", topic, err)
+		return nil, fmt.Errorf("ingest %s: %w", topic, err)
 	}
 	in.stats.batches.Add(1)
 	if leaf == "alerts" {
@@ -243,14 +248,9 @@ func (in *Ingest) settle(ctx context.Context, d Decoded, saved records.Saved, er
 	ack, err := protocol.EncodeAck(ackOf(kiosk, saved, now))
 	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
 		in.stats.ackFailures.Add(1)
-		return fmt.Errorf("ingest %s: encode ack: %w", topic, err)
+		return nil, fmt.Errorf("ingest %s: encode ack: %w", topic, err)
 	}
-	if err := in.Publish(ctx, protocol.AckTopic(site, kiosk), ack); err != nil {
-		in.stats.ackFailures.Add(1)
-		log.Warn("ack not published; the kiosk will send again and be acked then", "err", err)
-		return fmt.Errorf("ingest %s: publish ack: %w", topic, err)
-	}
-	return nil
+	return ack, nil
 }
 
 // report counts and logs what a stored batch held: a kiosk clock off, a

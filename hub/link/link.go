@@ -431,6 +431,26 @@ func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error 
 	return nil
 }
 
+// Send is Publish that does not wait: it hands the message to the client,
+// which sends messages in the order they were given, and returns a
+// function that waits, bounded, for the PUBACK.
+func (l *Link) Send(topic string, payload []byte) func(context.Context) error {
+	tok := l.main.client.Publish(topic, 1, true, payload)
+	return func(ctx context.Context) error {
+		select {
+		case <-tok.Done():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(tokenTimeout):
+			return fmt.Errorf("publish %s: no PUBACK within %s", topic, tokenTimeout)
+		}
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("publish %s: %w", topic, err)
+		}
+		return nil
+	}
+}
+
 // Close disconnects both connections and waits for the OnConnect
 // handlers; a batch handler waiting for room gives up. Cancelling ctx
 // first ends any dial or back-off wait, so Disconnect, which waits for a

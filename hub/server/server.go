@@ -133,6 +133,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.ingest = &ingest.Ingest{
 		Store:     s.store,
 		Publish:   s.link.Publish,
+		Send:      s.link.Send,
 		Logger:    s.log.With("component", "ingest"),
 		Clock:     s.clock,
 		SkewLimit: cfg.SkewLimit,
