@@ -41,9 +41,9 @@ type Ingest struct {
 	// the client, which sends in the order given, and returns a function
 	// that waits for the PUBACK (hub/link.Send). A group's acks are then
 	// sent together and waited for once, not one round trip each.
-	Send func(topic string, payload []byte) (wait func(context.Context) error)
-	Logger  *slog.Logger // nil discards
-	Clock   clock.Clock  // received times and ack times; nil is the wall clock
+	Send   func(topic string, payload []byte) (wait func(context.Context) error)
+	Logger *slog.Logger // nil discards
+	Clock  clock.Clock  // received times and ack times; nil is the wall clock
 	// SkewLimit: a batch whose sent time is further from the hub's clock
 	// is logged and counted (0 means records.DefaultSkewLimit).
 	SkewLimit time.Duration
