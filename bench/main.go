@@ -48,6 +48,7 @@ func main() {
 	scene := flag.String("scene", "both", "fleet: rush, outage or both")
 	rushFor := flag.Duration("rush-for", 60*time.Second, "fleet: how long rush hour is measured")
 	spread := flag.Duration("reconnect-within", 10*time.Second, "fleet: after the outage, every kiosk reconnects within this long")
+	limit := flag.Duration("outage-limit", 5*time.Minute, "fleet: stop an outage run after this long and report what was acked by then")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -63,7 +64,7 @@ func main() {
 	defer stop()
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
-			spread: *spread}}
+			spread: *spread, limit: *limit}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()

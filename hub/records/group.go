@@ -51,7 +51,7 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 		if out[i].Err != nil {
 			continue
 		}
-		saved, err := s.saveOne(ctx, tx, b, bodies[i], received.UnixNano())
+		saved, err := s.saveOne(ctx, tx, cachedTx{tx, s.stmts}, b, bodies[i], received.UnixNano())
 		if errors.Is(err, protocol.ErrInvalid) {
 			out[i].Err = fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 			continue
@@ -64,19 +64,20 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save batches: commit: %w", err)
 	}
+	s.stmts.prepare(ctx)
 	return out, nil
 }
 
 // saveOne saves one batch of a group inside its own savepoint, rolled
 // back when the batch is refused.
-func (s *SQLite) saveOne(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64) (Saved, error) {
+func (s *SQLite) saveOne(ctx context.Context, tx *sql.Tx, q querier, b protocol.Batch, bodies [][]byte, received int64) (Saved, error) {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
 		return Saved{}, err
 	}
-	err := checkWindow(ctx, tx, b, s.SeqWindow)
+	err := checkWindow(ctx, q, b, s.SeqWindow)
 	var saved Saved
 	if err == nil {
-		saved, err = saveBatch(ctx, tx, b, bodies, received, true)
+		saved, err = saveBatch(ctx, q, b, bodies, received, true)
 	}
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalid) {

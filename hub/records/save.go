@@ -68,20 +68,21 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
-	if err := checkWindow(ctx, tx, b, s.SeqWindow); err != nil {
+	if err := checkWindow(ctx, cachedTx{tx, s.stmts}, b, s.SeqWindow); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
-	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano(), true)
+	saved, err := saveBatch(ctx, cachedTx{tx, s.stmts}, b, bodies, received.UnixNano(), true)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: commit: %w", b.Kiosk, err)
 	}
+	s.stmts.prepare(ctx)
 	return saved, nil
 }
 
-func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
+func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
 	// The kiosk row first: entries reference it.
 	if err := touchKiosk(ctx, tx, b, received, live); err != nil {
 		return Saved{}, err
@@ -154,7 +155,7 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 // touchKiosk makes sure the kiosk's row exists. A live batch (not an
 // imported bundle) also tells when the kiosk was last seen and how far its
 // clock is from ours.
-func touchKiosk(ctx context.Context, tx *sql.Tx, b protocol.Batch, received int64, live bool) error {
+func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int64, live bool) error {
 	if live {
 		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
 		if _, err := tx.ExecContext(ctx, `
@@ -176,7 +177,7 @@ func touchKiosk(ctx context.Context, tx *sql.Tx, b protocol.Batch, received int6
 // settleKiosk advances the kiosk's contiguous sequence over what saved
 // inserted, records its highest sequence and conflicts, and fills in
 // saved's Contiguous, Highest and Journal.
-func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, highest int64) error {
+func settleKiosk(ctx context.Context, tx querier, kiosk string, saved *Saved, highest int64) error {
 	var contiguous int64
 	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&contiguous); err != nil {
@@ -204,7 +205,7 @@ func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, hi
 // advance walks forward from the stored contiguous sequence over held
 // sequences and returns the last one before the first gap. Each call reads
 // only the entries that became contiguous, plus one.
-func advance(ctx context.Context, tx *sql.Tx, kiosk string, from int64) (int64, error) {
+func advance(ctx context.Context, tx querier, kiosk string, from int64) (int64, error) {
 	rows, err := tx.QueryContext(ctx,
 		`SELECT seq FROM entries WHERE kiosk = ? AND seq > ? ORDER BY seq`, kiosk, from)
 	if err != nil {
@@ -231,7 +232,7 @@ func advance(ctx context.Context, tx *sql.Tx, kiosk string, from int64) (int64, 
 // sameAsHeld reports whether the entry held at (kiosk, seq) has the
 // canonical body given. The held body is re-encoded too, so that a change in
 // how this build encodes entries cannot turn duplicates into conflicts.
-func sameAsHeld(ctx context.Context, tx *sql.Tx, kiosk string, seq int64, body []byte) (bool, error) {
+func sameAsHeld(ctx context.Context, tx querier, kiosk string, seq int64, body []byte) (bool, error) {
 	var held []byte
 	if err := tx.QueryRowContext(ctx, `SELECT body FROM entries WHERE kiosk = ? AND seq = ?`, kiosk, seq).
 		Scan(&held); err != nil {
@@ -260,7 +261,7 @@ var ErrSeqWindow = errors.New("sequence window")
 
 // checkWindow refuses a batch with a sequence more than window beyond the
 // highest the hub holds for its kiosk (an unknown kiosk holds none).
-func checkWindow(ctx context.Context, tx *sql.Tx, b protocol.Batch, window uint64) error {
+func checkWindow(ctx context.Context, tx querier, b protocol.Batch, window uint64) error {
 	if window == 0 {
 		window = DefaultSeqWindow
 	}
