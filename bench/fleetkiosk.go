@@ -42,6 +42,7 @@ type fleetKiosk struct {
 	alerts   map[uint64]bool
 	appended map[uint64]time.Time // live entries: when the kiosk committed them
 	sentAt   map[uint64]time.Time // live alerts: when they were published
+	encoded  map[[2]uint64][]byte // batches sent and not yet acked, kept for resending
 	acks     chan protocol.Ack
 
 	// Written by the kiosk's goroutine, read by the scene's sampler.
@@ -55,7 +56,7 @@ type fleetKiosk struct {
 func newFleetKiosk(site, name, user, secret string, key ed25519.PrivateKey) *fleetKiosk {
 	return &fleetKiosk{site: site, name: name, journal: "journal-" + name, user: user, secret: secret, key: key,
 		hashes: [][32]byte{protocol.Genesis}, alerts: map[uint64]bool{}, appended: map[uint64]time.Time{},
-		sentAt: map[uint64]time.Time{}, acks: make(chan protocol.Ack, 64)}
+		sentAt: map[uint64]time.Time{}, encoded: map[[2]uint64][]byte{}, acks: make(chan protocol.Ack, 64)}
 }
 
 // head is the journal's last sequence.
@@ -141,9 +142,13 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 	for {
 		for sent < k.head() && sent-acked < fleetBatchSize*fleetMaxInFlight {
 			to := min(k.head(), sent+fleetBatchSize, acked+fleetBatchSize*fleetMaxInFlight)
-			if data, err := k.payload(sent+1, to); err == nil {
-				k.client.Publish(protocol.EntriesTopic(k.site, k.name), 1, false, data)
+			key := [2]uint64{sent + 1, to}
+			data, ok := k.encoded[key]
+			if !ok {
+				data, _ = k.payload(sent+1, to)
+				k.encoded[key] = data
 			}
+			k.client.Publish(protocol.EntriesTopic(k.site, k.name), 1, false, data)
 			sent = to
 		}
 		select {
@@ -153,6 +158,11 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			if a.Contiguous > acked {
 				k.settle(acked, a)
 				acked, progress = a.Contiguous, time.Now()
+				for key := range k.encoded {
+					if key[1] <= acked {
+						delete(k.encoded, key)
+					}
+				}
 			}
 			k.settleAlerts(a)
 		case <-next.C:
