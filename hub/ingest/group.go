@@ -23,7 +23,7 @@ const (
 	// DefaultGroupEntries bounds, roughly, how many entries share a
 	// commit (a group closes once it holds this many), so that an alert
 	// arriving while a group commits waits for a bounded time.
-	DefaultGroupEntries = 4096
+	DefaultGroupEntries = 2048
 )
 
 // SaveGroup stores what Decode accepted of ds and publishes each kiosk's

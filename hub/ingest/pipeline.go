@@ -16,6 +16,14 @@ type Gated interface {
 	Gate(allow func(topic string) bool)
 }
 
+// Split is a Source that also hands out alerts and the rest apart
+// (hub/link.Link): Run then reads and decodes alerts on a goroutine of
+// their own, which never waits for room behind batches.
+type Split interface {
+	NextAlert(ctx context.Context) (topic string, payload []byte, ok bool)
+	NextBatch(ctx context.Context) (topic string, payload []byte, ok bool)
+}
+
 // alertsAhead is how many decoded alerts may wait for the store, apart
 // from the batches.
 const alertsAhead = 16
@@ -33,9 +41,11 @@ const alertsAhead = 16
 // waiting beside the one committing) and stops taking messages from src,
 // which then holds them (hub/link stops reading from the broker, and MQTT
 // flow control holds the rest): nothing is dropped. Alerts are taken first
-// at both stages (src hands them out first; the store stage puts those
-// decoded ahead of batches waiting), so an alert waits for at most the
-// group committing and the one waiting. Each message passes the rate limit
+// at both stages: from a Split source (hub/link) they are read and decoded
+// on a goroutine of their own, which never waits behind batches (from any
+// other, Next hands them out first), and the store stage puts those
+// decoded ahead of the batches waiting, so an alert waits for at most the
+// group being committed. Each message passes the rate limit
 // (Allow) once: at a Gated source's gate, or else here before it is
 // decoded. Run returns once both stages have stopped.
 func (in *Ingest) Run(ctx context.Context, src Source) {
@@ -46,29 +56,12 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 	}
 	maxBatches, maxEntries := in.groupLimits()
 	alerts, rest := make(chan Decoded, alertsAhead), make(chan Decoded, maxBatches)
-	go func() {
-		defer close(rest)
-		defer close(alerts)
-		for {
-			topic, payload, ok := src.Next(ctx)
-			if !ok {
-				return
-			}
-			if !gated && !in.Allow(topic) {
-				continue
-			}
-			d := in.Decode(ctx, topic, payload)
-			to := rest
-			if d.leaf == "alerts" {
-				to = alerts
-			}
-			select {
-			case to <- d:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	if sp, ok := src.(Split); ok {
+		go in.decode(ctx, sp.NextAlert, gated, alerts, alerts)
+		go in.decode(ctx, sp.NextBatch, gated, rest, rest)
+	} else {
+		go in.decode(ctx, src.Next, gated, alerts, rest)
+	}
 	for {
 		group := collect(alerts, rest, maxBatches, maxEntries)
 		if group == nil {
@@ -77,5 +70,34 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 		// SaveGroup logs what it refuses or fails to do; a kiosk re-sends
 		// whatever is not acknowledged.
 		in.SaveGroup(ctx, group)
+	}
+}
+
+// decode reads messages with next until ctx ends, decodes them and puts
+// alerts on alerts and the rest on rest, waiting for room; it closes both
+// when done (they may be the same channel).
+func (in *Ingest) decode(ctx context.Context, next func(context.Context) (string, []byte, bool), gated bool, alerts, rest chan<- Decoded) {
+	defer close(rest)
+	if alerts != rest {
+		defer close(alerts)
+	}
+	for {
+		topic, payload, ok := next(ctx)
+		if !ok {
+			return
+		}
+		if !gated && !in.Allow(topic) {
+			continue
+		}
+		d := in.Decode(ctx, topic, payload)
+		to := rest
+		if d.leaf == "alerts" {
+			to = alerts
+		}
+		select {
+		case to <- d:
+		case <-ctx.Done():
+			return
+		}
 	}
 }

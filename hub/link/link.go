@@ -416,6 +416,29 @@ func (l *Link) Next(ctx context.Context) (topic string, payload []byte, ok bool)
 	return m.topic, m.payload, true
 }
 
+// NextAlert returns the next alert received, or ok false once ctx ends.
+// With NextBatch it lets a reader take alerts on a goroutine of its own,
+// one that never waits behind batches.
+func (l *Link) NextAlert(ctx context.Context) (topic string, payload []byte, ok bool) {
+	select {
+	case <-ctx.Done():
+		return "", nil, false
+	case m := <-l.alerts:
+		return m.topic, m.payload, true
+	}
+}
+
+// NextBatch returns the next batch or presence message received, or ok
+// false once ctx ends.
+func (l *Link) NextBatch(ctx context.Context) (topic string, payload []byte, ok bool) {
+	select {
+	case <-ctx.Done():
+		return "", nil, false
+	case m := <-l.inbox:
+		return m.topic, m.payload, true
+	}
+}
+
 // Publish sends a retained QoS 1 message and waits, bounded, for the PUBACK.
 func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error {
 	if err := ctx.Err(); err != nil {
