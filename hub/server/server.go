@@ -130,20 +130,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.ingest = &ingest.Ingest{
-		Store:     s.store,
-		Publish:   s.link.Publish,
-		Send:      s.link.Send,
-		Logger:    s.log.With("component", "ingest"),
-		Clock:     s.clock,
-		SkewLimit: cfg.SkewLimit,
-		Admit:     s.admit,
-		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
-			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
-		Alarm:        s.jobs.refusals.Report,
-		TestSite:     s.access.registry.IsTestSite,
-		GroupBatches: cfg.IngestGroup,
-	}
+	s.ingest = s.newIngest(cfg)
 	s.serveHTTP(cfg)
 
 	runCtx, stop := context.WithCancel(context.Background())
@@ -349,4 +336,23 @@ func dialAddr(addr net.Addr) string {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
 	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// newIngest is the pipeline from the link to the store, its admission
+// and refusal alarms wired to the register and the jobs.
+func (s *Server) newIngest(cfg Config) *ingest.Ingest {
+	return &ingest.Ingest{
+		Store:     s.store,
+		Publish:   s.link.Publish,
+		Send:      s.link.Send,
+		Logger:    s.log.With("component", "ingest"),
+		Clock:     s.clock,
+		SkewLimit: cfg.SkewLimit,
+		Admit:     s.admit,
+		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
+			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
+		Alarm:        s.jobs.refusals.Report,
+		TestSite:     s.access.registry.IsTestSite,
+		GroupBatches: cfg.IngestGroup,
+	}
 }
