@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// BenchmarkOneEntryBatches is ingest's own cost at rush hour: groups of
+// eight one-entry batches from many kiosks, decoded and stored on a real
+// SQLite file (acks not published). docs/benchmarks.md ("Fleet") quotes
+// it: go test ./hub/ingest -run '^$' -bench OneEntry -benchtime 2000x
 func BenchmarkOneEntryBatches(b *testing.B) {
 	h := newHarness(b)
 	h.in.Publish = func(context.Context, string, []byte) error { return nil }
