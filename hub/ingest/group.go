@@ -102,62 +102,73 @@ func (in *Ingest) groupLimits() (batches, entries int) {
 
 // collect takes the next group: the first message waiting (blocking
 // until one is, or both queues close), then whatever else is already
-// waiting, alerts before batches, until the group is full. It returns nil
+// waiting, alerts before batches, until the group is full. With linger
+// above 0 it waits up to that long after the first message for more,
+// unless the group holds an alert: at rush hour batches arrive apart,
+// and a few milliseconds let several share one commit. It returns nil
 // once both queues are closed and empty.
-func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int) []Decoded {
+func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration) []Decoded {
 	var group []Decoded
-	entries := 0
-	add := func(d Decoded) {
+	entries, alert := 0, false
+	var lingered <-chan time.Time // nil: never
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	take := func(d Decoded, ok bool, from *<-chan Decoded) {
+		if !ok {
+			*from = nil
+			return
+		}
 		group = append(group, d)
 		entries += len(d.batch.Entries)
+		alert = alert || d.leaf == "alerts"
+		if len(group) == 1 && linger > 0 {
+			// Real time, not the injected clock: this is about the
+			// machine's fsync, and tests that stand a fake clock still
+			// must not wait on it.
+			timer = time.NewTimer(linger)
+			lingered = timer.C
+		}
 	}
 	for alerts != nil || rest != nil {
 		if len(group) > 0 && (len(group) >= maxBatches || entries >= maxEntries) {
 			return group
 		}
-		// Alerts first, whatever else waits.
-		select {
+		select { // alerts first, whatever else waits
 		case d, ok := <-alerts:
-			if !ok {
-				alerts = nil
-				continue
-			}
-			add(d)
+			take(d, ok, &alerts)
 			continue
 		default:
 		}
-		if len(group) > 0 {
+		switch {
+		case len(group) == 0:
 			select {
 			case d, ok := <-alerts:
-				if !ok {
-					alerts = nil
-					continue
-				}
-				add(d)
+				take(d, ok, &alerts)
 			case d, ok := <-rest:
-				if !ok {
-					rest = nil
-					continue
-				}
-				add(d)
+				take(d, ok, &rest)
+			}
+		case lingered == nil || alert:
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			case d, ok := <-rest:
+				take(d, ok, &rest)
 			default:
 				return group // nothing more waiting: commit what we have
 			}
-			continue
-		}
-		select {
-		case d, ok := <-alerts:
-			if !ok {
-				alerts = nil
-				continue
+		default:
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			case d, ok := <-rest:
+				take(d, ok, &rest)
+			case <-lingered:
+				return group
 			}
-			add(d)
-		case d, ok := <-rest:
-			if !ok {
-				rest = nil
-				continue
-			}
-			add(d)
 		}
 	}
 	return group

@@ -89,6 +89,11 @@ type Ingest struct {
 	// transaction; 0 means DefaultGroupBatches and DefaultGroupEntries.
 	// GroupBatches 1 stores each batch in its own transaction.
 	GroupBatches, GroupEntries int
+	// GroupWait, if above 0, is how long a group that is not full waits
+	// for more batches before it commits (never when it holds an alert):
+	// at rush hour, when batches arrive apart, it lets a few share one
+	// commit and fsync, for that much more latency. 0 commits at once.
+	GroupWait time.Duration
 
 	initOnce        sync.Once
 	admits          admissions

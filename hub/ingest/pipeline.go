@@ -63,7 +63,7 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 		go in.decode(ctx, src.Next, gated, alerts, rest)
 	}
 	for {
-		group := collect(alerts, rest, maxBatches, maxEntries)
+		group := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait)
 		if group == nil {
 			return
 		}
