@@ -69,3 +69,39 @@ func TestChainCostRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetSmoke runs the fleet benchmark small (20 kiosks, 50 entries
+// each): both scenes, the hub before and after, real Mosquitto and a real
+// `hub serve` process. The figures come from `go run ./bench -only fleet`.
+func TestFleetSmoke(t *testing.T) {
+	if _, err := mosquittoPath(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v, and CI must run every test", err)
+		}
+		t.Skipf("%v (or run ./test.sh, which installs it)", err)
+	}
+	var out bytes.Buffer
+	o := fleetOptions{kiosks: 20, backlog: 50, scene: "both", rushFor: 2 * time.Second, every: 500 * time.Millisecond, spread: time.Second,
+		limit: time.Minute}
+	runs, err := benchFleet(t.Context(), t.TempDir(), o, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.unfinished {
+			t.Errorf("%s %s: backlogs left after a minute", r.scene, r.variant)
+		}
+		if r.variant == "after" && (r.dropped != 0 || r.alertMax > 2*time.Second) {
+			t.Errorf("%s after: %.0f batches dropped, longest alert wait %s; want 0 and at most 2s", r.scene, r.dropped, r.alertMax)
+		}
+	}
+	for _, want := range []string{"rush   before", "rush   after", "outage before", "outage after", "after/before"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "backlog acked in") {
+		t.Errorf("the outage's backlogs were not all acked:\n%s", out.String())
+	}
+	t.Log("\n" + out.String())
+}

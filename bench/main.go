@@ -3,6 +3,7 @@
 //
 //	go run ./bench                 # everything, 100,000 entries
 //	go run ./bench -only drain -n 20000
+//	go run ./bench -only fleet -kiosks 500 -backlog 1500 -scene both
 //
 // Each figure is printed with its baseline and the ratio. docs/benchmarks.md
 // records a run. It needs mosquitto on PATH (or in /usr/sbin) for -only
@@ -31,6 +32,7 @@ type options struct {
 	only      string
 	dir       string
 	verifyN   int // entries hub verify walks in the chaincost benchmark
+	fleet     fleetOptions
 }
 
 func main() {
@@ -39,10 +41,16 @@ func main() {
 	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
 	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
 	rounds := flag.Int("rounds", 3, "drain rounds: ours and the bridges run in turns and the medians are compared")
-	only := flag.String("only", "", "run one benchmark: drain, ingest, append or chaincost (what the entry chain and signatures cost, issue 14; drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling)")
+	only := flag.String("only", "", "run one benchmark: drain, ingest, append, chaincost (what the entry chain and signatures cost, issue 14), or fleet (500 kiosks against `hub serve`, minutes: only when asked for); drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	verifyN := flag.Int("verify-n", 1_000_000, "entries `hub verify` walks in -only chaincost")
+	kiosks := flag.Int("kiosks", 500, "fleet: kiosks, each its own MQTT connection and login")
+	backlog := flag.Int("backlog", 1500, "fleet: entries each kiosk holds after the outage")
+	scene := flag.String("scene", "both", "fleet: rush, outage or both")
+	rushFor := flag.Duration("rush-for", 60*time.Second, "fleet: how long rush hour is measured")
+	spread := flag.Duration("reconnect-within", 10*time.Second, "fleet: after the outage, every kiosk reconnects within this long")
+	limit := flag.Duration("outage-limit", 5*time.Minute, "fleet: stop an outage run after this long and report what was acked by then")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -56,7 +64,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN}
+	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
+		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
+			spread: *spread, limit: *limit}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
@@ -112,6 +122,11 @@ func run(ctx context.Context, o options, out *os.File) error {
 			return fmt.Errorf("drain: %w", err)
 		}
 		fmt.Fprintf(out, "drain   ours (%s) %.0f entries/s (%d in %.2f s), no baseline run\n", l.name(), float64(n)/d.Seconds(), n, d.Seconds())
+	}
+	if only == "fleet" {
+		if _, err := benchFleet(ctx, dir, o.fleet, out); err != nil {
+			return fmt.Errorf("fleet: %w", err)
+		}
 	}
 	if only == "" || only == "drain" {
 		rs, err := benchDrain(ctx, dir, n, gzipAbove, o.rounds, log)

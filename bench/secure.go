@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/hub/datadir"
+	hublink "github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
 )
 
@@ -84,6 +85,7 @@ func enrollBench(ctx context.Context, dir, hubDir, addr string, secure bool) (li
 	if err := brokerconf.WriteMosquitto(access, []brokerconf.Account{
 		{Site: "site-1", Kiosk: "bench-1", Username: creds.Username, Hash: kioskHash},
 		{Hub: true, Username: hubUser, Hash: hubHash},
+		{Hub: true, Username: hubUser + hublink.IngestSuffix, Hash: hubHash},
 	}, nil); err != nil {
 		return link{}, err
 	}

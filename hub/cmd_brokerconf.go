@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
 )
@@ -107,7 +108,8 @@ func brokerAccounts(ctx context.Context, dir datadir.Dir, stderr io.Writer) ([]b
 	if err != nil {
 		return nil, 0, err
 	}
-	accounts := []brokerconf.Account{{Hub: true, Username: user, Hash: hash}, {Hub: true, Username: datadir.HubCLIUser, Hash: hash}}
+	accounts := []brokerconf.Account{{Hub: true, Username: user, Hash: hash}, {Hub: true, Username: user + link.IngestSuffix, Hash: hash},
+		{Hub: true, Username: datadir.HubCLIUser, Hash: hash}}
 	reg, err := dir.OpenRegistry()
 	if err != nil {
 		return nil, 0, err

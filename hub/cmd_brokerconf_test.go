@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/hub/server"
@@ -311,8 +312,8 @@ func TestBrokerConfigListsOnlyEnrolledKiosks(t *testing.T) {
 		u, _, _ := strings.Cut(line, ":")
 		users = append(users, u)
 	}
-	if strings.Join(users, " ") != datadir.HubUser+" "+datadir.HubCLIUser+" huamu-1/gate-1" {
-		t.Errorf("password_file users = %v, want the hub (serve and its commands) and huamu-1/gate-1 alone", users)
+	if strings.Join(users, " ") != datadir.HubUser+" "+datadir.HubCLIUser+" "+datadir.HubUser+link.IngestSuffix+" huamu-1/gate-1" {
+		t.Errorf("password_file users = %v, want the hub (serve, its ingest connection and its commands) and huamu-1/gate-1 alone", users)
 	}
 	acl, _ := os.ReadFile(filepath.Join(out, brokerconf.ACLFileName))
 	if strings.Contains(string(acl), "gate-2") || strings.Contains(string(acl), "gate-3") {

@@ -72,6 +72,12 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
 	f.BoolVar(&sf.debug, "debug", false, "log every batch")
+	// The fleet benchmark's "before" run (go run ./bench -only fleet):
+	// the hub as it was before group commit and back-pressure.
+	f.IntVar(&cfg.IngestGroup, "ingest-group", 0, "at most this many batches share one commit (0: the default; 1: one transaction per batch)")
+	f.DurationVar(&cfg.IngestHoldFor, "ingest-hold", 0, "a batch waits this long for room in ingest's full queue before it is dropped (0: the default; negative: dropped at once)")
+	_ = f.MarkHidden("ingest-group")
+	_ = f.MarkHidden("ingest-hold")
 	f.StringVar(&sf.logFormat, "log-format", logs.Text, "log lines as "+logs.Formats+": json for journald and log shippers (the systemd units use it), auto for text on a terminal and JSON otherwise")
 }
 

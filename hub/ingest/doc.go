@@ -11,10 +11,14 @@
 // for a console alert. An accepted batch is stored idempotently and the
 // kiosk's contiguous sequence published as a retained ack.
 //
-// Run is the hub's pipeline: one goroutine decodes while another stores
-// and acks, reading from a Source (the hub's MQTT link, hub/link) that
-// ingest knows only as Next, and gating it with Allow when it is Gated; it
-// is given a function to publish with.
+// Run is the hub's pipeline: goroutines decode (alerts on one of their
+// own when the Source is Split) while another stores and acks, reading
+// from a Source (the hub's MQTT link, hub/link) that ingest knows only as
+// Next (or NextAlert and NextBatch), and gating it with Allow when it is
+// Gated; it is given functions to publish with. Batches waiting together
+// share one transaction (SaveGroup, group commit through GroupStore), each
+// kiosk acked after the commit; when the store is behind, Run stops
+// reading and the Source holds the rest (back-pressure).
 //
 // ingest may import protocol, hub/records and internal; hub/server wires
 // it; other packages import it only in tests.

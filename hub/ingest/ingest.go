@@ -38,8 +38,13 @@ type Ingest struct {
 	// Publish sends payload to topic at QoS 1 with the retain flag set, so a
 	// kiosk that reconnects learns its contiguous sequence at once.
 	Publish func(ctx context.Context, topic string, payload []byte) error
-	Logger  *slog.Logger // nil discards
-	Clock   clock.Clock  // received times and ack times; nil is the wall clock
+	// Send, if set, is Publish that does not wait: it hands the message to
+	// the client, which sends in the order given, and returns a function
+	// that waits for the PUBACK (hub/link.Send). A group's acks are then
+	// sent together and waited for once, not one round trip each.
+	Send   func(topic string, payload []byte) (wait func(context.Context) error)
+	Logger *slog.Logger // nil discards
+	Clock  clock.Clock  // received times and ack times; nil is the wall clock
 	// SkewLimit: a batch whose sent time is further from the hub's clock
 	// is logged and counted (0 means records.DefaultSkewLimit).
 	SkewLimit time.Duration
@@ -86,6 +91,17 @@ type Ingest struct {
 	Alarm func(site, kiosk, reason, detail string)
 	// AlarmEvery: 0 means DefaultAlarmEvery.
 	AlarmEvery time.Duration
+
+	// GroupBatches and GroupEntries bound a group commit (Run): at most
+	// this many batches, and about this many entries, share one
+	// transaction; 0 means DefaultGroupBatches and DefaultGroupEntries.
+	// GroupBatches 1 stores each batch in its own transaction.
+	GroupBatches, GroupEntries int
+	// GroupWait, if above 0, is how long a group that is not full waits
+	// for more batches before it commits (never when it holds an alert):
+	// at rush hour, when batches arrive apart, it lets a few share one
+	// commit and fsync, for that much more latency. 0 commits at once.
+	GroupWait time.Duration
 
 	initOnce        sync.Once
 	admits          admissions
@@ -218,37 +234,46 @@ func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Deco
 
 // Save stores what Decode accepted and publishes the ack; it returns
 // Decode's error for a refused message. Call it from one goroutine, in the
-// order the messages arrived.
+// order the messages arrived. Run saves in groups instead (SaveGroup).
 func (in *Ingest) Save(ctx context.Context, d Decoded) error {
-	in.init()
-	if d.err != nil {
-		return d.err
-	}
-	topic, site, kiosk, leaf, b := d.topic, d.site, d.kiosk, d.leaf, d.batch
-	log := in.logger().With("topic", topic)
-	if leaf == "status" {
-		return in.handleStatus(ctx, log, site, kiosk, d.payload)
-	}
-	log = log.With("kiosk", kiosk)
+	return in.SaveGroup(ctx, []Decoded{d})[0]
+}
 
-	now := in.now()
-	saved, err := in.Store.SaveBatch(ctx, b, now)
+// settle counts and logs what storing d's batch did (saved, or err from
+// the store) and, when it was stored, returns the kiosk's ack to publish.
+// It runs only after the transaction holding the batch has committed.
+func (in *Ingest) settle(d Decoded, saved records.Saved, err error, now time.Time) ([]byte, error) {
+	topic, site, kiosk, leaf, b := d.topic, d.site, d.kiosk, d.leaf, d.batch
+	log := in.logger().With("topic", topic, "kiosk", kiosk)
 	if reason := storageRefusal(err); reason != "" {
 		if reason == protocol.RefusedBadMessage {
 			err = fmt.Errorf("batch refused by storage: %w", err)
 		}
-		return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
+		return nil, in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
 	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
 		log.Error("batch not stored; the kiosk will send it again", "err", err)
-		return fmt.Errorf("ingest %s: %w", topic, err)
+		return nil, fmt.Errorf("ingest %s: %w", topic, err)
 	}
 	in.stats.batches.Add(1)
 	if leaf == "alerts" {
 		in.stats.alerts.Add(1)
 		log.Warn("alert received", "seq", b.Entries[0].Seq, "reasons", b.Entries[0].Reasons, "new", saved.Inserted > 0)
 	}
+	in.report(log, d, saved, now)
+	ack, err := protocol.EncodeAck(ackOf(kiosk, saved, now))
+	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
+		in.stats.ackFailures.Add(1)
+		return nil, fmt.Errorf("ingest %s: encode ack: %w", topic, err)
+	}
+	return ack, nil
+}
+
+// report counts and logs what a stored batch held: a kiosk clock off, a
+// replaced journal, conflicts.
+func (in *Ingest) report(log *slog.Logger, d Decoded, saved records.Saved, now time.Time) {
+	site, kiosk, b := d.site, d.kiosk, d.batch
 	if skew := now.Sub(b.Sent); skew > in.skewLimit() || -skew > in.skewLimit() {
 		in.stats.skewed.Add(1)
 		if ok, n := in.lines.allow(site+"/"+kiosk, "skew"); ok {
@@ -282,18 +307,6 @@ func (in *Ingest) Save(ctx context.Context, d Decoded) error {
 	}
 	log.Debug("batch stored", "first", b.Entries[0].Seq, "last", b.Entries[len(b.Entries)-1].Seq,
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
-
-	ack, err := protocol.EncodeAck(ackOf(kiosk, saved, now))
-	if err != nil { // cannot happen for a kiosk that passed DecodeBatch
-		in.stats.ackFailures.Add(1)
-		return fmt.Errorf("ingest %s: encode ack: %w", topic, err)
-	}
-	if err := in.Publish(ctx, protocol.AckTopic(site, kiosk), ack); err != nil {
-		in.stats.ackFailures.Add(1)
-		log.Warn("ack not published; the kiosk will send again and be acked then", "err", err)
-		return fmt.Errorf("ingest %s: publish ack: %w", topic, err)
-	}
-	return nil
 }
 
 func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kiosk string, payload []byte) error {

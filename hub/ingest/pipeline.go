@@ -16,45 +16,88 @@ type Gated interface {
 	Gate(allow func(topic string) bool)
 }
 
-// decodeAhead is how many decoded messages wait for the store: an alert
-// decoded now waits behind at most this many batches.
-const decodeAhead = 2
+// Split is a Source that also hands out alerts and the rest apart
+// (hub/link.Link): Run then reads and decodes alerts on a goroutine of
+// their own, which never waits for room behind batches.
+type Split interface {
+	NextAlert(ctx context.Context) (topic string, payload []byte, ok bool)
+	NextBatch(ctx context.Context) (topic string, payload []byte, ok bool)
+}
+
+// alertsAhead is how many decoded alerts may wait for the store, apart
+// from the batches.
+const alertsAhead = 16
 
 // Run handles every message of src until ctx ends, in two stages: one
 // goroutine decodes (JSON, gzip, checks), the other (the caller's) stores
-// and acks, so a batch is parsed while the previous one is being written.
-// Both are single, so a kiosk's acks go out in the order its batches
-// arrived; alerts are taken first at the decode stage and wait behind at
-// most decodeAhead batches at the store. Run returns once both stages
-// have stopped. Each message passes the rate limit (Allow) once: at a
-// Gated source's gate, or else here before it is decoded.
+// and acks, so batches are parsed while earlier ones are being written.
+// The store stage commits in groups (SaveGroup): whatever is decoded and
+// waiting when it is free, up to GroupBatches batches or about
+// GroupEntries entries, shares one transaction, and each kiosk is acked
+// after the commit. Both stages are single, so a kiosk's acks go out in
+// the order its batches arrived.
+//
+// When the store is behind, the decode stage waits for room (one group
+// waiting beside the one committing) and stops taking messages from src,
+// which then holds them (hub/link stops reading from the broker, and MQTT
+// flow control holds the rest): nothing is dropped. Alerts are taken first
+// at both stages: from a Split source (hub/link) they are read and decoded
+// on a goroutine of their own, which never waits behind batches (from any
+// other, Next hands them out first), and the store stage puts those
+// decoded ahead of the batches waiting, so an alert waits for at most the
+// group being committed. Each message passes the rate limit
+// (Allow) once: at a Gated source's gate, or else here before it is
+// decoded. Run returns once both stages have stopped.
 func (in *Ingest) Run(ctx context.Context, src Source) {
 	gated := false
 	if g, ok := src.(Gated); ok {
 		g.Gate(in.Allow)
 		gated = true
 	}
-	decoded := make(chan Decoded, decodeAhead)
-	go func() {
-		defer close(decoded)
-		for {
-			topic, payload, ok := src.Next(ctx)
-			if !ok {
-				return
-			}
-			if !gated && !in.Allow(topic) {
-				continue
-			}
-			select {
-			case decoded <- in.Decode(ctx, topic, payload):
-			case <-ctx.Done():
-				return
-			}
+	maxBatches, maxEntries := in.groupLimits()
+	alerts, rest := make(chan Decoded, alertsAhead), make(chan Decoded, maxBatches)
+	if sp, ok := src.(Split); ok {
+		go in.decode(ctx, sp.NextAlert, gated, alerts, alerts)
+		go in.decode(ctx, sp.NextBatch, gated, rest, rest)
+	} else {
+		go in.decode(ctx, src.Next, gated, alerts, rest)
+	}
+	for {
+		group := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait)
+		if group == nil {
+			return
 		}
-	}()
-	for d := range decoded {
-		// Save logs what it refuses or fails to do; a kiosk re-sends
+		// SaveGroup logs what it refuses or fails to do; a kiosk re-sends
 		// whatever is not acknowledged.
-		_ = in.Save(ctx, d)
+		in.SaveGroup(ctx, group)
+	}
+}
+
+// decode reads messages with next until ctx ends, decodes them and puts
+// alerts on alerts and the rest on rest, waiting for room; it closes both
+// when done (they may be the same channel).
+func (in *Ingest) decode(ctx context.Context, next func(context.Context) (string, []byte, bool), gated bool, alerts, rest chan<- Decoded) {
+	defer close(rest)
+	if alerts != rest {
+		defer close(alerts)
+	}
+	for {
+		topic, payload, ok := next(ctx)
+		if !ok {
+			return
+		}
+		if !gated && !in.Allow(topic) {
+			continue
+		}
+		d := in.Decode(ctx, topic, payload)
+		to := rest
+		if d.leaf == "alerts" {
+			to = alerts
+		}
+		select {
+		case to <- d:
+		case <-ctx.Done():
+			return
+		}
 	}
 }

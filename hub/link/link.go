@@ -1,6 +1,7 @@
 package link
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -9,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +31,20 @@ const (
 	inboxSize      = 256  // batches and statuses waiting for ingest
 	alertsSize     = 1024 // alerts waiting for ingest, apart: a flood of batches cannot fill it
 	dropLogEvery   = time.Minute
+	// holdFor is how long the batches' handler waits for room in a full
+	// inbox before it drops the message: well inside paho's keep-alive
+	// (30 s, plus 10 s for the PINGRESP), whose replies the connection
+	// cannot read while the handler waits, so a store that stalls for
+	// longer costs dropped batches (resent by the kiosks), not the session.
+	holdFor = 20 * time.Second
 )
+
+// IngestSuffix is added to the hub's username for its second connection,
+// the one batches and presence arrive on (gatepost-hub-ingest): on a
+// broker that takes the username as the client id (Mosquitto's
+// use_username_as_clientid) the two connections must not share one.
+// `hub broker-config mosquitto` writes an account for it.
+const IngestSuffix = "-ingest"
 
 // Config is what a Link needs. Broker is required.
 type Config struct {
@@ -54,6 +67,10 @@ type Config struct {
 	// republishes its retained downlinks, which a restarted broker may have
 	// lost. It gets the Link because it may run before Dial returns.
 	OnSubscribed func(*Link)
+	// HoldFor is how long a batch waits for room in a full inbox before it
+	// is dropped; 0 means 20 s, negative drops it at once (the queue as it
+	// was before back-pressure, for the fleet benchmark's comparison).
+	HoldFor time.Duration
 }
 
 // message is one MQTT message on its way to ingest.
@@ -62,29 +79,37 @@ type message struct {
 	payload []byte
 }
 
-// Link is the hub's MQTT client: it keeps a session to the broker,
-// subscribes to every kiosk's entries and hands each message to Next.
+// Link is the hub's MQTT client: it keeps two sessions to the broker,
+// subscribes to every kiosk's messages and hands each to Next.
 //
-// Paho's default router (OrderMatters) calls handlers one at a time on the
-// goroutine that reads from the broker, in arrival order. We keep it, for
-// order, and so the handler must never block: a handler that waited on a
-// full channel would stall the whole client, keep-alives included, until
-// the broker dropped it. So the handler offers the message to a buffered
-// channel and drops it when the buffer is full. Dropping is safe because a
-// broker's PUBACK is not an ack: only the hub's ack lets a kiosk mark
-// entries synced, and a kiosk re-sends what stays unacknowledged.
+// MQTT's flow control is per connection, so the link has two. On the
+// ingest connection (batches and presence) a full inbox pushes back: the
+// handler waits for room (up to holdFor), paho stops reading, and the
+// broker holds the rest (Mosquitto queues them for the hub, up to its
+// max_queued_messages), instead of the hub dropping batches the kiosks
+// would send again 10 s later. Paho's default router (OrderMatters) calls
+// handlers one at a time on the goroutine reading the connection, in
+// arrival order, so waiting there is what stops the reading; but that
+// goroutine also reads the PUBACKs of the hub's own publishes, so nothing
+// is published on the ingest connection. The main connection carries the
+// alerts and every publish (acks, downlinks): its handler never waits (it
+// drops an alert when the alerts' queue is full), so an alert is read
+// while batches are held back, and an ack's PUBACK is read while the
+// ingest connection waits for ingest to take a batch.
 type Link struct {
-	id      string // the MQTT client id
-	client  paho.Client
-	dial    *backoff.Dialer
-	retry   *backoff.Backoff // between SUBSCRIBE attempts on one connection
+	id      string // the MQTT client id of the main connection
+	main    *conn  // alerts, and every publish
+	ingest  *conn  // batches and presence; its handler waits for room
 	log     *slog.Logger
 	clock   clock.Clock
 	inbox   chan message
 	alerts  chan message // handed out before inbox: alerts jump the queue here too
+	holdFor time.Duration
 	dropped atomic.Uint64
 	// droppedAlerts counts, of dropped, the alerts.
 	droppedAlerts atomic.Uint64
+	// held counts batches the ingest connection waited for room for.
+	held atomic.Uint64
 	// droppedLogged is when a drop was last logged (unix ns): a line a
 	// minute at most, with the count, however many are dropped.
 	droppedLogged atomic.Int64
@@ -96,12 +121,24 @@ type Link struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 
-	subscribed     chan struct{} // closed at the first successful subscription
-	subscribedOnce sync.Once
+	subscribed chan struct{} // closed once both connections have subscribed
+	pending    atomic.Int32  // connections yet to subscribe the first time
 
 	mu       sync.Mutex
 	closing  bool
 	handlers sync.WaitGroup // OnConnect handlers still running
+}
+
+// conn is one of the link's two MQTT connections.
+type conn struct {
+	name    string // "main" or "ingest", for the log
+	client  paho.Client
+	dial    *backoff.Dialer
+	retry   *backoff.Backoff // between SUBSCRIBE attempts on one connection
+	topics  []string
+	handler paho.MessageHandler
+	log     *slog.Logger
+	first   sync.Once // counted in pending at the first subscription
 }
 
 // Dial creates the client and starts connecting in the background; it
@@ -119,26 +156,48 @@ func Dial(cfg Config) (*Link, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	clk := clock.Or(cfg.Clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Link{
-		id: id,
-		dial: &backoff.Dialer{Ctx: ctx, Timeout: connectTimeout, TLS: tlsConfig,
-			Backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk}},
-		retry:        &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: clk},
+		id:           id,
 		log:          log.With("client", id, "broker", cfg.Broker),
-		clock:        clk,
+		clock:        clock.Or(cfg.Clock),
 		inbox:        make(chan message, inboxSize),
 		alerts:       make(chan message, alertsSize),
+		holdFor:      cmp.Or(cfg.HoldFor, holdFor),
 		ctx:          ctx,
 		cancel:       cancel,
 		subscribed:   make(chan struct{}),
 		onSubscribed: cfg.OnSubscribed,
 	}
+	l.pending.Store(2)
+	l.main = l.newConn(cfg, tlsConfig, "main", id, cfg.Username, []string{protocol.AlertsSubscription}, l.onAlert)
+	user := cfg.Username
+	if user != "" {
+		user += IngestSuffix
+	}
+	l.ingest = l.newConn(cfg, tlsConfig, "ingest", id+IngestSuffix, user,
+		[]string{protocol.EntriesSubscription, protocol.StatusSubscription}, l.onBatch)
+	// With ConnectRetry the connect token completes only once connected (or
+	// on Disconnect): nothing to wait for here. onConnect reports progress.
+	l.main.client.Connect()
+	l.ingest.client.Connect()
+	return l, nil
+}
+
+func (l *Link) newConn(cfg Config, tlsConfig *tls.Config, name, id, user string, topics []string, h paho.MessageHandler) *conn {
+	c := &conn{
+		name: name,
+		dial: &backoff.Dialer{Ctx: l.ctx, Timeout: connectTimeout, TLS: tlsConfig,
+			Backoff: &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: l.clock}},
+		retry:   &backoff.Backoff{Min: retryMin, Max: retryMax, Clock: l.clock},
+		topics:  topics,
+		handler: h,
+		log:     l.log.With("connection", name),
+	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(id).
-		SetUsername(cfg.Username).
+		SetUsername(user).
 		SetPassword(cfg.Password).
 		// A clean session: the subscription is made again in onConnect, and
 		// what the broker queued while we were away is not needed since
@@ -151,16 +210,13 @@ func Dial(cfg Config) (*Link, error) {
 		SetConnectTimeout(connectTimeout).
 		SetWriteTimeout(tokenTimeout).
 		SetOrderMatters(true).
-		SetCustomOpenConnectionFn(func(uri *url.URL, _ paho.ClientOptions) (net.Conn, error) { return l.dial.Dial(uri) }).
-		SetOnConnectHandler(l.onConnect).
+		SetCustomOpenConnectionFn(func(uri *url.URL, _ paho.ClientOptions) (net.Conn, error) { return c.dial.Dial(uri) }).
+		SetOnConnectHandler(func(pc paho.Client) { l.onConnect(c, pc) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			l.log.Warn("connection to the broker lost; reconnecting", "err", err)
+			c.log.Warn("connection to the broker lost; reconnecting", "err", err)
 		})
-	l.client = paho.NewClient(opts)
-	// With ConnectRetry the connect token completes only once connected (or
-	// on Disconnect): nothing to wait for here. onConnect reports progress.
-	l.client.Connect()
-	return l, nil
+	c.client = paho.NewClient(opts)
+	return c
 }
 
 // dialTLS is the TLS configuration the dialer wraps connections in: nil
@@ -195,31 +251,39 @@ func clientID() (string, error) {
 // ID is the MQTT client id, e.g. "gatepost-hub-1a2b3c4d".
 func (l *Link) ID() string { return l.id }
 
-// Connected reports whether the client is connected now.
-func (l *Link) Connected() bool { return l.client.IsConnectionOpen() }
+// Connected reports whether both connections are open now.
+func (l *Link) Connected() bool {
+	return l.main.client.IsConnectionOpen() && l.ingest.client.IsConnectionOpen()
+}
 
-// Subscribed is closed once the client has first subscribed to the
-// kiosks' topics.
+// Subscribed is closed once both connections have first subscribed to
+// the kiosks' topics.
 func (l *Link) Subscribed() <-chan struct{} { return l.subscribed }
 
 // Dropped counts messages dropped because the reader of Next was behind
-// and their queue was full (alerts included).
+// and their queue stayed full: alerts whose queue was full, and batches
+// that found no room within holdFor (alerts included).
 func (l *Link) Dropped() uint64 { return l.dropped.Load() }
 
 // DroppedAlerts counts, of Dropped, the alerts: their queue is apart from
 // the batches', so this stays 0 unless the alerts alone outrun ingest.
 func (l *Link) DroppedAlerts() uint64 { return l.droppedAlerts.Load() }
 
+// Held counts batches and statuses that found the inbox full and waited
+// for room, the broker holding the rest meanwhile (back-pressure).
+func (l *Link) Held() uint64 { return l.held.Load() }
+
 // Gate sets a function asked about each message before it is queued
 // (ingest's per-kiosk rate limit): false drops the message, which the
-// gate has counted. It runs on the goroutine reading from the broker and
+// gate has counted. It runs on the goroutines reading from the broker and
 // must not block. Messages are queued ungated until Gate is called.
 func (l *Link) Gate(allow func(topic string) bool) { l.gate.Store(&allow) }
 
 // onConnect runs (on its own goroutine, started by paho) after every
-// connect and reconnect: with a clean session the broker has forgotten our
-// subscription, so make it again, retrying while the connection is up.
-func (l *Link) onConnect(c paho.Client) {
+// connect and reconnect of c: with a clean session the broker has
+// forgotten our subscription, so make it again, retrying while the
+// connection is up.
+func (l *Link) onConnect(c *conn, pc paho.Client) {
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
@@ -229,39 +293,39 @@ func (l *Link) onConnect(c paho.Client) {
 	l.mu.Unlock()
 	defer l.handlers.Done()
 
-	l.dial.Reset()
-	l.retry.Reset()
-	l.log.Info("connected to the broker")
+	c.dial.Reset()
+	c.retry.Reset()
+	c.log.Info("connected to the broker")
 	for {
-		err := l.subscribe(c)
+		err := c.subscribe(pc)
 		if err == nil {
-			l.log.Info("subscribed", "topics", subscriptions)
-			if l.onSubscribed != nil {
+			c.log.Info("subscribed", "topics", c.topics)
+			if c == l.main && l.onSubscribed != nil {
 				l.onSubscribed(l)
 			}
-			l.subscribedOnce.Do(func() { close(l.subscribed) })
+			c.first.Do(func() {
+				if l.pending.Add(-1) == 0 {
+					close(l.subscribed)
+				}
+			})
 			return
 		}
-		if !c.IsConnectionOpen() {
+		if !pc.IsConnectionOpen() {
 			return // the next onConnect subscribes
 		}
-		l.log.Warn("subscribe failed; retrying", "topics", subscriptions, "err", err)
-		if l.retry.Wait(l.ctx) != nil {
+		c.log.Warn("subscribe failed; retrying", "topics", c.topics, "err", err)
+		if c.retry.Wait(l.ctx) != nil {
 			return
 		}
 	}
 }
 
-// subscriptions are what the hub listens to: every kiosk's batches,
-// alerts and presence.
-var subscriptions = []string{protocol.EntriesSubscription, protocol.AlertsSubscription, protocol.StatusSubscription}
-
-func (l *Link) subscribe(c paho.Client) error {
+func (c *conn) subscribe(pc paho.Client) error {
 	filters := map[string]byte{}
-	for _, f := range subscriptions {
+	for _, f := range c.topics {
 		filters[f] = 1
 	}
-	tok := c.SubscribeMultiple(filters, l.onMessage)
+	tok := pc.SubscribeMultiple(filters, c.handler)
 	if !tok.WaitTimeout(tokenTimeout) {
 		return fmt.Errorf("no SUBACK within %s", tokenTimeout)
 	}
@@ -271,7 +335,7 @@ func (l *Link) subscribe(c paho.Client) error {
 	// MQTT 3.1.1 reports a refused subscription as return code 0x80 in the
 	// SUBACK; paho completes the token without an error.
 	if st, ok := tok.(*paho.SubscribeToken); ok {
-		for _, f := range subscriptions {
+		for _, f := range c.topics {
 			if st.Result()[f] == 0x80 {
 				return fmt.Errorf("the broker refused the subscription to %s", f)
 			}
@@ -280,28 +344,57 @@ func (l *Link) subscribe(c paho.Client) error {
 	return nil
 }
 
-// onMessage must not block: see Link.
-func (l *Link) onMessage(_ paho.Client, m paho.Message) {
+// onAlert must not block: the main connection's reader also reads the
+// PUBACKs of acks. A full alerts queue drops the alert (the kiosk sends
+// it again).
+func (l *Link) onAlert(_ paho.Client, m paho.Message) {
 	if g := l.gate.Load(); g != nil && !(*g)(m.Topic()) {
 		return
 	}
-	box, alert := l.inbox, strings.HasSuffix(m.Topic(), "/alerts")
-	if alert {
-		box = l.alerts
-	}
 	select {
-	case box <- message{topic: m.Topic(), payload: m.Payload()}:
+	case l.alerts <- message{topic: m.Topic(), payload: m.Payload()}:
 	default:
-		n := l.dropped.Add(1)
-		if alert {
-			l.droppedAlerts.Add(1)
-		}
-		now := l.clock.Now().UnixNano()
-		last := l.droppedLogged.Load()
-		if (last == 0 || now-last >= int64(dropLogEvery)) && l.droppedLogged.CompareAndSwap(last, now) {
-			l.log.Warn("ingest is behind, messages dropped (queue_full); the kiosks will send them again",
-				"topic", m.Topic(), "dropped_total", n, "alerts_dropped_total", l.droppedAlerts.Load())
-		}
+		l.drop(m.Topic(), true)
+	}
+}
+
+// onBatch waits for room in the inbox: while it waits, paho reads no
+// more from the ingest connection and the broker holds what follows.
+func (l *Link) onBatch(_ paho.Client, m paho.Message) {
+	if g := l.gate.Load(); g != nil && !(*g)(m.Topic()) {
+		return
+	}
+	msg := message{topic: m.Topic(), payload: m.Payload()}
+	select {
+	case l.inbox <- msg:
+		return
+	default:
+	}
+	if l.holdFor < 0 {
+		l.drop(m.Topic(), false)
+		return
+	}
+	l.held.Add(1)
+	t := l.clock.NewTimer(l.holdFor)
+	defer t.Stop()
+	select {
+	case l.inbox <- msg:
+	case <-l.ctx.Done():
+	case <-t.C():
+		l.drop(m.Topic(), false)
+	}
+}
+
+func (l *Link) drop(topic string, alert bool) {
+	n := l.dropped.Add(1)
+	if alert {
+		l.droppedAlerts.Add(1)
+	}
+	now := l.clock.Now().UnixNano()
+	last := l.droppedLogged.Load()
+	if (last == 0 || now-last >= int64(dropLogEvery)) && l.droppedLogged.CompareAndSwap(last, now) {
+		l.log.Warn("ingest is behind, messages dropped (queue_full); the kiosks will send them again",
+			"topic", topic, "dropped_total", n, "alerts_dropped_total", l.droppedAlerts.Load())
 	}
 }
 
@@ -323,12 +416,35 @@ func (l *Link) Next(ctx context.Context) (topic string, payload []byte, ok bool)
 	return m.topic, m.payload, true
 }
 
+// NextAlert returns the next alert received, or ok false once ctx ends.
+// With NextBatch it lets a reader take alerts on a goroutine of its own,
+// one that never waits behind batches.
+func (l *Link) NextAlert(ctx context.Context) (topic string, payload []byte, ok bool) {
+	select {
+	case <-ctx.Done():
+		return "", nil, false
+	case m := <-l.alerts:
+		return m.topic, m.payload, true
+	}
+}
+
+// NextBatch returns the next batch or presence message received, or ok
+// false once ctx ends.
+func (l *Link) NextBatch(ctx context.Context) (topic string, payload []byte, ok bool) {
+	select {
+	case <-ctx.Done():
+		return "", nil, false
+	case m := <-l.inbox:
+		return m.topic, m.payload, true
+	}
+}
+
 // Publish sends a retained QoS 1 message and waits, bounded, for the PUBACK.
 func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tok := l.client.Publish(topic, 1, true, payload)
+	tok := l.main.client.Publish(topic, 1, true, payload)
 	if !tok.WaitTimeout(tokenTimeout) {
 		return fmt.Errorf("publish %s: no PUBACK within %s", topic, tokenTimeout)
 	}
@@ -338,7 +454,28 @@ func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error 
 	return nil
 }
 
-// Close disconnects and waits for the OnConnect handlers. Cancelling ctx
+// Send is Publish that does not wait: it hands the message to the client,
+// which sends messages in the order they were given, and returns a
+// function that waits, bounded, for the PUBACK.
+func (l *Link) Send(topic string, payload []byte) func(context.Context) error {
+	tok := l.main.client.Publish(topic, 1, true, payload)
+	return func(ctx context.Context) error {
+		select {
+		case <-tok.Done():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(tokenTimeout):
+			return fmt.Errorf("publish %s: no PUBACK within %s", topic, tokenTimeout)
+		}
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("publish %s: %w", topic, err)
+		}
+		return nil
+	}
+}
+
+// Close disconnects both connections and waits for the OnConnect
+// handlers; a batch handler waiting for room gives up. Cancelling ctx
 // first ends any dial or back-off wait, so Disconnect, which waits for a
 // connect attempt in progress, returns promptly even when the broker is
 // unreachable.
@@ -347,6 +484,7 @@ func (l *Link) Close() {
 	l.closing = true
 	l.mu.Unlock()
 	l.cancel()
-	l.client.Disconnect(quiesce)
+	l.ingest.client.Disconnect(quiesce)
+	l.main.client.Disconnect(quiesce)
 	l.handlers.Wait()
 }

@@ -142,9 +142,12 @@ func subscribed(t *testing.T, b *testkit.Broker) *Link {
 }
 
 // A flood of batches while ingest reads nothing fills the batches' queue
-// and is dropped there, counted; alerts have a queue of their own that
-// the flood cannot fill, and Next hands them out first.
-func TestFloodOfBatchesDropsBatchesNotAlerts(t *testing.T) {
+// and is then held back, not dropped: the ingest connection stops reading
+// and the broker holds the rest. Alerts arrive on the other connection,
+// which the flood does not hold: Next hands them out at once, and the
+// hub's acks are still published. Once ingest reads again, every batch
+// arrives.
+func TestFullInboxHoldsBatchesButNotAlerts(t *testing.T) {
 	b := testkit.StartBroker(t)
 	l := subscribed(t, b)
 	const flood, alerts = 2000, 20
@@ -153,24 +156,60 @@ func TestFloodOfBatchesDropsBatchesNotAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	testkit.Eventually(t, "the inbox full and the ingest connection held", func() bool {
+		return len(l.inbox) == inboxSize && l.Held() > 0
+	})
+	sent := time.Now()
 	for i := 0; i < alerts; i++ {
 		if err := b.Server.Publish(protocol.AlertsTopic(site, "gate-2"), []byte("alert"), false, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	testkit.Eventually(t, "every message queued or dropped", func() bool {
-		return uint64(len(l.inbox)+len(l.alerts))+l.Dropped() == flood+alerts
-	})
-	if got, want := l.Dropped(), uint64(flood-inboxSize); got != want {
-		t.Errorf("Dropped = %d, want %d (the flood beyond the %d-slot queue)", got, want, inboxSize)
+	testkit.Eventually(t, "the alerts read past the held batches", func() bool { return len(l.alerts) == alerts })
+	if took := time.Since(sent); took > 2*time.Second {
+		t.Errorf("the alerts took %s behind the held batches, want at most 2s", took)
 	}
-	if n := l.DroppedAlerts(); n != 0 {
-		t.Errorf("DroppedAlerts = %d, want 0", n)
-	}
+	ctx, cancel := context.WithTimeout(t.Context(), testkit.Wait)
+	defer cancel()
 	for i := 0; i < alerts; i++ {
-		if topic, _, ok := l.Next(t.Context()); !ok || topic != protocol.AlertsTopic(site, "gate-2") {
+		if topic, _, ok := l.Next(ctx); !ok || topic != protocol.AlertsTopic(site, "gate-2") {
 			t.Fatalf("Next %d = %q, %v; want every alert before the waiting batches", i, topic, ok)
 		}
+	}
+	if err := l.Publish(ctx, protocol.AckTopic(site, kiosk), []byte("ack")); err != nil {
+		t.Errorf("Publish while the ingest connection is held: %v", err)
+	}
+	for i := 0; i < flood; i++ {
+		if topic, _, ok := l.Next(ctx); !ok || topic != protocol.EntriesTopic(site, kiosk) {
+			t.Fatalf("batch %d: Next = %q, %v; want every batch of the flood", i, topic, ok)
+		}
+	}
+	if n := l.Dropped(); n != 0 {
+		t.Errorf("Dropped = %d, want 0: a full inbox holds batches back", n)
+	}
+}
+
+// A batch that finds no room within holdFor is dropped and counted, so a
+// stalled store costs batches the kiosks send again, not the session.
+func TestHeldBatchDroppedAfterHoldFor(t *testing.T) {
+	b := testkit.StartBroker(t)
+	clk := clock.NewFake(time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC))
+	l := dial(t, Config{Broker: b.URL, Clock: clk})
+	select {
+	case <-l.Subscribed():
+	case <-time.After(testkit.Wait):
+		t.Fatal("not subscribed")
+	}
+	for i := 0; i <= inboxSize; i++ {
+		if err := b.Server.Publish(protocol.EntriesTopic(site, kiosk), []byte("batch"), false, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testkit.Eventually(t, "one batch held, waiting on the clock", func() bool { return l.Held() == 1 && clk.Waiters() > 0 })
+	clk.Advance(holdFor)
+	testkit.Eventually(t, "the held batch dropped", func() bool { return l.Dropped() == 1 })
+	if n := l.DroppedAlerts(); n != 0 {
+		t.Errorf("DroppedAlerts = %d, want 0", n)
 	}
 }
 

@@ -66,7 +66,7 @@ func chainLinks(b protocol.Batch) []link {
 // of its ends are held. Neighbours inside the batch are compared in
 // memory; others are read, so a run of consecutive entries costs two
 // reads.
-func checkChain(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link, inserted []bool) error {
+func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool) error {
 	for i, e := range b.Entries {
 		if !inserted[i] {
 			continue
@@ -121,7 +121,7 @@ func checkChain(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link,
 // checkUnchained refuses entry i, which carries no prev, when the entry
 // before it did: a kiosk that chains never stops, so an entry without
 // prev after a chained one was not written by the kiosk's journal.
-func checkUnchained(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []link, inserted []bool, i int) error {
+func checkUnchained(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool, i int) error {
 	e := b.Entries[i]
 	chainedBefore := false
 	if i > 0 && inserted[i-1] && b.Entries[i-1].Seq == e.Seq-1 {
@@ -143,7 +143,7 @@ func checkUnchained(ctx context.Context, tx *sql.Tx, b protocol.Batch, links []l
 // heldChainedHash reads the hash of the held entry (kiosk, seq) if it
 // carried a prev; nil when the hub holds no such entry, or one from
 // before the chain.
-func heldChainedHash(ctx context.Context, tx *sql.Tx, kiosk string, seq uint64) ([]byte, error) {
+func heldChainedHash(ctx context.Context, tx querier, kiosk string, seq uint64) ([]byte, error) {
 	var h []byte
 	err := tx.QueryRowContext(ctx, `SELECT hash FROM entries WHERE kiosk = ? AND seq = ? AND prev IS NOT NULL`,
 		kiosk, int64(seq)).Scan(&h)
@@ -158,7 +158,7 @@ func heldChainedHash(ctx context.Context, tx *sql.Tx, kiosk string, seq uint64) 
 
 // heldColumn reads the hash or prev of the held entry (kiosk, seq); nil
 // when the hub holds no such entry or it has none.
-func heldColumn(ctx context.Context, tx *sql.Tx, column, kiosk string, seq uint64) ([]byte, error) {
+func heldColumn(ctx context.Context, tx querier, column, kiosk string, seq uint64) ([]byte, error) {
 	var v []byte
 	err := tx.QueryRowContext(ctx, `SELECT `+column+` FROM entries WHERE kiosk = ? AND seq = ?`, kiosk, int64(seq)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -16,7 +15,7 @@ import (
 // entries before under no name, which the caller then checks the batch
 // against. A batch from another journal gets a result with Replaced set
 // and the held journal's position, and must store nothing.
-func checkJournal(ctx context.Context, tx *sql.Tx, b protocol.Batch) (held Saved, adopting bool, err error) {
+func checkJournal(ctx context.Context, tx querier, b protocol.Batch) (held Saved, adopting bool, err error) {
 	if b.Journal == "" {
 		return Saved{}, false, nil
 	}
@@ -44,7 +43,7 @@ func checkJournal(ctx context.Context, tx *sql.Tx, b protocol.Batch) (held Saved
 
 // readHead fills in held's Head: the hash of the entry at its Contiguous,
 // if the hub holds one with a hash.
-func readHead(ctx context.Context, tx *sql.Tx, kiosk string, held *Saved) error {
+func readHead(ctx context.Context, tx querier, kiosk string, held *Saved) error {
 	if held.Contiguous == 0 {
 		return nil
 	}
@@ -62,7 +61,7 @@ func readHead(ctx context.Context, tx *sql.Tx, kiosk string, held *Saved) error 
 // held under no journal id: those came from an earlier journal, not the
 // batch's. They get a journal id of their own, so that the kiosk, told
 // so in the ack, can renumber its entries after them.
-func unnamedReplaced(ctx context.Context, tx *sql.Tx, kiosk string) (Saved, error) {
+func unnamedReplaced(ctx context.Context, tx querier, kiosk string) (Saved, error) {
 	if _, err := tx.ExecContext(ctx, `ROLLBACK TO adopt`); err != nil {
 		return Saved{}, fmt.Errorf("undo batch of a replaced journal: %w", err)
 	}

@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -63,7 +62,7 @@ func (c siteDayCounts) add(site, kioskTime string, e protocol.Entry) {
 }
 
 // write adds the counts to site_day inside tx.
-func (c siteDayCounts) write(ctx context.Context, tx *sql.Tx) error {
+func (c siteDayCounts) write(ctx context.Context, tx querier) error {
 	if len(c) == 0 {
 		return nil
 	}

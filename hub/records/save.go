@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -59,22 +58,9 @@ var ErrOtherJournal = errors.New("bundle is from another journal of the kiosk th
 // signed integers hold, is refused with an error wrapping
 // protocol.ErrInvalid, and nothing changes.
 func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.Time) (Saved, error) {
-	if err := b.Validate(); err != nil {
-		return Saved{}, fmt.Errorf("save batch: %w", err)
-	}
-	bodies := make([][]byte, len(b.Entries))
-	for i, e := range b.Entries {
-		if e.Seq > math.MaxInt64 {
-			return Saved{}, fmt.Errorf("save batch: %w", &protocol.FieldError{
-				Field:   fmt.Sprintf("entries[%d].seq", i),
-				Problem: fmt.Sprintf("must be at most %d, got %d", int64(math.MaxInt64), e.Seq),
-			})
-		}
-		body, err := protocol.EncodeValidEntry(e) // b.Validate checked it
-		if err != nil {
-			return Saved{}, fmt.Errorf("save batch: entries[%d]: %w", i, err)
-		}
-		bodies[i] = body
+	bodies, err := canonicalBodies(b)
+	if err != nil {
+		return Saved{}, err
 	}
 
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -82,20 +68,21 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
-	if err := checkWindow(ctx, tx, b, s.SeqWindow); err != nil {
+	if err := checkWindow(ctx, cachedTx{tx, s.stmts}, b, s.SeqWindow); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
-	saved, err := saveBatch(ctx, tx, b, bodies, received.UnixNano(), true)
+	saved, err := saveBatch(ctx, cachedTx{tx, s.stmts}, b, bodies, received.UnixNano(), true)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: commit: %w", b.Kiosk, err)
 	}
+	s.stmts.prepare(ctx)
 	return saved, nil
 }
 
-func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
+func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byte, received int64, live bool) (Saved, error) {
 	// The kiosk row first: entries reference it.
 	if err := touchKiosk(ctx, tx, b, received, live); err != nil {
 		return Saved{}, err
@@ -118,14 +105,23 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	counts := siteDayCounts{}
 	links, off := linksFor(ctx, b)
 	inserted := make([]bool, len(b.Entries))
+	hashes, err := heldHashes(ctx, tx, b)
+	if err != nil {
+		return Saved{}, err
+	}
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by SaveBatch
-		kioskTime := e.Time.Format(time.RFC3339Nano)
 		l := &links[i]
 		hash, personal := l.hash[:], l.personal[:]
 		if off {
 			hash, personal = nil, nil
+		} else if h, ok := hashes[seq]; ok && bytes.Equal(h, hash) {
+			// A batch sent again: the hash the hub computed on receipt
+			// covers the entry's whole content, so it is the same entry.
+			saved.Duplicates++
+			continue
 		}
+		kioskTime := e.Time.Format(time.RFC3339Nano)
 		res, err := insert.ExecContext(ctx, e.Kiosk, seq, b.Site, e.ID,
 			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit,
 			hash, l.prev, personal)
@@ -174,10 +170,37 @@ func saveBatch(ctx context.Context, tx *sql.Tx, b protocol.Batch, bodies [][]byt
 	return saved, nil
 }
 
+// heldHashes reads the hashes of the entries the hub holds in b's range of
+// sequences, in one query: a batch sent again (after a lost ack, or a
+// kiosk's ack timeout while the broker held it) is then told apart
+// without an insert and a read per entry.
+func heldHashes(ctx context.Context, tx querier, b protocol.Batch) (map[int64][]byte, error) {
+	lo, hi := b.Entries[0].Seq, b.Entries[0].Seq
+	for _, e := range b.Entries {
+		lo, hi = min(lo, e.Seq), max(hi, e.Seq)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, hash FROM entries WHERE kiosk = ? AND seq BETWEEN ? AND ?`,
+		b.Kiosk, int64(lo), int64(hi))
+	if err != nil {
+		return nil, fmt.Errorf("read held hashes: %w", err)
+	}
+	defer rows.Close()
+	held := map[int64][]byte{}
+	for rows.Next() {
+		var seq int64
+		var h []byte
+		if err := rows.Scan(&seq, &h); err != nil {
+			return nil, fmt.Errorf("read held hashes: %w", err)
+		}
+		held[seq] = h
+	}
+	return held, rows.Err()
+}
+
 // touchKiosk makes sure the kiosk's row exists. A live batch (not an
 // imported bundle) also tells when the kiosk was last seen and how far its
 // clock is from ours.
-func touchKiosk(ctx context.Context, tx *sql.Tx, b protocol.Batch, received int64, live bool) error {
+func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int64, live bool) error {
 	if live {
 		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
 		if _, err := tx.ExecContext(ctx, `
@@ -199,7 +222,7 @@ func touchKiosk(ctx context.Context, tx *sql.Tx, b protocol.Batch, received int6
 // settleKiosk advances the kiosk's contiguous sequence over what saved
 // inserted, records its highest sequence and conflicts, and fills in
 // saved's Contiguous, Highest and Journal.
-func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, highest int64) error {
+func settleKiosk(ctx context.Context, tx querier, kiosk string, saved *Saved, highest int64) error {
 	var contiguous int64
 	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&contiguous); err != nil {
@@ -227,7 +250,7 @@ func settleKiosk(ctx context.Context, tx *sql.Tx, kiosk string, saved *Saved, hi
 // advance walks forward from the stored contiguous sequence over held
 // sequences and returns the last one before the first gap. Each call reads
 // only the entries that became contiguous, plus one.
-func advance(ctx context.Context, tx *sql.Tx, kiosk string, from int64) (int64, error) {
+func advance(ctx context.Context, tx querier, kiosk string, from int64) (int64, error) {
 	rows, err := tx.QueryContext(ctx,
 		`SELECT seq FROM entries WHERE kiosk = ? AND seq > ? ORDER BY seq`, kiosk, from)
 	if err != nil {
@@ -254,7 +277,7 @@ func advance(ctx context.Context, tx *sql.Tx, kiosk string, from int64) (int64, 
 // sameAsHeld reports whether the entry held at (kiosk, seq) has the
 // canonical body given. The held body is re-encoded too, so that a change in
 // how this build encodes entries cannot turn duplicates into conflicts.
-func sameAsHeld(ctx context.Context, tx *sql.Tx, kiosk string, seq int64, body []byte) (bool, error) {
+func sameAsHeld(ctx context.Context, tx querier, kiosk string, seq int64, body []byte) (bool, error) {
 	var held []byte
 	if err := tx.QueryRowContext(ctx, `SELECT body FROM entries WHERE kiosk = ? AND seq = ?`, kiosk, seq).
 		Scan(&held); err != nil {
@@ -283,7 +306,7 @@ var ErrSeqWindow = errors.New("sequence window")
 
 // checkWindow refuses a batch with a sequence more than window beyond the
 // highest the hub holds for its kiosk (an unknown kiosk holds none).
-func checkWindow(ctx context.Context, tx *sql.Tx, b protocol.Batch, window uint64) error {
+func checkWindow(ctx context.Context, tx querier, b protocol.Batch, window uint64) error {
 	if window == 0 {
 		window = DefaultSeqWindow
 	}

@@ -3,7 +3,6 @@ package records
 import (
 	"context"
 	"crypto/ed25519"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -39,7 +38,7 @@ const FindingSignature = "signature"
 // keepSig stores b's signature after b was saved, when it covers entries
 // the hub now holds as b carried them: a signed, contiguous batch with no
 // entry in conflict with a held one.
-func keepSig(ctx context.Context, tx *sql.Tx, b protocol.Batch, saved Saved) error {
+func keepSig(ctx context.Context, tx querier, b protocol.Batch, saved Saved) error {
 	first, last := b.Entries[0].Seq, b.Entries[len(b.Entries)-1].Seq
 	if b.Sig == "" || saved.Conflicts > 0 || last-first+1 != uint64(len(b.Entries)) {
 		return nil

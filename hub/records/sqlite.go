@@ -20,6 +20,7 @@ import (
 type SQLite struct {
 	write *sql.DB
 	read  *sql.DB
+	stmts *stmtCache // the write path's prepared statements
 	// SkewLimit flags kiosks whose clock is further off; 0 means
 	// DefaultSkewLimit.
 	SkewLimit time.Duration
@@ -86,11 +87,12 @@ func OpenLogged(path string, log *slog.Logger) (*SQLite, error) {
 		write.Close()
 		return nil, fmt.Errorf("open records %s for reading: %w", path, err)
 	}
-	return &SQLite{write: write, read: read}, nil
+	return &SQLite{write: write, read: read, stmts: newStmtCache(write)}, nil
 }
 
 // Close closes both handles.
 func (s *SQLite) Close() error {
+	s.stmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

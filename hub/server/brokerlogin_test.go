@@ -14,6 +14,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/internal/testkit"
 )
@@ -156,7 +157,7 @@ func (h *credentialsHook) Provides(b byte) bool {
 }
 
 func (h *credentialsHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool {
-	if string(pk.Connect.Username) == h.user && string(pk.Connect.Password) == h.password {
+	if user := string(pk.Connect.Username); (user == h.user || user == h.user+link.IngestSuffix) && string(pk.Connect.Password) == h.password {
 		return true
 	}
 	h.mu.Lock()

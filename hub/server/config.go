@@ -56,8 +56,18 @@ type Config struct {
 	// datadir.HubUser. The password is BrokerPassword, else the one line
 	// of BrokerPasswordFile, else the data folder's own broker password
 	// (datadir.BrokerLogin): the one `hub broker-config` writes into the
-	// broker's password file, so that the two agree with no flag.
+	// broker's password file, so that the two agree with no flag. The
+	// hub's second connection (batches, back-pressured) logs in as
+	// BrokerUsername + "-ingest" with the same password (hub/link).
 	BrokerUsername, BrokerPassword, BrokerPasswordFile string
+	// IngestGroup bounds how many batches share one commit (hub/ingest's
+	// GroupBatches); 0 is the default, 1 one transaction per batch.
+	// IngestHoldFor is how long a batch waits for room in ingest's full
+	// queue before it is dropped (hub/link's HoldFor; negative: at once).
+	// Both are for the fleet benchmark's comparison with the hub before
+	// group commit and back-pressure; a deployment leaves them unset.
+	IngestGroup   int
+	IngestHoldFor time.Duration
 	// BrokerCA is a PEM file of the CA that an external tls:// broker's
 	// certificate must chain to; empty trusts the system's roots.
 	BrokerCA   string

@@ -41,6 +41,9 @@ func (s *Server) metricsHandler() http.Handler {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
 		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
 		func() float64 { return float64(s.link.Dropped()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_held_total",
+		Help: "Batches that found ingest's queue full and waited for room while the broker held the rest (back-pressure, nothing dropped)."},
+		func() float64 { return float64(s.link.Held()) }))
 	reg.MustRegister(&rejectedCollector{s: s})
 	if s.broker != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: broker.OversizeMetric,

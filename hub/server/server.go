@@ -126,23 +126,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
 	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: login.user, Password: login.password, TLS: login.tls,
-		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks})
+		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks, HoldFor: cfg.IngestHoldFor})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.ingest = &ingest.Ingest{
-		Store:     s.store,
-		Publish:   s.link.Publish,
-		Logger:    s.log.With("component", "ingest"),
-		Clock:     s.clock,
-		SkewLimit: cfg.SkewLimit,
-		Admit:     s.admit,
-		KioskKey:  s.kioskKey,
-		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
-			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
-		Alarm:    s.jobs.refusals.Report,
-		TestSite: s.access.registry.IsTestSite,
-	}
+	s.ingest = s.newIngest(cfg)
 	s.serveHTTP(cfg)
 
 	runCtx, stop := context.WithCancel(s.chainOff(cfg))
@@ -349,3 +337,29 @@ func dialAddr(addr net.Addr) string {
 	}
 	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
 }
+
+// newIngest is the pipeline from the link to the store, its admission
+// and refusal alarms wired to the register and the jobs.
+func (s *Server) newIngest(cfg Config) *ingest.Ingest {
+	return &ingest.Ingest{
+		Store:     s.store,
+		Publish:   s.link.Publish,
+		Send:      s.link.Send,
+		Logger:    s.log.With("component", "ingest"),
+		Clock:     s.clock,
+		SkewLimit: cfg.SkewLimit,
+		Admit:     s.admit,
+		KioskKey:  s.kioskKey,
+		AdmitReasons: map[error]string{registry.ErrUnknown: protocol.RefusedNotEnrolled,
+			registry.ErrRetired: protocol.RefusedRetired, registry.ErrTaken: protocol.RefusedWrongSite},
+		Alarm:        s.jobs.refusals.Report,
+		TestSite:     s.access.registry.IsTestSite,
+		GroupBatches: cfg.IngestGroup,
+		GroupWait:    ingestGroupWait,
+	}
+}
+
+// ingestGroupWait lets batches arriving apart (rush hour) share a commit:
+// 50 ms of latency against a p99 goal of 1 s, for a third less CPU at
+// rush hour (docs/benchmarks.md, Fleet).
+const ingestGroupWait = 50 * time.Millisecond

@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// GroupStore is a Store that also saves several batches in one
+// transaction (hub/records.SQLite): Run then commits the batches waiting
+// together once, instead of once each. A Store without it saves each
+// batch apart.
+type GroupStore interface {
+	SaveBatches(ctx context.Context, batches []protocol.Batch, received time.Time) ([]records.Group, error)
+}
+
+const (
+	// DefaultGroupBatches bounds how many batches share a commit.
+	DefaultGroupBatches = 64
+	// DefaultGroupEntries bounds, roughly, how many entries share a
+	// commit (a group closes once it holds this many), so that an alert
+	// arriving while a group commits waits for a bounded time.
+	DefaultGroupEntries = 2048
+)
+
+// SaveGroup stores what Decode accepted of ds and publishes each kiosk's
+// ack, returning an error per message as Save does. The batches among ds
+// share one transaction when the Store is a GroupStore; a batch the store
+// refuses (chain, conflict of journals, window) is refused alone. No ack
+// is published before the transaction holding its batch has committed, and
+// acks go out in the order of ds, so a kiosk's acks never go backwards.
+// Status messages are stored after the batches, each on its own. If
+// storage fails, no batch of the group is stored or acknowledged: each
+// kiosk sends its batch again.
+func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
+	in.init()
+	errs := make([]error, len(ds))
+	var at []int
+	var batches []protocol.Batch
+	for i, d := range ds {
+		switch {
+		case d.err != nil:
+			errs[i] = d.err
+		case d.leaf != "status":
+			at = append(at, i)
+			batches = append(batches, d.batch)
+		}
+	}
+	now := in.now()
+	results, err := in.store(ctx, batches, now)
+	acks := make([][]byte, len(ds))
+	for j, i := range at {
+		if err != nil {
+			_, errs[i] = in.settle(ds[i], records.Saved{}, err, now)
+			continue
+		}
+		acks[i], errs[i] = in.settle(ds[i], results[j].Saved, results[j].Err, now)
+	}
+	in.publishAcks(ctx, ds, acks, errs)
+	for i, d := range ds {
+		if d.err == nil && d.leaf == "status" {
+			errs[i] = in.handleStatus(ctx, in.logger().With("topic", d.topic), d.site, d.kiosk, d.payload)
+		}
+	}
+	return errs
+}
+
+// store saves batches, in one transaction when it can. err is a failure
+// of the whole group.
+func (in *Ingest) store(ctx context.Context, batches []protocol.Batch, now time.Time) ([]records.Group, error) {
+	if len(batches) == 0 {
+		return nil, nil
+	}
+	if g, ok := in.Store.(GroupStore); ok && len(batches) > 1 {
+		results, err := g.SaveBatches(ctx, batches, now)
+		if err == nil && len(results) != len(batches) {
+			err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+		}
+		return results, err
+	}
+	results := make([]records.Group, len(batches))
+	for i, b := range batches {
+		results[i].Saved, results[i].Err = in.Store.SaveBatch(ctx, b, now)
+	}
+	return results, nil
+}
+
+// groupLimits are the bounds of one group commit.
+func (in *Ingest) groupLimits() (batches, entries int) {
+	batches, entries = in.GroupBatches, in.GroupEntries
+	if batches <= 0 {
+		batches = DefaultGroupBatches
+	}
+	if entries <= 0 {
+		entries = DefaultGroupEntries
+	}
+	return batches, entries
+}
+
+// collect takes the next group: the first message waiting (blocking
+// until one is, or both queues close), then whatever else is already
+// waiting, alerts before batches, until the group is full. With linger
+// above 0 it waits up to that long after the first message for more,
+// unless the group holds an alert: at rush hour batches arrive apart,
+// and a few milliseconds let several share one commit. It returns nil
+// once both queues are closed and empty.
+func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration) []Decoded {
+	var group []Decoded
+	entries, alert := 0, false
+	var lingered <-chan time.Time // nil: never
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	take := func(d Decoded, ok bool, from *<-chan Decoded) {
+		if !ok {
+			*from = nil
+			return
+		}
+		group = append(group, d)
+		entries += len(d.batch.Entries)
+		alert = alert || d.leaf == "alerts"
+		if len(group) == 1 && linger > 0 {
+			// Real time, not the injected clock: this is about the
+			// machine's fsync, and tests that stand a fake clock still
+			// must not wait on it.
+			timer = time.NewTimer(linger)
+			lingered = timer.C
+		}
+	}
+	for alerts != nil || rest != nil {
+		if len(group) > 0 && (len(group) >= maxBatches || entries >= maxEntries) {
+			return group
+		}
+		select { // alerts first, whatever else waits
+		case d, ok := <-alerts:
+			take(d, ok, &alerts)
+			continue
+		default:
+		}
+		switch {
+		case len(group) == 0:
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			case d, ok := <-rest:
+				take(d, ok, &rest)
+			}
+		case lingered == nil || alert:
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			case d, ok := <-rest:
+				take(d, ok, &rest)
+			default:
+				return group // nothing more waiting: commit what we have
+			}
+		default:
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			case d, ok := <-rest:
+				take(d, ok, &rest)
+			case <-lingered:
+				return group
+			}
+		}
+	}
+	return group
+}
+
+// publishAcks publishes the acks of a committed group, in its order: all
+// at once and then waited for when Send is set, else one by one.
+func (in *Ingest) publishAcks(ctx context.Context, ds []Decoded, acks [][]byte, errs []error) {
+	waits := make([]func(context.Context) error, len(ds))
+	for i, ack := range acks {
+		if ack == nil {
+			continue
+		}
+		topic := protocol.AckTopic(ds[i].site, ds[i].kiosk)
+		if in.Send == nil {
+			errs[i] = in.ackPublished(ds[i], in.Publish(ctx, topic, ack))
+			continue
+		}
+		waits[i] = in.Send(topic, ack)
+	}
+	for i, wait := range waits {
+		if wait != nil {
+			errs[i] = in.ackPublished(ds[i], wait(ctx))
+		}
+	}
+}
+
+// ackPublished counts and logs an ack that could not be published.
+func (in *Ingest) ackPublished(d Decoded, err error) error {
+	if err == nil {
+		return nil
+	}
+	in.stats.ackFailures.Add(1)
+	in.logger().Warn("ack not published; the kiosk will send again and be acked then", "topic", d.topic, "kiosk", d.kiosk, "err", err)
+	return fmt.Errorf("ingest %s: publish ack: %w", d.topic, err)
+}
