@@ -23,6 +23,10 @@ type sample struct {
 	// peakMB is the most it has been resident since it started (VmHWM),
 	// between samples too.
 	peakMB float64
+	// anonMB is the resident memory not backed by a file (RssAnon): the
+	// Go heap and SQLite's allocations, without the program's own pages,
+	// which processes of one binary share.
+	anonMB float64
 	// heapMB is the Go heap in use (go_memstats_heap_inuse_bytes).
 	heapMB     float64
 	goroutines float64
@@ -65,13 +69,16 @@ func (sys *system) sample(ctx context.Context, at time.Duration) []sample {
 // procSample reads a process's memory and open files from /proc and its
 // heap, goroutines and, for the hub, entries stored from its /metrics.
 func procSample(ctx context.Context, at time.Duration, name string, p *proc, metricsURL string) sample {
-	s := sample{at: at, name: name, rssMB: -1, peakMB: -1, heapMB: -1, goroutines: -1, fds: -1, storeMB: -1, written: -1, acked: -1, unsynced: -1}
+	s := sample{at: at, name: name, rssMB: -1, peakMB: -1, anonMB: -1, heapMB: -1, goroutines: -1, fds: -1, storeMB: -1, written: -1, acked: -1, unsynced: -1}
 	pid := p.cmd.Process.Pid
 	if kb, err := statusKB(fmt.Sprintf("/proc/%d/status", pid), "VmRSS"); err == nil {
 		s.rssMB = kb / 1024
 	}
 	if kb, err := statusKB(fmt.Sprintf("/proc/%d/status", pid), "VmHWM"); err == nil {
 		s.peakMB = kb / 1024
+	}
+	if kb, err := statusKB(fmt.Sprintf("/proc/%d/status", pid), "RssAnon"); err == nil {
+		s.anonMB = kb / 1024
 	}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 		s.fds = float64(len(fds))

@@ -18,14 +18,14 @@ type limits struct {
 }
 
 func printHeader(w io.Writer) {
-	fmt.Fprintln(w, "| min | process | RSS MB | heap MB | goroutines | open files | store MB | entries | acked | unsynced |")
-	fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| min | process | RSS MB | anon MB | heap MB | goroutines | open files | store MB | entries | acked | unsynced |")
+	fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 }
 
 func printRows(w io.Writer, ss []sample) {
 	for _, s := range ss {
-		fmt.Fprintf(w, "| %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.at.Minutes(), s.name,
-			figure(s.rssMB, 1), figure(s.heapMB, 1), figure(s.goroutines, 0), figure(s.fds, 0),
+		fmt.Fprintf(w, "| %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.at.Minutes(), s.name,
+			figure(s.rssMB, 1), figure(s.anonMB, 1), figure(s.heapMB, 1), figure(s.goroutines, 0), figure(s.fds, 0),
 			figure(s.storeMB, 2), figure(s.written, 0), figure(s.acked, 0), figure(s.unsynced, 0))
 	}
 }
@@ -72,6 +72,7 @@ func judgeProcess(w io.Writer, ss []sample, lim limits) (missed []string) {
 	name, kiosk := ss[0].name, ss[0].kiosk
 	rss := series(ss, func(s sample) float64 { return s.rssMB })
 	heap := series(ss, func(s sample) float64 { return s.heapMB })
+	anon := series(ss, func(s sample) float64 { return s.anonMB })
 	// The peak counts what was resident between samples too.
 	maxRSS, peak := maxOf(rss), maxOf(series(ss, func(s sample) float64 { return s.peakMB }))
 	rssTrend, heapTrend := trend(rss), trend(heap)
@@ -82,7 +83,8 @@ func judgeProcess(w io.Writer, ss []sample, lim limits) (missed []string) {
 			missed = append(missed, fmt.Sprintf("%s's memory reached %.1f MB, above %g MB", name, top, lim.kioskMB))
 		}
 	}
-	line += fmt.Sprintf(", trend %s (%s), heap max %.1f MB, trend %s", perTen(rssTrend), flatness(rssTrend, lim.flatMBPer10m), maxOf(heap), perTen(heapTrend))
+	line += fmt.Sprintf(", trend %s (%s); anonymous max %.1f MB, trend %s; Go heap max %.1f MB, trend %s",
+		perTen(rssTrend), flatness(rssTrend, lim.flatMBPer10m), maxOf(anon), perTen(trend(anon)), maxOf(heap), perTen(heapTrend))
 	if kiosk && !(math.Abs(rssTrend) < lim.flatMBPer10m) {
 		missed = append(missed, fmt.Sprintf("%s's memory is not flat: %s over the second half", name, perTen(rssTrend)))
 	}
