@@ -97,16 +97,19 @@ func judgeProcess(w io.Writer, ss []sample, lim limits) (missed []string) {
 		{"goroutines", func(s sample) float64 { return s.goroutines }, lim.goroutines},
 		{"open files", func(s sample) float64 { return s.fds }, lim.fds},
 	} {
-		first, last := ends(series(ss, c.get))
+		ps := series(ss, c.get)
+		first, _ := ends(ps)
+		mid, last := ends(secondHalf(ps))
 		verdict := "steady"
-		if math.IsNaN(first) || math.IsNaN(last) {
+		if math.IsNaN(mid) || math.IsNaN(last) {
 			verdict = "not read"
 			missed = append(missed, fmt.Sprintf("%s's %s could not be read", name, c.what))
-		} else if last > first+c.slack {
-			verdict = fmt.Sprintf("GROWING (more than %g above the start)", c.slack)
-			missed = append(missed, fmt.Sprintf("%s's %s grew from %g to %g", name, c.what, first, last))
+		} else if last > mid+c.slack {
+			verdict = fmt.Sprintf("GROWING (more than %g above the middle)", c.slack)
+			missed = append(missed, fmt.Sprintf("%s's %s grew from %g to %g over the second half", name, c.what, mid, last))
 		}
-		fmt.Fprintf(w, "  %s: %g at the start, %g at the end (medians of the first and last 3 samples): %s\n", c.what, first, last, verdict)
+		fmt.Fprintf(w, "  %s: %g at the start, %g at the middle, %g at the end (medians of 3 samples; judged from the middle, after the warm-up): %s\n",
+			c.what, first, mid, last, verdict)
 	}
 	end := ss[len(ss)-1]
 	if mins := end.at.Minutes(); kiosk && end.written >= 0 && mins > 0 {
@@ -145,20 +148,28 @@ func maxOf(ps []point) float64 {
 	return m
 }
 
+// secondHalf is the points of ps from half its time span on: the first
+// half is the warm-up (caches, pools and connections filling).
+func secondHalf(ps []point) []point {
+	if len(ps) == 0 {
+		return nil
+	}
+	half := ps[len(ps)-1].at / 2
+	i := 0
+	for i < len(ps) && ps[i].at < half {
+		i++
+	}
+	return ps[i:]
+}
+
 // trend is the slope of the least-squares line through the second half
 // of ps (by time: the first half is the warm-up, caches and pools
 // filling), in units per 10 minutes; NaN with fewer than 3 points there.
 func trend(ps []point) float64 {
-	if len(ps) == 0 {
-		return math.NaN()
-	}
-	half := ps[len(ps)-1].at / 2
 	var xs, ys []float64
-	for _, p := range ps {
-		if p.at >= half {
-			xs = append(xs, p.at.Minutes()/10)
-			ys = append(ys, p.v)
-		}
+	for _, p := range secondHalf(ps) {
+		xs = append(xs, p.at.Minutes()/10)
+		ys = append(ys, p.v)
 	}
 	return slope(xs, ys)
 }
