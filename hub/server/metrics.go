@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatepost/gatepost/hub/broker"
@@ -21,6 +22,10 @@ import (
 // the Prometheus text format, read at scrape time; no global registry.
 func (s *Server) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
+	// The runtime's and the process's own figures (go_goroutines,
+	// go_memstats_*, process_resident_memory_bytes, process_open_fds): what
+	// a soak or an operator watches for leaks.
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, f func(ingest.Stats) uint64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: "gatepost_hub", Name: name, Help: help},

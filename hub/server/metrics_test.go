@@ -29,3 +29,14 @@ func TestMetricsCountRefusalsByReason(t *testing.T) {
 		}
 	}
 }
+
+// /metrics carries the runtime's and the process's own figures, which a
+// soak (bench/soak) and an operator watch for leaks.
+func TestMetricsHaveRuntimeFigures(t *testing.T) {
+	metrics := scrape(t, open(t, Config{}))
+	for _, name := range []string{"go_goroutines ", "go_memstats_heap_inuse_bytes ", "process_open_fds ", "process_resident_memory_bytes "} {
+		if !strings.Contains(metrics, "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}

@@ -161,3 +161,16 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("an enrollment naming plain MQTT off this machine: login = %v, want a refusal", err)
 	}
 }
+
+// /metrics carries the runtime's and the process's own figures, which a
+// soak (bench/soak) and an operator watch for leaks.
+func TestMetricsHaveRuntimeFigures(t *testing.T) {
+	d := startDaemon(t, config4(t))
+	rec := httptest.NewRecorder()
+	d.metricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, name := range []string{"go_goroutines ", "go_memstats_heap_inuse_bytes ", "process_open_fds ", "process_resident_memory_bytes "} {
+		if !strings.Contains(rec.Body.String(), "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatepost/gatepost/kiosk/uplink"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -16,6 +17,10 @@ import (
 // no global registry.
 func (d *Daemon) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
+	// The runtime's and the process's own figures (go_goroutines,
+	// go_memstats_*, process_resident_memory_bytes, process_open_fds): what
+	// a soak or an operator watches for leaks.
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	labels := prometheus.Labels{"kiosk": d.cfg.Kiosk, "site": d.cfg.Site}
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

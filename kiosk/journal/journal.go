@@ -92,10 +92,20 @@ CREATE TABLE IF NOT EXISTS state (
 );
 `
 
+// cacheKiB caps each connection's SQLite page cache. SQLite's default,
+// 2,000 KiB, fills as the journal grows to that size and stays resident:
+// 3 MB of a kiosk's memory once its C allocator's overhead is counted
+// (bench/soak, docs/benchmarks.md "Soak"), for nothing, since a kiosk
+// appends at the end of the entries (ids are UUIDv7, in time order too)
+// and reads back only the unacknowledged tail. The operating system's
+// file cache holds the rest.
+const cacheKiB = 512
+
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	// busy_timeout first: switching to WAL can itself meet a busy lock.
 	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cacheKiB))
 	if readOnly {
 		q.Add("mode", "ro")
 	} else {
