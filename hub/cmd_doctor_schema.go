@@ -12,6 +12,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/doctor"
 	"github.com/gatepost/gatepost/internal/storeversion"
 )
@@ -26,8 +27,8 @@ const (
 // against what this hub knows, reading each file without changing it and
 // before anything opens one for writing: a store a newer hub wrote FAILs
 // (this hub refuses to open it); an older one, which `hub serve`
-// migrates when it starts, WARNs to back up first. kiosks.db has its own
-// migrations and is not read here.
+// migrates when it starts, WARNs to back up first. kiosks.db, migrated
+// by goose, is read the same way (registry.Versions).
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	stores := []struct {
 		file  string
@@ -53,6 +54,18 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 		} else if v < st.known {
 			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, v, st.known))
 		}
+	}
+	if have, known, err := registry.Versions(ctx, dir.RegistryPath()); err == nil {
+		const file = registry.FileName
+		found = append(found, fmt.Sprintf("%s %d", file, have))
+		if err := storeversion.Check(file, int(have), int(known), "hub"); err != nil {
+			newer = append(newer, err.Error())
+		} else if have < known {
+			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", file, have, known))
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+		return
 	}
 	switch {
 	case len(newer) > 0:

@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/registry"
 	"github.com/gatepost/gatepost/internal/doctor"
 	"github.com/gatepost/gatepost/internal/storeversion/storeversiontest"
 	"github.com/gatepost/gatepost/internal/testkit"
@@ -127,6 +128,25 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 		r, _ = hubDoctorRun(t, "--data", dir)
 		if l, _ := r.Find("storage"); l.Status != doctor.Fail || !strings.Contains(l.Found, "hub.db is at schema version 99") || !strings.Contains(l.FixEN, "hub restore") {
 			t.Fatalf("storage = %+v; want FAIL naming hub.db's version 99 and how to go back", l)
+		}
+	})
+	t.Run("a kiosk register from a newer hub", func(t *testing.T) {
+		dir := seeded(t)
+		reg := filepath.Join(dir, registry.FileName)
+		s, err := registry.OpenFile(t.Context(), reg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, known, err := registry.Versions(t.Context(), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeversiontest.Exec(t, reg, fmt.Sprintf(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (%d, 1)`, known+1))
+		r, err := hubDoctorRun(t, "--data", dir)
+		want := fmt.Sprintf("kiosks.db is at schema version %d but this hub knows versions up to %d", known+1, known)
+		if l, _ := r.Find("schema"); l.Status != doctor.Fail || !strings.Contains(l.Found, want) || err == nil {
+			t.Fatalf("schema = %+v, exit %v; want FAIL saying %q", l, err, want)
 		}
 	})
 	t.Run("a store from an older hub", func(t *testing.T) {
