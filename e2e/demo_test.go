@@ -41,7 +41,7 @@ func TestDemo(t *testing.T) {
 	}
 	data := t.TempDir()
 	cmd := exec.Command(exe, "-data", data, "-every", "150ms",
-		"-mqtt-port", "0", "-console-port", "0", "-screen-port", "0")
+		"-mqtt-port", "0", "-mqtts-port", "0", "-enroll-port", "0", "-console-port", "0", "-screen-port", "0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
