@@ -25,6 +25,10 @@ type ChainLink struct {
 	Seq  uint64
 	Prev [32]byte // the hash the entry follows (Genesis for a first entry, or one without prev)
 	Hash [32]byte // EntryHash(Prev, entry)
+	// Personal is PersonalDigest(entry) where ChainLinks computed the
+	// link (zero where it came from a journal's stored hash): the hub
+	// keeps it beside the hash. Not part of what is signed.
+	Personal [32]byte
 }
 
 // ChainLinks returns the links of entries as the hub computes them.
@@ -35,7 +39,8 @@ func ChainLinks(entries []Entry) ([]ChainLink, error) {
 		if err != nil {
 			return nil, bad(fmt.Sprintf("entries[%d].prev", i), "%v", err)
 		}
-		links[i] = ChainLink{Seq: e.Seq, Prev: prev, Hash: EntryHash(prev, e)}
+		personal := PersonalDigest(e)
+		links[i] = ChainLink{Seq: e.Seq, Prev: prev, Hash: EntryHashWith(prev, personal, e), Personal: personal}
 	}
 	return links, nil
 }
@@ -117,11 +122,22 @@ func SignBatch(priv ed25519.PrivateKey, b *Batch) error {
 // error wraps ErrSignature for a signature that is missing or does not
 // verify.
 func VerifyBatch(pub ed25519.PublicKey, b Batch) error {
+	_, err := VerifyBatchLinks(pub, b)
+	return err
+}
+
+// VerifyBatchLinks is VerifyBatch that also returns the links it computed
+// (ChainLinks), so that the hub, having checked them, stores them without
+// hashing every entry again; nil links with any error.
+func VerifyBatchLinks(pub ed25519.PublicKey, b Batch) ([]ChainLink, error) {
 	links, err := ChainLinks(b.Entries)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return VerifyChain(pub, b.Sig, b.Kiosk, b.Site, b.Journal, links)
+	if err := VerifyChain(pub, b.Sig, b.Kiosk, b.Site, b.Journal, links); err != nil {
+		return nil, err
+	}
+	return links, nil
 }
 
 // SignBundle sets b.Sig to the kiosk's signature over b's entries, as

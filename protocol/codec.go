@@ -33,6 +33,12 @@ type Batch struct {
 	// kiosk's enrolled key (VerifyBatch); "" only from kiosks that
 	// predate it.
 	Sig string `json:"sig,omitempty"`
+	// Links are the entries' chain links as the receiver computed them
+	// while it checked Sig (VerifyBatchLinks), so that its store need not
+	// hash every entry again. Never on the wire: nothing decoded sets
+	// them, and a store uses them only when they match the entries one
+	// for one.
+	Links []ChainLink `json:"-"`
 }
 
 // Ack is the hub's acknowledgement: it holds every entry of Kiosk with

@@ -225,7 +225,7 @@ func (in *Ingest) Decode(ctx context.Context, topic string, payload []byte) Deco
 				"or mark the site as a test site (hub kiosks test-site --site %s)", site, site)})
 		return d
 	}
-	if d.err = in.checkSignature(ctx, site, kiosk, topic, b); d.err != nil {
+	if d.err = in.checkSignature(ctx, site, kiosk, topic, &b); d.err != nil {
 		return d
 	}
 	d.batch = b

@@ -33,8 +33,10 @@ type kioskKeys struct {
 // checkSignature returns nil when b's signature verifies against the
 // enrolled key of kiosk at site (or there is no check: KioskKey nil, or a
 // kiosk without a key), else a refusal, or an error wrapping
-// errAdmitFailed when the key could not be read.
-func (in *Ingest) checkSignature(ctx context.Context, site, kiosk, topic string, b protocol.Batch) error {
+// errAdmitFailed when the key could not be read. A verified b keeps the
+// links computed for it (b.Links), which the store then uses instead of
+// hashing every entry a second time.
+func (in *Ingest) checkSignature(ctx context.Context, site, kiosk, topic string, b *protocol.Batch) error {
 	if in.KioskKey == nil {
 		return nil
 	}
@@ -45,8 +47,9 @@ func (in *Ingest) checkSignature(ctx context.Context, site, kiosk, topic string,
 	if pub == nil {
 		return nil
 	}
-	err = protocol.VerifyBatch(pub, b)
+	links, err := protocol.VerifyBatchLinks(pub, *b)
 	if err == nil {
+		b.Links = links
 		return nil
 	}
 	first, last := b.Entries[0].Seq, b.Entries[len(b.Entries)-1].Seq

@@ -44,19 +44,45 @@ type link struct {
 	personal [32]byte
 }
 
-// chainLinks computes the links of b's entries (b validated).
+// chainLinks computes the links of b's entries (b validated), or takes
+// them from b.Links where ingest computed them while it checked the
+// kiosk's signature (protocol.VerifyBatchLinks) and they match the
+// entries one for one.
 func chainLinks(b protocol.Batch) []link {
 	links := make([]link, len(b.Entries))
+	given := givenLinks(b)
 	for i, e := range b.Entries {
 		prev, chained, _ := protocol.PrevHash(e) // Validate checked its form
-		l := link{personal: protocol.PersonalDigest(e)}
-		l.hash = protocol.EntryHashWith(prev, l.personal, e)
+		var l link
+		if given {
+			l.personal, l.hash = b.Links[i].Personal, b.Links[i].Hash
+		} else {
+			l.personal = protocol.PersonalDigest(e)
+			l.hash = protocol.EntryHashWith(prev, l.personal, e)
+		}
 		if chained {
 			l.prev = prev[:]
 		}
 		links[i] = l
 	}
 	return links
+}
+
+// givenLinks reports whether b.Links were computed for b's entries: one
+// per entry, in order, each following the prev the entry names, with its
+// personal digest (links from a journal's stored hashes carry none).
+func givenLinks(b protocol.Batch) bool {
+	if len(b.Links) != len(b.Entries) {
+		return false
+	}
+	for i, e := range b.Entries {
+		l := b.Links[i]
+		prev, _, _ := protocol.PrevHash(e)
+		if l.Seq != e.Seq || l.Prev != prev || l.Personal == ([32]byte{}) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkChain checks, after the batch's new entries were inserted in tx,

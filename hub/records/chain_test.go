@@ -283,3 +283,75 @@ func TestChainStartsAfterUnchainedEntries(t *testing.T) {
 		t.Fatalf("SaveBatch(an unchained entry after chained ones) = %v, want ErrChain", err)
 	}
 }
+
+// The links ingest computed while checking a batch's signature
+// (Batch.Links) are stored as they are, without hashing the entries again,
+// and give the same hashes; links that do not match the entries one for
+// one are ignored and the hashes computed.
+func TestSaveBatchTakesTheLinksIngestComputed(t *testing.T) {
+	t.Parallel()
+	es := chained("gate-1", 6)
+	links, err := protocol.ChainLinks(es)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same hashes with and without the links.
+	withLinks, _ := openStore(t)
+	b := batchOf(es...)
+	b.Links = links
+	if _, err := withLinks.SaveBatch(t.Context(), b, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if got := storedHash(t, withLinks, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
+			t.Errorf("stored hash of %d = %x, want %x", l.Seq, got, l.Hash)
+		}
+	}
+
+	// The links are what is stored: a hash changed in them is the hash kept
+	// (only the hub's own ingest sets Links, after verifying them against
+	// the kiosk's signature; nothing decoded from the wire does).
+	taken, _ := openStore(t)
+	marked := append([]protocol.ChainLink(nil), links...)
+	marked[5].Hash[0] ^= 0xff
+	b = batchOf(es...)
+	b.Links = marked
+	if _, err := taken.SaveBatch(t.Context(), b, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedHash(t, taken, "gate-1", 6); string(got) != string(marked[5].Hash[:]) {
+		t.Errorf("stored hash of 6 = %x, want the given link's %x: the links were not taken", got, marked[5].Hash)
+	}
+
+	// Links that do not fit the entries are not used.
+	for name, bad := range map[string][]protocol.ChainLink{
+		"one short":   links[:5],
+		"another seq": func() []protocol.ChainLink { l := append([]protocol.ChainLink(nil), links...); l[2].Seq = 9; return l }(),
+		"another prev": func() []protocol.ChainLink {
+			l := append([]protocol.ChainLink(nil), links...)
+			l[3].Prev[0] ^= 1
+			return l
+		}(),
+		"no personal": func() []protocol.ChainLink {
+			l := append([]protocol.ChainLink(nil), links...)
+			l[4].Personal = [32]byte{}
+			return l
+		}(),
+	} {
+		s, _ := openStore(t)
+		b := batchOf(es...)
+		b.Links = append([]protocol.ChainLink(nil), bad...)
+		for i := range b.Links {
+			b.Links[i].Hash[1] ^= 0xff // a wrong hash: stored only if the links were used
+		}
+		if _, err := s.SaveBatch(t.Context(), b, t0); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, l := range links {
+			if got := storedHash(t, s, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
+				t.Errorf("%s: stored hash of %d = %x, want the computed %x", name, l.Seq, got, l.Hash)
+			}
+		}
+	}
+}
