@@ -24,22 +24,30 @@ import (
 type Listener struct {
 	net.Listener
 
-	mu      sync.Mutex
-	pending int           // accepted, not yet read from or closed
-	idle    chan struct{} // closed when pending falls to 0
+	mu       sync.Mutex
+	pending  int           // accepted, not yet read from or closed
+	idle     chan struct{} // closed when pending falls to 0
+	draining bool          // drain began: nothing more is handed to mochi
 }
 
 // Listen wraps ln.
 func Listen(ln net.Listener) *Listener { return &Listener{Listener: ln} }
 
 // Accept accepts a connection and counts it pending until mochi first
-// reads from it or it is closed.
+// reads from it or it is closed. A connection whose accept completed as
+// drain began is closed, not handed on: drain may already have found
+// nothing pending, and mochi would set it up while its server closes.
 func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
+	if l.draining {
+		l.mu.Unlock()
+		c.Close()
+		return nil, net.ErrClosed
+	}
 	l.pending++
 	l.mu.Unlock()
 	return &conn{Conn: c, l: l}, nil
@@ -60,6 +68,7 @@ func (l *Listener) taken() {
 func (l *Listener) drain(max time.Duration) {
 	l.Listener.Close()
 	l.mu.Lock()
+	l.draining = true
 	if l.pending == 0 {
 		l.mu.Unlock()
 		return

@@ -1,6 +1,8 @@
 package mochi
 
 import (
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -86,4 +88,48 @@ func closeOnce(t *testing.T, round int) {
 	}
 	stop.Store(true)
 	wg.Wait()
+}
+
+// gatedListener's Accept returns a connection when gate is closed, even
+// after Close: an accept that completed as the listener was closed.
+type gatedListener struct {
+	net.Listener
+	gate chan struct{}
+	conn net.Conn
+}
+
+func (g *gatedListener) Accept() (net.Conn, error) {
+	<-g.gate
+	return g.conn, nil
+}
+
+func (g *gatedListener) Close() error { return nil }
+
+// A connection whose accept completes once drain has begun is closed and
+// never handed to mochi: drain found nothing pending and let Close go on,
+// so mochi would set it up while its server closes (a race the detector
+// caught under load).
+func TestAcceptAfterDrainIsRefused(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	g := &gatedListener{gate: make(chan struct{}), conn: server}
+	mln := Listen(g)
+	got := make(chan error, 1)
+	go func() {
+		c, err := mln.Accept()
+		if c != nil {
+			c.Close()
+		}
+		got <- err
+	}()
+	mln.drain(time.Second) // nothing pending yet: returns at once
+	close(g.gate)
+	if err := <-got; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after drain = %v, want net.ErrClosed", err)
+	}
+	// The connection was closed: its other end reads EOF.
+	client.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound on failure only
+	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("the refused connection's peer reads %v, want EOF", err)
+	}
 }
