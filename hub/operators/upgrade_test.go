@@ -173,27 +173,12 @@ func upgradeView(tb testing.TB, s *Store, sec upgradeSecrets) map[string]any {
 		"token_users": tokenUsers, "alerts": alerts, "audit": audit, "test_site": test, "retention": retention}
 }
 
-// upgradeFixtures lists the committed fixtures this test reads back,
-// oldest first (console-v0.db, from before views were kept, has its own
-// test).
-func upgradeFixtures(tb testing.TB) []string {
-	tb.Helper()
-	views, err := filepath.Glob("testdata/console-v*.json")
-	if err != nil || len(views) == 0 {
-		tb.Fatalf("no console.db fixtures in testdata (%v)", err)
-	}
-	for i, n := range views {
-		views[i] = strings.TrimSuffix(filepath.Base(n), ".json")
-	}
-	return views
-}
-
 // TestOpensOlderFiles opens each console.db an older build wrote with
 // this build: migrated to the current version, it reads back what the
 // older build read, its passwords, cookies and tokens still work, and it
 // takes new users.
 func TestOpensOlderFiles(t *testing.T) {
-	for _, name := range upgradeFixtures(t) {
+	for _, name := range storeversiontest.Fixtures(t, "console-v*.json") {
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 			if err != nil {
@@ -234,7 +219,7 @@ func TestOpensOlderFiles(t *testing.T) {
 // what this build knows: refused with both versions and what to do, and
 // the folder is left byte for byte as it was.
 func TestRefusesNewerFile(t *testing.T) {
-	names := upgradeFixtures(t)
+	names := storeversiontest.Fixtures(t, "console-v*.json")
 	path := storeversiontest.Copy(t, names[len(names)-1]+".db", FileName)
 	newer := SchemaVersion() + 1
 	// A newer hub might drop a table; this one must not make it again.

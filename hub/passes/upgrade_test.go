@@ -178,25 +178,12 @@ func copyFixture(t *testing.T, name string) string {
 	return dir
 }
 
-// upgradeFixtures lists the committed fixtures, oldest first.
-func upgradeFixtures(tb testing.TB) []string {
-	tb.Helper()
-	names, err := filepath.Glob("testdata/passes-v*.db")
-	if err != nil || len(names) == 0 {
-		tb.Fatalf("no passes.db fixtures in testdata (%v)", err)
-	}
-	for i, n := range names {
-		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
-	}
-	return names
-}
-
 // TestOpensOlderFiles opens each passes.db an older build wrote with this
 // build: it is marked with the current version, reads back what the
 // older build read (keys, passes, status lists), its passes still verify
 // against its key set, and its current key still signs.
 func TestOpensOlderFiles(t *testing.T) {
-	for _, name := range upgradeFixtures(t) {
+	for _, name := range storeversiontest.Fixtures(t, "passes-v*.db") {
 		t.Run(name, func(t *testing.T) {
 			dir := copyFixture(t, name)
 			c := clock.NewFake(upgradeNow)
@@ -243,7 +230,7 @@ func TestOpensOlderFiles(t *testing.T) {
 // what this build knows: refused with both versions and what to do, and
 // the data folder is left byte for byte as it was.
 func TestRefusesNewerFile(t *testing.T) {
-	names := upgradeFixtures(t)
+	names := storeversiontest.Fixtures(t, "passes-v*.db")
 	dir := copyFixture(t, names[len(names)-1])
 	path := filepath.Join(dir, DBFile)
 	newer := SchemaVersion() + 1

@@ -212,25 +212,12 @@ func upgradeView(tb testing.TB, s *SQLite) map[string]any {
 		"month": month, "day": day, "sites": sites, "verified": verified}
 }
 
-// upgradeFixtures lists the committed fixtures, oldest first.
-func upgradeFixtures(tb testing.TB) []string {
-	tb.Helper()
-	names, err := filepath.Glob("testdata/hub-v*.db")
-	if err != nil || len(names) == 0 {
-		tb.Fatalf("no hub.db fixtures in testdata (%v)", err)
-	}
-	for i, n := range names {
-		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
-	}
-	return names
-}
-
 // TestOpensOlderFiles opens each hub.db an older build wrote with this
 // build: it is migrated to the current version and reads back exactly
 // what the older build read, its chains verify, and it takes new
 // entries.
 func TestOpensOlderFiles(t *testing.T) {
-	for _, name := range upgradeFixtures(t) {
+	for _, name := range storeversiontest.Fixtures(t, "hub-v*.db") {
 		t.Run(name, func(t *testing.T) {
 			path := storeversiontest.Copy(t, name+".db", "hub.db")
 			s, err := Open(path)
@@ -280,7 +267,7 @@ func TestOpensOlderFiles(t *testing.T) {
 // versions and what to do, and the folder is left byte for byte as it
 // was.
 func TestRefusesNewerFile(t *testing.T) {
-	names := upgradeFixtures(t)
+	names := storeversiontest.Fixtures(t, "hub-v*.db")
 	path := storeversiontest.Copy(t, names[len(names)-1]+".db", "hub.db")
 	newer := SchemaVersion() + 2
 	storeversiontest.SetVersion(t, path, newer)

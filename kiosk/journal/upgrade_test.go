@@ -206,19 +206,6 @@ func upgradeView(tb testing.TB, j *Journal) map[string]any {
 		"head": protocol.HashText(head), "calibrations": cals, "downlinks": versions, "payloads": payloads}
 }
 
-// upgradeFixtures lists the committed fixtures, oldest first.
-func upgradeFixtures(tb testing.TB) []string {
-	tb.Helper()
-	names, err := filepath.Glob("testdata/journal-v*.db")
-	if err != nil || len(names) == 0 {
-		tb.Fatalf("no journal fixtures in testdata (%v)", err)
-	}
-	for i, n := range names {
-		names[i] = strings.TrimSuffix(filepath.Base(n), ".db")
-	}
-	return names
-}
-
 // TestOpensOlderFiles opens each journal an older build wrote with this
 // build: read-only first (as `kiosk status` and `kiosk doctor` do, which
 // change nothing), then for writing, which migrates it. It reads back
@@ -226,7 +213,7 @@ func upgradeFixtures(tb testing.TB) []string {
 // unsynced, calibrations and downlinks; its chain links; and the next
 // entry follows its head.
 func TestOpensOlderFiles(t *testing.T) {
-	for _, name := range upgradeFixtures(t) {
+	for _, name := range storeversiontest.Fixtures(t, "journal-v*.db") {
 		t.Run(name, func(t *testing.T) {
 			path := storeversiontest.Copy(t, name+".db", "journal.db")
 			ro, err := OpenReadOnly(path)
@@ -301,7 +288,7 @@ func checkChainLinks(tb testing.TB, j *Journal) [32]byte {
 // refuse it with both versions and what to do, and the data folder is
 // left byte for byte as it was.
 func TestRefusesNewerFile(t *testing.T) {
-	names := upgradeFixtures(t)
+	names := storeversiontest.Fixtures(t, "journal-v*.db")
 	path := storeversiontest.Copy(t, names[0]+".db", "journal.db")
 	newer := SchemaVersion + 1
 	// A newer kiosk might drop a table; this one must not make it again.

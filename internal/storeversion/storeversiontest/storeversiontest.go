@@ -19,7 +19,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -278,4 +281,30 @@ func short(v any) string {
 		b = append(b[:120], "..."...)
 	}
 	return string(b)
+}
+
+// Fixtures lists the committed fixtures in the package's testdata whose
+// names match pattern (e.g. "hub-v*.db"), without the extension, oldest
+// first: by the version number after "-v", so that v10 follows v9.
+func Fixtures(tb testing.TB, pattern string) []string {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no fixtures matching testdata/%s (%v)", pattern, err)
+	}
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+	}
+	version := func(name string) int { // "journal-v0-rebased" is 0
+		_, after, _ := strings.Cut(name, "-v")
+		end := strings.IndexFunc(after, func(r rune) bool { return r < '0' || r > '9' })
+		if end < 0 {
+			end = len(after)
+		}
+		n, _ := strconv.Atoi(after[:end])
+		return n
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return version(a) - version(b) })
+	return names
 }

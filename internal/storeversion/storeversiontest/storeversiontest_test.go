@@ -2,6 +2,9 @@ package storeversiontest
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +31,24 @@ func TestDiff(t *testing.T) {
 		if got := Diff("", w, h); len(got) != tc.diffs {
 			t.Errorf("Diff(%s, %s) = %q, want %d differences", want, tc.have, got, tc.diffs)
 		}
+	}
+}
+
+// Fixtures lists a package's fixtures oldest first by their version
+// number, not as the names sort.
+func TestFixturesOldestFirst(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "testdata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"hub-v10.db", "hub-v9.db", "hub-v2.db", "hub-v2-rebased.db", "other-v1.db"} {
+		if err := os.WriteFile(filepath.Join(dir, "testdata", n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	got := strings.Join(Fixtures(t, "hub-v*.db"), " ")
+	if want := "hub-v2-rebased hub-v2 hub-v9 hub-v10"; got != want {
+		t.Errorf("Fixtures = %q, want %q", got, want)
 	}
 }
