@@ -322,6 +322,13 @@ func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kios
 			err: fmt.Errorf("status from %s/%s on the topic of %s/%s", st.Site, st.Kiosk, site, kiosk)})
 	}
 	applied, err := in.Store.SaveStatus(ctx, st, in.now())
+	if err != nil && ctx.Err() != nil {
+		// The hub is stopping (its kiosks' last wills arrive as it does):
+		// not a storage fault. The next status the kiosk sends, or its
+		// retained one, is taken at the next start.
+		log.Info("status not stored: the hub is stopping", "online", st.Online)
+		return fmt.Errorf("ingest %s: %w", kiosk, err)
+	}
 	if err != nil {
 		in.stats.storeErrors.Add(1)
 		log.Error("status not stored", "err", err)

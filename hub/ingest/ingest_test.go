@@ -328,3 +328,25 @@ func refusedCounts(pairs ...any) map[string]uint64 {
 	}
 	return m
 }
+
+// A status that arrives as the hub stops (the kiosks' last wills, when
+// the demo or a service stops) is not stored, and that is said at info
+// level: no storage error is counted or logged as one.
+func TestStatusWhileStoppingIsNoStorageError(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := h.in.Handle(ctx, protocol.StatusTopic("site-1", "gate-1"), statusOf(t, "site-1", "gate-1")); err == nil {
+		t.Fatal("Handle with the hub stopping stored the status")
+	}
+	if got := h.in.Stats().StoreErrors; got != 0 {
+		t.Errorf("StoreErrors = %d, want 0", got)
+	}
+	if log := h.log.String(); strings.Contains(log, "level=ERROR") || !strings.Contains(log, "the hub is stopping") {
+		t.Errorf("log = %q, want an info line saying the hub is stopping", log)
+	}
+	// With the hub running, the same status is stored.
+	if err := h.in.Handle(t.Context(), protocol.StatusTopic("site-1", "gate-1"), statusOf(t, "site-1", "gate-1")); err != nil {
+		t.Fatalf("Handle = %v", err)
+	}
+}
