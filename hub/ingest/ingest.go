@@ -252,8 +252,7 @@ func (in *Ingest) settle(d Decoded, saved records.Saved, err error, now time.Tim
 		return nil, in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: reason, err: err})
 	}
 	if err != nil {
-		in.stats.storeErrors.Add(1)
-		log.Error("batch not stored; the kiosk will send it again", "err", err)
+		in.notStored(log, "batch", err)
 		return nil, fmt.Errorf("ingest %s: %w", topic, err)
 	}
 	in.stats.batches.Add(1)
@@ -309,6 +308,19 @@ func (in *Ingest) report(log *slog.Logger, d Decoded, saved records.Saved, now t
 		"inserted", saved.Inserted, "duplicates", saved.Duplicates, "contiguous", saved.Contiguous)
 }
 
+// notStored reports what storage did not take: a storage fault, counted
+// and logged as an error, or the hub stopping (its context canceled, as
+// the kiosks' last wills arrive when a hub stops), said at info: no fault,
+// and the kiosk sends it again to the next start.
+func (in *Ingest) notStored(log *slog.Logger, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		log.Info(what+" not stored: the hub is stopping; the kiosk sends it again", "err", err)
+		return
+	}
+	in.stats.storeErrors.Add(1)
+	log.Error(what+" not stored; the kiosk will send it again", "err", err)
+}
+
 func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kiosk string, payload []byte) error {
 	topic := protocol.StatusTopic(site, kiosk)
 	st, err := protocol.DecodeStatus(payload)
@@ -322,16 +334,8 @@ func (in *Ingest) handleStatus(ctx context.Context, log *slog.Logger, site, kios
 			err: fmt.Errorf("status from %s/%s on the topic of %s/%s", st.Site, st.Kiosk, site, kiosk)})
 	}
 	applied, err := in.Store.SaveStatus(ctx, st, in.now())
-	if err != nil && ctx.Err() != nil {
-		// The hub is stopping (its kiosks' last wills arrive as it does):
-		// not a storage fault. The next status the kiosk sends, or its
-		// retained one, is taken at the next start.
-		log.Info("status not stored: the hub is stopping", "online", st.Online)
-		return fmt.Errorf("ingest %s: %w", kiosk, err)
-	}
 	if err != nil {
-		in.stats.storeErrors.Add(1)
-		log.Error("status not stored", "err", err)
+		in.notStored(log, "status", err)
 		return fmt.Errorf("ingest %s: %w", kiosk, err)
 	}
 	in.stats.statuses.Add(1)

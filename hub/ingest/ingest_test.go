@@ -329,20 +329,28 @@ func refusedCounts(pairs ...any) map[string]uint64 {
 	return m
 }
 
-// A status that arrives as the hub stops (the kiosks' last wills, when
+// A status or batch that arrives as the hub stops (the kiosks' last wills, when
 // the demo or a service stops) is not stored, and that is said at info
 // level: no storage error is counted or logged as one.
-func TestStatusWhileStoppingIsNoStorageError(t *testing.T) {
+func TestWhileStoppingIsNoStorageError(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if err := h.in.Handle(ctx, protocol.StatusTopic("site-1", "gate-1"), statusOf(t, "site-1", "gate-1")); err == nil {
 		t.Fatal("Handle with the hub stopping stored the status")
 	}
+	// A batch too: nothing stored, no ack, the kiosk sends it again.
+	payload, err := protocol.EncodeBatch(protocol.Batch{Kiosk: "gate-1", Site: "site-1", Sent: hubTime, Entries: []protocol.Entry{entry("gate-1", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.in.Handle(ctx, protocol.EntriesTopic("site-1", "gate-1"), payload); err == nil || len(h.acks) != 0 {
+		t.Fatalf("Handle of a batch with the hub stopping = %v, %d acks; want an error and none", err, len(h.acks))
+	}
 	if got := h.in.Stats().StoreErrors; got != 0 {
 		t.Errorf("StoreErrors = %d, want 0", got)
 	}
-	if log := h.log.String(); strings.Contains(log, "level=ERROR") || !strings.Contains(log, "the hub is stopping") {
+	if log := h.log.String(); strings.Contains(log, "level=ERROR") || strings.Count(log, "the hub is stopping") != 2 {
 		t.Errorf("log = %q, want an info line saying the hub is stopping", log)
 	}
 	// With the hub running, the same status is stored.
