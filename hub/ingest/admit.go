@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -17,16 +16,10 @@ const DefaultAdmitFor = 2 * time.Second
 // forgotten, or all of them.
 const admitKeys = 10000
 
-// admission is Admit's answer for one kiosk, kept until until.
+// admission is Admit's answer for one kiosk.
 type admission struct {
 	reason string // "" when admitted, else a protocol.Refused* reason
 	cause  error  // Admit's error, for the log
-	until  time.Time
-}
-
-type admissions struct {
-	mu sync.Mutex
-	m  map[string]admission
 }
 
 // errAdmitFailed is wrapped by the error of a message dropped because
@@ -44,33 +37,15 @@ func (in *Ingest) admitted(ctx context.Context, site, kiosk, topic string) error
 	}
 	key := site + "/" + kiosk
 	now := in.now()
-	in.admits.mu.Lock()
-	a, ok := in.admits.m[key]
-	in.admits.mu.Unlock()
-	if !ok || !now.Before(a.until) {
-		err := in.Admit(ctx, site, kiosk)
-		if err != nil {
+	a, ok := in.admits.get(key, now)
+	if !ok {
+		if err := in.Admit(ctx, site, kiosk); err != nil {
 			a = admission{reason: in.admitReason(err), cause: err}
 			if a.reason == "" {
 				return in.admitFailed(site, kiosk, err)
 			}
-		} else {
-			a = admission{}
 		}
-		a.until = now.Add(in.admitFor())
-		in.admits.mu.Lock()
-		if len(in.admits.m) >= admitKeys {
-			for k, old := range in.admits.m {
-				if !now.Before(old.until) {
-					delete(in.admits.m, k)
-				}
-			}
-			if len(in.admits.m) >= admitKeys {
-				clear(in.admits.m)
-			}
-		}
-		in.admits.m[key] = a
-		in.admits.mu.Unlock()
+		in.admits.put(key, a, now, now.Add(in.admitFor()))
 	}
 	if a.reason == "" {
 		return nil

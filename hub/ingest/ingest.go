@@ -104,8 +104,8 @@ type Ingest struct {
 	GroupWait time.Duration
 
 	initOnce        sync.Once
-	admits          admissions
-	keys            kioskKeys
+	admits          kept[admission]
+	keys            kept[ed25519.PublicKey]
 	batches, alerts *limiter
 	lines, alarms   *quiet
 	stats           stats
@@ -369,8 +369,6 @@ func (in *Ingest) init() {
 			alarmEvery = DefaultAlarmEvery
 		}
 		in.alarms = newQuiet(alarmEvery, in.Clock)
-		in.admits.m = map[string]admission{}
-		in.keys.m = map[string]kioskKey{}
 	})
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -18,17 +16,6 @@ import (
 // were changed after signing is refused whole (RefusedSignature), a
 // security event. The key is kept AdmitFor, as Admit's answer is, so a
 // flood does not read the register once a message.
-
-// kioskKey is KioskKey's answer for one kiosk, kept until until.
-type kioskKey struct {
-	pub   ed25519.PublicKey // nil: admitted without enrolling
-	until time.Time
-}
-
-type kioskKeys struct {
-	mu sync.Mutex
-	m  map[string]kioskKey
-}
 
 // checkSignature returns nil when b's signature verifies against the
 // enrolled key of kiosk at site (or there is no check: KioskKey nil, or a
@@ -62,25 +49,18 @@ func (in *Ingest) checkSignature(ctx context.Context, site, kiosk, topic string,
 	return in.refuse(refusal{site: site, kiosk: kiosk, topic: topic, reason: protocol.RefusedSignature, err: err})
 }
 
-// kioskKey is KioskKey's answer, kept AdmitFor.
+// kioskKey is KioskKey's answer (nil: admitted without enrolling), kept
+// AdmitFor.
 func (in *Ingest) kioskKey(ctx context.Context, site, kiosk string) (ed25519.PublicKey, error) {
 	key := site + "/" + kiosk
 	now := in.now()
-	in.keys.mu.Lock()
-	k, ok := in.keys.m[key]
-	in.keys.mu.Unlock()
-	if ok && now.Before(k.until) {
-		return k.pub, nil
+	if pub, ok := in.keys.get(key, now); ok {
+		return pub, nil
 	}
 	pub, err := in.KioskKey(ctx, site, kiosk)
 	if err != nil {
 		return nil, err
 	}
-	in.keys.mu.Lock()
-	defer in.keys.mu.Unlock()
-	if len(in.keys.m) >= admitKeys {
-		clear(in.keys.m)
-	}
-	in.keys.m[key] = kioskKey{pub: pub, until: now.Add(in.admitFor())}
+	in.keys.put(key, pub, now, now.Add(in.admitFor()))
 	return pub, nil
 }
