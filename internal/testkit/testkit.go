@@ -12,6 +12,7 @@ package testkit
 import (
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -84,11 +85,29 @@ func URL(ln net.Listener) string { return fmt.Sprintf("tcp://%s", ln.Addr()) }
 // under test accepts a listener.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		tb.Fatal(err)
+	handed.mu.Lock()
+	defer handed.mu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		// The kernel may give a closed port out again at once: two calls
+		// in one test must never name the same address (a hub's console
+		// and its TLS broker did, and the hub could not start).
+		if !handed.addrs[addr] {
+			handed.addrs[addr] = true
+			return addr
+		}
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	tb.Fatal("FreeAddr: no address not handed out already in 100 tries")
+	return ""
 }
+
+// handed is every address FreeAddr gave out in this process.
+var handed = struct {
+	mu    sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}

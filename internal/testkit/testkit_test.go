@@ -66,3 +66,16 @@ func TestBrokerCarriesMessages(t *testing.T) {
 		t.Fatal("the broker did not deliver")
 	}
 }
+
+// FreeAddr never names the same address twice in one process, even where
+// the kernel would hand a just-closed port out again.
+func TestFreeAddrNeverRepeats(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		a := FreeAddr(t)
+		if seen[a] {
+			t.Fatalf("FreeAddr gave %s twice", a)
+		}
+		seen[a] = true
+	}
+}
