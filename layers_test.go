@@ -34,6 +34,8 @@ var layers = []struct {
 	{"hub/downlink", []string{"hub/console", "hub/link", "hub/server"}, "one path for every downlink, below its callers", nil},
 	{"hub/registry", []string{"hub/console", "hub/link", "hub/server", "hub/ingest", "hub/alerts", "hub/broker", "hub/enroll"},
 		"the kiosk register is a store: it imports no one who uses it", nil},
+	{"hub/sqlstore", []string{"hub/registry", "hub/records", "hub/operators", "hub/passes", "hub/console", "hub/link", "hub/server", "hub/ingest", "hub/alerts"},
+		"the two engines lie below every store: a store imports them, never the reverse", nil},
 	{"hub/enroll", []string{"hub/console", "hub/link", "hub/server", "hub/ingest", "hub/broker"},
 		"enrollment answers over HTTPS on the register; the server mounts it, the console and CLI call it", nil},
 	{"hub/broker", []string{"hub/registry", "hub/console", "hub/link", "hub/server", "hub/ingest", "hub/records"},

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/pgtest"
 )
@@ -57,7 +58,7 @@ func TestMigrationsAreTheSameStepsOnBothEngines(t *testing.T) {
 // versions lists the migrations goose recorded in the store, lowest first.
 func versions(t *testing.T, s *Store) []int64 {
 	t.Helper()
-	rows, err := s.db.QueryContext(t.Context(), `SELECT version_id FROM `+versionTable+` ORDER BY version_id`)
+	rows, err := s.db.QueryContext(t.Context(), `SELECT version_id FROM `+sqlstore.VersionTable+` ORDER BY version_id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestRefusesAStoreFromANewerHub(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.db.ExecContext(ctx, s.engine.bind(`INSERT INTO `+versionTable+` (version_id, is_applied) VALUES (?, ?)`), 99, true); err != nil {
+			if _, err := s.db.ExecContext(ctx, s.db.Engine.Bind(`INSERT INTO `+sqlstore.VersionTable+` (version_id, is_applied) VALUES (?, ?)`), 99, true); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
@@ -240,7 +241,7 @@ func TestRefusesAStoreFromANewerHub(t *testing.T) {
 // fileSum is the SHA-256 of a SQLite file, "" for a PostgreSQL URL.
 func fileSum(t *testing.T, dsn string) [32]byte {
 	t.Helper()
-	if isPostgres(dsn) {
+	if sqlstore.IsPostgres(dsn) {
 		return [32]byte{}
 	}
 	data, err := os.ReadFile(dsn)
@@ -328,21 +329,6 @@ func TestOpenSaysWhatIsWrongWithTheDatabase(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%q) = %v; want it to say %q", tc.dsn, err, tc.want)
-		}
-	}
-}
-
-func TestBind(t *testing.T) {
-	for _, tc := range []struct {
-		e       *engine
-		in, out string
-	}{
-		{sqliteEngine, "a = ? AND b = ?", "a = ? AND b = ?"},
-		{postgresEngine, "a = ? AND b = ?", "a = $1 AND b = $2"},
-		{postgresEngine, "SELECT 1", "SELECT 1"},
-	} {
-		if got := tc.e.bind(tc.in); got != tc.out {
-			t.Errorf("%s.bind(%q) = %q, want %q", tc.e.name, tc.in, got, tc.out)
 		}
 	}
 }

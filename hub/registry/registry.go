@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/brokerconf"
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -113,11 +114,11 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 	}
 	now := s.clock.Now()
 	secret, expires = protocol.NewEnrollSecret(), now.Add(ttl)
-	err = s.tx(ctx, func(tx txn) error {
+	err = s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		if err := claim(ctx, tx, site, kiosk, now); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, `INSERT INTO enroll_codes (code_hash, kiosk, site, expires) VALUES (?, ?, ?, ?)`,
+		_, err := tx.Exec(ctx, `INSERT INTO enroll_codes (code_hash, kiosk, site, expires) VALUES (?, ?, ?, ?)`,
 			digest(secret), kiosk, site, expires.UnixNano())
 		if err != nil {
 			return err
@@ -132,15 +133,15 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 
 // claim registers kiosk at site as pending if it is new, and refuses a
 // retired kiosk or one of another site.
-func claim(ctx context.Context, tx txn, site, kiosk string, now time.Time) error {
-	_, err := tx.exec(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
+func claim(ctx context.Context, tx sqlstore.Tx, site, kiosk string, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
 		ON CONFLICT (kiosk) DO NOTHING`, kiosk, site, string(Pending), now.UnixNano())
 	if err != nil {
 		return err
 	}
 	var haveSite string
 	var state State
-	if err := tx.queryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state); err != nil {
 		return err
 	}
 	switch {
@@ -158,8 +159,8 @@ func claim(ctx context.Context, tx txn, site, kiosk string, now time.Time) error
 func (s *Store) Redeem(ctx context.Context, r protocol.EnrollRequest, pub ed25519.PublicKey) (Credentials, error) {
 	now := s.clock.Now()
 	var creds Credentials
-	err := s.tx(ctx, func(tx txn) error {
-		res, err := tx.exec(ctx, `UPDATE enroll_codes SET used = ?
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE enroll_codes SET used = ?
 			WHERE code_hash = ? AND site = ? AND kiosk = ? AND used = 0 AND expires > ?`,
 			now.UnixNano(), digest(r.Secret), r.Site, r.Kiosk, now.UnixNano())
 		if err != nil {
@@ -188,7 +189,7 @@ func (s *Store) Add(ctx context.Context, site, kiosk string, pub ed25519.PublicK
 	}
 	now := s.clock.Now()
 	var creds Credentials
-	err := s.tx(ctx, func(tx txn) error {
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		if err := claim(ctx, tx, site, kiosk, now); err != nil {
 			return err
 		}
@@ -202,7 +203,7 @@ func (s *Store) Add(ctx context.Context, site, kiosk string, pub ed25519.PublicK
 	return creds, nil
 }
 
-func enroll(ctx context.Context, tx txn, site, kiosk string, pub ed25519.PublicKey, now time.Time) (Credentials, error) {
+func enroll(ctx context.Context, tx sqlstore.Tx, site, kiosk string, pub ed25519.PublicKey, now time.Time) (Credentials, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return Credentials{}, err
@@ -213,7 +214,7 @@ func enroll(ctx context.Context, tx txn, site, kiosk string, pub ed25519.PublicK
 		return Credentials{}, err
 	}
 	// Never a retired kiosk, whatever ran since claim looked.
-	res, err := tx.exec(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
+	res, err := tx.Exec(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
 		WHERE kiosk = ? AND state != ?`, string(Enrolled), protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(),
 		kiosk, string(Retired))
 	if err != nil {
@@ -229,10 +230,10 @@ func enroll(ctx context.Context, tx txn, site, kiosk string, pub ed25519.PublicK
 // expired, made for another kiosk, kiosk retired) are given only when the
 // code's secret is one the hub made: to anyone else every refusal is the
 // same ErrBadCode.
-func whyRefused(ctx context.Context, tx txn, r protocol.EnrollRequest, now time.Time) error {
+func whyRefused(ctx context.Context, tx sqlstore.Tx, r protocol.EnrollRequest, now time.Time) error {
 	var site, kiosk string
 	var expires, used int64
-	err := tx.queryRow(ctx, `SELECT site, kiosk, expires, used FROM enroll_codes WHERE code_hash = ?`, digest(r.Secret)).
+	err := tx.QueryRow(ctx, `SELECT site, kiosk, expires, used FROM enroll_codes WHERE code_hash = ?`, digest(r.Secret)).
 		Scan(&site, &kiosk, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrBadCode
@@ -241,7 +242,7 @@ func whyRefused(ctx context.Context, tx txn, r protocol.EnrollRequest, now time.
 		return err
 	}
 	var state State
-	if err := tx.queryRow(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.QueryRow(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	switch {
@@ -265,21 +266,21 @@ func whyRefused(ctx context.Context, tx txn, r protocol.EnrollRequest, now time.
 // Retiring a retired kiosk does nothing.
 func (s *Store) Retire(ctx context.Context, kiosk string) error {
 	now := s.clock.Now().UnixNano()
-	err := s.tx(ctx, func(tx txn) error {
-		res, err := tx.exec(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
 			WHERE kiosk = ? AND state != ?`, string(Retired), now, kiosk, string(Retired))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			err := tx.queryRow(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
+			err := tx.QueryRow(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: %s (see `hub kiosks list`)", ErrUnknown, kiosk)
 			}
 			return err // nil: retired already
 		}
-		if _, err := tx.exec(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, now, kiosk); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE enroll_codes SET used = ? WHERE kiosk = ? AND used = 0`, now, kiosk); err != nil {
 			return err
 		}
 		return bump(ctx, tx)
@@ -301,7 +302,7 @@ func (s *Store) Authenticate(ctx context.Context, username, secret string) (Kios
 	k := Kiosk{Kiosk: kiosk}
 	var hash string
 	var state State
-	err := s.queryRow(ctx, `SELECT site, state, secret_hash FROM kiosks WHERE kiosk = ?`, kiosk).
+	err := s.db.QueryRow(ctx, `SELECT site, state, secret_hash FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&k.Site, &state, &hash)
 	if err != nil || k.Site != site || state != Enrolled || hash == "" {
 		return Kiosk{}, false
@@ -330,7 +331,7 @@ func (s *Store) List(ctx context.Context) ([]Kiosk, error) { return s.list(ctx, 
 
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
 	now := s.clock.Now().UnixNano()
-	rows, err := s.query(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
+	rows, err := s.db.Query(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
 		COALESCE((SELECT MAX(expires) FROM enroll_codes c WHERE c.kiosk = kiosks.kiosk AND c.used = 0 AND c.expires > ?), 0)
 		FROM kiosks `+where+` ORDER BY site, kiosk`, append([]any{now}, args...)...)
 	if err != nil {

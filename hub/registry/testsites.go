@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -17,12 +18,12 @@ func (s *Store) SetTestSite(ctx context.Context, site string, test bool) error {
 	if !protocol.ValidName(site) {
 		return fmt.Errorf("site %q: use letters, digits, '-' and '_'", site)
 	}
-	return s.tx(ctx, func(tx txn) error {
+	return s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		var err error
 		if test {
-			_, err = tx.exec(ctx, `INSERT INTO test_sites (site) VALUES (?) ON CONFLICT (site) DO NOTHING`, site)
+			_, err = tx.Exec(ctx, `INSERT INTO test_sites (site) VALUES (?) ON CONFLICT (site) DO NOTHING`, site)
 		} else {
-			_, err = tx.exec(ctx, `DELETE FROM test_sites WHERE site = ?`, site)
+			_, err = tx.Exec(ctx, `DELETE FROM test_sites WHERE site = ?`, site)
 		}
 		if err != nil {
 			return err
@@ -33,7 +34,7 @@ func (s *Store) SetTestSite(ctx context.Context, site string, test bool) error {
 
 // TestSites lists the test sites.
 func (s *Store) TestSites(ctx context.Context) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT site FROM test_sites ORDER BY site`)
+	rows, err := s.db.Query(ctx, `SELECT site FROM test_sites ORDER BY site`)
 	if err != nil {
 		return nil, fmt.Errorf("test sites: %w", err)
 	}
@@ -53,6 +54,6 @@ func (s *Store) TestSites(ctx context.Context) ([]string, error) {
 // register it cannot read is no test site.
 func (s *Store) IsTestSite(ctx context.Context, site string) bool {
 	var n int
-	err := s.queryRow(ctx, `SELECT count(*) FROM test_sites WHERE site = ?`, site).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM test_sites WHERE site = ?`, site).Scan(&n)
 	return err == nil && n > 0
 }

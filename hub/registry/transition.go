@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -46,12 +47,12 @@ func (s *Store) SetTransition(ctx context.Context, site string, until time.Time)
 		return fmt.Errorf("transition deadline %s is more than a year ahead: enroll the site's kiosks sooner, and set a nearer deadline",
 			until.UTC().Format(time.RFC3339))
 	}
-	err := s.tx(ctx, func(tx txn) error {
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		var err error
 		if until.IsZero() {
-			_, err = tx.exec(ctx, `DELETE FROM transitions WHERE site = ?`, site)
+			_, err = tx.Exec(ctx, `DELETE FROM transitions WHERE site = ?`, site)
 		} else {
-			_, err = tx.exec(ctx, `INSERT INTO transitions (site, deadline) VALUES (?, ?)
+			_, err = tx.Exec(ctx, `INSERT INTO transitions (site, deadline) VALUES (?, ?)
 				ON CONFLICT (site) DO UPDATE SET deadline = excluded.deadline`, site, until.UnixNano())
 		}
 		if err != nil {
@@ -69,7 +70,7 @@ func (s *Store) SetTransition(ctx context.Context, site string, until time.Time)
 // not, by site: a passed one stays listed until ended, so the console
 // can say why the site's old kiosks are refused now.
 func (s *Store) Transitions(ctx context.Context) ([]Transition, error) {
-	rows, err := s.query(ctx, `SELECT site, deadline FROM transitions ORDER BY site`)
+	rows, err := s.db.Query(ctx, `SELECT site, deadline FROM transitions ORDER BY site`)
 	if err != nil {
 		return nil, fmt.Errorf("list transitions: %w", err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) Transitions(ctx context.Context) ([]Transition, error) {
 // read is no transition.
 func (s *Store) InTransition(ctx context.Context, site string) (time.Time, bool) {
 	var deadline int64
-	err := s.queryRow(ctx, `SELECT deadline FROM transitions WHERE site = ?`, site).Scan(&deadline)
+	err := s.db.QueryRow(ctx, `SELECT deadline FROM transitions WHERE site = ?`, site).Scan(&deadline)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -109,15 +110,15 @@ func (s *Store) InTransition(ctx context.Context, site string) (time.Time, bool)
 // retired kiosk's session within seconds of `hub kiosks retire`.
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.queryRow(ctx, `SELECT n FROM generation WHERE id = 1`).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT n FROM generation WHERE id = 1`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("kiosk registry generation: %w", err)
 	}
 	return n, nil
 }
 
 // bump changes the generation, inside the transaction of a change.
-func bump(ctx context.Context, tx txn) error {
-	_, err := tx.exec(ctx, `UPDATE generation SET n = n + 1 WHERE id = 1`)
+func bump(ctx context.Context, tx sqlstore.Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE generation SET n = n + 1 WHERE id = 1`)
 	return err
 }
 
@@ -130,7 +131,7 @@ func bump(ctx context.Context, tx txn) error {
 func (s *Store) Admit(ctx context.Context, site, kiosk string) error {
 	var have string
 	var state State
-	err := s.queryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
+	err := s.db.QueryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%w: %s/%s is not enrolled (enroll it with `hub kiosks enroll`)", ErrUnknown, site, kiosk)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 )
 
@@ -84,7 +85,7 @@ func TestMakeKiosksV1(t *testing.T) {
 	must(s.Close())
 	db, err := sql.Open("sqlite", "file:"+path)
 	must(err)
-	_, err = db.Exec(`DROP TABLE IF EXISTS ` + versionTable + `; DROP INDEX IF EXISTS enroll_codes_by_kiosk; VACUUM`)
+	_, err = db.Exec(`DROP TABLE IF EXISTS ` + sqlstore.VersionTable + `; DROP INDEX IF EXISTS enroll_codes_by_kiosk; VACUUM`)
 	must(err)
 	must(db.Close())
 

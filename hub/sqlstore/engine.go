@@ -1,0 +1,120 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// Engine is what differs between SQLite and PostgreSQL once a store is
+// open: the driver's placeholders, and the names goose and the catalog
+// queries go by. The statements are written once, with '?', in SQL both
+// engines take (INSERT … ON CONFLICT … DO NOTHING rather than SQLite's
+// INSERT OR IGNORE, times as integer unix nanoseconds).
+type Engine struct {
+	Name     string // "sqlite" or "postgres": also the migrations' folder
+	numbered bool   // placeholders $1, $2, … instead of ?
+}
+
+// The two engines.
+var (
+	SQLite   = &Engine{Name: "sqlite"}
+	Postgres = &Engine{Name: "postgres", numbered: true}
+)
+
+// IsPostgres reports whether dsn names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Bind rewrites q's '?' placeholders for the engine. The stores'
+// statements hold no '?' in a string literal or identifier.
+func (e *Engine) Bind(q string) string {
+	if !e.numbered || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// DB is a store's database with its engine: its reads and changes take
+// statements with '?' placeholders.
+type DB struct {
+	*sql.DB
+	Engine *Engine
+	// Where names the database in messages: the SQLite file's path, or
+	// PostgreSQL's database and host (never its password).
+	Where string
+	// Serialize, when set, is run first in every transaction of Tx: a
+	// statement that makes changes run one at a time (on PostgreSQL,
+	// locking a row every change bumps anyway). SQLite's transactions take
+	// the write lock as they begin and need none.
+	Serialize string
+}
+
+// Exec runs a statement outside a transaction.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.ExecContext(ctx, d.Engine.Bind(q), args...)
+}
+
+// QueryRow runs a query for one row outside a transaction.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.QueryRowContext(ctx, d.Engine.Bind(q), args...)
+}
+
+// Query runs a query outside a transaction.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.QueryContext(ctx, d.Engine.Bind(q), args...)
+}
+
+// Tx is a transaction with the engine's placeholders.
+type Tx struct {
+	*sql.Tx
+	Engine *Engine
+}
+
+// Exec runs a statement in the transaction.
+func (t Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.Engine.Bind(q), args...)
+}
+
+// QueryRow runs a query for one row in the transaction.
+func (t Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.Engine.Bind(q), args...)
+}
+
+// Query runs a query in the transaction.
+func (t Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(ctx, t.Engine.Bind(q), args...)
+}
+
+// Tx runs the change f in a transaction, after the changes before it
+// (Serialize), committed if f returns nil and rolled back otherwise.
+func (d *DB) Tx(ctx context.Context, f func(Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if d.Serialize != "" {
+		if _, err := tx.ExecContext(ctx, d.Serialize); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := f(Tx{tx, d.Engine}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
