@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -21,13 +22,17 @@ import (
 // the commands' clock: the wall clock, held here so that no command reads
 // time on its own.
 type hubData struct {
-	path  string
-	clock clock.Clock
+	path     string
+	database string
+	clock    clock.Clock
 }
 
 func (h *hubData) register(root *cobra.Command) {
 	root.PersistentFlags().StringVar(&h.path, "data", datadir.Default,
 		"directory holding the hub's data (hub.db, console.db, passes.db, keys/)")
+	root.PersistentFlags().StringVar(&h.database, "database", os.Getenv(datadir.DatabaseEnv),
+		"PostgreSQL URL (postgres://user@host:5432/db) holding the hub's state instead of the SQLite files in --data, "+
+			"for replicas; keep the password out of it (PGPASSFILE or ~/.pgpass). Default: $"+datadir.DatabaseEnv)
 }
 
 // dir is the data folder. The first open of a hub.db an older build wrote
@@ -36,7 +41,7 @@ func (h *hubData) register(root *cobra.Command) {
 // pause for a hang. Nothing is logged otherwise.
 func (h *hubData) dir(cmd *cobra.Command) datadir.Dir {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return datadir.Dir{Path: h.path, Logger: log, Clock: h.clock}
+	return datadir.Dir{Path: h.path, Logger: log, Clock: h.clock, Database: h.database}
 }
 
 // withRecords opens hub.db, runs fn with it and closes it. With mustExist

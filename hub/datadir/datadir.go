@@ -17,6 +17,7 @@ import (
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 )
 
@@ -35,6 +36,36 @@ type Dir struct {
 	// nil logs nothing.
 	Logger *slog.Logger
 	Clock  clock.Clock // given to the stores; nil is the wall clock
+	// Database, when set, is the PostgreSQL URL (postgres://…) that holds
+	// the hub's state instead of the SQLite files in Path, for hub
+	// replicas sharing one database. Path still holds the hub's own files:
+	// its secrets, keys and TLS certificates.
+	Database string
+}
+
+// DatabaseEnv is the environment variable that gives --database its
+// default, so that a unit file or a container names the database without
+// putting it on a command line.
+const DatabaseEnv = "GATEPOST_DATABASE"
+
+// CheckDatabase refuses a Database that is not a PostgreSQL URL: SQLite
+// is the data folder's files, named by Path.
+func (d Dir) CheckDatabase() error {
+	if d.Database == "" || sqlstore.IsPostgres(d.Database) {
+		return nil
+	}
+	return fmt.Errorf("--database takes a PostgreSQL URL (postgres://user@host:5432/db), not %q: "+
+		"the SQLite files live in the data folder (--data)", d.Database)
+}
+
+// notYetOnPostgres refuses to open a store that this build keeps in SQLite
+// only while Database is set: half the hub's state in PostgreSQL and half
+// in a file of one machine would split it without saying.
+func (d Dir) notYetOnPostgres(store string) error {
+	if d.Database == "" {
+		return nil
+	}
+	return fmt.Errorf("%s is not yet kept in PostgreSQL by this build: run without --database (and without $%s)", store, DatabaseEnv)
 }
 
 // RecordsPath is the path of hub.db.
@@ -45,6 +76,9 @@ func (d Dir) OperatorsPath() string { return filepath.Join(d.Path, operators.Fil
 
 // OpenRecords opens hub.db, creating it if needed.
 func (d Dir) OpenRecords() (*records.SQLite, error) {
+	if err := d.notYetOnPostgres("the entries' store (hub.db)"); err != nil {
+		return nil, err
+	}
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -61,6 +95,9 @@ func (d Dir) OpenRecords() (*records.SQLite, error) {
 // command must not create an empty database where the user mistyped a
 // path.
 func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
+	if err := d.notYetOnPostgres("the entries' store (hub.db)"); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(d.RecordsPath()); err != nil {
 		return nil, fmt.Errorf("no hub data in %s: %w", d.Path, err)
 	}
@@ -69,9 +106,17 @@ func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
 
 // OpenPasses opens the pass store (passes.db and keys/), creating it if
 // needed.
-func (d Dir) OpenPasses() (*passes.Store, error) { return passes.Open(d.Path, d.Clock) }
+func (d Dir) OpenPasses() (*passes.Store, error) {
+	if err := d.notYetOnPostgres("the pass store (passes.db)"); err != nil {
+		return nil, err
+	}
+	return passes.Open(d.Path, d.Clock)
+}
 
 // OpenOperators opens console.db, creating it if needed.
 func (d Dir) OpenOperators() (*operators.Store, error) {
+	if err := d.notYetOnPostgres("the console's store (console.db)"); err != nil {
+		return nil, err
+	}
 	return operators.Open(d.OperatorsPath(), d.Clock)
 }

@@ -44,8 +44,15 @@ var ErrExposed = errors.New("a hub secret file is readable by others")
 // RegistryPath is the path of the kiosk registry, kiosks.db.
 func (d Dir) RegistryPath() string { return filepath.Join(d.Path, registry.FileName) }
 
-// OpenRegistry opens the kiosk registry, creating it if needed.
+// OpenRegistry opens the kiosk registry, creating it if needed: in
+// PostgreSQL when Database is set, else in kiosks.db.
 func (d Dir) OpenRegistry() (*registry.Store, error) {
+	if err := d.CheckDatabase(); err != nil {
+		return nil, err
+	}
+	if d.Database != "" {
+		return registry.OpenPostgres(context.Background(), d.Database, d.Clock)
+	}
 	return registry.OpenFile(context.Background(), d.RegistryPath(), d.Clock)
 }
 

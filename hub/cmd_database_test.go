@@ -1,0 +1,51 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/internal/pgtest"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+// --database puts the kiosk register in PostgreSQL: a kiosk added by one
+// command is listed by another, and nothing lands in the data folder's
+// kiosks.db. The stores not yet on PostgreSQL refuse rather than split the
+// hub's state between the database and a file.
+func TestDatabaseFlag(t *testing.T) {
+	db := pgtest.Database(t)
+	dir := t.TempDir()
+	mustRun(t, "tls", "init", "--data", dir, "--name", "hub.huamu.local")
+	pub, _, _ := ed25519.GenerateKey(nil)
+	mustRun(t, "kiosks", "add", "--data", dir, "--database", db, "--site", "huamu-1", "--kiosk", "gate-5",
+		"--public-key", protocol.PublicKeyText(pub), "--out", dir+"/gate-5.enroll")
+	var list registryList
+	if err := json.Unmarshal([]byte(mustRun(t, "kiosks", "list", "--data", dir, "--database", db, "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Kiosks) != 1 || list.Kiosks[0].Kiosk != "gate-5" || list.Kiosks[0].State != string(registry.Enrolled) {
+		t.Fatalf("kiosks list on PostgreSQL = %+v, want gate-5 enrolled", list.Kiosks)
+	}
+	// The file in the data folder holds none of it.
+	if out := mustRun(t, "kiosks", "list", "--data", dir, "--json"); strings.Contains(out, "gate-5") {
+		t.Fatalf("kiosks.db in the data folder lists %s; the kiosk went to PostgreSQL", out)
+	}
+
+	t.Setenv(datadir.DatabaseEnv, db)
+	if out := mustRun(t, "kiosks", "list", "--data", dir, "--json"); !strings.Contains(out, "gate-5") {
+		t.Fatalf("with $%s set, kiosks list = %s, want gate-5 from PostgreSQL", datadir.DatabaseEnv, out)
+	}
+
+	if _, err := hubRun(t, "entries", "--data", dir); err == nil || !strings.Contains(err.Error(), "not yet kept in PostgreSQL") {
+		t.Fatalf("hub entries with $%s set = %v, want a refusal saying hub.db is not in PostgreSQL yet", datadir.DatabaseEnv, err)
+	}
+
+	if _, err := hubRun(t, "kiosks", "list", "--data", dir, "--database", dir+"/hub.db"); err == nil ||
+		!strings.Contains(err.Error(), "PostgreSQL URL") || !strings.Contains(err.Error(), "--data") {
+		t.Fatalf("--database with a file path = %v, want a sentence saying it takes a PostgreSQL URL", err)
+	}
+}
