@@ -175,8 +175,20 @@ func TestReplicasRaiseAnAlertOnce(t *testing.T) {
 			t.Errorf("round %d: %d raises at once on two hubs reported %d new, want 1", round, n, c)
 		}
 	}
-	if list, err := b.Alerts(ctx, 100); err != nil || len(list) != 5 {
-		t.Errorf("Alerts = %d, %v; want 5", len(list), err)
+	list, err := b.Alerts(ctx, 100)
+	if err != nil || len(list) != 5 {
+		t.Fatalf("Alerts = %d, %v; want 5", len(list), err)
+	}
+	// Two operators acknowledging one alert at once on two hubs: one
+	// takes it, the other is told it is no longer open.
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, s := range []*Store{a, b} {
+		wg.Go(func() { errs[i] = s.Move(ctx, list[0].ID, StateAcked, fmt.Sprint("op-", i), "on my way") })
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], ErrNoAlert) || errors.Is(errs[1], ErrNoAlert)) {
+		t.Errorf("Move to acked at once on two hubs = %v, %v; want one nil and one ErrNoAlert", errs[0], errs[1])
 	}
 }
 
