@@ -149,7 +149,12 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(deviceCookie); err == nil && o.store.KnownDevice(r.Context(), c.Value, name) {
 		device = c.Value
 	}
-	if !o.limiter.allow(ip, name, device) {
+	allowed, err := o.limiter.allow(r.Context(), ip, name, device)
+	if err != nil {
+		o.fail(w, "check the sign-in limits", err)
+		return
+	}
+	if !allowed {
 		o.store.Audit(r.Context(), name, "sign_in_limited", ip)
 		o.render(w, r, http.StatusTooManyRequests, "signin", o.signInView(w, r, view{Error: msgs["signin.limited"]}))
 		return
@@ -160,7 +165,9 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 			o.fail(w, "check the password", err)
 			return
 		}
-		o.limiter.fail(ip, name, device)
+		if err := o.limiter.fail(r.Context(), ip, name, device); err != nil {
+			o.log.Error("console: count a failed sign-in", "err", err)
+		}
 		o.store.Audit(r.Context(), name, "sign_in_failed", ip)
 		o.render(w, r, http.StatusUnauthorized, "signin", o.signInView(w, r, view{Error: msgs["signin.bad"]}))
 		return
@@ -170,7 +177,9 @@ func (o *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, "start a session", err)
 		return
 	}
-	o.limiter.reset(ip, name, device)
+	if err := o.limiter.reset(r.Context(), ip, name, device); err != nil {
+		o.log.Error("console: forget the failed sign-ins", "err", err)
+	}
 	o.store.Audit(r.Context(), u.Name, "sign_in", ip)
 	if device == "" {
 		if d, err := o.store.AddDevice(r.Context(), u.Name); err != nil {

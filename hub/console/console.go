@@ -137,7 +137,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	clk := clock.Or(cfg.Clock)
 	c := &Console{cfg: cfg, store: cfg.Operators, rec: cfg.Records, clock: clk, log: cfg.Log, msgs: msgs,
-		pages: pages, mux: http.NewServeMux(), limiter: newLimiter(clk), live: newBroadcaster()}
+		pages: pages, mux: http.NewServeMux(), limiter: newLimiter(cfg.Operators, clk), live: newBroadcaster()}
 	c.routes()
 	return c, nil
 }

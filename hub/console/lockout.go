@@ -1,7 +1,7 @@
 package console
 
 import (
-	"sync"
+	"context"
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
@@ -21,6 +21,9 @@ import (
 //     device cookie (console.db remembers it, bound to the user); its
 //     tries skip the address and name limits and count against the
 //     device alone, maxFailures per window.
+//
+// The counts live in console.db (hub/operators), not in this process, so
+// that hubs sharing one database count the same failures.
 const (
 	maxFailures  = 5
 	nameFailures = 20
@@ -28,80 +31,68 @@ const (
 	slowTry      = 30 * time.Second
 )
 
+// failures is where the limiter keeps its counts: *operators.Store.
+type failures interface {
+	FailSignIn(ctx context.Context, forget time.Time, keys ...string) error
+	SignInFailures(ctx context.Context, key string, since time.Time) (int, error)
+	ClearSignInFailures(ctx context.Context, keys ...string) error
+	SlowedTry(ctx context.Context, name string, every time.Duration) (bool, error)
+	EndSlowed(ctx context.Context, name string) error
+}
+
 // limiter counts recent failed sign-ins by key: "ip:", "user:", "dev:".
 type limiter struct {
-	mu    sync.Mutex
+	store failures
 	clock clock.Clock
-	fails map[string][]time.Time
-	tried map[string]time.Time // a slowed name's last checked try
 }
 
-func newLimiter(c clock.Clock) *limiter {
-	return &limiter{clock: c, fails: map[string][]time.Time{}, tried: map[string]time.Time{}}
+func newLimiter(store failures, c clock.Clock) *limiter {
+	return &limiter{store: store, clock: c}
 }
 
-// recent prunes key's failures older than the window and counts the rest.
-func (l *limiter) recent(key string) int {
-	cutoff := l.clock.Now().Add(-limitWindow)
-	kept := l.fails[key][:0]
-	for _, t := range l.fails[key] {
-		if t.After(cutoff) {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(l.fails, key)
-	} else {
-		l.fails[key] = kept
-	}
-	return len(kept)
+// recent counts key's failures within the window.
+func (l *limiter) recent(ctx context.Context, key string) (int, error) {
+	return l.store.SignInFailures(ctx, key, l.clock.Now().Add(-limitWindow))
 }
 
 // allow reports whether a try for name from ip may be checked now;
 // device is the browser's device cookie when console.db knows it for
 // name, else "".
-func (l *limiter) allow(ip, name, device string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *limiter) allow(ctx context.Context, ip, name, device string) (bool, error) {
 	if device != "" {
-		return l.recent("dev:"+device) < maxFailures
+		n, err := l.recent(ctx, "dev:"+device)
+		return n < maxFailures, err
 	}
-	if l.recent("ip:"+ip) >= maxFailures {
-		return false
+	if n, err := l.recent(ctx, "ip:"+ip); err != nil || n >= maxFailures {
+		return false, err
 	}
-	if l.recent("user:"+name) < nameFailures {
-		delete(l.tried, name)
-		return true
+	n, err := l.recent(ctx, "user:"+name)
+	if err != nil {
+		return false, err
 	}
-	now := l.clock.Now()
-	if last, ok := l.tried[name]; ok && now.Sub(last) < slowTry {
-		return false
+	if n < nameFailures {
+		return true, l.store.EndSlowed(ctx, name)
 	}
-	l.tried[name] = now
-	return true
+	return l.store.SlowedTry(ctx, name, slowTry)
 }
 
-func (l *limiter) fail(ip, name, device string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.clock.Now()
+func (l *limiter) fail(ctx context.Context, ip, name, device string) error {
+	forget := l.clock.Now().Add(-limitWindow)
 	if device != "" {
-		l.fails["dev:"+device] = append(l.fails["dev:"+device], now)
-		return
+		return l.store.FailSignIn(ctx, forget, "dev:"+device)
 	}
-	for _, k := range []string{"ip:" + ip, "user:" + name} {
-		l.fails[k] = append(l.fails[k], now)
-	}
+	return l.store.FailSignIn(ctx, forget, "ip:"+ip, "user:"+name)
 }
 
-func (l *limiter) reset(ip, name, device string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "user:"+name)
-	delete(l.tried, name)
+func (l *limiter) reset(ctx context.Context, ip, name, device string) error {
+	keys := []string{"user:" + name}
 	if device != "" {
-		delete(l.fails, "dev:"+device)
+		keys = append(keys, "dev:"+device)
 	} else {
-		delete(l.fails, "ip:"+ip)
+		keys = append(keys, "ip:"+ip)
 	}
+	if err := l.store.ClearSignInFailures(ctx, keys...); err != nil {
+		return err
+	}
+	return l.store.EndSlowed(ctx, name)
 }

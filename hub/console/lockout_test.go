@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/pgtest"
 )
 
 // signInFrom posts the sign-in form straight to the console from addr
@@ -104,5 +109,50 @@ func TestLockoutSlowsANameUnderADistributedGuess(t *testing.T) {
 	env.clock.Advance(slowTry + time.Second)
 	if code, _ := signInFrom(t, env, "10.0.0.3", "", "admin", adminPW); code != http.StatusSeeOther {
 		t.Errorf("right password %s after the last try = %d, want 303", slowTry, code)
+	}
+}
+
+// Two hubs on one PostgreSQL database (replicas behind a load balancer)
+// count the same failed sign-ins: a guesser spreading tries over both
+// is locked out of both after maxFailures, and the admin, from another
+// address, signs in on either.
+func TestLockoutHoldsAcrossHubs(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Database(t)
+	rec, err := records.Open(filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rec.Close() })
+	clk := clock.NewFake(seedStart)
+	var hubs []*opsEnv
+	for range 2 {
+		store, err := operators.OpenContext(t.Context(), dsn, clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		c, err := New(Config{Records: rec, Operators: store, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Stop)
+		hubs = append(hubs, &opsEnv{c: c, store: store, clock: clk})
+	}
+	if err := hubs[0].store.AddUser(t.Context(), "admin", adminPW, true); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxFailures {
+		if code, _ := signInFrom(t, hubs[i%2], "203.0.113.9", "", "admin", "guess guess guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d on hub %d = %d, want 401", i, i%2, code)
+		}
+	}
+	for i, h := range hubs {
+		if code, _ := signInFrom(t, h, "203.0.113.9", "", "admin", adminPW); code != http.StatusTooManyRequests {
+			t.Errorf("right password from the guesser's address on hub %d = %d, want 429", i, code)
+		}
+		if code, _ := signInFrom(t, h, "10.0.0.3", "", "admin", adminPW); code != http.StatusSeeOther {
+			t.Errorf("admin from another address on hub %d = %d, want 303", i, code)
+		}
 	}
 }

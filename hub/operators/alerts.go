@@ -44,7 +44,7 @@ func (s *Store) Raise(ctx context.Context, a Alert) (bool, error) {
 	if a.Raised.IsZero() {
 		a.Raised = s.clock.Now()
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, kind, site, kiosk, detail, raised, updated)
+	res, err := s.db.Exec(ctx, `INSERT INTO alerts (key, kind, site, kiosk, detail, raised, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		a.Key, a.Kind, a.Site, a.Kiosk, a.Detail, a.Raised.UnixNano(), a.Raised.UnixNano())
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Store) Move(ctx context.Context, id int64, to, user, note string) error
 	default:
 		return fmt.Errorf("unknown alert state %q", to)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET state = ?, by = ?, note = ?, updated = ? WHERE id = ? AND `+from,
+	res, err := s.db.Exec(ctx, `UPDATE alerts SET state = ?, "by" = ?, note = ?, updated = ? WHERE id = ? AND `+from,
 		to, user, note, s.clock.Now().UnixNano(), id)
 	if err != nil {
 		return fmt.Errorf("move alert %d: %w", id, err)
@@ -92,7 +92,7 @@ func (s *Store) Alerts(ctx context.Context, limit int, states ...string) ([]Aler
 // AlertsIn lists the alerts of compounds sites (every compound when nil)
 // in the given states (all when none), newest first.
 func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states ...string) ([]Alert, error) {
-	q := `SELECT id, key, kind, site, kiosk, detail, raised, state, by, note, updated FROM alerts`
+	q := `SELECT id, key, kind, site, kiosk, detail, raised, state, "by", note, updated FROM alerts`
 	var conds []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -115,7 +115,7 @@ func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states 
 	}
 	q += ` ORDER BY raised DESC, id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states 
 func (s *Store) Alert(ctx context.Context, id int64) (Alert, error) {
 	var a Alert
 	var raised, updated int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, key, kind, site, kiosk, detail, raised, state, by, note, updated
+	err := s.db.QueryRow(ctx, `SELECT id, key, kind, site, kiosk, detail, raised, state, "by", note, updated
 		FROM alerts WHERE id = ?`, id).
 		Scan(&a.ID, &a.Key, &a.Kind, &a.Site, &a.Kiosk, &a.Detail, &raised, &a.State, &a.By, &a.Note, &updated)
 	if errors.Is(err, sql.ErrNoRows) {

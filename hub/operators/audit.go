@@ -16,7 +16,7 @@ type AuditRecord struct {
 
 // Audit appends a line to the audit log.
 func (s *Store) Audit(ctx context.Context, user, action, detail string) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, user, action, detail) VALUES (?, ?, ?, ?)`,
+	if _, err := s.db.Exec(ctx, `INSERT INTO audit (at, "user", action, detail) VALUES (?, ?, ?, ?)`,
 		s.clock.Now().UnixNano(), user, action, detail); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -25,7 +25,7 @@ func (s *Store) Audit(ctx context.Context, user, action, detail string) error {
 
 // AuditLog returns the latest limit lines, newest first.
 func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, user, action, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.db.Query(ctx, `SELECT at, "user", action, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -70,18 +71,16 @@ func (s *Store) SetRetentions(ctx context.Context, days map[string]int) error {
 			return err
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("write retention: %w", err)
-	}
-	defer tx.Rollback()
-	for kind, d := range days {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, "retention."+kind, strconv.Itoa(d)); err != nil {
-			return fmt.Errorf("write retention of %s: %w", kind, err)
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		for kind, d := range days {
+			if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, "retention."+kind, strconv.Itoa(d)); err != nil {
+				return fmt.Errorf("of %s: %w", kind, err)
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("write retention: %w", err)
 	}
 	return nil

@@ -47,65 +47,66 @@ func TestOpensOldFile(t *testing.T) {
 }
 
 func TestScopesAndLeads(t *testing.T) {
-	t.Parallel()
-	s := openStore(t, nil)
-	ctx := t.Context()
-	for _, u := range []struct {
-		name  string
-		admin bool
-	}{{"boss", true}, {"li", false}} {
-		if err := s.AddUser(ctx, u.name, "a-long-password", u.admin); err != nil {
+	onEngines(t, func(t *testing.T, e testEngine) {
+		s := e.open(t, nil)
+		ctx := t.Context()
+		for _, u := range []struct {
+			name  string
+			admin bool
+		}{{"boss", true}, {"li", false}} {
+			if err := s.AddUser(ctx, u.name, "a-long-password", u.admin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.SetScope(ctx, "boss", []string{"east"}); !errors.Is(err, ErrBadScope) {
+			t.Errorf("SetScope(admin) = %v, want ErrBadScope", err)
+		}
+		if err := s.SetScope(ctx, "li", []string{"east", "bad site"}); !errors.Is(err, ErrBadScope) {
+			t.Errorf("SetScope(bad name) = %v, want ErrBadScope", err)
+		}
+		if err := s.SetScope(ctx, "nobody", []string{"east"}); !errors.Is(err, ErrNoUser) {
+			t.Errorf("SetScope(nobody) = %v, want ErrNoUser", err)
+		}
+		if err := s.SetScope(ctx, "li", CleanList(" west, east,,east")); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := s.SetScope(ctx, "boss", []string{"east"}); !errors.Is(err, ErrBadScope) {
-		t.Errorf("SetScope(admin) = %v, want ErrBadScope", err)
-	}
-	if err := s.SetScope(ctx, "li", []string{"east", "bad site"}); !errors.Is(err, ErrBadScope) {
-		t.Errorf("SetScope(bad name) = %v, want ErrBadScope", err)
-	}
-	if err := s.SetScope(ctx, "nobody", []string{"east"}); !errors.Is(err, ErrNoUser) {
-		t.Errorf("SetScope(nobody) = %v, want ErrNoUser", err)
-	}
-	if err := s.SetScope(ctx, "li", CleanList(" west, east,,east")); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := s.StartSession(ctx, User{Name: "li"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.Session(ctx, token)
-	if err != nil || !slices.Equal(sess.User.Sites, []string{"east", "west"}) || sess.User.AllSites() ||
-		!sess.User.SeesSite("west") || sess.User.SeesSite("north") {
-		t.Errorf("Session = %+v, %v; want li scoped to east and west", sess, err)
-	}
-	if err := s.AddLead(ctx, "zhao", "a-long-password", "east", []string{"3", "5"}); err != nil {
-		t.Fatal(err)
-	}
-	lead, err := s.Authenticate(ctx, "zhao", "a-long-password")
-	if err != nil || lead.Role() != RoleBuildingLead || !lead.SeesBuilding("east", "3") || lead.SeesBuilding("east", "4") ||
-		lead.SeesBuilding("west", "3") || lead.AllSites() {
-		t.Errorf("lead = %+v, %v; want buildings 3 and 5 of east", lead, err)
-	}
-	if err := s.AddLead(ctx, "qian", "a-long-password", "east", nil); !errors.Is(err, ErrBadScope) {
-		t.Errorf("AddLead(no buildings) = %v, want ErrBadScope", err)
-	}
-	if err := s.SetAdmin(ctx, "zhao", false); err != nil {
-		t.Fatal(err)
-	}
-	if u, _ := s.User(ctx, "zhao"); u.Lead || !u.AllSites() {
-		t.Errorf("after SetAdmin(false) zhao = %+v, want a plain operator", u)
-	}
-	dev, err := s.AddDevice(ctx, "li")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.KnownDevice(ctx, dev, "li") || s.KnownDevice(ctx, dev, "boss") || s.KnownDevice(ctx, "", "li") {
-		t.Errorf("KnownDevice does not bind the cookie to its user")
-	}
-	if a, err := s.AlertsIn(ctx, []string{}, 10); err != nil || a != nil {
-		t.Errorf("AlertsIn(no sites) = %v, %v; want none", a, err)
-	}
+		token, _, err := s.StartSession(ctx, User{Name: "li"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := s.Session(ctx, token)
+		if err != nil || !slices.Equal(sess.User.Sites, []string{"east", "west"}) || sess.User.AllSites() ||
+			!sess.User.SeesSite("west") || sess.User.SeesSite("north") {
+			t.Errorf("Session = %+v, %v; want li scoped to east and west", sess, err)
+		}
+		if err := s.AddLead(ctx, "zhao", "a-long-password", "east", []string{"3", "5"}); err != nil {
+			t.Fatal(err)
+		}
+		lead, err := s.Authenticate(ctx, "zhao", "a-long-password")
+		if err != nil || lead.Role() != RoleBuildingLead || !lead.SeesBuilding("east", "3") || lead.SeesBuilding("east", "4") ||
+			lead.SeesBuilding("west", "3") || lead.AllSites() {
+			t.Errorf("lead = %+v, %v; want buildings 3 and 5 of east", lead, err)
+		}
+		if err := s.AddLead(ctx, "qian", "a-long-password", "east", nil); !errors.Is(err, ErrBadScope) {
+			t.Errorf("AddLead(no buildings) = %v, want ErrBadScope", err)
+		}
+		if err := s.SetAdmin(ctx, "zhao", false); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := s.User(ctx, "zhao"); u.Lead || !u.AllSites() {
+			t.Errorf("after SetAdmin(false) zhao = %+v, want a plain operator", u)
+		}
+		dev, err := s.AddDevice(ctx, "li")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.KnownDevice(ctx, dev, "li") || s.KnownDevice(ctx, dev, "boss") || s.KnownDevice(ctx, "", "li") {
+			t.Errorf("KnownDevice does not bind the cookie to its user")
+		}
+		if a, err := s.AlertsIn(ctx, []string{}, 10); err != nil || a != nil {
+			t.Errorf("AlertsIn(no sites) = %v, %v; want none", a, err)
+		}
+	})
 }
 
 // FuzzCleanList: any text gives trimmed, non-empty, sorted, distinct

@@ -45,10 +45,10 @@ func (s *Store) StartSession(ctx context.Context, u User) (token string, sess Se
 	token = NewToken()
 	sess = Session{User: u, CSRF: NewToken()}
 	now := s.clock.Now()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, now.UnixNano()); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE expires < ?`, now.UnixNano()); err != nil {
 		return "", Session{}, fmt.Errorf("start session: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token, user, csrf, expires) VALUES (?, ?, ?, ?)`,
+	if _, err := s.db.Exec(ctx, `INSERT INTO sessions (token, "user", csrf, expires) VALUES (?, ?, ?, ?)`,
 		tokenKey(token), u.Name, sess.CSRF, now.Add(SessionLife).UnixNano()); err != nil {
 		return "", Session{}, fmt.Errorf("start session: %w", err)
 	}
@@ -60,8 +60,8 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 	var sess Session
 	var ur userRow
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, s.csrf, s.expires
-		FROM sessions s JOIN users u ON u.name = s.user WHERE s.token = ?`, tokenKey(token)).
+	err := s.db.QueryRow(ctx, `SELECT `+userColumns+`, s.csrf, s.expires
+		FROM sessions s JOIN users u ON u.name = s."user" WHERE s.token = ?`, tokenKey(token)).
 		Scan(append(ur.dest(), &sess.CSRF, &expires)...)
 	sess.User = ur.user()
 	if errors.Is(err, sql.ErrNoRows) {
@@ -78,7 +78,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 
 // EndSession signs the cookie's session out.
 func (s *Store) EndSession(ctx context.Context, token string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, tokenKey(token)); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE token = ?`, tokenKey(token)); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -89,7 +89,7 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 // limit on the user's name (docs/console.md, "Sign-in lockout").
 func (s *Store) AddDevice(ctx context.Context, user string) (string, error) {
 	token := NewToken()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO devices (token, user, created) VALUES (?, ?, ?)`,
+	if _, err := s.db.Exec(ctx, `INSERT INTO devices (token, "user", created) VALUES (?, ?, ?)`,
 		tokenKey(token), user, s.clock.Now().UnixNano()); err != nil {
 		return "", fmt.Errorf("remember the device: %w", err)
 	}
@@ -103,6 +103,6 @@ func (s *Store) KnownDevice(ctx context.Context, token, user string) bool {
 		return false
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE token = ? AND user = ?`, tokenKey(token), user).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM devices WHERE token = ? AND "user" = ?`, tokenKey(token), user).Scan(&n)
 	return err == nil && n > 0
 }

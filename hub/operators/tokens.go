@@ -55,13 +55,13 @@ func (s *Store) AddToken(ctx context.Context, label, user string) (string, error
 		return "", fmt.Errorf("add API token: user %s is disabled", user)
 	}
 	token := TokenPrefix + NewToken()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO api_tokens (label, token, user, created) VALUES (?, ?, ?, ?)`,
-		label, tokenKey(token), user, s.clock.Now().UnixNano())
+	res, err := s.db.Exec(ctx, `INSERT INTO api_tokens (label, token, "user", created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (label) DO NOTHING`, label, tokenKey(token), user, s.clock.Now().UnixNano())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return "", fmt.Errorf("add API token: a token labelled %q exists: revoke it first", label)
-		}
 		return "", fmt.Errorf("add API token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", fmt.Errorf("add API token: a token labelled %q exists: revoke it first", label)
 	}
 	return token, nil
 }
@@ -76,8 +76,8 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 	var sess Session
 	var ur userRow
 	var label string
-	err := s.db.QueryRowContext(ctx, `SELECT t.label, `+userColumns+` FROM api_tokens t
-		JOIN users u ON u.name = t.user WHERE t.token = ?`, tokenKey(token)).
+	err := s.db.QueryRow(ctx, `SELECT t.label, `+userColumns+` FROM api_tokens t
+		JOIN users u ON u.name = t."user" WHERE t.token = ?`, tokenKey(token)).
 		Scan(append([]any{&label}, ur.dest()...)...)
 	sess.User, sess.Token = ur.user(), label
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && sess.User.Disabled) {
@@ -86,7 +86,7 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 	if err != nil {
 		return Session{}, "", fmt.Errorf("read API token: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE label = ?`, s.clock.Now().UnixNano(), label); err != nil {
+	if _, err := s.db.Exec(ctx, `UPDATE api_tokens SET last_used = ? WHERE label = ?`, s.clock.Now().UnixNano(), label); err != nil {
 		return Session{}, "", fmt.Errorf("read API token: %w", err)
 	}
 	return sess, label, nil
@@ -94,8 +94,8 @@ func (s *Store) TokenSession(ctx context.Context, token string) (Session, string
 
 // Tokens lists the tokens, by label.
 func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.label, t.created, t.last_used, `+userColumns+`
-		FROM api_tokens t JOIN users u ON u.name = t.user ORDER BY t.label`)
+	rows, err := s.db.Query(ctx, `SELECT t.label, t.created, t.last_used, `+userColumns+`
+		FROM api_tokens t JOIN users u ON u.name = t."user" ORDER BY t.label`)
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens: %w", err)
 	}
@@ -124,7 +124,7 @@ func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
 
 // RevokeToken removes the token labelled label.
 func (s *Store) RevokeToken(ctx context.Context, label string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE label = ?`, label)
+	res, err := s.db.Exec(ctx, `DELETE FROM api_tokens WHERE label = ?`, label)
 	if err != nil {
 		return fmt.Errorf("revoke API token: %w", err)
 	}

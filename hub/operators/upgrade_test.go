@@ -41,14 +41,14 @@ type upgradeSecrets struct {
 }
 
 func TestMakeUpgradeFixture(t *testing.T) {
-	path := storeversiontest.Fixture(t, fmt.Sprintf("console-v%d.db", len(migrations)))
+	path := storeversiontest.Fixture(t, fmt.Sprintf("console-v%d.db", SchemaVersion()))
 	s, err := Open(path, clock.NewFake(upgradeNow))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	secrets := fillUpgradeFixture(t, s)
-	storeversiontest.WriteView(t, fmt.Sprintf("console-v%d.json", len(migrations)),
+	storeversiontest.WriteView(t, fmt.Sprintf("console-v%d.json", SchemaVersion()),
 		map[string]any{"secrets": secrets, "view": upgradeView(t, s, secrets)})
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -126,8 +127,8 @@ func (s *Store) AddUser(ctx context.Context, name, password string, admin bool) 
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users (name, hash, admin, created) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name) DO NOTHING`, name, hash, admin, s.clock.Now().UnixNano())
+	res, err := s.db.Exec(ctx, `INSERT INTO users (name, hash, admin, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`, name, hash, flag(admin), s.clock.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
@@ -163,33 +164,41 @@ func (s *Store) SetAdmin(ctx context.Context, name string, admin bool) error {
 
 // SetDisabled disables or enables a user; disabling ends their sessions.
 func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
-	return s.updateUser(ctx, name, `UPDATE users SET disabled = ? WHERE name = ?`, disabled, name)
+	return s.updateUser(ctx, name, `UPDATE users SET disabled = ? WHERE name = ?`, flag(disabled), name)
 }
 
 func (s *Store) updateUser(ctx context.Context, name, query string, args ...any) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		res, err := tx.Exec(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoUser
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE "user" = ?`, name)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", name, err)
 	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("update user %s: %w", name, err)
+	return nil
+}
+
+// flag is a boolean as the store keeps it, 0 or 1 in an INTEGER column
+// on both engines.
+func flag(b bool) int {
+	if b {
+		return 1
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("update user %s: %w", name, ErrNoUser)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, name); err != nil {
-		return fmt.Errorf("update user %s: %w", name, err)
-	}
-	return tx.Commit()
+	return 0
 }
 
 // Users lists every account by name, with when it was created and when it
 // last signed in (from the audit log, which keeps every sign-in).
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.created,
-		coalesce((SELECT max(a.at) FROM audit a WHERE a.user = u.name AND a.action = 'sign_in'), 0)
+	rows, err := s.db.Query(ctx, `SELECT `+userColumns+`, u.created,
+		coalesce((SELECT max(a.at) FROM audit a WHERE a."user" = u.name AND a.action = 'sign_in'), 0)
 		FROM users u ORDER BY u.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -231,7 +240,7 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 func (s *Store) Authenticate(ctx context.Context, name, password string) (User, error) {
 	var ur userRow
 	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, u.hash FROM users u WHERE u.name = ?`, name).
+	err := s.db.QueryRow(ctx, `SELECT `+userColumns+`, u.hash FROM users u WHERE u.name = ?`, name).
 		Scan(append(ur.dest(), &hash)...)
 	u := ur.user()
 	if errors.Is(err, sql.ErrNoRows) {
