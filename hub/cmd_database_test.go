@@ -35,6 +35,15 @@ func TestDatabaseFlag(t *testing.T) {
 		t.Fatalf("kiosks.db in the data folder lists %s; the kiosk went to PostgreSQL", out)
 	}
 
+	// The console's users too.
+	mustRun(t, "users", "add", "wang", "--admin", "--data", dir, "--database", db)
+	if out := mustRun(t, "users", "list", "--data", dir, "--database", db); !strings.Contains(out, "wang") {
+		t.Fatalf("users list on PostgreSQL = %s, want wang", out)
+	}
+	if out := mustRun(t, "users", "list", "--data", dir); strings.Contains(out, "wang") {
+		t.Fatalf("console.db in the data folder lists %s; the user went to PostgreSQL", out)
+	}
+
 	t.Setenv(datadir.DatabaseEnv, db)
 	if out := mustRun(t, "kiosks", "list", "--data", dir, "--json"); !strings.Contains(out, "gate-5") {
 		t.Fatalf("with $%s set, kiosks list = %s, want gate-5 from PostgreSQL", datadir.DatabaseEnv, out)

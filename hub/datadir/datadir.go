@@ -113,10 +113,14 @@ func (d Dir) OpenPasses() (*passes.Store, error) {
 	return passes.Open(d.Path, d.Clock)
 }
 
-// OpenOperators opens console.db, creating it if needed.
+// OpenOperators opens the console's store, creating it if needed: in
+// PostgreSQL when Database is set, else in console.db.
 func (d Dir) OpenOperators() (*operators.Store, error) {
-	if err := d.notYetOnPostgres("the console's store (console.db)"); err != nil {
+	if err := d.CheckDatabase(); err != nil {
 		return nil, err
+	}
+	if d.Database != "" {
+		return operators.Open(d.Database, d.Clock)
 	}
 	return operators.Open(d.OperatorsPath(), d.Clock)
 }
