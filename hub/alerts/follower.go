@@ -80,6 +80,10 @@ type Config struct {
 	// older status list than the hub published for it, for longer;
 	// ListMaxAge for one whose list was issued longer ago (liststale.go).
 	ListBehindAfter, ListMaxAge time.Duration
+	// Settle is how far behind its cursor the follower reads again each
+	// poll, for entries that hub replicas sharing the database committed
+	// out of receipt order (window.go). 0 with one hub.
+	Settle time.Duration
 }
 
 // Follower raises alerts from entries and the fleet. Poll and Run must not
@@ -92,6 +96,7 @@ type Follower struct {
 	// conflictsSeen: per kiosk, the conflict count already alerted on
 	// (fleet.go).
 	conflictsSeen map[string]uint64
+	win           window // where Poll reads entries from
 }
 
 // New returns a follower; zero durations take their defaults.
@@ -150,35 +155,23 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	total := 0
-	for {
-		watched := f.cfg.Watcher != nil && f.cfg.Watcher.Watching()
-		var list []records.Stored
-		var next records.Cursor
+	if cur != f.win.cur { // the first poll, or another replica's follower moved it
+		f.win = window{settle: f.cfg.Settle, cur: cur, seen: map[seenKey]int64{}}
+	}
+	watched := f.cfg.Watcher != nil && f.cfg.Watcher.Watching()
+	total, err := f.win.read(ctx, f.cfg.Records, watched, func(e records.Stored) error {
+		if err := f.raiseFor(ctx, e); err != nil {
+			return err
+		}
 		if watched {
-			list, next, err = f.cfg.Records.Since(ctx, cur, 500)
-		} else {
-			list, next, err = f.cfg.Records.UrgentSince(ctx, cur, 500, raisedWhenNotUrgent)
+			f.cfg.Watcher.EntryReceived(e)
 		}
-		if err != nil {
-			return total, err
-		}
-		for _, e := range list {
-			if err := f.raiseFor(ctx, e); err != nil {
-				return total, err
-			}
-			if watched {
-				f.cfg.Watcher.EntryReceived(e)
-			}
-		}
-		total += len(list)
-		if next == cur {
-			break
-		}
-		cur = next
-		if err := f.cfg.Store.SetSetting(ctx, cursorSetting, fmt.Sprintf("%d %d %s", cur.Received, cur.Seq, cur.Kiosk)); err != nil {
-			return total, err
-		}
+		return nil
+	}, func(c records.Cursor) error {
+		return f.cfg.Store.SetSetting(ctx, cursorSetting, fmt.Sprintf("%d %d %s", c.Received, c.Seq, c.Kiosk))
+	})
+	if err != nil {
+		return total, err
 	}
 	if err := f.raiseRefusals(ctx); err != nil {
 		return total, err

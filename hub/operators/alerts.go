@@ -32,6 +32,9 @@ type Alert struct {
 	Updated time.Time
 }
 
+// alertColumns are an Alert's, in scanAlerts' order.
+const alertColumns = `id, key, kind, site, kiosk, detail, raised, state, "by", note, updated`
+
 // ErrNoAlert means no alert has that id, or it cannot move that way.
 var ErrNoAlert = errors.New("no such alert in that state")
 
@@ -92,7 +95,7 @@ func (s *Store) Alerts(ctx context.Context, limit int, states ...string) ([]Aler
 // AlertsIn lists the alerts of compounds sites (every compound when nil)
 // in the given states (all when none), newest first.
 func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states ...string) ([]Alert, error) {
-	q := `SELECT id, key, kind, site, kiosk, detail, raised, state, "by", note, updated FROM alerts`
+	q := `SELECT ` + alertColumns + ` FROM alerts`
 	var conds []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -119,18 +122,53 @@ func (s *Store) AlertsIn(ctx context.Context, sites []string, limit int, states 
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
+	out, err := scanAlerts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// scanAlerts reads rows of alertColumns and closes them.
+func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 	defer rows.Close()
 	var out []Alert
 	for rows.Next() {
 		var a Alert
 		var raised, updated int64
 		if err := rows.Scan(&a.ID, &a.Key, &a.Kind, &a.Site, &a.Kiosk, &a.Detail, &raised, &a.State, &a.By, &a.Note, &updated); err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
+			return nil, err
 		}
 		a.Raised, a.Updated = time.Unix(0, raised).UTC(), time.Unix(0, updated).UTC()
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// AlertsAfter lists up to limit alerts with ids above after, oldest
+// first: a replica's live view follows the alerts another replica raised
+// with it, and ids only grow.
+func (s *Store) AlertsAfter(ctx context.Context, after int64, limit int) ([]Alert, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+alertColumns+` FROM alerts
+		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts after %d: %w", after, err)
+	}
+	out, err := scanAlerts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// LastAlertID is the highest alert id, 0 for none: where a live view
+// that starts now begins.
+func (s *Store) LastAlertID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM alerts`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("read the last alert id: %w", err)
+	}
+	return id, nil
 }
 
 // Alert returns one alert.
