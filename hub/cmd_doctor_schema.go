@@ -27,8 +27,9 @@ const (
 // against what this hub knows, reading each file without changing it and
 // before anything opens one for writing: a store a newer hub wrote FAILs
 // (this hub refuses to open it); an older one, which `hub serve`
-// migrates when it starts, WARNs to back up first. kiosks.db, migrated
-// by goose, is read the same way (registry.Versions).
+// migrates when it starts, WARNs to back up first. The stores migrated
+// by goose (kiosks.db, passes.db) are read the same way, through their
+// Versions.
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	stores := []struct {
 		file  string
@@ -36,7 +37,6 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	}{
 		{datadir.RecordsFile, records.SchemaVersion()},
 		{operators.FileName, operators.SchemaVersion()},
-		{passes.DBFile, passes.SchemaVersion()},
 	}
 	var found, newer, older []string
 	for _, st := range stores {
@@ -55,17 +55,28 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, v, st.known))
 		}
 	}
-	if have, known, err := registry.Versions(ctx, dir.RegistryPath()); err == nil {
-		const file = registry.FileName
-		found = append(found, fmt.Sprintf("%s %d", file, have))
-		if err := storeversion.Check(file, int(have), int(known), "hub"); err != nil {
+	gooseStores := []struct {
+		file     string
+		versions func(ctx context.Context, path string) (have, known int64, err error)
+	}{
+		{registry.FileName, registry.Versions},
+		{passes.DBFile, passes.Versions},
+	}
+	for _, st := range gooseStores {
+		have, known, err := st.versions(ctx, filepath.Join(dir.Path, st.file))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // made when first needed
+		}
+		if err != nil {
+			r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+			return
+		}
+		found = append(found, fmt.Sprintf("%s %d", st.file, have))
+		if err := storeversion.Check(st.file, int(have), int(known), "hub"); err != nil {
 			newer = append(newer, err.Error())
 		} else if have < known {
-			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", file, have, known))
+			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, have, known))
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
-		return
 	}
 	switch {
 	case len(newer) > 0:
