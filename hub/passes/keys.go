@@ -94,6 +94,9 @@ func (s *Store) newKey(ctx context.Context, first bool) (Key, error) {
 		if errors.Is(err, ErrKeyExists) || errors.Is(err, ErrNoKey) {
 			return Key{}, err
 		}
+		if id == "" {
+			return Key{}, fmt.Errorf("record a new key: %w", err)
+		}
 		return Key{}, fmt.Errorf("record key %s: %w", id, err)
 	}
 	return Key{PublicKey: protocol.PublicKey{ID: id, Key: pub, Created: now}, Current: true}, nil
