@@ -48,8 +48,10 @@ func (h *fakeHub) count(site string, kind protocol.DownlinkKind) int {
 	return n
 }
 
-func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
-	s, clk, _ := open(t)
+func TestFeedPublishesChangesAndRefreshes(t *testing.T) { eachEngine(t, testFeedPublishesChangesAndRefreshes) }
+
+func testFeedPublishesChangesAndRefreshes(t *testing.T, e testEngine) {
+	s, clk, dir := e.open(t)
 	ctx := t.Context()
 	if _, err := s.InitKey(ctx); err != nil {
 		t.Fatal(err)
@@ -94,4 +96,16 @@ func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
 			t.Errorf("keys published %d times for %s after the refresh, want 1", n, site)
 		}
 	}
+
+	// A key rotated by another hub on the database (a replica, or
+	// `hub keys rotate`), unannounced: the new key set goes out at the
+	// feed's next look.
+	other := openAt(t, dbOf(t, e, s, dir), dir, clk)
+	if _, err := other.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(DefaultFeedEvery)
+	testkit.Eventually(t, "the rotated key set", func() bool {
+		return hub.count("huamu-1", protocol.DownlinkKeys) == 2 && hub.count("other-site", protocol.DownlinkKeys) == 2
+	})
 }
