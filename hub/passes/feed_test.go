@@ -48,7 +48,9 @@ func (h *fakeHub) count(site string, kind protocol.DownlinkKind) int {
 	return n
 }
 
-func TestFeedPublishesChangesAndRefreshes(t *testing.T) { eachEngine(t, testFeedPublishesChangesAndRefreshes) }
+func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
+	eachEngine(t, testFeedPublishesChangesAndRefreshes)
+}
 
 func testFeedPublishesChangesAndRefreshes(t *testing.T, e testEngine) {
 	s, clk, dir := e.open(t)
