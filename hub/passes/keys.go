@@ -125,6 +125,20 @@ func (s *Store) writeKey(id string, priv ed25519.PrivateKey) error {
 	return nil
 }
 
+// holdKeySet keeps the key set as it is until tx ends. On PostgreSQL it
+// share-locks the key set's version row, which every key change bumps
+// first: a pass is signed with the key still current when it commits,
+// and a rotation, waiting for the passes being issued, counts each of
+// them in its retiring key's not_after. SQLite's transactions hold the
+// write lock from their start and need nothing; FOR SHARE is not SQLite.
+func holdKeySet(ctx context.Context, tx sqlstore.Tx) error {
+	if tx.Engine != sqlstore.Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SELECT version FROM versions WHERE name = 'keys' FOR SHARE`)
+	return err
+}
+
 func (s *Store) keyPath(id string) string { return filepath.Join(s.dir, KeysDir, id+".key") }
 
 // Keys lists every key, oldest first.
@@ -184,8 +198,12 @@ func (s *Store) KeySet(ctx context.Context) (protocol.KeySet, error) {
 	return ks, ks.Validate()
 }
 
-// signer returns the current key's id and private half.
+// signer returns the current key's id and private half, and keeps the
+// key set as it is until tx ends (holdKeySet).
 func (s *Store) signer(ctx context.Context, tx sqlstore.Tx) (string, ed25519.PrivateKey, error) {
+	if err := holdKeySet(ctx, tx); err != nil {
+		return "", nil, err
+	}
 	var id string
 	var pub []byte
 	err := tx.QueryRow(ctx, `SELECT id, public FROM keys WHERE retired IS NULL ORDER BY created DESC LIMIT 1`).Scan(&id, &pub)

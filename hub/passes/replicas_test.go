@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -226,5 +227,65 @@ func TestKeyFileLeftByACrashIsReplaced(t *testing.T) {
 		if p, err := s.Issue(ctx, request("3-502", "王小明")); err != nil || p.Key != "k1" {
 			t.Fatalf("Issue = %+v, %v; want it signed by the new k1", p, err)
 		}
+	})
+}
+
+// Passes issued while another store rotates the key stay good for their
+// whole life: every retired key is accepted (its not_after) at least
+// until the last pass it signed expires, whichever store issued it.
+func TestIssuingWhileAnotherStoreRotates(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := t.Context()
+		a, c, dir := e.open(t)
+		b := openAt(t, dbOf(t, e, a, dir), dir, c)
+		if _, err := a.InitKey(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var days atomic.Int64 // each pass ends a day after the one before
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for w := range 6 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					req := request(fmt.Sprintf("%d-%d", w, i), "王小明")
+					req.ValidUntil = t0.AddDate(0, 0, int(days.Add(1)))
+					if _, err := a.Issue(ctx, req); err != nil {
+						t.Errorf("Issue while rotating: %v", err)
+						return
+					}
+				}
+			})
+		}
+		for range 8 {
+			if _, err := b.RotateKey(ctx); err != nil {
+				t.Errorf("RotateKey while issuing: %v", err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		all, err := a.List(ctx, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := map[string]time.Time{}
+		for _, p := range all {
+			if p.ValidUntil.After(last[p.Key]) {
+				last[p.Key] = p.ValidUntil
+			}
+		}
+		for _, k := range mustKeys(t, a) {
+			if k.Current || last[k.ID].IsZero() {
+				continue
+			}
+			if k.NotAfter == nil || k.NotAfter.Before(last[k.ID]) {
+				t.Errorf("retired key %s is accepted until %v, but a pass it signed lasts until %v", k.ID, k.NotAfter, last[k.ID])
+			}
+		}
+		t.Logf("%d passes issued during 8 rotations", len(all))
 	})
 }
