@@ -34,7 +34,7 @@ var (
 // signing keys in files under the data folder's keys/. Safe for
 // concurrent use, and several Stores (processes, replicas) may share one
 // database: each change is one transaction, and those that read before
-// they write lock what they read first (see bump).
+// they write lock what they read first (bump, holdKeySet).
 type Store struct {
 	db    *sqlstore.DB
 	dir   string
