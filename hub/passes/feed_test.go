@@ -53,7 +53,7 @@ func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
 }
 
 func testFeedPublishesChangesAndRefreshes(t *testing.T, e testEngine) {
-	s, clk, dir := e.open(t)
+	s, clk, dir, dsn := e.openShared(t)
 	ctx := t.Context()
 	if _, err := s.InitKey(ctx); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func testFeedPublishesChangesAndRefreshes(t *testing.T, e testEngine) {
 	// A key rotated by another hub on the database (a replica, or
 	// `hub keys rotate`), unannounced: the new key set goes out at the
 	// feed's next look.
-	other := openAt(t, dbOf(t, e, s, dir), dir, clk)
+	other := openAt(t, dsn, dir, clk)
 	if _, err := other.RotateKey(ctx); err != nil {
 		t.Fatal(err)
 	}

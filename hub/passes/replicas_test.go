@@ -39,8 +39,8 @@ func clashingDraws(own string, draws *atomic.Int64) func(int) string {
 func TestTwoStoresIssueWithoutClashingIDs(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e testEngine) {
 		ctx := t.Context()
-		a, c, dir := e.open(t)
-		b := openAt(t, dbOf(t, e, a, dir), dir, c)
+		a, c, dir, dsn := e.openShared(t)
+		b := openAt(t, dsn, dir, c)
 		if _, err := a.InitKey(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -89,28 +89,14 @@ func TestTwoStoresIssueWithoutClashingIDs(t *testing.T) {
 	})
 }
 
-// dbOf is the name of the database a's tables are in, for a second store
-// on it.
-func dbOf(t *testing.T, e testEngine, a *Store, dir string) string {
-	t.Helper()
-	if e.name == "sqlite" {
-		return filepath.Join(dir, DBFile)
-	}
-	var name string
-	if err := a.db.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Replace(os.Getenv("GATEPOST_TEST_POSTGRES"), "/postgres?", "/"+name+"?", 1)
-}
-
 // Key changes from two stores run one at a time: of two first keys made
 // at once one is refused, rotations at once each make their own key, and
 // one key is current at the end.
 func TestKeyChangesFromTwoStoresRunOneAtATime(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e testEngine) {
 		ctx := t.Context()
-		a, c, dir := e.open(t)
-		b := openAt(t, dbOf(t, e, a, dir), dir, c)
+		a, c, dir, dsn := e.openShared(t)
+		b := openAt(t, dsn, dir, c)
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, s := range []*Store{a, b} {
@@ -160,7 +146,7 @@ func TestKeyChangesFromTwoStoresRunOneAtATime(t *testing.T) {
 		// A hub on the same database with a keys folder of its own has
 		// none of those private keys: it says so, and what to do.
 		other := t.TempDir()
-		lone := openAt(t, dbOf(t, e, a, dir), other, c)
+		lone := openAt(t, dsn, other, c)
 		_, err := lone.Issue(ctx, request("1-102", "李明"))
 		if err == nil || !strings.Contains(err.Error(), "made by another hub") || !strings.Contains(err.Error(), "keys folder") {
 			t.Errorf("Issue from a hub without the current key's file = %v; want it to say the key is another hub's", err)
@@ -173,8 +159,8 @@ func TestKeyChangesFromTwoStoresRunOneAtATime(t *testing.T) {
 func TestStatusChangesFromTwoStoresAreEachCounted(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e testEngine) {
 		ctx := t.Context()
-		a, c, dir := e.open(t)
-		b := openAt(t, dbOf(t, e, a, dir), dir, c)
+		a, c, dir, dsn := e.openShared(t)
+		b := openAt(t, dsn, dir, c)
 		if _, err := a.InitKey(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -236,8 +222,8 @@ func TestKeyFileLeftByACrashIsReplaced(t *testing.T) {
 func TestIssuingWhileAnotherStoreRotates(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e testEngine) {
 		ctx := t.Context()
-		a, c, dir := e.open(t)
-		b := openAt(t, dbOf(t, e, a, dir), dir, c)
+		a, c, dir, dsn := e.openShared(t)
+		b := openAt(t, dsn, dir, c)
 		if _, err := a.InitKey(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -45,9 +45,18 @@ func eachEngine(t *testing.T, f func(t *testing.T, e testEngine)) {
 // clock at t0; it is closed when t ends.
 func (e testEngine) open(t *testing.T) (*Store, *clock.Fake, string) {
 	t.Helper()
-	dir := t.TempDir()
-	c := clock.NewFake(t0)
-	return openAt(t, e.dsn(t, dir), dir, c), c, dir
+	s, c, dir, _ := e.openShared(t)
+	return s, c, dir
+}
+
+// openShared is open, and also names the store's database, for a second
+// store on it (as another hub would open it).
+func (e testEngine) openShared(t *testing.T) (s *Store, c *clock.Fake, dir, dsn string) {
+	t.Helper()
+	dir = t.TempDir()
+	c = clock.NewFake(t0)
+	dsn = e.dsn(t, dir)
+	return openAt(t, dsn, dir, c), c, dir, dsn
 }
 
 // openAt opens the store dsn names with its keys in dir, closed when t
