@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,6 +44,20 @@ func TestDatabaseFlag(t *testing.T) {
 	}
 	if out := mustRun(t, "users", "list", "--data", dir); strings.Contains(out, "wang") {
 		t.Fatalf("console.db in the data folder lists %s; the user went to PostgreSQL", out)
+	}
+
+	// The passes too; their private key stays in the data folder.
+	mustRun(t, "keys", "init", "--data", dir, "--database", db)
+	mustRun(t, "passes", "issue", "--data", dir, "--database", db, "--site", "huamu-1", "--unit", "3-502", "--name", "王小明",
+		"--until", "2099-12-31")
+	if out := mustRun(t, "passes", "list", "--data", dir, "--database", db); !strings.Contains(out, "3-502") {
+		t.Fatalf("passes list on PostgreSQL = %s, want the pass of 3-502", out)
+	}
+	if out := mustRun(t, "passes", "list", "--data", dir); strings.Contains(out, "3-502") {
+		t.Fatalf("passes.db in the data folder lists %s; the pass went to PostgreSQL", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys")); err != nil {
+		t.Fatalf("the signing key is not in the data folder's keys/: %v", err)
 	}
 
 	t.Setenv(datadir.DatabaseEnv, db)

@@ -27,16 +27,15 @@ const (
 // against what this hub knows, reading each file without changing it and
 // before anything opens one for writing: a store a newer hub wrote FAILs
 // (this hub refuses to open it); an older one, which `hub serve`
-// migrates when it starts, WARNs to back up first. kiosks.db and
-// console.db, migrated by goose, are read the same way through their
-// stores (registry.Versions, operators.Versions).
+// migrates when it starts, WARNs to back up first. The stores migrated
+// by goose (kiosks.db, console.db, passes.db) are read the same way,
+// through their Versions.
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	stores := []struct {
 		file  string
 		known int
 	}{
 		{datadir.RecordsFile, records.SchemaVersion()},
-		{passes.DBFile, passes.SchemaVersion()},
 	}
 	var found, newer, older []string
 	for _, st := range stores {
@@ -63,6 +62,7 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	}{
 		{operators.FileName, dir.OperatorsPath(), operators.Versions},
 		{registry.FileName, dir.RegistryPath(), registry.Versions},
+		{passes.DBFile, filepath.Join(dir.Path, passes.DBFile), passes.Versions},
 	} {
 		have, known, err := st.versions(ctx, st.path)
 		if errors.Is(err, os.ErrNotExist) {

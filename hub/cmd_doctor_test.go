@@ -149,19 +149,44 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 			t.Fatalf("schema = %+v, exit %v; want FAIL saying %q", l, err, want)
 		}
 	})
-	t.Run("a store from an older hub", func(t *testing.T) {
+	t.Run("a pass store from a newer hub", func(t *testing.T) {
 		dir := seeded(t)
 		p, err := passes.Open(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.Close()
-		// Version 0 is every passes.db from before versions.
-		storeversiontest.SetVersion(t, filepath.Join(dir, passes.DBFile), 0)
+		path := filepath.Join(dir, passes.DBFile)
+		newer := passes.SchemaVersion() + 1
+		storeversiontest.SetVersion(t, path, newer)
+		r, err := hubDoctorRun(t, "--data", dir)
+		want := fmt.Sprintf("passes.db is at schema version %d but this hub knows versions up to %d", newer, passes.SchemaVersion())
+		if l, _ := r.Find("schema"); l.Status != doctor.Fail || !strings.Contains(l.Found, want) || err == nil {
+			t.Fatalf("schema = %+v, exit %v; want FAIL saying %q", l, err, want)
+		}
+		if v := storeversiontest.Version(t, path); v != newer {
+			t.Errorf("hub doctor moved passes.db from version %d to %d", newer, v)
+		}
+	})
+	t.Run("a store from an older hub", func(t *testing.T) {
+		dir := seeded(t)
+		// A kiosk register one goose step behind this hub.
+		reg := filepath.Join(dir, registry.FileName)
+		s, err := registry.OpenFile(t.Context(), reg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, known, err := registry.Versions(t.Context(), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeversiontest.Exec(t, reg, fmt.Sprintf(`DELETE FROM goose_db_version WHERE version_id = %d`, known))
 		r, _ := hubDoctorRun(t, "--data", dir)
-		if l, _ := r.Find("schema"); l.Status != doctor.Warn || !strings.Contains(l.Found, "passes.db is at schema version 0") ||
+		want := fmt.Sprintf("kiosks.db is at schema version %d", known-1)
+		if l, _ := r.Find("schema"); l.Status != doctor.Warn || !strings.Contains(l.Found, want) ||
 			!strings.Contains(l.FixEN, "hub backup") {
-			t.Fatalf("schema = %+v; want WARN saying to back up before serve upgrades passes.db", l)
+			t.Fatalf("schema = %+v; want WARN saying %q and to back up before serve upgrades it", l, want)
 		}
 		// An older hub.db is not opened: opening would migrate it.
 		hubDB := filepath.Join(dir, datadir.RecordsFile)

@@ -9,6 +9,7 @@
 package datadir
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -104,11 +105,15 @@ func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
 	return d.OpenRecords()
 }
 
-// OpenPasses opens the pass store (passes.db and keys/), creating it if
-// needed.
+// OpenPasses opens the pass store, creating it if needed: its tables in
+// PostgreSQL when Database is set, else in passes.db; the private keys in
+// keys/ either way.
 func (d Dir) OpenPasses() (*passes.Store, error) {
-	if err := d.notYetOnPostgres("the pass store (passes.db)"); err != nil {
+	if err := d.CheckDatabase(); err != nil {
 		return nil, err
+	}
+	if d.Database != "" {
+		return passes.OpenDatabase(context.Background(), d.Database, d.Path, d.Clock)
 	}
 	return passes.Open(d.Path, d.Clock)
 }

@@ -7,8 +7,11 @@
 // change (and re-issues the list every few hours), through the hub's
 // downlinks.
 //
-// It keeps its own SQLite file (passes.db) beside the hub's records.
-// passes imports protocol and internal; the hub's parts import it
+// Its tables are in its own SQLite file (passes.db) beside the hub's
+// records, or in the schema "passes" of a PostgreSQL database (Open,
+// OpenDatabase: one API, one set of statements, hub/sqlstore); the
+// private signing keys are files in the data folder's keys/ either way.
+// passes imports protocol, hub/sqlstore and internal; the hub's parts import it
 // (hub/console for the admins' pages, hub/datadir to open it, hub/server
 // to run the feed, the hub's commands), and the demo to issue its passes.
 package passes

@@ -49,7 +49,11 @@ func (h *fakeHub) count(site string, kind protocol.DownlinkKind) int {
 }
 
 func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
-	s, clk, _ := open(t)
+	eachEngine(t, testFeedPublishesChangesAndRefreshes)
+}
+
+func testFeedPublishesChangesAndRefreshes(t *testing.T, e testEngine) {
+	s, clk, dir, dsn := e.openShared(t)
 	ctx := t.Context()
 	if _, err := s.InitKey(ctx); err != nil {
 		t.Fatal(err)
@@ -94,4 +98,16 @@ func TestFeedPublishesChangesAndRefreshes(t *testing.T) {
 			t.Errorf("keys published %d times for %s after the refresh, want 1", n, site)
 		}
 	}
+
+	// A key rotated by another hub on the database (a replica, or
+	// `hub keys rotate`), unannounced: the new key set goes out at the
+	// feed's next look.
+	other := openAt(t, dsn, dir, clk)
+	if _, err := other.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(DefaultFeedEvery)
+	testkit.Eventually(t, "the rotated key set", func() bool {
+		return hub.count("huamu-1", protocol.DownlinkKeys) == 2 && hub.count("other-site", protocol.DownlinkKeys) == 2
+	})
 }

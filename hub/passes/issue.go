@@ -2,7 +2,6 @@ package passes
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -75,7 +75,7 @@ var kindLetter = map[protocol.PassKind]string{
 // Issue signs and records one pass with the current key.
 func (s *Store) Issue(ctx context.Context, req Request) (Pass, error) {
 	var out Pass
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		p, err := s.issue(ctx, tx, req)
 		out = p
 		return err
@@ -83,7 +83,12 @@ func (s *Store) Issue(ctx context.Context, req Request) (Pass, error) {
 	return out, err
 }
 
-func (s *Store) issue(ctx context.Context, tx *sql.Tx, req Request) (Pass, error) {
+// idDraws is how many pass ids issue tries: 7 random characters give 34
+// bits, so a clash is rare but possible in a subdistrict's tens of
+// thousands of passes, and ten in a row is not.
+const idDraws = 10
+
+func (s *Store) issue(ctx context.Context, tx sqlstore.Tx, req Request) (Pass, error) {
 	if err := req.Check(); err != nil {
 		return Pass{}, err
 	}
@@ -92,42 +97,31 @@ func (s *Store) issue(ctx context.Context, tx *sql.Tx, req Request) (Pass, error
 		return Pass{}, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	id, err := s.freshID(ctx, tx, kindLetter[req.Kind])
-	if err != nil {
-		return Pass{}, err
-	}
 	p := Pass{Pass: protocol.Pass{
-		Key: keyID, ID: id, Kind: req.Kind, Site: req.Site,
+		Key: keyID, Kind: req.Kind, Site: req.Site,
 		Unit: strings.TrimSpace(req.Unit), Name: MaskName(req.Name),
 		ValidFrom: req.ValidFrom.UTC().Truncate(time.Second), ValidUntil: req.ValidUntil.UTC().Truncate(time.Second),
 	}, Issued: now}
-	if p.Token, err = protocol.SignPass(p.Pass, priv); err != nil {
-		return Pass{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO passes (id, key, kind, site, unit, name, valid_from, valid_until, token, issued)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Key, string(p.Kind), p.Site, p.Unit, p.Name,
-		unix(p.ValidFrom), unix(p.ValidUntil), p.Token, unix(now))
-	if err != nil {
-		return Pass{}, fmt.Errorf("record pass %s: %w", p.ID, err)
-	}
-	return p, nil
-}
-
-// freshID draws pass ids until one is unused: 7 random characters give 34
-// bits, so a clash is rare but possible in a subdistrict's tens of
-// thousands of passes.
-func (s *Store) freshID(ctx context.Context, tx *sql.Tx, prefix string) (string, error) {
-	for range 10 {
-		id := prefix + randomID(7)
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM passes WHERE id = ?`, id).Scan(&n); err != nil {
-			return "", err
+	// An id is taken by inserting it: an id already issued, or being
+	// issued by another hub on the same database, inserts nothing, and
+	// another is drawn. (Looking first and inserting after would let two
+	// hubs take one id between the look and the insert.)
+	for range idDraws {
+		p.ID = kindLetter[req.Kind] + s.draw(7)
+		if p.Token, err = protocol.SignPass(p.Pass, priv); err != nil {
+			return Pass{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
-		if n == 0 {
-			return id, nil
+		res, err := tx.Exec(ctx, `INSERT INTO passes (id, key, kind, site, unit, name, valid_from, valid_until, token, issued)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, p.ID, p.Key, string(p.Kind), p.Site, p.Unit, p.Name,
+			unix(p.ValidFrom), unix(p.ValidUntil), p.Token, unix(now))
+		if err != nil {
+			return Pass{}, fmt.Errorf("record pass %s: %w", p.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return p, err
 		}
 	}
-	return "", errors.New("no unused pass id after 10 draws")
+	return Pass{}, fmt.Errorf("no unused pass id after %d draws", idDraws)
 }
 
 // Row is one request read from a CSV of households, with its line.
@@ -220,7 +214,7 @@ func ParseCSV(r io.Reader, def Request, loc *time.Location) ([]Row, error) {
 // issues nothing, and the error names its line.
 func (s *Store) IssueRows(ctx context.Context, rows []Row) ([]Pass, error) {
 	var out []Pass
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
 		for _, row := range rows {
 			p, err := s.issue(ctx, tx, row.Request)
 			if err != nil {

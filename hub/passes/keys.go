@@ -8,11 +8,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -26,74 +28,122 @@ type Key struct {
 
 // InitKey makes the first signing key. It refuses when one exists.
 func (s *Store) InitKey(ctx context.Context) (Key, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n); err != nil {
-		return Key{}, err
-	}
-	if n > 0 {
-		return Key{}, ErrKeyExists
-	}
-	return s.newKey(ctx, 1)
+	return s.newKey(ctx, true)
 }
 
 // RotateKey makes a new signing key and retires the current one. The old
 // key stays in the key set, accepted by kiosks until the last pass it
 // signed expires (its not_after), so no pass handed out stops working.
 func (s *Store) RotateKey(ctx context.Context) (Key, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM keys`).Scan(&n); err != nil {
-		return Key{}, err
-	}
-	if n == 0 {
-		return Key{}, ErrNoKey
-	}
-	return s.newKey(ctx, n+1)
+	return s.newKey(ctx, false)
 }
 
-// newKey writes the private key file first, then records the key and
-// retires the others in one transaction: a crash in between leaves an
-// unused file, never a recorded key without its private half.
-func (s *Store) newKey(ctx context.Context, n int) (Key, error) {
+// newKey makes a key (the first, with first) in one transaction that
+// bumps the key set's version before anything else, so that key changes
+// run one at a time even from several hubs on one database: of two
+// `hub keys init` at once, the second finds the first's key and refuses.
+// The private key file is written before the key is recorded, in that
+// transaction: a crash in between leaves an unused file, never a
+// recorded key without its private half.
+func (s *Store) newKey(ctx context.Context, first bool) (Key, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return Key{}, err
 	}
-	id := fmt.Sprintf("k%d", n)
-	path := s.keyPath(id)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return Key{}, fmt.Errorf("write private key: %w", err)
-	}
-	_, werr := f.WriteString(hex.EncodeToString(priv.Seed()) + "\n")
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		return Key{}, fmt.Errorf("write private key %s: %w", path, err)
-	}
 	now := s.now().UTC().Truncate(time.Second)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	var id string
+	wrote, recorded := false, false
+	err = s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		if err := bump(ctx, tx, "keys"); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM keys`).Scan(&n); err != nil {
+			return err
+		}
+		switch {
+		case first && n > 0:
+			return ErrKeyExists
+		case !first && n == 0:
+			return ErrNoKey
+		}
+		id = fmt.Sprintf("k%d", n+1)
+		if err := s.writeKey(id, priv); err != nil {
+			return err
+		}
+		wrote = true
 		// Each retired key is accepted until the last pass it signed
 		// expires; a key that signed nothing until now.
-		if _, err := tx.ExecContext(ctx, `UPDATE keys SET retired = ?1,
-			not_after = max(?1, coalesce((SELECT max(valid_until) FROM passes WHERE passes.key = keys.id), 0))
-			WHERE retired IS NULL`, unix(now)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE keys SET retired = ?,
+			not_after = coalesce((SELECT max(valid_until) FROM passes WHERE passes.key = keys.id AND valid_until > ?), ?)
+			WHERE retired IS NULL`, unix(now), unix(now), unix(now)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (id, public, created) VALUES (?, ?, ?)`, id, []byte(pub), unix(now)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO keys (id, public, created) VALUES (?, ?, ?)`, id, []byte(pub), unix(now)); err != nil {
 			return err
 		}
-		return bump(ctx, tx, "keys")
+		recorded = true
+		return nil
 	})
 	if err != nil {
-		os.Remove(path)
+		if wrote && !recorded {
+			// Only a key the transaction did not record: one whose commit
+			// failed may be recorded all the same, and keeps its file.
+			os.Remove(s.keyPath(id))
+		}
+		if errors.Is(err, ErrKeyExists) || errors.Is(err, ErrNoKey) {
+			return Key{}, err
+		}
+		if id == "" {
+			return Key{}, fmt.Errorf("record a new key: %w", err)
+		}
 		return Key{}, fmt.Errorf("record key %s: %w", id, err)
 	}
 	return Key{PublicKey: protocol.PublicKey{ID: id, Key: pub, Created: now}, Current: true}, nil
+}
+
+// writeKey writes a private key's file, mode 0600, synced. A file of that
+// name is left from a key never recorded (a crash between writing it and
+// the commit): the caller holds the key set's lock and id is not
+// recorded, so no one uses it, and it is replaced.
+func (s *Store) writeKey(id string, priv ed25519.PrivateKey) error {
+	path := s.keyPath(id)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("replace the unused private key file %s: %w", path, err)
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("write private key: %w", err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(priv.Seed()) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("write private key %s: %w", path, err)
+	}
+	return nil
+}
+
+// holdKeySet keeps the key set as it is until tx ends. On PostgreSQL it
+// share-locks the key set's version row, which every key change bumps
+// first: a pass is signed with the key still current when it commits,
+// and a rotation, waiting for the passes being issued, counts each of
+// them in its retiring key's not_after. SQLite's transactions hold the
+// write lock from their start and need nothing; FOR SHARE is not SQLite.
+func holdKeySet(ctx context.Context, tx sqlstore.Tx) error {
+	if tx.Engine != sqlstore.Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SELECT version FROM versions WHERE name = 'keys' FOR SHARE`)
+	return err
 }
 
 func (s *Store) keyPath(id string) string { return filepath.Join(s.dir, KeysDir, id+".key") }
 
 // Keys lists every key, oldest first.
 func (s *Store) Keys(ctx context.Context) ([]Key, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, public, created, retired, not_after, withdrawn,
+	rows, err := s.db.Query(ctx, `SELECT id, public, created, retired, not_after, withdrawn,
 		(SELECT count(*) FROM passes WHERE passes.key = keys.id) FROM keys ORDER BY created, id`)
 	if err != nil {
 		return nil, err
@@ -121,16 +171,18 @@ func (s *Store) Keys(ctx context.Context) ([]Key, error) {
 // whose not_after has passed stay listed (a kiosk then says "retired key"
 // rather than "unknown key") for a year, then drop out.
 func (s *Store) KeySet(ctx context.Context) (protocol.KeySet, error) {
+	// The version first: a key changed between the two reads is then
+	// published again under the next version, never missed under this one.
+	v, err := s.version(ctx, "keys")
+	if err != nil {
+		return protocol.KeySet{}, err
+	}
 	keys, err := s.Keys(ctx)
 	if err != nil {
 		return protocol.KeySet{}, err
 	}
 	if len(keys) == 0 {
 		return protocol.KeySet{}, ErrNoKey
-	}
-	v, err := s.version(ctx, "keys")
-	if err != nil {
-		return protocol.KeySet{}, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
 	ks := protocol.KeySet{Version: v, Issued: now, Keys: []protocol.PublicKey{}}
@@ -146,11 +198,15 @@ func (s *Store) KeySet(ctx context.Context) (protocol.KeySet, error) {
 	return ks, ks.Validate()
 }
 
-// signer returns the current key's id and private half.
-func (s *Store) signer(ctx context.Context, tx *sql.Tx) (string, ed25519.PrivateKey, error) {
+// signer returns the current key's id and private half, and keeps the
+// key set as it is until tx ends (holdKeySet).
+func (s *Store) signer(ctx context.Context, tx sqlstore.Tx) (string, ed25519.PrivateKey, error) {
+	if err := holdKeySet(ctx, tx); err != nil {
+		return "", nil, err
+	}
 	var id string
 	var pub []byte
-	err := tx.QueryRowContext(ctx, `SELECT id, public FROM keys WHERE retired IS NULL ORDER BY created DESC LIMIT 1`).Scan(&id, &pub)
+	err := tx.QueryRow(ctx, `SELECT id, public FROM keys WHERE retired IS NULL ORDER BY created DESC LIMIT 1`).Scan(&id, &pub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, ErrNoKey
 	}
@@ -158,6 +214,11 @@ func (s *Store) signer(ctx context.Context, tx *sql.Tx) (string, ed25519.Private
 		return "", nil, err
 	}
 	data, err := os.ReadFile(s.keyPath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("the current signing key %s has no private key file %s here: it was made by another hub "+
+			"on this database; copy %s.key from that hub's keys folder, or give every hub that issues passes one keys folder "+
+			"(docs/scale.md)", id, s.keyPath(id), id)
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("read private key %s: %w", id, err)
 	}
@@ -177,9 +238,12 @@ func (s *Store) signer(ctx context.Context, tx *sql.Tx) (string, ed25519.Private
 // ("unknown key"), so re-issue them. The current key cannot be withdrawn:
 // rotate first.
 func (s *Store) WithdrawKey(ctx context.Context, id string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx sqlstore.Tx) error {
+		if err := bump(ctx, tx, "keys"); err != nil { // first: key changes one at a time
+			return err
+		}
 		var retired sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT retired FROM keys WHERE id = ?`, id).Scan(&retired)
+		err := tx.QueryRow(ctx, `SELECT retired FROM keys WHERE id = ?`, id).Scan(&retired)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: no key %s", ErrBadRequest, id)
 		}
@@ -189,9 +253,7 @@ func (s *Store) WithdrawKey(ctx context.Context, id string) error {
 		if !retired.Valid {
 			return fmt.Errorf("%w: %s is the current key: run `hub keys rotate` first, then withdraw it", ErrBadRequest, id)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE keys SET withdrawn = ? WHERE id = ? AND withdrawn IS NULL`, unix(s.now()), id); err != nil {
-			return err
-		}
-		return bump(ctx, tx, "keys")
+		_, err = tx.Exec(ctx, `UPDATE keys SET withdrawn = ? WHERE id = ? AND withdrawn IS NULL`, unix(s.now()), id)
+		return err
 	})
 }

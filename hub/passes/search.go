@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -53,14 +54,14 @@ type Page struct {
 	More   bool // another page follows
 }
 
-// stateSQL is each state's condition, with ?1 the moment (Unix seconds);
-// the same rules as Pass.State.
+// stateSQL is each state's condition, with each ? the moment (Unix
+// seconds); the same rules as Pass.State.
 var stateSQL = map[State]string{
 	StateRevoked: `status = 'revoked'`,
-	StateExpired: `status != 'revoked' AND valid_until <= ?1`,
-	StateHomeObservation: `status = 'home_observation' AND (status_until IS NULL OR status_until > ?1)
-		AND valid_until > ?1`,
-	StateValid: `valid_until > ?1 AND (status = '' OR (status = 'home_observation' AND status_until <= ?1))`,
+	StateExpired: `status != 'revoked' AND valid_until <= ?`,
+	StateHomeObservation: `status = 'home_observation' AND (status_until IS NULL OR status_until > ?)
+		AND valid_until > ?`,
+	StateValid: `valid_until > ? AND (status = '' OR (status = 'home_observation' AND status_until <= ?))`,
 }
 
 const passColumns = `id, key, kind, site, unit, name, valid_from, valid_until, token, issued, status, status_until, reason`
@@ -70,18 +71,30 @@ func (s *Store) Search(ctx context.Context, q Query, page, size int) (Page, erro
 	if size <= 0 || page < 0 {
 		return Page{}, fmt.Errorf("%w: page %d of size %d", ErrBadRequest, page, size)
 	}
-	state := "1"
+	var where []string
+	var args []any
+	if q.Site != "" {
+		where, args = append(where, "site = ?"), append(args, q.Site)
+	}
+	if q.Unit != "" {
+		where, args = append(where, "unit = ?"), append(args, q.Unit)
+	}
 	if q.State != "" {
 		cond, ok := stateSQL[q.State]
 		if !ok {
 			return Page{}, fmt.Errorf("%w: unknown state %q", ErrBadRequest, q.State)
 		}
-		state = cond
+		where = append(where, "("+cond+")")
+		for range strings.Count(cond, "?") {
+			args = append(args, unix(q.Now))
+		}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+passColumns+` FROM passes
-		WHERE (?2 = '' OR site = ?2) AND (?3 = '' OR unit = ?3) AND (`+state+`)
-		ORDER BY site, unit, id LIMIT ?4 OFFSET ?5`,
-		unix(q.Now), q.Site, q.Unit, size+1, page*size)
+	filter := ""
+	if len(where) > 0 {
+		filter = " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+passColumns+` FROM passes`+filter+`
+		ORDER BY site, unit, id LIMIT ? OFFSET ?`, append(args, size+1, page*size)...)
 	if err != nil {
 		return Page{}, err
 	}
@@ -105,7 +118,7 @@ func (s *Store) Search(ctx context.Context, q Query, page, size int) (Page, erro
 
 // Get returns pass id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (Pass, error) {
-	p, err := scanPass(s.db.QueryRowContext(ctx, `SELECT `+passColumns+` FROM passes WHERE id = ?`, id))
+	p, err := scanPass(s.db.QueryRow(ctx, `SELECT `+passColumns+` FROM passes WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pass{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -116,7 +129,7 @@ func (s *Store) Get(ctx context.Context, id string) (Pass, error) {
 // say what to run before anyone fills it in.
 func (s *Store) HasKey(ctx context.Context) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM keys WHERE retired IS NULL`).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM keys WHERE retired IS NULL`).Scan(&n)
 	return n > 0, err
 }
 

@@ -66,8 +66,10 @@ func TestParseCSVNamesLineAndColumn(t *testing.T) {
 	}
 }
 
-func TestSearchByState(t *testing.T) {
-	s, c, _ := open(t)
+func TestSearchByState(t *testing.T) { eachEngine(t, testSearchByState) }
+
+func testSearchByState(t *testing.T, e testEngine) {
+	s, c, _ := e.open(t)
 	ctx := context.Background()
 	if ok, err := s.HasKey(ctx); ok || err != nil {
 		t.Fatalf("HasKey before init = %v, %v", ok, err)

@@ -6,13 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/storeversion"
 )
@@ -31,86 +29,78 @@ var (
 	ErrBadRequest = errors.New("bad pass request")
 )
 
-const schema = `
-CREATE TABLE IF NOT EXISTS keys (
-	id        TEXT PRIMARY KEY,
-	public    BLOB NOT NULL,
-	created   INTEGER NOT NULL,
-	retired   INTEGER,
-	not_after INTEGER,
-	withdrawn INTEGER -- the private key leaked: out of the key set for good
-);
-CREATE TABLE IF NOT EXISTS passes (
-	id           TEXT PRIMARY KEY,
-	key          TEXT NOT NULL REFERENCES keys(id),
-	kind         TEXT NOT NULL,
-	site         TEXT NOT NULL,
-	unit         TEXT NOT NULL,
-	name         TEXT NOT NULL,
-	valid_from   INTEGER NOT NULL,
-	valid_until  INTEGER NOT NULL,
-	token        TEXT NOT NULL,
-	issued       INTEGER NOT NULL,
-	status       TEXT NOT NULL DEFAULT '',
-	status_until INTEGER,
-	reason       TEXT NOT NULL DEFAULT '',
-	changed      INTEGER
-);
-CREATE INDEX IF NOT EXISTS passes_site ON passes (site, unit);
-CREATE TABLE IF NOT EXISTS versions (
-	name    TEXT PRIMARY KEY,
-	version INTEGER NOT NULL
-);
-`
-
-// Store holds the hub's keys and passes. Safe for concurrent use: every
-// statement goes through one connection.
+// Store holds the hub's keys and passes: the tables on SQLite or
+// PostgreSQL (one API, one set of statements: hub/sqlstore), the private
+// signing keys in files under the data folder's keys/. Safe for
+// concurrent use, and several Stores (processes, replicas) may share one
+// database: each change is one transaction, and those that read before
+// they write lock what they read first (bump, holdKeySet).
 type Store struct {
-	db    *sql.DB
+	db    *sqlstore.DB
 	dir   string
 	clock clock.Clock
+	// draw makes a pass id's random part; tests set one that repeats.
+	draw func(n int) string
 }
 
-// Open opens (creating if needed) the pass store in the hub's data folder.
-// clk is the clock for issuing, versions and expiry; nil is the wall clock.
+// Open opens (creating if needed) the pass store in the hub's data
+// folder: passes.db there, and the private keys in its keys/. clk is the
+// clock for issuing, versions and expiry; nil is the wall clock.
 func Open(dataDir string, clk clock.Clock) (*Store, error) {
+	return OpenDatabase(context.Background(), filepath.Join(dataDir, DBFile), dataDir, clk)
+}
+
+// OpenDatabase opens the pass store whose tables dsn names, a postgres://
+// or postgresql:// URL or else a SQLite file's path, with the private
+// keys in dataDir's keys/ folder (made if missing), and brings its tables
+// to this build's version. A SQLite file made before the store used goose
+// is adopted; a store from a newer hub is refused, unchanged. On
+// PostgreSQL the tables are in the schema "passes"; every hub that issues
+// passes from it needs the same keys (docs/scale.md).
+func OpenDatabase(ctx context.Context, dsn, dataDir string, clk clock.Clock) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open passes: %w", err)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_txlock", "immediate")
-	path := filepath.Join(dataDir, DBFile)
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open passes %s: %w", path, err)
+	var db *sqlstore.DB
+	var err error
+	if sqlstore.IsPostgres(dsn) {
+		db, err = sqlstore.OpenPostgres(ctx, dsn, spec, 4)
+	} else {
+		db, err = openFile(ctx, dsn)
 	}
-	db.SetMaxOpenConns(1)
-	// The version first: the schema below must not touch a file a newer
-	// hub wrote.
-	ctx := context.Background()
-	version, err := storeversion.CheckDB(ctx, db, DBFile, SchemaVersion(), "hub")
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open passes %s: %w", path, err)
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dataDir, KeysDir), 0o700); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open passes: %w", err)
 	}
-	// The status list starts at version 1 (empty); every change bumps it.
-	_, err = db.Exec(schema + `INSERT OR IGNORE INTO versions (name, version) VALUES ('status_list', 1);`)
-	if err == nil {
-		err = migrate(ctx, db, version)
+	return &Store{db: db, dir: dataDir, clock: clock.Or(clk), draw: randomID}, nil
+}
+
+// openFile opens the SQLite file at path. Its PRAGMA user_version, where
+// the store kept its version before goose, is checked first, so that a
+// file a newer hub wrote is refused before anything writes to it, and
+// set to goose's version after migrating, so that a hub from before
+// goose refuses a file a later step changed.
+func openFile(ctx context.Context, path string) (*sqlstore.DB, error) {
+	v, err := storeversion.ReadFile(ctx, path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}
+	if err := storeversion.Check(DBFile, v, SchemaVersion(), "hub"); err != nil {
+		return nil, fmt.Errorf("open passes %s: %w", path, err)
+	}
+	db, err := sqlstore.OpenSQLite(ctx, path, spec)
 	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // every statement through one connection, as before
+	if err := markVersion(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open passes %s: %w", path, err)
 	}
-	return &Store{db: db, dir: dataDir, clock: clock.Or(clk)}, nil
+	return db, nil
 }
 
 // now is the store's clock's time.
@@ -119,33 +109,24 @@ func (s *Store) now() time.Time { return s.clock.Now() }
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-// bump increases a payload's version inside tx and returns it.
-func bump(ctx context.Context, tx *sql.Tx, name string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO versions (name, version) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET version = version + 1`, name)
+// bump increases a payload's version inside tx. On PostgreSQL it also
+// locks the payload's row until tx ends: a change that bumps first runs
+// after every other change of that payload has committed, and reads
+// what they wrote, as on SQLite, where a transaction holds the write
+// lock from its start.
+func bump(ctx context.Context, tx sqlstore.Tx, name string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO versions (name, version) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET version = versions.version + 1`, name)
 	return err
 }
 
 func (s *Store) version(ctx context.Context, name string) (uint64, error) {
 	var v uint64
-	err := s.db.QueryRowContext(ctx, `SELECT version FROM versions WHERE name = ?`, name).Scan(&v)
+	err := s.db.QueryRow(ctx, `SELECT version FROM versions WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	return v, err
-}
-
-// inTx runs f in a transaction.
-func (s *Store) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // randomID returns n characters of Crockford's Base32 (no I, L, O, U):

@@ -11,21 +11,71 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/protocol"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
-func open(t *testing.T) (*Store, *clock.Fake, string) {
+// testEngine is one of the store's two engines for the tests.
+type testEngine struct {
+	name string
+	// dsn names a new, empty store's tables for OpenDatabase; dir is the
+	// data folder.
+	dsn func(t *testing.T, dir string) string
+}
+
+// engines are the store's two engines: a new SQLite file in the data
+// folder, a new PostgreSQL database (internal/pgtest).
+func engines() []testEngine {
+	return []testEngine{
+		{"sqlite", func(t *testing.T, dir string) string { return filepath.Join(dir, DBFile) }},
+		{"postgres", func(t *testing.T, dir string) string { return pgtest.Database(t) }},
+	}
+}
+
+// eachEngine runs f on each engine, as a subtest named after it.
+func eachEngine(t *testing.T, f func(t *testing.T, e testEngine)) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { f(t, e) })
+	}
+}
+
+// open opens a new, empty store on e in a new data folder, with a fake
+// clock at t0; it is closed when t ends.
+func (e testEngine) open(t *testing.T) (*Store, *clock.Fake, string) {
 	t.Helper()
-	dir := t.TempDir()
-	c := clock.NewFake(t0)
-	s, err := Open(dir, c)
+	s, c, dir, _ := e.openShared(t)
+	return s, c, dir
+}
+
+// openShared is open, and also names the store's database, for a second
+// store on it (as another hub would open it).
+func (e testEngine) openShared(t *testing.T) (s *Store, c *clock.Fake, dir, dsn string) {
+	t.Helper()
+	dir = t.TempDir()
+	c = clock.NewFake(t0)
+	dsn = e.dsn(t, dir)
+	return openAt(t, dsn, dir, c), c, dir, dsn
+}
+
+// openAt opens the store dsn names with its keys in dir, closed when t
+// ends.
+func openAt(t *testing.T, dsn, dir string, c clock.Clock) *Store {
+	t.Helper()
+	s, err := OpenDatabase(t.Context(), dsn, dir, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, c, dir
+	return s
+}
+
+// open opens a new, empty store on SQLite: for the tests of what the
+// engine does not touch.
+func open(t *testing.T) (*Store, *clock.Fake, string) {
+	t.Helper()
+	return engines()[0].open(t)
 }
 
 func request(unit, name string) Request {
@@ -46,8 +96,10 @@ func TestMaskName(t *testing.T) {
 	}
 }
 
-func TestIssueNeedsKey(t *testing.T) {
-	s, _, _ := open(t)
+func TestIssueNeedsKey(t *testing.T) { eachEngine(t, testIssueNeedsKey) }
+
+func testIssueNeedsKey(t *testing.T, e testEngine) {
+	s, _, _ := e.open(t)
 	ctx := context.Background()
 	if _, err := s.Issue(ctx, request("3-502", "王小明")); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("Issue without key = %v, want ErrNoKey", err)
@@ -66,8 +118,10 @@ func TestIssueNeedsKey(t *testing.T) {
 // TestIssueVerifyRotate issues a pass, checks it verifies with the key
 // set, rotates, and checks that the old key stays accepted until the old
 // pass expires while new passes use the new key.
-func TestIssueVerifyRotate(t *testing.T) {
-	s, c, dir := open(t)
+func TestIssueVerifyRotate(t *testing.T) { eachEngine(t, testIssueVerifyRotate) }
+
+func testIssueVerifyRotate(t *testing.T, e testEngine) {
+	s, c, dir := e.open(t)
 	ctx := context.Background()
 	k1, err := s.InitKey(ctx)
 	if err != nil {
@@ -140,8 +194,10 @@ func TestIssueVerifyRotate(t *testing.T) {
 	}
 }
 
-func TestStatusList(t *testing.T) {
-	s, c, _ := open(t)
+func TestStatusList(t *testing.T) { eachEngine(t, testStatusList) }
+
+func testStatusList(t *testing.T, e testEngine) {
+	s, c, _ := e.open(t)
 	ctx := context.Background()
 	s.InitKey(ctx)
 	a, _ := s.Issue(ctx, request("3-502", "王小明"))
@@ -201,8 +257,10 @@ func TestStatusList(t *testing.T) {
 	}
 }
 
-func TestIssueCSV(t *testing.T) {
-	s, _, _ := open(t)
+func TestIssueCSV(t *testing.T) { eachEngine(t, testIssueCSV) }
+
+func testIssueCSV(t *testing.T, e testEngine) {
+	s, _, _ := e.open(t)
 	ctx := context.Background()
 	s.InitKey(ctx)
 	def := request("", "")
@@ -239,8 +297,10 @@ func TestIssueCSV(t *testing.T) {
 	}
 }
 
-func TestExportKiosk(t *testing.T) {
-	s, _, _ := open(t)
+func TestExportKiosk(t *testing.T) { eachEngine(t, testExportKiosk) }
+
+func testExportKiosk(t *testing.T, e testEngine) {
+	s, _, _ := e.open(t)
 	ctx := context.Background()
 	s.InitKey(ctx)
 	p, _ := s.Issue(ctx, request("3-502", "王小明"))
