@@ -31,6 +31,11 @@ const (
 	DefaultIdleTimeout = 10 * time.Second
 )
 
+// connectTimeout bounds a connection attempt to a database that does not
+// answer (a host gone, packets dropped), which pgx would otherwise wait
+// on for as long as the kernel does.
+const connectTimeout = 10 * time.Second
+
 // lockClass is the first key of every job's advisory lock ("lead"); the
 // second is a hash of the job's name. The stores' migration locks are
 // single bigint keys, which PostgreSQL keeps apart from two-key locks.
@@ -82,7 +87,9 @@ func (p *Postgres) connect(ctx context.Context, job string) (*pgx.Conn, error) {
 	cfg.RuntimeParams["application_name"] = AppName(p.Replica, job)
 	idle := cmp.Or(p.IdleTimeout, DefaultIdleTimeout)
 	cfg.RuntimeParams["idle_session_timeout"] = strconv.FormatInt(idle.Milliseconds(), 10)
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("leader: connect for the lease of %s: %w", job, err)
 	}

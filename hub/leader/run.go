@@ -68,6 +68,7 @@ func Run(ctx context.Context, e Elector, name string, job func(ctx context.Conte
 // releases the lease. Each job's name must be unique to the Runner.
 func (r *Runner) Run(ctx context.Context, name string, job func(ctx context.Context)) {
 	r.set(name, time.Time{})
+	failing := false // said once per outage, not at every retry
 	for ctx.Err() == nil {
 		lease, err := r.Elector.Acquire(ctx, name)
 		switch {
@@ -76,9 +77,13 @@ func (r *Runner) Run(ctx context.Context, name string, job func(ctx context.Cont
 				lease.Release()
 			}
 			return
+		case err != nil && !failing:
+			failing = true
+			r.log().Warn("cannot ask for the lease of a once-only job; trying again every few seconds", "job", name, "err", err)
 		case err != nil:
-			r.log().Warn("cannot ask for the lease of a once-only job; will try again", "job", name, "err", err)
+			r.log().Debug("still cannot ask for the lease of a once-only job", "job", name, "err", err)
 		default:
+			failing = false
 			r.lead(ctx, name, lease, job)
 		}
 		if !r.wait(ctx, nil) {

@@ -80,3 +80,8 @@ func (c Config) elector() leader.Elector {
 	return &leader.Postgres{URL: c.LeaderDatabase, Replica: c.ReplicaID, Clock: c.Clock,
 		Log: c.Logger.With("component", "leader")}
 }
+
+// Leading lists the once-only jobs and whether this replica runs each,
+// and since when: for /readyz and the console. On a hub that is the only
+// one, it runs them all from the start.
+func (s *Server) Leading() []leader.Status { return s.jobs.lead.Status() }
