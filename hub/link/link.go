@@ -82,9 +82,10 @@ type Config struct {
 	// $share/ShareGroup/FILTER: the broker hands each message to one of
 	// the links subscribed with the same group (one per hub replica)
 	// instead of to all of them. Acks and downlinks are published as
-	// without it. A shared subscription gets no retained messages when it
-	// subscribes (MQTT 5, and Mosquitto and EMQX with 3.1.1): the kiosks'
-	// presence then arrives when they next publish it.
+	// without it. Whether a shared subscription gets the retained
+	// messages (the kiosks' presence) when it subscribes depends on the
+	// broker: Mosquitto 2.0 sends them, the embedded mochi does not; a
+	// kiosk republishes its presence every 20 s anyway.
 	ShareGroup string
 }
 
