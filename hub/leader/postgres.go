@@ -63,8 +63,12 @@ type Postgres struct {
 	Replica     string
 	Heartbeat   time.Duration // default DefaultHeartbeat; also how often a replica that waits tries the lock
 	IdleTimeout time.Duration // default DefaultIdleTimeout
-	Clock       clock.Clock   // nil is the wall clock
-	Log         *slog.Logger  // nil discards
+	// Grace is how long a replica that has just taken a lock waits before
+	// it runs the job: longer than the old holder takes to notice its
+	// loss (a heartbeat). Default 3 heartbeats.
+	Grace time.Duration
+	Clock clock.Clock  // nil is the wall clock
+	Log   *slog.Logger // nil discards
 }
 
 var _ Elector = (*Postgres)(nil)
@@ -97,8 +101,8 @@ func (p *Postgres) connect(ctx context.Context, job string) (*pgx.Conn, error) {
 }
 
 // Acquire connects and tries the job's lock every Heartbeat until it has
-// it (returning the lease, which keeps the connection) or ctx ends or the
-// connection fails (returning the error).
+// it, waits Grace, and returns the lease, which keeps the connection; or
+// returns the error when ctx ends or the connection fails.
 func (p *Postgres) Acquire(ctx context.Context, job string) (Lease, error) {
 	conn, err := p.connect(ctx, job)
 	if err != nil {
@@ -117,6 +121,10 @@ func (p *Postgres) Acquire(ctx context.Context, job string) (Lease, error) {
 			return nil, fmt.Errorf("leader: try the lock of %s: %w", job, err)
 		}
 		if ok {
+			if err := p.settle(ctx, conn, job); err != nil {
+				closeConn(conn)
+				return nil, err
+			}
 			return p.hold(conn, job), nil
 		}
 		select {
@@ -126,6 +134,32 @@ func (p *Postgres) Acquire(ctx context.Context, job string) (Lease, error) {
 		case <-t.C():
 		}
 	}
+}
+
+// settle waits Grace after the lock is taken, then checks it is still
+// held. The lock is free the moment the server ends the old holder's
+// session, but the old holder learns it only at its next heartbeat: until
+// then its job may still be running. Waiting longer than that keeps two
+// replicas from running the job at once.
+func (p *Postgres) settle(ctx context.Context, conn *pgx.Conn, job string) error {
+	every := cmp.Or(p.Heartbeat, DefaultHeartbeat)
+	t := clock.Or(p.Clock).NewTimer(cmp.Or(p.Grace, 3*every))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C():
+	}
+	var held bool
+	qctx, cancel := context.WithTimeout(ctx, 2*every)
+	defer cancel()
+	if err := conn.QueryRow(qctx, heldQuery, int64(lockClass), int64(lockKey(job))).Scan(&held); err != nil {
+		return fmt.Errorf("leader: check the lock of %s: %w", job, err)
+	}
+	if !held {
+		return fmt.Errorf("leader: the lock of %s was taken and then lost", job)
+	}
+	return nil
 }
 
 func closeConn(conn *pgx.Conn) {
