@@ -342,7 +342,7 @@ func (c Config) checkReplicas() error {
 	case c.Broker == "":
 		return fmt.Errorf("config: Replicas %s with the embedded broker: replicas share an external broker: the embedded one lives in one hub's process; give --broker mqtts://HOST:8883 (Mosquitto or EMQX, docs/scale.md)", where("Replicas"))
 	case c.LeaderDatabase == "":
-		return fmt.Errorf("config: Replicas %s without PostgreSQL: replicas share one PostgreSQL database for their state and to choose which of them runs the once-only jobs; give the database's postgres:// URL", where("Replicas"))
+		return fmt.Errorf("config: Replicas %s without PostgreSQL: replicas share one PostgreSQL database for their state and to choose which of them runs the once-only jobs; give it with --database postgres://HOST/DB", where("Replicas"))
 	case !replicaName.MatchString(c.ReplicaID):
 		return fmt.Errorf("config: ReplicaID %q %s: want 1 to 40 letters, digits, '.', '_' or '-' (it names the replica's broker login), e.g. hub-2", c.ReplicaID, where("ReplicaID"))
 	}
