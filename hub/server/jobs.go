@@ -51,8 +51,7 @@ type onceJob struct {
 // ends, each only while this hub holds its lease. live is the console,
 // whose live view the follower feeds; nil without one.
 func (j *jobs) start(ctx context.Context, wg *sync.WaitGroup, live *console.Console, more ...onceJob) error {
-	cfg := alerts.Config{Records: j.rec, Store: j.operators, Clock: j.clock, Log: j.log.With("component", "alerts"),
-		Refusals: j.refusals}
+	cfg := alerts.Config{Records: j.rec, Store: j.operators, Clock: j.clock, Log: j.log.With("component", "alerts")}
 	if live != nil {
 		cfg.Watcher = live
 	}
@@ -60,6 +59,14 @@ func (j *jobs) start(ctx context.Context, wg *sync.WaitGroup, live *console.Cons
 	if err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
+	// This hub's ingest reports its refusals here, so they are raised
+	// here, whichever replica runs the follower.
+	cfg.Refusals = j.refusals
+	refused, err := alerts.New(cfg)
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	wg.Go(func() { j.raiseRefusals(ctx, refused) })
 	purger := &retention.Purger{Records: j.rec, Settings: j.operators, Clock: j.clock,
 		Log: j.log.With("component", "retention")}
 	if j.lead == nil {
@@ -85,3 +92,21 @@ func (c Config) elector() leader.Elector {
 // and since when: for /readyz and the console. On a hub that is the only
 // one, it runs them all from the start.
 func (s *Server) Leading() []leader.Status { return s.jobs.lead.Status() }
+
+// raiseRefusals raises, every second until ctx ends, the security
+// refusals this hub's ingest reported: on every replica, not through a
+// lease, since each replica's reports are in its own memory. The alert's
+// key (kiosk, reason, ten minutes) makes reports of several replicas one
+// alert.
+func (j *jobs) raiseRefusals(ctx context.Context, f *alerts.Follower) {
+	t := clock.Or(j.clock).NewTicker(alerts.DefaultPollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		_ = f.RaiseRefusals(ctx) // logged by the follower; the next tick tries again
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/leader"
 	"github.com/gatepost/gatepost/hub/link"
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
@@ -133,6 +135,40 @@ func TestReplicasShareIngestAndJobs(t *testing.T) {
 	if stored != n {
 		t.Errorf("the replicas stored %d batches between them (%d and %d), want %d: each batch once",
 			stored, replicas[0].IngestStats().Batches, replicas[1].IngestStats().Batches, n)
+	}
+
+	// Refusals are raised by the replica whose ingest refused, whether or
+	// not it runs the alert follower.
+	for i := 0; ; i++ {
+		refusedBy := 0
+		for _, s := range replicas {
+			if s.IngestStats().Refused[protocol.RefusedNotEnrolled] > 0 {
+				refusedBy++
+			}
+		}
+		if refusedBy == 2 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("200 batches of kiosks not enrolled did not reach both replicas")
+		}
+		stranger := fmt.Sprintf("gate-x%d", i)
+		if tok := k.Publish(protocol.EntriesTopic(site, stranger), 1, false, []byte("{}")); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+		testkit.Eventually(t, "the stranger's batch refused", func() bool {
+			n := uint64(0)
+			for _, s := range replicas {
+				n += s.IngestStats().Refused[protocol.RefusedNotEnrolled]
+			}
+			return n > uint64(i)
+		})
+	}
+	for _, s := range replicas {
+		testkit.Eventually(t, "a refused alert raised by each replica", func() bool {
+			list, err := s.operators.Alerts(t.Context(), 50, operators.StateOpen)
+			return err == nil && slices.ContainsFunc(list, func(a operators.Alert) bool { return a.Kind == protocol.AlertRefused })
+		})
 	}
 
 	old, other := replicas[0], replicas[1]
