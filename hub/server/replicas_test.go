@@ -184,3 +184,23 @@ func TestReplicasShareIngestAndJobs(t *testing.T) {
 		t.Errorf("Holder(alerts) = %q, %v; want the remaining replica", holder, err)
 	}
 }
+
+// A hub that is the only one runs every once-only job from the start,
+// and says so on /metrics.
+func TestHubAloneRunsEveryJob(t *testing.T) {
+	s := open(t, Config{})
+	testkit.Eventually(t, "gatepost_hub_leader 1 for each job", func() bool {
+		metrics := scrape(t, s)
+		for _, job := range []string{jobAlerts, jobRetention, jobPasses, jobVerify} {
+			if !strings.Contains(metrics, fmt.Sprintf("gatepost_hub_leader{job=%q} 1", job)) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, st := range s.Leading() {
+		if !st.Leading || st.Since.IsZero() {
+			t.Errorf("Leading: %+v, want every job run here since the start", st)
+		}
+	}
+}
