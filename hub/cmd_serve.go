@@ -37,6 +37,7 @@ func newServeCommand(data *hubData, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cfg, debug, err := sf.config(cmd.Flags(), data.path)
+			cfg.Database = data.database
 			if err != nil {
 				return err
 			}
@@ -71,6 +72,9 @@ func (sf *serveFlags) register(f *pflag.FlagSet) {
 	f.Uint64Var(&cfg.SeqWindow, "seq-window", records.DefaultSeqWindow,
 		"refuse a batch with a sequence number this far beyond the highest the hub holds for its kiosk")
 	f.DurationVar(&cfg.PassesEvery, "passes-every", server.DefaultPassesEvery, "how often to look for pass changes (keys, revocations) to send to the kiosks")
+	f.BoolVar(&cfg.Replicas, "replicas", false, "this hub is one of several replicas sharing one PostgreSQL database and one external broker (docs/scale.md, Replicas)")
+	f.StringVar(&cfg.ReplicaID, "replica-id", "", "this replica's name, in its broker login (gatepost-hub-NAME) and to the other replicas (default: the host name)")
+	f.StringVar(&cfg.ShareGroup, "share-group", "", "with --replicas, the MQTT shared subscription group the replicas share the kiosks' messages in (default "+server.DefaultShareGroup+")")
 	f.BoolVar(&sf.debug, "debug", false, "log every batch")
 	// The fleet benchmark's "before" run (go run ./bench -only fleet):
 	// the hub as it was before group commit and back-pressure.
@@ -117,6 +121,9 @@ func (sf *serveFlags) config(flags *pflag.FlagSet, dataPath string) (server.Conf
 		"skew-limit":           func() { cfg.SkewLimit = sf.cfg.SkewLimit },
 		"seq-window":           func() { cfg.SeqWindow = sf.cfg.SeqWindow },
 		"passes-every":         func() { cfg.PassesEvery = sf.cfg.PassesEvery },
+		"replicas":             func() { cfg.Replicas = sf.cfg.Replicas },
+		"replica-id":           func() { cfg.ReplicaID = sf.cfg.ReplicaID },
+		"share-group":          func() { cfg.ShareGroup = sf.cfg.ShareGroup },
 		"debug":                func() { debug = sf.debug },
 	}
 	flags.Visit(func(f *pflag.Flag) {

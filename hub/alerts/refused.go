@@ -67,6 +67,11 @@ func (r *Refusals) take() ([]operators.Alert, int) {
 	return p, lost
 }
 
+// RaiseRefusals raises what ingest reported since it was last called.
+// With hub replicas every replica calls it for its own ingest's reports,
+// on a Follower of its own, whether or not it runs Poll (hub/server).
+func (f *Follower) RaiseRefusals(ctx context.Context) error { return f.raiseRefusals(ctx) }
+
 // raiseRefusals raises what ingest reported since the last poll.
 func (f *Follower) raiseRefusals(ctx context.Context) error {
 	if f.cfg.Refusals == nil {

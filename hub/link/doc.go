@@ -10,7 +10,9 @@
 // logs in with the hub's own account (and the same account's "-ingest"
 // name for the second connection) and speaks TLS to tls://, mqtts:// and
 // ssl:// brokers. Reconnecting waits with internal/backoff on an injected
-// clock.
+// clock. Hub replicas give each link a client id of its own and one share
+// group: the kiosks' messages then arrive as MQTT shared subscriptions
+// ($share/GROUP/…), each at one replica (share.go).
 //
 // link imports protocol and internal packages only; it knows nothing of
 // storage. hub/server wires it to hub/ingest (which reads Next) and to the

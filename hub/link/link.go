@@ -3,13 +3,12 @@ package link
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +70,23 @@ type Config struct {
 	// is dropped; 0 means 20 s, negative drops it at once (the queue as it
 	// was before back-pressure, for the fleet benchmark's comparison).
 	HoldFor time.Duration
+	// ClientID is the main connection's MQTT client id; the ingest
+	// connection's is ClientID + IngestSuffix. Empty: "gatepost-hub-" and
+	// eight random hex digits, new at each start. Replicas give one that
+	// names them (the server uses their username, which Mosquitto's
+	// use_username_as_clientid makes the client id anyway): two clients
+	// with one id take each other's session over, again and again.
+	ClientID string
+	// ShareGroup, when set, subscribes to the kiosks' messages (batches,
+	// presence, alerts) as MQTT shared subscriptions,
+	// $share/ShareGroup/FILTER: the broker hands each message to one of
+	// the links subscribed with the same group (one per hub replica)
+	// instead of to all of them. Acks and downlinks are published as
+	// without it. Whether a shared subscription gets the retained
+	// messages (the kiosks' presence) when it subscribes depends on the
+	// broker: Mosquitto 2.0 sends them, the embedded mochi does not; a
+	// kiosk republishes its presence every 20 s anyway.
+	ShareGroup string
 }
 
 // message is one MQTT message on its way to ingest.
@@ -144,9 +160,19 @@ type conn struct {
 // Dial creates the client and starts connecting in the background; it
 // keeps retrying until Close.
 func Dial(cfg Config) (*Link, error) {
-	id, err := clientID()
-	if err != nil {
-		return nil, err
+	id := cfg.ClientID
+	if id == "" {
+		var err error
+		if id, err = clientID(); err != nil {
+			return nil, err
+		}
+	} else if strings.ContainsAny(id, "/+#") {
+		return nil, fmt.Errorf("client id %q: a '/' marks a kiosk's SITE/KIOSK, and '+' and '#' are wildcards; give the hub's own name", id)
+	}
+	if cfg.ShareGroup != "" {
+		if err := CheckShareGroup(cfg.ShareGroup); err != nil {
+			return nil, err
+		}
 	}
 	tlsConfig, err := dialTLS(cfg)
 	if err != nil {
@@ -170,13 +196,14 @@ func Dial(cfg Config) (*Link, error) {
 		onSubscribed: cfg.OnSubscribed,
 	}
 	l.pending.Store(2)
-	l.main = l.newConn(cfg, tlsConfig, "main", id, cfg.Username, []string{protocol.AlertsSubscription}, l.onAlert)
+	share := func(f string) string { return Share(cfg.ShareGroup, f) }
+	l.main = l.newConn(cfg, tlsConfig, "main", id, cfg.Username, []string{share(protocol.AlertsSubscription)}, l.onAlert)
 	user := cfg.Username
 	if user != "" {
 		user += IngestSuffix
 	}
 	l.ingest = l.newConn(cfg, tlsConfig, "ingest", id+IngestSuffix, user,
-		[]string{protocol.EntriesSubscription, protocol.StatusSubscription}, l.onBatch)
+		[]string{share(protocol.EntriesSubscription), share(protocol.StatusSubscription)}, l.onBatch)
 	// With ConnectRetry the connect token completes only once connected (or
 	// on Disconnect): nothing to wait for here. onConnect reports progress.
 	l.main.client.Connect()
@@ -235,17 +262,6 @@ func dialTLS(cfg Config) (*tls.Config, error) {
 		return nil, fmt.Errorf("broker URL %q is plain TCP but a TLS configuration was given: use tls://HOST:PORT", cfg.Broker)
 	}
 	return nil, nil
-}
-
-// clientID is unique per process, so that hub replicas sharing one broker
-// never take over each other's session, and has no '/', which only a
-// kiosk's SITE/KIOSK identity has.
-func clientID() (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("client id: %w", err)
-	}
-	return "gatepost-hub-" + hex.EncodeToString(b[:]), nil
 }
 
 // ID is the MQTT client id, e.g. "gatepost-hub-1a2b3c4d".
@@ -436,41 +452,6 @@ func (l *Link) NextBatch(ctx context.Context) (topic string, payload []byte, ok 
 		return "", nil, false
 	case m := <-l.inbox:
 		return m.topic, m.payload, true
-	}
-}
-
-// Publish sends a retained QoS 1 message and waits, bounded, for the PUBACK.
-func (l *Link) Publish(ctx context.Context, topic string, payload []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	tok := l.main.client.Publish(topic, 1, true, payload)
-	if !tok.WaitTimeout(tokenTimeout) {
-		return fmt.Errorf("publish %s: no PUBACK within %s", topic, tokenTimeout)
-	}
-	if err := tok.Error(); err != nil {
-		return fmt.Errorf("publish %s: %w", topic, err)
-	}
-	return nil
-}
-
-// Send is Publish that does not wait: it hands the message to the client,
-// which sends messages in the order they were given, and returns a
-// function that waits, bounded, for the PUBACK.
-func (l *Link) Send(topic string, payload []byte) func(context.Context) error {
-	tok := l.main.client.Publish(topic, 1, true, payload)
-	return func(ctx context.Context) error {
-		select {
-		case <-tok.Done():
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(tokenTimeout):
-			return fmt.Errorf("publish %s: no PUBACK within %s", topic, tokenTimeout)
-		}
-		if err := tok.Error(); err != nil {
-			return fmt.Errorf("publish %s: %w", topic, err)
-		}
-		return nil
 	}
 }
 

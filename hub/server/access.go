@@ -59,7 +59,7 @@ type access struct {
 
 // openAccess opens the registry, the hub's login and the TLS files.
 func (s *Server) openAccess(cfg Config) (err error) {
-	dir := datadir.Dir{Path: cfg.DataDir, Clock: cfg.Clock}
+	dir := datadir.Dir{Path: cfg.DataDir, Clock: cfg.Clock, Database: cfg.Database}
 	if s.access.registry, err = dir.OpenRegistry(); err != nil {
 		return err
 	}

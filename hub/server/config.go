@@ -1,14 +1,18 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/datadir"
+	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/backoff"
@@ -103,7 +107,32 @@ type Config struct {
 	// Notify is told READY=1 and fed systemd's watchdog by Run (ready.go);
 	// nil tells no service manager anything.
 	Notify *sdnotify.Notifier
+	// Replicas says this hub is one of several sharing one PostgreSQL
+	// database and one external broker (docs/scale.md, Replicas): the
+	// kiosks' messages arrive through the shared subscription ShareGroup,
+	// the broker login and client ids name ReplicaID, and the once-only
+	// jobs run where the database's lease says. It refuses the embedded
+	// broker.
+	Replicas bool
+	// ReplicaID names this replica: with Replicas, in its broker login and
+	// client ids (BrokerUsername-ReplicaID); and in the name of its
+	// connections holding the once-only jobs' leases (pg_stat_activity).
+	// Default: the host name.
+	ReplicaID string
+	// ShareGroup is the shared subscription's group; default
+	// DefaultShareGroup with Replicas. Every replica of one hub gives the
+	// same.
+	ShareGroup string
+	// Database is the PostgreSQL URL (--database, $GATEPOST_DATABASE)
+	// that holds the hub's state instead of the SQLite files in DataDir,
+	// and on which replicas take the once-only jobs' leases
+	// (hub/leader.Postgres). Empty: SQLite, and this hub always runs the
+	// jobs (leader.Alone).
+	Database string
 }
+
+// DefaultShareGroup is the shared subscription's group with Replicas.
+const DefaultShareGroup = "gatepost-hub"
 
 // withDefaults returns c with empty fields set to their defaults.
 func (c Config) withDefaults() Config {
@@ -124,6 +153,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Replicas {
+		c.ShareGroup = cmp.Or(c.ShareGroup, DefaultShareGroup)
+	}
+	if c.ReplicaID == "" {
+		c.ReplicaID, _ = os.Hostname()
 	}
 	return c
 }
@@ -165,6 +200,9 @@ func (c Config) Validate() error {
 			"use tls:// (with --broker-ca), or pass --allow-plain-mqtt on a network you trust", c.Broker, where("Broker"))
 	}
 	if err := c.checkBrokerLogin(); err != nil {
+		return err
+	}
+	if err := c.checkReplicas(); err != nil {
 		return err
 	}
 	if err := checkListen(c.HTTPListen); err != nil {
@@ -213,6 +251,10 @@ var settings = map[string][2]string{
 	"SeqWindow":          {"--seq-window", "seq_window"},
 	"PassesEvery":        {"--passes-every", "passes_every"},
 	"PassesRefresh":      {"", "passes_refresh"},
+	"Replicas":           {"--replicas", ""},
+	"ReplicaID":          {"--replica-id", ""},
+	"ShareGroup":         {"--share-group", ""},
+	"Database":           {"--database", ""},
 }
 
 func where(field string) string {
@@ -222,6 +264,8 @@ func where(field string) string {
 		return "(" + s[0] + ", or " + s[1] + " in the config file)"
 	case s[1] != "":
 		return "(" + s[1] + " in the config file)"
+	case s[0] != "":
+		return "(" + s[0] + ")"
 	}
 	return ""
 }
@@ -282,4 +326,44 @@ func (c Config) checkBrokerLogin() error {
 func brokerTLS(broker string) bool {
 	u, err := url.Parse(broker)
 	return err == nil && backoff.SchemeTLS(u.Scheme)
+}
+
+// replicaName is what a replica id may hold: it goes into a broker
+// username and MQTT client ids, and a database connection's name.
+var replicaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
+
+// checkReplicas checks the replica settings of a c with its defaults.
+func (c Config) checkReplicas() error {
+	if !c.Replicas {
+		if c.ShareGroup != "" {
+			return fmt.Errorf("config: ShareGroup %q %s is for replicas: add --replicas, or leave it out on a hub that is the only one", c.ShareGroup, where("ShareGroup"))
+		}
+		return nil
+	}
+	switch {
+	case c.Broker == "":
+		return fmt.Errorf("config: Replicas %s with the embedded broker: replicas share an external broker: the embedded one lives in one hub's process; give --broker mqtts://HOST:8883 (Mosquitto or EMQX, docs/scale.md)", where("Replicas"))
+	case c.Database == "":
+		return fmt.Errorf("config: Replicas %s without PostgreSQL: replicas share one PostgreSQL database for their state and to choose which of them runs the once-only jobs; give it with --database postgres://HOST/DB", where("Replicas"))
+	case !replicaName.MatchString(c.ReplicaID):
+		return fmt.Errorf("config: ReplicaID %q %s: want 1 to 40 letters, digits, '.', '_' or '-' (it names the replica's broker login), e.g. hub-2", c.ReplicaID, where("ReplicaID"))
+	}
+	if err := link.CheckShareGroup(c.ShareGroup); err != nil {
+		return fmt.Errorf("config: ShareGroup %s: %w", where("ShareGroup"), err)
+	}
+	return nil
+}
+
+// replicaLink gives a replica's link its own broker login and client ids,
+// BrokerUsername-ReplicaID (and -ingest): Mosquitto's
+// use_username_as_clientid makes the username the client id, and two
+// clients with one id take each other's session over. It also joins the
+// share group. A hub that is the only one keeps its login as it was.
+func (c Config) replicaLink(lc *link.Config) {
+	if !c.Replicas {
+		return
+	}
+	lc.Username += "-" + c.ReplicaID
+	lc.ClientID = lc.Username
+	lc.ShareGroup = c.ShareGroup
 }

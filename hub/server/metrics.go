@@ -72,6 +72,7 @@ func (s *Server) metricsHandler() http.Handler {
 			return float64(at.Unix())
 		}))
 	reg.MustRegister(&fleetCollector{s: s})
+	reg.MustRegister(s.jobs.lead) // gatepost_hub_leader{job}: which once-only jobs this replica runs
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

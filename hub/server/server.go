@@ -19,6 +19,7 @@ import (
 	"github.com/gatepost/gatepost/hub/console"
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/ingest"
+	"github.com/gatepost/gatepost/hub/leader"
 	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/passes"
@@ -109,7 +110,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openEnroll(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log, refusals: alerts.NewRefusals(s.clock)}
+	s.jobs = &jobs{operators: s.operators, rec: s.store, clock: s.clock, log: s.log, refusals: alerts.NewRefusals(s.clock),
+		replicas: cfg.Replicas,
+		lead:     &leader.Runner{Elector: cfg.elector(), Clock: s.clock, Log: s.log.With("component", "leader")}}
 	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
 		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify,
 		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr(),
@@ -125,8 +128,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.link, err = link.Dial(link.Config{Broker: s.brokerURL, Username: login.user, Password: login.password, TLS: login.tls,
-		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks, HoldFor: cfg.IngestHoldFor})
+	lc := link.Config{Broker: s.brokerURL, Username: login.user, Password: login.password, TLS: login.tls,
+		Logger: s.log.With("component", "mqtt"), Clock: s.clock, OnSubscribed: s.republishDownlinks, HoldFor: cfg.IngestHoldFor}
+	cfg.replicaLink(&lc)
+	s.link, err = link.Dial(lc)
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
@@ -139,11 +144,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		defer s.ingestStopped.Store(true)
 		s.ingest.Run(runCtx, s.link)
 	})
-	if err := s.jobs.start(runCtx, &s.wg, s.console); err != nil {
+	if err := s.jobs.start(runCtx, &s.wg, s.console, onceJob{jobPasses, feed.Run},
+		onceJob{jobVerify, func(ctx context.Context) { s.verify.run(ctx, s) }}); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.wg.Go(func() { feed.Run(runCtx) })
-	s.wg.Go(func() { s.verify.run(runCtx, s) })
 	if s.broker != nil {
 		s.wg.Go(func() { s.watchAccess(runCtx) })
 	}
@@ -163,7 +167,7 @@ func (s *Server) openStores(cfg Config) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	dir := datadir.Dir{Path: cfg.DataDir, Logger: s.log.With("component", "records"), Clock: cfg.Clock}
+	dir := datadir.Dir{Path: cfg.DataDir, Logger: s.log.With("component", "records"), Clock: cfg.Clock, Database: cfg.Database}
 	if s.store, err = dir.OpenRecords(); err != nil {
 		return err
 	}

@@ -1,0 +1,206 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/gatepost/gatepost/hub/leader"
+	"github.com/gatepost/gatepost/hub/link"
+	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/internal/pgtest"
+	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/protocol"
+)
+
+func TestReplicaSettings(t *testing.T) {
+	t.Parallel()
+	pg := "postgres://db.example/gatepost"
+	for _, c := range []struct {
+		cfg  Config
+		want string // in the error; "" for none
+	}{
+		{Config{DataDir: "d", Replicas: true, ReplicaID: "hub-2", Broker: "tls://mq.example:8883", Database: pg}, ""},
+		{Config{DataDir: "d", Replicas: true, ReplicaID: "hub-2", Database: pg},
+			"replicas share an external broker: the embedded one lives in one hub's process; give --broker mqtts://"},
+		{Config{DataDir: "d", Replicas: true, ReplicaID: "hub-2", Broker: "tls://mq.example:8883"}, "without PostgreSQL"},
+		{Config{DataDir: "d", Replicas: true, ReplicaID: "hub/2", Broker: "tls://mq.example:8883", Database: pg}, `ReplicaID "hub/2" (--replica-id)`},
+		{Config{DataDir: "d", Replicas: true, ReplicaID: "hub-2", ShareGroup: "a/b", Broker: "tls://mq.example:8883", Database: pg}, "ShareGroup (--share-group)"},
+		{Config{DataDir: "d", ShareGroup: "gatepost-hub"}, "is for replicas: add --replicas"},
+	} {
+		err := c.cfg.Validate()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("Validate(%+v) = %v, want nil", c.cfg, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("Validate(%+v) = %v, want an error saying %q", c.cfg, err, c.want)
+		}
+	}
+	cfg := Config{Replicas: true, ReplicaID: "hub-2"}.withDefaults()
+	if cfg.ShareGroup != DefaultShareGroup {
+		t.Errorf("ShareGroup with replicas = %q, want %q", cfg.ShareGroup, DefaultShareGroup)
+	}
+	if cfg := (Config{}).withDefaults(); cfg.ShareGroup != "" || cfg.ReplicaID == "" {
+		t.Errorf("a hub alone: ShareGroup %q, ReplicaID %q; want no group and the host name", cfg.ShareGroup, cfg.ReplicaID)
+	}
+
+	lc := link.Config{Username: "gatepost-hub"}
+	cfg.replicaLink(&lc)
+	if lc.Username != "gatepost-hub-hub-2" || lc.ClientID != lc.Username || lc.ShareGroup != DefaultShareGroup {
+		t.Errorf("a replica's link = user %q, id %q, group %q; want gatepost-hub-hub-2 twice and %s", lc.Username, lc.ClientID, lc.ShareGroup, DefaultShareGroup)
+	}
+	lc = link.Config{Username: "gatepost-hub"}
+	Config{}.replicaLink(&lc)
+	if lc.Username != "gatepost-hub" || lc.ClientID != "" || lc.ShareGroup != "" {
+		t.Errorf("a hub alone's link = %+v, want the login unchanged", lc)
+	}
+}
+
+// Two replicas on one PostgreSQL (for the leases) and one broker: the
+// kiosk's batches are each stored and acked by one of them, the
+// once-only jobs run on one, and when it stops they move to the other.
+// (Each replica keeps its records in its own SQLite file here: the
+// records store on PostgreSQL is another step.)
+func TestReplicasShareIngestAndJobs(t *testing.T) {
+	db := pgtest.Database(t)
+	b := testkit.StartBroker(t)
+	var replicas []*Server
+	for _, id := range []string{"hub-a", "hub-b"} {
+		s, err := Open(t.Context(), Config{DataDir: t.TempDir(), HTTPListen: "127.0.0.1:0", Broker: b.URL, AllowPlainMQTT: true,
+			Replicas: true, ReplicaID: id, Database: db, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatalf("open replica %s: %v", id, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.access.registry.Add(t.Context(), site, kiosk, kioskPriv.Public().(ed25519.PublicKey)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-s.Subscribed():
+		case <-time.After(deadline):
+			t.Fatalf("replica %s did not subscribe", id)
+		}
+		replicas = append(replicas, s)
+	}
+	leading := func(s *Server) int {
+		n := 0
+		for _, st := range s.jobs.lead.Status() {
+			if st.Leading {
+				n++
+			}
+		}
+		return n
+	}
+	testkit.Eventually(t, "one replica runs all four once-only jobs", func() bool {
+		a, b := leading(replicas[0]), leading(replicas[1])
+		return a+b == 4 && (a == 0 || b == 0)
+	})
+
+	k := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL).SetClientID(site + "/" + kiosk))
+	if tok := k.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+		t.Fatalf("kiosk connect: %v", tok.Error())
+	}
+	defer k.Disconnect(100)
+	var mu sync.Mutex
+	var acks []uint64
+	if tok := k.Subscribe(protocol.AckTopic(site, kiosk), 1, func(_ paho.Client, m paho.Message) {
+		a, err := protocol.DecodeAck(m.Payload())
+		if err == nil {
+			mu.Lock()
+			acks = append(acks, a.Contiguous)
+			mu.Unlock()
+		}
+	}); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+		t.Fatalf("kiosk subscribe: %v", tok.Error())
+	}
+	const n = 12
+	for i := uint64(1); i <= n; i++ {
+		if tok := k.Publish(protocol.EntriesTopic(site, kiosk), 1, false, batch(t, i)); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+			t.Fatalf("publish batch %d: %v", i, tok.Error())
+		}
+	}
+	testkit.Eventually(t, fmt.Sprintf("%d acks", n), func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acks) >= n
+	})
+	stored := replicas[0].IngestStats().Batches + replicas[1].IngestStats().Batches
+	if stored != n {
+		t.Errorf("the replicas stored %d batches between them (%d and %d), want %d: each batch once",
+			stored, replicas[0].IngestStats().Batches, replicas[1].IngestStats().Batches, n)
+	}
+
+	// Refusals are raised by the replica whose ingest refused, whether or
+	// not it runs the alert follower.
+	for i := 0; ; i++ {
+		refusedBy := 0
+		for _, s := range replicas {
+			if s.IngestStats().Refused[protocol.RefusedNotEnrolled] > 0 {
+				refusedBy++
+			}
+		}
+		if refusedBy == 2 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("200 batches of kiosks not enrolled did not reach both replicas")
+		}
+		stranger := fmt.Sprintf("gate-x%d", i)
+		if tok := k.Publish(protocol.EntriesTopic(site, stranger), 1, false, []byte("{}")); !tok.WaitTimeout(deadline) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+		testkit.Eventually(t, "the stranger's batch refused", func() bool {
+			n := uint64(0)
+			for _, s := range replicas {
+				n += s.IngestStats().Refused[protocol.RefusedNotEnrolled]
+			}
+			return n > uint64(i)
+		})
+	}
+	for _, s := range replicas {
+		testkit.Eventually(t, "a refused alert raised by each replica", func() bool {
+			list, err := s.operators.Alerts(t.Context(), 50, operators.StateOpen)
+			return err == nil && slices.ContainsFunc(list, func(a operators.Alert) bool { return a.Kind == protocol.AlertRefused })
+		})
+	}
+
+	old, other := replicas[0], replicas[1]
+	if leading(other) == 4 {
+		old, other = other, old
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the other replica takes the once-only jobs", func() bool { return leading(other) == 4 })
+	holder, err := (&leader.Postgres{URL: db}).Holder(context.Background(), jobAlerts)
+	if err != nil || holder == "" {
+		t.Errorf("Holder(alerts) = %q, %v; want the remaining replica", holder, err)
+	}
+}
+
+// A hub that is the only one runs every once-only job from the start,
+// and says so on /metrics.
+func TestHubAloneRunsEveryJob(t *testing.T) {
+	s := open(t, Config{})
+	testkit.Eventually(t, "gatepost_hub_leader 1 for each job", func() bool {
+		metrics := scrape(t, s)
+		for _, job := range []string{jobAlerts, jobRetention, jobPasses, jobVerify} {
+			if !strings.Contains(metrics, fmt.Sprintf("gatepost_hub_leader{job=%q} 1", job)) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, st := range s.Leading() {
+		if !st.Leading || st.Since.IsZero() {
+			t.Errorf("Leading: %+v, want every job run here since the start", st)
+		}
+	}
+}
