@@ -92,6 +92,12 @@ type Config struct {
 	// whether it failed; the fleet page shows it to those who see every
 	// compound.
 	Verified func() (at time.Time, findings int, err error)
+	// Ready, if set, answers GET /readyz (a load balancer's check): ""
+	// when the hub can take work (storage answers, its broker link is
+	// up), else what is wrong, in a word a load balancer's log can hold
+	// ("storage", "broker"). detail lines follow either way (which
+	// once-only jobs this replica runs). nil: /readyz answers as /healthz.
+	Ready func(ctx context.Context) (problem string, detail []string)
 }
 
 //go:embed assets
@@ -165,6 +171,30 @@ func (o *Console) Close() error {
 	return nil
 }
 
+// serveReady answers a load balancer: 200 "ready" when the hub can take
+// work, 503 "not ready: WHAT" when it cannot, so that a replica that lost
+// its database or broker is taken out of rotation while /healthz (the
+// process answers) stays the liveness check. It names no address or
+// secret: it answers anyone.
+func (o *Console) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if o.cfg.Ready == nil {
+		fmt.Fprintln(w, "ready")
+		return
+	}
+	problem, detail := o.cfg.Ready(r.Context())
+	if problem != "" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready:", problem)
+	} else {
+		fmt.Fprintln(w, "ready")
+	}
+	for _, d := range detail {
+		fmt.Fprintln(w, d)
+	}
+}
+
 // OperatorStore is console.db, for the hub's commands and tests.
 func (o *Console) OperatorStore() *operators.Store { return o.store }
 
@@ -176,6 +206,7 @@ func (o *Console) routes() {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	o.handle("GET /readyz", public, 0, o.serveReady)
 	o.handle("GET /ops/signin", public, 0, o.serveSignIn)
 	o.handle("POST /ops/signin", public, 0, o.signIn)
 	o.handle("GET /ops/lang", public, 0, o.setLang)

@@ -112,6 +112,7 @@ func scopeCases(env *scopeEnv) map[string][]request {
 	return map[string][]request{
 		"GET /{$}":                     get("/"),
 		"GET /healthz":                 get("/healthz"),
+		"GET /readyz":                  get("/readyz"),
 		"GET /ops/signin":              get("/ops/signin"),
 		"POST /ops/signin":             post("/ops/signin", url.Values{"user": {"admin"}}),
 		"GET /ops/lang":                get("/ops/lang?to=en&back=/ops/fleet"),

@@ -45,6 +45,28 @@ func (s *Server) Ready(ctx context.Context) error {
 	return nil
 }
 
+// readyz answers the console's GET /readyz: what keeps the hub from
+// taking work ("storage", "broker"), "" when nothing does, and a line per
+// once-only job saying whether this replica runs it.
+func (s *Server) readyz(ctx context.Context) (problem string, detail []string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	switch {
+	case s.storageAnswers(ctx) != nil:
+		problem = "storage"
+	case !s.BrokerConnected():
+		problem = "broker"
+	}
+	for _, st := range s.Leading() {
+		line := "job " + st.Job + ": another replica runs it"
+		if st.Leading {
+			line = "job " + st.Job + ": runs here since " + st.Since.UTC().Format(time.RFC3339)
+		}
+		detail = append(detail, line)
+	}
+	return problem, detail
+}
+
 // Alive returns nil while the ingest loop runs and storage answers
 // within timeout.
 func (s *Server) Alive(timeout time.Duration) error {

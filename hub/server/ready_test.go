@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,41 @@ func TestSystemdNotReadyWithoutBroker(t *testing.T) {
 		t.Errorf("Ready() with the broker down = %v, want not connected", err)
 	}
 	sock.Quiet("READY=1", time.Second)
+}
+
+// GET /readyz, a load balancer's check: 200 with the jobs this hub runs
+// while it can take work, 503 naming what is wrong once storage stops
+// answering, and nothing an outsider could use (no address, no path).
+func TestReadyzForALoadBalancer(t *testing.T) {
+	data := t.TempDir()
+	s := open(t, Config{DataDir: data})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	get := func() (int, string) {
+		resp, err := http.Get(s.ConsoleURL() + "readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	testkit.Eventually(t, "readyz answers ready", func() bool {
+		code, body := get()
+		return code == http.StatusOK && strings.HasPrefix(body, "ready\n") && strings.Contains(body, "job alerts: runs here since")
+	})
+
+	s.store.Close() // storage stops answering
+	code, body := get()
+	if code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not ready: storage\n") {
+		t.Errorf("readyz with storage gone = %d %q, want 503 naming storage", code, body)
+	}
+	if strings.Contains(body, data) || strings.Contains(body, "tcp://") {
+		t.Errorf("readyz told anyone %q: no paths or addresses", body)
+	}
 }

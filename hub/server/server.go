@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		lead:     &leader.Runner{Elector: cfg.elector(), Clock: s.clock, Log: s.log.With("component", "leader")}}
 	s.console, err = console.New(console.Config{Records: s.store, Operators: s.operators, Passes: s.passes, Clock: s.clock,
 		Log: s.log.With("component", "console"), Publisher: s, ManagePasses: s.passes, PassesChanged: feed.Notify,
-		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr(),
+		Kiosks: s.access.registry, TLS: s.tlsFiles(cfg.DataDir), EnrollAddr: s.EnrollAddr(), Ready: s.readyz,
 		SecureCookies: cfg.TLSCert != "" || cfg.BehindProxy})
 	if err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
