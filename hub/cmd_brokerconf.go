@@ -16,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/hub/server"
 )
 
 func newBrokerConfigCommand(data *hubData, stdout io.Writer) *cobra.Command {
@@ -25,6 +26,7 @@ func newBrokerConfigCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	var out string
+	var replicas []string
 	mosquitto := &cobra.Command{
 		Use:   "mosquitto --out DIR",
 		Short: "Write Mosquitto's password_file, acl_file and a mosquitto.conf snippet into DIR",
@@ -34,6 +36,11 @@ enrolled kiosk may publish only its own entries, alerts and status and read
 only its own ack and downlinks and its site's downlinks; the hub's own
 account (gatepost-hub) reads and writes everything under gatepost's topics.
 
+With --replica ID (once per replica of hub serve --replicas), each replica
+gets its own two logins, gatepost-hub-ID and gatepost-hub-ID-ingest, with
+the hub's password: Mosquitto makes the username the client id, and two
+replicas sharing one would keep taking each other's session over.
+
 Run it again after every enroll, add or retire, then reload Mosquitto.
 A retired kiosk's open session is cut only when Mosquitto reloads.`,
 		Args: cobra.NoArgs,
@@ -41,18 +48,24 @@ A retired kiosk's open session is cut only when Mosquitto reloads.`,
 			if out == "" {
 				return errors.New("--out is required: the folder to write Mosquitto's files into, e.g. /etc/mosquitto/gatepost")
 			}
-			return writeMosquittoConfig(cmd.Context(), data.dir(cmd), out, stdout, cmd.ErrOrStderr())
+			for _, id := range replicas {
+				if err := server.CheckReplicaID(id); err != nil {
+					return fmt.Errorf("--replica: %w", err)
+				}
+			}
+			return writeMosquittoConfig(cmd.Context(), data.dir(cmd), out, replicas, stdout, cmd.ErrOrStderr())
 		},
 	}
 	mosquitto.Flags().StringVar(&out, "out", "", "folder to write password_file, acl_file and mosquitto.conf into (created if missing)")
+	mosquitto.Flags().StringSliceVar(&replicas, "replica", nil, "a replica's --replica-id: its own hub logins (repeat, or a,b,c)")
 	cmd.AddCommand(mosquitto)
 	return cmd
 }
 
 // writeMosquittoConfig writes the files and tells the operator what to do
 // next.
-func writeMosquittoConfig(ctx context.Context, dir datadir.Dir, out string, stdout, stderr io.Writer) error {
-	accounts, kiosks, err := brokerAccounts(ctx, dir, stderr)
+func writeMosquittoConfig(ctx context.Context, dir datadir.Dir, out string, replicas []string, stdout, stderr io.Writer) error {
+	accounts, kiosks, err := brokerAccounts(ctx, dir, replicas, stderr)
 	if err != nil {
 		return err
 	}
@@ -96,7 +109,7 @@ The hub logs in as %s with the password in %s:
 // never a pending or retired one. A kiosk with no Mosquitto hash stored
 // is left out with a warning rather than failing the whole file (which
 // would keep a retired kiosk's login in force).
-func brokerAccounts(ctx context.Context, dir datadir.Dir, stderr io.Writer) ([]brokerconf.Account, int, error) {
+func brokerAccounts(ctx context.Context, dir datadir.Dir, replicas []string, stderr io.Writer) ([]brokerconf.Account, int, error) {
 	if fi, err := os.Stat(dir.Path); err != nil || !fi.IsDir() {
 		return nil, 0, fmt.Errorf("no hub data folder at %s: give it with --data (a new, empty one would lock every kiosk out)", dir.Path)
 	}
@@ -110,6 +123,11 @@ func brokerAccounts(ctx context.Context, dir datadir.Dir, stderr io.Writer) ([]b
 	}
 	accounts := []brokerconf.Account{{Hub: true, Username: user, Hash: hash}, {Hub: true, Username: user + link.IngestSuffix, Hash: hash},
 		{Hub: true, Username: datadir.HubCLIUser, Hash: hash}}
+	for _, id := range replicas {
+		r := server.ReplicaUser(user, id)
+		accounts = append(accounts, brokerconf.Account{Hub: true, Username: r, Hash: hash},
+			brokerconf.Account{Hub: true, Username: r + link.IngestSuffix, Hash: hash})
+	}
 	reg, err := dir.OpenRegistry()
 	if err != nil {
 		return nil, 0, err

@@ -427,3 +427,38 @@ func serveSubscribed(t *testing.T, cfg server.Config, how string) *server.Server
 	}
 	return s
 }
+
+// --replica gives each replica its two logins on Mosquitto, with the
+// hub's password; a name outside the list, or not a replica id, gets
+// nothing.
+func TestBrokerConfigReplicas(t *testing.T) {
+	data, out := t.TempDir(), filepath.Join(t.TempDir(), "mosquitto")
+	enrollForTest(t, data, [2]string{"huamu-1", "gate-1"})
+	if err := run(t, t.Context(), new(bytes.Buffer), "--data", data, "broker-config", "mosquitto", "--out", out,
+		"--replica", "hub/a"); err == nil || !strings.Contains(err.Error(), "replica id") {
+		t.Fatalf("--replica hub/a = %v, want refused naming the replica id", err)
+	}
+	if err := run(t, t.Context(), new(bytes.Buffer), "--data", data, "broker-config", "mosquitto", "--out", out,
+		"--replica", "hub-a,hub-b", "--replica", "hub-c"); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := startMosquitto(t, out)
+	user, password, err := datadir.Dir{Path: data}.BrokerLogin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hub-a", "hub-b", "hub-c"} {
+		for _, u := range []string{server.ReplicaUser(user, name), server.ReplicaUser(user, name) + link.IngestSuffix} {
+			var c paho.Client
+			testkit.EventuallyNoError(t, u+" logs in", func() (err error) {
+				c, err = mqttLogin(url, u, u, password, nil)
+				return err
+			})
+			c.Disconnect(0)
+		}
+	}
+	if c, err := mqttLogin(url, "x", server.ReplicaUser(user, "hub-d"), password, nil); err == nil {
+		c.Disconnect(0)
+		t.Error("a replica not given to broker-config logged in")
+	}
+}

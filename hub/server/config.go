@@ -354,6 +354,18 @@ func (c Config) checkReplicas() error {
 	return nil
 }
 
+// ReplicaUser is the broker login of replica id of the hub whose login is
+// user: user-id (its ingest connection adds link.IngestSuffix).
+func ReplicaUser(user, id string) string { return user + "-" + id }
+
+// CheckReplicaID refuses a replica id that cannot name a broker login.
+func CheckReplicaID(id string) error {
+	if !replicaName.MatchString(id) {
+		return fmt.Errorf("replica id %q: want 1 to 40 letters, digits, '.', '_' or '-' (it names the replica's broker login), e.g. hub-2", id)
+	}
+	return nil
+}
+
 // replicaLink gives a replica's link its own broker login and client ids,
 // BrokerUsername-ReplicaID (and -ingest): Mosquitto's
 // use_username_as_clientid makes the username the client id, and two
@@ -363,7 +375,7 @@ func (c Config) replicaLink(lc *link.Config) {
 	if !c.Replicas {
 		return
 	}
-	lc.Username += "-" + c.ReplicaID
+	lc.Username = ReplicaUser(lc.Username, c.ReplicaID)
 	lc.ClientID = lc.Username
 	lc.ShareGroup = c.ShareGroup
 }
