@@ -27,14 +27,14 @@ const (
 // against what this hub knows, reading each file without changing it and
 // before anything opens one for writing: a store a newer hub wrote FAILs
 // (this hub refuses to open it); an older one, which `hub serve`
-// migrates when it starts, WARNs to back up first. kiosks.db, migrated
-// by goose, is read the same way (registry.Versions).
+// migrates when it starts, WARNs to back up first. kiosks.db and hub.db,
+// migrated by goose, are read the same way (registry.Versions,
+// records.Versions).
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	stores := []struct {
 		file  string
 		known int
 	}{
-		{datadir.RecordsFile, records.SchemaVersion()},
 		{operators.FileName, operators.SchemaVersion()},
 		{passes.DBFile, passes.SchemaVersion()},
 	}
@@ -55,17 +55,30 @@ func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, v, st.known))
 		}
 	}
-	if have, known, err := registry.Versions(ctx, dir.RegistryPath()); err == nil {
-		const file = registry.FileName
-		found = append(found, fmt.Sprintf("%s %d", file, have))
-		if err := storeversion.Check(file, int(have), int(known), "hub"); err != nil {
+	for _, st := range []struct {
+		file     string
+		versions func(context.Context, string) (int64, int64, error)
+	}{
+		{registry.FileName, registry.Versions},
+		{datadir.RecordsFile, records.Versions},
+	} {
+		have, known, err := st.versions(ctx, filepath.Join(dir.Path, st.file))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case errors.Is(err, storeversion.ErrNewer): // hub.db's user_version, from before goose
+			newer = append(newer, err.Error())
+			continue
+		case err != nil:
+			r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
+			return
+		}
+		found = append(found, fmt.Sprintf("%s %d", st.file, have))
+		if err := storeversion.Check(st.file, int(have), int(known), "hub"); err != nil {
 			newer = append(newer, err.Error())
 		} else if have < known {
-			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", file, have, known))
+			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, have, known))
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
-		return
 	}
 	switch {
 	case len(newer) > 0:

@@ -47,7 +47,7 @@ func TestPurgeUsesIndexes(t *testing.T) {
 	t.Parallel()
 	s := seeded(t, 100)
 	for kind, where := range purgeQueries {
-		rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT kiosk, seq, body FROM entries WHERE `+where+` LIMIT 1000`, seedStart.UnixNano())
+		rows, err := s.read.Query(t.Context(), `EXPLAIN QUERY PLAN SELECT kiosk, seq, body FROM entries WHERE `+where+` LIMIT 1000`, seedStart.UnixNano())
 		if err != nil {
 			t.Fatal(err)
 		}

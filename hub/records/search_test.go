@@ -105,8 +105,8 @@ func TestSearchUsesIndexes(t *testing.T) {
 	for _, f := range []Filter{{}, {Site: "x"}, {Kiosk: "x"}, {Fever: true}, {Site: "x", Unit: "1-101"}, {Kiosk: "x", Unit: "1-101"}, {Kind: "visitor"}, {Decision: "alert"},
 		{Kind: "check"}, {Decision: "allow"}, {Kind: "visitor", Decision: "allow"}, {Kind: "check", Decision: "deny"},
 		{Site: "x", Kind: "visitor", Fever: true}, {From: seedStart, To: seedStart.Add(time.Hour)}} {
-		where, args := f.where()
-		rows, err := s.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT body FROM entries`+where+
+		where, args := f.where(sqliteDialect)
+		rows, err := s.read.Query(t.Context(), `EXPLAIN QUERY PLAN SELECT body FROM entries`+where+
 			searchOrder+` LIMIT 10`, args...)
 		if err != nil {
 			t.Fatal(err)
@@ -246,8 +246,8 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	for _, q := range []string{`DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`, `ALTER TABLE entries DROP COLUMN unit`,
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
-		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`, `PRAGMA user_version = 4`} {
-		if _, err := s.write.Exec(q); err != nil {
+		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`} {
+		if _, err := s.write.DB.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -264,10 +264,10 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 		t.Errorf("unit filter after upgrade: %d entries, before %d", len(after.Entries), len(before.Entries))
 	}
 	var n int
-	if err := s.read.QueryRow(`SELECT count(*) FROM entries WHERE unit != coalesce(json_extract(body, '$.unit'), '')`).Scan(&n); err != nil || n != 0 {
+	if err := s.read.DB.QueryRow(`SELECT count(*) FROM entries WHERE unit != coalesce(json_extract(body, '$.unit'), '')`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d entries whose unit column differs from their body (%v)", n, err)
 	}
-	if err := s.read.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_by_unit'`).Scan(&n); err != nil || n != 0 {
+	if err := s.read.DB.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_by_unit'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the old json_extract index is still there (%d, %v)", n, err)
 	}
 }

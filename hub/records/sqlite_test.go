@@ -62,19 +62,19 @@ func TestOpenSetsPragmasAndSchemaVersion(t *testing.T) {
 	s, _ := openStore(t)
 	var mode string
 	var version, sync, fk int
-	if err := s.write.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := s.write.DB.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v, want wal", mode, err)
 	}
-	if err := s.write.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+	if err := s.write.DB.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
 		t.Errorf("synchronous = %d, %v, want 2 (FULL)", sync, err)
 	}
-	if err := s.write.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+	if err := s.write.DB.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v, want 1", fk, err)
 	}
-	if err := s.read.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations()) {
+	if err := s.read.DB.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations()) {
 		t.Errorf("user_version = %d, %v, want %d", version, err, len(migrations()))
 	}
-	if _, err := s.read.Exec(`DELETE FROM entries`); err == nil {
+	if _, err := s.read.DB.Exec(`DELETE FROM entries`); err == nil {
 		t.Errorf("write through the read handle succeeded, want query_only to refuse it")
 	}
 }
@@ -82,7 +82,7 @@ func TestOpenSetsPragmasAndSchemaVersion(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	s, path := openStore(t)
-	if _, err := s.write.Exec("PRAGMA user_version = 99"); err != nil {
+	if _, err := s.write.DB.Exec("PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	s2, err := Open(path)

@@ -1,0 +1,50 @@
+package records
+
+import "github.com/gatepost/gatepost/hub/sqlstore"
+
+// dialect is the SQL that differs between the two engines, kept here in
+// one place; every other statement is written once, with '?', in SQL both
+// take (bound per engine by hub/sqlstore).
+type dialect struct {
+	engine *sqlstore.Engine
+	// fever is the search filter's test for a body naming a fever reason,
+	// written exactly as the fever index's WHERE so that the engine uses
+	// the index.
+	fever string
+	// contains is a test that the body holds the bound text: the urgent
+	// follower's cheap textual pick.
+	contains string
+	// purge is Purge's selection per kind (purgeQueries).
+	purge map[string]string
+	// issued is the downlink's own issue time in its stored body.
+	issued string
+	// indexedBy names the index a search walks (SQLite's planner, with no
+	// statistics, can pick a worse one); PostgreSQL plans by its own.
+	indexedBy bool
+	// lockKiosks, when not empty, locks the named kiosks' rows (a list of
+	// '?') in the order of their ids, before a change reads what it
+	// decides on: on PostgreSQL, hub replicas storing batches of one kiosk
+	// at once then take turns, as SQLite's write lock makes them.
+	lockKiosks string
+}
+
+var sqliteDialect = &dialect{
+	engine:    sqlstore.SQLite,
+	fever:     `instr(body, '"fever') > 0`,
+	contains:  `instr(body, ?) > 0`,
+	purge:     purgeQueries,
+	issued:    `coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))`,
+	indexedBy: true,
+}
+
+var postgresDialect = &dialect{
+	engine:   sqlstore.Postgres,
+	fever:    `strpos(body, '"fever') > 0`,
+	contains: `strpos(body, ?) > 0`,
+	purge: map[string]string{
+		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
+		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
+	},
+	issued:     `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
+	lockKiosks: `SELECT kiosk FROM kiosks WHERE kiosk IN (%s) ORDER BY kiosk FOR UPDATE`,
+}
