@@ -21,11 +21,10 @@ type dialect struct {
 	// indexedBy names the index a search walks (SQLite's planner, with no
 	// statistics, can pick a worse one); PostgreSQL plans by its own.
 	indexedBy bool
-	// lockKiosks, when not empty, locks the named kiosks' rows (a list of
-	// '?') in the order of their ids, before a change reads what it
-	// decides on: on PostgreSQL, hub replicas storing batches of one kiosk
-	// at once then take turns, as SQLite's write lock makes them.
-	lockKiosks string
+	// lock, when not empty, takes a lock named by a number until the
+	// transaction ends (lock.go); SQLite's write lock already serializes
+	// every change.
+	lock string
 }
 
 var sqliteDialect = &dialect{
@@ -45,6 +44,6 @@ var postgresDialect = &dialect{
 		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
 		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
 	},
-	issued:     `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
-	lockKiosks: `SELECT kiosk FROM kiosks WHERE kiosk IN (%s) ORDER BY kiosk FOR UPDATE`,
+	issued: `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
+	lock:   `SELECT pg_advisory_xact_lock(?)`,
 }

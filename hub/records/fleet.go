@@ -133,6 +133,9 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 			bodies[i] = body
 		}
 		saved, err := s.inTx(ctx, func(tx querier) (Saved, error) {
+			if err := lockBatches(ctx, tx, s.dialect, batch); err != nil {
+				return Saved{}, err
+			}
 			saved, err := saveBatch(ctx, tx, batch, bodies, clock.Or(s.Clock).Now().UnixNano(), false)
 			if err == nil && saved.Replaced {
 				// An error, so that the transaction changes nothing.

@@ -68,6 +68,9 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
+	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, b); err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+	}
 	if err := checkWindow(ctx, cachedTx{tx, s.stmts}, b, s.SeqWindow); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
