@@ -23,6 +23,7 @@ const Redacted = "—"
 //
 // The visitor query repeats the kind index's partial WHERE so that SQLite
 // may use it (search.go); checks, most entries, walk the receipt index.
+// These are SQLite's; PostgreSQL's read the same fields (dialect.go).
 var purgeQueries = map[string]string{
 	"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND json_extract(body, '$.visitor.name') != '` + Redacted + `'`,
 	"check":   `kind = 'check' AND received_at < ? AND json_extract(body, '$.scan') IS NOT NULL`,

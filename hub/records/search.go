@@ -21,7 +21,10 @@ import (
 // whose body names a fever, the kind index all but checks (three
 // entries in four) and the decision index all but allows (nine in ten).
 // A filter for checks or allows walks the receipt index instead, where
-// most entries match. No index reads the body's JSON.
+// most entries match. No index reads the body's JSON. On PostgreSQL the
+// same indexes are part of the base migration
+// (migrations/postgres/00001_base.sql), the fever index's WHERE in that
+// engine's form (dialect.go); a change here needs a migration there.
 //
 // There is no index led by the unit: a batch's entries belong to a few
 // hundred units, so such an index took a page write per entry and cost
