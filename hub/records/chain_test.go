@@ -98,38 +98,40 @@ func TestSaveBatchRefusesABrokenChain(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s, _ := openStore(t)
-			for _, seqs := range c.held {
-				var b []protocol.Entry
-				for _, seq := range seqs {
-					b = append(b, es[seq-1])
+			onEngines(t, func(t *testing.T, s *SQLite) {
+				for _, seqs := range c.held {
+					var b []protocol.Entry
+					for _, seq := range seqs {
+						b = append(b, es[seq-1])
+					}
+					mustSave(t, s, batchOf(b...), t0)
 				}
-				mustSave(t, s, batchOf(b...), t0)
-			}
-			before, err := s.Verify(t.Context(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = s.SaveBatch(t.Context(), c.bad, t0.Add(time.Minute))
-			if !errors.Is(err, ErrChain) || !errors.Is(err, protocol.ErrInvalid) {
-				t.Fatalf("SaveBatch = %v, want ErrChain", err)
-			}
-			after, err := s.Verify(t.Context(), "")
-			if err != nil || after.Entries != before.Entries || len(after.Findings) != 0 {
-				t.Fatalf("after the refusal: %d entries (was %d), findings %+v, %v", after.Entries, before.Entries, after.Findings, err)
-			}
+				before, err := s.Verify(t.Context(), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.SaveBatch(t.Context(), c.bad, t0.Add(time.Minute))
+				if !errors.Is(err, ErrChain) || !errors.Is(err, protocol.ErrInvalid) {
+					t.Fatalf("SaveBatch = %v, want ErrChain", err)
+				}
+				after, err := s.Verify(t.Context(), "")
+				if err != nil || after.Entries != before.Entries || len(after.Findings) != 0 {
+					t.Fatalf("after the refusal: %d entries (was %d), findings %+v, %v", after.Entries, before.Entries, after.Findings, err)
+				}
+			})
 		})
 	}
 	t.Run("out of order", func(t *testing.T) {
 		t.Parallel()
-		s, _ := openStore(t)
-		for _, b := range [][]protocol.Entry{es[4:6], es[0:2], es[7:8], es[2:4], es[6:7]} {
-			mustSave(t, s, batchOf(b...), t0)
-		}
-		v, err := s.Verify(t.Context(), "gate-1")
-		if err != nil || v.Entries != 8 || len(v.Findings) != 0 {
-			t.Fatalf("Verify = %+v, %v; want 8 entries, no findings", v, err)
-		}
+		onEngines(t, func(t *testing.T, s *SQLite) {
+			for _, b := range [][]protocol.Entry{es[4:6], es[0:2], es[7:8], es[2:4], es[6:7]} {
+				mustSave(t, s, batchOf(b...), t0)
+			}
+			v, err := s.Verify(t.Context(), "gate-1")
+			if err != nil || v.Entries != 8 || len(v.Findings) != 0 {
+				t.Fatalf("Verify = %+v, %v; want 8 entries, no findings", v, err)
+			}
+		})
 	})
 }
 
@@ -301,62 +303,63 @@ func TestSaveBatchTakesTheLinksIngestComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The same hashes with and without the links.
-	withLinks, _ := openStore(t)
-	b := batchOf(es...)
-	b.Links = links
-	if _, err := withLinks.SaveBatch(t.Context(), b, t0); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range links {
-		if got := storedHash(t, withLinks, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
-			t.Errorf("stored hash of %d = %x, want %x", l.Seq, got, l.Hash)
-		}
-	}
-
-	// The links are what is stored: a hash changed in them is the hash kept
-	// (only the hub's own ingest sets Links, after verifying them against
-	// the kiosk's signature; nothing decoded from the wire does).
-	taken, _ := openStore(t)
-	marked := append([]protocol.ChainLink(nil), links...)
-	marked[5].Hash[0] ^= 0xff
-	b = batchOf(es...)
-	b.Links = marked
-	if _, err := taken.SaveBatch(t.Context(), b, t0); err != nil {
-		t.Fatal(err)
-	}
-	if got := storedHash(t, taken, "gate-1", 6); string(got) != string(marked[5].Hash[:]) {
-		t.Errorf("stored hash of 6 = %x, want the given link's %x: the links were not taken", got, marked[5].Hash)
-	}
-
-	// Links that do not fit the entries are not used.
-	for name, bad := range map[string][]protocol.ChainLink{
-		"one short":   links[:5],
-		"another seq": func() []protocol.ChainLink { l := append([]protocol.ChainLink(nil), links...); l[2].Seq = 9; return l }(),
-		"another prev": func() []protocol.ChainLink {
-			l := append([]protocol.ChainLink(nil), links...)
-			l[3].Prev[0] ^= 1
-			return l
-		}(),
-		"no personal": func() []protocol.ChainLink {
-			l := append([]protocol.ChainLink(nil), links...)
-			l[4].Personal = [32]byte{}
-			return l
-		}(),
-	} {
-		s, _ := openStore(t)
+	onEngines(t, func(t *testing.T, withLinks *SQLite) {
+		// The same hashes with and without the links.
 		b := batchOf(es...)
-		b.Links = append([]protocol.ChainLink(nil), bad...)
-		for i := range b.Links {
-			b.Links[i].Hash[1] ^= 0xff // a wrong hash: stored only if the links were used
-		}
-		if _, err := s.SaveBatch(t.Context(), b, t0); err != nil {
-			t.Fatalf("%s: %v", name, err)
+		b.Links = links
+		if _, err := withLinks.SaveBatch(t.Context(), b, t0); err != nil {
+			t.Fatal(err)
 		}
 		for _, l := range links {
-			if got := storedHash(t, s, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
-				t.Errorf("%s: stored hash of %d = %x, want the computed %x", name, l.Seq, got, l.Hash)
+			if got := storedHash(t, withLinks, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
+				t.Errorf("stored hash of %d = %x, want %x", l.Seq, got, l.Hash)
 			}
 		}
-	}
+
+		// The links are what is stored: a hash changed in them is the hash kept
+		// (only the hub's own ingest sets Links, after verifying them against
+		// the kiosk's signature; nothing decoded from the wire does).
+		taken := sibling(t, withLinks)
+		marked := append([]protocol.ChainLink(nil), links...)
+		marked[5].Hash[0] ^= 0xff
+		b = batchOf(es...)
+		b.Links = marked
+		if _, err := taken.SaveBatch(t.Context(), b, t0); err != nil {
+			t.Fatal(err)
+		}
+		if got := storedHash(t, taken, "gate-1", 6); string(got) != string(marked[5].Hash[:]) {
+			t.Errorf("stored hash of 6 = %x, want the given link's %x: the links were not taken", got, marked[5].Hash)
+		}
+
+		// Links that do not fit the entries are not used.
+		for name, bad := range map[string][]protocol.ChainLink{
+			"one short":   links[:5],
+			"another seq": func() []protocol.ChainLink { l := append([]protocol.ChainLink(nil), links...); l[2].Seq = 9; return l }(),
+			"another prev": func() []protocol.ChainLink {
+				l := append([]protocol.ChainLink(nil), links...)
+				l[3].Prev[0] ^= 1
+				return l
+			}(),
+			"no personal": func() []protocol.ChainLink {
+				l := append([]protocol.ChainLink(nil), links...)
+				l[4].Personal = [32]byte{}
+				return l
+			}(),
+		} {
+			s := sibling(t, withLinks)
+			b := batchOf(es...)
+			b.Links = append([]protocol.ChainLink(nil), bad...)
+			for i := range b.Links {
+				b.Links[i].Hash[1] ^= 0xff // a wrong hash: stored only if the links were used
+			}
+			if _, err := s.SaveBatch(t.Context(), b, t0); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, l := range links {
+				if got := storedHash(t, s, "gate-1", l.Seq); string(got) != string(l.Hash[:]) {
+					t.Errorf("%s: stored hash of %d = %x, want the computed %x", name, l.Seq, got, l.Hash)
+				}
+			}
+		}
+	})
 }

@@ -64,3 +64,12 @@ func jsonSet(s *SQLite, path, value string) string {
 	}
 	return `json_set(body, '$.` + path + `', json('` + value + `'))`
 }
+
+// sibling opens another new store on s's engine.
+func sibling(tb testing.TB, s *SQLite) *SQLite {
+	tb.Helper()
+	if s.dialect == postgresDialect {
+		return engines[1].open(tb)
+	}
+	return engines[0].open(tb)
+}

@@ -120,7 +120,7 @@ func TestSaveBatchNamesUnnamedEntriesOfAReplacedJournal(t *testing.T) {
 			t.Errorf("Kiosks = %+v, want no conflicts counted", ks)
 		}
 		// The same journal continuing (no conflicts) is adopted instead.
-		s2, _ := openStore(t)
+		s2 := sibling(t, s)
 		mustSave(t, s2, batch("gate-1", 1, 2), t0)
 		if got := mustSave(t, s2, named(batch("gate-1", 2, 3), journalA), t0); got.Replaced || got.Journal != journalA || got.Contiguous != 3 {
 			t.Errorf("SaveBatch(continuing journal over unnamed entries) = %+v, want adopted, contiguous 3", got)
