@@ -21,9 +21,9 @@ type dialect struct {
 	// indexedBy names the index a search walks (SQLite's planner, with no
 	// statistics, can pick a worse one); PostgreSQL plans by its own.
 	indexedBy bool
-	// lock, when not empty, takes a lock named by a number until the
-	// transaction ends (lock.go); SQLite's write lock already serializes
-	// every change.
+	// lock, when not empty, takes the locks named by an array of numbers,
+	// in the array's order, each until the transaction ends (lock.go);
+	// SQLite's write lock already serializes every change.
 	lock string
 }
 
@@ -45,5 +45,5 @@ var postgresDialect = &dialect{
 		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
 	},
 	issued: `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
-	lock:   `SELECT pg_advisory_xact_lock(?)`,
+	lock:   `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
 }

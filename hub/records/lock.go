@@ -44,10 +44,9 @@ func lockBatches(ctx context.Context, q querier, d *dialect, batches ...protocol
 		}
 	}
 	slices.Sort(keys)
-	for _, k := range slices.Compact(keys) {
-		if _, err := q.ExecContext(ctx, d.lock, k); err != nil {
-			return fmt.Errorf("lock kiosk: %w", err)
-		}
+	// One statement, the locks taken in the array's order.
+	if _, err := q.ExecContext(ctx, d.lock, slices.Compact(keys)); err != nil {
+		return fmt.Errorf("lock kiosk: %w", err)
 	}
 	return nil
 }

@@ -102,3 +102,37 @@ func TestReplicasStoreOverlappingBatchesOnce(t *testing.T) {
 	}
 	assertRollup(t, s, "after two replicas saved at once")
 }
+
+// TestLockBatchesHoldsEachLockToTheCommit: a transaction storing batches
+// of two kiosks over two compound days holds one lock per kiosk and per
+// compound day, each once, until it ends.
+func TestLockBatchesHoldsEachLockToTheCommit(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, pgtest.Database(t))
+	advisory := func() int {
+		var n int
+		if err := s.read.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	b1 := mixedBatch("gate-1", "huamu-001", span(1, 12)...) // 23:47 to 01:04: two days
+	b2 := mixedBatch("gate-2", "huamu-001", span(1, 12)...)
+	tx, err := s.write.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lockBatches(t.Context(), cachedTx{tx, s.stmts}, s.dialect, b1, b2, b1); err != nil {
+		t.Fatal(err)
+	}
+	if n := advisory(); n != 2+2 {
+		t.Errorf("%d advisory locks held, want 4 (two kiosks, one compound on two days)", n)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := advisory(); n != 0 {
+		t.Errorf("%d advisory locks held after the commit, want none", n)
+	}
+}
