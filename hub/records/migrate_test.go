@@ -1,6 +1,7 @@
 package records
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -163,5 +164,21 @@ func TestPostgresOpensOnce(t *testing.T) {
 	mustSave(t, stores[1], batch("gate-1", 1, 2, 4), t0)
 	if c, err := stores[2].Contiguous(t.Context(), "gate-1"); err != nil || c != 2 {
 		t.Errorf("Contiguous through another store = %d, %v, want 2", c, err)
+	}
+}
+
+// TestOpenContextGivesUp: opening ends with ctx, on both engines, and
+// opens nothing.
+func TestOpenContextGivesUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, dsn := range []string{sqlitePath(t), pgtest.Database(t)} {
+		if s, err := OpenContext(ctx, dsn, nil); err == nil {
+			s.Close()
+			t.Errorf("OpenContext(cancelled, %s) succeeded", dsn)
+		}
+	}
+	if _, err := OpenContext(t.Context(), "", nil); err == nil {
+		t.Error("OpenContext(\"\") succeeded")
 	}
 }

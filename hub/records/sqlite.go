@@ -62,7 +62,15 @@ func Open(dsn string) (*SQLite, error) {
 // build wrote: each schema migration and each index it creates, with how
 // long it took.
 func OpenLogged(dsn string, log *slog.Logger) (*SQLite, error) {
-	ctx := context.Background()
+	return OpenContext(context.Background(), dsn, log)
+}
+
+// OpenContext is OpenLogged that gives up when ctx ends: a PostgreSQL
+// server that does not answer, or another hub migrating for long.
+func OpenContext(ctx context.Context, dsn string, log *slog.Logger) (*SQLite, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if dsn == "" {
 		return nil, errors.New("open records: empty path")
 	}
