@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -127,6 +128,36 @@ func TestSaveBatchesStorageFailureStoresNothing(t *testing.T) {
 		}
 		if c, _ := s.Contiguous(t.Context(), "gate-1"); c != 0 {
 			t.Errorf("Contiguous(gate-1) = %d after a failed group, want 0", c)
+		}
+	})
+}
+
+// TestWritePathStatementsArePrepared: after a commit the write path's
+// statements are prepared, bound for the engine, and later batches run
+// through them, on both engines.
+func TestWritePathStatementsArePrepared(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		mustSave(t, s, batch("gate-1", 1, 2), t0)
+		if _, err := s.SaveBatches(t.Context(), []protocol.Batch{batch("gate-1", 3), batch("gate-2", 1)}, t0); err != nil {
+			t.Fatal(err)
+		}
+		s.stmts.mu.Lock()
+		n, bound := len(s.stmts.stmts), 0
+		for q := range s.stmts.stmts {
+			if strings.Contains(q, "$1") {
+				bound++
+			}
+		}
+		s.stmts.mu.Unlock()
+		if n == 0 {
+			t.Fatal("no statement prepared after two commits")
+		}
+		if want := map[bool]int{true: n, false: 0}[s.dialect == postgresDialect]; bound != want {
+			t.Errorf("%d of %d prepared statements bound with $1, want %d", bound, n, want)
+		}
+		if got := mustSave(t, s, batch("gate-1", 4, 5), t0); got.Contiguous != 5 {
+			t.Errorf("SaveBatch through the prepared statements = %+v, want contiguous 5", got)
 		}
 	})
 }
