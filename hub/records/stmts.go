@@ -9,8 +9,9 @@ import (
 	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
-// querier is what the write path runs its statements with: a plain
-// transaction (imports, purges) or a cachedTx (live batches).
+// querier is what the write path runs its statements with: a cachedTx,
+// which binds the statements' '?' for the engine (a bare *sql.Tx would
+// not, on PostgreSQL).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -18,10 +19,7 @@ type querier interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-var (
-	_ querier = (*sql.Tx)(nil)
-	_ querier = cachedTx{}
-)
+var _ querier = cachedTx{}
 
 // maxStmts bounds the cache: the write path has a few dozen statements.
 const maxStmts = 64
