@@ -58,6 +58,9 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 	}
 	defer tx.Rollback()
 	q := cachedTx{tx, s.stmts}
+	if err := lockKeys(ctx, q, s.dialect, []int64{lockKey("downlinks", site, string(kind))}); err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
 	var last int64
 	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM downlinks WHERE site = ? AND kind = ?`,
 		site, string(kind)).Scan(&last); err != nil {

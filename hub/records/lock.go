@@ -35,7 +35,7 @@ func lockBatches(ctx context.Context, q querier, d *dialect, batches ...protocol
 	if d.lock == "" {
 		return nil
 	}
-	var keys []int64
+	keys := make([]int64, 0, 1+len(batches))
 	for _, b := range batches {
 		keys = append(keys, lockKey("kiosk", b.Kiosk))
 		for _, e := range b.Entries {
@@ -43,13 +43,27 @@ func lockBatches(ctx context.Context, q querier, d *dialect, batches ...protocol
 			keys = append(keys, lockKey("site_day", b.Site, day))
 		}
 	}
+	return lockKeys(ctx, q, d, keys)
+}
+
+// lockKeys takes the locks keys name, in ascending order, in one
+// statement.
+func lockKeys(ctx context.Context, q querier, d *dialect, keys []int64) error {
+	if d.lock == "" {
+		return nil
+	}
 	slices.Sort(keys)
-	// One statement, the locks taken in the array's order.
 	if _, err := q.ExecContext(ctx, d.lock, slices.Compact(keys)); err != nil {
-		return fmt.Errorf("lock kiosk: %w", err)
+		return fmt.Errorf("lock: %w", err)
 	}
 	return nil
 }
+
+// Issuing a downlink reads the highest version of its kind the compound
+// has had and writes the next: IssueDownlink takes a lock on the compound
+// and kind first, so that two replicas issuing at once number theirs
+// apart (lockKey("downlinks", site, kind)). It takes no other lock, so it
+// cannot wait in a cycle with a batch's.
 
 // lockKey names a lock: a 64-bit hash of its kind and parts.
 func lockKey(kind string, parts ...string) int64 {

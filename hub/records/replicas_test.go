@@ -136,3 +136,41 @@ func TestLockBatchesHoldsEachLockToTheCommit(t *testing.T) {
 		t.Errorf("%d advisory locks held after the commit, want none", n)
 	}
 }
+
+// TestReplicasIssueDownlinksApart: two stores on one database issue
+// downlinks of one kind for one compound at once, for the whole compound
+// and for single kiosks: every downlink gets a version of its own, one
+// above the last, as on one hub.
+func TestReplicasIssueDownlinksApart(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	replicas := []*SQLite{openAt(t, url), openAt(t, url)}
+	const each = 15
+	var (
+		mu       sync.Mutex
+		versions = map[uint64]int{}
+		wg       sync.WaitGroup
+	)
+	for r, s := range replicas {
+		for _, kiosk := range []string{"", "gate-" + string(rune('1'+r))} {
+			wg.Go(func() {
+				for range each {
+					d, err := s.IssueDownlink(t.Context(), "huamu-001", kiosk, protocol.DownlinkConfig, []byte(`{"fever_c":37.3}`), t0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					versions[d.Version]++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for v := uint64(1); v <= 4*each; v++ {
+		if versions[v] != 1 {
+			t.Errorf("version %d issued %d times, want once (versions %v)", v, versions[v], versions)
+		}
+	}
+}
