@@ -1,6 +1,10 @@
 package records
 
-import "github.com/gatepost/gatepost/hub/sqlstore"
+import (
+	"database/sql"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
+)
 
 // dialect is the SQL that differs between the two engines, kept here in
 // one place; every other statement is written once, with '?', in SQL both
@@ -21,6 +25,10 @@ type dialect struct {
 	// indexedBy names the index a search walks (SQLite's planner, with no
 	// statistics, can pick a worse one); PostgreSQL plans by its own.
 	indexedBy bool
+	// snapshot is the isolation at which a read transaction's statements
+	// all see one snapshot: SQLite's read transactions always do (WAL);
+	// PostgreSQL's default, read committed, takes one per statement.
+	snapshot sql.IsolationLevel
 	// lock, when not empty, takes the locks named by an array of numbers,
 	// in the array's order, each until the transaction ends (lock.go);
 	// SQLite's write lock already serializes every change.
@@ -44,6 +52,7 @@ var postgresDialect = &dialect{
 		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
 		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
 	},
-	issued: `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
-	lock:   `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
+	issued:   `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
+	snapshot: sql.LevelRepeatableRead,
+	lock:     `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
 }

@@ -326,7 +326,7 @@ func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Curs
 // test on the stored canonical body, a superset checked exactly here, so
 // a backlog of ordinary entries is passed over without being decoded.
 func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []string) ([]Stored, Cursor, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.dialect.snapshot})
 	if err != nil {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
 	}
