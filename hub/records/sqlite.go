@@ -48,8 +48,10 @@ const readParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)"
 const maxReaders = 8
 
 // maxPostgres bounds the connections of a store on PostgreSQL: the
-// console's readers and the writers (ingest's group commit, the jobs).
-const maxPostgres = 16
+// console's readers and the writers (ingest's group commit, the jobs),
+// as many as SQLite's readers. Each replica holds its stores' pools, and
+// PostgreSQL allows 100 connections unless told otherwise.
+const maxPostgres = maxReaders
 
 // Open opens the records that dsn names, logging nothing: a postgres://
 // or postgresql:// URL, or else the path of a SQLite file, made if
