@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -180,5 +181,52 @@ func TestOpenContextGivesUp(t *testing.T) {
 	}
 	if _, err := OpenContext(t.Context(), "", nil); err == nil {
 		t.Error("OpenContext(\"\") succeeded")
+	}
+}
+
+// TestPostgresReopenKeepsEverything: a store closed and opened again on
+// its database finds what it held and carries on.
+func TestPostgresReopenKeepsEverything(t *testing.T) {
+	url := pgtest.Database(t)
+	s, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, batch("gate-1", 1, 2, 4), t0)
+	before, err := s.Entries(t.Context(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openAt(t, url)
+	after, err := s.Entries(t.Context(), Query{})
+	if err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("after reopen Entries =\n%+v, %v\nwant\n%+v", after, err, before)
+	}
+	if gaps, err := s.Gaps(t.Context(), "gate-1"); err != nil || !reflect.DeepEqual(gaps, []Range{{3, 3}}) {
+		t.Errorf("after reopen Gaps = %v, %v, want [{3 3}]", gaps, err)
+	}
+	if got := mustSave(t, s, batch("gate-1", 3), t0); got.Contiguous != 4 {
+		t.Errorf("after reopen SaveBatch(3) contiguous = %d, want 4", got.Contiguous)
+	}
+}
+
+// TestPostgresRefusesANewerSchema: a database a newer hub migrated past
+// this build's last step is refused, naming both versions.
+func TestPostgresRefusesANewerSchema(t *testing.T) {
+	url := pgtest.Database(t)
+	s := openAt(t, url)
+	if _, err := s.write.Exec(t.Context(), `INSERT INTO `+sqlstore.VersionTable+` (version_id, is_applied) VALUES (?, true)`, 7); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(url)
+	if err == nil {
+		again.Close()
+		t.Fatal("Open of a database at version 7 succeeded")
+	}
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "version 7, this hub knows versions up to 1") {
+		t.Fatalf("Open of a database at version 7 = %v; want ErrNewerSchema naming 7 and 1", err)
 	}
 }
