@@ -27,48 +27,30 @@ const (
 // against what this hub knows, reading each file without changing it and
 // before anything opens one for writing: a store a newer hub wrote FAILs
 // (this hub refuses to open it); an older one, which `hub serve`
-// migrates when it starts, WARNs to back up first. The stores migrated
-// by goose (kiosks.db, console.db, passes.db) are read the same way,
-// through their Versions.
+// migrates when it starts, WARNs to back up first. Every store is
+// migrated by goose, and each reads its version its own way (its
+// Versions: goose's record, or what adopting a file from before goose
+// records, or the user_version a newer hub from before goose left).
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
-	stores := []struct {
-		file  string
-		known int
-	}{
-		{datadir.RecordsFile, records.SchemaVersion()},
-	}
 	var found, newer, older []string
-	for _, st := range stores {
-		v, err := storeversion.ReadFile(ctx, filepath.Join(dir.Path, st.file))
-		if errors.Is(err, os.ErrNotExist) {
-			continue // made when first needed
-		}
-		if err != nil {
-			r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
-			return
-		}
-		found = append(found, fmt.Sprintf("%s %d", st.file, v))
-		if err := storeversion.Check(st.file, v, st.known, "hub"); err != nil {
-			newer = append(newer, err.Error())
-		} else if v < st.known {
-			older = append(older, fmt.Sprintf("%s is at schema version %d, this hub knows %d", st.file, v, st.known))
-		}
-	}
-	// The stores migrated by goose: each reads its version its own way.
 	for _, st := range []struct {
 		file     string
 		path     string
 		versions func(ctx context.Context, path string) (have, known int64, err error)
 	}{
+		{datadir.RecordsFile, dir.RecordsPath(), records.Versions},
 		{operators.FileName, dir.OperatorsPath(), operators.Versions},
 		{registry.FileName, dir.RegistryPath(), registry.Versions},
 		{passes.DBFile, filepath.Join(dir.Path, passes.DBFile), passes.Versions},
 	} {
 		have, known, err := st.versions(ctx, st.path)
-		if errors.Is(err, os.ErrNotExist) {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			continue // made when first needed
-		}
-		if err != nil {
+		case errors.Is(err, storeversion.ErrNewer): // a user_version from before goose
+			newer = append(newer, err.Error())
+			continue
+		case err != nil:
 			r.Fail("schema", err.Error(), "停止中心，备份数据目录后联系支持", "stop the hub, copy the data folder, and get help")
 			return
 		}

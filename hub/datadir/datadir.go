@@ -9,6 +9,7 @@
 package datadir
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -59,32 +60,23 @@ func (d Dir) CheckDatabase() error {
 		"the SQLite files live in the data folder (--data)", d.Database)
 }
 
-// notYetOnPostgres refuses to open a store that this build keeps in SQLite
-// only while Database is set: half the hub's state in PostgreSQL and half
-// in a file of one machine would split it without saying.
-func (d Dir) notYetOnPostgres(store string) error {
-	if d.Database == "" {
-		return nil
-	}
-	return fmt.Errorf("%s is not yet kept in PostgreSQL by this build: run without --database (and without $%s)", store, DatabaseEnv)
-}
-
 // RecordsPath is the path of hub.db.
 func (d Dir) RecordsPath() string { return filepath.Join(d.Path, RecordsFile) }
 
 // OperatorsPath is the path of console.db.
 func (d Dir) OperatorsPath() string { return filepath.Join(d.Path, operators.FileName) }
 
-// OpenRecords opens hub.db, creating it if needed.
+// OpenRecords opens the records, creating them if needed: in PostgreSQL
+// when Database is set, else in hub.db.
 func (d Dir) OpenRecords() (*records.SQLite, error) {
-	if err := d.notYetOnPostgres("the entries' store (hub.db)"); err != nil {
+	if err := d.CheckDatabase(); err != nil {
 		return nil, err
 	}
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s, err := records.OpenLogged(d.RecordsPath(), log)
+	s, err := records.OpenLogged(cmp.Or(d.Database, d.RecordsPath()), log)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +88,8 @@ func (d Dir) OpenRecords() (*records.SQLite, error) {
 // command must not create an empty database where the user mistyped a
 // path.
 func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
-	if err := d.notYetOnPostgres("the entries' store (hub.db)"); err != nil {
-		return nil, err
+	if d.Database != "" { // the database is named: a mistyped one does not connect
+		return d.OpenRecords()
 	}
 	if _, err := os.Stat(d.RecordsPath()); err != nil {
 		return nil, fmt.Errorf("no hub data in %s: %w", d.Path, err)

@@ -7,12 +7,15 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
 // The console's benchmarks run over a store of a 167-compound subdistrict
 // for a month: GATEPOST_BENCH_ENTRIES entries (default 1,000,000). Seeding
-// takes a while, so GATEPOST_BENCH_DB may name a file to keep and reuse.
-// Run with:
+// takes a while, so GATEPOST_BENCH_DB may name a file to keep and reuse,
+// or a PostgreSQL database (postgres://…), seeded when it holds no
+// entries. Run with:
 //
 //	go test ./hub/records -run '^$' -bench 'Console' -benchtime 200x -timeout 30m
 func benchStore(b *testing.B) *SQLite {
@@ -31,6 +34,16 @@ func benchStore(b *testing.B) *SQLite {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
+	if sqlstore.IsPostgres(path) {
+		latest, err := s.Latest(b.Context(), 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		statErr = nil
+		if len(latest) == 0 {
+			statErr = os.ErrNotExist
+		}
+	}
 	if statErr != nil {
 		start := time.Now()
 		if err := s.Seed(b.Context(), SeedPlan{Sites: 167, Kiosks: 1, Entries: n, Start: seedStart, Span: 28 * 24 * time.Hour, Seed: 3}); err != nil {

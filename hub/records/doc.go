@@ -5,10 +5,12 @@
 // continue what it holds (ErrChain), and re-walks the chains on demand
 // (Verify, `hub verify`).
 //
-// SQLite (one file, pure Go via modernc.org/sqlite) is the engine today; a
-// second engine will sit beside it with the same method set, so consumers
-// declare the few methods they use as their own interface. records may
-// import protocol, internal/clock and internal/storeversion, nothing else
-// of ours; any hub package may import it, and the benchmarks and
-// end-to-end tests do.
+// It runs on two engines with one API and one set of statements
+// (hub/sqlstore): a SQLite file (pure Go via modernc.org/sqlite), or a
+// PostgreSQL database shared by several hub replicas (the schema
+// "records"); Open picks by the DSN. Consumers declare the few methods
+// they use as their own interface. records may import protocol,
+// hub/sqlstore, internal/clock and internal/storeversion, nothing else of
+// ours; any hub package may import it, and the benchmarks and end-to-end
+// tests do.
 package records

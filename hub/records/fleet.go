@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,18 +24,19 @@ func (s *SQLite) SaveStatus(ctx context.Context, st protocol.Status, received ti
 	if err != nil || st.Downlink == nil {
 		versions = []byte("{}")
 	}
-	res, err := s.write.ExecContext(ctx, `
+	res, err := s.write.Exec(ctx, `
 		INSERT INTO kiosks (kiosk, site, last_seen, online, status_at, reported_unsynced, disk_low, write_failures, downlink, session)
-		VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8, ?9)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, online = excluded.online,
 			status_at = excluded.status_at,
-			reported_unsynced = CASE WHEN excluded.online THEN excluded.reported_unsynced ELSE reported_unsynced END,
-			disk_low = CASE WHEN excluded.online THEN excluded.disk_low ELSE disk_low END,
-			write_failures = CASE WHEN excluded.online THEN excluded.write_failures ELSE write_failures END,
-			downlink = CASE WHEN excluded.online THEN excluded.downlink ELSE downlink END,
-			session = CASE WHEN excluded.online THEN excluded.session ELSE session END
-		WHERE excluded.online OR excluded.session = '' OR kiosks.session = '' OR kiosks.session = excluded.session`,
-		st.Kiosk, st.Site, received.UnixNano(), st.Online, int64(st.Unsynced), st.DiskLow, int64(st.Failures), string(versions), st.Session)
+			reported_unsynced = CASE WHEN excluded.online != 0 THEN excluded.reported_unsynced ELSE kiosks.reported_unsynced END,
+			disk_low = CASE WHEN excluded.online != 0 THEN excluded.disk_low ELSE kiosks.disk_low END,
+			write_failures = CASE WHEN excluded.online != 0 THEN excluded.write_failures ELSE kiosks.write_failures END,
+			downlink = CASE WHEN excluded.online != 0 THEN excluded.downlink ELSE kiosks.downlink END,
+			session = CASE WHEN excluded.online != 0 THEN excluded.session ELSE kiosks.session END
+		WHERE excluded.online != 0 OR excluded.session = '' OR kiosks.session = '' OR kiosks.session = excluded.session`,
+		st.Kiosk, st.Site, received.UnixNano(), flag(st.Online), received.UnixNano(), int64(st.Unsynced), flag(st.DiskLow),
+		int64(st.Failures), string(versions), st.Session)
 	if err != nil {
 		return false, fmt.Errorf("save status of %s: %w", st.Kiosk, err)
 	}
@@ -57,8 +57,12 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
 	defer tx.Rollback()
+	q := cachedTx{tx, s.stmts}
+	if err := lockKeys(ctx, q, s.dialect, []int64{lockKey("downlinks", site, string(kind))}); err != nil {
+		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
+	}
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM downlinks WHERE site = ? AND kind = ?`,
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM downlinks WHERE site = ? AND kind = ?`,
 		site, string(kind)).Scan(&last); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
@@ -67,7 +71,7 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 	if err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO downlinks (site, kiosk, kind, version, body) VALUES (?, ?, ?, ?, ?)
+	if _, err := q.ExecContext(ctx, `INSERT INTO downlinks (site, kiosk, kind, version, body) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (site, kiosk, kind) DO UPDATE SET version = excluded.version, body = excluded.body`,
 		site, kiosk, string(kind), int64(d.Version), string(body)); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
@@ -82,7 +86,7 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 // the hub republishes (retained) when it connects, since a broker may
 // have lost its retained messages.
 func (s *SQLite) Downlinks(ctx context.Context) ([]protocol.Downlink, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT body FROM downlinks ORDER BY site, kiosk, kind`)
+	rows, err := s.read.Query(ctx, `SELECT body FROM downlinks ORDER BY site, kiosk, kind`)
 	if err != nil {
 		return nil, fmt.Errorf("list downlinks: %w", err)
 	}
@@ -131,7 +135,10 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 			}
 			bodies[i] = body
 		}
-		saved, err := s.inTx(ctx, func(tx *sql.Tx) (Saved, error) {
+		saved, err := s.inTx(ctx, func(tx querier) (Saved, error) {
+			if err := lockBatches(ctx, tx, s.dialect, batch); err != nil {
+				return Saved{}, err
+			}
 			saved, err := saveBatch(ctx, tx, batch, bodies, clock.Or(s.Clock).Now().UnixNano(), false)
 			if err == nil && saved.Replaced {
 				// An error, so that the transaction changes nothing.
@@ -154,15 +161,24 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 	return total, nil
 }
 
-func (s *SQLite) inTx(ctx context.Context, f func(*sql.Tx) (Saved, error)) (Saved, error) {
+func (s *SQLite) inTx(ctx context.Context, f func(querier) (Saved, error)) (Saved, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Saved{}, err
 	}
 	defer tx.Rollback()
-	saved, err := f(tx)
+	saved, err := f(cachedTx{tx, s.stmts})
 	if err != nil {
 		return Saved{}, err
 	}
 	return saved, tx.Commit()
+}
+
+// flag is b as the 0 or 1 the tables keep booleans as: PostgreSQL
+// converts no bool to an integer column.
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

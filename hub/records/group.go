@@ -47,6 +47,15 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 		return nil, fmt.Errorf("save batches: %w", err)
 	}
 	defer tx.Rollback()
+	var valid []protocol.Batch
+	for i, b := range batches {
+		if out[i].Err == nil {
+			valid = append(valid, b)
+		}
+	}
+	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, valid...); err != nil {
+		return nil, fmt.Errorf("save batches: %w", err)
+	}
 	for i, b := range batches {
 		if out[i].Err != nil {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -14,45 +15,46 @@ import (
 // results that move forward; the same group again is all duplicates.
 func TestSaveBatchesGroup(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t)
-	var group []protocol.Batch
-	for k := range 20 {
-		kiosk := fmt.Sprintf("gate-%d", k)
-		es := chained(kiosk, 10)
-		group = append(group, batchOf(es[:5]...), batchOf(es[5:]...))
-	}
-	got, err := s.SaveBatches(t.Context(), group, t0)
-	if err != nil {
-		t.Fatalf("SaveBatches: %v", err)
-	}
-	for i, g := range got {
-		if g.Err != nil {
-			t.Fatalf("batch %d: %v", i, g.Err)
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		var group []protocol.Batch
+		for k := range 20 {
+			kiosk := fmt.Sprintf("gate-%d", k)
+			es := chained(kiosk, 10)
+			group = append(group, batchOf(es[:5]...), batchOf(es[5:]...))
 		}
-		want := uint64(5)
-		if i%2 == 1 {
-			want = 10
+		got, err := s.SaveBatches(t.Context(), group, t0)
+		if err != nil {
+			t.Fatalf("SaveBatches: %v", err)
 		}
-		if g.Saved.Inserted != 5 || g.Saved.Contiguous != want || !g.Saved.HasHead {
-			t.Errorf("batch %d (%s): inserted %d, contiguous %d, head %v; want 5, %d, true",
-				i, group[i].Kiosk, g.Saved.Inserted, g.Saved.Contiguous, g.Saved.HasHead, want)
+		for i, g := range got {
+			if g.Err != nil {
+				t.Fatalf("batch %d: %v", i, g.Err)
+			}
+			want := uint64(5)
+			if i%2 == 1 {
+				want = 10
+			}
+			if g.Saved.Inserted != 5 || g.Saved.Contiguous != want || !g.Saved.HasHead {
+				t.Errorf("batch %d (%s): inserted %d, contiguous %d, head %v; want 5, %d, true",
+					i, group[i].Kiosk, g.Saved.Inserted, g.Saved.Contiguous, g.Saved.HasHead, want)
+			}
 		}
-	}
-	again, err := s.SaveBatches(t.Context(), group, t0)
-	if err != nil {
-		t.Fatalf("SaveBatches again: %v", err)
-	}
-	for i, g := range again {
-		if g.Err != nil || g.Saved.Inserted != 0 || g.Saved.Duplicates != 5 {
-			t.Errorf("again, batch %d: %+v, err %v; want 5 duplicates", i, g.Saved, g.Err)
+		again, err := s.SaveBatches(t.Context(), group, t0)
+		if err != nil {
+			t.Fatalf("SaveBatches again: %v", err)
 		}
-	}
-	for k := range 20 {
-		kiosk := fmt.Sprintf("gate-%d", k)
-		if c, err := s.Contiguous(t.Context(), kiosk); err != nil || c != 10 {
-			t.Errorf("Contiguous(%s) = %d, %v; want 10", kiosk, c, err)
+		for i, g := range again {
+			if g.Err != nil || g.Saved.Inserted != 0 || g.Saved.Duplicates != 5 {
+				t.Errorf("again, batch %d: %+v, err %v; want 5 duplicates", i, g.Saved, g.Err)
+			}
 		}
-	}
+		for k := range 20 {
+			kiosk := fmt.Sprintf("gate-%d", k)
+			if c, err := s.Contiguous(t.Context(), kiosk); err != nil || c != 10 {
+				t.Errorf("Contiguous(%s) = %d, %v; want 10", kiosk, c, err)
+			}
+		}
+	})
 }
 
 // TestSaveBatchesRefusesOneAlone: a batch that breaks its chain, one
@@ -61,69 +63,101 @@ func TestSaveBatchesGroup(t *testing.T) {
 // and after them and of the same kiosk, are stored.
 func TestSaveBatchesRefusesOneAlone(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t)
-	s.SeqWindow = 1000
-	// Warm the statement cache first: the refusals below then roll back
-	// statements that ran prepared.
-	mustSave(t, s, batchOf(chained("gate-z", 3)...), t0)
-	if n := len(s.stmts.stmts); n < 5 {
-		t.Fatalf("%d statements prepared after a batch, want the write path's", n)
-	}
-	a, b := chained("gate-a", 6), chained("gate-b", 4)
-	forged := b[2]
-	forged.Prev = protocol.HashText(protocol.Genesis) // not the hash of entry 2
-	far := batch("gate-c", 5000)
-	invalid := batch("gate-d", 1)
-	invalid.Entries[0].ID = ""
-	group := []protocol.Batch{
-		batchOf(a[:3]...),
-		batchOf(b[:2]...),
-		batchOf(forged, b[3]),
-		far,
-		invalid,
-		batchOf(a[3:]...),
-	}
-	got, err := s.SaveBatches(t.Context(), group, t0)
-	if err != nil {
-		t.Fatalf("SaveBatches: %v", err)
-	}
-	for i, want := range []error{nil, nil, ErrChain, ErrSeqWindow, protocol.ErrInvalid, nil} {
-		switch {
-		case want == nil && got[i].Err != nil:
-			t.Errorf("batch %d refused: %v", i, got[i].Err)
-		case want != nil && !errors.Is(got[i].Err, want):
-			t.Errorf("batch %d: err %v, want %v", i, got[i].Err, want)
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		s.SeqWindow = 1000
+		// Warm the statement cache first: the refusals below then roll back
+		// statements that ran prepared.
+		mustSave(t, s, batchOf(chained("gate-z", 3)...), t0)
+		if n := len(s.stmts.stmts); n < 5 {
+			t.Fatalf("%d statements prepared after a batch, want the write path's", n)
 		}
-	}
-	if got[5].Saved.Contiguous != 6 {
-		t.Errorf("gate-a's second batch: contiguous %d, want 6", got[5].Saved.Contiguous)
-	}
-	for kiosk, want := range map[string]uint64{"gate-a": 6, "gate-b": 2, "gate-c": 0, "gate-d": 0} {
-		if c, err := s.Contiguous(t.Context(), kiosk); err != nil || c != want {
-			t.Errorf("Contiguous(%s) = %d, %v; want %d", kiosk, c, err, want)
+		a, b := chained("gate-a", 6), chained("gate-b", 4)
+		forged := b[2]
+		forged.Prev = protocol.HashText(protocol.Genesis) // not the hash of entry 2
+		far := batch("gate-c", 5000)
+		invalid := batch("gate-d", 1)
+		invalid.Entries[0].ID = ""
+		group := []protocol.Batch{
+			batchOf(a[:3]...),
+			batchOf(b[:2]...),
+			batchOf(forged, b[3]),
+			far,
+			invalid,
+			batchOf(a[3:]...),
 		}
-	}
-	var n int
-	if err := s.read.QueryRow(`SELECT count(*) FROM entries WHERE kiosk IN ('gate-b', 'gate-c', 'gate-d')`).Scan(&n); err != nil || n != 2 {
-		t.Errorf("entries of gate-b, c and d = %d, %v; want 2 (gate-b's first batch only)", n, err)
-	}
-	var batches int
-	if err := s.read.QueryRow(`SELECT batches FROM kiosks WHERE kiosk = 'gate-b'`).Scan(&batches); err != nil || batches != 1 {
-		t.Errorf("gate-b's batch count = %d, %v; want 1 (the refused batch undone)", batches, err)
-	}
+		got, err := s.SaveBatches(t.Context(), group, t0)
+		if err != nil {
+			t.Fatalf("SaveBatches: %v", err)
+		}
+		for i, want := range []error{nil, nil, ErrChain, ErrSeqWindow, protocol.ErrInvalid, nil} {
+			switch {
+			case want == nil && got[i].Err != nil:
+				t.Errorf("batch %d refused: %v", i, got[i].Err)
+			case want != nil && !errors.Is(got[i].Err, want):
+				t.Errorf("batch %d: err %v, want %v", i, got[i].Err, want)
+			}
+		}
+		if got[5].Saved.Contiguous != 6 {
+			t.Errorf("gate-a's second batch: contiguous %d, want 6", got[5].Saved.Contiguous)
+		}
+		for kiosk, want := range map[string]uint64{"gate-a": 6, "gate-b": 2, "gate-c": 0, "gate-d": 0} {
+			if c, err := s.Contiguous(t.Context(), kiosk); err != nil || c != want {
+				t.Errorf("Contiguous(%s) = %d, %v; want %d", kiosk, c, err, want)
+			}
+		}
+		var n int
+		if err := s.read.DB.QueryRow(`SELECT count(*) FROM entries WHERE kiosk IN ('gate-b', 'gate-c', 'gate-d')`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("entries of gate-b, c and d = %d, %v; want 2 (gate-b's first batch only)", n, err)
+		}
+		var batches int
+		if err := s.read.DB.QueryRow(`SELECT batches FROM kiosks WHERE kiosk = 'gate-b'`).Scan(&batches); err != nil || batches != 1 {
+			t.Errorf("gate-b's batch count = %d, %v; want 1 (the refused batch undone)", batches, err)
+		}
+	})
 }
 
 // TestSaveBatchesStorageFailureStoresNothing: a cancelled context fails
 // the whole group and nothing of it is held, so no kiosk is acked for it.
 func TestSaveBatchesStorageFailureStoresNothing(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, err := s.SaveBatches(ctx, []protocol.Batch{batch("gate-1", 1, 2), batch("gate-2", 1)}, t0); err == nil {
-		t.Fatal("SaveBatches with a cancelled context: no error")
-	}
-	if c, _ := s.Contiguous(t.Context(), "gate-1"); c != 0 {
-		t.Errorf("Contiguous(gate-1) = %d after a failed group, want 0", c)
-	}
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := s.SaveBatches(ctx, []protocol.Batch{batch("gate-1", 1, 2), batch("gate-2", 1)}, t0); err == nil {
+			t.Fatal("SaveBatches with a cancelled context: no error")
+		}
+		if c, _ := s.Contiguous(t.Context(), "gate-1"); c != 0 {
+			t.Errorf("Contiguous(gate-1) = %d after a failed group, want 0", c)
+		}
+	})
+}
+
+// TestWritePathStatementsArePrepared: after a commit the write path's
+// statements are prepared, bound for the engine, and later batches run
+// through them, on both engines.
+func TestWritePathStatementsArePrepared(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		mustSave(t, s, batch("gate-1", 1, 2), t0)
+		if _, err := s.SaveBatches(t.Context(), []protocol.Batch{batch("gate-1", 3), batch("gate-2", 1)}, t0); err != nil {
+			t.Fatal(err)
+		}
+		s.stmts.mu.Lock()
+		n, bound := len(s.stmts.stmts), 0
+		for q := range s.stmts.stmts {
+			if strings.Contains(q, "$1") {
+				bound++
+			}
+		}
+		s.stmts.mu.Unlock()
+		if n == 0 {
+			t.Fatal("no statement prepared after two commits")
+		}
+		if want := map[bool]int{true: n, false: 0}[s.dialect == postgresDialect]; bound != want {
+			t.Errorf("%d of %d prepared statements bound with $1, want %d", bound, n, want)
+		}
+		if got := mustSave(t, s, batch("gate-1", 4, 5), t0); got.Contiguous != 5 {
+			t.Errorf("SaveBatch through the prepared statements = %+v, want contiguous 5", got)
+		}
+	})
 }

@@ -44,7 +44,7 @@ type Range struct {
 
 // Kiosks returns every kiosk the hub has heard from, ordered by id.
 func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT kiosk, site, contiguous, highest, journal, last_seen,
+	rows, err := s.read.Query(ctx, `SELECT kiosk, site, contiguous, highest, journal, last_seen,
 		batches, conflicts, skew_ms, online, status_at, reported_unsynced, disk_low, write_failures, downlink
 		FROM kiosks ORDER BY kiosk`)
 	if err != nil {
@@ -88,7 +88,7 @@ func (s *SQLite) Kiosks(ctx context.Context) ([]Kiosk, error) {
 // from kiosk; 0 for a kiosk it has never heard from.
 func (s *SQLite) Contiguous(ctx context.Context, kiosk string) (uint64, error) {
 	var n uint64
-	err := s.read.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&n)
+	err := s.read.QueryRow(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -102,13 +102,13 @@ func (s *SQLite) Contiguous(ctx context.Context, kiosk string) (uint64, error) {
 // highest held that the hub lacks from kiosk. One statement, so it reads a
 // consistent snapshot; it looks only above the contiguous sequence.
 func (s *SQLite) Gaps(ctx context.Context, kiosk string) ([]Range, error) {
-	rows, err := s.read.QueryContext(ctx, `
-		WITH start AS (SELECT contiguous AS n FROM kiosks WHERE kiosk = ?1),
+	rows, err := s.read.Query(ctx, `
+		WITH start AS (SELECT contiguous AS n FROM kiosks WHERE kiosk = ?),
 		held AS (
 			SELECT seq, LAG(seq, 1, (SELECT n FROM start)) OVER (ORDER BY seq) AS prev
-			FROM entries WHERE kiosk = ?1 AND seq > (SELECT n FROM start)
+			FROM entries WHERE kiosk = ? AND seq > (SELECT n FROM start)
 		)
-		SELECT prev + 1, seq - 1 FROM held WHERE seq > prev + 1 ORDER BY seq`, kiosk)
+		SELECT prev + 1, seq - 1 FROM held WHERE seq > prev + 1 ORDER BY seq`, kiosk, kiosk)
 	if err != nil {
 		return nil, fmt.Errorf("gaps of %s: %w", kiosk, err)
 	}

@@ -249,11 +249,11 @@ func (s *SQLite) volunteerHours(ctx context.Context, site string, day time.Time)
 func (s *SQLite) eachOnDays(ctx context.Context, site, from, to, kinds string, fn func(Stored)) error {
 	// The kiosk's RFC 3339 text starts with its date, so a day is a range
 	// of the plain column: "2026-02-03" <= time < "2026-02-03~".
-	q := `SELECT ` + storedColumns + ` FROM entries WHERE site = ? AND time >= ? AND time < ? || '~'`
+	q := `SELECT ` + storedColumns + ` FROM entries WHERE site = ? AND time >= ? AND time < ?`
 	if kinds == "shift" {
 		q += ` AND kind IN ('shift_in', 'shift_out')`
 	}
-	rows, err := s.read.QueryContext(ctx, q, site, from, to)
+	rows, err := s.read.Query(ctx, q, site, from, to+"~")
 	if err != nil {
 		return fmt.Errorf("one map: %w", err)
 	}
@@ -288,8 +288,8 @@ func (s *SQLite) MonthMap(ctx context.Context, month string) ([]SiteDay, error) 
 	if _, err := time.Parse("2006-01", month); err != nil {
 		return nil, fmt.Errorf("month map: month must look like 2026-02, got %q", month)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT site, day, checks, visitors, deliveries, alerts, fevers
-		FROM site_day WHERE day > ?1 AND day < ?1 || '~' ORDER BY site, day`, month)
+	rows, err := s.read.Query(ctx, `SELECT site, day, checks, visitors, deliveries, alerts, fevers
+		FROM site_day WHERE day > ? AND day < ? ORDER BY site, day`, month, month+"~")
 	if err != nil {
 		return nil, fmt.Errorf("month map: %w", err)
 	}

@@ -23,8 +23,7 @@ type Published struct {
 // Published lists, per site and scope, the newest downlink of kind the
 // hub has issued.
 func (s *SQLite) Published(ctx context.Context, kind protocol.DownlinkKind) ([]Published, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT site, kiosk, version,
-		coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))
+	rows, err := s.read.Query(ctx, `SELECT site, kiosk, version, `+s.dialect.issued+`
 		FROM downlinks WHERE kind = ? ORDER BY site, kiosk`, string(kind))
 	if err != nil {
 		return nil, fmt.Errorf("published %s: %w", kind, err)

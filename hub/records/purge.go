@@ -23,6 +23,7 @@ const Redacted = "—"
 //
 // The visitor query repeats the kind index's partial WHERE so that SQLite
 // may use it (search.go); checks, most entries, walk the receipt index.
+// These are SQLite's; PostgreSQL's read the same fields (dialect.go).
 var purgeQueries = map[string]string{
 	"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND json_extract(body, '$.visitor.name') != '` + Redacted + `'`,
 	"check":   `kind = 'check' AND received_at < ? AND json_extract(body, '$.scan') IS NOT NULL`,
@@ -36,13 +37,13 @@ var PurgeKinds = []string{"check", "visitor"}
 // change). It works in chunks of a thousand, one transaction each, so
 // ingest waits at most one chunk.
 func (s *SQLite) Purge(ctx context.Context, kind string, cutoff time.Time, dryRun bool) (int, error) {
-	where, ok := purgeQueries[kind]
+	where, ok := s.dialect.purge[kind]
 	if !ok {
 		return 0, fmt.Errorf("purge: kind must be one of %v, got %q", PurgeKinds, kind)
 	}
 	if dryRun {
 		var n int
-		err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE `+where, cutoff.UnixNano()).Scan(&n)
+		err := s.read.QueryRow(ctx, `SELECT count(*) FROM entries WHERE `+where, cutoff.UnixNano()).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("purge %s: %w", kind, err)
 		}
@@ -67,7 +68,8 @@ func (s *SQLite) purgeChunk(ctx context.Context, where string, cutoff time.Time)
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT kiosk, seq, body FROM entries WHERE `+where+` LIMIT 1000`, cutoff.UnixNano())
+	q := cachedTx{tx, s.stmts}
+	rows, err := q.QueryContext(ctx, `SELECT kiosk, seq, body FROM entries WHERE `+where+` LIMIT 1000`, cutoff.UnixNano())
 	if err != nil {
 		return 0, err
 	}
@@ -107,7 +109,7 @@ func (s *SQLite) purgeChunk(ctx context.Context, where string, cutoff time.Time)
 	// (Verify uses the kept digest for a row with purged_at set).
 	now := clock.Or(s.Clock).Now().UnixNano()
 	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, `UPDATE entries SET body = ?, purged_at = ? WHERE kiosk = ? AND seq = ?`,
+		if _, err := q.ExecContext(ctx, `UPDATE entries SET body = ?, purged_at = ? WHERE kiosk = ? AND seq = ?`,
 			string(c.body), now, c.kiosk, c.seq); err != nil {
 			return 0, err
 		}

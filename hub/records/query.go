@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -32,7 +33,7 @@ func (s *SQLite) Latest(ctx context.Context, limit int) ([]Stored, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("latest entries: limit must be 1 or more, got %d", limit)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries
+	rows, err := s.read.Query(ctx, `SELECT `+storedColumns+` FROM entries
 		ORDER BY received_at DESC, kiosk, seq DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("latest entries: %w", err)
@@ -48,7 +49,7 @@ func (s *SQLite) Latest(ctx context.Context, limit int) ([]Stored, error) {
 func (s *SQLite) Entries(ctx context.Context, q Query) ([]Stored, error) {
 	limit := int64(q.Limit)
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		limit = math.MaxInt64 // no limit, as both engines take it
 	}
 	after := clampSeq(q.AfterSeq)
 	var rows *sql.Rows
@@ -56,10 +57,10 @@ func (s *SQLite) Entries(ctx context.Context, q Query) ([]Stored, error) {
 	// Two statements rather than "? = '' OR kiosk = ?", which would keep
 	// SQLite from seeking on the primary key.
 	if q.Kiosk == "" {
-		rows, err = s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries
+		rows, err = s.read.Query(ctx, `SELECT `+storedColumns+` FROM entries
 			WHERE seq > ? ORDER BY kiosk, seq LIMIT ?`, after, limit)
 	} else {
-		rows, err = s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries
+		rows, err = s.read.Query(ctx, `SELECT `+storedColumns+` FROM entries
 			WHERE kiosk = ? AND seq > ? ORDER BY seq LIMIT ?`, q.Kiosk, after, limit)
 	}
 	if err != nil {

@@ -68,9 +68,9 @@ func (c siteDayCounts) write(ctx context.Context, tx querier) error {
 	}
 	up, err := tx.PrepareContext(ctx, `INSERT INTO site_day (day, site, checks, visitors, deliveries, alerts, fevers)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (day, site) DO UPDATE SET checks = checks + excluded.checks,
-			visitors = visitors + excluded.visitors, deliveries = deliveries + excluded.deliveries,
-			alerts = alerts + excluded.alerts, fevers = fevers + excluded.fevers`)
+		ON CONFLICT (day, site) DO UPDATE SET checks = site_day.checks + excluded.checks,
+			visitors = site_day.visitors + excluded.visitors, deliveries = site_day.deliveries + excluded.deliveries,
+			alerts = site_day.alerts + excluded.alerts, fevers = site_day.fevers + excluded.fevers`)
 	if err != nil {
 		return fmt.Errorf("update month counts: %w", err)
 	}

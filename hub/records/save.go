@@ -68,6 +68,9 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
 	defer tx.Rollback()
+	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, b); err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+	}
 	if err := checkWindow(ctx, cachedTx{tx, s.stmts}, b, s.SeqWindow); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
@@ -206,7 +209,7 @@ func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int6
 		if _, err := tx.ExecContext(ctx, `
 		INSERT INTO kiosks (kiosk, site, last_seen, batches, skew_ms) VALUES (?, ?, ?, 1, ?)
 		ON CONFLICT (kiosk) DO UPDATE SET
-			site = excluded.site, last_seen = excluded.last_seen, batches = batches + 1,
+			site = excluded.site, last_seen = excluded.last_seen, batches = kiosks.batches + 1,
 			skew_ms = excluded.skew_ms`,
 			b.Kiosk, b.Site, received, skew); err != nil {
 			return fmt.Errorf("update kiosk: %w", err)
@@ -235,8 +238,8 @@ func settleKiosk(ctx context.Context, tx querier, kiosk string, saved *Saved, hi
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE kiosks SET contiguous = ?, highest = max(highest, ?), conflicts = conflicts + ?
-		WHERE kiosk = ?`, contiguous, highest, saved.Conflicts, kiosk); err != nil {
+		UPDATE kiosks SET contiguous = ?, highest = CASE WHEN highest > ? THEN highest ELSE ? END, conflicts = conflicts + ?
+		WHERE kiosk = ?`, contiguous, highest, highest, saved.Conflicts, kiosk); err != nil {
 		return fmt.Errorf("update kiosk: %w", err)
 	}
 	saved.Contiguous = uint64(contiguous)
@@ -311,7 +314,7 @@ func checkWindow(ctx context.Context, tx querier, b protocol.Batch, window uint6
 		window = DefaultSeqWindow
 	}
 	var highest uint64
-	err := tx.QueryRowContext(ctx, `SELECT max(contiguous, highest) FROM kiosks WHERE kiosk = ?`, b.Kiosk).Scan(&highest)
+	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN contiguous > highest THEN contiguous ELSE highest END FROM kiosks WHERE kiosk = ?`, b.Kiosk).Scan(&highest)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read highest: %w", err)
 	}

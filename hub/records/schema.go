@@ -10,8 +10,11 @@ import (
 	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
-// migrations[i] brings the schema from version i to version i+1; the
-// version lives in PRAGMA user_version. Append, never edit.
+// migrations[i] brought the schema from version i to version i+1 before
+// hub.db moved to goose (migrations/); the version lives in PRAGMA
+// user_version. They are kept to adopt a file an older hub wrote
+// (migrate.go): never edit them, and add no more (a change is a goose
+// step now).
 func migrations() []string {
 	return []string{
 		// 1: entries keyed by (kiosk, seq), and one row per kiosk.
@@ -93,15 +96,11 @@ func migrations() []string {
 	}
 }
 
-// migrate applies the migrations the file lacks, all in one transaction,
-// and logs each with how long it took: on a large file a step that builds
+// migrate applies the migrations the file lacks, in tx (the file's write
+// lock held: adopting a file made before goose runs it, migrate.go), and
+// logs each with how long it took: on a large file a step that builds
 // from the entries (3) takes seconds.
-func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback()
+func migrate(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 	var version int
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
@@ -122,9 +121,6 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	// PRAGMA takes no bound parameters; len(steps) is ours, not input.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
 		return fmt.Errorf("migrate: write schema version: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }

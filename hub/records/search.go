@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
 // searchIndexes serve the console's filters (Search) and the one map
@@ -19,7 +21,10 @@ import (
 // whose body names a fever, the kind index all but checks (three
 // entries in four) and the decision index all but allows (nine in ten).
 // A filter for checks or allows walks the receipt index instead, where
-// most entries match. No index reads the body's JSON.
+// most entries match. No index reads the body's JSON. On PostgreSQL the
+// same indexes are part of the base migration
+// (migrations/postgres/00001_base.sql), the fever index's WHERE in that
+// engine's form (dialect.go); a change here needs a migration there.
 //
 // There is no index led by the unit: a batch's entries belong to a few
 // hundred units, so such an index took a page write per entry and cost
@@ -134,7 +139,7 @@ func (f Filter) Validate() error {
 	return nil
 }
 
-func (f Filter) where() (string, []any) {
+func (f Filter) where(d *dialect) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -177,7 +182,7 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.Fever {
 		// Written exactly as the partial index's WHERE, so SQLite uses it.
-		conds = append(conds, `instr(body, '"fever') > 0`)
+		conds = append(conds, d.fever)
 	}
 	if f.Unit != "" {
 		add("unit = ?", f.Unit)
@@ -200,10 +205,14 @@ func (f Filter) where() (string, []any) {
 	case rareKind:
 		index = "entries_by_kind_not_check"
 	}
-	if len(conds) == 0 {
-		return " INDEXED BY " + index, nil
+	indexed := ""
+	if d.indexedBy {
+		indexed = " INDEXED BY " + index
 	}
-	return " INDEXED BY " + index + " WHERE " + strings.Join(conds, " AND "), args
+	if len(conds) == 0 {
+		return indexed, nil
+	}
+	return indexed + " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // searchOrder is newest first. Every column descends, so that SQLite
@@ -222,9 +231,9 @@ func (s *SQLite) Search(ctx context.Context, f Filter, page, size int) (Page, er
 	if err := f.Validate(); err != nil {
 		return Page{}, fmt.Errorf("search entries: %w", err)
 	}
-	where, args := f.where()
+	where, args := f.where(s.dialect)
 	args = append(args, size+1, page*size)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
+	rows, err := s.read.Query(ctx, `SELECT `+storedColumns+` FROM entries`+where+
 		searchOrder+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("search entries: %w", err)
@@ -246,8 +255,8 @@ func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Stored) error) erro
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("export entries: %w", err)
 	}
-	where, args := f.where()
-	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+` FROM entries`+where+
+	where, args := f.where(s.dialect)
+	rows, err := s.read.Query(ctx, `SELECT `+storedColumns+` FROM entries`+where+
 		searchOrder, args...)
 	if err != nil {
 		return fmt.Errorf("export entries: %w", err)
@@ -267,7 +276,7 @@ func (s *SQLite) Each(ctx context.Context, f Filter, fn func(Stored) error) erro
 
 // Sites lists every compound the hub holds entries from.
 func (s *SQLite) Sites(ctx context.Context) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT site FROM kiosks ORDER BY site`)
+	rows, err := s.read.Query(ctx, `SELECT DISTINCT site FROM kiosks ORDER BY site`)
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
@@ -287,9 +296,9 @@ func (s *SQLite) Sites(ctx context.Context) ([]string, error) {
 // unix ns; then kiosk and seq), oldest first: what the console's follower
 // reads to raise alerts and feed the live view.
 func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Cursor, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
-		WHERE received_at > ?1 OR (received_at = ?1 AND (kiosk > ?2 OR (kiosk = ?2 AND seq > ?3)))
-		ORDER BY received_at, kiosk, seq LIMIT ?4`, c.Received, c.Kiosk, c.Seq, limit)
+	rows, err := s.read.Query(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
+		WHERE `+afterCursor+`
+		ORDER BY received_at, kiosk, seq LIMIT ?`, c.Received, c.Received, c.Kiosk, c.Kiosk, c.Seq, limit)
 	if err != nil {
 		return nil, c, fmt.Errorf("entries since: %w", err)
 	}
@@ -317,25 +326,26 @@ func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Curs
 // test on the stored canonical body, a superset checked exactly here, so
 // a backlog of ordinary entries is passed over without being decoded.
 func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []string) ([]Stored, Cursor, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.dialect.snapshot})
 	if err != nil {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
 	}
 	defer tx.Rollback()
-	after := `(received_at > ?1 OR (received_at = ?1 AND (kiosk > ?2 OR (kiosk = ?2 AND seq > ?3))))`
-	may := `decision = 'alert' OR instr(body, '"alert":true') > 0`
-	args := []any{c.Received, c.Kiosk, c.Seq, limit}
+	q := sqlstore.Tx{Tx: tx, Engine: s.read.Engine}
+	may := `decision = 'alert' OR ` + strings.Replace(s.dialect.contains, "?", `'"alert":true'`, 1)
+	cursor := []any{c.Received, c.Received, c.Kiosk, c.Kiosk, c.Seq}
+	args := slices.Clone(cursor)
 	for _, r := range also {
 		quoted, err := json.Marshal(r)
 		if err != nil {
 			return nil, c, fmt.Errorf("urgent entries since: %w", err)
 		}
 		args = append(args, string(quoted))
-		may += fmt.Sprintf(" OR instr(body, ?%d) > 0", len(args))
+		may += " OR " + s.dialect.contains
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
-		WHERE `+after+` AND (`+may+`)
-		ORDER BY received_at, kiosk, seq LIMIT ?4`, args...)
+	rows, err := q.Query(ctx, `SELECT `+storedColumns+`, kiosk, seq FROM entries
+		WHERE `+afterCursor+` AND (`+may+`)
+		ORDER BY received_at, kiosk, seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
 	}
@@ -365,14 +375,18 @@ func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []st
 	}
 	// Everything after the cursor was looked at: move past the newest row
 	// of the same snapshot.
-	err = tx.QueryRowContext(ctx, `SELECT received_at, kiosk, seq FROM entries WHERE `+after+`
-		ORDER BY received_at DESC, kiosk DESC, seq DESC LIMIT 1`, c.Received, c.Kiosk, c.Seq).
+	err = q.QueryRow(ctx, `SELECT received_at, kiosk, seq FROM entries WHERE `+afterCursor+`
+		ORDER BY received_at DESC, kiosk DESC, seq DESC LIMIT 1`, cursor...).
 		Scan(&next.Received, &next.Kiosk, &next.Seq)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
 	}
 	return out, next, nil
 }
+
+// afterCursor selects the entries after a cursor in receipt order; its
+// arguments are the cursor's Received twice, Kiosk twice and Seq.
+const afterCursor = `(received_at > ? OR (received_at = ? AND (kiosk > ? OR (kiosk = ? AND seq > ?))))`
 
 // Cursor is a position in receipt order.
 type Cursor struct {

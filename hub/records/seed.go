@@ -37,7 +37,8 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
+	q := cachedTx{tx, s.stmts}
+	insert, err := q.PrepareContext(ctx, `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk, seq) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -52,7 +53,7 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 	}
 	for k := range nk {
 		site := fmt.Sprintf("huamu-%03d", k/plan.Kiosks+1)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
+		if _, err := q.ExecContext(ctx, `INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
 			ON CONFLICT (kiosk) DO NOTHING`, fmt.Sprintf("%s-gate-%d", site, k%plan.Kiosks+1), site); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
@@ -82,14 +83,14 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 			counts.add(site, kioskTime, e)
 		}
 	}
-	if err := counts.write(ctx, tx); err != nil {
+	if err := counts.write(ctx, q); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	last := plan.Start.Add(plan.Span).UnixNano()
 	for k, seq := range seqs {
 		site := fmt.Sprintf("huamu-%03d", k/plan.Kiosks+1)
 		kiosk := fmt.Sprintf("%s-gate-%d", site, k%plan.Kiosks+1)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO kiosks (kiosk, site, contiguous, highest, last_seen, batches, online, status_at)
+		if _, err := q.ExecContext(ctx, `INSERT INTO kiosks (kiosk, site, contiguous, highest, last_seen, batches, online, status_at)
 			VALUES (?, ?, ?, ?, ?, 1, 1, ?) ON CONFLICT (kiosk) DO UPDATE SET contiguous = excluded.contiguous,
 			highest = excluded.highest, last_seen = excluded.last_seen`, kiosk, site, seq, seq, last, last); err != nil {
 			return fmt.Errorf("seed: %w", err)

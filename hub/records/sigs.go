@@ -68,7 +68,7 @@ func (s *SQLite) VerifySigs(ctx context.Context, kiosk string,
 	if kiosk != "" {
 		q, args = `SELECT kiosk, journal, site, first_seq, last_seq, sig FROM batch_sigs WHERE kiosk = ? ORDER BY first_seq`, []any{kiosk}
 	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	rows, err := s.read.Query(ctx, q, args...)
 	if err != nil {
 		return out, fmt.Errorf("verify signatures: %w", err)
 	}
@@ -119,7 +119,7 @@ func (s *SQLite) VerifySigs(ctx context.Context, kiosk string,
 // storedLinks reads the chain links of kiosk's entries first..last as
 // stored; whole is false when one is missing or has no hash.
 func (s *SQLite) storedLinks(ctx context.Context, kiosk string, first, last uint64) ([]protocol.ChainLink, bool, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, prev, hash FROM entries WHERE kiosk = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
+	rows, err := s.read.Query(ctx, `SELECT seq, prev, hash FROM entries WHERE kiosk = ? AND seq BETWEEN ? AND ? ORDER BY seq`,
 		kiosk, int64(first), int64(last))
 	if err != nil {
 		return nil, false, err

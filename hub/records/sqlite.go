@@ -5,22 +5,26 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
+	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
-// SQLite is hub storage in one SQLite file. It is safe for concurrent use:
-// every write goes through a single connection, reads through a separate
-// pool of query-only connections, which WAL lets run beside the writer.
+// SQLite is hub storage, in one SQLite file or in a PostgreSQL database
+// (the name is older than the second engine; see Open). It is safe for
+// concurrent use. On SQLite every write goes through a single connection,
+// reads through a separate pool of query-only connections, which WAL lets
+// run beside the writer; on PostgreSQL one pool serves both.
 type SQLite struct {
-	write *sql.DB
-	read  *sql.DB
-	stmts *stmtCache // the write path's prepared statements
+	write   *sqlstore.DB
+	read    *sqlstore.DB
+	dialect *dialect
+	stmts   *stmtCache // the write path's prepared statements
 	// SkewLimit flags kiosks whose clock is further off; 0 means
 	// DefaultSkewLimit.
 	SkewLimit time.Duration
@@ -33,46 +37,68 @@ type SQLite struct {
 	Clock clock.Clock
 }
 
-// Pragmas go in the DSN, not in db.Exec, so that every pooled connection gets
-// them. busy_timeout comes first: switching to WAL can itself return busy.
-// synchronous=FULL keeps every commit across power loss, not only a crash.
-// _txlock=immediate takes the write lock at BEGIN, so a transaction never
-// fails half-way when it upgrades from reading to writing.
-const (
-	writeParams = "_pragma=busy_timeout(5000)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)" +
-		"&_pragma=foreign_keys(1)" +
-		"&_txlock=immediate"
-	readParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)"
-)
+// readParams open SQLite's read pool. The writer's settings are
+// sqlstore.SQLiteURL's (WAL, synchronous=FULL so that every commit
+// survives power loss, foreign keys, and _txlock=immediate, which takes
+// the write lock at BEGIN so that a transaction never fails half-way when
+// it upgrades from reading to writing).
+const readParams = "_pragma=busy_timeout(5000)&_pragma=query_only(1)"
 
 // maxReaders bounds the read pool; the console and the API are its users.
 const maxReaders = 8
 
-// Open opens the SQLite file at path, creating it if needed, and brings its
-// schema up to date, logging nothing.
-func Open(path string) (*SQLite, error) {
-	return OpenLogged(path, slog.New(slog.DiscardHandler))
+// maxPostgres bounds the connections of a store on PostgreSQL: the
+// console's readers and the writers (ingest's group commit, the jobs),
+// as many as SQLite's readers. Each replica holds its stores' pools, and
+// PostgreSQL allows 100 connections unless told otherwise.
+const maxPostgres = maxReaders
+
+// Open opens the records that dsn names, logging nothing: a postgres://
+// or postgresql:// URL, or else the path of a SQLite file, made if
+// missing. Either is brought up to this build's schema.
+func Open(dsn string) (*SQLite, error) {
+	return OpenLogged(dsn, slog.New(slog.DiscardHandler))
 }
 
 // OpenLogged is Open that logs the slow parts of opening a file an older
 // build wrote: each schema migration and each index it creates, with how
 // long it took.
-func OpenLogged(path string, log *slog.Logger) (*SQLite, error) {
-	if path == "" {
+func OpenLogged(dsn string, log *slog.Logger) (*SQLite, error) {
+	return OpenContext(context.Background(), dsn, log)
+}
+
+// OpenContext is OpenLogged that gives up when ctx ends: a PostgreSQL
+// server that does not answer, or another hub migrating for long.
+func OpenContext(ctx context.Context, dsn string, log *slog.Logger) (*SQLite, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if dsn == "" {
 		return nil, errors.New("open records: empty path")
 	}
-	write, err := sql.Open("sqlite", dsn(path, writeParams))
-	if err != nil {
+	if sqlstore.IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openFile(ctx, dsn, log)
+}
+
+// openFile opens the SQLite file at path. A file with a user_version
+// above this build's is refused before anything opens it for writing;
+// one from before goose is adopted (migrate.go).
+func openFile(ctx context.Context, path string, log *slog.Logger) (*SQLite, error) {
+	if v, err := storeversion.ReadFile(ctx, path); err == nil {
+		if err := storeversion.Check("hub.db", v, SchemaVersion(), "hub"); err != nil {
+			return nil, fmt.Errorf("open records %s: %w", path, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}
-	write.SetMaxOpenConns(1)
-	err = migrate(context.Background(), write, log)
-	if err == nil {
-		err = ensureSearchIndexes(context.Background(), write, log)
-	}
+	write, err := sqlstore.OpenSQLite(ctx, path, spec(log))
 	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	if err := ensureSearchIndexes(ctx, write.DB, log); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open records %s: %w", path, err)
 	}
@@ -87,12 +113,27 @@ func OpenLogged(path string, log *slog.Logger) (*SQLite, error) {
 		write.Close()
 		return nil, fmt.Errorf("open records %s for reading: %w", path, err)
 	}
-	return &SQLite{write: write, read: read, stmts: newStmtCache(write)}, nil
+	return &SQLite{write: write, read: &sqlstore.DB{DB: read, Engine: sqlstore.SQLite, Where: path},
+		dialect: sqliteDialect, stmts: newStmtCache(write.DB, sqlstore.SQLite)}, nil
 }
 
-// Close closes both handles.
+// openPostgres opens the records in the PostgreSQL database at pgURL, in
+// the schema "records" (made if missing), and brings them up to this
+// build's version; hubs starting together migrate once (hub/sqlstore).
+func openPostgres(ctx context.Context, pgURL string) (*SQLite, error) {
+	db, err := sqlstore.OpenPostgres(ctx, pgURL, spec(nil), maxPostgres)
+	if err != nil {
+		return nil, err
+	}
+	return &SQLite{write: db, read: db, dialect: postgresDialect, stmts: newStmtCache(db.DB, sqlstore.Postgres)}, nil
+}
+
+// Close closes the store's database.
 func (s *SQLite) Close() error {
 	s.stmts.close()
+	if s.read == s.write {
+		return s.write.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

@@ -62,19 +62,19 @@ func TestOpenSetsPragmasAndSchemaVersion(t *testing.T) {
 	s, _ := openStore(t)
 	var mode string
 	var version, sync, fk int
-	if err := s.write.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := s.write.DB.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v, want wal", mode, err)
 	}
-	if err := s.write.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+	if err := s.write.DB.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
 		t.Errorf("synchronous = %d, %v, want 2 (FULL)", sync, err)
 	}
-	if err := s.write.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+	if err := s.write.DB.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v, want 1", fk, err)
 	}
-	if err := s.read.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations()) {
+	if err := s.read.DB.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations()) {
 		t.Errorf("user_version = %d, %v, want %d", version, err, len(migrations()))
 	}
-	if _, err := s.read.Exec(`DELETE FROM entries`); err == nil {
+	if _, err := s.read.DB.Exec(`DELETE FROM entries`); err == nil {
 		t.Errorf("write through the read handle succeeded, want query_only to refuse it")
 	}
 }
@@ -82,7 +82,7 @@ func TestOpenSetsPragmasAndSchemaVersion(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	s, path := openStore(t)
-	if _, err := s.write.Exec("PRAGMA user_version = 99"); err != nil {
+	if _, err := s.write.DB.Exec("PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	s2, err := Open(path)
@@ -95,57 +95,59 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-// Readers run while one writer saves batches: no reader sees SQLITE_BUSY,
-// and the contiguous sequence a reader sees never goes back.
+// Readers run while one writer saves batches, on both engines: no reader
+// fails (on SQLite, sees SQLITE_BUSY), and the contiguous sequence a
+// reader sees never goes back.
 func TestConcurrentReadsDuringWrites(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t)
-	const batches, size = 40, 25
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for range 4 {
-		wg.Go(func() {
-			var last uint64
-			for {
-				select {
-				case <-done:
-					return
-				default:
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		const batches, size = 40, 25
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for range 4 {
+			wg.Go(func() {
+				var last uint64
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					c, err := s.Contiguous(t.Context(), "gate-1")
+					if err != nil {
+						errs <- err
+						return
+					}
+					if c < last {
+						errs <- fmt.Errorf("contiguous went back from %d to %d", last, c)
+						return
+					}
+					last = c
+					if _, err := s.Latest(t.Context(), 50); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := s.Gaps(t.Context(), "gate-1"); err != nil {
+						errs <- err
+						return
+					}
 				}
-				c, err := s.Contiguous(t.Context(), "gate-1")
-				if err != nil {
-					errs <- err
-					return
-				}
-				if c < last {
-					errs <- fmt.Errorf("contiguous went back from %d to %d", last, c)
-					return
-				}
-				last = c
-				if _, err := s.Latest(t.Context(), 50); err != nil {
-					errs <- err
-					return
-				}
-				if _, err := s.Gaps(t.Context(), "gate-1"); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	for i := range batches {
-		// Odd batches first, so gaps open and close while readers look.
-		n := uint64(i/2 + (i%2)*(batches/2))
-		mustSave(t, s, batch("gate-1", span(n*size+1, n*size+size)...), t0.Add(time.Duration(i)*time.Second))
-	}
-	close(done)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if c, err := s.Contiguous(t.Context(), "gate-1"); err != nil || c != batches*size {
-		t.Errorf("Contiguous = %d, %v, want %d", c, err, batches*size)
-	}
+			})
+		}
+		for i := range batches {
+			// Odd batches first, so gaps open and close while readers look.
+			n := uint64(i/2 + (i%2)*(batches/2))
+			mustSave(t, s, batch("gate-1", span(n*size+1, n*size+size)...), t0.Add(time.Duration(i)*time.Second))
+		}
+		close(done)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if c, err := s.Contiguous(t.Context(), "gate-1"); err != nil || c != batches*size {
+			t.Errorf("Contiguous = %d, %v, want %d", c, err, batches*size)
+		}
+	})
 }

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
-// querier is what the write path runs its statements with: a plain
-// transaction (imports, purges) or a cachedTx (live batches).
+// querier is what the write path runs its statements with: a cachedTx,
+// which binds the statements' '?' for the engine (a bare *sql.Tx would
+// not, on PostgreSQL).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -16,10 +19,7 @@ type querier interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-var (
-	_ querier = (*sql.Tx)(nil)
-	_ querier = cachedTx{}
-)
+var _ querier = cachedTx{}
 
 // maxStmts bounds the cache: the write path has a few dozen statements.
 const maxStmts = 64
@@ -32,13 +32,14 @@ const maxStmts = 64
 // and is prepared after the commit (want, then prepare).
 type stmtCache struct {
 	db     *sql.DB
+	engine *sqlstore.Engine // binds the statements' '?' for the engine
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt
 	wanted map[string]bool
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+func newStmtCache(db *sql.DB, e *sqlstore.Engine) *stmtCache {
+	return &stmtCache{db: db, engine: e, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 }
 
 // get is the prepared statement for query, or nil (and query noted as
@@ -93,13 +94,17 @@ func (c *stmtCache) close() {
 	clear(c.stmts)
 }
 
-// cachedTx runs a transaction's statements through the cache.
+// cachedTx runs a transaction's statements through the cache, bound for
+// the cache's engine (the cache's statements are held bound).
 type cachedTx struct {
 	tx *sql.Tx
 	c  *stmtCache
 }
 
+func (t cachedTx) bind(query string) string { return t.c.engine.Bind(query) }
+
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = t.bind(query)
 	if st := t.c.get(query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -107,6 +112,7 @@ func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = t.bind(query)
 	if st := t.c.get(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -114,6 +120,7 @@ func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query = t.bind(query)
 	if st := t.c.get(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -121,6 +128,7 @@ func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any
 }
 
 func (t cachedTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	query = t.bind(query)
 	if st := t.c.get(query); st != nil {
 		return t.tx.StmtContext(ctx, st), nil
 	}

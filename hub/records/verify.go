@@ -63,7 +63,7 @@ func (s *SQLite) Verify(ctx context.Context, kiosk string) (Verified, error) {
 		q = `SELECT kiosk, contiguous, highest FROM kiosks WHERE kiosk = ?`
 		args = append(args, kiosk)
 	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	rows, err := s.read.Query(ctx, q, args...)
 	if err != nil {
 		return Verified{}, fmt.Errorf("verify: %w", err)
 	}
@@ -110,7 +110,7 @@ type walker struct {
 }
 
 func (s *SQLite) walk(ctx context.Context, w *walker) error {
-	rows, err := s.read.QueryContext(ctx, `
+	rows, err := s.read.Query(ctx, `
 		SELECT seq, kind, decision, unit, body, hash, prev, personal, purged_at
 		FROM entries WHERE kiosk = ? ORDER BY seq`, w.kiosk)
 	if err != nil {

@@ -1,0 +1,58 @@
+package records
+
+import (
+	"database/sql"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
+)
+
+// dialect is the SQL that differs between the two engines, kept here in
+// one place; every other statement is written once, with '?', in SQL both
+// take (bound per engine by hub/sqlstore).
+type dialect struct {
+	engine *sqlstore.Engine
+	// fever is the search filter's test for a body naming a fever reason,
+	// written exactly as the fever index's WHERE so that the engine uses
+	// the index.
+	fever string
+	// contains is a test that the body holds the bound text: the urgent
+	// follower's cheap textual pick.
+	contains string
+	// purge is Purge's selection per kind (purgeQueries).
+	purge map[string]string
+	// issued is the downlink's own issue time in its stored body.
+	issued string
+	// indexedBy names the index a search walks (SQLite's planner, with no
+	// statistics, can pick a worse one); PostgreSQL plans by its own.
+	indexedBy bool
+	// snapshot is the isolation at which a read transaction's statements
+	// all see one snapshot: SQLite's read transactions always do (WAL);
+	// PostgreSQL's default, read committed, takes one per statement.
+	snapshot sql.IsolationLevel
+	// lock, when not empty, takes the locks named by an array of numbers,
+	// in the array's order, each until the transaction ends (lock.go);
+	// SQLite's write lock already serializes every change.
+	lock string
+}
+
+var sqliteDialect = &dialect{
+	engine:    sqlstore.SQLite,
+	fever:     `instr(body, '"fever') > 0`,
+	contains:  `instr(body, ?) > 0`,
+	purge:     purgeQueries,
+	issued:    `coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))`,
+	indexedBy: true,
+}
+
+var postgresDialect = &dialect{
+	engine:   sqlstore.Postgres,
+	fever:    `strpos(body, '"fever') > 0`,
+	contains: `strpos(body, ?) > 0`,
+	purge: map[string]string{
+		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
+		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
+	},
+	issued:   `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
+	snapshot: sql.LevelRepeatableRead,
+	lock:     `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
+}
