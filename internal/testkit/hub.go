@@ -178,3 +178,16 @@ func (h *StandInHub) Journals() map[string]int {
 	}
 	return m
 }
+
+// Forget drops the entries held above seq, as a hub restored from an
+// older backup does: its next acks say it holds less than it had
+// acknowledged. No ack is published.
+func (h *StandInHub) Forget(above uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for seq := range h.held {
+		if seq > above {
+			delete(h.held, seq)
+		}
+	}
+}

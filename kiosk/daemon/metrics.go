@@ -79,6 +79,8 @@ func (d *Daemon) metricsHandler() http.Handler {
 	counter("bad_messages_total", "Acks or downlinks refused as malformed or misaddressed.", up(func(s uplink.Stats) uint64 { return s.BadMessages }))
 	counter("acks_ahead_total", "Acks refused for acknowledging entries this kiosk had not sent (never the hub's own).",
 		up(func(s uplink.Stats) uint64 { return s.AcksAhead }))
+	counter("hub_regressions_total", "Rewinds to a hub's lower ack: the hub kept acknowledging less than it had (it lost entries), and the kiosk sent again from there.",
+		up(func(s uplink.Stats) uint64 { return s.HubRegressions }))
 	counter("journal_rebases_total", "Renumberings of the journal after a replaced journal's entries held by the hub.",
 		up(func(s uplink.Stats) uint64 { return s.Rebases }))
 	gauge("sync_blocked", "1 when entries cannot be synced until a person acts (the screen and kiosk status say why).",

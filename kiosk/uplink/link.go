@@ -145,6 +145,7 @@ func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 		return
 	}
 	u.mu.Lock()
+	u.noteLow(a)
 	switch {
 	case a.Journal == "": // a hub from before journal ids
 		u.hubAck = a.Contiguous // the latest: a forged high one must not stick (applyAck)

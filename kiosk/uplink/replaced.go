@@ -22,7 +22,12 @@ import (
 // refused, counted, and forgotten, so it cannot mark later entries synced
 // when the kiosk reaches them. A blocked uplink (another journal named)
 // resumes by itself once the hub's ack names this journal again.
+//
+// An ack below the one recorded marks nothing unsynced by itself: with
+// hub replicas a late ack is normal. Only a hub that keeps acking below
+// it makes the kiosk send again from the hub's ack (checkRegression).
 func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
+	u.checkRegression(ctx, cur)
 	u.mu.Lock()
 	hubAck, named := u.hubAck, u.named
 	u.mu.Unlock()
@@ -61,7 +66,8 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 		cur.progress = u.clock.Now()
 		u.lastAck.Store(cur.progress.UnixNano())
 		u.stats.acks.Add(1)
-		if !cur.blocked {
+		if !cur.blocked && cur.acked >= cur.missing {
+			cur.missing = 0
 			u.setProblem("")
 		}
 		u.changed()

@@ -17,6 +17,7 @@ type cursor struct {
 	blocked   bool      // the hub holds another journal and ours cannot be renumbered (Problem)
 	probed    time.Time // while blocked: the last batch sent to learn whether that changed
 	seenNamed protocol.Ack
+	missing   uint64    // the hub lost entries up to this one, and the journal no longer holds them (Problem)
 	sent      uint64    // highest sequence published since the last rewind
 	alertSent uint64    // highest alert published since the last rewind
 	progress  time.Time // last ack progress or rewind
@@ -31,6 +32,8 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 	}
 	cur := cursor{acked: acked, sent: acked, alertSent: acked, progress: u.clock.Now()}
 	u.notePublished(acked)
+	u.mark.Store(acked)
+	u.checkMissing(ctx, &cur)
 	var epoch uint64
 	var lastStatus time.Time
 	tick := u.clock.NewTicker(u.cfg.AckTimeout / 4)
@@ -42,6 +45,7 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 		u.rounds.Add(1)
 		u.applyDownlinks(ctx)
 		u.applyAck(ctx, &cur)
+		u.mark.Store(cur.acked)
 		u.mu.Lock()
 		curEpoch := u.epoch
 		u.mu.Unlock()
@@ -217,6 +221,7 @@ func (u *Uplink) publishPayload(c mqtt.Client, topic string, payload []byte, ent
 		u.stats.compressed.Add(1)
 	}
 	u.stats.entries.Add(uint64(entries))
+	u.publishes.Add(1)
 	return c.Publish(topic, 1, false, payload)
 }
 

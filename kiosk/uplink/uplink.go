@@ -6,7 +6,10 @@
 // The journal is the only store of record. After every (re)connect, and
 // whenever acks stop coming for AckTimeout, sending starts again from the
 // last acknowledged entry; the hub is idempotent on (kiosk, sequence), so
-// sending twice is safe and losing a batch is not possible.
+// sending twice is safe and losing a batch is not possible. A hub that
+// keeps acknowledging less than it had (it lost entries: restored from an
+// older backup, a database failover) is told from a late ack of a hub
+// replica, and the kiosk sends again from the hub's ack (regress.go).
 //
 // Alerts jump the queue: each alert entry goes out at once, alone, on the
 // alerts topic, however long the backlog on the entries topic; it is
@@ -47,6 +50,11 @@ type Journal interface {
 	UnsentAlerts(ctx context.Context, after uint64, limit int) ([]protocol.Entry, error)
 	Acked(ctx context.Context) (uint64, error)
 	Ack(ctx context.Context, contiguous uint64, at time.Time) (bool, error)
+	// Rewind lowers the acknowledged position when the hub lost entries
+	// it had acknowledged; Missing names those after it the journal no
+	// longer holds (see checkRegression).
+	Rewind(ctx context.Context, to uint64) (uint64, error)
+	Missing(ctx context.Context) (from, to uint64, err error)
 	SaveDownlink(ctx context.Context, d protocol.Downlink) (bool, error)
 	// ID names the journal in every batch; Rebase renumbers it after a
 	// replaced journal's entries at the hub (see journal.Rebase).
@@ -125,11 +133,15 @@ type Stats struct {
 	// restored from another kiosk's backup). They are not applied, and not
 	// kept for later.
 	AcksAhead uint64
+	// HubRegressions counts rewinds to a hub's lower ack: the hub kept
+	// acknowledging less than it had (it lost entries), and the kiosk
+	// sent again from its ack (see checkRegression).
+	HubRegressions uint64
 }
 
 type stats struct {
 	batches, alerts, entries, compressed, acks, connects, resends, publishFailures, badMessages, downlinks, rebases,
-	acksAhead, downlinksRefused atomic.Uint64
+	acksAhead, downlinksRefused, hubRegressions atomic.Uint64
 }
 
 // Uplink is the kiosk's link to the hub.
@@ -149,6 +161,13 @@ type Uplink struct {
 	// started (at least the journal's ack position): no true ack of the hub
 	// can go beyond it, so one that does is refused (see applyAck).
 	published atomic.Uint64
+	// mark is the send loop's acknowledged position (cursor.acked), for
+	// onMessage to tell an ack below it; low is the run of such acks.
+	mark atomic.Uint64
+	low  lowRun // guarded by mu
+	// publishes counts publishes of entries, so that a run of low acks
+	// can tell an answer to a batch sent since it began (noteLow).
+	publishes atomic.Uint64
 	epoch     uint64 // bumped on each connect: sending restarts from the ack
 	problem   string // see Problem; guarded by mu
 	lastAck   atomic.Int64
@@ -203,13 +222,14 @@ func (u *Uplink) Stats() Stats {
 		Resends: s.resends.Load(), PublishFailures: s.publishFailures.Load(),
 		BadMessages: s.badMessages.Load(), Downlinks: s.downlinks.Load(), Rebases: s.rebases.Load(),
 		AcksAhead: s.acksAhead.Load(), DownlinksRefused: s.downlinksRefused.Load(),
+		HubRegressions: s.hubRegressions.Load(),
 	}
 }
 
 // Problem is a plain sentence for the guard's screen and `kiosk status`
 // when the hub's acks cannot be applied and entries stay unsynced until a
-// person acts (the journal was replaced and cannot be renumbered); "" when
-// there is none.
+// person acts (the journal was replaced and cannot be renumbered, or the
+// hub lost entries this kiosk no longer holds); "" when there is none.
 func (u *Uplink) Problem() string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
