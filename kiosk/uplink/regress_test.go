@@ -79,10 +79,10 @@ func TestHubThatLostEntriesGetsThemAgain(t *testing.T) {
 	}
 }
 
-// TestLateLowerAckChangesNothing: acks below the recorded position that
+// TestLateLowerAcksInARowChangeNothing: acks below the recorded position that
 // do not persist (a hub replica's late ack, overtaken by a newer one) un-ack
 // nothing and send nothing again, however long the kiosk waits.
-func TestLateLowerAckChangesNothing(t *testing.T) {
+func TestLateLowerAcksInARowChangeNothing(t *testing.T) {
 	u, j, hub, clk, broker := startSynced(t, 10)
 	batches := hub.Batches()
 	sent := u.Stats().Entries
