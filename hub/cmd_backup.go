@@ -29,6 +29,11 @@ func newBackupCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			}
 			fmt.Fprintf(stdout, "backed up %s to %s: %d databases, %d other files, %d bytes before compression\n",
 				data.path, out, len(sum.Databases), len(sum.Files), sum.Bytes)
+			if data.database != "" {
+				fmt.Fprintf(stdout, "NOTE: the hub's state (entries, users, passes, kiosks) is in PostgreSQL (--database), not in this file:\n"+
+					"it holds the data folder's keys, secrets and TLS files. Back the database up with PostgreSQL's own tools\n"+
+					"(pg_dump, or pgBackRest: docs/scale.md, Deployment).\n")
+			}
 			return nil
 		},
 	}

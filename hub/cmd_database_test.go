@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,8 +12,10 @@ import (
 
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/internal/doctor"
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/protocol"
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // --database puts the hub's state in PostgreSQL: a kiosk, a user and a
@@ -65,12 +69,62 @@ func TestDatabaseFlag(t *testing.T) {
 		t.Fatalf("with $%s set, kiosks list = %s, want gate-5 from PostgreSQL", datadir.DatabaseEnv, out)
 	}
 
-	if out := mustRun(t, "entries", "--data", dir, "--json"); strings.TrimSpace(out) != "[]" {
-		t.Fatalf("hub entries on an empty PostgreSQL = %q, want []", out)
+	// A command that reads entries makes nothing: before any hub stored
+	// there, it says so.
+	if _, err := hubRun(t, "entries", "--data", dir); err == nil || !strings.Contains(err.Error(), "no hub data in the PostgreSQL database") {
+		t.Fatalf("hub entries before any hub stored in PostgreSQL = %v, want a sentence saying there is no hub data there", err)
 	}
 
 	if _, err := hubRun(t, "kiosks", "list", "--data", dir, "--database", dir+"/hub.db"); err == nil ||
 		!strings.Contains(err.Error(), "PostgreSQL URL") || !strings.Contains(err.Error(), "--data") {
 		t.Fatalf("--database with a file path = %v, want a sentence saying it takes a PostgreSQL URL", err)
+	}
+}
+
+// hub doctor --database reads each store's version from its schema in
+// PostgreSQL, without making anything: current after the stores were
+// opened, FAIL naming the schema when a newer hub migrated one further.
+// hub backup says the database is not in its file.
+func TestDoctorAndBackupWithDatabase(t *testing.T) {
+	db := pgtest.Database(t)
+	dir := t.TempDir()
+	r, _ := hubDoctorRun(t, "--data", dir, "--database", db)
+	if l, _ := r.Find("schema"); l.Status != doctor.OK || strings.Contains(l.Found, "schema records") {
+		t.Fatalf("doctor on an empty database: schema %+v, want OK with nothing found yet", l)
+	}
+	if l, _ := r.Find("storage"); l.Status != doctor.Fail || !strings.Contains(l.Found, "no hub data in the PostgreSQL database") {
+		t.Fatalf("doctor on an empty database: storage %+v, want FAIL saying no hub stored there yet", l)
+	}
+	mustRun(t, "users", "add", "wang", "--admin", "--data", dir, "--database", db)
+	mustRun(t, "keys", "init", "--data", dir, "--database", db)
+	mustRun(t, "kiosks", "list", "--data", dir, "--database", db)
+	mustRun(t, "purge", "--data", dir, "--database", db, "--dry-run")
+	r, _ = hubDoctorRun(t, "--data", dir, "--database", db)
+	l, _ := r.Find("schema")
+	for _, s := range []string{"schema records", "schema operators", "schema registry", "schema passes"} {
+		if l.Status != doctor.OK || !strings.Contains(l.Found, s) {
+			t.Errorf("doctor schema line %+v, want OK naming %s", l, s)
+		}
+	}
+
+	conn, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), `INSERT INTO operators.goose_db_version (version_id, is_applied) VALUES (99, true)`); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = hubDoctorRun(t, "--data", dir, "--database", db)
+	if l, _ := r.Find("schema"); l.Status != doctor.Fail || !strings.Contains(l.Found, "schema operators") || !strings.Contains(l.Found, "99") {
+		t.Errorf("doctor after a newer hub migrated operators: %+v, want FAIL naming the schema and 99", l)
+	}
+
+	var out bytes.Buffer
+	if err := run(t, t.Context(), &out, "backup", "--data", dir, "--database", db, "--out", filepath.Join(t.TempDir(), "b")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "not in this file") || !strings.Contains(out.String(), "pg_dump") {
+		t.Errorf("hub backup with --database said %q, want it to say the database is not in the file", out.String())
 	}
 }

@@ -69,7 +69,7 @@ func hubDoctor(ctx context.Context, dir datadir.Dir, f doctorFlags) *doctor.Repo
 	r := new(doctor.Report)
 	dir.Clock = clock.Or(dir.Clock)
 	now := dir.Clock.Now()
-	if _, err := os.Stat(filepath.Join(dir.Path, "hub.db")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir.Path, "hub.db")); err != nil && dir.Database == "" {
 		r.Fail("storage", "no hub.db in "+dir.Path, "检查 --data 是否指向中心的数据目录", "check that --data names the hub's data folder")
 		return r
 	}

@@ -34,15 +34,18 @@ const (
 func checkSchemas(ctx context.Context, r *doctor.Report, dir datadir.Dir) {
 	var found, newer, older []string
 	for _, st := range []struct {
-		file     string
-		path     string
-		versions func(ctx context.Context, path string) (have, known int64, err error)
+		file, schema string
+		path         string
+		versions     func(ctx context.Context, path string) (have, known int64, err error)
 	}{
-		{datadir.RecordsFile, dir.RecordsPath(), records.Versions},
-		{operators.FileName, dir.OperatorsPath(), operators.Versions},
-		{registry.FileName, dir.RegistryPath(), registry.Versions},
-		{passes.DBFile, filepath.Join(dir.Path, passes.DBFile), passes.Versions},
+		{datadir.RecordsFile, records.Schema, dir.RecordsPath(), records.Versions},
+		{operators.FileName, operators.Schema, dir.OperatorsPath(), operators.Versions},
+		{registry.FileName, registry.Schema, dir.RegistryPath(), registry.Versions},
+		{passes.DBFile, passes.Schema, filepath.Join(dir.Path, passes.DBFile), passes.Versions},
 	} {
+		if dir.Database != "" { // --database: each store's schema in PostgreSQL
+			st.file, st.path = "schema "+st.schema, dir.Database
+		}
 		have, known, err := st.versions(ctx, st.path)
 		switch {
 		case errors.Is(err, os.ErrNotExist):

@@ -88,7 +88,13 @@ func (d Dir) OpenRecords() (*records.SQLite, error) {
 // command must not create an empty database where the user mistyped a
 // path.
 func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
-	if d.Database != "" { // the database is named: a mistyped one does not connect
+	if d.Database != "" {
+		if err := d.CheckDatabase(); err != nil {
+			return nil, err
+		}
+		if _, _, err := records.Versions(context.Background(), d.Database); err != nil {
+			return nil, fmt.Errorf("no hub data in the PostgreSQL database (--database) yet: %w", err)
+		}
 		return d.OpenRecords()
 	}
 	if _, err := os.Stat(d.RecordsPath()); err != nil {

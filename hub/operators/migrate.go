@@ -52,7 +52,12 @@ func SchemaVersion() int {
 // store used goose is at the version adopting it records (1), or at its
 // PRAGMA user_version when that is higher: a file this build must refuse.
 // A missing file is an error wrapping fs.ErrNotExist.
+// A postgres:// URL reads the store's schema there instead
+// (sqlstore.DatabaseVersions).
 func Versions(ctx context.Context, path string) (have, known int64, err error) {
+	if sqlstore.IsPostgres(path) { // --database: the store's schema there
+		return sqlstore.DatabaseVersions(ctx, path, spec)
+	}
 	have, known, err = sqlstore.FileVersions(ctx, path, spec)
 	if err != nil {
 		return 0, 0, err

@@ -64,7 +64,12 @@ func markVersion(ctx context.Context, db *sqlstore.DB) error {
 // file made before goose is at 1, what adopting it records; a file whose
 // user_version says a newer hub wrote it is at that version. A missing
 // file is an error wrapping fs.ErrNotExist.
+// A postgres:// URL reads the store's schema there instead
+// (sqlstore.DatabaseVersions).
 func Versions(ctx context.Context, filePath string) (have, known int64, err error) {
+	if sqlstore.IsPostgres(filePath) { // --database: the store's schema there
+		return sqlstore.DatabaseVersions(ctx, filePath, spec)
+	}
 	uv, err := storeversion.ReadFile(ctx, filePath)
 	if err != nil {
 		return 0, 0, err

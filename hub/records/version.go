@@ -23,7 +23,12 @@ func SchemaVersion() int { return len(migrations()) }
 // user_version above this build's is an error wrapping
 // storeversion.ErrNewer, naming both; a missing file one wrapping
 // fs.ErrNotExist.
+// A postgres:// URL reads the store's schema there instead
+// (sqlstore.DatabaseVersions).
 func Versions(ctx context.Context, path string) (have, known int64, err error) {
+	if sqlstore.IsPostgres(path) { // --database: the store's schema there
+		return sqlstore.DatabaseVersions(ctx, path, spec(nil))
+	}
 	uv, err := storeversion.ReadFile(ctx, path)
 	if err != nil {
 		return 0, 0, err

@@ -12,6 +12,11 @@ import (
 // file made before the register moved to goose migrations, with its
 // tables and no version table, is at version 1: what adopting it records.
 // A missing file is an error wrapping fs.ErrNotExist.
+// A postgres:// URL reads the store's schema there instead
+// (sqlstore.DatabaseVersions).
 func Versions(ctx context.Context, filePath string) (have, known int64, err error) {
+	if sqlstore.IsPostgres(filePath) { // --database: the store's schema there
+		return sqlstore.DatabaseVersions(ctx, filePath, spec)
+	}
 	return sqlstore.FileVersions(ctx, filePath, spec)
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 	"github.com/pressly/goose/v3/lock"
@@ -272,5 +274,37 @@ func FileVersions(ctx context.Context, path string, spec Spec) (have, last int64
 		return have, last, err
 	}
 	have, err = spec.PreGoose(ctx, d)
+	return have, last, err
+}
+
+// DatabaseVersions reads the version of the store in the PostgreSQL
+// database at pgURL without making or changing anything (the doctor's
+// check with --database), and the last version this build knows. A store
+// whose schema or version table is not there yet is an error wrapping
+// fs.ErrNotExist: it is made when first needed.
+func DatabaseVersions(ctx context.Context, pgURL string, spec Spec) (have, last int64, err error) {
+	cfg, err := pgx.ParseConfig(pgURL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("the PostgreSQL URL: %w", err)
+	}
+	cfg.RuntimeParams["search_path"] = spec.Schema
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	d := &DB{DB: db, Engine: Postgres, Where: cfg.Database}
+	p, err := provider(d, spec, goose.DialectPostgres, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	last = known(p)
+	ok, err := HasTable(ctx, d, Postgres, VersionTable)
+	if err != nil {
+		return 0, last, err
+	}
+	if !ok {
+		return 0, last, fmt.Errorf("the %s's tables (schema %s): %w", spec.Name, spec.Schema, fs.ErrNotExist)
+	}
+	have, err = Version(ctx, d)
 	return have, last, err
 }
