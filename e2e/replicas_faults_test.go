@@ -123,6 +123,10 @@ func (r *replicaRig) endLoad() {
 // journal is at the hub exactly once and every fever raised one alert.
 func (r *replicaRig) settle(t *testing.T, what string, began, lastFault time.Time) {
 	t.Helper()
+	var behind []uint64 // what each kiosk had not synced as the faults ended
+	for _, g := range r.gates {
+		behind = append(behind, kioskStatus(t, g.cfgPath).Unsynced)
+	}
 	r.endLoad()
 	entries := r.checkExactlyOnce(t)
 	synced := time.Since(lastFault)
@@ -136,8 +140,8 @@ func (r *replicaRig) settle(t *testing.T, what string, began, lastFault time.Tim
 	}
 	r.checkJobsRunOnce(t)
 	t.Logf("%s: what the replicas logged above info: %s", what, r.complaints())
-	t.Logf("%s: the hub holds all %d journaled entries of %d kiosks exactly once, no gaps; unsynced 0 everywhere %s after the last fault (bound %s); %d fevers, one alert each %s after that (bound %s); scenario %s",
-		what, len(entries), len(r.gates), synced.Round(time.Millisecond), replicaSyncBound, fevers,
+	t.Logf("%s: the hub holds all %d journaled entries of %d kiosks exactly once, no gaps; unsynced %v at the last fault, 0 everywhere %s after it (bound %s); %d fevers, one alert each %s after that (bound %s); scenario %s",
+		what, len(entries), len(r.gates), behind, synced.Round(time.Millisecond), replicaSyncBound, fevers,
 		(time.Since(lastFault) - synced).Round(time.Millisecond), replicaAlertBound, time.Since(began).Round(time.Millisecond))
 }
 
