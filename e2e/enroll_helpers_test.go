@@ -50,7 +50,11 @@ func (h *hub) enrollKiosk(t *testing.T, cfgPath, broker string) kioskIdentity {
 func (m *mosquittoProc) closeFor(t *testing.T, hubData string) {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(m.conf), "access")
-	run(t, "hub", "broker-config", "mosquitto", "--data", hubData, "--out", dir)
+	args := []string{"broker-config", "mosquitto", "--data", hubData, "--out", dir}
+	for _, id := range m.replicas {
+		args = append(args, "--replica", id)
+	}
+	run(t, "hub", args...)
 	host, port, err := net.SplitHostPort(m.addr)
 	if err != nil {
 		t.Fatal(err)

@@ -242,18 +242,22 @@ func TestFaultsMosquitto(t *testing.T) {
 type mosquittoProc struct {
 	path, conf, addr, url, logPath string
 	p                              *proc
+	// replicas are the hub replicas' ids, each given its two logins
+	// (`hub broker-config mosquitto --replica`).
+	replicas []string
 }
 
 // startMosquitto runs a real Mosquitto on a free port, closed: it admits
 // the hub's account and the kiosks enrolled in the registry of the hub
 // data folder hubData, each to its own topics (`hub broker-config
-// mosquitto`); enrolling reloads it.
-func startMosquitto(t *testing.T, hubData string) *mosquittoProc {
+// mosquitto`), and each of the hub replicas named its two logins;
+// enrolling reloads it.
+func startMosquitto(t *testing.T, hubData string, replicas ...string) *mosquittoProc {
 	t.Helper()
 	path := need.Program(t, "mosquitto", "mosquitto")
 	addr := testkit.FreeAddr(t)
 	dir := t.TempDir()
-	m := &mosquittoProc{path: path, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr, url: "tcp://" + addr}
+	m := &mosquittoProc{path: path, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr, url: "tcp://" + addr, replicas: replicas}
 	m.closeFor(t, hubData)
 	m.start(t)
 	return m

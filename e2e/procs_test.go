@@ -148,6 +148,9 @@ type hubEntry struct {
 	Site  string `json:"site"`
 	// Decision is what the gate decided (allow, alert, ...).
 	Decision string `json:"decision"`
+	// Alert marks an entry the kiosk reported as urgent whatever its
+	// decision (soft fever mode).
+	Alert bool `json:"alert"`
 }
 
 func hubEntries(t *testing.T, dataDir string) []hubEntry {

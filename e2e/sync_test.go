@@ -101,6 +101,8 @@ type hub struct {
 	// metricsListen, when set, serves /metrics there without a token
 	// (--metrics-listen); else the console's port wants an admin's token.
 	metricsListen string
+	// extra are more `hub serve` flags (a replica's, for one).
+	extra []string
 }
 
 func (h *hub) start(t *testing.T) *proc {
@@ -126,6 +128,7 @@ func (h *hub) start(t *testing.T) *proc {
 	if h.metricsListen != "" {
 		args = append(args, "--metrics-listen", h.metricsListen)
 	}
+	args = append(args, h.extra...)
 	return start(t, "hub", "hub ready", args...)
 }
 

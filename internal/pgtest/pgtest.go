@@ -4,7 +4,11 @@
 // machine, saying how to get one, and fails under CI, where every test
 // must run.
 //
-// Tests of the hub's stores import it; nothing else does.
+// Own starts a server of one test's own instead, for a test that restarts
+// it (the replica fault suite in e2e).
+//
+// Tests of the hub's stores and e2e's replica faults import it; nothing
+// else does.
 package pgtest
 
 import (
