@@ -56,9 +56,13 @@ if [ -z "${GATEPOST_TEST_POSTGRES:-}" ]; then
 fi
 # Each test binary is bounded, so a hang fails within minutes, not CI's limit.
 echo "test.sh: go test"
-go test -count=1 -timeout 8m ./...
+# e2e runs the programs as processes (the replica fault suite among them):
+# about 5 minutes on a quiet 2-core machine, more on a loaded one.
+go test -count=1 -timeout 15m ./...
 echo "test.sh: go test -race (packages with concurrency of their own)"
 go test -count=1 -race -timeout 8m ./internal/... ./hardware/... \
   ./kiosk/uplink/... ./kiosk/journal/... ./kiosk/screen/... ./kiosk/gate/... ./kiosk/daemon/... ./kiosk/passcheck/... ./kiosk/identity/... \
   ./kiosk/enrollment/... ./hub/server/... ./hub/link/... ./hub/ingest/... ./hub/alerts/... ./hub/retention/... ./hub/broker/... ./hub/console/... \
-  ./hub/enroll/... ./hub/registry/...
+  ./hub/enroll/... ./hub/registry/... ./hub/leader/...
+# The records' concurrent tests (two stores on one database, group commits).
+go test -count=1 -race -timeout 8m -run 'Replicas|Group|Concurrent|Prepared' ./hub/records/
