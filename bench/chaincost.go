@@ -22,19 +22,27 @@ import (
 //
 //	go run ./bench -only chaincost [-n 100000] [-rounds 3] [-verify-n 1000000]
 
-// benchChainCost runs the four measurements of the budget.
+// benchChainCost runs the four measurements of the budget (o.only
+// "chain-ingest" or "chain-append": that one alone).
 func benchChainCost(ctx context.Context, dir string, o options, log *slog.Logger) ([]result, error) {
 	var out []result
-	r, err := chainIngest(ctx, dir, o.n, o.rounds)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
+	if o.only != "chain-append" {
+		r, err := chainIngest(ctx, dir, o.n, o.rounds)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		out = append(out, r...)
 	}
-	out = append(out, r...)
-	a, err := chainAppend(ctx, dir, o.appends, o.burst, o.lull)
-	if err != nil {
-		return nil, fmt.Errorf("append: %w", err)
+	if o.only != "chain-ingest" {
+		a, err := chainAppend(ctx, dir, o.appends, o.burst, o.lull)
+		if err != nil {
+			return nil, fmt.Errorf("append: %w", err)
+		}
+		out = append(out, a)
 	}
-	out = append(out, a)
+	if o.only != "chaincost" {
+		return out, nil
+	}
 	d, err := chainDrain(ctx, dir, o.n, o.gzipAbove, o.rounds, log)
 	if err != nil {
 		return nil, fmt.Errorf("drain: %w", err)
