@@ -246,7 +246,8 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	for _, q := range []string{`DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`, `ALTER TABLE entries DROP COLUMN unit`,
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
-		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`,
+		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`} {
 		if _, err := s.write.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
