@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -270,5 +271,38 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	}
 	if err := s.read.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_by_unit'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the old json_extract index is still there (%d, %v)", n, err)
+	}
+}
+
+// TestFeverFilterAfterIngest: entries stored by SaveBatch and SaveBatches
+// carry the fever column, and the fever filter finds exactly those with
+// a fever reason, not a visitor whose purpose names a fever.
+func TestFeverFilterAfterIngest(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	mustSave(t, s, mixedBatch("gate-1", "huamu-001", span(1, 30)...), t0)
+	if _, err := s.SaveBatches(t.Context(), []protocol.Batch{mixedBatch("gate-2", "huamu-001", span(1, 12)...)}, t0); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Entries(t.Context(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, e := range all {
+		if hasFever(e.Reasons) {
+			want[fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)] = true
+		}
+	}
+	page, err := s.Search(t.Context(), Filter{Fever: true}, 0, MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range page.Entries {
+		got[fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)] = true
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("fever filter found %v, want %v", got, want)
 	}
 }
