@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,5 +113,23 @@ func FuzzEntryJSON(f *testing.F) {
 			e.OnPost = []string{unit, scan}
 		}
 		checkSameJSON(t, e)
+	})
+}
+
+func FuzzIDChars(f *testing.F) {
+	name, reason, pass := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`), regexp.MustCompile(`^[a-z0-9_]{1,64}$`), passIDPattern
+	for _, s := range []string{"", "gate-1", "fever_confirmed", "Gate_1", "a/b", "ä", "x\n", strings.Repeat("a", 64), strings.Repeat("a", 65)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range []struct {
+			re     *regexp.Regexp
+			most   int
+			reason bool
+		}{{name, 64, false}, {reason, 64, true}, {pass, MaxPassID, false}} {
+			if got, want := idChars(s, c.most, c.reason), c.re.MatchString(s); got != want {
+				t.Fatalf("idChars(%q, %d, %v) = %v, but %s says %v", s, c.most, c.reason, got, c.re, want)
+			}
+		}
 	})
 }
