@@ -133,3 +133,37 @@ func FuzzIDChars(f *testing.F) {
 		}
 	})
 }
+
+// marshalledStatement is ChainStatement as json.Marshal wrote it before
+// it was written by hand.
+func marshalledStatement(kiosk, site, journal string, links []ChainLink) []byte {
+	rows := make([][3]any, len(links))
+	for i, l := range links {
+		rows[i] = [3]any{l.Seq, HashText(l.Prev), HashText(l.Hash)}
+	}
+	data, _ := json.Marshal(struct {
+		Kiosk   string   `json:"kiosk"`
+		Site    string   `json:"site"`
+		Journal string   `json:"journal"`
+		Links   [][3]any `json:"links"`
+	}{kiosk, site, journal, rows})
+	return data
+}
+
+func TestChainStatementMatchesMarshal(t *testing.T) {
+	links := []ChainLink{{Seq: 1, Prev: Genesis, Hash: [32]byte{1, 2, 0xff}}, {Seq: 1<<64 - 1, Prev: [32]byte{0xab}, Hash: [32]byte{31: 9}}}
+	for _, c := range []struct {
+		kiosk, site, journal string
+		links                []ChainLink
+	}{
+		{"gate-1", "huamu-001", "0190d6e4-7a4b-7cc0-8b8e-00000000a001", links},
+		{"gate-1", "huamu-001", "", links[:1]},
+		{"", "", "", nil},
+		{"<&>", "a\u2028", "\xff\"\\", []ChainLink{}},
+	} {
+		got, want := ChainStatement(c.kiosk, c.site, c.journal, c.links), marshalledStatement(c.kiosk, c.site, c.journal, c.links)
+		if !bytes.Equal(got, want) {
+			t.Errorf("ChainStatement(%q, %q, %q, %d links) = %s\nwant json.Marshal's %s", c.kiosk, c.site, c.journal, len(c.links), got, want)
+		}
+	}
+}
