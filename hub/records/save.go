@@ -118,7 +118,7 @@ func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byt
 	} else if err := ins.counts.write(ctx, tx); err != nil {
 		return Saved{}, err
 	}
-	if err := settleKiosk(ctx, tx, b.Kiosk, &saved, ins.highest); err != nil {
+	if err := settleKiosk(ctx, tx, b, &saved, ins.highest); err != nil {
 		return Saved{}, err
 	}
 	return saved, nil
@@ -267,14 +267,24 @@ func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int6
 
 // settleKiosk advances the kiosk's contiguous sequence over what saved
 // inserted, records its highest sequence and conflicts, and fills in
-// saved's Contiguous, Highest and Journal.
-func settleKiosk(ctx context.Context, tx querier, kiosk string, saved *Saved, highest int64) error {
+// saved's Contiguous, Highest and Journal. Every entry of b is held now
+// (inserted, or held before), so the contiguous run is followed through
+// b's sequences in memory first, and only what lies beyond them is read.
+func settleKiosk(ctx context.Context, tx querier, b protocol.Batch, saved *Saved, highest int64) error {
+	kiosk := b.Kiosk
 	var contiguous int64
 	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&contiguous); err != nil {
 		return fmt.Errorf("read contiguous: %w", err)
 	}
 	if saved.Inserted > 0 {
+		for _, e := range b.Entries { // in increasing order (Validate)
+			if seq := int64(e.Seq); seq == contiguous+1 {
+				contiguous = seq
+			} else if seq > contiguous {
+				break
+			}
+		}
 		var err error
 		if contiguous, err = advance(ctx, tx, kiosk, contiguous); err != nil {
 			return err
