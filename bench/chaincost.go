@@ -25,31 +25,34 @@ import (
 //	go run ./bench -only chaincost [-n 100000] [-rounds 3] [-verify-n 1000000]
 
 // benchChainCost runs the four measurements of the budget (o.only
-// "chain-ingest" or "chain-append": that one alone).
+// "chain-ingest", "chain-append" or "chain-drain": that one alone).
 func benchChainCost(ctx context.Context, dir string, o options, log *slog.Logger) ([]result, error) {
 	var out []result
-	if o.only != "chain-append" {
+	part := func(name string) bool { return o.only == "chaincost" || o.only == name }
+	if part("chain-ingest") {
 		r, err := chainIngest(ctx, dir, o.n, o.rounds)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: %w", err)
 		}
 		out = append(out, r...)
 	}
-	if o.only != "chain-ingest" {
+	if part("chain-append") {
 		a, err := chainAppend(ctx, dir, o.appends, o.burst, o.rounds, o.lull)
 		if err != nil {
 			return nil, fmt.Errorf("append: %w", err)
 		}
 		out = append(out, a)
 	}
+	if part("chain-drain") {
+		d, err := chainDrain(ctx, dir, o.n, o.gzipAbove, o.rounds, log)
+		if err != nil {
+			return nil, fmt.Errorf("drain: %w", err)
+		}
+		out = append(out, d...)
+	}
 	if o.only != "chaincost" {
 		return out, nil
 	}
-	d, err := chainDrain(ctx, dir, o.n, o.gzipAbove, o.rounds, log)
-	if err != nil {
-		return nil, fmt.Errorf("drain: %w", err)
-	}
-	out = append(out, d...)
 	v, err := chainVerify(ctx, dir, o.verifyN)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
