@@ -41,7 +41,7 @@ func main() {
 	burst := flag.Int("burst", 100, "appends in one rush at the gate, for the latency benchmark")
 	lull := flag.Duration("lull", 700*time.Millisecond, "quiet time between rushes (longer than the journal's idle checkpoint delay, 500ms)")
 	rounds := flag.Int("rounds", 3, "drain rounds: ours and the bridges run in turns and the medians are compared")
-	only := flag.String("only", "", "run one benchmark: drain, ingest, append, chaincost (what the entry chain and signatures cost, issue 14), or fleet (500 kiosks against `hub serve`, minutes: only when asked for); drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling")
+	only := flag.String("only", "", "run one benchmark: drain, ingest, append, chaincost (what the entry chain and signatures cost, issue 14; chain-ingest, chain-append or chain-drain: one part of it), or fleet (500 kiosks against `hub serve`, minutes: only when asked for); drain-ours, drain-ours-plain: our side of the drain alone, over TLS with logins or plain, for profiling")
 	gzipAbove := flag.Int("gzip-above", 0, "the kiosk's mqtt.gzip_above for the drain (0: no compression, as on loopback it only costs CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	verifyN := flag.Int("verify-n", 1_000_000, "entries `hub verify` walks in -only chaincost")
@@ -106,7 +106,7 @@ func run(ctx context.Context, o options, out *os.File) error {
 		}
 		r.print(out)
 	}
-	if only == "chaincost" { // issue 14's cost budget; not part of a run of everything
+	if only == "chaincost" || only == "chain-ingest" || only == "chain-append" || only == "chain-drain" { // issue 14's cost budget; not part of a run of everything
 		rs, err := benchChainCost(ctx, dir, o, log)
 		if err != nil {
 			return fmt.Errorf("chaincost: %w", err)

@@ -3,7 +3,6 @@ package protocol
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 )
 
@@ -50,29 +49,14 @@ func EntryHashWith(prev, personal [32]byte, e Entry) [32]byte {
 // fields, in this order: scan, visitor name, contact, from, purpose
 // ("" for each that is absent). These are what retention purges.
 func PersonalDigest(e Entry) [32]byte {
-	var v Visitor
-	if e.Visitor != nil {
-		v = *e.Visitor
-	}
-	data, err := json.Marshal([5]string{e.Scan, v.Name, v.Contact, v.From, v.Purpose})
-	if err != nil { // strings always marshal
-		panic(err)
-	}
-	return sha256.Sum256(data)
+	var buf [256]byte
+	return sha256.Sum256(personalJSON(buf[:0], &e))
 }
 
 // canonicalPublic is e as EncodeValidEntry writes it with prev and the
 // personal fields left out and the time in UTC.
 func canonicalPublic(e Entry) []byte {
-	e.Prev = ""
-	e.Scan = ""
-	e.Time = e.Time.UTC()
-	if e.Visitor != nil {
-		v := *e.Visitor
-		v.Name, v.Contact, v.From, v.Purpose = "", "", "", ""
-		e.Visitor = &v
-	}
-	data, err := json.Marshal(wireReady(e))
+	data, err := encodeEntry(e, true)
 	if err != nil { // an Entry holds nothing json cannot marshal
 		panic(err)
 	}
@@ -91,8 +75,10 @@ func ParseHash(s string) ([32]byte, error) {
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
 		return h, fmt.Errorf("must be 64 hex digits: %v", err)
 	}
-	if HashText(h) != s {
-		return h, fmt.Errorf("must be lowercase hex")
+	for i := range len(s) { // hex.Decode took upper case too
+		if 'A' <= s[i] && s[i] <= 'F' {
+			return h, fmt.Errorf("must be lowercase hex")
+		}
 	}
 	return h, nil
 }

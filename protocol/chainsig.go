@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 )
 
 // A kiosk's signature over a batch or an export bundle covers who sent
@@ -50,20 +51,26 @@ func ChainLinks(entries []Entry) ([]ChainLink, error) {
 // {"kiosk":K,"site":S,"journal":J,"links":[[seq,"prev hex","hash hex"],...]}
 // with no spaces.
 func ChainStatement(kiosk, site, journal string, links []ChainLink) []byte {
-	rows := make([][3]any, len(links))
+	// Written by hand, not by json.Marshal over [3]any rows: the hub
+	// builds one for every batch it takes, and reflection over a
+	// thousand rows was a twentieth of storing it. The bytes are
+	// json.Marshal's (TestChainStatementMatchesMarshal, and the signed
+	// vectors in testdata).
+	b := make([]byte, 0, 64+len(kiosk)+len(site)+len(journal)+len(links)*(2*64+30))
+	b = appendJSONString(append(b, `{"kiosk":`...), kiosk)
+	b = appendJSONString(append(b, `,"site":`...), site)
+	b = appendJSONString(append(b, `,"journal":`...), journal)
+	b = append(b, `,"links":[`...)
 	for i, l := range links {
-		rows[i] = [3]any{l.Seq, HashText(l.Prev), HashText(l.Hash)}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(append(b, '['), l.Seq, 10)
+		b = hex.AppendEncode(append(b, `,"`...), l.Prev[:])
+		b = hex.AppendEncode(append(b, `","`...), l.Hash[:])
+		b = append(b, `"]`...)
 	}
-	data, err := json.Marshal(struct {
-		Kiosk   string   `json:"kiosk"`
-		Site    string   `json:"site"`
-		Journal string   `json:"journal"`
-		Links   [][3]any `json:"links"`
-	}{kiosk, site, journal, rows})
-	if err != nil { // strings and numbers always marshal
-		panic(err)
-	}
-	return data
+	return append(b, "]}"...)
 }
 
 // SignChain signs the statement of kiosk, site, journal and links with

@@ -162,7 +162,7 @@ func EncodeEntry(e Entry) ([]byte, error) {
 // every entry of a batch is by Batch.Validate: the hub's ingest encodes
 // each stored entry in its canonical form without checking it twice.
 func EncodeValidEntry(e Entry) ([]byte, error) {
-	return json.Marshal(wireReady(e))
+	return encodeEntry(e, false)
 }
 
 // wireReady returns e as the decoders want it: a nil Reasons would encode

@@ -11,10 +11,6 @@ import (
 // take (bound per engine by hub/sqlstore).
 type dialect struct {
 	engine *sqlstore.Engine
-	// fever is the search filter's test for a body naming a fever reason,
-	// written exactly as the fever index's WHERE so that the engine uses
-	// the index.
-	fever string
 	// contains is a test that the body holds the bound text: the urgent
 	// follower's cheap textual pick.
 	contains string
@@ -37,7 +33,6 @@ type dialect struct {
 
 var sqliteDialect = &dialect{
 	engine:    sqlstore.SQLite,
-	fever:     `instr(body, '"fever') > 0`,
 	contains:  `instr(body, ?) > 0`,
 	purge:     purgeQueries,
 	issued:    `coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))`,
@@ -46,7 +41,6 @@ var sqliteDialect = &dialect{
 
 var postgresDialect = &dialect{
 	engine:   sqlstore.Postgres,
-	fever:    `strpos(body, '"fever') > 0`,
 	contains: `strpos(body, ?) > 0`,
 	purge: map[string]string{
 		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,

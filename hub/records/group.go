@@ -56,11 +56,12 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, valid...); err != nil {
 		return nil, fmt.Errorf("save batches: %w", err)
 	}
+	counts := siteDayCounts{} // the month's counts of the whole group, written once
 	for i, b := range batches {
 		if out[i].Err != nil {
 			continue
 		}
-		saved, err := s.saveOne(ctx, tx, cachedTx{tx, s.stmts}, b, bodies[i], received.UnixNano())
+		saved, err := s.saveOne(ctx, tx, cachedTx{tx, s.stmts}, b, bodies[i], received.UnixNano(), counts)
 		if errors.Is(err, protocol.ErrInvalid) {
 			out[i].Err = fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 			continue
@@ -70,6 +71,9 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 		}
 		out[i].Saved = saved
 	}
+	if err := counts.write(ctx, cachedTx{tx, s.stmts}); err != nil {
+		return nil, fmt.Errorf("save batches: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save batches: commit: %w", err)
 	}
@@ -78,15 +82,17 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 }
 
 // saveOne saves one batch of a group inside its own savepoint, rolled
-// back when the batch is refused.
-func (s *SQLite) saveOne(ctx context.Context, tx *sql.Tx, q querier, b protocol.Batch, bodies [][]byte, received int64) (Saved, error) {
+// back when the batch is refused; what it inserted is added to counts
+// only when it is kept.
+func (s *SQLite) saveOne(ctx context.Context, tx *sql.Tx, q querier, b protocol.Batch, bodies [][]byte, received int64,
+	counts siteDayCounts) (Saved, error) {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
 		return Saved{}, err
 	}
 	err := checkWindow(ctx, q, b, s.SeqWindow)
 	var saved Saved
 	if err == nil {
-		saved, err = saveBatch(ctx, q, b, bodies, received, true)
+		saved, err = saveBatch(ctx, q, b, bodies, received, true, counts)
 	}
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalid) {

@@ -54,6 +54,7 @@ func TestSaveBatchesGroup(t *testing.T) {
 				t.Errorf("Contiguous(%s) = %d, %v; want 10", kiosk, c, err)
 			}
 		}
+		assertRollup(t, s, "after a group and the same group again")
 	})
 }
 
@@ -113,6 +114,9 @@ func TestSaveBatchesRefusesOneAlone(t *testing.T) {
 		if err := s.read.DB.QueryRow(`SELECT batches FROM kiosks WHERE kiosk = 'gate-b'`).Scan(&batches); err != nil || batches != 1 {
 			t.Errorf("gate-b's batch count = %d, %v; want 1 (the refused batch undone)", batches, err)
 		}
+		// The month's counts, written once for the group, hold the kept
+		// batches' entries and none of the refused ones'.
+		assertRollup(t, s, "after a group with refused batches")
 	})
 }
 

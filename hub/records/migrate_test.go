@@ -80,13 +80,17 @@ func shape(t *testing.T, s *SQLite) string {
 // (before goose) and a new one: the older file, adopted, has exactly the
 // tables, columns and indexes of the new one, the same user_version,
 // and goose records it at the base version.
+// lastGoose is the last goose step of this build (migrations/): a file or
+// database this build opens ends at it.
+const lastGoose = 2
+
 func TestAdoptedFileHasTheBaseShape(t *testing.T) {
 	names := storeversiontest.Fixtures(t, "hub-v*.db")
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			path := storeversiontest.Copy(t, name+".db", "hub.db")
-			if have, known, err := Versions(t.Context(), path); err != nil || have != 0 || known != 1 {
-				t.Errorf("Versions(%s before opening) = %d, %d, %v; want 0, 1 (older: serve upgrades it)", name, have, known, err)
+			if have, known, err := Versions(t.Context(), path); err != nil || have != 0 || known != lastGoose {
+				t.Errorf("Versions(%s before opening) = %d, %d, %v; want 0, %d (older: serve upgrades it)", name, have, known, err, lastGoose)
 			}
 			old := openAt(t, path)
 			fresh := openAt(t, sqlitePath(t))
@@ -94,15 +98,15 @@ func TestAdoptedFileHasTheBaseShape(t *testing.T) {
 				t.Errorf("adopted %s's shape =\n%s\nwant a new file's\n%s", name, got, want)
 			}
 			for _, s := range []*SQLite{old, fresh} {
-				if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != 1 {
-					t.Errorf("goose version = %d, %v; want 1", v, err)
+				if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastGoose {
+					t.Errorf("goose version = %d, %v; want %d", v, err, lastGoose)
 				}
 				if v, err := storeversion.Read(t.Context(), s.read.DB); err != nil || v != SchemaVersion() {
 					t.Errorf("user_version = %d, %v; want %d", v, err, SchemaVersion())
 				}
 			}
-			if have, known, err := Versions(t.Context(), path); err != nil || have != 1 || known != 1 {
-				t.Errorf("Versions(%s adopted) = %d, %d, %v; want 1, 1", name, have, known, err)
+			if have, known, err := Versions(t.Context(), path); err != nil || have != lastGoose || known != lastGoose {
+				t.Errorf("Versions(%s adopted) = %d, %d, %v; want %d, %d", name, have, known, err, lastGoose, lastGoose)
 			}
 		})
 	}
@@ -141,8 +145,8 @@ func TestPostgresOpensOnce(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 	}
 	s := stores[0]
-	if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != 1 {
-		t.Errorf("goose version = %d, %v; want 1", v, err)
+	if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastGoose {
+		t.Errorf("goose version = %d, %v; want %d", v, err, lastGoose)
 	}
 	rows, err := s.read.Query(t.Context(), `SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = 'entries'`, Schema)
 	if err != nil {
@@ -226,7 +230,7 @@ func TestPostgresRefusesANewerSchema(t *testing.T) {
 		again.Close()
 		t.Fatal("Open of a database at version 7 succeeded")
 	}
-	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "version 7, this hub knows versions up to 1") {
-		t.Fatalf("Open of a database at version 7 = %v; want ErrNewerSchema naming 7 and 1", err)
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), fmt.Sprintf("version 7, this hub knows versions up to %d", lastGoose)) {
+		t.Fatalf("Open of a database at version 7 = %v; want ErrNewerSchema naming 7 and %d", err, lastGoose)
 	}
 }

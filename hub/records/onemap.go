@@ -180,6 +180,15 @@ func isFeverReason(r string) bool { return strings.HasPrefix(r, feverPrefix) }
 // seen.
 func hasFever(reasons []string) bool { return slices.ContainsFunc(reasons, isFeverReason) }
 
+// feverColumn is hasFever as the entries' fever column holds it (schema
+// step 9): 1 or 0, an integer in every engine.
+func feverColumn(reasons []string) int {
+	if hasFever(reasons) {
+		return 1
+	}
+	return 0
+}
+
 // building is the part of a unit ("3-201") before the '-'.
 func building(unit string) string {
 	b, _, _ := strings.Cut(unit, "-")

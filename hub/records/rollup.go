@@ -19,17 +19,21 @@ import (
 // future retention delete entries, the month's counts stay as they were:
 // a daily summary is a record of its own.
 
-// siteDayBackfill is migration 3's build of site_day from entries. A
-// reason starting "fever" always puts `"fever` in the body, so the
-// instr() only spares the JSON walk for the other 98% of entries.
+// siteDayBackfill is migration 3's build of site_day from entries.
 const siteDayBackfill = `INSERT INTO site_day (day, site, checks, visitors, deliveries, alerts, fevers)
 	SELECT substr(time, 1, 10), site,
 		sum(kind = 'check'), sum(kind = 'visitor'),
 		sum(CASE kind WHEN 'delivery' THEN max(coalesce(json_extract(body, '$.count'), 1), 1) ELSE 0 END),
 		sum(decision = 'alert'),
-		sum(instr(body, '"fever') > 0 AND EXISTS (
-			SELECT 1 FROM json_each(body, '$.reasons') WHERE substr(value, 1, 5) = 'fever'))
+		sum(` + bodyHasFever + `)
 	FROM entries GROUP BY substr(time, 1, 10), site`
+
+// bodyHasFever is hasFever in SQL, over a stored body, for the
+// migrations that build from the entries an older build left. A reason
+// starting "fever" always puts `"fever` in the body, so the instr() only
+// spares the JSON walk for the other 98% of entries.
+const bodyHasFever = `(instr(body, '"fever') > 0 AND EXISTS (
+			SELECT 1 FROM json_each(body, '$.reasons') WHERE substr(value, 1, 5) = 'fever'))`
 
 type siteDayKey struct{ site, day string }
 
@@ -58,6 +62,21 @@ func (c siteDayCounts) add(site, kioskTime string, e protocol.Entry) {
 	}
 	if hasFever(e.Reasons) {
 		d.Fevers++
+	}
+}
+
+// merge adds the counts of o to c.
+func (c siteDayCounts) merge(o siteDayCounts) {
+	for k, d := range o {
+		if have := c[k]; have != nil {
+			have.Entries += d.Entries
+			have.Visitors += d.Visitors
+			have.Deliveries += d.Deliveries
+			have.Alerts += d.Alerts
+			have.Fevers += d.Fevers
+		} else {
+			c[k] = d
+		}
 	}
 }
 

@@ -93,6 +93,7 @@ func migrations() []string {
 		ALTER TABLE entries ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;`,
 		// 8: each live batch's signature by its kiosk (sigs.go).
 		batchSigsTable,
+		// Later steps are goose's (migrations/): 00002 adds the fever column.
 	}
 }
 

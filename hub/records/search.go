@@ -18,7 +18,7 @@ import (
 // (OneMap). They are not part of the versioned schema: they hold nothing of
 // their own, any build may create or drop them. Three are partial, since
 // every index costs every insert: the fever index holds only entries
-// whose body names a fever, the kind index all but checks (three
+// with a fever reason (the fever column), the kind index all but checks (three
 // entries in four) and the decision index all but allows (nine in ten).
 // A filter for checks or allows walks the receipt index instead, where
 // most entries match. No index reads the body's JSON. On PostgreSQL the
@@ -38,14 +38,15 @@ var searchIndexes = []struct{ name, on string }{
 	{"entries_by_kiosk_received_unit", "entries (kiosk, received_at, seq, unit)"},
 	{"entries_by_kind_not_check", "entries (kind, received_at) WHERE kind != 'check'"},
 	{"entries_by_decision_not_allow", "entries (decision, received_at) WHERE decision != 'allow'"},
-	{"entries_fever", `entries (received_at) WHERE instr(body, '"fever') > 0`},
+	{"entries_fever_flag", "entries (received_at) WHERE fever = 1"},
 	{"entries_by_site_time", "entries (site, time, kind)"},
 }
 
 // droppedIndexes are no longer used, and every insert paid for them: two
 // served the month view before site_day, two were the full kind and
-// decision indexes.
-var droppedIndexes = []string{"entries_by_time", "entries_fever_by_time",
+// decision indexes, one the fever index over instr(body) before the fever
+// column (schema step 9).
+var droppedIndexes = []string{"entries_fever", "entries_by_time", "entries_fever_by_time",
 	"entries_by_kind_received", "entries_by_decision_received", "entries_by_unit",
 	"entries_by_unit_column", "entries_by_site_received", "entries_by_kiosk_received"}
 
@@ -182,7 +183,7 @@ func (f Filter) where(d *dialect) (string, []any) {
 	}
 	if f.Fever {
 		// Written exactly as the partial index's WHERE, so SQLite uses it.
-		conds = append(conds, d.fever)
+		conds = append(conds, `fever = 1`)
 	}
 	if f.Unit != "" {
 		add("unit = ?", f.Unit)
@@ -199,7 +200,7 @@ func (f Filter) where(d *dialect) (string, []any) {
 	case f.Site != "":
 		index = "entries_by_site_received_unit"
 	case f.Fever:
-		index = "entries_fever"
+		index = "entries_fever_flag"
 	case rareDecision:
 		index = "entries_by_decision_not_allow"
 	case rareKind:

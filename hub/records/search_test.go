@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -259,7 +260,8 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	for _, q := range []string{`DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`, `ALTER TABLE entries DROP COLUMN unit`,
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
-		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`} {
+		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`,
+		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`} {
 		if _, err := s.write.DB.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -282,5 +284,38 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 	}
 	if err := s.read.DB.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_by_unit'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the old json_extract index is still there (%d, %v)", n, err)
+	}
+}
+
+// TestFeverFilterAfterIngest: entries stored by SaveBatch and SaveBatches
+// carry the fever column, and the fever filter finds exactly those with
+// a fever reason, not a visitor whose purpose names a fever.
+func TestFeverFilterAfterIngest(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t)
+	mustSave(t, s, mixedBatch("gate-1", "huamu-001", span(1, 30)...), t0)
+	if _, err := s.SaveBatches(t.Context(), []protocol.Batch{mixedBatch("gate-2", "huamu-001", span(1, 12)...)}, t0); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Entries(t.Context(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, e := range all {
+		if hasFever(e.Reasons) {
+			want[fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)] = true
+		}
+	}
+	page, err := s.Search(t.Context(), Filter{Fever: true}, 0, MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range page.Entries {
+		got[fmt.Sprintf("%s/%d", e.Kiosk, e.Seq)] = true
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("fever filter found %v, want %v", got, want)
 	}
 }

@@ -71,8 +71,8 @@ func TestOpenSetsPragmasAndSchemaVersion(t *testing.T) {
 	if err := s.write.DB.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v, want 1", fk, err)
 	}
-	if err := s.read.DB.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations()) {
-		t.Errorf("user_version = %d, %v, want %d", version, err, len(migrations()))
+	if err := s.read.DB.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {
+		t.Errorf("user_version = %d, %v, want %d", version, err, SchemaVersion())
 	}
 	if _, err := s.read.DB.Exec(`DELETE FROM entries`); err == nil {
 		t.Errorf("write through the read handle succeeded, want query_only to refuse it")

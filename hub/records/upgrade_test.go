@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,45 @@ func TestEnginesReadTheSameHistory(t *testing.T) {
 	}
 	if views["sqlite"] != views["postgres"] {
 		t.Errorf("SQLite reads\n%s\nPostgreSQL reads\n%s", views["sqlite"], views["postgres"])
+	}
+}
+
+// A file from before the fever column (schema 7) gets it filled from the
+// stored bodies: the fever filter finds exactly the entries with a fever
+// reason, through the new index, and the old index over instr(body) is
+// gone.
+func TestFeverColumnBuiltOnUpgrade(t *testing.T) {
+	path := storeversiontest.Copy(t, "hub-v7.db", "hub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.Entries(t.Context(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []uint64
+	for _, e := range all {
+		if hasFever(e.Reasons) {
+			want = append(want, e.Seq)
+		}
+	}
+	page, err := s.Search(t.Context(), Filter{Fever: true}, 0, MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for _, e := range page.Entries {
+		got = append(got, e.Seq)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("fever filter after the upgrade found %v, want %v", got, want)
+	}
+	var n int
+	if err := s.read.DB.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'entries_fever'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the old instr(body) index is still there (%d, %v)", n, err)
 	}
 }

@@ -8,12 +8,17 @@ import (
 )
 
 // SchemaVersion is the PRAGMA user_version that hub.db files of this build
-// carry: 8, the last schema before hub.db moved to goose, which goose's
-// base step (migrations/sqlite/00001_base.sql) writes too, so that an
-// older hub opens a new file as the shape it knows. Open migrates a file
-// from before goose up to it and refuses one above it, unchanged, with a
-// *storeversion.NewerError.
-func SchemaVersion() int { return len(migrations()) }
+// carry: 8 was the last schema before hub.db moved to goose (goose's base
+// step, migrations/sqlite/00001_base.sql, writes it too), and each goose
+// step that changes what an older hub would write sets one more (00002,
+// the fever column: 9), so that an older hub refuses a file it would
+// store wrongly into. Open migrates a file from before goose up to 8 and
+// then goose's steps, and refuses one above SchemaVersion, unchanged,
+// with a *storeversion.NewerError.
+func SchemaVersion() int { return lastPreGoose + 1 }
+
+// lastPreGoose is the last user_version step before goose (schema.go).
+var lastPreGoose = len(migrations())
 
 // Versions reads the goose version of the records in the SQLite file at
 // path without making or changing anything (the doctor's check before the

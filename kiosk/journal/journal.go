@@ -250,13 +250,19 @@ func (j *Journal) Append(ctx context.Context, e protocol.Entry) (protocol.Entry,
 // transaction: all or none. It is Append for records made together (and
 // for filling a journal quickly in benchmarks).
 func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protocol.Entry, error) {
+	out, personal, err := j.prepare(es)
+	if err != nil {
+		return nil, err
+	}
 	defer j.begin()()
-	out := make([]protocol.Entry, len(es))
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("append entry: %w", err)
 	}
 	defer tx.Rollback()
+	// The sequence and the chain's head are read under the write lock, in
+	// the transaction that writes after them: only what depends on them
+	// (the number, the prev in the body, one SHA-256) is done here.
 	var seq uint64
 	var headBytes []byte
 	if err := tx.QueryRowContext(ctx, `SELECT last_seq, head FROM state`).Scan(&seq, &headBytes); err != nil {
@@ -277,33 +283,26 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 		defer insert.Close()
 		exec = insert.ExecContext
 	}
-	for i, e := range es {
-		if e.ID == "" {
-			id, err := uuid.NewV7()
-			if err != nil {
-				return nil, fmt.Errorf("append entry: new id: %w", err)
-			}
-			e.ID = id.String()
-		}
+	for i := range out {
+		e := &out[i]
 		seq++
-		e.Kiosk, e.Seq, e.Prev = j.kiosk, seq, protocol.HashText(head)
+		e.Seq, e.Prev = seq, protocol.HashText(head)
 		if j.noChain {
 			e.Prev = ""
 		}
-		body, err := protocol.EncodeEntry(e)
+		body, err := protocol.EncodeValidEntry(*e) // prepare validated it
 		if err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
 		var hash []byte
 		if !j.noChain {
-			head = protocol.EntryHash(head, e)
+			head = protocol.EntryHashWith(head, personal[i], *e)
 			hash = head[:]
 		}
 		if _, err := exec(ctx, e.Seq, e.ID, e.Time.UTC().Format(time.RFC3339Nano), body,
 			e.Urgent(), hash); err != nil {
 			return nil, fmt.Errorf("append entry: %w", err)
 		}
-		out[i] = e
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE state SET last_seq = ?, head = ?`, seq, head[:]); err != nil {
 		return nil, fmt.Errorf("append entry: %w", err)
@@ -313,6 +312,35 @@ func (j *Journal) AppendMany(ctx context.Context, es []protocol.Entry) ([]protoc
 	}
 	j.wrote(len(es))
 	return out, nil
+}
+
+// prepare does, before the write transaction, what of appending es does
+// not depend on where they go in the journal: an id for each entry that
+// has none, the kiosk, the check of every field, and the digest of the
+// personal fields that the chain hash covers (protocol.PersonalDigest).
+// The sequence and prev it sets are stand-ins for the check (any
+// sequence and hash are of the same form); AppendMany sets the real ones.
+func (j *Journal) prepare(es []protocol.Entry) ([]protocol.Entry, [][32]byte, error) {
+	out := make([]protocol.Entry, len(es))
+	personal := make([][32]byte, len(es))
+	for i, e := range es {
+		if e.ID == "" {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, nil, fmt.Errorf("append entry: new id: %w", err)
+			}
+			e.ID = id.String()
+		}
+		e.Kiosk, e.Seq, e.Prev = j.kiosk, 1, protocol.HashText(protocol.Genesis)
+		if err := e.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("append entry: %w", err)
+		}
+		if !j.noChain {
+			personal[i] = protocol.PersonalDigest(e)
+		}
+		out[i] = e
+	}
+	return out, personal, nil
 }
 
 // Unsent returns up to limit entries with sequence numbers above after, in
