@@ -25,6 +25,9 @@ import (
 // same indexes are part of the base migration
 // (migrations/postgres/00001_base.sql), the fever index's WHERE in that
 // engine's form (dialect.go); a change here needs a migration there.
+// PostgreSQL has one more, for a gate and a kind
+// (00002_gate_kind_index.sql): its planner cannot be told which index
+// to walk.
 //
 // There is no index led by the unit: a batch's entries belong to a few
 // hundred units, so such an index took a page write per entry and cost
