@@ -217,12 +217,12 @@ func (p *fleetProfile) report(ctx context.Context, out io.Writer, variant, bin s
 		fmt.Fprintf(out, "fleet   outage %-13s no CPU profile: %v\n", variant, err)
 		return
 	}
-	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", bin, p.path).Output()
+	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=30", bin, p.path).Output()
 	if err != nil {
 		fmt.Fprintf(out, "fleet   outage %-13s no CPU profile: go tool pprof: %v\n", variant, exitDetail(err))
 		return
 	}
-	fmt.Fprintf(out, "fleet   outage %-13s CPU profile of replica r1 (hub-1), first part of the drain (%s kept):\n", variant, p.path)
+	fmt.Fprintf(out, "fleet   outage %-13s CPU profile of replica r1 (hub-1), first part of the drain, by cumulative time (%s; kept with -dir):\n", variant, p.path)
 	for line := range strings.Lines(string(top)) {
 		fmt.Fprintf(out, "        %s", line)
 	}
