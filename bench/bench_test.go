@@ -71,8 +71,11 @@ func TestChainCostRuns(t *testing.T) {
 }
 
 // TestFleetSmoke runs the fleet benchmark small (20 kiosks, 50 entries
-// each): both scenes, the hub before and after, real Mosquitto and a real
-// `hub serve` process. The figures come from `go run ./bench -only fleet`.
+// each): both scenes, real Mosquitto and real `hub serve` processes, on
+// SQLite with one hub and, on the test server (GATEPOST_TEST_POSTGRES,
+// as -database), on PostgreSQL with one hub and with three replicas
+// sharing the kiosks' messages. The figures come from `go run ./bench
+// -only fleet`.
 func TestFleetSmoke(t *testing.T) {
 	if _, err := mosquittoPath(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -80,28 +83,49 @@ func TestFleetSmoke(t *testing.T) {
 		}
 		t.Skipf("%v (or run ./test.sh, which installs it)", err)
 	}
-	var out bytes.Buffer
 	o := fleetOptions{kiosks: 20, backlog: 50, scene: "both", rushFor: 2 * time.Second, every: 500 * time.Millisecond, spread: time.Second,
-		limit: time.Minute}
+		limit: time.Minute, engines: []string{"sqlite"}, replicas: []int{1, 3}, profileFor: time.Second}
+	want := []string{"rush   sqlite ", "outage sqlite ", "backlog acked in"}
+	if pg := os.Getenv("GATEPOST_TEST_POSTGRES"); pg != "" {
+		o.engines, o.database = append(o.engines, "postgres"), pg
+		want = append(want, "rush   postgres-1 ", "rush   postgres-3 ", "outage postgres-3 ", "postgres-3/sqlite: ingest rate",
+			"postgres-1/sqlite: hub CPU", "CPU profile of replica r1")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("no PostgreSQL for the fleet benchmark (GATEPOST_TEST_POSTGRES, set by ./test.sh), and CI must run every test")
+	} else {
+		t.Log("no GATEPOST_TEST_POSTGRES: SQLite alone (./test.sh starts a PostgreSQL and runs both)")
+	}
+	var out bytes.Buffer
 	runs, err := benchFleet(t.Context(), t.TempDir(), o, &out)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for _, r := range runs {
 		if r.unfinished {
 			t.Errorf("%s %s: backlogs left after a minute", r.scene, r.variant)
 		}
-		if r.variant == "after" && (r.dropped != 0 || r.alertMax > 2*time.Second) {
-			t.Errorf("%s after: %.0f batches dropped, longest alert wait %s; want 0 and at most 2s", r.scene, r.dropped, r.alertMax)
+		// The issue's 2 s bound holds SQLite's hub here. Replicas may wait
+		// for each other's lock on a kiosk (docs/benchmarks.md), so on
+		// PostgreSQL the smoke test only catches an alert left behind.
+		bound := 2 * time.Second
+		if r.variant != "sqlite" {
+			bound = 10 * time.Second
+		}
+		if r.dropped != 0 || r.alertMax > bound {
+			t.Errorf("%s %s: %.0f batches dropped, longest alert wait %s; want 0 and at most %s", r.scene, r.variant, r.dropped, r.alertMax, bound)
 		}
 	}
-	for _, want := range []string{"rush   before", "rush   after", "outage before", "outage after", "after/before"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
+	wantRuns := 2 // each scene on SQLite
+	if o.database != "" {
+		wantRuns = 6 // and on PostgreSQL with one hub and with three replicas
 	}
-	if !strings.Contains(out.String(), "backlog acked in") {
-		t.Errorf("the outage's backlogs were not all acked:\n%s", out.String())
+	if len(runs) != wantRuns {
+		t.Errorf("%d runs, want each scene on SQLite and, with PostgreSQL, on one hub and three replicas:\n%s", len(runs), out.String())
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
 	}
 	t.Log("\n" + out.String())
 }

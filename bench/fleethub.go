@@ -20,6 +20,7 @@ import (
 	"github.com/gatepost/gatepost/hub/datadir"
 	hublink "github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/pki"
+	"github.com/gatepost/gatepost/hub/server"
 )
 
 // fleetSetup is what every run of the fleet benchmark shares: the hub's
@@ -31,12 +32,15 @@ type fleetSetup struct {
 	hubBin   string // the hub program, built from this tree
 	kioskTLS *tls.Config
 	kiosks   []*fleetKiosk
+	pg       *fleetPostgres // the PostgreSQL runs' server (nil: SQLite only)
 }
 
 // enrollFleet enrolls n kiosks (four to a site) in a hub data folder as
 // `hub kiosks add` does, makes the hub's CA as `hub tls init` does, and
-// writes Mosquitto's access files as `hub broker-config mosquitto` does.
-func enrollFleet(ctx context.Context, dir string, n int) (*fleetSetup, error) {
+// writes Mosquitto's access files as `hub broker-config mosquitto
+// --replica r1 … --replica rN` does (the logins of one hub and of
+// replicas r1 to rN).
+func enrollFleet(ctx context.Context, dir string, n, replicas int) (*fleetSetup, error) {
 	s := &fleetSetup{template: filepath.Join(dir, "hub-template"), access: filepath.Join(dir, "access")}
 	if err := os.MkdirAll(s.template, 0o750); err != nil {
 		return nil, err
@@ -57,6 +61,11 @@ func enrollFleet(ctx context.Context, dir string, n int) (*fleetSetup, error) {
 	}
 	accounts := []brokerconf.Account{{Hub: true, Username: hubUser, Hash: hubHash},
 		{Hub: true, Username: hubUser + hublink.IngestSuffix, Hash: hubHash}}
+	for i := range replicas {
+		u := server.ReplicaUser(hubUser, replicaID(i))
+		accounts = append(accounts, brokerconf.Account{Hub: true, Username: u, Hash: hubHash},
+			brokerconf.Account{Hub: true, Username: u + hublink.IngestSuffix, Hash: hubHash})
+	}
 	for i := range n {
 		site, name := fmt.Sprintf("site-%03d", i/4), fmt.Sprintf("gate-%04d", i)
 		pub, priv, err := ed25519.GenerateKey(nil)
@@ -85,12 +94,11 @@ func enrollFleet(ctx context.Context, dir string, n int) (*fleetSetup, error) {
 		return nil, err
 	}
 	s.hubBin = filepath.Join(dir, "gatepost-hub")
-	build := exec.CommandContext(ctx, "go", "build", "-o", s.hubBin, "github.com/gatepost/gatepost/hub")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the hub: %v: %s", err, out)
-	}
-	return s, nil
+	return s, buildProfiledHub(ctx, dir, s.hubBin)
 }
+
+// replicaID names replica i (from 0) of a run: r1, r2, …
+func replicaID(i int) string { return fmt.Sprintf("r%d", i+1) }
 
 // mosquittoConf is the broker as deployed (TLS, logins, the ACL), with
 // room for what kiosks send while the hub holds back: Mosquitto drops
@@ -116,13 +124,16 @@ func (s *fleetSetup) mosquittoConf() string {
 type hubProcess struct {
 	cmd     *exec.Cmd
 	metrics string // http://ADDR/metrics
+	pprof   string // ADDR of net/http/pprof ("": none)
 	done    chan struct{}
 }
 
-// startHub copies the template data folder to dir and runs `hub serve`
-// on it against the broker at url, with extra flags (the "before" run's).
-func (s *fleetSetup) startHub(ctx context.Context, dir, url string, extra ...string) (*hubProcess, error) {
-	data := filepath.Join(dir, "hub")
+// startHub copies the template data folder to dir/name and runs `hub
+// serve` on it against the broker at url, with extra flags (the "before"
+// run's, a replica's) and environment (the profiling address), logging
+// to dir/name.log.
+func (s *fleetSetup) startHub(ctx context.Context, dir, name, url string, env []string, extra ...string) (*hubProcess, error) {
+	data := filepath.Join(dir, name)
 	if err := copyDir(data, s.template); err != nil {
 		return nil, fmt.Errorf("copy the hub's data folder: %w", err)
 	}
@@ -138,7 +149,8 @@ func (s *fleetSetup) startHub(ctx context.Context, dir, url string, extra ...str
 		"--broker-ca", filepath.Join(data, pki.Dir, pki.CACert), "--mqtt-listen", "off", "--mqtts-listen", "off",
 		"--enroll-listen", "off", "--http-listen", httpAddr, "--metrics-listen", metricsAddr, "--log-format", "json"}, extra...)
 	cmd := exec.Command(s.hubBin, args...)
-	logf, err := os.Create(filepath.Join(dir, "hub.log"))
+	cmd.Env = append(os.Environ(), env...)
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +162,7 @@ func (s *fleetSetup) startHub(ctx context.Context, dir, url string, extra ...str
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	h := &hubProcess{cmd: cmd, metrics: "http://" + metricsAddr + "/metrics", done: make(chan struct{})}
+	h := &hubProcess{cmd: cmd, metrics: "http://" + metricsAddr + "/metrics", done: make(chan struct{}), pprof: pprofAddr(env)}
 	go func() { io.Copy(io.Discard, stdout); cmd.Wait(); logf.Close(); close(h.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

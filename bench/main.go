@@ -3,7 +3,7 @@
 //
 //	go run ./bench                 # everything, 100,000 entries
 //	go run ./bench -only drain -n 20000
-//	go run ./bench -only fleet -kiosks 500 -backlog 1500 -scene both
+//	go run ./bench -only fleet -kiosks 500 -backlog 1500 -scene both -engines sqlite,postgres -replicas 1,3
 //
 // Each figure is printed with its baseline and the ratio. docs/benchmarks.md
 // records a run. It needs mosquitto on PATH (or in /usr/sbin) for -only
@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,6 +53,11 @@ func main() {
 	rushFor := flag.Duration("rush-for", 60*time.Second, "fleet: how long rush hour is measured")
 	spread := flag.Duration("reconnect-within", 10*time.Second, "fleet: after the outage, every kiosk reconnects within this long")
 	limit := flag.Duration("outage-limit", 5*time.Minute, "fleet: stop an outage run after this long and report what was acked by then")
+	engines := flag.String("engines", "sqlite,postgres", "fleet: the engines to run each scene on (sqlite: one hub; postgres: see -replicas)")
+	replicas := flag.String("replicas", "1,3", "fleet: on PostgreSQL, run each scene with this many hubs (1: one hub alone; more: hub serve --replicas, a shared subscription)")
+	before := flag.Bool("before", false, "fleet: also run SQLite's hub as before group commit and back-pressure (--ingest-group 1 --ingest-hold -1ns)")
+	database := flag.String("database", "", "fleet: a PostgreSQL server's URL (postgres://user@host/db) on which the benchmark may create and drop databases (default: a throwaway cluster made with .ci/postgres in the benchmark's folder and stopped at the end)")
+	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: on PostgreSQL, a CPU profile of one replica for this long from the outage's start (0: none)")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -62,17 +69,36 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	reps, err := parseInts(*replicas)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -replicas:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
-			spread: *spread, limit: *limit}}
+			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
+			database: *database, profileFor: *profileFor}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// parseInts reads a comma-separated list of counts: "1,3".
+func parseInts(list string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a list of numbers like 1,3", list)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func run(ctx context.Context, o options, out *os.File) error {

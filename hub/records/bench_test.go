@@ -15,16 +15,17 @@ import (
 // for a month: GATEPOST_BENCH_ENTRIES entries (default 1,000,000). Seeding
 // takes a while, so GATEPOST_BENCH_DB may name a file to keep and reuse,
 // or a PostgreSQL database (postgres://…), seeded when it holds no
-// entries. Run with:
+// entries. GATEPOST_BENCH_POSTGRES names a PostgreSQL database to run
+// each benchmark on beside SQLite, in one run (sub-benchmarks sqlite and
+// postgres; docs/benchmarks.md). Run with:
 //
 //	go test ./hub/records -run '^$' -bench 'Console' -benchtime 200x -timeout 30m
-func benchStore(b *testing.B) *SQLite {
+func benchStore(b *testing.B, path string) *SQLite {
 	b.Helper()
 	n := 1_000_000
 	if s := os.Getenv("GATEPOST_BENCH_ENTRIES"); s != "" {
 		fmt.Sscan(s, &n)
 	}
-	path := os.Getenv("GATEPOST_BENCH_DB")
 	if path == "" {
 		path = filepath.Join(b.TempDir(), "hub.db")
 	}
@@ -54,10 +55,24 @@ func benchStore(b *testing.B) *SQLite {
 	return s
 }
 
+// onEachEngine runs bench on the store GATEPOST_BENCH_DB names (SQLite
+// by default) and, when GATEPOST_BENCH_POSTGRES names a database, as
+// sub-benchmarks sqlite and postgres.
+func onEachEngine(b *testing.B, bench func(*testing.B, *SQLite)) {
+	pg := os.Getenv("GATEPOST_BENCH_POSTGRES")
+	if pg == "" {
+		bench(b, benchStore(b, os.Getenv("GATEPOST_BENCH_DB")))
+		return
+	}
+	b.Run("sqlite", func(b *testing.B) { bench(b, benchStore(b, os.Getenv("GATEPOST_BENCH_DB"))) })
+	b.Run("postgres", func(b *testing.B) { bench(b, benchStore(b, pg)) })
+}
+
 // BenchmarkConsoleSearch runs the entries table's first page under a
 // rotation of filters and reports the p99 latency.
-func BenchmarkConsoleSearch(b *testing.B) {
-	s := benchStore(b)
+func BenchmarkConsoleSearch(b *testing.B) { onEachEngine(b, benchConsoleSearch) }
+
+func benchConsoleSearch(b *testing.B, s *SQLite) {
 	day := func(d int) time.Time { return seedStart.Add(time.Duration(d) * 24 * time.Hour) }
 	filters := []Filter{
 		{},
@@ -88,8 +103,9 @@ func BenchmarkConsoleSearch(b *testing.B) {
 }
 
 // BenchmarkConsoleMonthMap computes the subdistrict's month.
-func BenchmarkConsoleMonthMap(b *testing.B) {
-	s := benchStore(b)
+func BenchmarkConsoleMonthMap(b *testing.B) { onEachEngine(b, benchConsoleMonthMap) }
+
+func benchConsoleMonthMap(b *testing.B, s *SQLite) {
 	lat := make([]time.Duration, 0, b.N)
 	for b.Loop() {
 		start := time.Now()
@@ -106,8 +122,9 @@ func BenchmarkConsoleMonthMap(b *testing.B) {
 }
 
 // BenchmarkConsoleOneMap computes one compound's day.
-func BenchmarkConsoleOneMap(b *testing.B) {
-	s := benchStore(b)
+func BenchmarkConsoleOneMap(b *testing.B) { onEachEngine(b, benchConsoleOneMap) }
+
+func benchConsoleOneMap(b *testing.B, s *SQLite) {
 	lat := make([]time.Duration, 0, b.N)
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()

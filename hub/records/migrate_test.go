@@ -76,21 +76,21 @@ func shape(t *testing.T, s *SQLite) string {
 	return b.String()
 }
 
+// lastStep is the number of the last migration (migrations/*/0000N_…).
+const lastStep = 3
+
 // TestAdoptedFileHasTheBaseShape opens a hub.db an older build wrote
 // (before goose) and a new one: the older file, adopted, has exactly the
 // tables, columns and indexes of the new one, the same user_version,
 // and goose records it at the base version.
-// lastGoose is the last goose step of this build (migrations/): a file or
-// database this build opens ends at it.
-const lastGoose = 2
 
 func TestAdoptedFileHasTheBaseShape(t *testing.T) {
 	names := storeversiontest.Fixtures(t, "hub-v*.db")
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			path := storeversiontest.Copy(t, name+".db", "hub.db")
-			if have, known, err := Versions(t.Context(), path); err != nil || have != 0 || known != lastGoose {
-				t.Errorf("Versions(%s before opening) = %d, %d, %v; want 0, %d (older: serve upgrades it)", name, have, known, err, lastGoose)
+			if have, known, err := Versions(t.Context(), path); err != nil || have != 0 || known != lastStep {
+				t.Errorf("Versions(%s before opening) = %d, %d, %v; want 0, %d (older: serve upgrades it)", name, have, known, err, lastStep)
 			}
 			old := openAt(t, path)
 			fresh := openAt(t, sqlitePath(t))
@@ -98,15 +98,15 @@ func TestAdoptedFileHasTheBaseShape(t *testing.T) {
 				t.Errorf("adopted %s's shape =\n%s\nwant a new file's\n%s", name, got, want)
 			}
 			for _, s := range []*SQLite{old, fresh} {
-				if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastGoose {
-					t.Errorf("goose version = %d, %v; want %d", v, err, lastGoose)
+				if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastStep {
+					t.Errorf("goose version = %d, %v; want %d", v, err, lastStep)
 				}
 				if v, err := storeversion.Read(t.Context(), s.read.DB); err != nil || v != SchemaVersion() {
 					t.Errorf("user_version = %d, %v; want %d", v, err, SchemaVersion())
 				}
 			}
-			if have, known, err := Versions(t.Context(), path); err != nil || have != lastGoose || known != lastGoose {
-				t.Errorf("Versions(%s adopted) = %d, %d, %v; want %d, %d", name, have, known, err, lastGoose, lastGoose)
+			if have, known, err := Versions(t.Context(), path); err != nil || have != lastStep || known != lastStep {
+				t.Errorf("Versions(%s adopted) = %d, %d, %v; want %d, %d", name, have, known, err, lastStep, lastStep)
 			}
 		})
 	}
@@ -145,8 +145,8 @@ func TestPostgresOpensOnce(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 	}
 	s := stores[0]
-	if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastGoose {
-		t.Errorf("goose version = %d, %v; want %d", v, err, lastGoose)
+	if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastStep {
+		t.Errorf("goose version = %d, %v; want %d", v, err, lastStep)
 	}
 	rows, err := s.read.Query(t.Context(), `SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = 'entries'`, Schema)
 	if err != nil {
@@ -165,6 +165,10 @@ func TestPostgresOpensOnce(t *testing.T) {
 		if !have[ix.name] {
 			t.Errorf("PostgreSQL lacks the search index %s (have %v)", ix.name, have)
 		}
+	}
+	// PostgreSQL's own, for one gate and one kind (00003_gate_kind_index.sql).
+	if !have["entries_by_kiosk_kind_received"] {
+		t.Errorf("PostgreSQL lacks entries_by_kiosk_kind_received (have %v)", have)
 	}
 	mustSave(t, stores[1], batch("gate-1", 1, 2, 4), t0)
 	if c, err := stores[2].Contiguous(t.Context(), "gate-1"); err != nil || c != 2 {
@@ -230,7 +234,7 @@ func TestPostgresRefusesANewerSchema(t *testing.T) {
 		again.Close()
 		t.Fatal("Open of a database at version 7 succeeded")
 	}
-	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), fmt.Sprintf("version 7, this hub knows versions up to %d", lastGoose)) {
-		t.Fatalf("Open of a database at version 7 = %v; want ErrNewerSchema naming 7 and %d", err, lastGoose)
+	if want := fmt.Sprintf("version 7, this hub knows versions up to %d", lastStep); !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open of a database at version 7 = %v; want ErrNewerSchema saying %q", err, want)
 	}
 }
