@@ -25,17 +25,9 @@ var spec = sqlstore.Spec{
 	Name:       "console store",
 	Schema:     Schema,
 	LockID:     0x67617465_00000003,
-	Migrations: mustSub(migrations, "migrations"),
+	Migrations: migrations,
 	PreGoose:   preGooseVersion,
 	Adopt:      adoptPreGoose,
-}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // the folder is embedded above: cannot fail
-	}
-	return sub
 }
 
 // SchemaVersion is the highest schema version of the store this build

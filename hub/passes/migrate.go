@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/storeversion"
@@ -38,17 +37,9 @@ var spec = sqlstore.Spec{
 	Name:       "pass store",
 	Schema:     Schema,
 	LockID:     0x67617465_00000004,
-	Migrations: mustSub(migrations, "migrations"),
+	Migrations: migrations,
 	PreGoose:   preGooseVersion,
 	Adopt:      adoptFile,
-}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // the folder is embedded above: cannot fail
-	}
-	return sub
 }
 
 // preGooseVersion says what a passes.db with no goose table stands for:

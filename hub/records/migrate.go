@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"io/fs"
 	"log/slog"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
@@ -40,20 +39,12 @@ func spec(log *slog.Logger) sqlstore.Spec {
 		Name:       "records",
 		Schema:     Schema,
 		LockID:     0x67617465_00000002,
-		Migrations: mustSub(migrationFiles, "migrations"),
+		Migrations: migrationFiles,
 		PreGoose:   preGooseVersion,
 		Adopt: func(ctx context.Context, tx *sql.Tx) error {
 			return migrate(ctx, tx, log)
 		},
 	}
-}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // the folder is embedded above: cannot fail
-	}
-	return sub
 }
 
 // preGooseVersion says what a hub.db with no goose table stands for:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"io/fs"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
 )
@@ -29,20 +28,12 @@ var spec = sqlstore.Spec{
 	Name:       "kiosk registry",
 	Schema:     Schema,
 	LockID:     0x67617465_00000001,
-	Migrations: mustSub(migrations, "migrations"),
+	Migrations: migrations,
 	PreGoose:   preGooseVersion,
 	Adopt: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, preGoose)
 		return err
 	},
-}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // the folder is embedded above: cannot fail
-	}
-	return sub
 }
 
 // preGooseVersion says what a kiosks.db with no goose table stands for:

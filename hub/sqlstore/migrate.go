@@ -27,8 +27,9 @@ type Spec struct {
 	// "gate" and the store's own number, so stores migrate under their own
 	// locks.
 	LockID int64
-	// Migrations holds the folders sqlite and postgres of numbered SQL
-	// files (NNNNN_name.sql), the same numbers meaning the same step.
+	// Migrations holds the folder migrations, with the folders sqlite
+	// and postgres of numbered SQL files (NNNNN_name.sql) in it, the same
+	// numbers meaning the same step: a store's //go:embed migrations.
 	Migrations fs.FS
 	// PreGoose, for a SQLite file with no goose version table, reports the
 	// goose version the file's tables stand for (0: a new file, nothing to
@@ -101,7 +102,7 @@ func migratePostgres(ctx context.Context, d *DB, spec Spec) error {
 
 // provider is goose's Provider of the engine's migrations on d.
 func provider(d *DB, spec Spec, dialect goose.Dialect, locker lock.SessionLocker) (*goose.Provider, error) {
-	fsys, err := fs.Sub(spec.Migrations, d.Engine.Name)
+	fsys, err := fs.Sub(spec.Migrations, "migrations/"+d.Engine.Name)
 	if err != nil {
 		return nil, err
 	}
