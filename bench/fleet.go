@@ -16,18 +16,19 @@ import (
 
 // fleetOptions are the fleet benchmark's sizes (issue 15, item 6).
 type fleetOptions struct {
-	kiosks     int
-	backlog    int           // entries each kiosk holds after the outage
-	scene      string        // rush, outage or both
-	rushFor    time.Duration // how long rush hour is measured
-	every      time.Duration // a gate's mean gap between entries at its peak
-	spread     time.Duration // outage: the kiosks reconnect within this long
-	limit      time.Duration // outage: a run stops after this long, unfinished
-	engines    []string      // sqlite, postgres
-	replicas   []int         // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
-	before     bool          // also run SQLite's hub as before group commit and back-pressure
-	database   string        // a PostgreSQL server's URL ("": a throwaway cluster)
-	profileFor time.Duration // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
+	kiosks      int
+	backlog     int           // entries each kiosk holds after the outage
+	scene       string        // rush, outage or both
+	rushFor     time.Duration // how long rush hour is measured
+	every       time.Duration // a gate's mean gap between entries at its peak
+	spread      time.Duration // outage: the kiosks reconnect within this long
+	limit       time.Duration // outage: a run stops after this long, unfinished
+	engines     []string      // sqlite, postgres
+	replicas    []int         // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
+	before      bool          // also run SQLite's hub as before group commit and back-pressure
+	database    string        // a PostgreSQL server's URL ("": a throwaway cluster)
+	profileFor  time.Duration // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
+	profileRush bool          // also a CPU profile of the first hub over rush hour's measured time
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -83,10 +84,11 @@ type fleetRun struct {
 	peakRate      float64       // outage: entries acked in the best second
 	alertMax      time.Duration
 	alerts        int
-	dropped       float64 // batches the hub dropped (its queue full)
-	held          float64 // batches the hub held back (back-pressure)
-	resends       int     // kiosks' ack timeouts
-	unfinished    bool    // outage: stopped at the limit with backlogs left
+	dropped       float64       // batches the hub dropped (its queue full)
+	held          float64       // batches the hub held back (back-pressure)
+	resends       int           // kiosks' ack timeouts
+	unfinished    bool          // outage: stopped at the limit with backlogs left
+	profile       *fleetProfile // rush: the first hub's CPU profile being taken (-profile-rush)
 }
 
 // benchFleet runs the scenes, each hub variant in turn, prints them and
@@ -176,7 +178,10 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 	}
 	r := fleetRun{scene: scene, variant: v.name}
 	if scene == "rush" {
-		err = s.rush(ctx, url, hubs, kiosks, o, &r)
+		err = s.rush(ctx, url, hubs, kiosks, o, &r, dir+"-cpu.pprof")
+		if r.profile != nil {
+			r.profile.report(ctx, out, scene, v.name, s.hubBin)
+		}
 	} else {
 		var prof *fleetProfile
 		if v.engine == "postgres" && o.profileFor > 0 {
@@ -184,7 +189,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 		}
 		err = s.outage(ctx, url, hubs, kiosks, o, &r)
 		if prof != nil {
-			prof.report(ctx, out, v.name, s.hubBin)
+			prof.report(ctx, out, scene, v.name, s.hubBin)
 		}
 		if v.engine == "postgres" && err == nil {
 			printSlowest(ctx, out, v.name, s.pg, hubs.database)
@@ -207,7 +212,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 
 // rush: every kiosk online, committing entries at a gate's morning peak
 // and sending each at once; measured over o.rushFor after a warm-up.
-func (s *fleetSetup) rush(ctx context.Context, url string, hub *fleetHubs, kiosks []*fleetKiosk, o fleetOptions, r *fleetRun) error {
+func (s *fleetSetup) rush(ctx context.Context, url string, hub *fleetHubs, kiosks []*fleetKiosk, o fleetOptions, r *fleetRun, profile string) error {
 	if err := connectAll(kiosks, url, s); err != nil {
 		return err
 	}
@@ -226,6 +231,9 @@ func (s *fleetSetup) rush(ctx context.Context, url string, hub *fleetHubs, kiosk
 		k.mu.Unlock()
 	}
 	mark := hub.mark()
+	if o.profileFor > 0 && o.profileRush {
+		r.profile = hub.list[0].profile(ctx, profile, min(o.profileFor, o.rushFor))
+	}
 	if err := sleep(ctx, o.rushFor); err != nil {
 		return err
 	}

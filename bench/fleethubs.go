@@ -212,17 +212,17 @@ func (h *hubProcess) profile(ctx context.Context, path string, d time.Duration) 
 }
 
 // report waits for the profile and prints its top functions.
-func (p *fleetProfile) report(ctx context.Context, out io.Writer, variant, bin string) {
+func (p *fleetProfile) report(ctx context.Context, out io.Writer, scene, variant, bin string) {
 	if err := <-p.done; err != nil {
-		fmt.Fprintf(out, "fleet   outage %-13s no CPU profile: %v\n", variant, err)
+		fmt.Fprintf(out, "fleet   %-6s %-13s no CPU profile: %v\n", scene, variant, err)
 		return
 	}
 	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=30", bin, p.path).Output()
 	if err != nil {
-		fmt.Fprintf(out, "fleet   outage %-13s no CPU profile: go tool pprof: %v\n", variant, exitDetail(err))
+		fmt.Fprintf(out, "fleet   %-6s %-13s no CPU profile: go tool pprof: %v\n", scene, variant, exitDetail(err))
 		return
 	}
-	fmt.Fprintf(out, "fleet   outage %-13s CPU profile of replica r1 (hub-1), first part of the drain, by cumulative time (%s; kept with -dir):\n", variant, p.path)
+	fmt.Fprintf(out, "fleet   %-6s %-13s CPU profile of hub-1 by cumulative time (%s; kept with -dir):\n", scene, variant, p.path)
 	for line := range strings.Lines(string(top)) {
 		fmt.Fprintf(out, "        %s", line)
 	}

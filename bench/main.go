@@ -57,6 +57,7 @@ func main() {
 	replicas := flag.String("replicas", "1,3", "fleet: on PostgreSQL, run each scene with this many hubs (1: one hub alone; more: hub serve --replicas, a shared subscription)")
 	before := flag.Bool("before", false, "fleet: also run SQLite's hub as before group commit and back-pressure (--ingest-group 1 --ingest-hold -1ns)")
 	database := flag.String("database", "", "fleet: a PostgreSQL server's URL (postgres://user@host/db) on which the benchmark may create and drop databases (default: a throwaway cluster made with .ci/postgres in the benchmark's folder and stopped at the end)")
+	profileRush := flag.Bool("profile-rush", false, "fleet: also a CPU profile of the (first) hub over rush hour's measured time, for -profile-for at most")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: on PostgreSQL, a CPU profile of one replica for this long from the outage's start (0: none)")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
@@ -79,7 +80,7 @@ func main() {
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
 			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
-			database: *database, profileFor: *profileFor}}
+			database: *database, profileFor: *profileFor, profileRush: *profileRush}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
