@@ -184,7 +184,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 		}
 	} else {
 		var prof *fleetProfile
-		if v.engine == "postgres" && o.profileFor > 0 {
+		if o.profileFor > 0 {
 			prof = hubs.list[0].profile(ctx, dir+"-cpu.pprof", o.profileFor)
 		}
 		err = s.outage(ctx, url, hubs, kiosks, o, &r)

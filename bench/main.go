@@ -58,7 +58,7 @@ func main() {
 	before := flag.Bool("before", false, "fleet: also run SQLite's hub as before group commit and back-pressure (--ingest-group 1 --ingest-hold -1ns)")
 	database := flag.String("database", "", "fleet: a PostgreSQL server's URL (postgres://user@host/db) on which the benchmark may create and drop databases (default: a throwaway cluster made with .ci/postgres in the benchmark's folder and stopped at the end)")
 	profileRush := flag.Bool("profile-rush", false, "fleet: also a CPU profile of the (first) hub over rush hour's measured time, for -profile-for at most")
-	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: on PostgreSQL, a CPU profile of one replica for this long from the outage's start (0: none)")
+	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: a CPU profile of the (first) hub for this long from the outage's start (0: none)")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
