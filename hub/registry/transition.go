@@ -134,9 +134,21 @@ func (s *Store) Admit(ctx context.Context, site, kiosk string) error {
 	err := s.db.QueryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%w: %s/%s is not enrolled (enroll it with `hub kiosks enroll`)", ErrUnknown, site, kiosk)
+		return notEnrolled(site, kiosk)
 	case err != nil:
 		return fmt.Errorf("admit %s/%s: %w", site, kiosk, err)
+	}
+	return admits(site, kiosk, have, state)
+}
+
+// notEnrolled is Admit's answer for a kiosk the register does not hold.
+func notEnrolled(site, kiosk string) error {
+	return fmt.Errorf("%w: %s/%s is not enrolled (enroll it with `hub kiosks enroll`)", ErrUnknown, site, kiosk)
+}
+
+// admits is Admit's answer for kiosk at site, registered at have in state.
+func admits(site, kiosk, have string, state State) error {
+	switch {
 	case have != site:
 		return fmt.Errorf("%w: kiosk %s is registered at site %s, not %s", ErrTaken, kiosk, have, site)
 	case state == Retired:

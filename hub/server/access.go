@@ -42,6 +42,7 @@ const accessEvery = time.Second
 // access is the server's part that decides who is admitted.
 type access struct {
 	registry *registry.Store
+	cache    *registry.Cache // admit's and kioskKey's answers, read again when the register changes
 	hubUser  string
 	hubPass  string
 	tls      *pki.Files // nil before `hub tls init`
@@ -66,6 +67,7 @@ func (s *Server) openAccess(cfg Config) (err error) {
 	if s.access.hubUser, s.access.hubPass, err = dir.BrokerLogin(); err != nil {
 		return err
 	}
+	s.access.cache = &registry.Cache{Store: s.access.registry}
 	s.access.inTransition = s.access.registry.InTransition
 	s.access.checked = -1
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, pki.Dir, pki.CACert)); errors.Is(err, fs.ErrNotExist) {
@@ -243,22 +245,19 @@ func (s *Server) warnTransitions(ctx context.Context) {
 	}
 }
 
-// admit is ingest's check: the hub takes messages from an enrolled kiosk
-// at its own site, and from a kiosk it knew before the upgrade while its
-// site is in transition. With an external broker this is what refuses a
-// retired kiosk until the broker's files are reloaded.
 // kioskKey is the key kiosk enrolled with, against which ingest checks
 // each batch's signature; nil for a kiosk the register does not hold as
-// enrolled, which admit let in only during its site's transition.
+// enrolled, which admit let in only during its site's transition. It is
+// read through the register's cache, as admit is.
 func (s *Server) kioskKey(ctx context.Context, site, kiosk string) (ed25519.PublicKey, error) {
-	k, err := s.access.registry.Get(ctx, kiosk)
+	k, err := s.access.cache.Key(ctx, kiosk)
 	if errors.Is(err, registry.ErrUnknown) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return k.PublicKey, nil // nil while pending
+	return k, nil // nil while pending
 }
 
 // chainOff is the context the hub's work runs under: with
@@ -272,8 +271,15 @@ func (s *Server) chainOff(cfg Config) context.Context {
 	return records.WithoutChain(context.Background())
 }
 
+// admit is ingest's check: the hub takes messages from an enrolled kiosk
+// at its own site, and from a kiosk it knew before the upgrade while its
+// site is in transition. With an external broker this is what refuses a
+// retired kiosk until the broker's files are reloaded. The register is
+// read through its cache: a change by any process is seen within
+// registry.DefaultCheckEvery, and ingest keeps each answer AdmitFor on
+// top of that.
 func (s *Server) admit(ctx context.Context, site, kiosk string) error {
-	err := s.access.registry.Admit(ctx, site, kiosk)
+	err := s.access.cache.Admit(ctx, site, kiosk)
 	if errors.Is(err, registry.ErrUnknown) {
 		if got, ok := s.transition(ctx, site, kiosk); ok && got == site {
 			return nil
