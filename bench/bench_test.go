@@ -85,11 +85,11 @@ func TestFleetSmoke(t *testing.T) {
 	}
 	o := fleetOptions{kiosks: 20, backlog: 50, scene: "both", rushFor: 2 * time.Second, every: 500 * time.Millisecond, spread: time.Second,
 		limit: time.Minute, engines: []string{"sqlite"}, replicas: []int{1, 3}, profileFor: time.Second}
-	want := []string{"rush   sqlite ", "outage sqlite ", "backlog acked in"}
+	want := []string{"rush   sqlite ", "outage sqlite ", "backlog acked in", "outage sqlite        CPU profile of hub-1"}
 	if pg := os.Getenv("GATEPOST_TEST_POSTGRES"); pg != "" {
 		o.engines, o.database = append(o.engines, "postgres"), pg
 		want = append(want, "rush   postgres-1 ", "rush   postgres-3 ", "outage postgres-3 ", "postgres-3/sqlite: ingest rate",
-			"postgres-1/sqlite: hub CPU", "CPU profile of replica r1")
+			"postgres-1/sqlite: hub CPU", "outage postgres-3    CPU profile of hub-1")
 	} else if os.Getenv("CI") != "" {
 		t.Fatal("no PostgreSQL for the fleet benchmark (GATEPOST_TEST_POSTGRES, set by ./test.sh), and CI must run every test")
 	} else {
