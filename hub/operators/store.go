@@ -101,6 +101,16 @@ func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 	return v, nil
 }
 
+// ClaimSetting stores value for key unless the key holds a value
+// already, and returns the value it holds then: the first of several
+// hubs to claim a key sets it, and the others learn what it set.
+func (s *Store) ClaimSetting(ctx context.Context, key, value string) (string, error) {
+	if _, err := s.db.Exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		return "", fmt.Errorf("write setting %s: %w", key, err)
+	}
+	return s.Setting(ctx, key, value)
+}
+
 // SetSetting stores a setting.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)

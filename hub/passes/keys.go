@@ -213,24 +213,51 @@ func (s *Store) signer(ctx context.Context, tx sqlstore.Tx) (string, ed25519.Pri
 	if err != nil {
 		return "", nil, err
 	}
+	priv, err := s.private(id, pub)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, priv, nil
+}
+
+// CanSign says whether this hub holds the private half of the current
+// signing key (nil), or why it cannot issue passes: no key yet
+// (ErrNoKey), or its file missing, damaged or not the recorded key's.
+// A hub on a shared database checks it at start.
+func (s *Store) CanSign(ctx context.Context) error {
+	var id string
+	var pub []byte
+	err := s.db.QueryRow(ctx, `SELECT id, public FROM keys WHERE retired IS NULL ORDER BY created DESC LIMIT 1`).Scan(&id, &pub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNoKey
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.private(id, pub)
+	return err
+}
+
+// private reads the private half of key id, whose public half is pub.
+func (s *Store) private(id string, pub []byte) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(s.keyPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, fmt.Errorf("the current signing key %s has no private key file %s here: it was made by another hub "+
+		return nil, fmt.Errorf("the current signing key %s has no private key file %s here: it was made by another hub "+
 			"on this database; copy %s.key from that hub's keys folder, or give every hub that issues passes one keys folder "+
 			"(docs/scale.md)", id, s.keyPath(id), id)
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("read private key %s: %w", id, err)
+		return nil, fmt.Errorf("read private key %s: %w", id, err)
 	}
 	seed, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(seed) != ed25519.SeedSize {
-		return "", nil, fmt.Errorf("private key %s is damaged", s.keyPath(id))
+		return nil, fmt.Errorf("private key %s is damaged", s.keyPath(id))
 	}
 	priv := ed25519.NewKeyFromSeed(seed)
 	if !priv.Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(pub)) {
-		return "", nil, fmt.Errorf("private key %s does not match the recorded public key", s.keyPath(id))
+		return nil, fmt.Errorf("private key %s does not match the recorded public key", s.keyPath(id))
 	}
-	return id, priv, nil
+	return priv, nil
 }
 
 // WithdrawKey takes a retired key out of the key set for good, when its

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 	"github.com/gatepost/gatepost/hub/leader"
 	"github.com/gatepost/gatepost/hub/link"
 	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
@@ -72,8 +76,13 @@ func TestReplicasShareIngestAndJobs(t *testing.T) {
 	db := pgtest.Database(t)
 	b := testkit.StartBroker(t)
 	var replicas []*Server
-	for _, id := range []string{"hub-a", "hub-b"} {
-		s, err := Open(t.Context(), Config{DataDir: t.TempDir(), HTTPListen: "127.0.0.1:0", Broker: b.URL, AllowPlainMQTT: true,
+	first := t.TempDir()
+	for i, id := range []string{"hub-a", "hub-b"} {
+		dir := first
+		if i > 0 {
+			dir = copyDataDir(t, first) // replicas share the first one's secrets
+		}
+		s, err := Open(t.Context(), Config{DataDir: dir, HTTPListen: "127.0.0.1:0", Broker: b.URL, AllowPlainMQTT: true,
 			Replicas: true, ReplicaID: id, Database: db, Logger: testLogger(t)})
 		if err != nil {
 			t.Fatalf("open replica %s: %v", id, err)
@@ -202,5 +211,83 @@ func TestHubAloneRunsEveryJob(t *testing.T) {
 		if !st.Leading || st.Since.IsZero() {
 			t.Errorf("Leading: %+v, want every job run here since the start", st)
 		}
+	}
+}
+
+// copyDataDir is a copy of a hub's data folder, as an installer makes
+// for another replica.
+func copyDataDir(t *testing.T, from string) string {
+	t.Helper()
+	to := filepath.Join(t.TempDir(), "data")
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), info.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, info.Mode().Perm()) // secrets stay 0600
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// Hubs on one database must hold the same downlink key, broker password
+// and CA: a hub on a data folder of its own (which makes a downlink key
+// of its own) is refused, naming the file to copy, while a copy of the
+// first one's folder starts.
+func TestReplicasRefuseSecretsNotShared(t *testing.T) {
+	db := pgtest.Database(t)
+	b := testkit.StartBroker(t)
+	open := func(dir, id string) (*Server, error) {
+		s, err := Open(t.Context(), Config{DataDir: dir, HTTPListen: "127.0.0.1:0", Broker: b.URL, AllowPlainMQTT: true,
+			EnrollListen: Off, Replicas: true, ReplicaID: id, Database: db, Logger: testLogger(t)})
+		if err == nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		return s, err
+	}
+	first := t.TempDir()
+	if _, err := open(first, "hub-a"); err != nil {
+		t.Fatal(err)
+	}
+	copied := copyDataDir(t, first)
+	if _, err := open(copied, "hub-b"); err != nil {
+		t.Fatalf("a replica on a copy of the first one's data folder: %v", err)
+	}
+	_, err := open(t.TempDir(), "hub-c")
+	if err == nil || !strings.Contains(err.Error(), "downlink-signing key (downlink.key in") ||
+		!strings.Contains(err.Error(), "copy downlink.key from a running hub") {
+		t.Fatalf("a replica on a new data folder: %v; want a refusal naming the downlink key to copy", err)
+	}
+
+	// The TLS CA: the first hub to have one records it; a hub without it,
+	// or with another, is refused.
+	withCA := func() string {
+		dir := copyDataDir(t, first)
+		if _, err := pki.Init(dir, pki.Options{Names: []string{"hub.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	if _, err := open(withCA(), "hub-e"); err != nil {
+		t.Fatalf("the first hub with a CA: %v", err)
+	}
+	if _, err := open(copyDataDir(t, first), "hub-f"); err == nil || !strings.Contains(err.Error(), "this hub has no TLS CA") {
+		t.Fatalf("a hub without the CA the others have: %v; want a refusal", err)
+	}
+	if _, err := open(withCA(), "hub-g"); err == nil || !strings.Contains(err.Error(), "this hub's TLS CA (tls/ca.crt in") {
+		t.Fatalf("a hub with another CA: %v; want a refusal", err)
 	}
 }

@@ -99,6 +99,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openAccess(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
+	if err := s.checkShared(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("open hub: %w", err)
+	}
 	s.brokerURL = cfg.Broker
 	if cfg.Broker == "" {
 		if err := s.startBroker(ctx, cfg); err != nil {
