@@ -61,6 +61,14 @@ func Versions(ctx context.Context, path string) (have, known int64, err error) {
 	return max(have, int64(uv)), known, nil
 }
 
+// SharedVersions reads the schema version of the store in hub.db, the
+// SQLite file at path it shares with the hub's other stores, without
+// making or changing anything, and the highest version this build knows:
+// 0 when the store has no tables there yet.
+func SharedVersions(ctx context.Context, path string) (have, known int64, err error) {
+	return sqlstore.FileVersions(ctx, path, shared)
+}
+
 // lastPreGoose is the last version console.db reached with PRAGMA
 // user_version, before the store used goose: 00001_base.sql is its
 // shape.
