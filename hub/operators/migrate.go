@@ -14,7 +14,9 @@ import (
 // The store's tables are made and changed by numbered SQL files, one
 // folder per engine (migrations/sqlite, migrations/postgres) with the
 // same numbers meaning the same change, applied by goose (hub/sqlstore),
-// which records what it applied in goose_db_version beside the tables.
+// which records what it applied in goose_db_version beside the tables
+// (in console.db and in the PostgreSQL schema), or in goose_operators in
+// hub.db, which the store shares with the others (VersionTable).
 
 //go:embed migrations
 var migrations embed.FS

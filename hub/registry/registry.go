@@ -9,8 +9,10 @@
 // changes with every change, so a running hub learns of a retirement
 // another process made.
 //
-// The register lives in SQLite (kiosks.db in the data folder: OpenFile,
-// the default) or in PostgreSQL (OpenPostgres), behind one API; its
+// The register lives in SQLite (hub.db in the data folder, beside the
+// other stores: OpenShared, the default; kiosks.db, its own file before,
+// is what OpenFile opens, for hub/datadir's merge and the tests) or in
+// PostgreSQL (OpenPostgres), behind one API; its
 // tables are made and changed by versioned migrations (migrate.go).
 //
 // The hub's commands, server, broker wiring and console import registry;
