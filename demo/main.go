@@ -92,7 +92,7 @@ func run(ctx context.Context, log *slog.Logger, data string, kiosks int, every t
 	fmt.Printf("hub      broker %s (kiosks: TLS, enrolled at https://%s)\n         operators' page %s\n", hub.BrokerURL(), hub.EnrollAddr(), hub.ConsoleURL())
 	fmt.Printf("console  %sops/ sign in as admin, password %s\n", hub.ConsoleURL(), adminPW)
 	fmt.Printf("passes   %d residents' passes of %s in %s (one revoked, one under home observation)\n",
-		len(tokens), site, filepath.Join(hubData, "passes.db"))
+		len(tokens), site, filepath.Join(hubData, "hub.db"))
 
 	var wg sync.WaitGroup
 	errc := make(chan error, kiosks)

@@ -36,7 +36,10 @@ func TestBackupWhileIngesting(t *testing.T) {
 
 	acked := kioskStatus(t, g.cfgPath).AckedSeq
 	dir := t.TempDir()
-	run(t, "hub", "backup", "--data", h.dataDir, "--out", filepath.Join(dir, "hub.backup"))
+	// One database: every store of the hub is in hub.db.
+	if out := run(t, "hub", "backup", "--data", h.dataDir, "--out", filepath.Join(dir, "hub.backup")); !strings.Contains(out, ": 1 databases,") {
+		t.Errorf("hub backup = %q, want 1 database (hub.db)", out)
+	}
 	run(t, "kiosk", "backup", "--config", g.cfgPath, "--out", filepath.Join(dir, "kiosk.backup"))
 	ld.end()
 

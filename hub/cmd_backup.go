@@ -14,10 +14,11 @@ func newBackupCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup --out FILE",
 		Short: "Copy the hub's data folder into one file while the hub runs (consistent, keys included: keep it safe)",
-		Long: "Every database (hub.db, console.db, passes.db, kiosks.db) is copied from one snapshot with\n" +
-			"SQLite's VACUUM INTO while `hub serve` goes on storing; the keys (downlink.key, broker-login,\n" +
-			"the pass keys), the TLS files and the rest are copied as they are. The file is 0600: it holds the\n" +
-			"hub's secrets. Restore it with `hub restore --data NEW-FOLDER FILE`.",
+		Long: "The database, hub.db (every store's tables), is copied from one snapshot with SQLite's\n" +
+			"VACUUM INTO while `hub serve` goes on storing; the keys (downlink.key, broker-login, the pass\n" +
+			"keys), the TLS files and the rest are copied as they are. The old files kept from the merge into\n" +
+			"hub.db (console.db.merged and the others) are left out: their data is in hub.db. The file is 0600:\n" +
+			"it holds the hub's secrets. Restore it with `hub restore --data NEW-FOLDER FILE`.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -45,7 +46,10 @@ func newRestoreCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "restore --data NEW-FOLDER FILE",
 		Short: "Unpack a backup into a new, empty data folder and check every database",
-		Args:  cobra.ExactArgs(1),
+		Long: "A backup made before the hub kept every store in hub.db holds console.db, passes.db and\n" +
+			"kiosks.db beside it: they are restored as they are, and merged into hub.db when the hub first\n" +
+			"opens the folder (each kept as name.merged).",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sum, err := backup.Restore(cmd.Context(), args[0], data.path)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -187,6 +188,12 @@ func checkCerts(r *doctor.Report, dataDir string, now time.Time) {
 }
 
 func checkTransitions(ctx context.Context, r *doctor.Report, dir datadir.Dir, now time.Time) {
+	if unmerged, err := dir.Unmerged(); err == nil && len(unmerged) > 0 {
+		// Opening the register would merge them: that is for `hub serve`.
+		r.Warn("transitions", "not read: the hub merges "+strings.Join(unmerged, ", ")+" into hub.db when it next opens its data",
+			"先用 hub backup 备份，再启动中心", "take a `hub backup`, then start the hub")
+		return
+	}
 	var ts []registry.Transition
 	reg, err := dir.OpenRegistry()
 	if err == nil {
@@ -194,7 +201,7 @@ func checkTransitions(ctx context.Context, r *doctor.Report, dir datadir.Dir, no
 		ts, err = reg.Transitions(ctx)
 	}
 	if err != nil {
-		r.Fail("transitions", err.Error(), "检查 kiosks.db", "check kiosks.db")
+		r.Fail("transitions", err.Error(), "检查 hub.db 的终端登记", "check the kiosk register in hub.db")
 		return
 	}
 	n := 0

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -128,6 +129,34 @@ func TestHubDoctorEachCheckFails(t *testing.T) {
 		r, _ = hubDoctorRun(t, "--data", dir)
 		if l, _ := r.Find("storage"); l.Status != doctor.Fail || !strings.Contains(l.Found, "hub.db is at schema version 99") || !strings.Contains(l.FixEN, "hub restore") {
 			t.Fatalf("storage = %+v; want FAIL naming hub.db's version 99 and how to go back", l)
+		}
+	})
+	t.Run("an old file to merge, then merged", func(t *testing.T) {
+		dir := seeded(t)
+		o, err := operators.Open(filepath.Join(dir, operators.FileName), nil) // as the build before issue 15 kept it
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+		r, _ := hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("schema"); l.Status != doctor.Warn || !strings.Contains(l.Found, fmt.Sprintf("merged into hub.db when the hub next opens its data (each kept as NAME.merged): console.db %d", operators.SchemaVersion())) {
+			t.Fatalf("schema = %+v; want WARN: console.db at its version, merged when the hub opens its data", l)
+		}
+		if l, _ := r.Find("storage"); l.Status != doctor.Warn || !strings.Contains(l.Found, "merges console.db") {
+			t.Fatalf("storage = %+v; want WARN: hub.db not opened, console.db to merge", l)
+		}
+		if _, err := os.Stat(filepath.Join(dir, operators.FileName)); err != nil {
+			t.Fatalf("hub doctor merged console.db: %v", err)
+		}
+		s, err := datadir.Dir{Path: dir}.OpenOperators()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		r, _ = hubDoctorRun(t, "--data", dir)
+		if l, _ := r.Find("schema"); l.Status != doctor.OK || !strings.Contains(l.Found, fmt.Sprintf("hub.db console %d", operators.SchemaVersion())) ||
+			!strings.Contains(l.Found, "console.db.merged") {
+			t.Fatalf("schema = %+v; want OK with the console's version in hub.db and console.db.merged kept", l)
 		}
 	})
 	t.Run("a kiosk register from a newer hub", func(t *testing.T) {

@@ -20,7 +20,7 @@ func newKiosksCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Use:   "kiosks",
 		Short: "Print the fleet (each kiosk's link, sync position, missing ranges, clock skew and versions); enroll, list and retire kiosks",
 		Long: "With no subcommand, prints the fleet as the hub has heard from it (hub.db).\n" +
-			"The subcommands manage the kiosk register (kiosks.db): who may connect to the broker.",
+			"The subcommands manage the kiosk register (in hub.db): who may connect to the broker.",
 		Example: `  hub kiosks enroll --site huamu-1 --kiosk gate-1
   hub kiosks add --site huamu-1 --kiosk gate-2 --public-key ed25519:… --out gate-2.enroll
   hub kiosks list
@@ -65,7 +65,7 @@ func (h *hubData) mustExist() error {
 	return nil
 }
 
-// withRegistry opens kiosks.db, runs fn with it and closes it.
+// withRegistry opens the kiosk register, runs fn with it and closes it.
 func (h *hubData) withRegistry(cmd *cobra.Command, fn func(*registry.Store) error) error {
 	if err := h.mustExist(); err != nil {
 		return err

@@ -22,7 +22,7 @@ func newPurgeCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Long: "Visitors' names, phones, origins and purposes, and residents' scanned pass text, are removed\n" +
 			"from entries received longer ago than the retention of their kind (default 28 days). The entries\n" +
 			"themselves stay: the one map's counts and the kiosks' sequence numbers need them. A running hub\n" +
-			"purges hourly by itself. --set visitor=14 changes a retention and is remembered in console.db.",
+			"purges hourly by itself. --set visitor=14 changes a retention and is remembered in hub.db.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return data.withOperators(cmd, func(ops *operators.Store) error {

@@ -18,7 +18,7 @@ func newTokensCommand(data *hubData, stdout io.Writer) *cobra.Command {
 		Long: "A token acts for a console user, with that user's role, and only reads: CSV exports\n" +
 			"(/ops/entries.csv, /ops/onemap.csv), /ops/api/entries, /ops/api/kiosks and the pages. Send it as\n" +
 			"  Authorization: Bearer <token>\n" +
-			"It is printed once when made; console.db keeps only its SHA-256. Disabling the user\n" +
+			"It is printed once when made; hub.db keeps only its SHA-256. Disabling the user\n" +
 			"stops its tokens too.",
 		Example: `  hub tokens add nightly-report --user li
   curl -H "Authorization: Bearer gpt_…" "http://hub:8081/ops/onemap.csv?site=huamu-1&day=2026-02-03"

@@ -16,7 +16,7 @@ func newUsersCommand(data *hubData, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the operators who sign in to the console",
-		Long: "Accounts live in <data>/console.db, passwords as argon2id hashes. Operators read entries and\n" +
+		Long: "Accounts live in <data>/hub.db, passwords as argon2id hashes. Operators read entries and\n" +
 			"handle alerts, of every compound or of those `hub users scope` gives them; admins see every\n" +
 			"compound, reveal masked personal details and read the audit log. A building lead\n" +
 			"(--role building-lead) sees and updates its buildings' home observation and their day map.\n" +

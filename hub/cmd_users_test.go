@@ -2,12 +2,11 @@ package main
 
 import (
 	"bytes"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/gatepost/gatepost/hub/operators"
+	"github.com/gatepost/gatepost/hub/datadir"
 )
 
 func TestUsersCommands(t *testing.T) {
@@ -56,7 +55,7 @@ func TestUsersCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	m2 := regexp.MustCompile(`password: (\S{20})\n`).FindStringSubmatch(out.String())
-	s, err := operators.Open(filepath.Join(dir, operators.FileName), nil)
+	s, err := datadir.Dir{Path: dir}.OpenOperators()
 	if err != nil {
 		t.Fatal(err)
 	}

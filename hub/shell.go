@@ -29,7 +29,7 @@ type hubData struct {
 
 func (h *hubData) register(root *cobra.Command) {
 	root.PersistentFlags().StringVar(&h.path, "data", datadir.Default,
-		"directory holding the hub's data (hub.db, console.db, passes.db, keys/)")
+		"directory holding the hub's data (hub.db, keys/)")
 	root.PersistentFlags().StringVar(&h.database, "database", os.Getenv(datadir.DatabaseEnv),
 		"PostgreSQL URL (postgres://user@host:5432/db) holding the hub's state instead of the SQLite files in --data, "+
 			"for replicas; keep the password out of it (PGPASSFILE or ~/.pgpass). Default: $"+datadir.DatabaseEnv)
@@ -71,7 +71,7 @@ func (h *hubData) withPasses(cmd *cobra.Command, fn func(*passes.Store) error) e
 	return fn(s)
 }
 
-// withOperators opens console.db, runs fn with it and closes it.
+// withOperators opens the console store, runs fn with it and closes it.
 func (h *hubData) withOperators(cmd *cobra.Command, fn func(*operators.Store) error) error {
 	s, err := h.dir(cmd).OpenOperators()
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package alerts is the hub's alert engine: the follower that reads the
 // entries received since its cursor and the fleet's state, and raises
-// alerts into console.db (hub/operators) for a person to look at: a
+// alerts into the console store (hub/operators) for a person to look at: a
 // confirmed fever, a forged or revoked pass, a kiosk offline, a clock off,
 // a sync gap, refused conflicting entries, a status list behind or too
 // old, messages the hub's ingest refused as security events (Refusals).

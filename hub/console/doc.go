@@ -19,7 +19,7 @@
 //
 // The console raises no alerts and purges nothing: hub/alerts and
 // hub/retention do, whether or not the console runs; it reads their
-// results from console.db (hub/operators), which its caller opens.
+// results from the console store (hub/operators), which its caller opens.
 //
 // console may import protocol, internal/clock, the hub's stores
 // (hub/records, hub/operators, hub/passes, hub/registry, hub/downlink),

@@ -1,7 +1,8 @@
 // Package datadir is the hub's data folder: the one place that knows the
-// name of each store's file in it (hub.db, console.db, passes.db and
-// keys/) and opens each store the same way for `hub serve` and for every
-// other command.
+// names of the files in it (hub.db, which holds every store's tables on
+// SQLite, and keys/; the old console.db, passes.db and kiosks.db, which
+// it merges into hub.db: merge.go) and opens each store the same way for
+// `hub serve` and for every other command.
 //
 // datadir imports hub/records, hub/operators, hub/passes, hub/registry and
 // internal;
@@ -26,8 +27,10 @@ import (
 // Default is where the hub keeps its data unless --data says otherwise.
 const Default = "./hub-data"
 
-// RecordsFile is the hub's records (entries, kiosks, downlinks) in the
-// data folder.
+// RecordsFile is the hub's SQLite database in the data folder: the
+// records (entries, kiosks, downlinks) and, since issue 15, the console
+// store, the passes' tables and the kiosk registry, each store with its
+// own goose table.
 const RecordsFile = "hub.db"
 
 // Dir is a hub data folder.
@@ -63,13 +66,13 @@ func (d Dir) CheckDatabase() error {
 // RecordsPath is the path of hub.db.
 func (d Dir) RecordsPath() string { return filepath.Join(d.Path, RecordsFile) }
 
-// OperatorsPath is the path of console.db.
-func (d Dir) OperatorsPath() string { return filepath.Join(d.Path, operators.FileName) }
-
 // OpenRecords opens the records, creating them if needed: in PostgreSQL
-// when Database is set, else in hub.db.
+// when Database is set, else in hub.db (the old files merged first).
 func (d Dir) OpenRecords() (*records.SQLite, error) {
 	if err := d.CheckDatabase(); err != nil {
+		return nil, err
+	}
+	if err := d.Merge(context.Background()); err != nil {
 		return nil, err
 	}
 	log := d.Logger
@@ -104,20 +107,25 @@ func (d Dir) OpenExistingRecords() (*records.SQLite, error) {
 }
 
 // OpenPasses opens the pass store, creating it if needed: its tables in
-// PostgreSQL when Database is set, else in passes.db; the private keys in
-// keys/ either way.
+// PostgreSQL when Database is set, else in hub.db (the old files merged
+// first); the private keys in keys/ either way.
 func (d Dir) OpenPasses() (*passes.Store, error) {
 	if err := d.CheckDatabase(); err != nil {
 		return nil, err
 	}
+	ctx := context.Background()
 	if d.Database != "" {
-		return passes.OpenDatabase(context.Background(), d.Database, d.Path, d.Clock)
+		return passes.OpenDatabase(ctx, d.Database, d.Path, d.Clock)
 	}
-	return passes.Open(d.Path, d.Clock)
+	if err := d.Merge(ctx); err != nil {
+		return nil, err
+	}
+	return passes.OpenShared(ctx, d.RecordsPath(), d.Path, d.Clock)
 }
 
 // OpenOperators opens the console's store, creating it if needed: in
-// PostgreSQL when Database is set, else in console.db.
+// PostgreSQL when Database is set, else in hub.db (the old files merged
+// first).
 func (d Dir) OpenOperators() (*operators.Store, error) {
 	if err := d.CheckDatabase(); err != nil {
 		return nil, err
@@ -125,5 +133,9 @@ func (d Dir) OpenOperators() (*operators.Store, error) {
 	if d.Database != "" {
 		return operators.Open(d.Database, d.Clock)
 	}
-	return operators.Open(d.OperatorsPath(), d.Clock)
+	ctx := context.Background()
+	if err := d.Merge(ctx); err != nil {
+		return nil, err
+	}
+	return operators.OpenShared(ctx, d.RecordsPath(), d.Clock)
 }

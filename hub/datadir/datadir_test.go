@@ -1,8 +1,8 @@
 package datadir
 
 import (
+	"database/sql"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,9 +34,45 @@ func TestOpenStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Close()
-	for _, name := range []string{"hub.db", "console.db", "passes.db", "keys"} {
-		if _, err := os.Stat(filepath.Join(d.Path, name)); err != nil {
-			t.Errorf("%s not in the data folder: %v", name, err)
+	g, err := d.OpenRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	// One database file: the stores' tables all in hub.db (with SQLite's
+	// own -wal and -shm beside it while open), and the keys' folder.
+	entries, err := os.ReadDir(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if n := e.Name(); n != "hub.db-wal" && n != "hub.db-shm" {
+			names = append(names, n)
 		}
 	}
+	if got, want := strings.Join(names, " "), "hub.db keys"; got != want {
+		t.Errorf("a new data folder holds %s, want %s", got, want)
+	}
+	for _, name := range []string{"goose_db_version", "goose_operators", "goose_passes", "goose_registry",
+		"entries", "kiosks", "users", "passes", "enrolled_kiosks", "merged_files"} {
+		if !hasTable(t, d.RecordsPath(), name) {
+			t.Errorf("hub.db has no table %s", name)
+		}
+	}
+}
+
+// hasTable reports whether the SQLite file at path has the table.
+func hasTable(tb testing.TB, path, name string) bool {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n > 0
 }

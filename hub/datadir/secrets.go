@@ -41,19 +41,21 @@ const (
 // ErrExposed is returned for a secret file others can read.
 var ErrExposed = errors.New("a hub secret file is readable by others")
 
-// RegistryPath is the path of the kiosk registry, kiosks.db.
-func (d Dir) RegistryPath() string { return filepath.Join(d.Path, registry.FileName) }
-
 // OpenRegistry opens the kiosk registry, creating it if needed: in
-// PostgreSQL when Database is set, else in kiosks.db.
+// PostgreSQL when Database is set, else in hub.db (the old files merged
+// first).
 func (d Dir) OpenRegistry() (*registry.Store, error) {
 	if err := d.CheckDatabase(); err != nil {
 		return nil, err
 	}
+	ctx := context.Background()
 	if d.Database != "" {
-		return registry.OpenPostgres(context.Background(), d.Database, d.Clock)
+		return registry.OpenPostgres(ctx, d.Database, d.Clock)
 	}
-	return registry.OpenFile(context.Background(), d.RegistryPath(), d.Clock)
+	if err := d.Merge(ctx); err != nil {
+		return nil, err
+	}
+	return registry.OpenShared(ctx, d.RecordsPath(), d.Clock)
 }
 
 // DownlinkKey returns the hub's downlink-signing key, making it on first

@@ -6,9 +6,11 @@
 // holds the retention rules and PurgeByRetention, which `hub purge`, the
 // hourly purge and the console's preview share.
 //
-// The state lives in its own SQLite file (console.db beside hub.db) or in
-// the schema "operators" of a PostgreSQL database, which hubs running side
-// by side share: a session started on one is valid on the others. The
+// The state lives in the hub's SQLite file, hub.db, beside the other
+// stores' tables (OpenShared; console.db was its own file before, which
+// Open still opens for hub/datadir's merge and the tests) or in the
+// schema "operators" of a PostgreSQL database, which hubs running side by
+// side share: a session started on one is valid on the others. The
 // tables are made by goose migrations (migrations/sqlite,
 // migrations/postgres); a console.db made before goose is adopted.
 //

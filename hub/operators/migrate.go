@@ -14,7 +14,9 @@ import (
 // The store's tables are made and changed by numbered SQL files, one
 // folder per engine (migrations/sqlite, migrations/postgres) with the
 // same numbers meaning the same change, applied by goose (hub/sqlstore),
-// which records what it applied in goose_db_version beside the tables.
+// which records what it applied in goose_db_version beside the tables
+// (in console.db and in the PostgreSQL schema), or in goose_operators in
+// hub.db, which the store shares with the others (VersionTable).
 
 //go:embed migrations
 var migrations embed.FS
@@ -59,6 +61,14 @@ func Versions(ctx context.Context, path string) (have, known int64, err error) {
 		return 0, 0, err
 	}
 	return max(have, int64(uv)), known, nil
+}
+
+// SharedVersions reads the schema version of the store in hub.db, the
+// SQLite file at path it shares with the hub's other stores, without
+// making or changing anything, and the highest version this build knows:
+// 0 when the store has no tables there yet.
+func SharedVersions(ctx context.Context, path string) (have, known int64, err error) {
+	return sqlstore.FileVersions(ctx, path, shared)
 }
 
 // lastPreGoose is the last version console.db reached with PRAGMA

@@ -22,8 +22,17 @@ type Store struct {
 	clock clock.Clock
 }
 
-// FileName is the store's file inside the hub's data directory.
+// FileName is the store's own file in the hub's data folder, as hubs
+// before issue 15 kept it: the store lives in hub.db now (OpenShared),
+// and hub/datadir merges an old console.db into it.
 const FileName = "console.db"
+
+// VersionTable is goose's record of the store's migrations in hub.db,
+// which it shares with the hub's other stores.
+const VersionTable = "goose_operators"
+
+// shared is the store in hub.db.
+var shared = spec.Shared(VersionTable)
 
 // Schema is the PostgreSQL schema that holds the store's tables.
 const Schema = "operators"
@@ -54,6 +63,20 @@ func OpenContext(ctx context.Context, dsn string, c clock.Clock) (*Store, error)
 	return &Store{db: db, clock: clock.Or(c)}, nil
 }
 
+// OpenShared opens (creating if needed) the store's tables in the SQLite
+// file it shares with the hub's other stores (hub.db), their migrations
+// recorded in goose_operators, and brings them up to this build's
+// version; a newer build's are refused, unchanged. The file's PRAGMA
+// user_version is the records' (hub/records), not the store's.
+func OpenShared(ctx context.Context, path string, c clock.Clock) (*Store, error) {
+	db, err := sqlstore.OpenSQLite(ctx, path, shared)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // as in its own file: openFile says why
+	return &Store{db: db, clock: clock.Or(c)}, nil
+}
+
 // openFile opens the SQLite file at path: refused, untouched, when its
 // PRAGMA user_version says a newer hub wrote it; adopted when made before
 // goose; migrated; and its user_version set to the goose version, so that
@@ -74,7 +97,7 @@ func openFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// One connection: the console's writes are few and small, and one
 	// writer is what SQLite allows anyway.
 	db.SetMaxOpenConns(1)
-	have, err := sqlstore.Version(ctx, db)
+	have, err := sqlstore.Version(ctx, db, spec)
 	if err == nil && have != int64(v) {
 		_, err = db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, have))
 	}

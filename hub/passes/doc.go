@@ -7,9 +7,11 @@
 // change (and re-issues the list every few hours), through the hub's
 // downlinks.
 //
-// Its tables are in its own SQLite file (passes.db) beside the hub's
-// records, or in the schema "passes" of a PostgreSQL database (Open,
-// OpenDatabase: one API, one set of statements, hub/sqlstore); the
+// Its tables are in the hub's SQLite file, hub.db, beside the other
+// stores' (OpenShared; passes.db was its own file before, which Open
+// still opens for hub/datadir's merge and the tests), or in the schema
+// "passes" of a PostgreSQL database (OpenDatabase: one API, one set of
+// statements, hub/sqlstore); the
 // private signing keys are files in the data folder's keys/ either way.
 // passes imports protocol, hub/sqlstore and internal; the hub's parts import it
 // (hub/console for the admins' pages, hub/datadir to open it, hub/server

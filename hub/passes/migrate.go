@@ -14,7 +14,8 @@ import (
 // folder per engine (migrations/sqlite, migrations/postgres) with the same
 // numbers meaning the same change, applied by goose (hub/sqlstore). Goose
 // records what it applied in the table goose_db_version beside the
-// store's.
+// store's (in passes.db and in the PostgreSQL schema), or in goose_passes
+// in hub.db, which the store shares with the others (VersionTable).
 
 //go:embed migrations
 var migrations embed.FS

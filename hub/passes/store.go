@@ -15,11 +15,20 @@ import (
 	"github.com/gatepost/gatepost/internal/storeversion"
 )
 
-// Files inside the hub's data folder.
+// Files inside the hub's data folder. DBFile is the store's own file as
+// hubs before issue 15 kept it: its tables live in hub.db now
+// (OpenShared), and hub/datadir merges an old passes.db into it.
 const (
 	DBFile  = "passes.db"
 	KeysDir = "keys" // one <id>.key file per private key, mode 0600
 )
+
+// VersionTable is goose's record of the store's migrations in hub.db,
+// which it shares with the hub's other stores.
+const VersionTable = "goose_passes"
+
+// shared is the store in hub.db.
+var shared = spec.Shared(VersionTable)
 
 // Errors callers branch on.
 var (
@@ -71,6 +80,29 @@ func OpenDatabase(ctx context.Context, dsn, dataDir string, clk clock.Clock) (*S
 	if err != nil {
 		return nil, err
 	}
+	return withKeys(db, dataDir, clk)
+}
+
+// OpenShared opens (creating if needed) the pass store's tables in the
+// SQLite file at path it shares with the hub's other stores (hub.db),
+// their migrations recorded in goose_passes, with the private keys in
+// dataDir's keys/ folder (made if missing), and brings them up to this
+// build's version; a newer build's are refused, unchanged. The file's
+// PRAGMA user_version is the records' (hub/records), not the store's.
+func OpenShared(ctx context.Context, path, dataDir string, clk clock.Clock) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open passes: %w", err)
+	}
+	db, err := sqlstore.OpenSQLite(ctx, path, shared)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // as in its own file
+	return withKeys(db, dataDir, clk)
+}
+
+// withKeys is the store on db with its private keys in dataDir's keys/.
+func withKeys(db *sqlstore.DB, dataDir string, clk clock.Clock) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dataDir, KeysDir), 0o700); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open passes: %w", err)

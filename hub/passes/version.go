@@ -49,7 +49,7 @@ func SchemaVersion() int {
 // markVersion sets a migrated SQLite file's user_version to goose's
 // version, where a hub from before goose looks for it.
 func markVersion(ctx context.Context, db *sqlstore.DB) error {
-	v, err := sqlstore.Version(ctx, db)
+	v, err := sqlstore.Version(ctx, db, spec)
 	if err != nil {
 		return err
 	}
@@ -78,4 +78,12 @@ func Versions(ctx context.Context, filePath string) (have, known int64, err erro
 		return int64(uv), int64(SchemaVersion()), nil
 	}
 	return sqlstore.FileVersions(ctx, filePath, spec)
+}
+
+// SharedVersions reads the schema version of the pass store in hub.db,
+// the SQLite file at filePath it shares with the hub's other stores,
+// without making or changing anything, and the highest version this
+// build knows: 0 when the store has no tables there yet.
+func SharedVersions(ctx context.Context, filePath string) (have, known int64, err error) {
+	return sqlstore.FileVersions(ctx, filePath, shared)
 }

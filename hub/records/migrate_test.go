@@ -77,7 +77,7 @@ func shape(t *testing.T, s *SQLite) string {
 }
 
 // lastStep is the number of the last migration (migrations/*/0000N_…).
-const lastStep = 3
+const lastStep = 4
 
 // TestAdoptedFileHasTheBaseShape opens a hub.db an older build wrote
 // (before goose) and a new one: the older file, adopted, has exactly the
@@ -98,7 +98,7 @@ func TestAdoptedFileHasTheBaseShape(t *testing.T) {
 				t.Errorf("adopted %s's shape =\n%s\nwant a new file's\n%s", name, got, want)
 			}
 			for _, s := range []*SQLite{old, fresh} {
-				if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastStep {
+				if v, err := sqlstore.Version(t.Context(), s.write, spec(nil)); err != nil || v != lastStep {
 					t.Errorf("goose version = %d, %v; want %d", v, err, lastStep)
 				}
 				if v, err := storeversion.Read(t.Context(), s.read.DB); err != nil || v != SchemaVersion() {
@@ -145,7 +145,7 @@ func TestPostgresOpensOnce(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 	}
 	s := stores[0]
-	if v, err := sqlstore.Version(t.Context(), s.write); err != nil || v != lastStep {
+	if v, err := sqlstore.Version(t.Context(), s.write, spec(nil)); err != nil || v != lastStep {
 		t.Errorf("goose version = %d, %v; want %d", v, err, lastStep)
 	}
 	rows, err := s.read.Query(t.Context(), `SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = 'entries'`, Schema)

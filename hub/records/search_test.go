@@ -261,7 +261,7 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
 		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`,
-		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`} {
+		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`, `DROP TABLE merged_files`} {
 		if _, err := s.write.DB.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

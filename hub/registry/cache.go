@@ -132,7 +132,7 @@ func (c *Cache) current(ctx context.Context) (int64, error) {
 func (c *Cache) read(ctx context.Context, kiosk string) (cachedKiosk, error) {
 	k := cachedKiosk{found: true}
 	var pub string
-	err := c.Store.db.QueryRow(ctx, `SELECT site, state, public_key FROM kiosks WHERE kiosk = ?`, kiosk).
+	err := c.Store.db.QueryRow(ctx, `SELECT site, state, public_key FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&k.site, &k.state, &pub)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -12,7 +12,9 @@ import (
 // folder per engine (migrations/sqlite, migrations/postgres) with the same
 // numbers meaning the same change, applied by goose (hub/sqlstore). Goose
 // records what it applied in the table goose_db_version beside the
-// registry's.
+// registry's (in kiosks.db and in the PostgreSQL schema), or in
+// goose_registry in hub.db, which the registry shares with the other
+// stores (VersionTable).
 
 //go:embed migrations
 var migrations embed.FS

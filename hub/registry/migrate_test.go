@@ -306,8 +306,8 @@ func TestPostgresTablesLiveInTheirSchema(t *testing.T) {
 		}
 		tables = append(tables, name)
 	}
-	want := []string{"registry.enroll_codes", "registry.generation", "registry.goose_db_version",
-		"registry.kiosks", "registry.test_sites", "registry.transitions"}
+	want := []string{"registry.enroll_codes", "registry.enrolled_kiosks", "registry.generation", "registry.goose_db_version",
+		"registry.test_sites", "registry.transitions"}
 	if !slices.Equal(tables, want) {
 		t.Fatalf("tables = %v, want %v", tables, want)
 	}
@@ -346,4 +346,40 @@ func copyFile(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestRenamesKiosksOfAnOlderDatabase opens a register as the build
+// before issue 15 left it, its table still kiosks at version 2, on both
+// engines (a kiosks.db of its own on SQLite, the schema on PostgreSQL):
+// the table is enrolled_kiosks after, with its rows.
+func TestRenamesKiosksOfAnOlderDatabase(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			dsn := e.dsn(t)
+			s := openAt(t, dsn, nil)
+			if _, err := s.Add(t.Context(), "huamu-1", "gate-1", kioskKey(1).Public().(ed25519.PublicKey)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.NewCode(t.Context(), "huamu-1", "gate-2", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{`ALTER TABLE enrolled_kiosks RENAME TO kiosks`, `DELETE FROM goose_db_version WHERE version_id = 3`} {
+				if _, err := s.db.ExecContext(t.Context(), q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			s.Close()
+			s = openAt(t, dsn, nil)
+			ks, err := s.List(t.Context())
+			if err != nil || len(ks) != 2 {
+				t.Fatalf("List after the upgrade = %+v, %v; want gate-1 and gate-2", ks, err)
+			}
+			if v, err := sqlstore.Version(t.Context(), s.db, spec); err != nil || v != 3 {
+				t.Errorf("version = %d, %v; want 3", v, err)
+			}
+			if old, err := sqlstore.HasTable(t.Context(), s.db, s.db.Engine, "kiosks"); err != nil || old {
+				t.Errorf("a table kiosks left: %v, %v", old, err)
+			}
+		})
+	}
 }

@@ -2,13 +2,23 @@ package registry
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 )
 
-// FileName is the registry's own database in the hub's data folder.
+// FileName is the registry's own database in the hub's data folder, as
+// hubs before issue 15 kept it: the register lives in hub.db now
+// (OpenShared), and hub/datadir merges an old kiosks.db into it.
 const FileName = "kiosks.db"
+
+// VersionTable is goose's record of the registry's migrations in hub.db,
+// which it shares with the hub's other stores.
+const VersionTable = "goose_registry"
+
+// shared is the registry in hub.db.
+var shared = spec.Shared(VersionTable)
 
 // Schema is the PostgreSQL schema that holds the registry's tables (and
 // its migrations' record), so that the hub's other stores can share one
@@ -32,15 +42,47 @@ func Open(ctx context.Context, dsn string, c clock.Clock) (*Store, error) {
 }
 
 // OpenFile opens (creating if needed) the registry in its own SQLite file
-// and brings its tables up to this build's version: a file made before
-// the registry used goose is adopted (see spec), and a file from a newer
-// build is refused, unchanged.
+// (kiosks.db) and brings its tables up to this build's version: a file
+// made before the registry used goose is adopted (see spec), a file from
+// a newer build is refused, unchanged, and the table kiosks of a file
+// made before issue 15 is renamed enrolled_kiosks.
 func OpenFile(ctx context.Context, path string, c clock.Clock) (*Store, error) {
 	db, err := sqlstore.OpenSQLite(ctx, path, spec)
 	if err != nil {
 		return nil, err
 	}
+	if err := renameKiosks(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s %s: %w", spec.Name, path, err)
+	}
 	return &Store{db: db, clock: clock.Or(c)}, nil
+}
+
+// OpenShared opens (creating if needed) the registry's tables in the
+// SQLite file it shares with the hub's other stores (hub.db), their
+// migrations recorded in goose_registry, and brings them up to this
+// build's version; a newer build's are refused, unchanged.
+func OpenShared(ctx context.Context, path string, c clock.Clock) (*Store, error) {
+	db, err := sqlstore.OpenSQLite(ctx, path, shared)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, clock: clock.Or(c)}, nil
+}
+
+// renameKiosks renames the table kiosks of a kiosks.db that 00001_base.sql
+// made before it named the table enrolled_kiosks (migrations/sqlite/
+// 00003_enrolled_kiosks.sql says why). SQLite's rename carries the
+// foreign key of enroll_codes along.
+func renameKiosks(ctx context.Context, db *sqlstore.DB) error {
+	old, err := sqlstore.HasTable(ctx, db, sqlstore.SQLite, "kiosks")
+	if err != nil || !old {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE kiosks RENAME TO enrolled_kiosks`); err != nil {
+		return fmt.Errorf("rename its table kiosks to enrolled_kiosks: %w", err)
+	}
+	return nil
 }
 
 // OpenPostgres opens the registry in the PostgreSQL database at pgURL (the

@@ -9,8 +9,10 @@
 // changes with every change, so a running hub learns of a retirement
 // another process made.
 //
-// The register lives in SQLite (kiosks.db in the data folder: OpenFile,
-// the default) or in PostgreSQL (OpenPostgres), behind one API; its
+// The register lives in SQLite (hub.db in the data folder, beside the
+// other stores: OpenShared, the default; kiosks.db, its own file before,
+// is what OpenFile opens, for hub/datadir's merge and the tests) or in
+// PostgreSQL (OpenPostgres), behind one API; its
 // tables are made and changed by versioned migrations (migrate.go).
 //
 // The hub's commands, server, broker wiring and console import registry;
@@ -134,14 +136,14 @@ func (s *Store) NewCode(ctx context.Context, site, kiosk string, ttl time.Durati
 // claim registers kiosk at site as pending if it is new, and refuses a
 // retired kiosk or one of another site.
 func claim(ctx context.Context, tx sqlstore.Tx, site, kiosk string, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
+	_, err := tx.Exec(ctx, `INSERT INTO enrolled_kiosks (kiosk, site, state, created) VALUES (?, ?, ?, ?)
 		ON CONFLICT (kiosk) DO NOTHING`, kiosk, site, string(Pending), now.UnixNano())
 	if err != nil {
 		return err
 	}
 	var haveSite string
 	var state State
-	if err := tx.QueryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT site, state FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).Scan(&haveSite, &state); err != nil {
 		return err
 	}
 	switch {
@@ -214,7 +216,7 @@ func enroll(ctx context.Context, tx sqlstore.Tx, site, kiosk string, pub ed25519
 		return Credentials{}, err
 	}
 	// Never a retired kiosk, whatever ran since claim looked.
-	res, err := tx.Exec(ctx, `UPDATE kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
+	res, err := tx.Exec(ctx, `UPDATE enrolled_kiosks SET state = ?, public_key = ?, secret_hash = ?, mosquitto = ?, enrolled = ?
 		WHERE kiosk = ? AND state != ?`, string(Enrolled), protocol.PublicKeyText(pub), digest(creds.Secret), mosq, now.UnixNano(),
 		kiosk, string(Retired))
 	if err != nil {
@@ -242,7 +244,7 @@ func whyRefused(ctx context.Context, tx sqlstore.Tx, r protocol.EnrollRequest, n
 		return err
 	}
 	var state State
-	if err := tx.QueryRow(ctx, `SELECT state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.QueryRow(ctx, `SELECT state FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).Scan(&state); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	switch {
@@ -267,14 +269,14 @@ func whyRefused(ctx context.Context, tx sqlstore.Tx, r protocol.EnrollRequest, n
 func (s *Store) Retire(ctx context.Context, kiosk string) error {
 	now := s.clock.Now().UnixNano()
 	err := s.db.Tx(ctx, func(tx sqlstore.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
+		res, err := tx.Exec(ctx, `UPDATE enrolled_kiosks SET state = ?, retired = ?, secret_hash = '', mosquitto = ''
 			WHERE kiosk = ? AND state != ?`, string(Retired), now, kiosk, string(Retired))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			err := tx.QueryRow(ctx, `SELECT 1 FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
+			err := tx.QueryRow(ctx, `SELECT 1 FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: %s (see `hub kiosks list`)", ErrUnknown, kiosk)
 			}
@@ -302,7 +304,7 @@ func (s *Store) Authenticate(ctx context.Context, username, secret string) (Kios
 	k := Kiosk{Kiosk: kiosk}
 	var hash string
 	var state State
-	err := s.db.QueryRow(ctx, `SELECT site, state, secret_hash FROM kiosks WHERE kiosk = ?`, kiosk).
+	err := s.db.QueryRow(ctx, `SELECT site, state, secret_hash FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&k.Site, &state, &hash)
 	if err != nil || k.Site != site || state != Enrolled || hash == "" {
 		return Kiosk{}, false
@@ -332,8 +334,8 @@ func (s *Store) List(ctx context.Context) ([]Kiosk, error) { return s.list(ctx, 
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
 	now := s.clock.Now().UnixNano()
 	rows, err := s.db.Query(ctx, `SELECT site, kiosk, state, public_key, mosquitto, created, enrolled, retired,
-		COALESCE((SELECT MAX(expires) FROM enroll_codes c WHERE c.kiosk = kiosks.kiosk AND c.used = 0 AND c.expires > ?), 0)
-		FROM kiosks `+where+` ORDER BY site, kiosk`, append([]any{now}, args...)...)
+		COALESCE((SELECT MAX(expires) FROM enroll_codes c WHERE c.kiosk = enrolled_kiosks.kiosk AND c.used = 0 AND c.expires > ?), 0)
+		FROM enrolled_kiosks `+where+` ORDER BY site, kiosk`, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list kiosks: %w", err)
 	}

@@ -131,7 +131,7 @@ func bump(ctx context.Context, tx sqlstore.Tx) error {
 func (s *Store) Admit(ctx context.Context, site, kiosk string) error {
 	var have string
 	var state State
-	err := s.db.QueryRow(ctx, `SELECT site, state FROM kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
+	err := s.db.QueryRow(ctx, `SELECT site, state FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return notEnrolled(site, kiosk)

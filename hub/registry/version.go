@@ -20,3 +20,11 @@ func Versions(ctx context.Context, filePath string) (have, known int64, err erro
 	}
 	return sqlstore.FileVersions(ctx, filePath, spec)
 }
+
+// SharedVersions reads the schema version of the register in hub.db, the
+// SQLite file at filePath it shares with the hub's other stores, without
+// making or changing anything, and the highest version this build knows:
+// 0 when the register has no tables there yet.
+func SharedVersions(ctx context.Context, filePath string) (have, known int64, err error) {
+	return sqlstore.FileVersions(ctx, filePath, shared)
+}

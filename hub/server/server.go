@@ -165,7 +165,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
-// openStores opens hub.db, the pass store and console.db in the data folder.
+// openStores opens the records, the pass store and the console store (all in
+// hub.db on SQLite, the old files merged into it first).
 func (s *Server) openStores(cfg Config) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err

@@ -4,7 +4,9 @@
 // versioned migrations with goose (one folder of numbered SQL files per
 // engine, PostgreSQL's advisory lock or a flock on the data folder so
 // that processes starting together migrate once, a file made before the
-// store used goose adopted, and a database from a newer hub refused).
+// store used goose adopted, a database from a newer hub refused, and
+// each store's own goose table when stores share one SQLite file:
+// Spec.Table, Spec.Shared).
 //
 // The stores (hub/registry, hub/records, hub/operators, hub/passes) import
 // it; it imports internal/clock-free standard packages, goose and the two

@@ -40,6 +40,42 @@ type Spec struct {
 	// ran at every open before it used goose. Adopting then records the
 	// versions up to PreGoose's as applied, in the same transaction.
 	Adopt func(ctx context.Context, tx *sql.Tx) error
+	// Table is goose's record of the store's applied migrations in a
+	// SQLite file it shares with the hub's other stores (hub.db):
+	// goose_operators, say. Empty is VersionTable, what a store alone in
+	// its file uses, and what every store uses on PostgreSQL, where each
+	// has its own schema (so that existing databases open unchanged).
+	Table string
+}
+
+// Shared is the spec of the store in the SQLite file it shares with the
+// hub's other stores, its migrations recorded in table: nothing there
+// was made before goose, so there is nothing to adopt (another store's
+// table of the same name must not be taken for an old one of this
+// store's).
+func (s Spec) Shared(table string) Spec {
+	s.Table = table
+	s.PreGoose, s.Adopt = nil, nil
+	return s
+}
+
+// versionTable is the spec's goose table on engine e.
+func (s Spec) versionTable(e *Engine) string {
+	if e == SQLite && s.Table != "" {
+		return s.Table
+	}
+	return VersionTable
+}
+
+// dirLocked marks a context whose caller holds LockDir on a folder.
+type dirLocked struct{}
+
+// WithDirLocked tells the opens under ctx that the caller holds
+// LockDir(dir) already (hub/datadir merging old files, which opens
+// stores meanwhile): a second flock on the folder from the same process
+// would wait for itself.
+func WithDirLocked(ctx context.Context, dir string) context.Context {
+	return context.WithValue(ctx, dirLocked{}, filepath.Clean(dir))
 }
 
 // VersionTable is goose's record of the applied migrations, beside the
@@ -60,11 +96,13 @@ type Queryer interface {
 // folder is locked meanwhile (flock), so that a command and `hub serve`
 // opening a new or older file at one moment migrate it once.
 func migrateFile(ctx context.Context, d *DB, spec Spec) error {
-	unlock, err := LockDir(ctx, filepath.Dir(d.Where))
-	if err != nil {
-		return err
+	if dir := filepath.Dir(d.Where); ctx.Value(dirLocked{}) != filepath.Clean(dir) {
+		unlock, err := LockDir(ctx, dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	if spec.PreGoose != nil {
 		if err := adopt(ctx, d, spec); err != nil {
 			return fmt.Errorf("adopt a file made before versioned migrations: %w", err)
@@ -110,6 +148,14 @@ func provider(d *DB, spec Spec, dialect goose.Dialect, locker lock.SessionLocker
 	if locker != nil {
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	if table := spec.versionTable(d.Engine); table != VersionTable {
+		store, err := database.NewStore(dialect, table)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithStore(store))
+		dialect = goose.DialectCustom
+	}
 	p, err := goose.NewProvider(dialect, d.DB, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("the %s's migrations: %w", spec.Name, err)
@@ -144,7 +190,7 @@ func migrate(ctx context.Context, d *DB, spec Spec, dialect goose.Dialect, locke
 // refuseNewer returns ErrNewerSchema, naming both versions, when d's
 // version is above last.
 func refuseNewer(ctx context.Context, d *DB, spec Spec, last int64) error {
-	have, err := Version(ctx, d)
+	have, err := Version(ctx, d, spec)
 	if err != nil {
 		return err
 	}
@@ -156,13 +202,15 @@ func refuseNewer(ctx context.Context, d *DB, spec Spec, last int64) error {
 	return nil
 }
 
-// Version is the highest migration d records, 0 for none.
-func Version(ctx context.Context, d *DB) (int64, error) {
-	if ok, err := HasTable(ctx, d, d.Engine, VersionTable); err != nil || !ok {
+// Version is the highest migration of the store that d records (in
+// spec's version table), 0 for none.
+func Version(ctx context.Context, d *DB, spec Spec) (int64, error) {
+	table := spec.versionTable(d.Engine)
+	if ok, err := HasTable(ctx, d, d.Engine, table); err != nil || !ok {
 		return 0, err
 	}
 	var v int64
-	if err := d.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+VersionTable).Scan(&v); err != nil {
+	if err := d.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+table).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read the version: %w", err)
 	}
 	return v, nil
@@ -194,7 +242,7 @@ func adopt(ctx context.Context, d *DB, spec Spec) error {
 		return err
 	}
 	defer tx.Rollback()
-	versioned, err := HasTable(ctx, tx, SQLite, VersionTable)
+	versioned, err := HasTable(ctx, tx, SQLite, spec.versionTable(SQLite))
 	if err != nil || versioned {
 		return err
 	}
@@ -207,7 +255,7 @@ func adopt(ctx context.Context, d *DB, spec Spec) error {
 			return err
 		}
 	}
-	store, err := database.NewStore(goose.DialectSQLite3, VersionTable)
+	store, err := database.NewStore(goose.DialectSQLite3, spec.versionTable(SQLite))
 	if err != nil {
 		return err
 	}
@@ -271,7 +319,7 @@ func FileVersions(ctx context.Context, path string, spec Spec) (have, last int64
 		return 0, 0, err
 	}
 	last = known(p)
-	if have, err = Version(ctx, d); err != nil || have > 0 || spec.PreGoose == nil {
+	if have, err = Version(ctx, d, spec); err != nil || have > 0 || spec.PreGoose == nil {
 		return have, last, err
 	}
 	have, err = spec.PreGoose(ctx, d)
@@ -306,6 +354,6 @@ func DatabaseVersions(ctx context.Context, pgURL string, spec Spec) (have, last 
 	if !ok {
 		return 0, last, fmt.Errorf("the %s's tables (schema %s): %w", spec.Name, spec.Schema, fs.ErrNotExist)
 	}
-	have, err = Version(ctx, d)
+	have, err = Version(ctx, d, spec)
 	return have, last, err
 }

@@ -44,9 +44,11 @@ type Summary struct {
 }
 
 // skipped reports files a backup leaves out: SQLite's own side files
-// (their content is in the snapshot) and temporary files.
+// (their content is in the snapshot), temporary files, and the hub's old
+// files kept after their merge into hub.db (console.db.merged: their
+// data is in hub.db).
 func skipped(name string) bool {
-	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+	for _, suffix := range []string{"-wal", "-shm", "-journal", ".merged"} {
 		if strings.HasSuffix(name, suffix) {
 			return true
 		}

@@ -1,9 +1,14 @@
 -- The register as the hub kept it before its stores used goose (and as
 -- registry's adopt finds it in such a file). Plain CREATE TABLE: this step
 -- runs on an empty file only, never on one made before goose.
+--
+-- The table of kiosks is enrolled_kiosks: the register shares hub.db with
+-- the records, which have a table kiosks of their own (issue 15). Files of
+-- the register's own (kiosks.db) were made when this step still named it
+-- kiosks; OpenFile renames it there, and 00003 does on PostgreSQL.
 
 -- +goose Up
-CREATE TABLE kiosks (
+CREATE TABLE enrolled_kiosks (
 	kiosk        TEXT    NOT NULL PRIMARY KEY,
 	site         TEXT    NOT NULL,
 	state        TEXT    NOT NULL,
@@ -16,7 +21,7 @@ CREATE TABLE kiosks (
 );
 CREATE TABLE enroll_codes (
 	code_hash TEXT    NOT NULL PRIMARY KEY, -- sha256 of the secret, hex: the secret itself is never stored
-	kiosk     TEXT    NOT NULL REFERENCES kiosks (kiosk),
+	kiosk     TEXT    NOT NULL REFERENCES enrolled_kiosks (kiosk),
 	site      TEXT    NOT NULL,
 	expires   INTEGER NOT NULL,
 	used      INTEGER NOT NULL DEFAULT 0
