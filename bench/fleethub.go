@@ -86,6 +86,12 @@ func enrollFleet(ctx context.Context, dir string, n, replicas int) (*fleetSetup,
 	if err := brokerconf.WriteMosquitto(s.access, accounts, nil); err != nil {
 		return nil, err
 	}
+	// The downlink key is made once here, as an installer's first hub
+	// makes it, so that the replicas' copies of the folder share it (a
+	// hub on a shared database refuses to start with a key of its own).
+	if _, err := d.DownlinkKey(); err != nil {
+		return nil, err
+	}
 	files, err := pki.Init(s.template, pki.Options{Names: []string{"127.0.0.1"}})
 	if err != nil {
 		return nil, err
@@ -172,6 +178,7 @@ func (s *fleetSetup) startHub(ctx context.Context, dir, name, url string, env []
 		}
 		select {
 		case <-h.done:
+			log, _ = os.ReadFile(logf.Name()) // all it wrote before it exited
 			return nil, fmt.Errorf("hub serve exited: %s", log)
 		case <-ctx.Done():
 			h.stop()
