@@ -24,6 +24,6 @@ func newRootCommand(version string, stdout, stderr io.Writer) *cobra.Command {
 		newUsersCommand(data, stdout), newTokensCommand(data, stdout), newPurgeCommand(data, stdout),
 		newTLSCommand(data, stdout), newVerifyCommand(data, stdout),
 		newBrokerConfigCommand(data, stdout), newBackupCommand(data, stdout), newRestoreCommand(data, stdout),
-		newDoctorCommand(data, stdout))
+		newDoctorCommand(data, stdout), newCopyToPostgresCommand(data, stdout))
 	return root
 }
