@@ -17,6 +17,8 @@ import (
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/pgtest"
+	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 // rowsOf is every row of table as sorted "column=value" fields, sorted:
@@ -80,17 +82,38 @@ func TestCopyToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Add(ctx, "huamu-1", "gate-3", ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)); err != nil {
+	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
+	if _, err := g.Add(ctx, "huamu-1", "gate-3", priv.Public().(ed25519.PublicKey)); err != nil {
 		t.Fatal(err)
 	}
 	g.Close()
+	// gate-3's entries as a kiosk sends them: chained, in a signed batch.
+	prev := protocol.Genesis
+	var es []protocol.Entry
+	for seq := uint64(1); seq <= 20; seq++ {
+		e := protocoltest.Entry(protocoltest.Kiosk("gate-3"), protocoltest.Seq(seq))
+		e.Prev = protocol.HashText(prev)
+		prev = protocol.EntryHash(prev, e)
+		es = append(es, e)
+	}
+	b := protocol.Batch{Kiosk: "gate-3", Site: "huamu-1", Sent: protocoltest.T0.Add(time.Hour), Entries: es}
+	if err := protocol.SignBatch(priv, &b); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = d.OpenRecords(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SaveBatch(ctx, b, protocoltest.T0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
 
 	var progress strings.Builder
 	copied, err := d.CopyToPostgres(ctx, db, &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if copied.Rows < 3000 || !strings.Contains(progress.String(), "copied records.entries: 3000 rows") {
+	if copied.Rows < 3000 || !strings.Contains(progress.String(), "copied records.entries: 3020 rows") {
 		t.Errorf("copied %d rows:\n%s", copied.Rows, progress.String())
 	}
 
@@ -185,8 +208,18 @@ func TestCopyToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Entries != 3000 || len(v.Findings) != 0 {
-		t.Errorf("verify on PostgreSQL: %d entries, findings %v; want 3000 and none", v.Entries, v.Findings)
+	if v.Entries != 3020 || v.Unchained != 3000 || len(v.Findings) != 0 {
+		t.Errorf("verify on PostgreSQL: %d entries, %d unchained, findings %v; want 3020, the 3000 seeded, none",
+			v.Entries, v.Unchained, v.Findings)
+	}
+	sv, err := rec.VerifySigs(ctx, "", func(_ context.Context, k string) (ed25519.PublicKey, error) {
+		if k == "gate-3" {
+			return priv.Public().(ed25519.PublicKey), nil
+		}
+		return nil, nil
+	})
+	if err != nil || sv.Checked != 1 || len(sv.Findings) != 0 {
+		t.Errorf("the kept signature on PostgreSQL: %+v, %v; want 1 checked, no findings", sv, err)
 	}
 	ops, err := pg.OpenOperators()
 	if err != nil {
