@@ -128,3 +128,33 @@ func TestDoctorAndBackupWithDatabase(t *testing.T) {
 		t.Errorf("hub backup with --database said %q, want it to say the database is not in the file", out.String())
 	}
 }
+
+// Commands that hand a kiosk the downlink key or the CA's pin check them
+// against those the hubs on the database use: `hub kiosks add` from a
+// data folder with a downlink key of its own, and `hub kiosks enroll`
+// from one with another CA, are refused, naming the file to copy.
+func TestCommandsRefuseSecretsNotShared(t *testing.T) {
+	db := pgtest.Database(t)
+	first, other := t.TempDir(), t.TempDir()
+	mustRun(t, "tls", "init", "--data", first, "--name", "hub.huamu.local")
+	pub, _, _ := ed25519.GenerateKey(nil)
+	mustRun(t, "kiosks", "add", "--data", first, "--database", db, "--site", "huamu-1", "--kiosk", "gate-5",
+		"--public-key", protocol.PublicKeyText(pub), "--out", first+"/gate-5.enroll")
+	mustRun(t, "tls", "init", "--data", other, "--name", "hub.huamu.local") // another CA, and soon another downlink key
+	pub2, _, _ := ed25519.GenerateKey(nil)
+	_, err := hubRun(t, "kiosks", "add", "--data", other, "--database", db, "--site", "huamu-1", "--kiosk", "gate-6",
+		"--public-key", protocol.PublicKeyText(pub2), "--out", other+"/gate-6.enroll")
+	if err == nil || !strings.Contains(err.Error(), "copy downlink.key from a running hub") {
+		t.Fatalf("kiosks add from a folder with its own downlink key = %v, want a refusal naming downlink.key", err)
+	}
+	if _, err := os.Stat(other + "/gate-6.enroll"); !os.IsNotExist(err) {
+		t.Errorf("the refused add wrote its enrollment file (%v)", err)
+	}
+	_, err = hubRun(t, "kiosks", "enroll", "--data", other, "--database", db, "--site", "huamu-1", "--kiosk", "gate-7")
+	if err == nil || !strings.Contains(err.Error(), "TLS CA (tls/ca.crt in") {
+		t.Fatalf("kiosks enroll from a folder with another CA = %v, want a refusal naming the CA", err)
+	}
+	if out := mustRun(t, "kiosks", "enroll", "--data", first, "--database", db, "--site", "huamu-1", "--kiosk", "gate-7"); !strings.Contains(out, "GPE1:") {
+		t.Errorf("kiosks enroll from the first folder = %s, want a code", out)
+	}
+}

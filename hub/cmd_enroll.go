@@ -12,6 +12,7 @@ import (
 	"github.com/skip2/go-qrcode"
 	"github.com/spf13/cobra"
 
+	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/hub/enroll"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/hub/registry"
@@ -61,6 +62,11 @@ func newKiosksEnrollCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			}
 			if files == nil {
 				return enroll.ErrNoTLS
+			}
+			// The code pins this folder's CA: it must be the one the hubs
+			// on a shared database serve.
+			if err := data.dir(cmd).CheckShared(cmd.Context(), datadir.CASecret(files.CAOrNil())); err != nil {
+				return err
 			}
 			return data.withRegistry(cmd, func(reg *registry.Store) error {
 				before, _ := reg.Get(cmd.Context(), kiosk)
@@ -129,8 +135,12 @@ func newKiosksAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			if broker == "" {
 				broker = enroll.DefaultBroker(files)
 			}
-			downlink, err := data.dir(cmd).DownlinkKey()
+			dir := data.dir(cmd)
+			downlink, err := dir.SharedDownlinkKey(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := dir.CheckShared(cmd.Context(), datadir.CASecret(files.CAOrNil())); err != nil {
 				return err
 			}
 			// Made first, exclusively: a file already there is never

@@ -42,7 +42,7 @@ func newPushCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			return data.withRecords(cmd, true, func(store *records.SQLite) error {
 				// Inside: a mistyped --data is refused before any key is made there.
 				dir := data.dir(cmd)
-				key, err := dir.DownlinkKey()
+				key, err := dir.SharedDownlinkKey(cmd.Context())
 				if err != nil {
 					return err
 				}

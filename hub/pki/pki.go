@@ -236,6 +236,15 @@ func ClientConfig(caPEM []byte) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
+// CAOrNil is the CA of f, nil for no files (a folder without `hub tls
+// init`).
+func (f *Files) CAOrNil() *x509.Certificate {
+	if f == nil {
+		return nil
+	}
+	return f.CA
+}
+
 // Fingerprint is the SHA-256 of a certificate, in hex: what an
 // enrollment code carries to pin the CA.
 func Fingerprint(c *x509.Certificate) string {

@@ -284,10 +284,10 @@ func TestReplicasRefuseSecretsNotShared(t *testing.T) {
 	if _, err := open(withCA(), "hub-e"); err != nil {
 		t.Fatalf("the first hub with a CA: %v", err)
 	}
-	if _, err := open(copyDataDir(t, first), "hub-f"); err == nil || !strings.Contains(err.Error(), "this hub has no TLS CA") {
+	if _, err := open(copyDataDir(t, first), "hub-f"); err == nil || !strings.Contains(err.Error(), "has no TLS CA") {
 		t.Fatalf("a hub without the CA the others have: %v; want a refusal", err)
 	}
-	if _, err := open(withCA(), "hub-g"); err == nil || !strings.Contains(err.Error(), "this hub's TLS CA (tls/ca.crt in") {
+	if _, err := open(withCA(), "hub-g"); err == nil || !strings.Contains(err.Error(), "TLS CA (tls/ca.crt in") {
 		t.Fatalf("a hub with another CA: %v; want a refusal", err)
 	}
 }
