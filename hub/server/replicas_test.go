@@ -291,3 +291,48 @@ func TestReplicasRefuseSecretsNotShared(t *testing.T) {
 		t.Fatalf("a hub with another CA: %v; want a refusal", err)
 	}
 }
+
+// The scheduled verify runs on one replica; every replica's console and
+// /metrics show its last walk.
+func TestEveryReplicaShowsTheLastVerify(t *testing.T) {
+	db := pgtest.Database(t)
+	b := testkit.StartBroker(t)
+	first := t.TempDir()
+	var replicas []*Server
+	for i, id := range []string{"hub-a", "hub-b"} {
+		dir := first
+		if i > 0 {
+			dir = copyDataDir(t, first)
+		}
+		s, err := Open(t.Context(), Config{DataDir: dir, HTTPListen: "127.0.0.1:0", Broker: b.URL, AllowPlainMQTT: true,
+			EnrollListen: Off, Replicas: true, ReplicaID: id, Database: db, Logger: testLogger(t), VerifyEvery: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas = append(replicas, s)
+	}
+	testkit.EventuallyState(t, 20*time.Second, "both replicas show a walk, the one that ran it", func() (bool, string) {
+		var ran, other time.Time
+		for _, s := range replicas {
+			own, _, _ := s.verify.Last()
+			at, n, err := s.verified()
+			if err != nil || n != 0 {
+				return false, fmt.Sprintf("verified() = %v, %d, %v", at, n, err)
+			}
+			if own.IsZero() {
+				other = at
+			} else {
+				ran = at
+			}
+		}
+		return !ran.IsZero() && !other.IsZero(), fmt.Sprintf("the walking replica's %v, the other's %v", ran, other)
+	})
+	other := replicas[0]
+	if own, _, _ := other.verify.Last(); !own.IsZero() {
+		other = replicas[1]
+	}
+	if m := scrape(t, other); !strings.Contains(m, "gatepost_hub_verify_last_timestamp_seconds 1") {
+		t.Errorf("/metrics of the replica that did not walk lacks the last walk's time:\n%s", m)
+	}
+}

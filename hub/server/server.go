@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStores(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.verify = &verifier{rec: s.store, clock: s.clock, every: cmp.Or(cfg.VerifyEvery, DefaultVerifyEvery)}
+	s.verify = &verifier{rec: s.store, settings: s.operators, clock: s.clock, every: cmp.Or(cfg.VerifyEvery, DefaultVerifyEvery)}
 	if err := s.openAccess(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}

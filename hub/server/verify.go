@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/internal/clock"
 )
@@ -19,11 +22,14 @@ const DefaultVerifyEvery = 24 * time.Hour
 const verifyFirstAfter = 10 * time.Minute
 
 // verifier walks every stored chain on a schedule and keeps the last
-// result for /metrics, the console and the log.
+// result for /metrics, the console and the log: in memory, and its
+// summary in the console's settings, so that with replicas every
+// replica's console and /metrics show the walk of the one that ran it.
 type verifier struct {
-	rec   *records.SQLite
-	clock clock.Clock
-	every time.Duration
+	rec      *records.SQLite
+	settings *operators.Store // where the summary is kept; nil keeps none
+	clock    clock.Clock
+	every    time.Duration
 
 	mu   sync.Mutex
 	at   time.Time // zero before the first walk
@@ -58,9 +64,20 @@ func (v *verifier) walk(ctx context.Context, s *Server) {
 	if ctx.Err() != nil {
 		return
 	}
+	at := clock.Or(v.clock).Now()
 	v.mu.Lock()
-	v.at, v.last, v.err = clock.Or(v.clock).Now(), res, err
+	v.at, v.last, v.err = at, res, err
 	v.mu.Unlock()
+	if v.settings != nil {
+		rec := verifyRecord{At: at.UnixNano(), Kiosks: res.Kiosks, Entries: res.Entries, Findings: len(res.Findings)}
+		if err != nil {
+			rec.Error = err.Error()
+		}
+		b, _ := json.Marshal(rec)
+		if werr := v.settings.SetSetting(ctx, verifySetting, string(b)); werr != nil {
+			s.log.Warn("cannot keep the scheduled verify's result for the other replicas", "err", werr)
+		}
+	}
 	switch {
 	case err != nil:
 		s.log.Error("scheduled verify of the stored chains failed; run hub verify by hand", "err", err)
@@ -73,8 +90,35 @@ func (v *verifier) walk(ctx context.Context, s *Server) {
 	}
 }
 
-// verified is the console's view of the last walk.
+// verifySetting is the console setting that holds the last walk's
+// summary (verifyRecord, JSON).
+const verifySetting = "verify.last"
+
+// verifyRecord is the last walk's summary, as kept for every replica.
+type verifyRecord struct {
+	At       int64  `json:"at"` // unix nanoseconds
+	Kiosks   int    `json:"kiosks"`
+	Entries  int    `json:"entries"`
+	Findings int    `json:"findings"`
+	Error    string `json:"error,omitempty"`
+}
+
+// verified is the console's and /metrics' view of the last walk: the one
+// kept in the settings, whichever replica ran it, or this hub's own when
+// that is later (or the settings cannot be read).
 func (s *Server) verified() (time.Time, int, error) {
 	at, res, err := s.verify.Last()
-	return at, len(res.Findings), err
+	if s.verify.settings == nil {
+		return at, len(res.Findings), err
+	}
+	raw, serr := s.verify.settings.Setting(context.Background(), verifySetting, "")
+	var rec verifyRecord
+	if serr != nil || raw == "" || json.Unmarshal([]byte(raw), &rec) != nil || !time.Unix(0, rec.At).After(at) {
+		return at, len(res.Findings), err
+	}
+	var kept error
+	if rec.Error != "" {
+		kept = errors.New(rec.Error)
+	}
+	return time.Unix(0, rec.At), rec.Findings, kept
 }
