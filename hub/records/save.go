@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -146,56 +147,92 @@ func insertEntries(ctx context.Context, tx querier, b protocol.Batch, bodies [][
 	if err != nil {
 		return out, err
 	}
-	insert, err := tx.PrepareContext(ctx, `
-		INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, hash, prev, personal, fever)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (kiosk, seq) DO NOTHING`)
-	if err != nil {
-		return out, err
-	}
-	defer insert.Close()
 	// Each insert runs without ctx's cancellation: the driver watches a
 	// cancellable context with a goroutine per statement, a tenth of the
 	// cost of an insert. ctx is checked between inserts instead, and the
 	// transaction, begun with ctx, is rolled back when it ends.
 	each := context.WithoutCancel(ctx)
+	var todo []int // the entries the hub does not hold, in order
 	for i, e := range b.Entries {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
 		seq := int64(e.Seq) // bounded by canonicalBodies
-		l := &links[i]
-		hash, personal := l.hash[:], l.personal[:]
-		if off {
-			hash, personal = nil, nil
-		}
 		if h, ok := hashes[seq]; ok {
+			hash := links[i].hash[:]
 			if err := out.held(ctx, tx, e, seq, !off && bytes.Equal(h, hash), bodies[i]); err != nil {
 				return out, err
 			}
 			continue
 		}
-		kioskTime := e.Time.Format(time.RFC3339Nano)
-		res, err := insert.ExecContext(each, e.Kiosk, seq, b.Site, e.ID,
-			kioskTime, string(e.Kind), string(e.Decision), string(bodies[i]), received, e.Unit,
-			hash, l.prev, personal, feverColumn(e.Reasons))
-		if err != nil {
-			return out, fmt.Errorf("insert seq %d: %w", e.Seq, err)
+		todo = append(todo, i)
+	}
+	// The new entries go in a few multi-row statements (insertRows), not
+	// one each: a statement's own cost is most of a one-row insert's.
+	for len(todo) > 0 {
+		if err := ctx.Err(); err != nil {
+			return out, err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return out, fmt.Errorf("insert seq %d: %w", e.Seq, err)
-		} else if n == 0 { // held after all: told apart as any held entry
-			if err := out.held(ctx, tx, e, seq, false, bodies[i]); err != nil {
-				return out, err
+		n := insertChunk(len(todo))
+		chunk := todo[:n]
+		todo = todo[n:]
+		args := make([]any, 0, n*insertColumns)
+		for _, i := range chunk {
+			e, l := b.Entries[i], &links[i]
+			hash, personal := l.hash[:], l.personal[:]
+			if off {
+				hash, personal = nil, nil
 			}
-			continue
+			args = append(args, e.Kiosk, int64(e.Seq), b.Site, e.ID, e.Time.Format(time.RFC3339Nano), string(e.Kind),
+				string(e.Decision), string(bodies[i]), received, e.Unit, hash, l.prev, personal, feverColumn(e.Reasons))
 		}
-		out.inserted[i] = true
-		out.saved.Inserted++
-		out.highest = max(out.highest, seq)
-		out.counts.add(b.Site, kioskTime, e)
+		res, err := tx.ExecContext(each, insertRows[n], args...)
+		if err != nil {
+			return out, fmt.Errorf("insert seq %d..%d: %w", b.Entries[chunk[0]].Seq, b.Entries[chunk[n-1]].Seq, err)
+		}
+		// Every row goes in: the held ones were read under the lock
+		// (SQLite's write lock, the kiosk's advisory lock on PostgreSQL),
+		// and a batch's sequences are strictly increasing.
+		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
+			return out, fmt.Errorf("insert seq %d..%d: %d of %d rows stored (%v): entries of kiosk %s were stored "+
+				"by something that does not take the kiosk's lock", b.Entries[chunk[0]].Seq, b.Entries[chunk[n-1]].Seq, got, n, err, b.Kiosk)
+		}
+		for _, i := range chunk {
+			e := b.Entries[i]
+			out.inserted[i] = true
+			out.saved.Inserted++
+			out.highest = max(out.highest, int64(e.Seq))
+			out.counts.add(b.Site, e.Time.Format(time.RFC3339Nano), e)
+		}
 	}
 	return out, nil
+}
+
+// insertColumns are the columns an entry's row is inserted with.
+const insertColumns = 14
+
+// insertSizes are the numbers of rows one insert statement takes: a
+// batch's new entries go in the largest that fit, so that the prepared
+// statements stay few.
+var insertSizes = []int{64, 16, 4, 1}
+
+// insertRows is the insert statement of n rows, for each of insertSizes.
+var insertRows = func() map[int]string {
+	out := map[int]string{}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", insertColumns), ", ") + ")"
+	for _, n := range insertSizes {
+		out[n] = `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, hash, prev, personal, fever)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + `
+		ON CONFLICT (kiosk, seq) DO NOTHING`
+	}
+	return out
+}()
+
+// insertChunk is how many of left rows the next insert takes.
+func insertChunk(left int) int {
+	for _, n := range insertSizes {
+		if left >= n {
+			return n
+		}
+	}
+	return 1
 }
 
 // held counts entry e, which the hub holds already, as a duplicate or a
