@@ -87,16 +87,27 @@ func TestOneReplicaRunsTheJob(t *testing.T) {
 	if m := most.Load(); m != 1 {
 		t.Fatalf("%d replicas ran the job at once, want 1", m)
 	}
-	l := leaderOf(rs)
-	holder, err := rs[0].elector.Holder(t.Context(), "alerts")
-	if err != nil || holder != l.name {
-		t.Fatalf("Holder(alerts) = %q, %v; want %q, the replica running it", holder, err, l.name)
-	}
-	for _, r := range rs {
-		st := r.runner.Status()
-		if len(st) != 1 || st[0].Leading != (r == l) {
-			t.Errorf("%s: Status = %+v, want leading %v", r.name, st, r == l)
+	// On a loaded machine a late heartbeat can move the lease meanwhile
+	// (never to two at once, checked above): the holder and the statuses
+	// are compared on a moment when one replica runs the job.
+	testkit.EventuallyState(t, 20*time.Second, "the holder in the database is the replica running the job", func() (bool, string) {
+		l := leaderOf(rs)
+		if l == nil {
+			return false, "no replica runs it (the lease is moving)"
 		}
+		holder, err := rs[0].elector.Holder(t.Context(), "alerts")
+		if err != nil || holder != l.name {
+			return false, fmt.Sprintf("Holder(alerts) = %q, %v; running on %q", holder, err, l.name)
+		}
+		for _, r := range rs {
+			if st := r.runner.Status(); len(st) != 1 || st[0].Leading != (r == l) {
+				return false, fmt.Sprintf("%s: Status = %+v, want leading %v", r.name, st, r == l)
+			}
+		}
+		return leaderOf(rs) == l, "the lease moved while it was read"
+	})
+	if most.Load() != 1 {
+		t.Fatalf("%d replicas ran the job at once, want 1", most.Load())
 	}
 	if got, err := rs[0].elector.Holder(t.Context(), "retention"); err != nil || got != "" {
 		t.Errorf("Holder(retention) = %q, %v; want no one", got, err)
@@ -111,8 +122,11 @@ func TestTerminatedHolderLosesAndAnotherTakesOver(t *testing.T) {
 	url := pgtest.Database(t)
 	var busy, most atomic.Int32
 	rs := startReplicas(t, url, 2, &busy, &most)
-	testkit.Eventually(t, "one replica runs the job", func() bool { return busy.Load() == 1 })
-	old := leaderOf(rs)
+	var old *replica
+	testkit.Eventually(t, "one replica runs the job", func() bool {
+		old = leaderOf(rs)
+		return busy.Load() == 1 && old != nil
+	})
 
 	admin, err := pgx.Connect(t.Context(), url)
 	if err != nil {
@@ -148,8 +162,11 @@ func TestStoppedHolderHandsOver(t *testing.T) {
 	url := pgtest.Database(t)
 	var busy, most atomic.Int32
 	rs := startReplicas(t, url, 2, &busy, &most)
-	testkit.Eventually(t, "one replica runs the job", func() bool { return busy.Load() == 1 })
-	old := leaderOf(rs)
+	var old *replica
+	testkit.Eventually(t, "one replica runs the job", func() bool {
+		old = leaderOf(rs)
+		return busy.Load() == 1 && old != nil
+	})
 	start := time.Now()
 	old.stop()
 	testkit.Eventually(t, "the other replica runs the job", func() bool {
