@@ -135,12 +135,15 @@ func newKiosksAddCommand(data *hubData, stdout io.Writer) *cobra.Command {
 			if broker == "" {
 				broker = enroll.DefaultBroker(files)
 			}
+			// The file hands the kiosk this folder's downlink key and CA:
+			// on a shared database, those the hubs there use.
 			dir := data.dir(cmd)
-			downlink, err := dir.SharedDownlinkKey(cmd.Context())
+			downlink, err := dir.DownlinkKey()
 			if err != nil {
 				return err
 			}
-			if err := dir.CheckShared(cmd.Context(), datadir.CASecret(files.CAOrNil())); err != nil {
+			if err := dir.CheckShared(cmd.Context(), datadir.DownlinkSecret(downlink.Public().(ed25519.PublicKey)),
+				datadir.CASecret(files.CAOrNil())); err != nil {
 				return err
 			}
 			// Made first, exclusively: a file already there is never

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,8 +224,7 @@ func (d Dir) mergedAt(ctx context.Context, name string) (time.Time, error) {
 	if _, err := os.Stat(d.RecordsPath()); errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, nil
 	}
-	u := url.URL{Path: d.RecordsPath()} // read only: none of SQLiteURL's settings, which could change the file
-	db, err := sql.Open("sqlite", "file:"+u.EscapedPath()+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	db, err := sql.Open("sqlite", sqlstore.ReadOnlyURL(d.RecordsPath())) // none of SQLiteURL's settings, which could change the file
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -86,17 +86,9 @@ func dump(t *testing.T, path string, tables []string) map[string][]string {
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		cols, _ := rows.Columns()
+		cols, all := scanAll(t, rows)
 		list := []string{}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		for _, vals := range all {
 			fields := make([]string, len(cols))
 			for i, c := range cols {
 				fields[i] = fmt.Sprintf("%s=%v", c, vals[i])
@@ -104,7 +96,6 @@ func dump(t *testing.T, path string, tables []string) map[string][]string {
 			sort.Strings(fields)
 			list = append(list, strings.Join(fields, " "))
 		}
-		rows.Close()
 		sort.Strings(list)
 		out[table] = list
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/gatepost/gatepost/hub/operators"
 	"github.com/gatepost/gatepost/hub/pki"
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -56,6 +57,15 @@ func (d Dir) CheckShared(ctx context.Context, secrets ...Secret) error {
 		return err
 	}
 	defer ops.Close()
+	return d.CheckSharedIn(ctx, ops, secrets...)
+}
+
+// CheckSharedIn is CheckShared on the console's store already open on
+// the database (hub serve's).
+func (d Dir) CheckSharedIn(ctx context.Context, ops *operators.Store, secrets ...Secret) error {
+	if d.Database == "" {
+		return nil
+	}
 	for _, sec := range secrets {
 		if sec.print == "" {
 			have, err := ops.Setting(ctx, sec.key, "")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
 	"github.com/gatepost/gatepost/hub/registry"
+	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
 // A hub that outgrows one machine moves its state from hub.db into
@@ -84,7 +84,7 @@ func (d Dir) CopyToPostgres(ctx context.Context, pgURL string, progress io.Write
 		}
 	}
 
-	src, err := sql.Open("sqlite", readOnlyURL(d.RecordsPath()))
+	src, err := sql.Open("sqlite", sqlstore.ReadOnlyURL(d.RecordsPath()))
 	if err != nil {
 		return Copied{}, err
 	}
@@ -180,12 +180,6 @@ func (d Dir) openEach() error {
 		}
 	}
 	return nil
-}
-
-// readOnlyURL opens the SQLite file at path for reading only.
-func readOnlyURL(path string) string {
-	u := url.URL{Path: path}
-	return "file:" + u.EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=query_only(1)"
 }
 
 // pgTables maps each table of the stores' schemas to its schema, the

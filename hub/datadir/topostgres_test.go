@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatepost/gatepost/hub/passes"
 	"github.com/gatepost/gatepost/hub/records"
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/protocol"
 	"github.com/gatepost/gatepost/protocol/protocoltest"
@@ -152,7 +153,7 @@ func TestCopyToPostgres(t *testing.T) {
 		}
 		return cols, out
 	})
-	lite, err := sql.Open("sqlite", readOnlyURL(d.RecordsPath()))
+	lite, err := sql.Open("sqlite", sqlstore.ReadOnlyURL(d.RecordsPath()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,21 +163,7 @@ func TestCopyToPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out [][]any
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, vals)
-		}
-		return cols, out
+		return scanAll(t, rows)
 	})
 	names, err := tableNames(ctx, lite, "main")
 	if err != nil {
@@ -260,4 +247,30 @@ func TestCopyToPostgres(t *testing.T) {
 	if _, err := d.CopyToPostgres(ctx, db, nil); !errors.Is(err, ErrTargetNotEmpty) {
 		t.Errorf("a second copy into the same database: %v, want ErrTargetNotEmpty", err)
 	}
+}
+
+// scanAll reads every row of rows as its values, and closes it.
+func scanAll(t *testing.T, rows *sql.Rows) ([]string, [][]any) {
+	t.Helper()
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, out
 }

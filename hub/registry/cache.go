@@ -33,12 +33,12 @@ type Cache struct {
 	mu      sync.Mutex
 	gen     int64
 	checked time.Time // when gen was read; zero: never
-	kiosks  map[string]cachedKiosk
+	kiosks  map[string]admission
 }
 
-// cachedKiosk is what the register held of a kiosk; found false for one
-// it does not hold.
-type cachedKiosk struct {
+// admission is what the register holds of a kiosk for ingest's
+// questions; found false for one it does not hold.
+type admission struct {
 	found bool
 	site  string
 	state State
@@ -51,10 +51,7 @@ func (c *Cache) Admit(ctx context.Context, site, kiosk string) error {
 	if err != nil {
 		return fmt.Errorf("admit %s/%s: %w", site, kiosk, err)
 	}
-	if !k.found {
-		return notEnrolled(site, kiosk)
-	}
-	return admits(site, kiosk, k.site, k.state)
+	return k.admits(site, kiosk)
 }
 
 // Key is the key kiosk enrolled with (nil while it is pending), or
@@ -73,10 +70,10 @@ func (c *Cache) Key(ctx context.Context, kiosk string) (ed25519.PublicKey, error
 
 // kiosk is the register's row for kiosk, read under the current
 // generation.
-func (c *Cache) kiosk(ctx context.Context, kiosk string) (cachedKiosk, error) {
+func (c *Cache) kiosk(ctx context.Context, kiosk string) (admission, error) {
 	gen, err := c.current(ctx)
 	if err != nil {
-		return cachedKiosk{}, err
+		return admission{}, err
 	}
 	c.mu.Lock()
 	k, ok := c.kiosks[kiosk]
@@ -86,15 +83,15 @@ func (c *Cache) kiosk(ctx context.Context, kiosk string) (cachedKiosk, error) {
 	}
 	// Read after the generation: a change made meanwhile makes the row
 	// newer than gen, never older, and the next check forgets it.
-	k, err = c.read(ctx, kiosk)
+	k, err = c.Store.admission(ctx, kiosk)
 	if err != nil {
-		return cachedKiosk{}, err
+		return admission{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen { // not forgotten meanwhile: an older read must not outlive a change
 		if c.kiosks == nil || len(c.kiosks) >= cacheKiosks {
-			c.kiosks = map[string]cachedKiosk{}
+			c.kiosks = map[string]admission{}
 		}
 		c.kiosks[kiosk] = k
 	}
@@ -128,21 +125,22 @@ func (c *Cache) current(ctx context.Context) (int64, error) {
 	return gen, nil
 }
 
-// read is kiosk's row in the register.
-func (c *Cache) read(ctx context.Context, kiosk string) (cachedKiosk, error) {
-	k := cachedKiosk{found: true}
+// admission is kiosk's row in the register, as Admit and the cache read
+// it.
+func (s *Store) admission(ctx context.Context, kiosk string) (admission, error) {
+	k := admission{found: true}
 	var pub string
-	err := c.Store.db.QueryRow(ctx, `SELECT site, state, public_key FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).
+	err := s.db.QueryRow(ctx, `SELECT site, state, public_key FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).
 		Scan(&k.site, &k.state, &pub)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return cachedKiosk{}, nil
+		return admission{}, nil
 	case err != nil:
-		return cachedKiosk{}, err
+		return admission{}, err
 	}
 	if pub != "" {
 		if k.key, err = protocol.ParsePublicKeyText(pub); err != nil {
-			return cachedKiosk{}, fmt.Errorf("kiosk %s: stored key: %w", kiosk, err)
+			return admission{}, fmt.Errorf("kiosk %s: stored key: %w", kiosk, err)
 		}
 	}
 	return k, nil

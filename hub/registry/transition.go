@@ -2,8 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -129,31 +127,24 @@ func bump(ctx context.Context, tx sqlstore.Tx) error {
 // the caller's to apply on ErrUnknown alone (InTransition); a retired
 // kiosk or one of another site is refused whatever the mode.
 func (s *Store) Admit(ctx context.Context, site, kiosk string) error {
-	var have string
-	var state State
-	err := s.db.QueryRow(ctx, `SELECT site, state FROM enrolled_kiosks WHERE kiosk = ?`, kiosk).Scan(&have, &state)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return notEnrolled(site, kiosk)
-	case err != nil:
+	k, err := s.admission(ctx, kiosk)
+	if err != nil {
 		return fmt.Errorf("admit %s/%s: %w", site, kiosk, err)
 	}
-	return admits(site, kiosk, have, state)
+	return k.admits(site, kiosk)
 }
 
-// notEnrolled is Admit's answer for a kiosk the register does not hold.
-func notEnrolled(site, kiosk string) error {
-	return fmt.Errorf("%w: %s/%s is not enrolled (enroll it with `hub kiosks enroll`)", ErrUnknown, site, kiosk)
-}
-
-// admits is Admit's answer for kiosk at site, registered at have in state.
-func admits(site, kiosk, have string, state State) error {
+// admits is Admit's answer for kiosk at site, from what the register
+// holds of it.
+func (k admission) admits(site, kiosk string) error {
 	switch {
-	case have != site:
-		return fmt.Errorf("%w: kiosk %s is registered at site %s, not %s", ErrTaken, kiosk, have, site)
-	case state == Retired:
+	case !k.found:
+		return fmt.Errorf("%w: %s/%s is not enrolled (enroll it with `hub kiosks enroll`)", ErrUnknown, site, kiosk)
+	case k.site != site:
+		return fmt.Errorf("%w: kiosk %s is registered at site %s, not %s", ErrTaken, kiosk, k.site, site)
+	case k.state == Retired:
 		return fmt.Errorf("%w: %s/%s", ErrRetired, site, kiosk)
-	case state != Enrolled:
+	case k.state != Enrolled:
 		return fmt.Errorf("%w: %s/%s has an enrollment code but has not used it yet", ErrUnknown, site, kiosk)
 	}
 	return nil

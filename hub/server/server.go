@@ -95,7 +95,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStores(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}
-	s.verify = &verifier{rec: s.store, settings: s.operators, clock: s.clock, every: cmp.Or(cfg.VerifyEvery, DefaultVerifyEvery)}
+	s.verify = &verifier{rec: s.store, clock: s.clock, every: cmp.Or(cfg.VerifyEvery, DefaultVerifyEvery)}
+	if cfg.Database != "" { // other hubs may share the database: keep the walk's summary there for them
+		s.verify.settings = s.operators
+	}
 	if err := s.openAccess(cfg); err != nil {
 		return nil, fmt.Errorf("open hub: %w", err)
 	}

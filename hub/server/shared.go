@@ -22,6 +22,6 @@ func (s *Server) checkShared(ctx context.Context, cfg Config) error {
 		s.log.Warn("this hub cannot issue passes", "err", err)
 	}
 	dir := datadir.Dir{Path: cfg.DataDir, Clock: cfg.Clock, Database: cfg.Database}
-	return dir.CheckShared(ctx, datadir.DownlinkSecret(s.downlinkKey.Public().(ed25519.PublicKey)),
+	return dir.CheckSharedIn(ctx, s.operators, datadir.DownlinkSecret(s.downlinkKey.Public().(ed25519.PublicKey)),
 		datadir.CASecret(s.access.tls.CAOrNil()))
 }

@@ -27,7 +27,7 @@ const verifyFirstAfter = 10 * time.Minute
 // replica's console and /metrics show the walk of the one that ran it.
 type verifier struct {
 	rec      *records.SQLite
-	settings *operators.Store // where the summary is kept; nil keeps none
+	settings *operators.Store // where the summary is kept, on a shared database; nil keeps none
 	clock    clock.Clock
 	every    time.Duration
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -306,8 +305,7 @@ func FileVersions(ctx context.Context, path string, spec Spec) (have, last int64
 	if _, err := os.Stat(path); err != nil {
 		return 0, 0, err
 	}
-	u := url.URL{Path: path} // none of SQLiteURL's settings: they could change the file
-	db, err := sql.Open("sqlite", "file:"+u.EscapedPath()+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	db, err := sql.Open("sqlite", ReadOnlyURL(path))
 	if err != nil {
 		return 0, 0, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -29,6 +29,14 @@ func SQLiteURL(path string, extra ...string) string {
 	return s
 }
 
+// ReadOnlyURL is the driver's name for reading the SQLite file at path
+// without changing it: none of SQLiteURL's settings (WAL, which could
+// change the file), queries only.
+func ReadOnlyURL(path string) string {
+	u := url.URL{Path: path}
+	return "file:" + u.EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+}
+
 // OpenSQLite opens (creating if needed) the store's SQLite file at path
 // and brings its tables to this build's version (Migrate): a file made
 // before the store used goose is adopted, and one from a newer hub is
