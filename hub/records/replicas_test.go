@@ -1,6 +1,9 @@
 package records
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,8 +107,8 @@ func TestReplicasStoreOverlappingBatchesOnce(t *testing.T) {
 }
 
 // TestLockBatchesHoldsEachLockToTheCommit: a transaction storing batches
-// of two kiosks over two compound days holds one lock per kiosk and per
-// compound day, each once, until it ends.
+// of two kiosks over two compound days holds one lock per kiosk, each
+// once, until it ends.
 func TestLockBatchesHoldsEachLockToTheCommit(t *testing.T) {
 	t.Parallel()
 	s := openAt(t, pgtest.Database(t))
@@ -126,8 +129,8 @@ func TestLockBatchesHoldsEachLockToTheCommit(t *testing.T) {
 	if err := lockBatches(t.Context(), cachedTx{tx, s.stmts}, s.dialect, b1, b2, b1); err != nil {
 		t.Fatal(err)
 	}
-	if n := advisory(); n != 2+2 {
-		t.Errorf("%d advisory locks held, want 4 (two kiosks, one compound on two days)", n)
+	if n := advisory(); n != 2 {
+		t.Errorf("%d advisory locks held, want 2: one per kiosk, none for the compound's days", n)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -135,6 +138,104 @@ func TestLockBatchesHoldsEachLockToTheCommit(t *testing.T) {
 	if n := advisory(); n != 0 {
 		t.Errorf("%d advisory locks held after the commit, want none", n)
 	}
+}
+
+// TestGatesOfOneCompoundStoreAtOnce: while one replica's group commit
+// holds gate-1's lock and has stored its entries, not yet its counts nor
+// its commit, another replica stores a batch of gate-2, same compound,
+// same days, without waiting for it; and the month's counts then hold
+// both.
+func TestGatesOfOneCompoundStoreAtOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	r1, r2 := openAt(t, url), openAt(t, url)
+	b1 := mixedBatch("gate-1", "huamu-001", span(1, 12)...) // 23:47 to 01:04: two days
+	b2 := mixedBatch("gate-2", "huamu-001", span(1, 12)...)
+	bodies, err := canonicalBodies(b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := r1.write.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	q := cachedTx{tx, r1.stmts}
+	if err := lockBatches(t.Context(), q, r1.dialect, b1); err != nil {
+		t.Fatal(err)
+	}
+	counts := siteDayCounts{}
+	if _, err := saveBatch(t.Context(), q, b1, bodies, t0.UnixNano(), true, counts); err != nil {
+		t.Fatal(err)
+	}
+	// A deadline only for a failure to be reported, not waited for.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	saved, err := r2.SaveBatch(ctx, b2, t0)
+	if err != nil {
+		t.Fatalf("gate-2 while gate-1's group is open on another replica: %v (it waited for that group)", err)
+	}
+	if saved.Inserted != 12 || saved.Contiguous != 12 {
+		t.Errorf("gate-2: %+v, want 12 inserted and contiguous", saved)
+	}
+	if err := counts.write(t.Context(), q); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	assertRollup(t, r1, "after two gates of one compound stored at once")
+}
+
+// TestReplicasCountOneCompoundAtOnce: two replicas, each storing three
+// groups at a time, each group of four gates of its own, one in each of
+// the same four compounds, over two days: the groups hold no kiosk in
+// common, so they run at once and meet only on the compounds' counts. No
+// transaction fails (PostgreSQL breaks a cycle of waits by failing one)
+// and the month's counts equal a fresh count.
+func TestReplicasCountOneCompoundAtOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	replicas := []*SQLite{openAt(t, url), openAt(t, url)}
+	const workers, compounds, n, size = 3, 4, 120, 12
+	var wg sync.WaitGroup
+	for r, s := range replicas {
+		for w := range workers {
+			wg.Go(func() {
+				rnd := rand.New(rand.NewPCG(uint64(r), uint64(w)))
+				for from := uint64(1); from <= n; from += size {
+					var group []protocol.Batch
+					for c := range compounds {
+						kiosk := fmt.Sprintf("gate-%d-%d-%d", r, w, c)
+						group = append(group, mixedBatch(kiosk, fmt.Sprintf("huamu-%03d", c+1), span(from, from+size-1)...))
+					}
+					rnd.Shuffle(len(group), func(i, j int) { group[i], group[j] = group[j], group[i] })
+					out, err := s.SaveBatches(t.Context(), group, t0)
+					if err != nil {
+						t.Errorf("replica %d: SaveBatches: %v", r+1, err)
+						return
+					}
+					for _, g := range out {
+						if g.Err != nil {
+							t.Errorf("replica %d: %v", r+1, g.Err)
+						}
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for r := range replicas {
+		for w := range workers {
+			for c := range compounds {
+				kiosk := fmt.Sprintf("gate-%d-%d-%d", r, w, c)
+				if got, err := replicas[1-r].Contiguous(t.Context(), kiosk); err != nil || got != n {
+					t.Errorf("%s: Contiguous = %d, %v; want %d", kiosk, got, err, n)
+				}
+			}
+		}
+	}
+	assertRollup(t, replicas[0], "after two replicas stored gates of the same compounds at once")
 }
 
 // TestReplicasIssueDownlinksApart: two stores on one database issue
