@@ -17,18 +17,19 @@ import (
 // fleetOptions are the fleet benchmark's sizes (issue 15, item 6).
 type fleetOptions struct {
 	kiosks      int
-	backlog     int           // entries each kiosk holds after the outage
-	scene       string        // rush, outage or both
-	rushFor     time.Duration // how long rush hour is measured
-	every       time.Duration // a gate's mean gap between entries at its peak
-	spread      time.Duration // outage: the kiosks reconnect within this long
-	limit       time.Duration // outage: a run stops after this long, unfinished
-	engines     []string      // sqlite, postgres
-	replicas    []int         // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
-	before      bool          // also run SQLite's hub as before group commit and back-pressure
-	database    string        // a PostgreSQL server's URL ("": a throwaway cluster)
-	profileFor  time.Duration // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
-	profileRush bool          // also a CPU profile of the first hub over rush hour's measured time
+	backlog     int             // entries each kiosk holds after the outage
+	scene       string          // rush, outage or both
+	rushFor     time.Duration   // how long rush hour is measured
+	every       time.Duration   // a gate's mean gap between entries at its peak
+	spread      time.Duration   // outage: the kiosks reconnect within this long
+	limit       time.Duration   // outage: a run stops after this long, unfinished
+	engines     []string        // sqlite, postgres
+	replicas    []int           // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
+	before      bool            // also run SQLite's hub as before group commit and back-pressure
+	database    string          // a PostgreSQL server's URL ("": a throwaway cluster)
+	profileFor  time.Duration   // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
+	profileRush bool            // also a CPU profile of the first hub over rush hour's measured time
+	groupWaits  []time.Duration // also SQLite's hub with each of these group waits (--ingest-group-wait)
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -53,6 +54,9 @@ func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 		switch e {
 		case "sqlite":
 			vs = append(vs, fleetVariant{name: "sqlite", engine: e, replicas: 1})
+			for _, w := range o.groupWaits {
+				vs = append(vs, fleetVariant{"sqlite-wait-" + w.String(), e, 1, []string{"--ingest-group-wait", w.String()}})
+			}
 		case "postgres":
 			for _, n := range o.replicas {
 				if n < 1 || n > 9 {

@@ -30,20 +30,12 @@ var alertReasons = []struct{ reason, kind string }{
 }
 
 // perHour are kinds that the same condition repeats on every entry while
-// it lasts: one alert per gate per hour, not one per person.
+// it lasts: one alert per gate per hour, not one per person. Their reasons
+// raise an alert on entries that are not urgent, and with nobody watching
+// the live view the follower reads only urgent entries and those with
+// records.AlertingReasons: the two must name the same reasons
+// (TestPerHourReasonsAreRead).
 var perHour = map[string]bool{protocol.AlertPostUnderstaffed: true, protocol.AlertListStale: true}
-
-// raisedWhenNotUrgent are the reasons that raise an alert on an entry
-// that is not urgent: the perHour kinds' reasons.
-var raisedWhenNotUrgent = func() []string {
-	var rs []string
-	for _, ar := range alertReasons {
-		if perHour[ar.kind] {
-			rs = append(rs, ar.reason)
-		}
-	}
-	return rs
-}()
 
 // raiseFor raises the alert an entry calls for, if any.
 func (f *Follower) raiseFor(ctx context.Context, e records.Stored) error {

@@ -137,3 +137,21 @@ func TestRunRaisesWithoutAConsole(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestPerHourReasonsAreRead: the reasons whose alerts are raised on
+// entries that are not urgent are the ones the records flag as alerting,
+// so the follower, reading only flagged entries, sees each of them.
+func TestPerHourReasonsAreRead(t *testing.T) {
+	var raised []string
+	for _, ar := range alertReasons {
+		if perHour[ar.kind] {
+			raised = append(raised, ar.reason)
+		}
+	}
+	flagged := slices.Clone(records.AlertingReasons)
+	slices.Sort(raised)
+	slices.Sort(flagged)
+	if !slices.Equal(raised, flagged) {
+		t.Errorf("alerts raised on entries that are not urgent for %q; records flag %q as alerting", raised, flagged)
+	}
+}

@@ -22,7 +22,7 @@ import (
 type Records interface {
 	Kiosks(ctx context.Context) ([]records.Kiosk, error)
 	Since(ctx context.Context, c records.Cursor, limit int) ([]records.Stored, records.Cursor, error)
-	UrgentSince(ctx context.Context, c records.Cursor, limit int, also []string) ([]records.Stored, records.Cursor, error)
+	UrgentSince(ctx context.Context, c records.Cursor, limit int) ([]records.Stored, records.Cursor, error)
 	Published(ctx context.Context, kind protocol.DownlinkKind) ([]records.Published, error)
 }
 

@@ -43,7 +43,7 @@ func (w *window) read(ctx context.Context, rec Records, watched bool, fn func(re
 		if watched {
 			list, next, err = rec.Since(ctx, from, 500)
 		} else {
-			list, next, err = rec.UrgentSince(ctx, from, 500, raisedWhenNotUrgent)
+			list, next, err = rec.UrgentSince(ctx, from, 500)
 		}
 		if err != nil {
 			return total, err

@@ -11,9 +11,6 @@ import (
 // take (bound per engine by hub/sqlstore).
 type dialect struct {
 	engine *sqlstore.Engine
-	// contains is a test that the body holds the bound text: the urgent
-	// follower's cheap textual pick.
-	contains string
 	// purge is Purge's selection per kind (purgeQueries).
 	purge map[string]string
 	// issued is the downlink's own issue time in its stored body.
@@ -33,15 +30,13 @@ type dialect struct {
 
 var sqliteDialect = &dialect{
 	engine:    sqlstore.SQLite,
-	contains:  `instr(body, ?) > 0`,
 	purge:     purgeQueries,
 	issued:    `coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))`,
 	indexedBy: true,
 }
 
 var postgresDialect = &dialect{
-	engine:   sqlstore.Postgres,
-	contains: `strpos(body, ?) > 0`,
+	engine: sqlstore.Postgres,
 	purge: map[string]string{
 		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
 		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,

@@ -209,6 +209,7 @@ func TestRollupBuiltOnUpgrade(t *testing.T) {
 	for _, q := range []string{`DROP TABLE site_day`, `DROP INDEX entries_by_site_received_unit`, `DROP INDEX entries_by_kiosk_received_unit`,
 		`ALTER TABLE entries DROP COLUMN unit`, `ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
 		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`,
+		`DROP INDEX entries_alerting`, `ALTER TABLE entries DROP COLUMN alerting`,
 		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 3`, `DROP TABLE goose_db_version`, `DROP TABLE merged_files`} {
 		if _, err := s.write.DB.Exec(q); err != nil {
 			t.Fatal(err)

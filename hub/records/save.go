@@ -181,7 +181,8 @@ func insertEntries(ctx context.Context, tx querier, b protocol.Batch, bodies [][
 				hash, personal = nil, nil
 			}
 			args = append(args, e.Kiosk, int64(e.Seq), b.Site, e.ID, e.Time.Format(time.RFC3339Nano), string(e.Kind),
-				string(e.Decision), string(bodies[i]), received, e.Unit, hash, l.prev, personal, feverColumn(e.Reasons))
+				string(e.Decision), string(bodies[i]), received, e.Unit, hash, l.prev, personal, feverColumn(e.Reasons),
+				alertingColumn(e))
 		}
 		res, err := tx.ExecContext(each, insertRows[n], args...)
 		if err != nil {
@@ -206,7 +207,7 @@ func insertEntries(ctx context.Context, tx querier, b protocol.Batch, bodies [][
 }
 
 // insertColumns are the columns an entry's row is inserted with.
-const insertColumns = 14
+const insertColumns = 15
 
 // insertSizes are the numbers of rows one insert statement takes: a
 // batch's new entries go in the largest that fit, so that the prepared
@@ -218,7 +219,7 @@ var insertRows = func() map[int]string {
 	out := map[int]string{}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", insertColumns), ", ") + ")"
 	for _, n := range insertSizes {
-		out[n] = `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, hash, prev, personal, fever)
+		out[n] = `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, hash, prev, personal, fever, alerting)
 		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + `
 		ON CONFLICT (kiosk, seq) DO NOTHING`
 	}

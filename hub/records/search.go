@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
+	"github.com/gatepost/gatepost/protocol"
 )
 
 // searchIndexes serve the console's filters (Search) and the one map
@@ -42,6 +43,9 @@ var searchIndexes = []struct{ name, on string }{
 	{"entries_by_kind_not_check", "entries (kind, received_at) WHERE kind != 'check'"},
 	{"entries_by_decision_not_allow", "entries (decision, received_at) WHERE decision != 'allow'"},
 	{"entries_fever_flag", "entries (received_at) WHERE fever = 1"},
+	// The alert follower's: the entries that may raise an alert, in
+	// receipt order (UrgentSince).
+	{"entries_alerting", "entries (received_at, kiosk, seq) WHERE alerting = 1"},
 	{"entries_by_site_time", "entries (site, time, kind)"},
 }
 
@@ -324,21 +328,18 @@ func (s *SQLite) Since(ctx context.Context, c Cursor, limit int) ([]Stored, Curs
 
 // UrgentSince is Since for a follower with nobody watching the live
 // view: it returns only the entries that may raise an alert (Urgent ones,
-// and those whose reasons include one of also), up to limit, and a cursor
-// past everything it looked at. SQLite picks them with a cheap textual
-// test on the stored canonical body, a superset checked exactly here, so
-// a backlog of ordinary entries is passed over without being decoded.
-func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []string) ([]Stored, Cursor, error) {
+// and those whose reasons include one of AlertingReasons), up to limit,
+// and a cursor past everything it looked at. It reads them alone, along
+// an index of their own (the alerting column), so a backlog of ordinary
+// entries costs it nothing.
+func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int) ([]Stored, Cursor, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.dialect.snapshot})
 	if err != nil {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
 	}
 	defer tx.Rollback()
 	q := sqlstore.Tx{Tx: tx, Engine: s.read.Engine}
-	query, args, err := s.urgentQuery(c, limit, also)
-	if err != nil {
-		return nil, c, fmt.Errorf("urgent entries since: %w", err)
-	}
+	query, args := urgentQuery(c, limit)
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, c, fmt.Errorf("urgent entries since: %w", err)
@@ -357,7 +358,7 @@ func (s *SQLite) UrgentSince(ctx context.Context, c Cursor, limit int, also []st
 			return nil, c, fmt.Errorf("urgent entries since: %w", err)
 		}
 		st.Received = time.Unix(0, next.Received).UTC()
-		if st.Urgent() || slices.ContainsFunc(st.Reasons, func(r string) bool { return slices.Contains(also, r) }) {
+		if alerting(st.Entry) { // exact: rows an older build flagged read the body's text
 			out = append(out, st)
 		}
 	}
@@ -413,20 +414,33 @@ func sinceQuery(c Cursor, limit int) (string, []any) {
 }
 
 // urgentQuery is UrgentSince's query and its arguments.
-func (s *SQLite) urgentQuery(c Cursor, limit int, also []string) (string, []any, error) {
-	may := `decision = 'alert' OR ` + strings.Replace(s.dialect.contains, "?", `'"alert":true'`, 1)
-	args := c.args()
-	for _, r := range also {
-		quoted, err := json.Marshal(r)
-		if err != nil {
-			return "", nil, err
-		}
-		args = append(args, string(quoted))
-		may += " OR " + s.dialect.contains
-	}
+func urgentQuery(c Cursor, limit int) (string, []any) {
 	return `SELECT ` + storedColumns + `, kiosk, seq FROM entries
-		WHERE ` + afterCursor + ` AND (` + may + `)
-		ORDER BY received_at, kiosk, seq LIMIT ?`, append(args, limit), nil
+		WHERE alerting = 1 AND ` + afterCursor + `
+		ORDER BY received_at, kiosk, seq LIMIT ?`, append(c.args(), limit)
+}
+
+// AlertingReasons are the reasons that make an entry that is not Urgent
+// one the alert follower reads (UrgentSince): those whose alerts hub/alerts
+// raises on ordinary entries, one per gate per hour (its perHour kinds; a
+// test there holds the two lists equal). The entries' alerting column
+// holds alerting() from the moment each is stored, so a change here needs
+// a migration that sets it again over the entries held.
+var AlertingReasons = []string{protocol.ReasonUnderstaffed, protocol.ReasonListStale}
+
+// alerting reports whether e may raise an alert: what the alerting column
+// holds, as 1 or 0 (alertingColumn).
+func alerting(e protocol.Entry) bool {
+	return e.Urgent() || slices.ContainsFunc(e.Reasons, func(r string) bool { return slices.Contains(AlertingReasons, r) })
+}
+
+// alertingColumn is alerting as the entries' alerting column holds it:
+// 1 or 0, an integer in every engine.
+func alertingColumn(e protocol.Entry) int {
+	if alerting(e) {
+		return 1
+	}
+	return 0
 }
 
 // args are afterCursor's arguments for c.

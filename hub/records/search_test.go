@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -159,14 +160,14 @@ func TestSince(t *testing.T) {
 }
 
 // UrgentSince returns exactly the entries Since would hand a follower that
-// raises alerts for Urgent entries and the reasons in also, and moves the
-// cursor past the rest.
+// raises alerts for Urgent entries and those with AlertingReasons, and
+// moves the cursor past the rest.
 func TestUrgentSince(t *testing.T) {
 	t.Parallel()
 	onEngines(t, func(t *testing.T, s *SQLite) {
 		seed(t, s, 5000)
 		ctx := t.Context()
-		also := []string{"post_understaffed", "visitor_registered"}
+		also := AlertingReasons
 		want := map[string]bool{}
 		var all Cursor
 		for {
@@ -190,7 +191,7 @@ func TestUrgentSince(t *testing.T) {
 		walk := func(c Cursor, limit int) (map[string]bool, Cursor) {
 			got := map[string]bool{}
 			for range 10000 {
-				list, next, err := s.UrgentSince(ctx, c, limit, also)
+				list, next, err := s.UrgentSince(ctx, c, limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -228,7 +229,7 @@ func TestUrgentSince(t *testing.T) {
 		soft.Alert, soft.Reasons = true, []string{"fever"}
 		ordinary := entry("gate-9", 3)
 		mustSave(t, s, protocol.Batch{Kiosk: "gate-9", Site: "site-1", Sent: t0, Entries: []protocol.Entry{plain, soft, ordinary}}, seedStart.AddDate(1, 0, 0))
-		list, next, err := s.UrgentSince(ctx, all, 10, also)
+		list, next, err := s.UrgentSince(ctx, all, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +262,7 @@ func TestUnitColumnBuiltOnUpgrade(t *testing.T) {
 		`CREATE INDEX entries_by_unit ON entries (json_extract(body, '$.unit'), received_at)`,
 		`ALTER TABLE kiosks DROP COLUMN journal`, `ALTER TABLE entries DROP COLUMN hash`, `ALTER TABLE entries DROP COLUMN prev`,
 		`ALTER TABLE entries DROP COLUMN personal`, `ALTER TABLE entries DROP COLUMN purged_at`,
-		`DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`, `DROP TABLE merged_files`} {
+		`DROP INDEX entries_alerting`, `ALTER TABLE entries DROP COLUMN alerting`, `DROP INDEX entries_fever_flag`, `ALTER TABLE entries DROP COLUMN fever`, `PRAGMA user_version = 4`, `DROP TABLE goose_db_version`, `DROP TABLE merged_files`} {
 		if _, err := s.write.DB.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -317,5 +318,84 @@ func TestFeverFilterAfterIngest(t *testing.T) {
 	}
 	if len(want) == 0 || !reflect.DeepEqual(got, want) {
 		t.Errorf("fever filter found %v, want %v", got, want)
+	}
+}
+
+// TestAlertingFlaggedOnUpgrade: a store as the build before the alerting
+// column left it (goose version 4) is flagged on open by the step's
+// textual test, and UrgentSince then returns exactly the entries that may
+// raise an alert, the textual test's false positive (a visitor named like
+// a reason) left out; entries stored after the upgrade are flagged too.
+func TestAlertingFlaggedOnUpgrade(t *testing.T) {
+	t.Parallel()
+	for _, e := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{{"sqlite", func(t *testing.T) string { return sqlitePath(t) }}, {"postgres", func(t *testing.T) string { return pgtest.Database(t) }}} {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := e.dsn(t)
+			s, err := Open(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ordinary := entry("gate-1", 1)
+			fever := entry("gate-1", 2)
+			fever.Decision, fever.Reasons = protocol.DecisionAlert, []string{protocol.ReasonFeverConfirmed}
+			soft := entry("gate-1", 3)
+			soft.Alert, soft.Reasons = true, []string{protocol.ReasonFeverConfirmed, protocol.ReasonSoftMode}
+			short := entry("gate-1", 4)
+			short.Reasons = append(short.Reasons, protocol.ReasonUnderstaffed)
+			stale := entry("gate-1", 5)
+			stale.Reasons = append(stale.Reasons, protocol.ReasonListStale)
+			named := entry("gate-1", 6)
+			named.Kind, named.Visitor = protocol.KindVisitor, &protocol.Visitor{Name: "post_understaffed"}
+			all := []protocol.Entry{ordinary, fever, soft, short, stale, named}
+			mustSave(t, s, protocol.Batch{Kiosk: "gate-1", Site: "site-1", Sent: t0, Entries: all}, t0)
+			for _, q := range []string{`DROP INDEX entries_alerting`, `ALTER TABLE entries DROP COLUMN alerting`,
+				`DELETE FROM goose_db_version WHERE version_id = 5`} {
+				if _, err := s.write.DB.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openAt(t, dsn)
+			mustSave(t, s, protocol.Batch{Kiosk: "gate-2", Site: "site-1", Sent: t0, Entries: []protocol.Entry{
+				entry("gate-2", 1), func() protocol.Entry { e := entry("gate-2", 2); e.Alert = true; return e }()}}, t0.Add(time.Second))
+			flagged := map[string]int{}
+			rows, err := s.read.Query(t.Context(), `SELECT kiosk, seq, alerting FROM entries`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var kiosk string
+				var seq int64
+				var a int
+				if err := rows.Scan(&kiosk, &seq, &a); err != nil {
+					t.Fatal(err)
+				}
+				flagged[fmt.Sprintf("%s/%d", kiosk, seq)] = a
+			}
+			rows.Close()
+			want := map[string]int{"gate-1/1": 0, "gate-1/2": 1, "gate-1/3": 1, "gate-1/4": 1, "gate-1/5": 1,
+				"gate-1/6": 1, // the textual test's superset
+				"gate-2/1": 0, "gate-2/2": 1}
+			if !maps.Equal(flagged, want) {
+				t.Errorf("alerting column after the upgrade: %v, want %v", flagged, want)
+			}
+			list, _, err := s.UrgentSince(t.Context(), Cursor{}, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq))
+			}
+			if w := []string{"gate-1/2", "gate-1/3", "gate-1/4", "gate-1/5", "gate-2/2"}; !slices.Equal(got, w) {
+				t.Errorf("UrgentSince after the upgrade: %v, want %v", got, w)
+			}
+		})
 	}
 }

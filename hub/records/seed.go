@@ -38,8 +38,8 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 	}
 	defer tx.Rollback()
 	q := cachedTx{tx, s.stmts}
-	insert, err := q.PrepareContext(ctx, `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, fever)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk, seq) DO NOTHING`)
+	insert, err := q.PrepareContext(ctx, `INSERT INTO entries (kiosk, seq, site, id, time, kind, decision, body, received_at, unit, fever, alerting)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk, seq) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -73,7 +73,7 @@ func (s *SQLite) Seed(ctx context.Context, plan SeedPlan) error {
 		received := at.Add(time.Duration(200+rnd.IntN(2000)) * time.Millisecond)
 		kioskTime := at.Format(time.RFC3339Nano)
 		res, err := insert.ExecContext(ctx, kiosk, seqs[k], site, e.ID, kioskTime,
-			string(e.Kind), string(e.Decision), string(body), received.UnixNano(), e.Unit, feverColumn(e.Reasons))
+			string(e.Kind), string(e.Decision), string(body), received.UnixNano(), e.Unit, feverColumn(e.Reasons), alertingColumn(e))
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}

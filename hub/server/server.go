@@ -366,7 +366,7 @@ func (s *Server) newIngest(cfg Config) *ingest.Ingest {
 		Alarm:        s.jobs.refusals.Report,
 		TestSite:     s.access.registry.IsTestSite,
 		GroupBatches: cfg.IngestGroup,
-		GroupWait:    ingestGroupWait,
+		GroupWait:    cmp.Or(cfg.IngestGroupWait, ingestGroupWait),
 	}
 }
 
