@@ -45,6 +45,11 @@ type Spec struct {
 	// its file uses, and what every store uses on PostgreSQL, where each
 	// has its own schema (so that existing databases open unchanged).
 	Table string
+	// Pragmas are SQLite pragmas, "name(value)", for the store's
+	// connection once it is migrated (not while: a migration's statement
+	// journal can be as large as a table, and temp_store(memory) would
+	// hold it in memory).
+	Pragmas []string
 }
 
 // Shared is the spec of the store in the SQLite file it shares with the

@@ -51,6 +51,14 @@ func OpenSQLite(ctx context.Context, path string, spec Spec) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s %s: %w", spec.Name, path, err)
 	}
+	if len(spec.Pragmas) > 0 {
+		if err := db.Close(); err != nil {
+			return nil, fmt.Errorf("open %s %s: %w", spec.Name, path, err)
+		}
+		if d.DB, err = sql.Open("sqlite", SQLiteURL(path, spec.Pragmas...)); err != nil {
+			return nil, fmt.Errorf("open %s %s: %w", spec.Name, path, err)
+		}
+	}
 	return d, nil
 }
 
