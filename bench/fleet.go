@@ -30,6 +30,7 @@ type fleetOptions struct {
 	profileFor  time.Duration   // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
 	profileRush bool            // also a CPU profile of the first hub over rush hour's measured time
 	groupWaits  []time.Duration // also SQLite's hub with each of these group waits (--ingest-group-wait)
+	fixedAck    bool            // also SQLite's hub with kiosks that wait a fixed ack timeout
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -41,6 +42,10 @@ type fleetVariant struct {
 	engine   string // sqlite or postgres
 	replicas int
 	flags    []string
+	// fixedAckWait: the kiosks send their window again after every
+	// fleetAckTimeout without ack progress, as the uplink did before
+	// uplink.AckWait.
+	fixedAckWait bool
 }
 
 // fleetVariants lists the hubs the options ask for, SQLite's first: the
@@ -48,14 +53,19 @@ type fleetVariant struct {
 func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 	var vs []fleetVariant
 	if o.before {
-		vs = append(vs, fleetVariant{"sqlite-before", "sqlite", 1, []string{"--ingest-group", "1", "--ingest-hold", "-1ns"}})
+		vs = append(vs, fleetVariant{name: "sqlite-before", engine: "sqlite", replicas: 1,
+			flags: []string{"--ingest-group", "1", "--ingest-hold", "-1ns"}})
 	}
 	for _, e := range o.engines {
 		switch e {
 		case "sqlite":
 			vs = append(vs, fleetVariant{name: "sqlite", engine: e, replicas: 1})
 			for _, w := range o.groupWaits {
-				vs = append(vs, fleetVariant{"sqlite-wait-" + w.String(), e, 1, []string{"--ingest-group-wait", w.String()}})
+				vs = append(vs, fleetVariant{name: "sqlite-wait-" + w.String(), engine: e, replicas: 1,
+					flags: []string{"--ingest-group-wait", w.String()}})
+			}
+			if o.fixedAck {
+				vs = append(vs, fleetVariant{name: "sqlite-fixed-ack", engine: e, replicas: 1, fixedAckWait: true})
 			}
 		case "postgres":
 			for _, n := range o.replicas {
@@ -179,6 +189,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 	kiosks := make([]*fleetKiosk, len(s.kiosks))
 	for i, k := range s.kiosks {
 		kiosks[i] = newFleetKiosk(k.site, k.name, k.user, k.secret, k.key)
+		kiosks[i].fixedAckWait = v.fixedAckWait
 	}
 	r := fleetRun{scene: scene, variant: v.name}
 	if scene == "rush" {

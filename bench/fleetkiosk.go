@@ -11,6 +11,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/gatepost/gatepost/kiosk/uplink"
 	"github.com/gatepost/gatepost/protocol"
 )
 
@@ -31,10 +32,12 @@ const (
 // MQTT connection under its own login, and the uplink's rules: batches of
 // up to 100 entries in order, at most four ahead of the last ack, an alert
 // at once and alone on the alerts topic, and everything from the last ack
-// again after 10 s without progress.
+// again after 10 s without progress, or longer while acks come late
+// (uplink.AckWait).
 type fleetKiosk struct {
 	site, name, journal string
 	user, secret        string
+	fixedAckWait        bool               // resend after 10 s without progress, however late the acks have come
 	key                 ed25519.PrivateKey // signs every batch, as the enrolled kiosk's identity key does
 	client              mqtt.Client
 
@@ -138,6 +141,7 @@ func (k *fleetKiosk) connect(url string, tlsConfig *tls.Config) error {
 func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 	sent, acked := uint64(0), uint64(0)
 	progress := time.Now()
+	wait := uplink.NewAckWait(fleetAckTimeout) // as the uplink times its acks
 	tick := time.NewTicker(fleetAckTimeout / 4)
 	defer tick.Stop()
 	next := time.NewTimer(gap(every))
@@ -154,6 +158,7 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 				data, _ = k.payload(sent+1, to)
 				k.encoded[key] = data
 			}
+			wait.Sent(to, time.Now())
 			k.client.Publish(protocol.EntriesTopic(k.site, k.name), 1, false, data)
 			sent = to
 		}
@@ -164,6 +169,7 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			if a.Contiguous > acked {
 				k.settle(acked, a)
 				acked, progress = a.Contiguous, time.Now()
+				wait.Acked(acked, progress)
 				for key := range k.encoded {
 					if key[1] <= acked {
 						delete(k.encoded, key)
@@ -175,7 +181,12 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			k.live()
 			next.Reset(gap(every))
 		case <-tick.C:
-			if sent > acked && time.Since(progress) > fleetAckTimeout {
+			limit := wait.Wait()
+			if k.fixedAckWait {
+				limit = fleetAckTimeout
+			}
+			if sent > acked && time.Since(progress) > limit {
+				wait.Resend(sent)
 				sent, progress = acked, time.Now()
 				k.mu.Lock()
 				k.resends++

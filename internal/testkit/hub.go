@@ -3,6 +3,7 @@ package testkit
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,6 +46,8 @@ type StandInHub struct {
 	batches  int
 	refused  int
 	journals map[string]int // journal named by batches -> batches
+	paused   bool
+	queued   []protocol.Batch // arrived while paused, not yet stored
 }
 
 var hubIDs atomic.Int64
@@ -88,6 +91,23 @@ func (h *StandInHub) receive(tb testing.TB, m paho.Message) {
 		h.mu.Unlock()
 		return
 	}
+	if h.paused {
+		h.queued = append(h.queued, b)
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	h.store(b)
+	// From the message handler publish must not wait: with paho's
+	// OrderMatters the handler holds up the client's incoming traffic,
+	// PUBACK included, and a wait there stalls until it times out.
+	h.PublishAck(b.Site, b.Kiosk)
+}
+
+// store holds b's entries, unless it names another journal.
+func (h *StandInHub) store(b protocol.Batch) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.journals[b.Journal]++
 	if h.journal == "" && len(h.held) == 0 {
 		h.journal = b.Journal
@@ -102,11 +122,36 @@ func (h *StandInHub) receive(tb testing.TB, m paho.Message) {
 			}
 		}
 	}
+}
+
+// Pause makes the hub slow: each batch that arrives is counted and
+// queued, neither stored nor acked, until Resume, as a hub busy with a
+// backlog leaves the batches waiting at the broker.
+func (h *StandInHub) Pause() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.paused = true
+}
+
+// Resume stores the batches queued while paused, in the order they came,
+// and acks them with one ack per kiosk, as the hub's group commit does;
+// then it takes each batch as it comes.
+func (h *StandInHub) Resume() {
+	h.mu.Lock()
+	queued := h.queued
+	h.queued, h.paused = nil, false
 	h.mu.Unlock()
-	// From the message handler publish must not wait: with paho's
-	// OrderMatters the handler holds up the client's incoming traffic,
-	// PUBACK included, and a wait there stalls until it times out.
-	h.PublishAck(b.Site, b.Kiosk)
+	type kiosk struct{ site, name string }
+	var acks []kiosk
+	for _, b := range queued {
+		h.store(b)
+		if k := (kiosk{b.Site, b.Kiosk}); !slices.Contains(acks, k) {
+			acks = append(acks, k)
+		}
+	}
+	for _, k := range acks {
+		h.PublishAck(k.site, k.name)
+	}
 }
 
 // PublishAck publishes (retained) the hub's position for kiosk of site,

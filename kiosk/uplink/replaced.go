@@ -64,6 +64,7 @@ func (u *Uplink) applyAck(ctx context.Context, cur *cursor) {
 	case changed:
 		cur.acked = hubAck
 		cur.progress = u.clock.Now()
+		cur.wait.Acked(hubAck, cur.progress)
 		u.lastAck.Store(cur.progress.UnixNano())
 		u.stats.acks.Add(1)
 		if !cur.blocked && cur.acked >= cur.missing {

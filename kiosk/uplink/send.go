@@ -21,6 +21,7 @@ type cursor struct {
 	sent      uint64    // highest sequence published since the last rewind
 	alertSent uint64    // highest alert published since the last rewind
 	progress  time.Time // last ack progress or rewind
+	wait      *AckWait  // how long to wait for ack progress before sending again
 	waiting   time.Time // since when a partial batch has been held back
 }
 
@@ -30,7 +31,7 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)
 	}
-	cur := cursor{acked: acked, sent: acked, alertSent: acked, progress: u.clock.Now()}
+	cur := cursor{acked: acked, sent: acked, alertSent: acked, progress: u.clock.Now(), wait: NewAckWait(u.cfg.AckTimeout)}
 	u.notePublished(acked)
 	u.mark.Store(acked)
 	u.checkMissing(ctx, &cur)
@@ -53,8 +54,8 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 			epoch = curEpoch
 			u.rewind(&cur)
 		}
-		if cur.sent > cur.acked && u.clock.Since(cur.progress) > u.cfg.AckTimeout {
-			u.log.Warn("no ack from the hub in time; resending", "from", cur.acked+1, "sent", cur.sent)
+		if wait := cur.wait.Wait(); cur.sent > cur.acked && u.clock.Since(cur.progress) > wait {
+			u.log.Warn("no ack from the hub in time; resending", "from", cur.acked+1, "sent", cur.sent, "waited", wait)
 			u.rewind(&cur)
 		}
 		if u.online.Load() {
@@ -96,6 +97,7 @@ func (u *Uplink) rewind(cur *cursor) {
 	if cur.sent > cur.acked || cur.alertSent > cur.acked {
 		u.stats.resends.Add(1)
 	}
+	cur.wait.Resend(max(cur.sent, cur.alertSent))
 	cur.sent, cur.alertSent, cur.progress, cur.waiting = cur.acked, cur.acked, u.clock.Now(), time.Time{}
 }
 
@@ -187,6 +189,7 @@ func (u *Uplink) publishAhead(ctx context.Context, c mqtt.Client, cur *cursor) e
 		if err != nil {
 			return err
 		}
+		cur.wait.Sent(entries[len(entries)-1].Seq, u.clock.Now()) // before it can be acked
 		toks = append(toks, u.publishPayload(c, protocol.EntriesTopic(u.cfg.Site, u.cfg.Kiosk), payload, len(entries)))
 		u.stats.batches.Add(1)
 		cur.sent = entries[len(entries)-1].Seq

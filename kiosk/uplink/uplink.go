@@ -4,8 +4,8 @@
 // publish token, or a broker's PUBACK, proves nothing about the hub.
 //
 // The journal is the only store of record. After every (re)connect, and
-// whenever acks stop coming for AckTimeout, sending starts again from the
-// last acknowledged entry; the hub is idempotent on (kiosk, sequence), so
+// whenever acks stop coming for AckTimeout (longer while the hub acks
+// slowly: AckWait), sending starts again from the last acknowledged entry; the hub is idempotent on (kiosk, sequence), so
 // sending twice is safe and losing a batch is not possible. A hub that
 // keeps acknowledging less than it had (it lost entries: restored from an
 // older backup, a database failover) is told from a late ack of a hub
@@ -89,7 +89,7 @@ type Config struct {
 	BatchSize   int           // a batch goes out when it holds this many entries...
 	BatchWait   time.Duration // ...or when its first entry has waited this long (0: at once)
 	MaxInFlight int           // batches sent ahead of the last ack
-	AckTimeout  time.Duration // no ack progress for this long: resend from the last ack
+	AckTimeout  time.Duration // no ack progress for this long (longer while acks come late: AckWait): resend from the last ack
 	GzipAbove   int           // compress batches whose JSON is longer (0: never)
 	BackoffMin  time.Duration // reconnect back-off bounds (defaults 250ms, 30s)
 	BackoffMax  time.Duration

@@ -175,3 +175,46 @@ func TestNoAckNoSync(t *testing.T) {
 		t.Fatalf("unsynced = %d with no hub, want 3: a broker PUBACK must not count as delivery", st.Unsynced)
 	}
 }
+
+// A hub draining a backlog acks late but loses nothing: once its late
+// acks are measured the kiosk waits for them, past AckTimeout, instead of
+// sending its window again every AckTimeout (each copy one more batch in
+// the hub's queue).
+func TestSlowHubIsWaitedFor(t *testing.T) {
+	broker := testkit.StartBroker(t).URL
+	hub := testkit.StartHub(t, broker, testkit.HubOptions{})
+	j := openJournal(t)
+	clk := clock.NewFake(time.Time{})
+	const ackTimeout = time.Minute
+	u := start(t, Config{Broker: broker, BatchSize: 10, MaxInFlight: 2, AckTimeout: ackTimeout, Clock: clk}, j)
+	testkit.Eventually(t, "online", u.Online)
+
+	// The first batch is acked 50 s after it was sent.
+	hub.Pause()
+	appendN(t, j, 10)
+	u.Notify()
+	testkit.Eventually(t, "the first entries sent", func() bool { return u.Stats().Entries >= 10 })
+	advance(t, u, clk, 50*time.Second)
+	hub.Resume()
+	waitSynced(t, j, 10)
+
+	// The next is acked 100 s after it was sent: later than AckTimeout,
+	// within the wait learned from the first (50 s + 4 x 25 s).
+	hub.Pause()
+	appendN(t, j, 10)
+	u.Notify()
+	testkit.Eventually(t, "the next entries sent", func() bool { return u.Stats().Entries >= 20 })
+	for range 100 / 15 {
+		advance(t, u, clk, 15*time.Second)
+	}
+	if st := u.Stats(); st.Resends != 0 || st.Entries != 20 {
+		t.Fatalf("after 90 s without an ack: %d resends, %d entries sent; want none sent again", st.Resends, st.Entries)
+	}
+	hub.Resume()
+	waitSynced(t, j, 20)
+	for seq := uint64(1); seq <= 20; seq++ {
+		if n := hub.Times(seq); n != 1 {
+			t.Errorf("the hub received seq %d %d times, want once", seq, n)
+		}
+	}
+}
