@@ -31,6 +31,7 @@ type fleetOptions struct {
 	profileRush bool            // also a CPU profile of the first hub over rush hour's measured time
 	groupWaits  []time.Duration // also SQLite's hub with each of these group waits (--ingest-group-wait)
 	fixedAck    bool            // also SQLite's hub with kiosks that wait a fixed ack timeout
+	sqliteFlags []string        // also SQLite's hub with these flags of hub serve
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -63,6 +64,9 @@ func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 			for _, w := range o.groupWaits {
 				vs = append(vs, fleetVariant{name: "sqlite-wait-" + w.String(), engine: e, replicas: 1,
 					flags: []string{"--ingest-group-wait", w.String()}})
+			}
+			if len(o.sqliteFlags) > 0 {
+				vs = append(vs, fleetVariant{name: "sqlite-flags", engine: e, replicas: 1, flags: o.sqliteFlags})
 			}
 			if o.fixedAck {
 				vs = append(vs, fleetVariant{name: "sqlite-fixed-ack", engine: e, replicas: 1, fixedAckWait: true})

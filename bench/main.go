@@ -61,6 +61,7 @@ func main() {
 	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: a CPU profile of the (first) hub for this long from the outage's start (0: none)")
 	groupWaits := flag.String("group-waits", "", "fleet: also run SQLite's hub with each of these group waits, in turns with the others (a list: 200ms,500ms; the hub's default is 50ms)")
 	fixedAck := flag.Bool("fixed-ack-wait", false, "fleet: also run SQLite's hub with kiosks that send their window again after every 10 s without ack progress, as before the uplink's adaptive ack wait")
+	sqliteFlags := flag.String("sqlite-flags", "", "fleet: also run SQLite's hub with these flags of hub serve, in turns with the others (\"--ingest-group-entries 4096\")")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -94,7 +95,7 @@ func main() {
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
 			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
-			database: *database, profileFor: *profileFor, profileRush: *profileRush, groupWaits: waits, fixedAck: *fixedAck}}
+			database: *database, profileFor: *profileFor, profileRush: *profileRush, groupWaits: waits, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags)}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()

@@ -68,15 +68,18 @@ type Config struct {
 	// GroupBatches); 0 is the default, 1 one transaction per batch.
 	// IngestHoldFor is how long a batch waits for room in ingest's full
 	// queue before it is dropped (hub/link's HoldFor; negative: at once).
+	// IngestGroupEntries bounds, roughly, how many entries share one
+	// commit (hub/ingest's GroupEntries; 0: the default).
 	// IngestGroupWait is how long a group that is not full waits for more
 	// batches before it commits (hub/ingest's GroupWait; 0: the default,
 	// negative: none).
 	// They are for the fleet benchmark's comparisons with the hub before
 	// group commit and back-pressure and between group waits; a
 	// deployment leaves them unset.
-	IngestGroup     int
-	IngestHoldFor   time.Duration
-	IngestGroupWait time.Duration
+	IngestGroup        int
+	IngestHoldFor      time.Duration
+	IngestGroupWait    time.Duration
+	IngestGroupEntries int
 	// BrokerCA is a PEM file of the CA that an external tls:// broker's
 	// certificate must chain to; empty trusts the system's roots.
 	BrokerCA   string

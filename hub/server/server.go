@@ -366,6 +366,7 @@ func (s *Server) newIngest(cfg Config) *ingest.Ingest {
 		Alarm:        s.jobs.refusals.Report,
 		TestSite:     s.access.registry.IsTestSite,
 		GroupBatches: cfg.IngestGroup,
+		GroupEntries: cfg.IngestGroupEntries,
 		GroupWait:    cmp.Or(cfg.IngestGroupWait, ingestGroupWait),
 	}
 }
