@@ -187,6 +187,7 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			}
 			if sent > acked && time.Since(progress) > limit {
 				wait.Resend(sent)
+				wait.TimedOut()
 				sent, progress = acked, time.Now()
 				k.mu.Lock()
 				k.resends++

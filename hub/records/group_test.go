@@ -167,34 +167,22 @@ func TestWritePathStatementsArePrepared(t *testing.T) {
 	})
 }
 
-// BenchmarkGroupTempStore is a group commit as an outage's drain makes
-// them (20 batches of 100 entries, 20 kiosks, each batch in its
-// savepoint) on SQLite, with the write connection's temporary files in
-// memory (temp_store 2, what Open sets) and in a file (1, SQLite's
-// default), in turns; it reports both and the ratio:
-//
-//	go test ./hub/records -run '^$' -bench GroupTempStore -benchtime 200x
-func BenchmarkGroupTempStore(b *testing.B) {
-	s, _ := openStore(b)
-	ctx := b.Context()
+// drainGroups makes group commits as an outage's drain does (20 batches
+// of 100 entries, 20 kiosks of 5 compounds, each batch in its
+// savepoint) on s; save stores the next group and returns how long it
+// took.
+func drainGroups(b *testing.B, s *SQLite) (save func() time.Duration) {
 	seq := map[string]uint64{}
-	group := func() []protocol.Batch {
-		var out []protocol.Batch
+	return func() time.Duration {
+		var g []protocol.Batch
 		for k := range 20 {
 			kiosk := fmt.Sprintf("gate-%d", k)
 			from := seq[kiosk] + 1
 			seq[kiosk] += 100
-			out = append(out, mixedBatch(kiosk, fmt.Sprintf("huamu-%03d", k/4+1), span(from, from+99)...))
+			g = append(g, mixedBatch(kiosk, fmt.Sprintf("huamu-%03d", k/4+1), span(from, from+99)...))
 		}
-		return out
-	}
-	save := func(store int) time.Duration {
-		if _, err := s.write.Exec(ctx, fmt.Sprintf(`PRAGMA temp_store = %d`, store)); err != nil {
-			b.Fatal(err)
-		}
-		g := group()
 		start := time.Now()
-		out, err := s.SaveBatches(ctx, g, t0)
+		out, err := s.SaveBatches(b.Context(), g, t0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -205,23 +193,81 @@ func BenchmarkGroupTempStore(b *testing.B) {
 		}
 		return time.Since(start)
 	}
+}
+
+// pragma sets a pragma on s's write connection (its only one).
+func pragma(b *testing.B, s *SQLite, set string) {
+	if _, err := s.write.Exec(b.Context(), `PRAGMA `+set); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkGroupTempStore is drainGroups on SQLite with the write
+// connection's temporary files in memory (temp_store 2, what Open sets)
+// and in a file (1, SQLite's default), group by group in turns; it
+// reports both and the ratio:
+//
+//	go test ./hub/records -run '^$' -bench GroupTempStore -benchtime 200x
+func BenchmarkGroupTempStore(b *testing.B) {
+	s, _ := openStore(b)
+	save := drainGroups(b, s)
+	with := func(store int) time.Duration {
+		pragma(b, s, fmt.Sprintf("temp_store = %d", store))
+		return save()
+	}
 	var memory, file time.Duration
 	for i := 0; b.Loop(); i++ {
 		if i%2 == 0 {
-			memory += save(2)
-			file += save(1)
+			memory += with(2)
+			file += with(1)
 		} else {
-			file += save(1)
-			memory += save(2)
+			file += with(1)
+			memory += with(2)
 		}
 	}
-	if _, err := s.write.Exec(ctx, `PRAGMA temp_store = 2`); err != nil {
-		b.Fatal(err)
-	}
+	pragma(b, s, "temp_store = 2")
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
 	b.ReportMetric(per(memory), "ms/group")
 	b.ReportMetric(per(file), "ms/group-file")
 	b.ReportMetric(float64(file)/float64(memory), "x-faster")
 	fmt.Printf("group of 20 x 100 entries: %.2f ms with temporary files in memory, %.2f ms in a file (%.2fx)\n",
 		per(memory), per(file), float64(file)/float64(memory))
+}
+
+// BenchmarkGroupCheckpoint is drainGroups on SQLite with the WAL
+// checkpointed after every 10,000 pages written (what Open sets) and
+// after every 1,000 (SQLite's default), in blocks of 20 groups in turns
+// (a checkpoint's cost depends on the WAL behind it); it reports both
+// and the ratio:
+//
+//	go test ./hub/records -run '^$' -bench GroupCheckpoint -benchtime 20x
+func BenchmarkGroupCheckpoint(b *testing.B) {
+	s, _ := openStore(b)
+	save := drainGroups(b, s)
+	block := func(pages int) time.Duration {
+		pragma(b, s, fmt.Sprintf("wal_autocheckpoint = %d", pages))
+		pragma(b, s, "wal_checkpoint(TRUNCATE)") // each block from an empty WAL
+		var d time.Duration
+		for range 20 {
+			d += save()
+		}
+		return d
+	}
+	var rare, often time.Duration
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			rare += block(10000)
+			often += block(1000)
+		} else {
+			often += block(1000)
+			rare += block(10000)
+		}
+	}
+	pragma(b, s, "wal_autocheckpoint = 10000")
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(20*b.N) }
+	b.ReportMetric(per(rare), "ms/group")
+	b.ReportMetric(per(often), "ms/group-1000")
+	b.ReportMetric(float64(often)/float64(rare), "x-faster")
+	fmt.Printf("group of 20 x 100 entries: %.2f ms checkpointing every 10,000 pages, %.2f ms every 1,000 (%.2fx)\n",
+		per(rare), per(often), float64(often)/float64(rare))
 }

@@ -154,15 +154,21 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 
 // The write connection keeps SQLite's temporary files, the savepoints'
 // sub-journal among them, in memory (temp_store 2): a group commit's
-// savepoint per batch wrote each changed page to a temporary file first.
-func TestWriteConnectionKeepsTemporaryFilesInMemory(t *testing.T) {
+// savepoint per batch wrote each changed page to a temporary file first;
+// and it checkpoints the WAL after 10,000 pages, not every commit.
+func TestWriteConnectionSettings(t *testing.T) {
 	t.Parallel()
 	s, _ := openStore(t)
-	var store int
-	if err := s.write.QueryRow(t.Context(), `PRAGMA temp_store`).Scan(&store); err != nil {
-		t.Fatal(err)
-	}
-	if store != 2 {
-		t.Errorf("temp_store = %d on the write connection, want 2 (memory)", store)
+	for _, p := range []struct {
+		name string
+		want int
+	}{{"temp_store", 2}, {"wal_autocheckpoint", 10000}} {
+		var got int
+		if err := s.write.QueryRow(t.Context(), `PRAGMA `+p.name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != p.want {
+			t.Errorf("%s = %d on the write connection, want %d", p.name, got, p.want)
+		}
 	}
 }

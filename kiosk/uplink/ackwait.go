@@ -7,15 +7,17 @@ import "time"
 // longer while the hub has been acking slowly, as TCP times its
 // retransmissions (RFC 6298): a smoothed ack time plus four times its
 // mean deviation, measured on batches sent once (Karn's rule: the ack of
-// a batch sent twice says nothing of which copy it answers).
+// a batch sent twice says nothing of which copy it answers), doubled
+// after each wait that passed with no ack progress, until one comes.
 //
 // After a district-wide outage every kiosk reconnects with a backlog, and
 // the hub drains them for minutes: each kiosk's batch waits its turn at
 // the broker, longer than AckTimeout. A fixed timeout made every kiosk
 // send its whole window again every AckTimeout, each copy decoded and
 // found held by the hub, which slowed the drain that made the acks late.
-// Once late acks are measured, the wait grows past them and the kiosk
-// waits instead. A hub that acked quickly and then lost a batch (a replica
+// Before the first ack there is nothing to measure, and the doubling
+// spaces the copies out; once late acks are measured, the wait grows
+// past them and the kiosk waits instead. A hub that acked quickly and then lost a batch (a replica
 // killed after taking it from the broker) is still noticed after
 // AckTimeout, as before.
 //
@@ -29,6 +31,7 @@ type AckWait struct {
 	rttvar time.Duration
 	sent   map[uint64]time.Time // last sequence of a batch sent once -> when
 	resent uint64               // batches up to this one were sent again: not measured
+	times  time.Duration        // 1, doubled by each wait passed without ack progress
 }
 
 // MaxAckWaits bounds AckWait's wait, in AckTimeouts.
@@ -36,7 +39,7 @@ const MaxAckWaits = 6
 
 // NewAckWait returns an AckWait that waits at least min.
 func NewAckWait(min time.Duration) *AckWait {
-	return &AckWait{min: min, sent: map[uint64]time.Time{}}
+	return &AckWait{min: min, sent: map[uint64]time.Time{}, times: 1}
 }
 
 // Sent records a batch ending at last, published at.
@@ -49,9 +52,11 @@ func (w *AckWait) Sent(last uint64, at time.Time) {
 	}
 }
 
-// Acked records an ack that covers every sequence up to upTo, received
-// at: the newest batch it covers that was sent once gives a sample.
+// Acked records ack progress: an ack that covers every sequence up to
+// upTo, received at. The newest batch it covers that was sent once gives
+// a sample, and the wait is no longer doubled.
 func (w *AckWait) Acked(upTo uint64, at time.Time) {
+	w.times = 1
 	var newest uint64
 	var since time.Time
 	for last, t := range w.sent {
@@ -90,7 +95,13 @@ func (w *AckWait) Resend(last uint64) {
 	}
 }
 
+// TimedOut records that a wait passed with no ack progress: the next is
+// twice as long, up to the cap, until an ack shows progress.
+func (w *AckWait) TimedOut() {
+	w.times = min(2*w.times, MaxAckWaits)
+}
+
 // Wait is how long to wait for ack progress before sending again.
 func (w *AckWait) Wait() time.Duration {
-	return min(max(w.min, w.srtt+4*w.rttvar), MaxAckWaits*w.min)
+	return min(max(w.min, w.srtt+4*w.rttvar)*w.times, MaxAckWaits*w.min)
 }

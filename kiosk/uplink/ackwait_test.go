@@ -69,4 +69,17 @@ func TestAckWait(t *testing.T) {
 	if got := w.Wait(); got != floor {
 		t.Errorf("an ack covering no batch measured: Wait = %v, want the floor %v", got, floor)
 	}
+
+	// Waits that pass with no ack progress double the next, up to the
+	// cap; progress ends the doubling.
+	for _, want := range []time.Duration{20 * time.Second, 40 * time.Second, 60 * time.Second, 60 * time.Second} {
+		w.TimedOut()
+		if got := w.Wait(); got != want {
+			t.Errorf("after a wait without progress: Wait = %v, want %v", got, want)
+		}
+	}
+	w.Acked(100_001, at(2*time.Hour))
+	if got := w.Wait(); got != floor {
+		t.Errorf("after ack progress: Wait = %v, want the floor %v again", got, floor)
+	}
 }

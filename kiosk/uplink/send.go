@@ -57,6 +57,7 @@ func (u *Uplink) send(ctx context.Context, c mqtt.Client) error {
 		if wait := cur.wait.Wait(); cur.sent > cur.acked && u.clock.Since(cur.progress) > wait {
 			u.log.Warn("no ack from the hub in time; resending", "from", cur.acked+1, "sent", cur.sent, "waited", wait)
 			u.rewind(&cur)
+			cur.wait.TimedOut()
 		}
 		if u.online.Load() {
 			if u.statusDue.Swap(false) || u.clock.Since(lastStatus) > statusEvery {
