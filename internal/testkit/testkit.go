@@ -11,7 +11,9 @@ package testkit
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -87,24 +89,32 @@ func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	handed.mu.Lock()
 	defer handed.mu.Unlock()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.2:0")
+	// The port is drawn at random below the kernel's ephemeral range, not
+	// asked of the kernel: it gives a closed port out again at once (a
+	// hub's console and its TLS broker got the same one, and the hub could
+	// not start), and, asked again past ports held, walks on from the same
+	// place, so that once thousands were handed out (go test -count=5) a
+	// hundred tries found none new.
+	for range 1000 {
+		addr := net.JoinHostPort("127.0.0.2", strconv.Itoa(freeFrom+rand.IntN(freeTo-freeFrom)))
+		if handed.addrs[addr] {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			tb.Fatal(err)
+			continue // in use
 		}
-		addr := ln.Addr().String()
 		ln.Close()
-		// The kernel may give a closed port out again at once: two calls
-		// in one test must never name the same address (a hub's console
-		// and its TLS broker did, and the hub could not start).
-		if !handed.addrs[addr] {
-			handed.addrs[addr] = true
-			return addr
-		}
+		handed.addrs[addr] = true
+		return addr
 	}
-	tb.Fatal("FreeAddr: no address not handed out already in 100 tries")
+	tb.Fatal("FreeAddr: no free address not handed out already in 1000 tries")
 	return ""
 }
+
+// freeFrom and freeTo bound FreeAddr's ports: below Linux's ephemeral
+// range (32768 up), which outgoing connections take.
+const freeFrom, freeTo = 10000, 32768
 
 // handed is every address FreeAddr gave out in this process.
 var handed = struct {
