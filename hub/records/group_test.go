@@ -202,6 +202,27 @@ func pragma(b *testing.B, s *SQLite, set string) {
 	}
 }
 
+// inTurns runs ours and theirs once each per round of b.Loop, who goes
+// first alternating, and reports both (ms a group, over groups groups a
+// run) and the ratio, in the metrics and in a line saying what each is.
+func inTurns(b *testing.B, groups int, ours, theirs func() time.Duration, oursIs, theirsIs, theirsUnit string) {
+	var o, t time.Duration
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			o += ours()
+			t += theirs()
+		} else {
+			t += theirs()
+			o += ours()
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(groups*b.N) }
+	b.ReportMetric(per(o), "ms/group")
+	b.ReportMetric(per(t), "ms/group-"+theirsUnit)
+	b.ReportMetric(float64(t)/float64(o), "x-faster")
+	fmt.Printf("group of 20 x 100 entries: %.2f ms %s, %.2f ms %s (%.2fx)\n", per(o), oursIs, per(t), theirsIs, float64(t)/float64(o))
+}
+
 // BenchmarkGroupTempStore is drainGroups on SQLite with the write
 // connection's temporary files in memory (temp_store 2, what Open sets)
 // and in a file (1, SQLite's default), group by group in turns; it
@@ -215,23 +236,9 @@ func BenchmarkGroupTempStore(b *testing.B) {
 		pragma(b, s, fmt.Sprintf("temp_store = %d", store))
 		return save()
 	}
-	var memory, file time.Duration
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			memory += with(2)
-			file += with(1)
-		} else {
-			file += with(1)
-			memory += with(2)
-		}
-	}
+	inTurns(b, 1, func() time.Duration { return with(2) }, func() time.Duration { return with(1) },
+		"with temporary files in memory", "in a file", "file")
 	pragma(b, s, "temp_store = 2")
-	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
-	b.ReportMetric(per(memory), "ms/group")
-	b.ReportMetric(per(file), "ms/group-file")
-	b.ReportMetric(float64(file)/float64(memory), "x-faster")
-	fmt.Printf("group of 20 x 100 entries: %.2f ms with temporary files in memory, %.2f ms in a file (%.2fx)\n",
-		per(memory), per(file), float64(file)/float64(memory))
 }
 
 // BenchmarkGroupCheckpoint is drainGroups on SQLite with the WAL
@@ -253,21 +260,7 @@ func BenchmarkGroupCheckpoint(b *testing.B) {
 		}
 		return d
 	}
-	var rare, often time.Duration
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			rare += block(10000)
-			often += block(1000)
-		} else {
-			often += block(1000)
-			rare += block(10000)
-		}
-	}
+	inTurns(b, 20, func() time.Duration { return block(10000) }, func() time.Duration { return block(1000) },
+		"checkpointing every 10,000 pages", "every 1,000", "1000")
 	pragma(b, s, "wal_autocheckpoint = 10000")
-	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(20*b.N) }
-	b.ReportMetric(per(rare), "ms/group")
-	b.ReportMetric(per(often), "ms/group-1000")
-	b.ReportMetric(float64(often)/float64(rare), "x-faster")
-	fmt.Printf("group of 20 x 100 entries: %.2f ms checkpointing every 10,000 pages, %.2f ms every 1,000 (%.2fx)\n",
-		per(rare), per(often), float64(often)/float64(rare))
 }
