@@ -17,21 +17,20 @@ import (
 // fleetOptions are the fleet benchmark's sizes (issue 15, item 6).
 type fleetOptions struct {
 	kiosks      int
-	backlog     int             // entries each kiosk holds after the outage
-	scene       string          // rush, outage or both
-	rushFor     time.Duration   // how long rush hour is measured
-	every       time.Duration   // a gate's mean gap between entries at its peak
-	spread      time.Duration   // outage: the kiosks reconnect within this long
-	limit       time.Duration   // outage: a run stops after this long, unfinished
-	engines     []string        // sqlite, postgres
-	replicas    []int           // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
-	before      bool            // also run SQLite's hub as before group commit and back-pressure
-	database    string          // a PostgreSQL server's URL ("": a throwaway cluster)
-	profileFor  time.Duration   // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
-	profileRush bool            // also a CPU profile of the first hub over rush hour's measured time
-	groupWaits  []time.Duration // also SQLite's hub with each of these group waits (--ingest-group-wait)
-	fixedAck    bool            // also SQLite's hub with kiosks that wait a fixed ack timeout
-	sqliteFlags []string        // also SQLite's hub with these flags of hub serve
+	backlog     int           // entries each kiosk holds after the outage
+	scene       string        // rush, outage or both
+	rushFor     time.Duration // how long rush hour is measured
+	every       time.Duration // a gate's mean gap between entries at its peak
+	spread      time.Duration // outage: the kiosks reconnect within this long
+	limit       time.Duration // outage: a run stops after this long, unfinished
+	engines     []string      // sqlite, postgres
+	replicas    []int         // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
+	before      bool          // also run SQLite's hub as before group commit and back-pressure
+	database    string        // a PostgreSQL server's URL ("": a throwaway cluster)
+	profileFor  time.Duration // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
+	profileRush bool          // also a CPU profile of the first hub over rush hour's measured time
+	fixedAck    bool          // also SQLite's hub with kiosks that wait a fixed ack timeout
+	sqliteFlags []string      // also SQLite's hub with these flags of hub serve
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -61,10 +60,6 @@ func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 		switch e {
 		case "sqlite":
 			vs = append(vs, fleetVariant{name: "sqlite", engine: e, replicas: 1})
-			for _, w := range o.groupWaits {
-				vs = append(vs, fleetVariant{name: "sqlite-wait-" + w.String(), engine: e, replicas: 1,
-					flags: []string{"--ingest-group-wait", w.String()}})
-			}
 			if len(o.sqliteFlags) > 0 {
 				vs = append(vs, fleetVariant{name: "sqlite-flags", engine: e, replicas: 1, flags: o.sqliteFlags})
 			}

@@ -59,9 +59,8 @@ func main() {
 	database := flag.String("database", "", "fleet: a PostgreSQL server's URL (postgres://user@host/db) on which the benchmark may create and drop databases (default: a throwaway cluster made with .ci/postgres in the benchmark's folder and stopped at the end)")
 	profileRush := flag.Bool("profile-rush", false, "fleet: also a CPU profile of the (first) hub over rush hour's measured time, for -profile-for at most")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: a CPU profile of the (first) hub for this long from the outage's start (0: none)")
-	groupWaits := flag.String("group-waits", "", "fleet: also run SQLite's hub with each of these group waits, in turns with the others (a list: 200ms,500ms; the hub's default is 50ms)")
 	fixedAck := flag.Bool("fixed-ack-wait", false, "fleet: also run SQLite's hub with kiosks that send their window again after every 10 s without ack progress, as before the uplink's adaptive ack wait")
-	sqliteFlags := flag.String("sqlite-flags", "", "fleet: also run SQLite's hub with these flags of hub serve, in turns with the others (\"--ingest-group-entries 4096\")")
+	sqliteFlags := flag.String("sqlite-flags", "", "fleet: also run SQLite's hub with these flags of hub serve, in turns with the others (\"--ingest-group-wait 200ms\", \"--ingest-group-entries 4096\")")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -78,24 +77,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -replicas:", err)
 		os.Exit(2)
 	}
-	var waits []time.Duration
-	for w := range strings.SplitSeq(*groupWaits, ",") {
-		if w = strings.TrimSpace(w); w == "" {
-			continue
-		}
-		d, err := time.ParseDuration(w)
-		if err != nil || d <= 0 {
-			fmt.Fprintf(os.Stderr, "bench: -group-waits: %q is not a list of durations like 200ms,500ms\n", *groupWaits)
-			os.Exit(2)
-		}
-		waits = append(waits, d)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
 			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
-			database: *database, profileFor: *profileFor, profileRush: *profileRush, groupWaits: waits, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags)}}
+			database: *database, profileFor: *profileFor, profileRush: *profileRush, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags)}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()

@@ -20,6 +20,30 @@ func newestCursor(tb testing.TB, s *SQLite, back int) Cursor {
 	return c
 }
 
+// queryPlan is SQLite's plan for query on s's readers, its steps joined
+// by "; ".
+func queryPlan(tb testing.TB, s *SQLite, query string, args ...any) string {
+	tb.Helper()
+	rows, err := s.read.Query(tb.Context(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			tb.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
+}
+
 // The alert follower and the live view read what arrived since their
 // cursor once a second: on SQLite their queries must search an index in
 // receipt order from the cursor, not scan every entry the hub holds (they
@@ -36,24 +60,7 @@ func TestFollowerQueriesSearchFromTheCursor(t *testing.T) {
 		query       string
 		args        []any
 	}{{"Since", "entries_by_received", since, sargs}, {"UrgentSince", "entries_alerting", urgent, uargs}} {
-		rows, err := s.read.Query(t.Context(), `EXPLAIN QUERY PLAN `+q.query, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		got := strings.Join(plan, "; ")
+		got := queryPlan(t, s, q.query, q.args...)
 		if !strings.Contains(got, "SEARCH entries USING INDEX "+q.index+" (received_at>") {
 			t.Errorf("%s's plan is %q: want a search of %s from the cursor", q.name, got, q.index)
 		}
