@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/gatepost/gatepost/protocol"
 )
@@ -90,16 +91,17 @@ func givenLinks(b protocol.Batch) bool {
 // is the hash of the entry before (Genesis for sequence 1), and the entry
 // after names its hash. Gaps are allowed: a link is checked whenever both
 // of its ends are held. Neighbours inside the batch are compared in
-// memory; others are read, so a run of consecutive entries costs two
-// reads.
-func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool) error {
+// memory, and so are the held entries around reads (readAround: the
+// batch's range and one on each side); others are read, which only a
+// batch with gaps needs.
+func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool, around heldAround) error {
 	for i, e := range b.Entries {
 		if !inserted[i] {
 			continue
 		}
 		l := links[i]
 		if l.prev == nil && e.Seq > 1 {
-			if err := checkUnchained(ctx, tx, b, links, inserted, i); err != nil {
+			if err := checkUnchained(ctx, tx, b, links, inserted, i, around); err != nil {
 				return err
 			}
 		}
@@ -116,7 +118,7 @@ func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link,
 					want = links[i-1].hash[:]
 				}
 			default:
-				h, err := heldChainedHash(ctx, tx, e.Kiosk, e.Seq-1)
+				h, err := around.chainedHash(ctx, tx, e.Kiosk, e.Seq-1)
 				if err != nil {
 					return err
 				}
@@ -131,7 +133,7 @@ func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link,
 		if i+1 < len(b.Entries) && inserted[i+1] && b.Entries[i+1].Seq == e.Seq+1 {
 			continue // the next entry checks this link as its own
 		}
-		next, err := heldColumn(ctx, tx, "prev", e.Kiosk, e.Seq+1)
+		next, err := around.prev(ctx, tx, e.Kiosk, e.Seq+1)
 		if err != nil {
 			return err
 		}
@@ -147,13 +149,14 @@ func checkChain(ctx context.Context, tx querier, b protocol.Batch, links []link,
 // checkUnchained refuses entry i, which carries no prev, when the entry
 // before it did: a kiosk that chains never stops, so an entry without
 // prev after a chained one was not written by the kiosk's journal.
-func checkUnchained(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool, i int) error {
+func checkUnchained(ctx context.Context, tx querier, b protocol.Batch, links []link, inserted []bool, i int,
+	around heldAround) error {
 	e := b.Entries[i]
 	chainedBefore := false
 	if i > 0 && inserted[i-1] && b.Entries[i-1].Seq == e.Seq-1 {
 		chainedBefore = links[i-1].prev != nil
 	} else {
-		h, err := heldChainedHash(ctx, tx, e.Kiosk, e.Seq-1)
+		h, err := around.chainedHash(ctx, tx, e.Kiosk, e.Seq-1)
 		if err != nil {
 			return err
 		}
@@ -180,6 +183,25 @@ func heldChainedHash(ctx context.Context, tx querier, kiosk string, seq uint64) 
 		return nil, fmt.Errorf("read held hash of %d: %w", seq, err)
 	}
 	return h, nil
+}
+
+// chainedHash is heldChainedHash, from what around read when it covers seq.
+func (h heldAround) chainedHash(ctx context.Context, tx querier, kiosk string, seq uint64) ([]byte, error) {
+	if seq > math.MaxInt64 || !h.covers(int64(seq)) {
+		return heldChainedHash(ctx, tx, kiosk, seq)
+	}
+	if r := h.rows[int64(seq)]; r.prev != nil {
+		return r.hash, nil
+	}
+	return nil, nil
+}
+
+// prev is heldColumn("prev"), from what around read when it covers seq.
+func (h heldAround) prev(ctx context.Context, tx querier, kiosk string, seq uint64) ([]byte, error) {
+	if seq > math.MaxInt64 || !h.covers(int64(seq)) {
+		return heldColumn(ctx, tx, "prev", kiosk, seq)
+	}
+	return h.rows[int64(seq)].prev, nil
 }
 
 // heldColumn reads the hash or prev of the held entry (kiosk, seq); nil

@@ -139,7 +139,7 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 			if err := lockBatches(ctx, tx, s.dialect, batch); err != nil {
 				return Saved{}, err
 			}
-			saved, err := saveBatch(ctx, tx, batch, bodies, clock.Or(s.Clock).Now().UnixNano(), false, nil)
+			saved, err := saveBatch(ctx, tx, batch, bodies, clock.Or(s.Clock).Now().UnixNano(), 0, nil)
 			if err == nil && saved.Replaced {
 				// An error, so that the transaction changes nothing.
 				return saved, fmt.Errorf("%w: the bundle is from journal %s, the hub holds entries up to %d of journal %s. "+

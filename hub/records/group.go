@@ -22,13 +22,18 @@ type Group struct {
 
 // SaveBatches stores several batches, from one kiosk or many, in one
 // transaction: one commit and one fsync for all of them (group commit).
-// Each batch is saved as SaveBatch saves it, in the order given, inside a
-// savepoint of its own: a batch refused (invalid, beyond the sequence
-// window, breaking its chain) is rolled back to its savepoint alone and
-// reported in its Group's Err, and the others are kept. Savepoints rather
-// than checking every batch before inserting any: the chain and conflict
-// checks read what the batches before it in the group inserted, which only
-// the same transaction sees.
+// Each batch is saved as SaveBatch saves it, in the order given: a batch
+// refused (invalid, beyond the sequence window, breaking its chain) is
+// refused alone, reported in its Group's Err, and the others are kept.
+// Refusing one alone needs it undone alone, after the chain and conflict
+// checks that read what the batches before it in the group inserted (only
+// the same transaction sees those), so a group with a refused batch is
+// saved in savepoints, one per batch, rolled back to for the refused one.
+// Refusals are rare (a forged or broken batch), and a savepoint costs two
+// statements and, on SQLite, a copy of every page the batch changes: a
+// group is saved without them first, and only when a batch of it is
+// refused is that transaction rolled back and the group saved again in
+// savepoints.
 //
 // The results line up with batches and hold only after the commit: each
 // Saved's Contiguous and Head are read in the transaction after its own
@@ -37,48 +42,73 @@ type Group struct {
 // of storage (nothing of any batch is stored; the kiosks send them again)
 // or of ctx.
 func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, received time.Time) ([]Group, error) {
-	out := make([]Group, len(batches))
 	bodies := make([][][]byte, len(batches))
+	invalid := make([]error, len(batches))
 	for i, b := range batches {
-		bodies[i], out[i].Err = canonicalBodies(b)
+		bodies[i], invalid[i] = canonicalBodies(b)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("save batches: %w", err)
+	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, received, false)
+	if err == nil && refused {
+		out, _, err = s.saveGroup(ctx, batches, bodies, invalid, received, true)
 	}
-	defer tx.Rollback()
+	return out, err
+}
+
+// saveGroup saves batches in one transaction, but those invalid refuses,
+// each inside a savepoint of its own when savepoints is set. Without
+// savepoints, it gives up on the first batch refused: refused is set, and
+// the transaction is rolled back.
+func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies [][][]byte, invalid []error,
+	received time.Time, savepoints bool) (out []Group, refused bool, err error) {
+	out = make([]Group, len(batches))
 	var valid []protocol.Batch
 	for i, b := range batches {
+		out[i].Err = invalid[i]
 		if out[i].Err == nil {
 			valid = append(valid, b)
 		}
 	}
-	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, valid...); err != nil {
-		return nil, fmt.Errorf("save batches: %w", err)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("save batches: %w", err)
+	}
+	defer tx.Rollback()
+	q := cachedTx{tx, s.stmts}
+	if err := lockBatches(ctx, q, s.dialect, valid...); err != nil {
+		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
 	counts := siteDayCounts{} // the month's counts of the whole group, written once
 	for i, b := range batches {
 		if out[i].Err != nil {
 			continue
 		}
-		saved, err := s.saveOne(ctx, tx, cachedTx{tx, s.stmts}, b, bodies[i], received.UnixNano(), counts)
+		var saved Saved
+		var err error
+		if savepoints {
+			saved, err = s.saveOne(ctx, tx, q, b, bodies[i], received.UnixNano(), counts)
+		} else {
+			saved, err = saveBatch(ctx, q, b, bodies[i], received.UnixNano(), s.seqWindow(), counts)
+		}
 		if errors.Is(err, protocol.ErrInvalid) {
+			if !savepoints {
+				return nil, true, nil
+			}
 			out[i].Err = fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+			return nil, false, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 		}
 		out[i].Saved = saved
 	}
-	if err := counts.write(ctx, cachedTx{tx, s.stmts}); err != nil {
-		return nil, fmt.Errorf("save batches: %w", err)
+	if err := counts.write(ctx, q); err != nil {
+		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("save batches: commit: %w", err)
+		return nil, false, fmt.Errorf("save batches: commit: %w", err)
 	}
 	s.stmts.prepare(ctx)
-	return out, nil
+	return out, false, nil
 }
 
 // saveOne saves one batch of a group inside its own savepoint, rolled
@@ -89,11 +119,7 @@ func (s *SQLite) saveOne(ctx context.Context, tx *sql.Tx, q querier, b protocol.
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
 		return Saved{}, err
 	}
-	err := checkWindow(ctx, q, b, s.SeqWindow)
-	var saved Saved
-	if err == nil {
-		saved, err = saveBatch(ctx, q, b, bodies, received, true, counts)
-	}
+	saved, err := saveBatch(ctx, q, b, bodies, received, s.seqWindow(), counts)
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalid) {
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO batch`); rerr != nil {

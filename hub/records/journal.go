@@ -11,18 +11,15 @@ import (
 // checkJournal compares the journal a batch names with the one the hub
 // holds the kiosk's entries of. A batch naming none (a kiosk from before
 // journal ids) is taken as before. The first batch naming one is adopted:
-// the kiosk row takes its id, and adopting reports that the hub held
+// the kiosk row (row, as the batch found it) takes its id, and adopting reports that the hub held
 // entries before under no name, which the caller then checks the batch
 // against. A batch from another journal gets a result with Replaced set
 // and the held journal's position, and must store nothing.
-func checkJournal(ctx context.Context, tx querier, b protocol.Batch) (held Saved, adopting bool, err error) {
+func checkJournal(ctx context.Context, tx querier, b protocol.Batch, row *kioskRow) (held Saved, adopting bool, err error) {
 	if b.Journal == "" {
 		return Saved{}, false, nil
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT journal, contiguous, highest FROM kiosks WHERE kiosk = ?`, b.Kiosk).
-		Scan(&held.Journal, &held.Contiguous, &held.Highest); err != nil {
-		return Saved{}, false, fmt.Errorf("read kiosk journal: %w", err)
-	}
+	held.Journal, held.Contiguous, held.Highest = row.journal, uint64(row.contiguous), uint64(row.highest)
 	switch held.Journal {
 	case b.Journal:
 		return Saved{}, false, nil
@@ -30,6 +27,7 @@ func checkJournal(ctx context.Context, tx querier, b protocol.Batch) (held Saved
 		if _, err := tx.ExecContext(ctx, `UPDATE kiosks SET journal = ? WHERE kiosk = ?`, b.Journal, b.Kiosk); err != nil {
 			return Saved{}, false, fmt.Errorf("adopt kiosk journal: %w", err)
 		}
+		row.journal = b.Journal
 		// Entries held from before journals had names may be this
 		// journal's or a replaced one's: the batch's conflicts tell.
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT adopt`); err != nil {

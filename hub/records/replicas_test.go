@@ -165,7 +165,7 @@ func TestGatesOfOneCompoundStoreAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := siteDayCounts{}
-	if _, err := saveBatch(t.Context(), q, b1, bodies, t0.UnixNano(), true, counts); err != nil {
+	if _, err := saveBatch(t.Context(), q, b1, bodies, t0.UnixNano(), DefaultSeqWindow, counts); err != nil {
 		t.Fatal(err)
 	}
 	// A deadline only for a failure to be reported, not waited for.

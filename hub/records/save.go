@@ -2,11 +2,13 @@ package records
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,10 +74,7 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, b); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
-	if err := checkWindow(ctx, cachedTx{tx, s.stmts}, b, s.SeqWindow); err != nil {
-		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
-	}
-	saved, err := saveBatch(ctx, cachedTx{tx, s.stmts}, b, bodies, received.UnixNano(), true, nil)
+	saved, err := saveBatch(ctx, cachedTx{tx, s.stmts}, b, bodies, received.UnixNano(), s.seqWindow(), nil)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
@@ -90,18 +89,38 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 // group nil it adds what it inserted to the month's counts itself; else
 // it adds them to group once the batch is saved, for the caller to write
 // once for a whole group of batches (SaveBatches).
-func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byte, received int64, live bool,
+//
+// window > 0 marks a live batch (not an imported bundle): it is refused
+// when a sequence lies more than window beyond the highest held
+// (checkWindow), and it tells when the kiosk was last seen.
+//
+// A one-entry batch at rush hour costs five statements here: the kiosk's
+// row touched and read in one, the held entries around the batch read in
+// one (duplicates, and both ends of the chain), the insert, the
+// signature, and the kiosk's row written and read back in one. On
+// PostgreSQL each is a round trip made while the kiosk's lock is held.
+func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byte, received int64, window uint64,
 	group siteDayCounts) (Saved, error) {
 	// The kiosk row first: entries reference it.
-	if err := touchKiosk(ctx, tx, b, received, live); err != nil {
+	row, err := touchKiosk(ctx, tx, b, received, window > 0)
+	if err != nil {
 		return Saved{}, err
 	}
-	held, adopting, err := checkJournal(ctx, tx, b)
+	if window > 0 {
+		if err := checkWindow(b, row, window); err != nil {
+			return Saved{}, err
+		}
+	}
+	held, adopting, err := checkJournal(ctx, tx, b, &row)
 	if err != nil || held.Replaced {
 		return held, err
 	}
+	around, err := readAround(ctx, tx, b)
+	if err != nil {
+		return Saved{}, err
+	}
 	links, off := linksFor(ctx, b)
-	ins, err := insertEntries(ctx, tx, b, bodies, links, off, received)
+	ins, err := insertEntries(ctx, tx, b, bodies, links, off, received, around)
 	if err != nil {
 		return Saved{}, err
 	}
@@ -110,7 +129,7 @@ func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byt
 		return unnamedReplaced(ctx, tx, b.Kiosk)
 	}
 	if !off {
-		if err := checkChain(ctx, tx, b, links, ins.inserted); err != nil {
+		if err := checkChain(ctx, tx, b, links, ins.inserted, around); err != nil {
 			return Saved{}, err
 		}
 		if err := keepSig(ctx, tx, b, saved); err != nil {
@@ -122,7 +141,7 @@ func saveBatch(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byt
 	} else if err := ins.counts.write(ctx, tx); err != nil {
 		return Saved{}, err
 	}
-	if err := settleKiosk(ctx, tx, b, &saved, ins.highest); err != nil {
+	if err := settleKiosk(ctx, tx, b, &saved, row, ins, around, links, off); err != nil {
 		return Saved{}, err
 	}
 	return saved, nil
@@ -139,14 +158,11 @@ type insertedEntries struct {
 // insertEntries inserts the entries of b the hub does not hold and tells
 // the others apart as duplicates or conflicts. The held entries in b's
 // range are read first, in one query, so that only new entries are
-// inserted (the write lock is held, so nothing else inserts meanwhile).
+// inserted (the write lock is held, so nothing else inserts meanwhile):
+// around holds them (readAround).
 func insertEntries(ctx context.Context, tx querier, b protocol.Batch, bodies [][]byte, links []link, off bool,
-	received int64) (insertedEntries, error) {
+	received int64, around heldAround) (insertedEntries, error) {
 	out := insertedEntries{inserted: make([]bool, len(b.Entries)), counts: siteDayCounts{}}
-	hashes, err := heldHashes(ctx, tx, b)
-	if err != nil {
-		return out, err
-	}
 	// Each insert runs without ctx's cancellation: the driver watches a
 	// cancellable context with a goroutine per statement, a tenth of the
 	// cost of an insert. ctx is checked between inserts instead, and the
@@ -155,9 +171,9 @@ func insertEntries(ctx context.Context, tx querier, b protocol.Batch, bodies [][
 	var todo []int // the entries the hub does not hold, in order
 	for i, e := range b.Entries {
 		seq := int64(e.Seq) // bounded by canonicalBodies
-		if h, ok := hashes[seq]; ok {
+		if h, ok := around.rows[seq]; ok {
 			hash := links[i].hash[:]
-			if err := out.held(ctx, tx, e, seq, !off && bytes.Equal(h, hash), bodies[i]); err != nil {
+			if err := out.held(ctx, tx, e, seq, !off && bytes.Equal(h.hash, hash), bodies[i]); err != nil {
 				return out, err
 			}
 			continue
@@ -257,91 +273,153 @@ func (out *insertedEntries) held(ctx context.Context, tx querier, e protocol.Ent
 	return nil
 }
 
-// heldHashes reads the hashes of the entries the hub holds in b's range of
-// sequences, in one query: a batch sent again (after a lost ack, or a
-// kiosk's ack timeout while the broker held it) is then told apart
-// without an insert and a read per entry.
-func heldHashes(ctx context.Context, tx querier, b protocol.Batch) (map[int64][]byte, error) {
-	lo, hi := b.Entries[0].Seq, b.Entries[0].Seq
-	for _, e := range b.Entries {
-		lo, hi = min(lo, e.Seq), max(hi, e.Seq)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, hash FROM entries WHERE kiosk = ? AND seq BETWEEN ? AND ?`,
-		b.Kiosk, int64(lo), int64(hi))
-	if err != nil {
-		return nil, fmt.Errorf("read held hashes: %w", err)
-	}
-	defer rows.Close()
-	held := map[int64][]byte{}
-	for rows.Next() {
-		var seq int64
-		var h []byte
-		if err := rows.Scan(&seq, &h); err != nil {
-			return nil, fmt.Errorf("read held hashes: %w", err)
-		}
-		held[seq] = h
-	}
-	return held, rows.Err()
+// heldAround is what the hub held, before a batch was saved, of the
+// kiosk's entries from the sequence before the batch's first to the one
+// after its last: the batch's own range (a batch sent again, after a lost
+// ack or a kiosk's ack timeout while the broker held it, is told apart
+// without an insert and a read per entry) and both ends of its chain.
+type heldAround struct {
+	lo, hi int64 // the range read, both included
+	rows   map[int64]heldRow
 }
 
-// touchKiosk makes sure the kiosk's row exists. A live batch (not an
-// imported bundle) also tells when the kiosk was last seen and how far its
-// clock is from ours.
-func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int64, live bool) error {
+// heldRow is one held entry's hash and prev (nil when it has none).
+type heldRow struct{ hash, prev []byte }
+
+// readAround reads the held entries around b, in one query.
+func readAround(ctx context.Context, tx querier, b protocol.Batch) (heldAround, error) {
+	// Validate made the sequences strictly increasing; canonicalBodies
+	// bounded them to int64.
+	out := heldAround{lo: int64(b.Entries[0].Seq) - 1, hi: int64(b.Entries[len(b.Entries)-1].Seq), rows: map[int64]heldRow{}}
+	if out.hi < math.MaxInt64 {
+		out.hi++
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, prev FROM entries WHERE kiosk = ? AND seq BETWEEN ? AND ?`,
+		b.Kiosk, out.lo, out.hi)
+	if err != nil {
+		return out, fmt.Errorf("read held entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var r heldRow
+		if err := rows.Scan(&seq, &r.hash, &r.prev); err != nil {
+			return out, fmt.Errorf("read held entries: %w", err)
+		}
+		out.rows[seq] = r
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read held entries: %w", err)
+	}
+	return out, nil
+}
+
+// covers reports whether the hub's entry at seq, or its absence, was read.
+func (h heldAround) covers(seq int64) bool { return h.lo <= seq && seq <= h.hi }
+
+// kioskRow is what saving a batch reads of its kiosk's row, once, as it
+// touches it.
+type kioskRow struct {
+	contiguous, highest int64
+	journal             string
+}
+
+// touchKiosk makes sure the kiosk's row exists and returns it. A live
+// batch (not an imported bundle) also tells when the kiosk was last seen
+// and how far its clock is from ours.
+func touchKiosk(ctx context.Context, tx querier, b protocol.Batch, received int64, live bool) (kioskRow, error) {
+	var row kioskRow
 	if live {
 		skew := (received - b.Sent.UnixNano()) / int64(time.Millisecond)
-		if _, err := tx.ExecContext(ctx, `
+		if err := tx.QueryRowContext(ctx, `
 		INSERT INTO kiosks (kiosk, site, last_seen, batches, skew_ms) VALUES (?, ?, ?, 1, ?)
 		ON CONFLICT (kiosk) DO UPDATE SET
 			site = excluded.site, last_seen = excluded.last_seen, batches = kiosks.batches + 1,
-			skew_ms = excluded.skew_ms`,
-			b.Kiosk, b.Site, received, skew); err != nil {
-			return fmt.Errorf("update kiosk: %w", err)
+			skew_ms = excluded.skew_ms
+		RETURNING contiguous, highest, journal`,
+			b.Kiosk, b.Site, received, skew).Scan(&row.contiguous, &row.highest, &row.journal); err != nil {
+			return row, fmt.Errorf("update kiosk: %w", err)
 		}
-	} else if _, err := tx.ExecContext(ctx, `
+		return row, nil
+	}
+	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO kiosks (kiosk, site, last_seen) VALUES (?, ?, 0)
 		ON CONFLICT (kiosk) DO NOTHING`, b.Kiosk, b.Site); err != nil {
+		return row, fmt.Errorf("update kiosk: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT contiguous, highest, journal FROM kiosks WHERE kiosk = ?`, b.Kiosk).
+		Scan(&row.contiguous, &row.highest, &row.journal); err != nil {
+		return row, fmt.Errorf("read kiosk: %w", err)
+	}
+	return row, nil
+}
+
+// settleKiosk advances the kiosk's contiguous sequence over what ins
+// inserted, records its highest sequence and conflicts, and fills in
+// saved's Contiguous, Highest, Journal and Head. row is the kiosk's row as
+// the batch found it. Every entry of b is held now (inserted, or held
+// before), so the contiguous run is followed through b's sequences and
+// the entries read around them in memory first, and only what lies
+// beyond is read.
+func settleKiosk(ctx context.Context, tx querier, b protocol.Batch, saved *Saved, row kioskRow, ins insertedEntries,
+	around heldAround, links []link, off bool) error {
+	kiosk := b.Kiosk
+	contiguous := row.contiguous
+	if saved.Inserted > 0 {
+		for {
+			next := contiguous + 1
+			if _, in := batchIndex(b, next); in {
+				contiguous = next
+				continue
+			}
+			if !around.covers(next) {
+				var err error
+				if contiguous, err = advance(ctx, tx, kiosk, contiguous); err != nil {
+					return err
+				}
+				break
+			}
+			if _, held := around.rows[next]; !held {
+				break // read, and not held: the first gap
+			}
+			contiguous = next
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE kiosks SET contiguous = ?, highest = CASE WHEN highest > ? THEN highest ELSE ? END, conflicts = conflicts + ?
+		WHERE kiosk = ?
+		RETURNING highest, journal`, contiguous, ins.highest, ins.highest, saved.Conflicts, kiosk).
+		Scan(&saved.Highest, &saved.Journal); err != nil {
 		return fmt.Errorf("update kiosk: %w", err)
+	}
+	saved.Contiguous = uint64(contiguous)
+	if contiguous == 0 {
+		return nil
+	}
+	var head []byte
+	switch i, in := batchIndex(b, contiguous); {
+	case in && ins.inserted[i]:
+		if !off {
+			head = links[i].hash[:]
+		}
+	case around.covers(contiguous):
+		head = around.rows[contiguous].hash
+	default:
+		return readHead(ctx, tx, kiosk, saved)
+	}
+	if len(head) == 32 {
+		saved.Head, saved.HasHead = [32]byte(head), true
 	}
 	return nil
 }
 
-// settleKiosk advances the kiosk's contiguous sequence over what saved
-// inserted, records its highest sequence and conflicts, and fills in
-// saved's Contiguous, Highest and Journal. Every entry of b is held now
-// (inserted, or held before), so the contiguous run is followed through
-// b's sequences in memory first, and only what lies beyond them is read.
-func settleKiosk(ctx context.Context, tx querier, b protocol.Batch, saved *Saved, highest int64) error {
-	kiosk := b.Kiosk
-	var contiguous int64
-	if err := tx.QueryRowContext(ctx, `SELECT contiguous FROM kiosks WHERE kiosk = ?`, kiosk).
-		Scan(&contiguous); err != nil {
-		return fmt.Errorf("read contiguous: %w", err)
+// batchIndex is the index of the entry with sequence seq in b, whose
+// sequences increase.
+func batchIndex(b protocol.Batch, seq int64) (int, bool) {
+	if seq < 1 {
+		return 0, false
 	}
-	if saved.Inserted > 0 {
-		for _, e := range b.Entries { // in increasing order (Validate)
-			if seq := int64(e.Seq); seq == contiguous+1 {
-				contiguous = seq
-			} else if seq > contiguous {
-				break
-			}
-		}
-		var err error
-		if contiguous, err = advance(ctx, tx, kiosk, contiguous); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE kiosks SET contiguous = ?, highest = CASE WHEN highest > ? THEN highest ELSE ? END, conflicts = conflicts + ?
-		WHERE kiosk = ?`, contiguous, highest, highest, saved.Conflicts, kiosk); err != nil {
-		return fmt.Errorf("update kiosk: %w", err)
-	}
-	saved.Contiguous = uint64(contiguous)
-	if err := tx.QueryRowContext(ctx, `SELECT highest, journal FROM kiosks WHERE kiosk = ?`, kiosk).
-		Scan(&saved.Highest, &saved.Journal); err != nil {
-		return fmt.Errorf("read kiosk: %w", err)
-	}
-	return readHead(ctx, tx, kiosk, saved)
+	return slices.BinarySearchFunc(b.Entries, uint64(seq), func(e protocol.Entry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
 }
 
 // advance walks forward from the stored contiguous sequence over held
@@ -395,6 +473,14 @@ func sameAsHeld(ctx context.Context, tx querier, kiosk string, seq int64, body [
 // leave a gap no kiosk could ever fill.
 const DefaultSeqWindow = 1_000_000
 
+// seqWindow is SeqWindow, or DefaultSeqWindow when it is 0.
+func (s *SQLite) seqWindow() uint64 {
+	if s.SeqWindow == 0 {
+		return DefaultSeqWindow
+	}
+	return s.SeqWindow
+}
+
 // ErrSeqWindow is wrapped by SaveBatch's error for a batch holding a
 // sequence more than SeqWindow beyond the highest held for its kiosk
 // (the error wraps protocol.ErrInvalid too): ingest counts it apart, as a
@@ -402,16 +488,10 @@ const DefaultSeqWindow = 1_000_000
 var ErrSeqWindow = errors.New("sequence window")
 
 // checkWindow refuses a batch with a sequence more than window beyond the
-// highest the hub holds for its kiosk (an unknown kiosk holds none).
-func checkWindow(ctx context.Context, tx querier, b protocol.Batch, window uint64) error {
-	if window == 0 {
-		window = DefaultSeqWindow
-	}
-	var highest uint64
-	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN contiguous > highest THEN contiguous ELSE highest END FROM kiosks WHERE kiosk = ?`, b.Kiosk).Scan(&highest)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read highest: %w", err)
-	}
+// highest the hub holds for its kiosk (row, as the batch found it; an
+// unknown kiosk holds none).
+func checkWindow(b protocol.Batch, row kioskRow, window uint64) error {
+	highest := uint64(max(row.contiguous, row.highest))
 	for i, e := range b.Entries {
 		if e.Seq > highest && e.Seq-highest > window {
 			return fmt.Errorf("%w: %w", ErrSeqWindow, &protocol.FieldError{Field: fmt.Sprintf("entries[%d].seq", i),
