@@ -29,11 +29,11 @@ type Group struct {
 // checks that read what the batches before it in the group inserted (only
 // the same transaction sees those), so a group with a refused batch is
 // saved in savepoints, one per batch, rolled back to for the refused one.
-// Refusals are rare (a forged or broken batch), and a savepoint costs two
-// statements and, on SQLite, a copy of every page the batch changes: a
-// group is saved without them first, and only when a batch of it is
-// refused is that transaction rolled back and the group saved again in
-// savepoints.
+// Refusals are rare (a forged or broken batch), and on PostgreSQL a
+// savepoint costs two round trips under the kiosks' locks: there a group
+// is saved without them first, and only when a batch of it is refused is
+// that transaction rolled back and the group saved again in savepoints.
+// SQLite saves in savepoints from the start (dialect.savepointEach).
 //
 // The results line up with batches and hold only after the commit: each
 // Saved's Contiguous and Head are read in the transaction after its own
@@ -47,7 +47,7 @@ func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, rece
 	for i, b := range batches {
 		bodies[i], invalid[i] = canonicalBodies(b)
 	}
-	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, received, false)
+	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, received, s.savepoints)
 	if err == nil && refused {
 		out, _, err = s.saveGroup(ctx, batches, bodies, invalid, received, true)
 	}

@@ -206,6 +206,11 @@ func pragma(b *testing.B, s *SQLite, set string) {
 // first alternating, and reports both (ms a group, over groups groups a
 // run) and the ratio, in the metrics and in a line saying what each is.
 func inTurns(b *testing.B, groups int, ours, theirs func() time.Duration, oursIs, theirsIs, theirsUnit string) {
+	inTurnsOf(b, "group of 20 x 100 entries", groups, ours, theirs, oursIs, theirsIs, theirsUnit)
+}
+
+// inTurnsOf is inTurns for groups described as what.
+func inTurnsOf(b *testing.B, what string, groups int, ours, theirs func() time.Duration, oursIs, theirsIs, theirsUnit string) {
 	var o, t time.Duration
 	for i := 0; b.Loop(); i++ {
 		if i%2 == 0 {
@@ -220,7 +225,7 @@ func inTurns(b *testing.B, groups int, ours, theirs func() time.Duration, oursIs
 	b.ReportMetric(per(o), "ms/group")
 	b.ReportMetric(per(t), "ms/group-"+theirsUnit)
 	b.ReportMetric(float64(t)/float64(o), "x-faster")
-	fmt.Printf("group of 20 x 100 entries: %.2f ms %s, %.2f ms %s (%.2fx)\n", per(o), oursIs, per(t), theirsIs, float64(t)/float64(o))
+	fmt.Printf("%s: %.2f ms %s, %.2f ms %s (%.2fx)\n", what, per(o), oursIs, per(t), theirsIs, float64(t)/float64(o))
 }
 
 // BenchmarkGroupTempStore is drainGroups on SQLite with the write

@@ -11,11 +11,52 @@ import (
 	"github.com/gatepost/gatepost/protocol"
 )
 
-// BenchmarkRushGroups stores what a hub stores at rush hour: groups of
-// four one-entry batches, each from another of 500 gates (one compound
-// each) whose entries are chained and whose batches are signed and name
-// their journal, each batch in the group's savepoint. It reports the time
-// a batch takes on each engine, and the CPU time the process spent on it
+// rushGroups makes group commits as a hub makes them at rush hour on s:
+// groups of four one-entry batches, each from another of 500 gates (one
+// compound each) whose entries are chained and whose batches are signed
+// and name their journal. Every gate has sent one batch when it returns;
+// save stores the next group and returns how long it took.
+func rushGroups(b *testing.B, s *SQLite) (save func() time.Duration) {
+	const gates, perGroup = 500, 4
+	journals := make([][]protocol.Entry, gates)
+	next := make([]int, gates)
+	one := func(g int) protocol.Batch {
+		kiosk := fmt.Sprintf("gate-%03d", g)
+		if next[g] == len(journals[g]) {
+			journals[g] = chained(kiosk, uint64(2*len(journals[g])+64))
+		}
+		e := journals[g][next[g]]
+		next[g]++
+		return protocol.Batch{Kiosk: kiosk, Site: fmt.Sprintf("compound-%03d", g), Journal: "journal-" + kiosk,
+			Sent: t0, Sig: strings.Repeat("A", 86), Entries: []protocol.Entry{e}}
+	}
+	for g := range gates { // every gate known, as at rush hour
+		if _, err := s.SaveBatch(b.Context(), one(g), t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return func() time.Duration {
+		group := make([]protocol.Batch, 0, perGroup)
+		for _, g := range rand.Perm(gates)[:perGroup] {
+			group = append(group, one(g))
+		}
+		start := time.Now()
+		out, err := s.SaveBatches(b.Context(), group, t0)
+		took := time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range out {
+			if r.Err != nil || r.Saved.Inserted != 1 || !r.Saved.HasHead {
+				b.Fatalf("%+v", r)
+			}
+		}
+		return took
+	}
+}
+
+// BenchmarkRushGroups stores rushGroups' groups on each engine and reports
+// the time a batch takes, and the CPU time the process spent on it
 // (SQLite's commits wait on the disk; the CPU is what a busy hub runs
 // out of):
 //
@@ -23,51 +64,52 @@ import (
 func BenchmarkRushGroups(b *testing.B) {
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {
-			s := e.open(b)
-			const gates, perGroup = 500, 4
-			journals := make([][]protocol.Entry, gates)
-			next := make([]int, gates)
-			more := func(g int) protocol.Entry {
-				if next[g] == len(journals[g]) {
-					journals[g] = chained(fmt.Sprintf("gate-%03d", g), uint64(2*len(journals[g])+64))
-				}
-				e := journals[g][next[g]]
-				next[g]++
-				return e
-			}
-			one := func(g int) protocol.Batch {
-				kiosk := fmt.Sprintf("gate-%03d", g)
-				return protocol.Batch{Kiosk: kiosk, Site: fmt.Sprintf("compound-%03d", g), Journal: "journal-" + kiosk,
-					Sent: t0, Sig: strings.Repeat("A", 86), Entries: []protocol.Entry{more(g)}}
-			}
-			for g := range gates { // every gate known, as at rush hour
-				if _, err := s.SaveBatch(b.Context(), one(g), t0); err != nil {
-					b.Fatal(err)
-				}
-			}
+			save := rushGroups(b, e.open(b))
 			var took time.Duration
 			cpu0 := cpuTime(b)
 			for b.Loop() {
-				group := make([]protocol.Batch, 0, perGroup)
-				for _, g := range rand.Perm(gates)[:perGroup] {
-					group = append(group, one(g))
-				}
-				start := time.Now()
-				out, err := s.SaveBatches(b.Context(), group, t0)
-				took += time.Since(start)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range out {
-					if r.Err != nil || r.Saved.Inserted != 1 || !r.Saved.HasHead {
-						b.Fatalf("%+v", r)
-					}
-				}
+				took += save()
 			}
 			cpu := cpuTime(b) - cpu0
-			b.ReportMetric(float64(took.Microseconds())/float64(perGroup*b.N), "µs/batch")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(perGroup*b.N), "cpu-µs/batch")
+			b.ReportMetric(float64(took.Microseconds())/float64(4*b.N), "µs/batch")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(4*b.N), "cpu-µs/batch")
 		})
+	}
+}
+
+// BenchmarkGroupSavepoints saves groups on each engine with each batch in
+// a savepoint of its own from the start and without (saved again in
+// savepoints only when one is refused, which none is here), group by
+// group in turns, for a drain's groups (drainGroups) and rush hour's
+// (rushGroups); it reports both and the ratio. The engine's own way is
+// "ours" (dialect.savepointEach):
+//
+//	GATEPOST_TEST_POSTGRES=postgres://… go test ./hub/records -run '^$' -bench GroupSavepoints -benchtime 200x
+func BenchmarkGroupSavepoints(b *testing.B) {
+	for _, e := range engines {
+		for _, shape := range []struct {
+			name  string
+			save  func(*testing.B, *SQLite) func() time.Duration
+			about string
+		}{
+			{"drain", drainGroups, "group of 20 x 100 entries"},
+			{"rush", rushGroups, "group of 4 x 1 entry"},
+		} {
+			b.Run(e.name+"/"+shape.name, func(b *testing.B) {
+				s := e.open(b)
+				save := shape.save(b, s)
+				ours := s.savepoints
+				with := func(savepoints bool) func() time.Duration {
+					return func() time.Duration {
+						s.savepoints = savepoints
+						defer func() { s.savepoints = ours }()
+						return save()
+					}
+				}
+				is := map[bool]string{true: "in savepoints", false: "without savepoints"}
+				inTurnsOf(b, e.name+" "+shape.about, 1, with(ours), with(!ours), is[ours], is[!ours], "other")
+			})
+		}
 	}
 }
 
