@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gatepost/gatepost/hub/records"
@@ -16,6 +17,20 @@ import (
 type GroupStore interface {
 	SaveBatches(ctx context.Context, batches []protocol.Batch, received time.Time) ([]records.Group, error)
 }
+
+// DeferringStore is a GroupStore that may leave a batch whose kiosk
+// another replica is storing, for a later group, rather than wait for it
+// (hub/records.SQLite on PostgreSQL): Run then puts such a batch first in
+// its next group. A batch left maxDeferrals times is waited for.
+type DeferringStore interface {
+	SaveBatchesOrDefer(ctx context.Context, batches []protocol.Batch, received time.Time, wait []bool) ([]records.Group, error)
+}
+
+// maxDeferrals is how many groups may leave one batch before one waits
+// for its kiosk: the replicas holding it each hold it for one group, so a
+// batch is seldom left twice, and a kiosk that some replica is always
+// storing is still stored here within a few groups.
+const maxDeferrals = 4
 
 const (
 	// DefaultGroupBatches bounds how many batches share a commit.
@@ -36,10 +51,20 @@ const (
 // storage fails, no batch of the group is stored or acknowledged: each
 // kiosk sends its batch again.
 func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
+	errs, _ := in.saveGroup(ctx, ds, false)
+	return errs
+}
+
+// saveGroup is SaveGroup. With mayDefer, a DeferringStore may leave the
+// batches of kiosks another replica is storing, each up to maxDeferrals
+// times: they are returned in later, neither acked nor counted, their
+// errs nil.
+func (in *Ingest) saveGroup(ctx context.Context, ds []Decoded, mayDefer bool) (errs []error, later []Decoded) {
 	in.init()
-	errs := make([]error, len(ds))
+	errs = make([]error, len(ds))
 	var at []int
 	var batches []protocol.Batch
+	var wait []bool
 	for i, d := range ds {
 		switch {
 		case d.err != nil:
@@ -47,14 +72,22 @@ func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
 		case d.leaf != "status":
 			at = append(at, i)
 			batches = append(batches, d.batch)
+			wait = append(wait, !mayDefer || d.deferrals >= maxDeferrals)
 		}
 	}
 	now := in.now()
-	results, err := in.store(ctx, batches, now)
+	results, err := in.store(ctx, batches, wait, now)
 	acks := make([][]byte, len(ds))
 	for j, i := range at {
 		if err != nil {
 			_, errs[i] = in.settle(ds[i], records.Saved{}, err, now)
+			continue
+		}
+		if results[j].Busy {
+			d := ds[i]
+			d.deferrals++
+			later = append(later, d)
+			in.stats.deferred.Add(1)
 			continue
 		}
 		acks[i], errs[i] = in.settle(ds[i], results[j].Saved, results[j].Err, now)
@@ -65,14 +98,22 @@ func (in *Ingest) SaveGroup(ctx context.Context, ds []Decoded) []error {
 			errs[i] = in.handleStatus(ctx, in.logger().With("topic", d.topic), d.site, d.kiosk, d.payload)
 		}
 	}
-	return errs
+	return errs, later
 }
 
-// store saves batches, in one transaction when it can. err is a failure
-// of the whole group.
-func (in *Ingest) store(ctx context.Context, batches []protocol.Batch, now time.Time) ([]records.Group, error) {
+// store saves batches, in one transaction when it can, leaving those
+// wait does not mark when a DeferringStore finds their kiosk busy. err is
+// a failure of the whole group.
+func (in *Ingest) store(ctx context.Context, batches []protocol.Batch, wait []bool, now time.Time) ([]records.Group, error) {
 	if len(batches) == 0 {
 		return nil, nil
+	}
+	if g, ok := in.Store.(DeferringStore); ok && len(batches) > 1 && slices.Contains(wait, false) {
+		results, err := g.SaveBatchesOrDefer(ctx, batches, now, wait)
+		if err == nil && len(results) != len(batches) {
+			err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+		}
+		return results, err
 	}
 	if g, ok := in.Store.(GroupStore); ok && len(batches) > 1 {
 		results, err := g.SaveBatches(ctx, batches, now)
@@ -100,16 +141,21 @@ func (in *Ingest) groupLimits() (batches, entries int) {
 	return batches, entries
 }
 
-// collect takes the next group: the first message waiting (blocking
-// until one is, or both queues close), then whatever else is already
-// waiting, alerts before batches, until the group is full. With linger
+// collect takes the next group: the batches carried from the last group
+// (left for their kiosk was busy), or else the first message waiting
+// (blocking until one is, or both queues close), then whatever else is
+// already waiting, alerts before batches, until the group is full. With linger
 // above 0 it waits up to that long after the first message for more,
 // unless the group holds an alert: at rush hour batches arrive apart,
 // and a few milliseconds let several share one commit. It returns nil
 // once both queues are closed and empty.
-func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration) []Decoded {
-	var group []Decoded
+func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration, carried []Decoded) []Decoded {
+	group := carried
 	entries, alert := 0, false
+	for _, d := range carried {
+		entries += len(d.batch.Entries)
+		alert = alert || d.leaf == "alerts"
+	}
 	var lingered <-chan time.Time // nil: never
 	var timer *time.Timer
 	defer func() {

@@ -49,6 +49,11 @@ func (g *groupStore) SaveBatches(ctx context.Context, bs []protocol.Batch, t tim
 	return g.SQLite.SaveBatches(ctx, bs, t)
 }
 
+func (g *groupStore) SaveBatchesOrDefer(ctx context.Context, bs []protocol.Batch, t time.Time, wait []bool) ([]records.Group, error) {
+	g.wait(len(bs))
+	return g.SQLite.SaveBatchesOrDefer(ctx, bs, t, wait)
+}
+
 func (g *groupStore) largest() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -59,7 +64,10 @@ func (g *groupStore) largest() int {
 	return n
 }
 
-var _ GroupStore = (*groupStore)(nil)
+var (
+	_ GroupStore     = (*groupStore)(nil)
+	_ DeferringStore = (*groupStore)(nil)
+)
 
 // chainBatch is kiosk k's batch of entries from..to, chained after prev
 // (protocol.Genesis for the first); it returns the hash of its last entry.
@@ -277,19 +285,19 @@ func TestCollectAlertsFirstWithinBounds(t *testing.T) {
 	}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a1"}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a2"}
-	g := collect(alerts, rest, 64, 4096, 0)
+	g := collect(alerts, rest, 64, 4096, 0, nil)
 	if len(g) != 64 || g[0].kiosk != "a1" || g[1].kiosk != "a2" || g[2].kiosk != "0" {
 		t.Fatalf("first group: %d messages starting %q %q %q; want 64, the two alerts first, then batch 0",
 			len(g), g[0].kiosk, g[1].kiosk, g[2].kiosk)
 	}
-	g = collect(alerts, rest, 64, 100, 0) // ten batches of ten entries close it
+	g = collect(alerts, rest, 64, 100, 0, nil) // ten batches of ten entries close it
 	if len(g) != 10 || g[0].kiosk != "62" {
 		t.Fatalf("second group: %d messages from %q; want 10 from batch 62 (in arrival order)", len(g), g[0].kiosk)
 	}
 	close(rest)
 	close(alerts)
 	n := 0
-	for g := collect(alerts, rest, 64, 4096, 0); g != nil; g = collect(alerts, rest, 64, 4096, 0) {
+	for g := collect(alerts, rest, 64, 4096, 0, nil); g != nil; g = collect(alerts, rest, 64, 4096, 0, nil) {
 		n += len(g)
 	}
 	if n != 100-62-10 {
@@ -303,14 +311,14 @@ func TestCollectLingers(t *testing.T) {
 	alerts, rest := make(chan Decoded, 4), make(chan Decoded, 4)
 	rest <- Decoded{leaf: "entries", kiosk: "1"}
 	got := make(chan []Decoded)
-	go func() { got <- collect(alerts, rest, 2, 4096, time.Hour) }()
+	go func() { got <- collect(alerts, rest, 2, 4096, time.Hour, nil) }()
 	testkit.Eventually(t, "the first batch taken", func() bool { return len(rest) == 0 })
 	rest <- Decoded{leaf: "entries", kiosk: "2"}
 	if g := <-got; len(g) != 2 {
 		t.Fatalf("lingering group: %d batches, want 2 (it waits for the second)", len(g))
 	}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a"}
-	if g := collect(alerts, rest, 2, 4096, time.Hour); len(g) != 1 || g[0].kiosk != "a" {
+	if g := collect(alerts, rest, 2, 4096, time.Hour, nil); len(g) != 1 || g[0].kiosk != "a" {
 		t.Fatalf("group with an alert: %v, want the alert alone, at once", g)
 	}
 }

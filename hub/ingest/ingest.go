@@ -130,6 +130,9 @@ type Stats struct {
 	StoreErrors uint64 // batches not stored because storage failed
 	AckFailures uint64 // acks that could not be published
 	AdmitErrors uint64 // messages dropped because Admit failed without deciding
+	// Deferred counts batches a group left for the next because another
+	// replica was storing their kiosk's batches (DeferringStore).
+	Deferred uint64
 	// Refused counts refusals by reason, every protocol.RefusalReasons
 	// present (queue_full stays 0 here: hub/link counts it).
 	Refused map[string]uint64
@@ -137,7 +140,7 @@ type Stats struct {
 
 type stats struct {
 	batches, inserted, duplicates, conflicts, rejected, mismatched, storeErrors, ackFailures atomic.Uint64
-	alerts, statuses, skewed, staleWills, replaced, admitErrors                              atomic.Uint64
+	alerts, statuses, skewed, staleWills, replaced, admitErrors, deferred                    atomic.Uint64
 	refused                                                                                  reasonCounters
 }
 
@@ -150,7 +153,8 @@ func (in *Ingest) Stats() Stats {
 		StoreErrors: s.storeErrors.Load(), AckFailures: s.ackFailures.Load(),
 		Alerts: s.alerts.Load(), Statuses: s.statuses.Load(), Skewed: s.skewed.Load(),
 		StaleWills: s.staleWills.Load(), Replaced: s.replaced.Load(), AdmitErrors: s.admitErrors.Load(),
-		Refused: s.refused.snapshot(),
+		Deferred: s.deferred.Load(),
+		Refused:  s.refused.snapshot(),
 	}
 }
 
@@ -171,6 +175,7 @@ type Decoded struct {
 	payload                  []byte         // status messages: decoded by Save
 	batch                    protocol.Batch // entries and alerts
 	err                      error          // already logged and counted
+	deferrals                int            // groups that left it for its kiosk was busy (maxDeferrals)
 }
 
 // Decode parses a message and checks it against its topic and the

@@ -45,7 +45,11 @@ const alertsAhead = 16
 // on a goroutine of their own, which never waits behind batches (from any
 // other, Next hands them out first), and the store stage puts those
 // decoded ahead of the batches waiting, so an alert waits for at most the
-// group being committed. Each message passes the rate limit
+// group being committed. With several replicas (a DeferringStore), a
+// group takes only the kiosks no other replica is storing and leaves the
+// others' batches to the next group (a few times at most, then it waits
+// for the kiosk), so that no group, and no alert in it, waits behind a chain of groups
+// waiting for each other (hub/records/lock.go). Each message passes the rate limit
 // (Allow) once: at a Gated source's gate, or else here before it is
 // decoded. Run returns once both stages have stopped.
 func (in *Ingest) Run(ctx context.Context, src Source) {
@@ -62,14 +66,16 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 	} else {
 		go in.decode(ctx, src.Next, gated, alerts, rest)
 	}
+	var later []Decoded
 	for {
-		group := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait)
+		group := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait, later)
 		if group == nil {
 			return
 		}
-		// SaveGroup logs what it refuses or fails to do; a kiosk re-sends
-		// whatever is not acknowledged.
-		in.SaveGroup(ctx, group)
+		// saveGroup logs what it refuses or fails to do; a kiosk re-sends
+		// whatever is not acknowledged. What it leaves because another
+		// replica was storing the kiosk goes first in the next group.
+		_, later = in.saveGroup(ctx, group, true)
 	}
 }
 

@@ -26,6 +26,10 @@ type dialect struct {
 	// in the array's order, each until the transaction ends (lock.go);
 	// SQLite's write lock already serializes every change.
 	lock string
+	// tryLock takes those of the locks named by an array of numbers that
+	// no other transaction holds, without waiting, and returns their
+	// numbers (lockGroup).
+	tryLock string
 	// savepointEach: a group commit saves each batch in a savepoint of
 	// its own from the start, rather than first without and again in
 	// savepoints only when one batch is refused (SaveBatches). On SQLite
@@ -55,4 +59,5 @@ var postgresDialect = &dialect{
 	issued:   `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
 	snapshot: sql.LevelRepeatableRead,
 	lock:     `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
+	tryLock:  `SELECT k FROM unnest(?::bigint[]) AS l(k) WHERE pg_try_advisory_xact_lock(k)`,
 }

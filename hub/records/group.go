@@ -18,6 +18,11 @@ import (
 type Group struct {
 	Saved Saved
 	Err   error
+	// Busy: the batch was left, not saved nor refused, because another
+	// transaction (another replica's group) was storing its kiosk's
+	// batches (SaveBatchesOrDefer). Nothing of it was stored; save it
+	// again.
+	Busy bool
 }
 
 // SaveBatches stores several batches, from one kiosk or many, in one
@@ -42,30 +47,42 @@ type Group struct {
 // of storage (nothing of any batch is stored; the kiosks send them again)
 // or of ctx.
 func (s *SQLite) SaveBatches(ctx context.Context, batches []protocol.Batch, received time.Time) ([]Group, error) {
+	return s.SaveBatchesOrDefer(ctx, batches, received, nil)
+}
+
+// SaveBatchesOrDefer is SaveBatches, but on PostgreSQL a batch that wait
+// does not mark is left, Busy in its Group, when another transaction
+// holds its kiosk's lock, rather than waited for (lock.go: a group that
+// waits for one kiosk holds back all its others). A nil wait marks
+// every batch; a group that could lock no kiosk waits for them all. On
+// SQLite, whose write lock serializes every change, no batch is left.
+func (s *SQLite) SaveBatchesOrDefer(ctx context.Context, batches []protocol.Batch, received time.Time, wait []bool) ([]Group, error) {
 	bodies := make([][][]byte, len(batches))
 	invalid := make([]error, len(batches))
 	for i, b := range batches {
 		bodies[i], invalid[i] = canonicalBodies(b)
 	}
-	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, received, s.savepoints)
+	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, wait, received, s.savepoints)
 	if err == nil && refused {
-		out, _, err = s.saveGroup(ctx, batches, bodies, invalid, received, true)
+		out, _, err = s.saveGroup(ctx, batches, bodies, invalid, wait, received, true)
 	}
 	return out, err
 }
 
-// saveGroup saves batches in one transaction, but those invalid refuses,
-// each inside a savepoint of its own when savepoints is set. Without
+// saveGroup saves batches in one transaction, but those invalid refuses
+// and those lockGroup leaves (wait as SaveBatchesOrDefer's), each inside a savepoint of its own when savepoints is set. Without
 // savepoints, it gives up on the first batch refused: refused is set, and
 // the transaction is rolled back.
-func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies [][][]byte, invalid []error,
+func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies [][][]byte, invalid []error, wait []bool,
 	received time.Time, savepoints bool) (out []Group, refused bool, err error) {
 	out = make([]Group, len(batches))
 	var valid []protocol.Batch
+	var validWait []bool
 	for i, b := range batches {
 		out[i].Err = invalid[i]
 		if out[i].Err == nil {
 			valid = append(valid, b)
+			validWait = append(validWait, wait == nil || wait[i])
 		}
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -74,12 +91,17 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 	}
 	defer tx.Rollback()
 	q := cachedTx{tx, s.stmts}
-	if err := lockBatches(ctx, q, s.dialect, valid...); err != nil {
+	busy, err := lockGroup(ctx, q, s.dialect, valid, validWait)
+	if err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
 	counts := siteDayCounts{} // the month's counts of the whole group, written once
 	for i, b := range batches {
 		if out[i].Err != nil {
+			continue
+		}
+		if busy[b.Kiosk] {
+			out[i].Busy = true
 			continue
 		}
 		var saved Saved

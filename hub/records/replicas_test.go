@@ -275,3 +275,118 @@ func TestReplicasIssueDownlinksApart(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyKioskIsLeftForALaterGroup: while another replica's group holds
+// gate-1's lock, a group of gate-1 and gate-2 that may leave gate-1
+// stores gate-2 at once and leaves gate-1, stored nothing of it; a group
+// that must wait for gate-1 waits (pg_locks shows it waiting) until the
+// other commits, then stores it; and a group that could lock no kiosk
+// waits rather than store nothing. On SQLite nothing is ever left.
+func TestBusyKioskIsLeftForALaterGroup(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		s, _ := openStore(t)
+		out, err := s.SaveBatchesOrDefer(t.Context(), []protocol.Batch{batch("gate-1", 1), batch("gate-2", 1)}, t0, []bool{false, false})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range out {
+			if r.Busy || r.Err != nil || r.Saved.Inserted != 1 {
+				t.Errorf("batch %d: %+v, want saved", i, r)
+			}
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		url := pgtest.Database(t)
+		r1, r2 := openAt(t, url), openAt(t, url)
+		// r1's group holds gate-1 and waits to commit.
+		tx, err := r1.write.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := lockBatches(t.Context(), cachedTx{tx, r1.stmts}, r1.dialect, batch("gate-1", 1)); err != nil {
+			t.Fatal(err)
+		}
+		// A deadline only for a failure to be reported, not waited for.
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		out, err := r2.SaveBatchesOrDefer(ctx, []protocol.Batch{batch("gate-1", 1), batch("gate-2", 1)}, t0, []bool{false, false})
+		if err != nil {
+			t.Fatalf("a group that may leave gate-1: %v (it waited for the other group)", err)
+		}
+		if !out[0].Busy || out[0].Err != nil || out[0].Saved.Inserted != 0 {
+			t.Errorf("gate-1: %+v, want left busy", out[0])
+		}
+		if out[1].Busy || out[1].Err != nil || out[1].Saved.Inserted != 1 || out[1].Saved.Contiguous != 1 {
+			t.Errorf("gate-2: %+v, want stored", out[1])
+		}
+		var held int
+		if err := r2.read.QueryRow(t.Context(), `SELECT count(*) FROM entries WHERE kiosk = 'gate-1'`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held != 0 {
+			t.Errorf("%d entries of gate-1 stored by the group that left it", held)
+		}
+
+		// Waiting: for a batch that must, and for a group that could lock
+		// nothing.
+		for _, wait := range [][]bool{{true, false}, {false}} {
+			group := []protocol.Batch{batch("gate-1", 1), batch("gate-2", 2)}[:len(wait)]
+			done := make(chan []Group, 1)
+			go func() {
+				out, err := r2.SaveBatchesOrDefer(ctx, group, t0, wait)
+				if err != nil {
+					t.Errorf("wait %v: %v", wait, err)
+				}
+				done <- out
+			}()
+			waitForLockWaiter(t, r2, ctx)
+			select {
+			case out := <-done:
+				t.Fatalf("wait %v: returned %+v while gate-1's lock was held", wait, out)
+			default:
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			out := <-done
+			if out == nil {
+				return
+			}
+			if out[0].Busy || out[0].Err != nil || out[0].Saved.Contiguous != 1 {
+				t.Errorf("wait %v: gate-1 %+v, want stored once the other group committed", wait, out[0])
+			}
+			// Hold gate-1 again for the next case.
+			if tx, err = r1.write.BeginTx(t.Context(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := lockBatches(t.Context(), cachedTx{tx, r1.stmts}, r1.dialect, batch("gate-1", 1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// waitForLockWaiter polls pg_locks until a session of s's database waits
+// for an advisory lock, or ctx ends.
+func waitForLockWaiter(t *testing.T, s *SQLite, ctx context.Context) {
+	t.Helper()
+	for {
+		var n int
+		if err := s.read.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no transaction came to wait for gate-1's lock")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

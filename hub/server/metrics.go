@@ -42,6 +42,8 @@ func (s *Server) metricsHandler() http.Handler {
 	counter("skewed_batches_total", "Batches from a kiosk whose clock was off by more than the limit.", func(st ingest.Stats) uint64 { return st.Skewed })
 	counter("replaced_journal_batches_total", "Batches from a kiosk journal other than the one held (a replaced journal): nothing stored, the kiosk is told to renumber.",
 		func(st ingest.Stats) uint64 { return st.Replaced })
+	counter("batches_deferred_total", "Batches a group commit left for the next because another replica was storing their kiosk's batches (lock contention between replicas).",
+		func(st ingest.Stats) uint64 { return st.Deferred })
 	counter("stale_wills_total", "Last wills of kiosk connections already replaced by a new one, ignored.", func(st ingest.Stats) uint64 { return st.StaleWills })
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatepost_hub", Name: "inbox_dropped_total",
 		Help: "Messages dropped because ingest was behind (kiosks resend them)."},
