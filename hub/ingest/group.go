@@ -141,21 +141,21 @@ func (in *Ingest) groupLimits() (batches, entries int) {
 	return batches, entries
 }
 
-// collect takes the next group: the batches carried from the last group
-// (left for their kiosk was busy), or else the first message waiting
-// (blocking until one is, or both queues close), then whatever else is
-// already waiting, alerts before batches, until the group is full. With linger
-// above 0 it waits up to that long after the first message for more,
-// unless the group holds an alert: at rush hour batches arrive apart,
-// and a few milliseconds let several share one commit. It returns nil
-// once both queues are closed and empty.
-func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration, carried []Decoded) []Decoded {
-	group := carried
+// collect takes the next group. Alerts waiting go alone, ahead of
+// everything: a group holding an alert takes no batch after it, so that
+// the alert waits only for the group being committed and its own small
+// one, not for a drain's group of thousands of entries. Otherwise the
+// group starts with the batches carried from the last (left for their
+// kiosk was busy), or else with the first message to arrive (blocking
+// until one does, or both queues close), then takes whatever else is
+// already waiting until the group is full. With linger above 0 it waits
+// up to that long after the first message for more: at rush hour batches
+// arrive apart, and a few milliseconds let several share one commit.
+// tookCarried says whether the group holds carried; it is nil once both
+// queues are closed and empty and nothing is carried.
+func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger time.Duration,
+	carried []Decoded) (group []Decoded, tookCarried bool) {
 	entries, alert := 0, false
-	for _, d := range carried {
-		entries += len(d.batch.Entries)
-		alert = alert || d.leaf == "alerts"
-	}
 	var lingered <-chan time.Time // nil: never
 	var timer *time.Timer
 	defer func() {
@@ -179,15 +179,31 @@ func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger tim
 			lingered = timer.C
 		}
 	}
-	for alerts != nil || rest != nil {
-		if len(group) > 0 && (len(group) >= maxBatches || entries >= maxEntries) {
-			return group
+	// waitingAlerts takes the alerts waiting, up to the group's bound.
+	waitingAlerts := func() {
+		for alerts != nil && len(group) < maxBatches {
+			select {
+			case d, ok := <-alerts:
+				take(d, ok, &alerts)
+			default:
+				return
+			}
 		}
-		select { // alerts first, whatever else waits
-		case d, ok := <-alerts:
-			take(d, ok, &alerts)
-			continue
-		default:
+	}
+	if waitingAlerts(); alert {
+		return group, false
+	}
+	group = append(group, carried...)
+	for _, d := range carried {
+		entries += len(d.batch.Entries)
+	}
+	for alerts != nil || rest != nil {
+		if alert {
+			waitingAlerts()
+			return group, true
+		}
+		if len(group) > 0 && (len(group) >= maxBatches || entries >= maxEntries) {
+			return group, true
 		}
 		switch {
 		case len(group) == 0:
@@ -197,14 +213,14 @@ func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger tim
 			case d, ok := <-rest:
 				take(d, ok, &rest)
 			}
-		case lingered == nil || alert:
+		case lingered == nil:
 			select {
 			case d, ok := <-alerts:
 				take(d, ok, &alerts)
 			case d, ok := <-rest:
 				take(d, ok, &rest)
 			default:
-				return group // nothing more waiting: commit what we have
+				return group, true // nothing more waiting: commit what we have
 			}
 		default:
 			select {
@@ -213,11 +229,11 @@ func collect(alerts, rest <-chan Decoded, maxBatches, maxEntries int, linger tim
 			case d, ok := <-rest:
 				take(d, ok, &rest)
 			case <-lingered:
-				return group
+				return group, true
 			}
 		}
 	}
-	return group
+	return group, true
 }
 
 // publishAcks publishes the acks of a committed group, in its order: all

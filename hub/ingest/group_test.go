@@ -275,9 +275,10 @@ func TestGroupCommitStoreLostMidGroup(t *testing.T) {
 	t.Logf("acked %d batches, held contiguous %d, store errors %d", len(h.acks), held, h.in.Stats().StoreErrors)
 }
 
-// collect takes alerts ahead of batches that waited longer, closes a
-// group at its bounds, takes what is waiting without waiting for more,
-// and returns nil once both queues are closed and drained.
+// collect takes alerts alone, ahead of batches that waited longer and
+// of those carried from the last group, closes a group at its bounds,
+// takes what is waiting without waiting for more, starts with what is
+// carried, and returns nil once both queues are closed and drained.
 func TestCollectAlertsFirstWithinBounds(t *testing.T) {
 	alerts, rest := make(chan Decoded, 8), make(chan Decoded, 100)
 	for i := range 100 {
@@ -285,23 +286,34 @@ func TestCollectAlertsFirstWithinBounds(t *testing.T) {
 	}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a1"}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a2"}
-	g := collect(alerts, rest, 64, 4096, 0, nil)
-	if len(g) != 64 || g[0].kiosk != "a1" || g[1].kiosk != "a2" || g[2].kiosk != "0" {
-		t.Fatalf("first group: %d messages starting %q %q %q; want 64, the two alerts first, then batch 0",
-			len(g), g[0].kiosk, g[1].kiosk, g[2].kiosk)
+	carried := []Decoded{{leaf: "entries", kiosk: "c", batch: protocol.Batch{Entries: make([]protocol.Entry, 10)}}}
+	g, took := collect(alerts, rest, 64, 4096, 0, carried)
+	if len(g) != 2 || g[0].kiosk != "a1" || g[1].kiosk != "a2" || took {
+		t.Fatalf("first group: %v (carried taken %v); want the two alerts alone", g, took)
 	}
-	g = collect(alerts, rest, 64, 100, 0, nil) // ten batches of ten entries close it
-	if len(g) != 10 || g[0].kiosk != "62" {
-		t.Fatalf("second group: %d messages from %q; want 10 from batch 62 (in arrival order)", len(g), g[0].kiosk)
+	g, took = collect(alerts, rest, 64, 4096, 0, carried)
+	if len(g) != 64 || g[0].kiosk != "c" || g[1].kiosk != "0" || !took {
+		t.Fatalf("second group: %d messages starting %q %q (carried taken %v); want 64, the carried batch first, then batch 0",
+			len(g), g[0].kiosk, g[1].kiosk, took)
+	}
+	g, _ = collect(alerts, rest, 64, 100, 0, nil) // ten batches of ten entries close it
+	if len(g) != 10 || g[0].kiosk != "63" {
+		t.Fatalf("third group: %d messages from %q; want 10 from batch 63 (in arrival order)", len(g), g[0].kiosk)
+	}
+	// An alert goes alone again, ahead of the carried batch.
+	alerts <- Decoded{leaf: "alerts", kiosk: "a3"}
+	g, _ = collect(alerts, rest, 64, 4096, 0, carried)
+	if len(g) != 1 || g[0].kiosk != "a3" {
+		t.Fatalf("fourth group: %v, want the alert alone", g)
 	}
 	close(rest)
 	close(alerts)
 	n := 0
-	for g := collect(alerts, rest, 64, 4096, 0, nil); g != nil; g = collect(alerts, rest, 64, 4096, 0, nil) {
+	for g, _ := collect(alerts, rest, 64, 4096, 0, nil); g != nil; g, _ = collect(alerts, rest, 64, 4096, 0, nil) {
 		n += len(g)
 	}
-	if n != 100-62-10 {
-		t.Errorf("the rest: %d messages, want %d", n, 100-62-10)
+	if n != 100-63-10 {
+		t.Errorf("the rest: %d messages, want %d", n, 100-63-10)
 	}
 }
 
@@ -311,14 +323,17 @@ func TestCollectLingers(t *testing.T) {
 	alerts, rest := make(chan Decoded, 4), make(chan Decoded, 4)
 	rest <- Decoded{leaf: "entries", kiosk: "1"}
 	got := make(chan []Decoded)
-	go func() { got <- collect(alerts, rest, 2, 4096, time.Hour, nil) }()
+	go func() {
+		g, _ := collect(alerts, rest, 2, 4096, time.Hour, nil)
+		got <- g
+	}()
 	testkit.Eventually(t, "the first batch taken", func() bool { return len(rest) == 0 })
 	rest <- Decoded{leaf: "entries", kiosk: "2"}
 	if g := <-got; len(g) != 2 {
 		t.Fatalf("lingering group: %d batches, want 2 (it waits for the second)", len(g))
 	}
 	alerts <- Decoded{leaf: "alerts", kiosk: "a"}
-	if g := collect(alerts, rest, 2, 4096, time.Hour, nil); len(g) != 1 || g[0].kiosk != "a" {
+	if g, _ := collect(alerts, rest, 2, 4096, time.Hour, nil); len(g) != 1 || g[0].kiosk != "a" {
 		t.Fatalf("group with an alert: %v, want the alert alone, at once", g)
 	}
 }

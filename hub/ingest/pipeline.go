@@ -43,9 +43,9 @@ const alertsAhead = 16
 // flow control holds the rest): nothing is dropped. Alerts are taken first
 // at both stages: from a Split source (hub/link) they are read and decoded
 // on a goroutine of their own, which never waits behind batches (from any
-// other, Next hands them out first), and the store stage puts those
-// decoded ahead of the batches waiting, so an alert waits for at most the
-// group being committed. With several replicas (a DeferringStore), a
+// other, Next hands them out first), and the store stage commits those
+// decoded in a group of their own, ahead of the batches waiting, so an
+// alert waits for at most the group being committed and its own. With several replicas (a DeferringStore), a
 // group takes only the kiosks no other replica is storing and leaves the
 // others' batches to the next group (a few times at most, then it waits
 // for the kiosk), so that no group, and no alert in it, waits behind a chain of groups
@@ -68,14 +68,18 @@ func (in *Ingest) Run(ctx context.Context, src Source) {
 	}
 	var later []Decoded
 	for {
-		group := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait, later)
+		group, tookLater := collect(alerts, rest, maxBatches, maxEntries, in.GroupWait, later)
 		if group == nil {
 			return
+		}
+		if tookLater {
+			later = nil
 		}
 		// saveGroup logs what it refuses or fails to do; a kiosk re-sends
 		// whatever is not acknowledged. What it leaves because another
 		// replica was storing the kiosk goes first in the next group.
-		_, later = in.saveGroup(ctx, group, true)
+		_, left := in.saveGroup(ctx, group, true)
+		later = append(later, left...)
 	}
 }
 
