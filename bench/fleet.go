@@ -31,6 +31,7 @@ type fleetOptions struct {
 	profileRush bool          // also a CPU profile of the first hub over rush hour's measured time
 	fixedAck    bool          // also SQLite's hub with kiosks that wait a fixed ack timeout
 	sqliteFlags []string      // also SQLite's hub with these flags of hub serve
+	pgFlags     []string      // also PostgreSQL's hubs with these flags of hub serve
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -72,6 +73,9 @@ func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 					return nil, fmt.Errorf("-replicas %d: want 1 to 9 hubs", n)
 				}
 				vs = append(vs, fleetVariant{name: fmt.Sprintf("postgres-%d", n), engine: e, replicas: n})
+				if len(o.pgFlags) > 0 {
+					vs = append(vs, fleetVariant{name: fmt.Sprintf("postgres-%d-flags", n), engine: e, replicas: n, flags: o.pgFlags})
+				}
 			}
 		default:
 			return nil, fmt.Errorf("-engines %q: want sqlite or postgres", e)
@@ -96,7 +100,9 @@ type fleetRun struct {
 	p50, p99      time.Duration // rush: kiosk commit to hub ack
 	peakRate      float64       // outage: entries acked in the best second
 	alertMax      time.Duration
+	alertP99      time.Duration
 	alerts        int
+	deferred      float64       // batches a replica's group left for the next, their kiosk busy on another
 	dropped       float64       // batches the hub dropped (its queue full)
 	held          float64       // batches the hub held back (back-pressure)
 	resends       int           // kiosks' ack timeouts
@@ -211,16 +217,20 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 	}
 	r.dropped = hubs.metric("gatepost_hub_inbox_dropped_total")
 	r.held = hubs.metric("gatepost_hub_inbox_held_total")
+	r.deferred = hubs.metric("gatepost_hub_batches_deferred_total")
+	var lags []time.Duration
 	for _, k := range kiosks {
 		if k.client != nil {
 			k.client.Disconnect(100)
 		}
 		r.resends += k.resends
 		r.alerts += len(k.alertLag)
+		lags = append(lags, k.alertLag...)
 		for _, d := range k.alertLag {
 			r.alertMax = max(r.alertMax, d)
 		}
 	}
+	r.alertP99 = quantile(lags, 0.99)
 	return r, err
 }
 
@@ -366,17 +376,17 @@ func (r fleetRun) print(out io.Writer, scene string, o fleetOptions) {
 	}
 	switch scene {
 	case "rush":
-		fmt.Fprintf(out, "fleet   rush   %-13s %d kiosks, %d entries in %.0f s (%.0f/s): commit→ack p50 %s p99 %s (goal ≤ 1 s); hub CPU %.1f%% of a core (goal ≤ 10%% on SQLite), RSS %.0f MB (peak %.0f)%s; alerts %d, longest wait %s; dropped %.0f, held %.0f, kiosk resends %d\n",
+		fmt.Fprintf(out, "fleet   rush   %-13s %d kiosks, %d entries in %.0f s (%.0f/s): commit→ack p50 %s p99 %s (goal ≤ 1 s); hub CPU %.1f%% of a core (goal ≤ 10%% on SQLite), RSS %.0f MB (peak %.0f)%s; alerts %d, longest wait %s (p99 %s); dropped %.0f, held %.0f, deferred %.0f, kiosk resends %d\n",
 			r.variant, o.kiosks, r.entries, r.took.Seconds(), float64(r.entries)/r.took.Seconds(), ms(r.p50), ms(r.p99),
-			100*r.cpuShare, r.rssMB, r.peakMB, pg, r.alerts, ms(r.alertMax), r.dropped, r.held, r.resends)
+			100*r.cpuShare, r.rssMB, r.peakMB, pg, r.alerts, ms(r.alertMax), ms(r.alertP99), r.dropped, r.held, r.deferred, r.resends)
 	default:
 		if r.unfinished {
 			fmt.Fprintf(out, "fleet   outage %-13s UNFINISHED: stopped at the %s limit with %d of %d entries acked\n",
 				r.variant, o.limit, r.entries, o.kiosks*o.backlog)
 		}
-		fmt.Fprintf(out, "fleet   outage %-13s %d kiosks × %d: backlog acked in %.1f s (%.0f entries/s; goal ≥ 20,000 on SQLite), peak %.0f/s; hub CPU %.0f%% of a core, RSS %.0f MB (peak %.0f)%s; alerts %d, longest wait %s (goal ≤ 2 s); batches dropped %.0f (must be 0 after), held %.0f, kiosk resends %d\n",
+		fmt.Fprintf(out, "fleet   outage %-13s %d kiosks × %d: backlog acked in %.1f s (%.0f entries/s; goal ≥ 20,000 on SQLite), peak %.0f/s; hub CPU %.0f%% of a core, RSS %.0f MB (peak %.0f)%s; alerts %d, longest wait %s (goal ≤ 2 s; p99 %s); batches dropped %.0f (must be 0 after), held %.0f, deferred %.0f, kiosk resends %d\n",
 			r.variant, o.kiosks, o.backlog, r.took.Seconds(), float64(r.entries)/r.took.Seconds(), r.peakRate,
-			100*r.cpuShare, r.rssMB, r.peakMB, pg, r.alerts, ms(r.alertMax), r.dropped, r.held, r.resends)
+			100*r.cpuShare, r.rssMB, r.peakMB, pg, r.alerts, ms(r.alertMax), ms(r.alertP99), r.dropped, r.held, r.deferred, r.resends)
 	}
 }
 

@@ -61,6 +61,7 @@ func main() {
 	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: a CPU profile of the (first) hub for this long from the outage's start (0: none)")
 	fixedAck := flag.Bool("fixed-ack-wait", false, "fleet: also run SQLite's hub with kiosks that send their window again after every 10 s without ack progress, as before the uplink's adaptive ack wait")
 	sqliteFlags := flag.String("sqlite-flags", "", "fleet: also run SQLite's hub with these flags of hub serve, in turns with the others (\"--ingest-group-wait 200ms\", \"--ingest-group-entries 4096\")")
+	pgFlags := flag.String("postgres-flags", "", "fleet: also run PostgreSQL's hubs with these flags of hub serve, for each of -replicas, in turns with the others (\"--ingest-group-entries 512\")")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -82,7 +83,8 @@ func main() {
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
 			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
-			database: *database, profileFor: *profileFor, profileRush: *profileRush, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags)}}
+			database: *database, profileFor: *profileFor, profileRush: *profileRush, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags),
+			pgFlags: strings.Fields(*pgFlags)}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()

@@ -197,3 +197,21 @@ func TestRunClosesWhenContextEnds(t *testing.T) {
 		t.Error("the console still answers after Run returned")
 	}
 }
+
+// A hub on PostgreSQL bounds its groups at 512 entries unless told
+// otherwise; one on SQLite leaves ingest's default.
+func TestIngestGroupEntriesByEngine(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, 0},
+		{Config{IngestGroupEntries: 4096}, 4096},
+		{Config{Database: "postgres://hub@db/gatepost"}, postgresGroupEntries},
+		{Config{Database: "postgres://hub@db/gatepost", IngestGroupEntries: 2048}, 2048},
+	} {
+		if got := ingestGroupEntries(c.cfg); got != c.want {
+			t.Errorf("ingestGroupEntries(database %q, flag %d) = %d, want %d", c.cfg.Database, c.cfg.IngestGroupEntries, got, c.want)
+		}
+	}
+}
