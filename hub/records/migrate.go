@@ -55,7 +55,7 @@ func spec(log *slog.Logger) sqlstore.Spec {
 		// checkpointed, copying the same hot index pages again each time
 		// (BenchmarkGroupCheckpoint: 1.14x); the WAL grows to about
 		// 40 MB between checkpoints.
-		Pragmas: []string{"temp_store(memory)", "wal_autocheckpoint(10000)"},
+		Pragmas: []string{"temp_store(memory)", sqlstore.SharedCheckpoint},
 	}
 }
 
