@@ -121,3 +121,33 @@ func cpuTime(tb testing.TB) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRushIndexes prices the console's indexes at rush hour: two
+// SQLite stores take rushGroups' groups in turns, one with every index
+// and one without the three whose insertion point is a gate's or a
+// compound's own (entries_by_site_received_unit,
+// entries_by_kiosk_received_unit, entries_by_site_time: a page each for
+// every one-entry batch). It reports the CPU time a batch takes on each
+// and the ratio. The hub keeps them all: the console's targets on
+// 1,000,000 entries rest on them (docs/benchmarks.md, "Console").
+//
+//	go test ./hub/records -run '^$' -bench RushIndexes -benchtime 2000x
+func BenchmarkRushIndexes(b *testing.B) {
+	all, _ := openStore(b)
+	fewer, _ := openStore(b)
+	for _, ix := range []string{"entries_by_site_received_unit", "entries_by_kiosk_received_unit", "entries_by_site_time"} {
+		if _, err := fewer.write.Exec(b.Context(), `DROP INDEX `+ix); err != nil {
+			b.Fatal(err)
+		}
+	}
+	saveAll, saveFewer := rushGroups(b, all), rushGroups(b, fewer)
+	cpuOf := func(save func() time.Duration) func() time.Duration {
+		return func() time.Duration {
+			start := cpuTime(b)
+			save()
+			return cpuTime(b) - start
+		}
+	}
+	inTurnsOf(b, "rush group of 4 x 1 entry, CPU", 1, cpuOf(saveAll), cpuOf(saveFewer),
+		"with every index", "without the three per gate or compound", "fewer")
+}
