@@ -226,11 +226,8 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 		r.resends += k.resends
 		r.alerts += len(k.alertLag)
 		lags = append(lags, k.alertLag...)
-		for _, d := range k.alertLag {
-			r.alertMax = max(r.alertMax, d)
-		}
 	}
-	r.alertP99 = quantile(lags, 0.99)
+	r.alertMax, r.alertP99 = quantile(lags, 1), quantile(lags, 0.99)
 	return r, err
 }
 

@@ -108,19 +108,20 @@ func (in *Ingest) store(ctx context.Context, batches []protocol.Batch, wait []bo
 	if len(batches) == 0 {
 		return nil, nil
 	}
-	if g, ok := in.Store.(DeferringStore); ok && len(batches) > 1 && slices.Contains(wait, false) {
-		results, err := g.SaveBatchesOrDefer(ctx, batches, now, wait)
-		if err == nil && len(results) != len(batches) {
-			err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+	if len(batches) > 1 {
+		var save func() ([]records.Group, error)
+		if g, ok := in.Store.(DeferringStore); ok && slices.Contains(wait, false) {
+			save = func() ([]records.Group, error) { return g.SaveBatchesOrDefer(ctx, batches, now, wait) }
+		} else if g, ok := in.Store.(GroupStore); ok {
+			save = func() ([]records.Group, error) { return g.SaveBatches(ctx, batches, now) }
 		}
-		return results, err
-	}
-	if g, ok := in.Store.(GroupStore); ok && len(batches) > 1 {
-		results, err := g.SaveBatches(ctx, batches, now)
-		if err == nil && len(results) != len(batches) {
-			err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+		if save != nil {
+			results, err := save()
+			if err == nil && len(results) != len(batches) {
+				err = fmt.Errorf("store answered for %d batches of %d", len(results), len(batches))
+			}
+			return results, err
 		}
-		return results, err
 	}
 	results := make([]records.Group, len(batches))
 	for i, b := range batches {

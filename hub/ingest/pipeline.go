@@ -45,11 +45,12 @@ const alertsAhead = 16
 // on a goroutine of their own, which never waits behind batches (from any
 // other, Next hands them out first), and the store stage commits those
 // decoded in a group of their own, ahead of the batches waiting, so an
-// alert waits for at most the group being committed and its own. With several replicas (a DeferringStore), a
-// group takes only the kiosks no other replica is storing and leaves the
-// others' batches to the next group (a few times at most, then it waits
-// for the kiosk), so that no group, and no alert in it, waits behind a chain of groups
-// waiting for each other (hub/records/lock.go). Each message passes the rate limit
+// alert waits for at most the group being committed and its own. With
+// several replicas (a DeferringStore), a group takes only the kiosks no
+// other replica is storing and leaves the others' batches to the next
+// group (a few times at most, then it waits for the kiosk), so that no
+// group, and no alert, waits behind a chain of groups waiting for each
+// other (hub/records/lock.go). Each message passes the rate limit
 // (Allow) once: at a Gated source's gate, or else here before it is
 // decoded. Run returns once both stages have stopped.
 func (in *Ingest) Run(ctx context.Context, src Source) {

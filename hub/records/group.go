@@ -62,7 +62,7 @@ func (s *SQLite) SaveBatchesOrDefer(ctx context.Context, batches []protocol.Batc
 	for i, b := range batches {
 		bodies[i], invalid[i] = canonicalBodies(b)
 	}
-	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, wait, received, s.savepoints)
+	out, refused, err := s.saveGroup(ctx, batches, bodies, invalid, wait, received, s.dialect.savepointEach)
 	if err == nil && refused {
 		out, _, err = s.saveGroup(ctx, batches, bodies, invalid, wait, received, true)
 	}
@@ -70,9 +70,10 @@ func (s *SQLite) SaveBatchesOrDefer(ctx context.Context, batches []protocol.Batc
 }
 
 // saveGroup saves batches in one transaction, but those invalid refuses
-// and those lockGroup leaves (wait as SaveBatchesOrDefer's), each inside a savepoint of its own when savepoints is set. Without
-// savepoints, it gives up on the first batch refused: refused is set, and
-// the transaction is rolled back.
+// and those lockGroup leaves (wait as SaveBatchesOrDefer's), each inside
+// a savepoint of its own when savepoints is set. Without savepoints, it
+// gives up on the first batch refused: refused is set, and the
+// transaction is rolled back.
 func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies [][][]byte, invalid []error, wait []bool,
 	received time.Time, savepoints bool) (out []Group, refused bool, err error) {
 	out = make([]Group, len(batches))

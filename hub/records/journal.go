@@ -11,9 +11,9 @@ import (
 // checkJournal compares the journal a batch names with the one the hub
 // holds the kiosk's entries of. A batch naming none (a kiosk from before
 // journal ids) is taken as before. The first batch naming one is adopted:
-// the kiosk row (row, as the batch found it) takes its id, and adopting reports that the hub held
-// entries before under no name, which the caller then checks the batch
-// against. A batch from another journal gets a result with Replaced set
+// the kiosk row (row, as the batch found it) takes its id, and adopting
+// reports that the hub held entries before under no name, which the
+// caller then checks the batch against. A batch from another journal gets a result with Replaced set
 // and the held journal's position, and must store nothing.
 func checkJournal(ctx context.Context, tx querier, b protocol.Batch, row *kioskRow) (held Saved, adopting bool, err error) {
 	if b.Journal == "" {

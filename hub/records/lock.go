@@ -40,14 +40,8 @@ import (
 
 // lockBatches takes the locks for batches in q's transaction.
 func lockBatches(ctx context.Context, q querier, d *dialect, batches ...protocol.Batch) error {
-	if d.lock == "" {
-		return nil
-	}
-	keys := make([]int64, 0, len(batches))
-	for _, b := range batches {
-		keys = append(keys, lockKey("kiosk", b.Kiosk))
-	}
-	return lockKeys(ctx, q, d, keys)
+	_, err := lockGroup(ctx, q, d, batches, nil)
+	return err
 }
 
 // A group commit holds its kiosks' locks from the start of its

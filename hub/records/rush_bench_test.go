@@ -82,7 +82,8 @@ func BenchmarkRushGroups(b *testing.B) {
 // savepoints only when one is refused, which none is here), group by
 // group in turns, for a drain's groups (drainGroups) and rush hour's
 // (rushGroups); it reports both and the ratio. The engine's own way is
-// "ours" (dialect.savepointEach):
+// "ours" (dialect.savepointEach; the other is a copy of the dialect with
+// it turned):
 //
 //	GATEPOST_TEST_POSTGRES=postgres://… go test ./hub/records -run '^$' -bench GroupSavepoints -benchtime 200x
 func BenchmarkGroupSavepoints(b *testing.B) {
@@ -98,16 +99,18 @@ func BenchmarkGroupSavepoints(b *testing.B) {
 			b.Run(e.name+"/"+shape.name, func(b *testing.B) {
 				s := e.open(b)
 				save := shape.save(b, s)
-				ours := s.savepoints
-				with := func(savepoints bool) func() time.Duration {
+				ours := s.dialect
+				other := *ours
+				other.savepointEach = !ours.savepointEach
+				with := func(d *dialect) func() time.Duration {
 					return func() time.Duration {
-						s.savepoints = savepoints
-						defer func() { s.savepoints = ours }()
+						s.dialect = d
+						defer func() { s.dialect = ours }()
 						return save()
 					}
 				}
 				is := map[bool]string{true: "in savepoints", false: "without savepoints"}
-				inTurnsOf(b, e.name+" "+shape.about, 1, with(ours), with(!ours), is[ours], is[!ours], "other")
+				inTurnsOf(b, e.name+" "+shape.about, 1, with(ours), with(&other), is[ours.savepointEach], is[other.savepointEach], "other")
 			})
 		}
 	}

@@ -35,10 +35,6 @@ type SQLite struct {
 	// Clock gives the received time of imported bundles; nil is the wall
 	// clock. Live batches are stamped by ingest with its own clock.
 	Clock clock.Clock
-	// savepoints: SaveBatches saves each batch of a group in a savepoint
-	// of its own from the start (the dialect's savepointEach; a benchmark
-	// turns it).
-	savepoints bool
 }
 
 // readParams open SQLite's read pool. The writer's settings are
@@ -118,7 +114,7 @@ func openFile(ctx context.Context, path string, log *slog.Logger) (*SQLite, erro
 		return nil, fmt.Errorf("open records %s for reading: %w", path, err)
 	}
 	return &SQLite{write: write, read: &sqlstore.DB{DB: read, Engine: sqlstore.SQLite, Where: path},
-		dialect: sqliteDialect, stmts: newStmtCache(write.DB, sqlstore.SQLite), savepoints: sqliteDialect.savepointEach}, nil
+		dialect: sqliteDialect, stmts: newStmtCache(write.DB, sqlstore.SQLite)}, nil
 }
 
 // openPostgres opens the records in the PostgreSQL database at pgURL, in
@@ -129,8 +125,7 @@ func openPostgres(ctx context.Context, pgURL string) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SQLite{write: db, read: db, dialect: postgresDialect, stmts: newStmtCache(db.DB, sqlstore.Postgres),
-		savepoints: postgresDialect.savepointEach}, nil
+	return &SQLite{write: db, read: db, dialect: postgresDialect, stmts: newStmtCache(db.DB, sqlstore.Postgres)}, nil
 }
 
 // Close closes the store's database.
