@@ -1,6 +1,7 @@
 package records
 
 import (
+	"context"
 	"database/sql"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
@@ -40,6 +41,25 @@ type dialect struct {
 	// PostgreSQL each savepoint is two round trips made under the kiosks'
 	// locks.
 	savepointEach bool
+	// detach: a group's statements run detached from the caller's
+	// context (writeContext). SQLite's statements run on a local file
+	// and end in microseconds, and its driver watches a context that can
+	// end with a goroutine of its own per statement, started and woken
+	// again when the statement is done: at rush hour several a batch.
+	// On PostgreSQL each statement is a round trip on the network, which
+	// the context must be able to end.
+	detach bool
+}
+
+// writeContext is the context a write transaction runs in: ctx, or on
+// a detaching engine ctx without its end (its values kept), once ctx is
+// found not to have ended. A detached transaction then runs to its end:
+// a wait for SQLite's write lock is bounded by busy_timeout alone.
+func (d *dialect) writeContext(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil || !d.detach {
+		return ctx, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 var sqliteDialect = &dialect{
@@ -48,6 +68,7 @@ var sqliteDialect = &dialect{
 	issued:        `coalesce(json_extract(body, '$.payload.issued'), json_extract(body, '$.issued'))`,
 	indexedBy:     true,
 	savepointEach: true,
+	detach:        true,
 }
 
 var postgresDialect = &dialect{

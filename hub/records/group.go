@@ -86,6 +86,10 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 			validWait = append(validWait, wait == nil || wait[i])
 		}
 	}
+	ctx, err = s.dialect.writeContext(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("save batches: %w", err)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)

@@ -269,3 +269,40 @@ func BenchmarkGroupCheckpoint(b *testing.B) {
 		"checkpointing every 10,000 pages", "every 1,000", "1000")
 	pragma(b, s, "wal_autocheckpoint = 10000")
 }
+
+// TestSaveBatchesAfterTheContextEnded: a group whose context has ended
+// is not begun, on either engine: an error that says so, and nothing
+// stored. On SQLite a group that begins runs detached from its context's
+// end (writeContext), keeping its values; on PostgreSQL it keeps the
+// context itself.
+func TestSaveBatchesAfterTheContextEnded(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, s *SQLite) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		es := chained("gate-1", 2)
+		if _, err := s.SaveBatches(ctx, []protocol.Batch{batchOf(es...)}, t0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("SaveBatches with an ended context: %v; want context.Canceled", err)
+		}
+		if _, err := s.SaveBatch(ctx, batchOf(es...), t0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("SaveBatch with an ended context: %v; want context.Canceled", err)
+		}
+		if c, err := s.Contiguous(t.Context(), "gate-1"); err != nil || c != 0 {
+			t.Errorf("Contiguous = %d, %v; want 0: nothing stored", c, err)
+		}
+
+		type key struct{}
+		live, stop := context.WithCancel(context.WithValue(t.Context(), key{}, "v"))
+		defer stop()
+		wctx, err := s.dialect.writeContext(live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wctx.Value(key{}) != "v" {
+			t.Error("the write context lost the caller's values")
+		}
+		if detached := wctx.Done() == nil; detached != s.dialect.detach || detached != (s.dialect == sqliteDialect) {
+			t.Errorf("write context detached %v; want it on SQLite only", detached)
+		}
+	})
+}

@@ -66,6 +66,10 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, err
 	}
 
+	ctx, err = s.dialect.writeContext(ctx)
+	if err != nil {
+		return Saved{}, fmt.Errorf("save batch: %w", err)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch: %w", err)
