@@ -146,6 +146,7 @@ func init() {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("/debug/pprof/allocs", pprof.Handler("allocs"))
 	go http.ListenAndServe(addr, mux)
 }
 `
