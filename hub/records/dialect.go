@@ -3,6 +3,7 @@ package records
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
 )
@@ -60,6 +61,22 @@ func (d *dialect) writeContext(ctx context.Context) (context.Context, error) {
 		return ctx, err
 	}
 	return context.WithoutCancel(ctx), nil
+}
+
+// commitEnded is the error for a commit that returned once ctx, its
+// transaction's write context, had ended: such a commit is not reported
+// saved, so nothing acks it. On PostgreSQL with a synchronous standby
+// (docs/scale.md), a commit whose wait for the standby is cancelled stays
+// on the primary, and PostgreSQL says only in a WARNING that it may not
+// have reached the standby: a failover would lose it. pgx reports the
+// cancel as the commit's error; this holds whatever the driver reports
+// (TestCommitNotReplicatedIsNotSaved). The kiosk sends it again, and the
+// hub then finds it held. A detached write context never ends.
+func commitEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("the commit returned after its context ended, so it may not have reached a standby: %w", err)
+	}
+	return nil
 }
 
 var sqliteDialect = &dialect{

@@ -134,6 +134,9 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 	if err := tx.Commit(); err != nil {
 		return nil, false, fmt.Errorf("save batches: commit: %w", err)
 	}
+	if err := commitEnded(ctx); err != nil {
+		return nil, false, fmt.Errorf("save batches: %w", err)
+	}
 	s.stmts.prepare(ctx)
 	return out, false, nil
 }

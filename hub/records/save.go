@@ -85,6 +85,9 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 	if err := tx.Commit(); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: commit: %w", b.Kiosk, err)
 	}
+	if err := commitEnded(ctx); err != nil {
+		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
+	}
 	s.stmts.prepare(ctx)
 	return saved, nil
 }

@@ -354,8 +354,14 @@ func DatabaseVersions(ctx context.Context, pgURL string, spec Spec) (have, last 
 		return 0, 0, fmt.Errorf("the PostgreSQL URL: %w", err)
 	}
 	cfg.RuntimeParams["search_path"] = spec.Schema
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	db := stdlib.OpenDB(*cfg)
+	// Read-only once connected, not as a startup parameter: a URL with
+	// target_session_attrs=read-write (a primary and its standbys,
+	// docs/scale.md) looks for a server whose session is not read-only,
+	// and would find none.
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SET default_transaction_read_only = on")
+		return err
+	}))
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	d := &DB{DB: db, Engine: Postgres, Where: cfg.Database}

@@ -108,3 +108,102 @@ func runError(err error) string {
 	}
 	return err.Error()
 }
+
+// Standby makes a streaming standby of c, a cluster of the test's own,
+// and has every commit on c wait until the standby holds it
+// (synchronous_standby_names = '*'), as docs/scale.md asks of a deployed
+// primary. It returns once the standby streams synchronously; it is
+// stopped, its files removed, when tb ends.
+func (c *Cluster) Standby(tb testing.TB) *Cluster {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "gatepost-pg-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := exec.Command(c.script, "standby", dir, c.dir).Output()
+	if err != nil {
+		os.RemoveAll(dir)
+		tb.Fatalf("start a standby of the test's PostgreSQL: %s", runError(err))
+	}
+	s := &Cluster{script: c.script, dir: dir, URL: strings.TrimSpace(string(out))}
+	tb.Cleanup(func() {
+		if out, err := exec.Command(c.script, "stop", dir).CombinedOutput(); err != nil {
+			tb.Errorf("stop the test's standby: %v\n%s", err, out)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.URL)
+	if err != nil {
+		tb.Fatalf("connect to the test's PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{"ALTER SYSTEM SET synchronous_standby_names = '*'", "SELECT pg_reload_conf()"} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for {
+		var sync int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'`).Scan(&sync); err != nil {
+			tb.Fatal(err)
+		}
+		if sync > 0 {
+			return s
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("the standby does not stream synchronously within 60s")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Crash stops the server at once, as a crash would, and leaves it
+// stopped.
+func (c *Cluster) Crash(tb testing.TB) {
+	tb.Helper()
+	if err := exec.Command(c.script, "crash", c.dir).Run(); err != nil {
+		tb.Fatalf("crash the test's PostgreSQL: %s", runError(err))
+	}
+}
+
+// Promote makes a standby the primary, and returns once it takes writes.
+func (c *Cluster) Promote(tb testing.TB) {
+	tb.Helper()
+	if err := exec.Command(c.script, "promote", c.dir).Run(); err != nil {
+		tb.Fatalf("promote the test's standby: %s", runError(err))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.URL)
+	if err != nil {
+		tb.Fatalf("connect to the promoted standby: %v", err)
+	}
+	defer conn.Close(ctx)
+	for {
+		var recovering bool
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering); err != nil {
+			tb.Fatalf("the promoted standby does not take writes within 60s: %v", err)
+		}
+		if !recovering {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("the promoted standby does not take writes within 60s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// FailoverURL is the URL of the "postgres" database on whichever of cs
+// takes writes: the hosts in turn, with target_session_attrs=read-write,
+// as docs/scale.md gives a hub for a primary and its standbys.
+func FailoverURL(cs ...*Cluster) string {
+	hosts := make([]string, len(cs))
+	for i, c := range cs {
+		hosts[i] = c.dir
+	}
+	return "postgres://gatepost@/postgres?host=" + strings.Join(hosts, ",") + "&target_session_attrs=read-write"
+}
