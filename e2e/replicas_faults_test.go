@@ -24,7 +24,8 @@ import (
 // replicas"): three `hub serve --replicas` sharing one PostgreSQL and one
 // closed Mosquitto, three enrolled kiosks scanning under load, every
 // seventh person feverish, and in turn: replicas SIGKILLed, PostgreSQL
-// crashed and restarted, one replica's broker link cut. After each, from
+// crashed and restarted, PostgreSQL's primary crashed and its synchronous
+// standby promoted, one replica's broker link cut. After each, from
 // the database: every journal's entries at the hub exactly once, the
 // kiosks' unsynced back to 0 within replicaSyncBound of the last fault,
 // and each fever entry raised exactly one alert within replicaAlertBound.
@@ -442,6 +443,49 @@ func TestFaultsReplicas(t *testing.T) {
 		r.settle(t, fmt.Sprintf("%d PostgreSQL crashes and restarts during ingest", restarts), began, time.Now())
 	})
 
+	t.Run("FailOverPostgres", func(t *testing.T) {
+		// The primary's commits wait for its synchronous standby; the
+		// replicas' URL names both, writable one first (docs/scale.md).
+		primary := pgtest.Own(t)
+		standby := primary.Standby(t)
+		r := startReplicaRig(t, pgtest.FailoverURL(primary, standby), direct)
+		r.startLoad(t)
+		began := time.Now()
+		testkit.EventuallyState(t, time.Minute, "every kiosk's entries acked through the primary", func() (bool, string) {
+			for _, g := range r.gates {
+				if st := kioskStatus(t, g.cfgPath); st.AckedSeq < 20 {
+					return false, fmt.Sprintf("%+v", st)
+				}
+			}
+			return true, ""
+		})
+		primary.Crash(t)
+		// While no server takes writes, the kiosks journal on.
+		testkit.EventuallyState(t, time.Minute, "a backlog on every kiosk with the primary down", func() (bool, string) {
+			for _, g := range r.gates {
+				if st := kioskStatus(t, g.cfgPath); st.Unsynced < 5 {
+					return false, fmt.Sprintf("%+v", st)
+				}
+			}
+			return true, ""
+		})
+		standby.Promote(t)
+		// Nothing acked is lost: each kiosk's acked sequence, read first,
+		// is held contiguously on the new primary. A lost commit would
+		// show here, before the kiosk could send it again (it does so
+		// only after its ack timeout).
+		for i, g := range r.gates {
+			acked := kioskStatus(t, g.cfgPath).AckedSeq
+			held := heldContiguous(t, standby.URL, r.names[i])
+			if held < acked {
+				t.Errorf("%s: acked up to %d, but the promoted standby holds 1..%d: a failover lost acked entries", r.names[i], acked, held)
+			} else {
+				t.Logf("%s: acked up to %d at the promotion, held 1..%d on the promoted standby", r.names[i], acked, held)
+			}
+		}
+		r.settle(t, "a failover to the synchronous standby during ingest", began, time.Now())
+	})
+
 	t.Run("CutOneReplicaLink", func(t *testing.T) {
 		var px *proxy
 		r := startReplicaRig(t, pgtest.Database(t), func(i int, url string) string {
@@ -467,6 +511,24 @@ func TestFaultsReplicas(t *testing.T) {
 		px.frozen.Store(false)
 		r.settle(t, fmt.Sprintf("%d cuts of %s's broker link, then 3 s silent", px.cuts.Load(), replicaIDs[2]), began, time.Now())
 	})
+}
+
+// heldContiguous is how far the database at url holds kiosk's entries
+// contiguously.
+func heldContiguous(t *testing.T, url, kiosk string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", url, err)
+	}
+	defer conn.Close(context.Background())
+	var c int64
+	if err := conn.QueryRow(ctx, `SELECT contiguous FROM records.kiosks WHERE kiosk = $1`, kiosk).Scan(&c); err != nil {
+		t.Fatalf("read %s's contiguous sequence: %v", kiosk, err)
+	}
+	return uint64(c)
 }
 
 // rewrite replaces a file's text with edit's result.
