@@ -381,7 +381,7 @@ func (r *replicaRig) killReplica(t *testing.T, i int) time.Duration {
 	return time.Since(killed)
 }
 
-// TestFaultsReplicas runs the three scenarios of issue 15 in turn, each
+// TestFaultsReplicas runs the scenarios of issue 15, and a failover, in turn, each
 // on replicas of its own.
 func TestFaultsReplicas(t *testing.T) {
 	if testing.Short() {
