@@ -86,16 +86,13 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 			validWait = append(validWait, wait == nil || wait[i])
 		}
 	}
-	ctx, err = s.dialect.writeContext(ctx)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("save batches: %w", err)
-	}
-	defer tx.Rollback()
-	q := cachedTx{tx, s.stmts}
+	defer tx.close()
+	ctx = tx.ctx
+	q := cachedTx{tx.Tx, s.stmts}
 	busy, err := lockGroup(ctx, q, s.dialect, valid, validWait)
 	if err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
@@ -112,7 +109,7 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 		var saved Saved
 		var err error
 		if savepoints {
-			saved, err = s.saveOne(ctx, tx, q, b, bodies[i], received.UnixNano(), counts)
+			saved, err = s.saveOne(ctx, tx.Tx, q, b, bodies[i], received.UnixNano(), counts)
 		} else {
 			saved, err = saveBatch(ctx, q, b, bodies[i], received.UnixNano(), s.seqWindow(), counts)
 		}
@@ -131,10 +128,7 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 	if err := counts.write(ctx, q); err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, fmt.Errorf("save batches: commit: %w", err)
-	}
-	if err := commitEnded(ctx); err != nil {
+	if err := tx.commit(); err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
 	s.stmts.prepare(ctx)

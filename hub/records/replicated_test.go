@@ -12,21 +12,31 @@ import (
 
 // TestCommitNotReplicatedIsNotSaved: on a primary whose commits wait for
 // a synchronous standby (docs/scale.md, "PostgreSQL with two standbys"),
-// a batch whose context ends while its commit waits for a standby that is
-// down is not reported saved, by either way of saving. PostgreSQL keeps
-// such a commit on the primary and says so only in a WARNING; a failover
-// to the standby would lose it, so the hub must not ack it (the kiosk
-// sends it again). The commit is indeed kept: the test checks that too.
+// a batch whose commit waits for a standby that is down, and whose wait
+// is then cancelled, is not reported saved, by either way of saving:
+//   - by the hub, its context ending (the hub stopping);
+//   - at the server (pg_cancel_backend; a statement_timeout does the
+//     same), where PostgreSQL answers COMMIT with success and a WARNING.
+//
+// PostgreSQL keeps such a commit on the primary, and a failover to the
+// standby would lose it, so the hub must not ack it; the kiosk sends it
+// again. The commit is indeed kept once its wait ends: the test checks
+// that too.
 func TestCommitNotReplicatedIsNotSaved(t *testing.T) {
 	t.Parallel()
 	primary := pgtest.Own(t)
 	standby := primary.Standby(t)
 	s := openAt(t, primary.URL)
-	es := chained("gate-1", 3)
+	es := chained("gate-1", 5)
 	if _, err := s.SaveBatches(t.Context(), []protocol.Batch{batchOf(es[0])}, t0); err != nil {
 		t.Fatalf("SaveBatches while the standby streams: %v", err)
 	}
 	standby.Crash(t)
+	admin, err := pgx.Connect(t.Context(), primary.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
 
 	saves := []struct {
 		name string
@@ -44,53 +54,100 @@ func TestCommitNotReplicatedIsNotSaved(t *testing.T) {
 			return err
 		}},
 	}
-	for i, sv := range saves {
-		seq := uint64(i + 2)
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- sv.save(ctx, batchOf(es[seq-1])) }()
-		waitForSyncRep(t, primary.URL, done)
-		cancel()
-		select {
-		case err := <-done:
-			if err == nil {
-				t.Errorf("%s: a commit cancelled while it waited for the standby was reported saved, so it would be acked", sv.name)
-			} else {
-				t.Logf("%s: %v", sv.name, err)
+	seq := uint64(1)
+	for _, byServer := range []bool{false, true} {
+		for _, sv := range saves {
+			seq++
+			what := sv.name + ", cancelled by the hub"
+			if byServer {
+				what = sv.name + ", cancelled at the server"
 			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s: no answer within 30s of the cancel", sv.name)
-		}
-		if c, err := s.Contiguous(t.Context(), "gate-1"); err != nil || c != seq {
-			t.Errorf("%s: contiguous %d, %v; want %d: PostgreSQL keeps the cancelled commit on the primary", sv.name, c, err, seq)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			// A backend of an earlier case may still wait: pgx closes its
+			// connection and asks PostgreSQL to cancel, both at once.
+			before := syncRepWaiters(t, admin)
+			go func() { done <- sv.save(ctx, batchOf(es[seq-1])) }()
+			pid := waitForSyncRep(t, admin, before, done)
+			if byServer {
+				if _, err := admin.Exec(t.Context(), `SELECT pg_cancel_backend($1)`, pid); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				cancel()
+			}
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Errorf("%s: a commit whose wait for the standby was cancelled was reported saved, so it would be acked", what)
+				} else {
+					t.Logf("%s: %v", what, err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: no answer within 30s of the cancel", what)
+			}
+			cancel()
+			waitForContiguous(t, s, "gate-1", seq, what+": PostgreSQL keeps the cancelled commit on the primary")
 		}
 	}
 }
 
-// waitForSyncRep waits until a backend of the server at url waits for a
-// synchronous standby, failing the test if done answers first.
-func waitForSyncRep(t *testing.T, url string, done <-chan error) {
+// syncRepWaiters are the server's backends waiting for a synchronous
+// standby.
+func syncRepWaiters(t *testing.T, conn *pgx.Conn) map[int32]bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	rows, err := conn.Query(t.Context(), `SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := map[int32]bool{}
+	for _, p := range pids {
+		waiting[p] = true
+	}
+	return waiting
+}
+
+// waitForSyncRep waits until a backend other than those before waits for
+// a synchronous standby and returns its pid, failing the test if done
+// answers first.
+func waitForSyncRep(t *testing.T, conn *pgx.Conn, before map[int32]bool, done <-chan error) int32 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'`).Scan(&n); err != nil {
-			t.Fatalf("no commit waits for the standby within 30s: %v", err)
+		for p := range syncRepWaiters(t, conn) {
+			if !before[p] {
+				return p
+			}
 		}
-		if n > 0 {
-			return
+		if time.Now().After(deadline) {
+			t.Fatal("no commit waits for the standby within 30s")
 		}
 		select {
 		case err := <-done:
 			t.Fatalf("the save answered (%v) before its commit waited for the standby", err)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// waitForContiguous waits up to 30s for s to hold kiosk's entries
+// 1..want.
+func waitForContiguous(t *testing.T, s *SQLite, kiosk string, want uint64, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := s.Contiguous(t.Context(), kiosk)
+		if err == nil && c == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: contiguous %d, %v after 30s; want %d", what, c, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -66,26 +66,21 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 		return Saved{}, err
 	}
 
-	ctx, err = s.dialect.writeContext(ctx)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return Saved{}, fmt.Errorf("save batch: %w", err)
-	}
-	defer tx.Rollback()
-	if err := lockBatches(ctx, cachedTx{tx, s.stmts}, s.dialect, b); err != nil {
+	defer tx.close()
+	ctx = tx.ctx
+	q := cachedTx{tx.Tx, s.stmts}
+	if err := lockBatches(ctx, q, s.dialect, b); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
-	saved, err := saveBatch(ctx, cachedTx{tx, s.stmts}, b, bodies, received.UnixNano(), s.seqWindow(), nil)
+	saved, err := saveBatch(ctx, q, b, bodies, received.UnixNano(), s.seqWindow(), nil)
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Saved{}, fmt.Errorf("save batch from %s: commit: %w", b.Kiosk, err)
-	}
-	if err := commitEnded(ctx); err != nil {
+	if err := tx.commit(); err != nil {
 		return Saved{}, fmt.Errorf("save batch from %s: %w", b.Kiosk, err)
 	}
 	s.stmts.prepare(ctx)

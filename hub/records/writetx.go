@@ -1,0 +1,92 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
+)
+
+// writeTx is a write transaction of the records (a batch, a group of
+// them) whose commit is reported only when it is safe to ack: it ran in
+// ctx (dialect.writeContext), and on PostgreSQL on a connection of its
+// own (conn), so that what the server said while committing can be read.
+type writeTx struct {
+	*sql.Tx
+	ctx  context.Context
+	conn *sql.Conn // PostgreSQL: the transaction's connection; nil on SQLite
+}
+
+// beginWrite begins a write transaction in ctx's write context, which
+// the transaction's statements take from its ctx field. Close it when done.
+func (s *SQLite) beginWrite(ctx context.Context) (*writeTx, error) {
+	ctx, err := s.dialect.writeContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writeTx{ctx: ctx}
+	if s.dialect.commitWarns {
+		if w.conn, err = s.write.Conn(ctx); err != nil {
+			return nil, err
+		}
+		w.Tx, err = w.conn.BeginTx(ctx, nil)
+	} else {
+		w.Tx, err = s.write.BeginTx(ctx, nil)
+	}
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// commit commits, and returns an error for a commit that must not be
+// acked although it may be kept:
+//   - one that returned once the write context had ended. On PostgreSQL
+//     with a synchronous standby (docs/scale.md), a commit whose wait for
+//     the standby is cancelled stays on the primary, and may not be on
+//     the standby: a failover would lose it. pgx reports the hub's own
+//     cancel as the commit's error; this holds whatever the driver
+//     reports. A detached write context never ends.
+//   - one during which PostgreSQL warned: a wait for the standby cancelled
+//     at the server (pg_cancel_backend, a statement_timeout), which
+//     PostgreSQL reports as a success with a WARNING.
+//
+// The kiosk sends its batch again, and the hub then finds it held
+// (TestCommitNotReplicatedIsNotSaved).
+func (w *writeTx) commit() error {
+	var before uint64
+	if w.conn != nil {
+		var err error
+		if before, err = sqlstore.Warnings(w.conn); err != nil {
+			return err
+		}
+	}
+	if err := w.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("the commit returned after its context ended, so it may not have reached a standby: %w", err)
+	}
+	if w.conn != nil {
+		after, err := sqlstore.Warnings(w.conn)
+		if err != nil {
+			return err
+		}
+		if after != before {
+			return fmt.Errorf("PostgreSQL warned while committing (a wait for a synchronous standby cancelled?), so the commit may not have reached a standby")
+		}
+	}
+	return nil
+}
+
+// close rolls back what was not committed and gives the connection back.
+func (w *writeTx) close() {
+	if w.Tx != nil {
+		w.Rollback()
+	}
+	if w.conn != nil {
+		w.conn.Close()
+	}
+}
