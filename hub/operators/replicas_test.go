@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepost/gatepost/hub/sqlstore"
 	"github.com/gatepost/gatepost/internal/clock"
 	"github.com/gatepost/gatepost/internal/pgtest"
 )
@@ -219,4 +220,53 @@ func TestAuditKeepsItsOrder(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestChangesWarnedAboutAreNotReportedDone: on a primary whose commits
+// wait for a synchronous standby that is down, a change whose wait is
+// cancelled at the server (pg_cancel_backend; a statement_timeout does the
+// same) succeeds at PostgreSQL with a WARNING, kept on the primary but
+// maybe not on the standby. The console's store reports it as an error
+// wrapping sqlstore.ErrUnreplicated, for a single statement (an alert
+// raised) and for a transaction (a user disabled) alike, so that nothing
+// is acted on as safe.
+func TestChangesWarnedAboutAreNotReportedDone(t *testing.T) {
+	t.Parallel()
+	primary := pgtest.Own(t)
+	standby := primary.Standby(t)
+	s := openAt(t, primary.URL, clock.NewFake(replicaNow))
+	ctx := t.Context()
+	if err := s.AddUser(ctx, "li", "a long password", false); err != nil {
+		t.Fatal(err)
+	}
+	standby.Crash(t)
+
+	changes := []struct {
+		name   string
+		change func() error
+	}{
+		{"Raise (one statement)", func() error {
+			_, err := s.Raise(ctx, Alert{Key: "entry:gate-1:7", Kind: "fever", Site: "site-1", Kiosk: "gate-1", Detail: "38.2"})
+			return err
+		}},
+		{"SetDisabled (a transaction)", func() error { return s.SetDisabled(ctx, "li", true) }},
+	}
+	for _, c := range changes {
+		done := make(chan error, 1)
+		before := primary.SyncRepWaiters(t)
+		go func() { done <- c.change() }()
+		primary.CancelBackend(t, primary.WaitForSyncRep(t, before, done))
+		select {
+		case err := <-done:
+			if !errors.Is(err, sqlstore.ErrUnreplicated) {
+				t.Errorf("%s, its wait for the standby cancelled: %v; want an error wrapping ErrUnreplicated", c.name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: no answer within 30s of the cancel", c.name)
+		}
+	}
+	// Both are kept on the primary.
+	if u, err := s.User(ctx, "li"); err != nil || !u.Disabled {
+		t.Errorf("User = %+v, %v; want li disabled: PostgreSQL kept the change", u, err)
+	}
 }

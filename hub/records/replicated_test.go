@@ -7,7 +7,6 @@ import (
 
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/protocol"
-	"github.com/jackc/pgx/v5"
 )
 
 // TestCommitNotReplicatedIsNotSaved: on a primary whose commits wait for
@@ -32,11 +31,6 @@ func TestCommitNotReplicatedIsNotSaved(t *testing.T) {
 		t.Fatalf("SaveBatches while the standby streams: %v", err)
 	}
 	standby.Crash(t)
-	admin, err := pgx.Connect(t.Context(), primary.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
 
 	saves := []struct {
 		name string
@@ -66,13 +60,11 @@ func TestCommitNotReplicatedIsNotSaved(t *testing.T) {
 			done := make(chan error, 1)
 			// A backend of an earlier case may still wait: pgx closes its
 			// connection and asks PostgreSQL to cancel, both at once.
-			before := syncRepWaiters(t, admin)
+			before := primary.SyncRepWaiters(t)
 			go func() { done <- sv.save(ctx, batchOf(es[seq-1])) }()
-			pid := waitForSyncRep(t, admin, before, done)
+			pid := primary.WaitForSyncRep(t, before, done)
 			if byServer {
-				if _, err := admin.Exec(t.Context(), `SELECT pg_cancel_backend($1)`, pid); err != nil {
-					t.Fatal(err)
-				}
+				primary.CancelBackend(t, pid)
 			} else {
 				cancel()
 			}
@@ -88,48 +80,6 @@ func TestCommitNotReplicatedIsNotSaved(t *testing.T) {
 			}
 			cancel()
 			waitForContiguous(t, s, "gate-1", seq, what+": PostgreSQL keeps the cancelled commit on the primary")
-		}
-	}
-}
-
-// syncRepWaiters are the server's backends waiting for a synchronous
-// standby.
-func syncRepWaiters(t *testing.T, conn *pgx.Conn) map[int32]bool {
-	t.Helper()
-	rows, err := conn.Query(t.Context(), `SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		t.Fatal(err)
-	}
-	waiting := map[int32]bool{}
-	for _, p := range pids {
-		waiting[p] = true
-	}
-	return waiting
-}
-
-// waitForSyncRep waits until a backend other than those before waits for
-// a synchronous standby and returns its pid, failing the test if done
-// answers first.
-func waitForSyncRep(t *testing.T, conn *pgx.Conn, before map[int32]bool, done <-chan error) int32 {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		for p := range syncRepWaiters(t, conn) {
-			if !before[p] {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no commit waits for the standby within 30s")
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the save answered (%v) before its commit waited for the standby", err)
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

@@ -63,9 +63,24 @@ type DB struct {
 	Serialize string
 }
 
-// Exec runs a statement outside a transaction.
+// Exec runs a statement outside a transaction. On PostgreSQL, one
+// committed with a warning returns an error wrapping ErrUnreplicated.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.ExecContext(ctx, d.Engine.Bind(q), args...)
+	if d.Engine != Postgres {
+		return d.ExecContext(ctx, d.Engine.Bind(q), args...)
+	}
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var res sql.Result
+	err = Unwarned(conn, func() error {
+		var err error
+		res, err = conn.ExecContext(ctx, d.Engine.Bind(q), args...)
+		return err
+	})
+	return res, err
 }
 
 // QueryRow runs a query for one row outside a transaction.
@@ -100,9 +115,22 @@ func (t Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
 // Tx runs the change f in a transaction, after the changes before it
-// (Serialize), committed if f returns nil and rolled back otherwise.
+// (Serialize), committed if f returns nil and rolled back otherwise. On
+// PostgreSQL, a commit with a warning returns an error wrapping
+// ErrUnreplicated.
 func (d *DB) Tx(ctx context.Context, f func(Tx) error) error {
-	tx, err := d.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	var conn *sql.Conn
+	if d.Engine == Postgres {
+		if conn, err = d.Conn(ctx); err != nil {
+			return err
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = d.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -116,5 +144,8 @@ func (d *DB) Tx(ctx context.Context, f func(Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if conn == nil {
+		return tx.Commit()
+	}
+	return Unwarned(conn, tx.Commit)
 }

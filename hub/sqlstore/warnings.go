@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"errors"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -39,4 +40,32 @@ func Warnings(conn *sql.Conn) (uint64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// ErrUnreplicated is wrapped by the error of a change PostgreSQL
+// committed with a warning (Unwarned).
+var ErrUnreplicated = errors.New("PostgreSQL warned while committing (a wait for a synchronous standby cancelled?): " +
+	"the change is kept on the primary but may not have reached a standby, which a failover would lose")
+
+// Unwarned runs commit, a commit on conn (or a statement that commits by
+// itself), and returns an error wrapping ErrUnreplicated when PostgreSQL
+// warned meanwhile: the change may be kept, but must not be acted on as
+// safe (an entry acked, a change reported done). On other connections it
+// returns commit's error.
+func Unwarned(conn *sql.Conn, commit func() error) error {
+	before, err := Warnings(conn)
+	if err != nil {
+		return err
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	after, err := Warnings(conn)
+	if err != nil {
+		return err
+	}
+	if after != before {
+		return ErrUnreplicated
+	}
+	return nil
 }

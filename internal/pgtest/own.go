@@ -207,3 +207,68 @@ func FailoverURL(cs ...*Cluster) string {
 	}
 	return "postgres://gatepost@/postgres?host=" + strings.Join(hosts, ",") + "&target_session_attrs=read-write"
 }
+
+// SyncRepWaiters are c's backends waiting for a synchronous standby.
+func (c *Cluster) SyncRepWaiters(tb testing.TB) map[int32]bool {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.URL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	waiting := map[int32]bool{}
+	for _, p := range pids {
+		waiting[p] = true
+	}
+	return waiting
+}
+
+// WaitForSyncRep waits up to 30s until a backend of c other than those
+// before (SyncRepWaiters, read before the change began) waits for a
+// synchronous standby, and returns its pid; it fails the test if done
+// answers first.
+func (c *Cluster) WaitForSyncRep(tb testing.TB, before map[int32]bool, done <-chan error) int32 {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for p := range c.SyncRepWaiters(tb) {
+			if !before[p] {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("no commit waits for the standby within 30s")
+		}
+		select {
+		case err := <-done:
+			tb.Fatalf("the change answered (%v) before its commit waited for the standby", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// CancelBackend cancels what c's backend pid runs (pg_cancel_backend),
+// as an administrator or a statement_timeout would.
+func (c *Cluster) CancelBackend(tb testing.TB, pid int32) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.URL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `SELECT pg_cancel_backend($1)`, pid); err != nil {
+		tb.Fatal(err)
+	}
+}
