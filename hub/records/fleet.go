@@ -52,12 +52,13 @@ func (s *SQLite) SaveStatus(ctx context.Context, st protocol.Status, received ti
 // site has had in either scope, and returns it ready to publish.
 func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind protocol.DownlinkKind,
 	payload json.RawMessage, issued time.Time) (protocol.Downlink, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
-	defer tx.Rollback()
-	q := cachedTx{tx, s.stmts}
+	defer tx.close()
+	ctx = tx.ctx
+	q := cachedTx{tx.Tx, s.stmts}
 	if err := lockKeys(ctx, q, s.dialect, []int64{lockKey("downlinks", site, string(kind))}); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
@@ -76,7 +77,7 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 		site, kiosk, string(kind), int64(d.Version), string(body)); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(); err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
 	return d, nil
@@ -162,16 +163,16 @@ func (s *SQLite) ImportBundle(ctx context.Context, b protocol.Bundle) (Saved, er
 }
 
 func (s *SQLite) inTx(ctx context.Context, f func(querier) (Saved, error)) (Saved, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return Saved{}, err
 	}
-	defer tx.Rollback()
-	saved, err := f(cachedTx{tx, s.stmts})
+	defer tx.close()
+	saved, err := f(cachedTx{tx.Tx, s.stmts})
 	if err != nil {
 		return Saved{}, err
 	}
-	return saved, tx.Commit()
+	return saved, tx.commit()
 }
 
 // flag is b as the 0 or 1 the tables keep booleans as: PostgreSQL
