@@ -57,13 +57,8 @@ func Own(tb testing.TB) *Cluster {
 	// crash (Restart) loses it. A hub acks what committed, so a test that
 	// crashes the server wants commits kept, as a deployed server keeps
 	// them (docs/scale.md). fsync stays off: the machine does not crash.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL)
-	if err != nil {
-		tb.Fatalf("connect to the test's own PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
+	ctx, conn, done := c.admin(tb)
+	defer done()
 	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET synchronous_commit = on"); err != nil {
 		tb.Fatal(err)
 	}
@@ -71,6 +66,19 @@ func Own(tb testing.TB) *Cluster {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// admin connects to c as its superuser, for up to 60s of work; done
+// closes the connection.
+func (c *Cluster) admin(tb testing.TB) (ctx context.Context, conn *pgx.Conn, done func()) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	conn, err := pgx.Connect(ctx, c.URL)
+	if err != nil {
+		cancel()
+		tb.Fatalf("connect to the test's PostgreSQL at %s: %v", c.URL, err)
+	}
+	return ctx, conn, func() { conn.Close(context.Background()); cancel() }
 }
 
 // Restart stops the server at once, as a crash would (every connection
@@ -131,13 +139,8 @@ func (c *Cluster) Standby(tb testing.TB) *Cluster {
 			tb.Errorf("stop the test's standby: %v\n%s", err, out)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL)
-	if err != nil {
-		tb.Fatalf("connect to the test's PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
+	ctx, conn, done := c.admin(tb)
+	defer done()
 	for _, q := range []string{"ALTER SYSTEM SET synchronous_standby_names = '*'", "SELECT pg_reload_conf()"} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			tb.Fatal(err)
@@ -174,13 +177,8 @@ func (c *Cluster) Promote(tb testing.TB) {
 	if err := exec.Command(c.script, "promote", c.dir).Run(); err != nil {
 		tb.Fatalf("promote the test's standby: %s", runError(err))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL)
-	if err != nil {
-		tb.Fatalf("connect to the promoted standby: %v", err)
-	}
-	defer conn.Close(ctx)
+	ctx, conn, done := c.admin(tb)
+	defer done()
 	for {
 		var recovering bool
 		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering); err != nil {
@@ -211,13 +209,8 @@ func FailoverURL(cs ...*Cluster) string {
 // SyncRepWaiters are c's backends waiting for a synchronous standby.
 func (c *Cluster) SyncRepWaiters(tb testing.TB) map[int32]bool {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	ctx, conn, done := c.admin(tb)
+	defer done()
 	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'`)
 	if err != nil {
 		tb.Fatal(err)
@@ -261,13 +254,8 @@ func (c *Cluster) WaitForSyncRep(tb testing.TB, before map[int32]bool, done <-ch
 // as an administrator or a statement_timeout would.
 func (c *Cluster) CancelBackend(tb testing.TB, pid int32) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	ctx, conn, done := c.admin(tb)
+	defer done()
 	if _, err := conn.Exec(ctx, `SELECT pg_cancel_backend($1)`, pid); err != nil {
 		tb.Fatal(err)
 	}
