@@ -19,17 +19,27 @@ func newExportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Write every unsynced entry to a compressed bundle for `hub import` (when the link is dead for long)",
+		Short: "Write every unsynced entry (or all from --from) to a compressed bundle for `hub import` (when the link is dead for long)",
 		Long: `Writes every entry the hub has not acknowledged to FILE: gzipped JSON naming
 the kiosk and the sequence range, with a SHA-256 of the entries, signed with
 the kiosk's key (hub import refuses a bundle edited after export). Carry it to
 the hub and run "hub import FILE". Safe while the kiosk runs; nothing in the
 journal changes: the entries count as synced when the hub next acknowledges
-them over MQTT. Importing the same bundle twice changes nothing.`,
+them over MQTT. Importing the same bundle twice changes nothing.
+
+With --from N it writes the entries from sequence N on, those the hub
+acknowledged included, as long as the journal still holds them (retention
+deletes synced entries after retention.max_age): for a hub restored from
+an older backup, which lost entries it had acknowledged, at a site whose
+link is down (online, the kiosk finds the loss and sends them again by
+itself). "hub kiosks" shows where the hub's contiguous run ends.`,
 		Args: cobra.NoArgs,
 	}
 	conf := addConfigFlag(cmd, "")
 	cmd.Flags().StringVar(&out, "out", "", "bundle file to write (e.g. a USB stick)")
+	var from uint64
+	cmd.Flags().Uint64Var(&from, "from", 0, "write the entries from this sequence on, those the hub acknowledged included "+
+		"(0: the unsynced ones)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if out == "" {
 			return errors.New("--out FILE is required")
@@ -44,15 +54,28 @@ them over MQTT. Importing the same bundle twice changes nothing.`,
 			if err != nil {
 				return err
 			}
-			entries, err := j.Unsent(ctx, acked, 1<<31-1)
+			after := acked
+			if cmd.Flags().Changed("from") {
+				if from == 0 {
+					return errors.New("--from counts from 1, the kiosk's first entry")
+				}
+				after = from - 1
+			}
+			entries, err := j.Unsent(ctx, after, 1<<31-1)
 			if err != nil {
 				return err
 			}
-			if len(entries) == 0 {
+			switch {
+			case len(entries) == 0 && after != acked:
+				return fmt.Errorf("nothing to export: the journal holds no entry from %d on", from)
+			case len(entries) == 0:
 				return errors.New("nothing to export: the hub holds every entry of this kiosk")
+			case after != acked && entries[0].Seq != from:
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: entries %d..%d are no longer in the journal (retention deletes synced "+
+					"entries after retention.max_age); the bundle starts at %d\n", from, entries[0].Seq-1, entries[0].Seq)
 			}
 			b := protocol.Bundle{Kiosk: j.Kiosk(), Site: cfg.Site, Journal: j.ID(), Exported: time.Now(), Entries: entries}
-			if err := signBundle(ctx, cmd, cfg.DataDir, j, acked, &b); err != nil {
+			if err := signBundle(ctx, cmd, cfg.DataDir, j, after, &b); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			data, err := protocol.EncodeBundle(b)
