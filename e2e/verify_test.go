@@ -14,6 +14,7 @@ import (
 	"github.com/gatepost/gatepost/internal/need"
 	"github.com/gatepost/gatepost/internal/testkit"
 	"github.com/gatepost/gatepost/protocol"
+	"github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
 // verified is what `hub verify --json` prints.
@@ -130,14 +131,7 @@ func TestImportRefusesAnEditedBundle(t *testing.T) {
 	exported := filepath.Join(t.TempDir(), "gate-1.gpx")
 	run(t, "kiosk", "export", "--config", g.cfgPath, "--out", exported)
 
-	data, err := os.ReadFile(exported)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := protocol.DecodeBundle(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := protocoltest.ReadBundle(t, exported)
 	e := &b.Entries[1]
 	if e.Temperature == nil {
 		t.Fatalf("entry %d has no temperature to edit: %+v", e.Seq, *e)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/gatepost/gatepost/kiosk/daemon"
 	"github.com/gatepost/gatepost/kiosk/journal"
-	"github.com/gatepost/gatepost/protocol"
 	pt "github.com/gatepost/gatepost/protocol/protocoltest"
 )
 
@@ -55,7 +53,7 @@ func TestExportFromSaysWhatRetentionDeleted(t *testing.T) {
 			t.Errorf("kiosk export --from 4 printed %q; want %q", out, want)
 		}
 	}
-	b := readBundle(t, bundle)
+	b := pt.ReadBundle(t, bundle)
 	if b.From != 7 || b.To != 9 || len(b.Entries) != 3 {
 		t.Errorf("bundle holds %d..%d (%d entries); want 7..9", b.From, b.To, len(b.Entries))
 	}
@@ -64,17 +62,4 @@ func TestExportFromSaysWhatRetentionDeleted(t *testing.T) {
 		!strings.Contains(out, "exported 1 entries of kiosk gate-1 (seq 9..9") {
 		t.Errorf("kiosk export: %v\n%s; want entry 9 alone", err, out)
 	}
-}
-
-func readBundle(t *testing.T, path string) protocol.Bundle {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := protocol.DecodeBundle(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

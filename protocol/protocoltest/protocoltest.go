@@ -6,6 +6,8 @@ package protocoltest
 
 import (
 	"fmt"
+	"os"
+	"testing"
 	"time"
 
 	"github.com/gatepost/gatepost/protocol"
@@ -93,3 +95,17 @@ func Pass(id, unit string) Option { return func(e *protocol.Entry) { e.Pass, e.U
 
 // With applies f, for a field no other option sets.
 func With(f func(*protocol.Entry)) Option { return Option(f) }
+
+// ReadBundle reads and decodes the export bundle at path (kiosk export).
+func ReadBundle(tb testing.TB, path string) protocol.Bundle {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := protocol.DecodeBundle(data)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return b
+}
