@@ -18,6 +18,7 @@ import (
 	"github.com/gatepost/gatepost/hub/datadir"
 	"github.com/gatepost/gatepost/internal/pgtest"
 	"github.com/gatepost/gatepost/internal/testkit"
+	"github.com/gatepost/gatepost/kiosk/journal"
 )
 
 // The replica fault suite (issue 15, docs/scale.md "Faults with
@@ -118,6 +119,19 @@ func (r *replicaRig) endLoad() {
 	for _, l := range r.loads {
 		l.end()
 	}
+}
+
+// waitEveryKiosk waits up to a minute for every kiosk's status to satisfy ok.
+func (r *replicaRig) waitEveryKiosk(t *testing.T, what string, ok func(journal.Status) bool) {
+	t.Helper()
+	testkit.EventuallyState(t, time.Minute, what, func() (bool, string) {
+		for _, g := range r.gates {
+			if st := kioskStatus(t, g.cfgPath); !ok(st) {
+				return false, fmt.Sprintf("%+v", st)
+			}
+		}
+		return true, ""
+	})
 }
 
 // settle stops the load and proves, from the database, that every
@@ -398,14 +412,7 @@ func TestFaultsReplicas(t *testing.T) {
 			p.kill(t)
 		}
 		r.startLoad(t)
-		testkit.EventuallyState(t, 30*time.Second, "a backlog on every kiosk", func() (bool, string) {
-			for _, g := range r.gates {
-				if st := kioskStatus(t, g.cfgPath); st.Unsynced < 50 {
-					return false, fmt.Sprintf("%+v", st)
-				}
-			}
-			return true, ""
-		})
+		r.waitEveryKiosk(t, "a backlog on every kiosk", func(st journal.Status) bool { return st.Unsynced >= 50 })
 		began := time.Now()
 		for i, h := range r.hubs {
 			r.procs[i] = h.start(t)
@@ -451,24 +458,10 @@ func TestFaultsReplicas(t *testing.T) {
 		r := startReplicaRig(t, pgtest.FailoverURL(primary, standby), direct)
 		r.startLoad(t)
 		began := time.Now()
-		testkit.EventuallyState(t, time.Minute, "every kiosk's entries acked through the primary", func() (bool, string) {
-			for _, g := range r.gates {
-				if st := kioskStatus(t, g.cfgPath); st.AckedSeq < 20 {
-					return false, fmt.Sprintf("%+v", st)
-				}
-			}
-			return true, ""
-		})
+		r.waitEveryKiosk(t, "every kiosk's entries acked through the primary", func(st journal.Status) bool { return st.AckedSeq >= 20 })
 		primary.Crash(t)
 		// While no server takes writes, the kiosks journal on.
-		testkit.EventuallyState(t, time.Minute, "a backlog on every kiosk with the primary down", func() (bool, string) {
-			for _, g := range r.gates {
-				if st := kioskStatus(t, g.cfgPath); st.Unsynced < 5 {
-					return false, fmt.Sprintf("%+v", st)
-				}
-			}
-			return true, ""
-		})
+		r.waitEveryKiosk(t, "a backlog on every kiosk with the primary down", func(st journal.Status) bool { return st.Unsynced >= 5 })
 		standby.Promote(t)
 		// Nothing acked is lost: each kiosk's acked sequence, read first,
 		// is held contiguously on the new primary. A lost commit would

@@ -54,8 +54,8 @@ itself). "hub kiosks" shows where the hub's contiguous run ends.`,
 			if err != nil {
 				return err
 			}
-			after := acked
-			if cmd.Flags().Changed("from") {
+			after, fromGiven := acked, cmd.Flags().Changed("from")
+			if fromGiven {
 				if from == 0 {
 					return errors.New("--from counts from 1, the kiosk's first entry")
 				}
@@ -66,11 +66,11 @@ itself). "hub kiosks" shows where the hub's contiguous run ends.`,
 				return err
 			}
 			switch {
-			case len(entries) == 0 && after != acked:
+			case len(entries) == 0 && fromGiven:
 				return fmt.Errorf("nothing to export: the journal holds no entry from %d on", from)
 			case len(entries) == 0:
 				return errors.New("nothing to export: the hub holds every entry of this kiosk")
-			case after != acked && entries[0].Seq != from:
+			case fromGiven && entries[0].Seq != from:
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: entries %d..%d are no longer in the journal (retention deletes synced "+
 					"entries after retention.max_age); the bundle starts at %d\n", from, entries[0].Seq-1, entries[0].Seq)
 			}

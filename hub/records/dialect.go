@@ -49,9 +49,6 @@ type dialect struct {
 	// On PostgreSQL each statement is a round trip on the network, which
 	// the context must be able to end.
 	detach bool
-	// commitWarns: a commit can succeed with a warning that it may not
-	// have reached a standby (writeTx.commit), read from the connection.
-	commitWarns bool
 }
 
 // writeContext is the context a write transaction runs in: ctx, or on
@@ -80,9 +77,8 @@ var postgresDialect = &dialect{
 		"visitor": `kind = 'visitor' AND kind != 'check' AND received_at < ? AND (body::jsonb -> 'visitor' ->> 'name') != '` + Redacted + `'`,
 		"check":   `kind = 'check' AND received_at < ? AND (body::jsonb ->> 'scan') IS NOT NULL`,
 	},
-	issued:      `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
-	snapshot:    sql.LevelRepeatableRead,
-	lock:        `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
-	tryLock:     `SELECT k FROM unnest(?::bigint[]) AS l(k) WHERE pg_try_advisory_xact_lock(k)`,
-	commitWarns: true,
+	issued:   `coalesce(body::jsonb #>> '{payload,issued}', body::jsonb ->> 'issued')`,
+	snapshot: sql.LevelRepeatableRead,
+	lock:     `SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) WITH ORDINALITY AS l(k, i) ORDER BY i`,
+	tryLock:  `SELECT k FROM unnest(?::bigint[]) AS l(k) WHERE pg_try_advisory_xact_lock(k)`,
 }

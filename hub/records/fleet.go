@@ -56,7 +56,7 @@ func (s *SQLite) IssueDownlink(ctx context.Context, site, kiosk string, kind pro
 	if err != nil {
 		return protocol.Downlink{}, fmt.Errorf("issue downlink: %w", err)
 	}
-	defer tx.close()
+	defer tx.Close()
 	ctx = tx.ctx
 	q := cachedTx{tx.Tx, s.stmts}
 	if err := lockKeys(ctx, q, s.dialect, []int64{lockKey("downlinks", site, string(kind))}); err != nil {
@@ -167,7 +167,7 @@ func (s *SQLite) inTx(ctx context.Context, f func(querier) (Saved, error)) (Save
 	if err != nil {
 		return Saved{}, err
 	}
-	defer tx.close()
+	defer tx.Close()
 	saved, err := f(cachedTx{tx.Tx, s.stmts})
 	if err != nil {
 		return Saved{}, err

@@ -90,7 +90,7 @@ func (s *SQLite) saveGroup(ctx context.Context, batches []protocol.Batch, bodies
 	if err != nil {
 		return nil, false, fmt.Errorf("save batches: %w", err)
 	}
-	defer tx.close()
+	defer tx.Close()
 	ctx = tx.ctx
 	q := cachedTx{tx.Tx, s.stmts}
 	busy, err := lockGroup(ctx, q, s.dialect, valid, validWait)

@@ -70,7 +70,7 @@ func (s *SQLite) SaveBatch(ctx context.Context, b protocol.Batch, received time.
 	if err != nil {
 		return Saved{}, fmt.Errorf("save batch: %w", err)
 	}
-	defer tx.close()
+	defer tx.Close()
 	ctx = tx.ctx
 	q := cachedTx{tx.Tx, s.stmts}
 	if err := lockBatches(ctx, q, s.dialect, b); err != nil {

@@ -2,20 +2,18 @@ package records
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
 // writeTx is a write transaction of the records (a batch, a group of
-// them) whose commit is reported only when it is safe to ack: it ran in
-// ctx (dialect.writeContext), and on PostgreSQL on a connection of its
-// own (conn), so that what the server said while committing can be read.
+// them) whose commit is reported only when it is safe to ack: it runs in
+// ctx (dialect.writeContext), and its commit reports PostgreSQL's
+// warnings (sqlstore.WriteTx).
 type writeTx struct {
-	*sql.Tx
-	ctx  context.Context
-	conn *sql.Conn // PostgreSQL: the transaction's connection; nil on SQLite
+	*sqlstore.WriteTx
+	ctx context.Context
 }
 
 // beginWrite begins a write transaction in ctx's write context, which
@@ -25,20 +23,11 @@ func (s *SQLite) beginWrite(ctx context.Context) (*writeTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writeTx{ctx: ctx}
-	if s.dialect.commitWarns {
-		if w.conn, err = s.write.Conn(ctx); err != nil {
-			return nil, err
-		}
-		w.Tx, err = w.conn.BeginTx(ctx, nil)
-	} else {
-		w.Tx, err = s.write.BeginTx(ctx, nil)
-	}
+	tx, err := s.write.BeginWrite(ctx)
 	if err != nil {
-		w.close()
 		return nil, err
 	}
-	return w, nil
+	return &writeTx{tx, ctx}, nil
 }
 
 // commit commits, and returns an error for a commit that must not be
@@ -51,30 +40,16 @@ func (s *SQLite) beginWrite(ctx context.Context) (*writeTx, error) {
 //     reports. A detached write context never ends.
 //   - one during which PostgreSQL warned: a wait for the standby cancelled
 //     at the server (pg_cancel_backend, a statement_timeout), which
-//     PostgreSQL reports as a success with a WARNING.
+//     PostgreSQL reports as a success with a WARNING (sqlstore.Unwarned).
 //
 // The kiosk sends its batch again, and the hub then finds it held
 // (TestCommitNotReplicatedIsNotSaved).
 func (w *writeTx) commit() error {
-	commit := w.Commit
-	if w.conn != nil {
-		commit = func() error { return sqlstore.Unwarned(w.conn, w.Commit) }
-	}
-	if err := commit(); err != nil {
+	if err := w.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	if err := w.ctx.Err(); err != nil {
 		return fmt.Errorf("the commit returned after its context ended, so it may not have reached a standby: %w", err)
 	}
 	return nil
-}
-
-// close rolls back what was not committed and gives the connection back.
-func (w *writeTx) close() {
-	if w.Tx != nil {
-		w.Rollback()
-	}
-	if w.conn != nil {
-		w.conn.Close()
-	}
 }

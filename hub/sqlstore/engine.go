@@ -117,35 +117,66 @@ func (t Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 // Tx runs the change f in a transaction, after the changes before it
 // (Serialize), committed if f returns nil and rolled back otherwise. On
 // PostgreSQL, a commit with a warning returns an error wrapping
-// ErrUnreplicated.
+// ErrUnreplicated (WriteTx).
 func (d *DB) Tx(ctx context.Context, f func(Tx) error) error {
-	var tx *sql.Tx
-	var err error
-	var conn *sql.Conn
-	if d.Engine == Postgres {
-		if conn, err = d.Conn(ctx); err != nil {
-			return err
-		}
-		defer conn.Close()
-		tx, err = conn.BeginTx(ctx, nil)
-	} else {
-		tx, err = d.BeginTx(ctx, nil)
-	}
+	tx, err := d.BeginWrite(ctx)
 	if err != nil {
 		return err
 	}
+	defer tx.Close()
 	if d.Serialize != "" {
 		if _, err := tx.ExecContext(ctx, d.Serialize); err != nil {
-			tx.Rollback()
 			return err
 		}
 	}
-	if err := f(Tx{tx, d.Engine}); err != nil {
-		tx.Rollback()
+	if err := f(Tx{tx.Tx, d.Engine}); err != nil {
 		return err
 	}
-	if conn == nil {
-		return tx.Commit()
+	return tx.Commit()
+}
+
+// WriteTx is a transaction that makes changes. On PostgreSQL it runs on
+// a connection of its own, so that what the server says while it commits
+// can be read (Unwarned).
+type WriteTx struct {
+	*sql.Tx
+	conn *sql.Conn // PostgreSQL only
+}
+
+// BeginWrite begins a transaction that makes changes. Close it when done.
+func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, error) {
+	w := &WriteTx{}
+	var err error
+	if d.Engine == Postgres {
+		if w.conn, err = d.Conn(ctx); err != nil {
+			return nil, err
+		}
+		w.Tx, err = w.conn.BeginTx(ctx, nil)
+	} else {
+		w.Tx, err = d.BeginTx(ctx, nil)
 	}
-	return Unwarned(conn, tx.Commit)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Commit commits; on PostgreSQL a commit with a warning returns an error
+// wrapping ErrUnreplicated.
+func (w *WriteTx) Commit() error {
+	if w.conn == nil {
+		return w.Tx.Commit()
+	}
+	return Unwarned(w.conn, w.Tx.Commit)
+}
+
+// Close rolls back what was not committed and gives the connection back.
+func (w *WriteTx) Close() {
+	if w.Tx != nil {
+		w.Rollback()
+	}
+	if w.conn != nil {
+		w.conn.Close()
+	}
 }
