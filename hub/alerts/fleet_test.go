@@ -30,6 +30,15 @@ func TestFleetAlerts(t *testing.T) {
 	if saved, err := env.rec.SaveBatch(t.Context(), forged, env.clock.Now()); err != nil || saved.Conflicts != 1 {
 		t.Fatalf("SaveBatch of a conflicting entry = %+v, %v", saved, err)
 	}
+	// The fleet is looked at every DefaultFleetEvery, not every poll.
+	env.poll(t)
+	open, _ = env.store.Alerts(t.Context(), 10, operators.StateOpen)
+	for _, a := range open {
+		if a.Kind == protocol.AlertConflict {
+			t.Errorf("a poll within %s of the last fleet check raised %+v", DefaultFleetEvery, a)
+		}
+	}
+	env.clock.Advance(DefaultFleetEvery)
 	for range 2 {
 		env.poll(t)
 	}
