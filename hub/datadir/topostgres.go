@@ -99,6 +99,7 @@ func (d Dir) CopyToPostgres(ctx context.Context, pgURL string, progress io.Write
 	if err != nil {
 		return Copied{}, fmt.Errorf("the PostgreSQL URL: %w", err)
 	}
+	cfg.OnNotice = sqlstore.CountWarnings
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return Copied{}, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -155,8 +156,16 @@ func (d Dir) CopyToPostgres(ctx context.Context, pgURL string, progress io.Write
 			fmt.Fprintf(progress, "copied %s.%s: %d rows\n", schema, t, n)
 		}
 	}
+	warned := sqlstore.PgWarnings(conn.PgConn())
 	if err := tx.Commit(ctx); err != nil {
-		return Copied{}, fmt.Errorf("commit the copy: %w (nothing was copied)", err)
+		// A commit cut off while it waited for a synchronous standby
+		// is kept by the primary: the error alone does not say.
+		return Copied{}, fmt.Errorf("commit the copy: %w: PostgreSQL may have kept it or not; "+
+			"run the copy again, which refuses a database holding it and says so", err)
+	}
+	if sqlstore.PgWarnings(conn.PgConn()) != warned {
+		return out, fmt.Errorf("commit the copy: %w: the copy is in the primary; keep hub.db, and before starting hubs "+
+			"on PostgreSQL check that the standby has caught up (pg_stat_replication on the primary)", sqlstore.ErrUnreplicated)
 	}
 	return out, nil
 }

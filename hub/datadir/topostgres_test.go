@@ -274,3 +274,60 @@ func scanAll(t *testing.T, rows *sql.Rows) ([]string, [][]any) {
 	}
 	return cols, out
 }
+
+// A copy whose commit PostgreSQL kept on the primary without the
+// synchronous standby confirming it (its wait cancelled, as a
+// statement_timeout would) is not reported done: an installer told "copied"
+// would retire hub.db, and a failover would lose the copy.
+func TestCopyNotReplicatedIsNotReportedDone(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	primary := pgtest.Own(t)
+	standby := primary.Standby(t)
+	d := Dir{Path: t.TempDir()}
+	r, err := d.OpenRecords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Seed(ctx, records.SeedPlan{Sites: 1, Kiosks: 2, Entries: 50, Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Span: 24 * time.Hour, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	// The schemas made while the standby streams; then it stops, and
+	// every commit that writes waits for it.
+	if err := (Dir{Path: d.Path, Database: primary.URL}).openEach(); err != nil {
+		t.Fatal(err)
+	}
+	standby.Crash(t)
+
+	before := primary.SyncRepWaiters(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.CopyToPostgres(ctx, primary.URL, nil)
+		done <- err
+	}()
+	primary.CancelBackend(t, primary.WaitForSyncRep(t, before, done))
+	select {
+	case err := <-done:
+		if !errors.Is(err, sqlstore.ErrUnreplicated) {
+			t.Fatalf("CopyToPostgres with the standby's confirmation cancelled = %v, want an error wrapping ErrUnreplicated", err)
+		}
+		if !strings.Contains(err.Error(), "keep hub.db") {
+			t.Errorf("the error does not tell what to do: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer within 30s of the cancel")
+	}
+	// The primary kept it: a second copy is refused as a database that
+	// holds the data already.
+	conn, err := pgx.Connect(ctx, primary.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM records.entries`).Scan(&n); err != nil || n != 50 {
+		t.Errorf("entries on the primary = %d, %v; want the 50 copied", n, err)
+	}
+}

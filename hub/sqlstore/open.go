@@ -74,7 +74,7 @@ func OpenPostgres(ctx context.Context, pgURL string, spec Spec, maxConns int) (*
 		return nil, fmt.Errorf("open %s: the PostgreSQL URL: %w (want postgres://user:password@host:5432/database)", spec.Name, err)
 	}
 	cfg.RuntimeParams["search_path"] = spec.Schema
-	cfg.OnNotice = countWarnings
+	cfg.OnNotice = CountWarnings
 	where := cfg.Database + " at " + cfg.Host + ":" + strconv.Itoa(int(cfg.Port))
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxConns)

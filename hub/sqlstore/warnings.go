@@ -12,15 +12,15 @@ import (
 // warnings it has received (pgconn.PgConn.CustomData).
 const warningsKey = "gatepost.warnings"
 
-// countWarnings is every store's notice handler on PostgreSQL: it counts
-// the connection's warnings. PostgreSQL answers a commit whose wait for a
-// synchronous standby was cancelled (pg_cancel_backend, a
-// statement_timeout) with success and a WARNING: the transaction stays on
-// the primary and may not be on the standby, which a failover would lose.
-// A store that must not act on such a commit compares the count across
-// it (Warnings). The severity is read unlocalized: servers may speak
-// another language.
-func countWarnings(c *pgconn.PgConn, n *pgconn.Notice) {
+// CountWarnings is every store's notice handler on PostgreSQL
+// (pgconn.Config.OnNotice): it counts the connection's warnings.
+// PostgreSQL answers a commit whose wait for a synchronous standby was
+// cancelled (pg_cancel_backend, a statement_timeout) with success and a
+// WARNING: the transaction stays on the primary and may not be on the
+// standby, which a failover would lose. A store that must not act on such
+// a commit compares the count across it (Warnings, PgWarnings). The
+// severity is read unlocalized: servers may speak another language.
+func CountWarnings(c *pgconn.PgConn, n *pgconn.Notice) {
 	if n.SeverityUnlocalized != "WARNING" {
 		return
 	}
@@ -29,13 +29,20 @@ func countWarnings(c *pgconn.PgConn, n *pgconn.Notice) {
 	d[warningsKey] = k + 1
 }
 
+// PgWarnings returns how many warnings c has received since it
+// connected, counted by CountWarnings.
+func PgWarnings(c *pgconn.PgConn) uint64 {
+	n, _ := c.CustomData()[warningsKey].(uint64)
+	return n
+}
+
 // Warnings returns how many warnings the PostgreSQL connection under
 // conn has received; 0 for any other connection.
 func Warnings(conn *sql.Conn) (uint64, error) {
 	var n uint64
 	err := conn.Raw(func(dc any) error {
 		if c, ok := dc.(*stdlib.Conn); ok {
-			n, _ = c.Conn().PgConn().CustomData()[warningsKey].(uint64)
+			n = PgWarnings(c.Conn().PgConn())
 		}
 		return nil
 	})
