@@ -210,13 +210,13 @@ func (f *Follower) cursor(ctx context.Context) (records.Cursor, error) {
 
 // raise stores a and, if it is new, tells the watcher.
 func (f *Follower) raise(ctx context.Context, a operators.Alert) error {
+	// A new alert PostgreSQL kept on the primary without a standby's
+	// confirmation comes with an error: the poll runs again and finds it
+	// held, so the live view is told now or never.
 	isNew, err := f.cfg.Store.Raise(ctx, a)
-	if err != nil {
-		return err
-	}
 	if isNew && f.cfg.Watcher != nil {
 		a.State = operators.StateOpen
 		f.cfg.Watcher.AlertRaised(a)
 	}
-	return nil
+	return err
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gatepost/gatepost/hub/sqlstore"
 )
 
 // Alert states.
@@ -42,7 +44,8 @@ var ErrNoAlert = errors.New("no such alert in that state")
 const MaxNote = 2000
 
 // Raise stores an open alert unless one with the same key exists, and
-// reports whether it was new.
+// reports whether it was new: also with an error wrapping
+// sqlstore.ErrUnreplicated, when PostgreSQL kept it on the primary.
 func (s *Store) Raise(ctx context.Context, a Alert) (bool, error) {
 	if a.Raised.IsZero() {
 		a.Raised = s.clock.Now()
@@ -51,7 +54,15 @@ func (s *Store) Raise(ctx context.Context, a Alert) (bool, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 		a.Key, a.Kind, a.Site, a.Kiosk, a.Detail, a.Raised.UnixNano(), a.Raised.UnixNano())
 	if err != nil {
-		return false, fmt.Errorf("raise alert %s: %w", a.Key, err)
+		// A change PostgreSQL warned about is kept on the primary: say
+		// whether it was new, so the live view is told of it once, and
+		// the error, so that the caller does it again.
+		isNew := false
+		if errors.Is(err, sqlstore.ErrUnreplicated) && res != nil {
+			n, _ := res.RowsAffected()
+			isNew = n == 1
+		}
+		return isNew, fmt.Errorf("raise alert %s: %w", a.Key, err)
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil

@@ -246,7 +246,12 @@ func TestChangesWarnedAboutAreNotReportedDone(t *testing.T) {
 		change func() error
 	}{
 		{"Raise (one statement)", func() error {
-			_, err := s.Raise(ctx, Alert{Key: "entry:gate-1:7", Kind: "fever", Site: "site-1", Kiosk: "gate-1", Detail: "38.2"})
+			isNew, err := s.Raise(ctx, Alert{Key: "entry:gate-1:7", Kind: "fever", Site: "site-1", Kiosk: "gate-1", Detail: "38.2"})
+			if !isNew {
+				// The follower tells the live view of a new alert only
+				// when Raise says so, and its retry finds it held.
+				t.Errorf("Raise of a new alert kept on the primary said it was not new (%v)", err)
+			}
 			return err
 		}},
 		{"SetDisabled (a transaction)", func() error { return s.SetDisabled(ctx, "li", true) }},
