@@ -17,21 +17,22 @@ import (
 // fleetOptions are the fleet benchmark's sizes (issue 15, item 6).
 type fleetOptions struct {
 	kiosks      int
-	backlog     int           // entries each kiosk holds after the outage
-	scene       string        // rush, outage or both
-	rushFor     time.Duration // how long rush hour is measured
-	every       time.Duration // a gate's mean gap between entries at its peak
-	spread      time.Duration // outage: the kiosks reconnect within this long
-	limit       time.Duration // outage: a run stops after this long, unfinished
-	engines     []string      // sqlite, postgres
-	replicas    []int         // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
-	before      bool          // also run SQLite's hub as before group commit and back-pressure
-	database    string        // a PostgreSQL server's URL ("": a throwaway cluster)
-	profileFor  time.Duration // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
-	profileRush bool          // also a CPU profile of the first hub over rush hour's measured time
-	fixedAck    bool          // also SQLite's hub with kiosks that wait a fixed ack timeout
-	sqliteFlags []string      // also SQLite's hub with these flags of hub serve
-	pgFlags     []string      // also PostgreSQL's hubs with these flags of hub serve
+	backlog     int             // entries each kiosk holds after the outage
+	scene       string          // rush, outage or both
+	rushFor     time.Duration   // how long rush hour is measured
+	every       time.Duration   // a gate's mean gap between entries at its peak
+	spread      time.Duration   // outage: the kiosks reconnect within this long
+	limit       time.Duration   // outage: a run stops after this long, unfinished
+	engines     []string        // sqlite, postgres
+	replicas    []int           // on PostgreSQL: hubs sharing the database (1: one hub alone, more: --replicas)
+	before      bool            // also run SQLite's hub as before group commit and back-pressure
+	database    string          // a PostgreSQL server's URL ("": a throwaway cluster)
+	profileFor  time.Duration   // outage on PostgreSQL: CPU profile of one replica for this long (0: none)
+	profileRush bool            // also a CPU profile of the first hub over rush hour's measured time
+	fixedAck    bool            // also SQLite's hub with kiosks that wait a fixed ack timeout
+	batchWaits  []time.Duration // also SQLite's hub with kiosks holding a partial batch this long, one variant each
+	sqliteFlags []string        // also SQLite's hub with these flags of hub serve
+	pgFlags     []string        // also PostgreSQL's hubs with these flags of hub serve
 }
 
 // fleetVariant is one way of running the hub: on an engine, as one hub or
@@ -47,6 +48,9 @@ type fleetVariant struct {
 	// fleetAckTimeout without ack progress, as the uplink did before
 	// uplink.AckWait.
 	fixedAckWait bool
+	// batchWait: the kiosks hold a partial batch until its first entry
+	// is this old (mqtt.batch_wait); 0: they send each entry at once.
+	batchWait time.Duration
 }
 
 // fleetVariants lists the hubs the options ask for, SQLite's first: the
@@ -66,6 +70,12 @@ func fleetVariants(o fleetOptions) ([]fleetVariant, error) {
 			}
 			if o.fixedAck {
 				vs = append(vs, fleetVariant{name: "sqlite-fixed-ack", engine: e, replicas: 1, fixedAckWait: true})
+			}
+			for _, w := range o.batchWaits {
+				if w <= 0 || w > time.Minute {
+					return nil, fmt.Errorf("-batch-wait %s: want above 0 and at most 1m, as the kiosk's mqtt.batch_wait", w)
+				}
+				vs = append(vs, fleetVariant{name: "sqlite-wait-" + w.String(), engine: e, replicas: 1, batchWait: w})
 			}
 		case "postgres":
 			for _, n := range o.replicas {
@@ -195,6 +205,7 @@ func (s *fleetSetup) run(ctx context.Context, dir, scene string, v fleetVariant,
 	for i, k := range s.kiosks {
 		kiosks[i] = newFleetKiosk(k.site, k.name, k.user, k.secret, k.key)
 		kiosks[i].fixedAckWait = v.fixedAckWait
+		kiosks[i].batchWait = v.batchWait
 	}
 	r := fleetRun{scene: scene, variant: v.name}
 	if scene == "rush" {
@@ -243,7 +254,9 @@ func (s *fleetSetup) rush(ctx context.Context, url string, hub *fleetHubs, kiosk
 		wg.Go(func() { k.run(runCtx, o.every) })
 	}
 	defer func() { stop(); wg.Wait() }()
-	if err := sleep(ctx, min(5*time.Second, o.rushFor/4)); err != nil { // warm-up: first entries, retained acks
+	// Warm-up: first entries, retained acks, and the first partial
+	// batches held their batch wait.
+	if err := sleep(ctx, min(5*time.Second, o.rushFor/4)+kiosks[0].batchWait); err != nil {
 		return err
 	}
 	for _, k := range kiosks {

@@ -37,9 +37,13 @@ const (
 type fleetKiosk struct {
 	site, name, journal string
 	user, secret        string
-	fixedAckWait        bool               // resend after 10 s without progress, however late the acks have come
-	key                 ed25519.PrivateKey // signs every batch, as the enrolled kiosk's identity key does
-	client              mqtt.Client
+	fixedAckWait        bool // resend after 10 s without progress, however late the acks have come
+	// batchWait: a partial batch waits until its first entry is this old
+	// (the kiosk's mqtt.batch_wait; 0: sent at once). Alerts still go at
+	// once, alone, on the alerts topic.
+	batchWait time.Duration
+	key       ed25519.PrivateKey // signs every batch, as the enrolled kiosk's identity key does
+	client    mqtt.Client
 
 	hashes   [][32]byte // hashes[seq]: chain hash of entry seq; [0] is Genesis
 	alerts   map[uint64]bool
@@ -149,9 +153,19 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 		next.Stop()
 	}
 	defer next.Stop()
+	held := time.NewTimer(time.Hour) // a partial batch's wait (batchWait)
+	held.Stop()
+	defer held.Stop()
 	for {
+		if sent == acked {
+			progress = time.Now() // nothing outstanding: time the next window from now, as the uplink does
+		}
 		for sent < k.head() && sent-acked < fleetBatchSize*fleetMaxInFlight {
 			to := min(k.head(), sent+fleetBatchSize, acked+fleetBatchSize*fleetMaxInFlight)
+			if wait := k.partialWait(sent, to); wait > 0 {
+				held.Reset(wait)
+				break
+			}
 			key := [2]uint64{sent + 1, to}
 			data, ok := k.encoded[key]
 			if !ok {
@@ -169,6 +183,10 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			if a.Contiguous > acked {
 				k.settle(acked, a)
 				acked, progress = a.Contiguous, time.Now()
+				// An alert sent alone can be acked before the batch that
+				// holds it is sent (while it waits, batchWait): what the
+				// hub holds is not sent again.
+				sent = max(sent, acked)
 				wait.Acked(acked, progress)
 				for key := range k.encoded {
 					if key[1] <= acked {
@@ -180,6 +198,7 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 		case <-next.C:
 			k.live()
 			next.Reset(gap(every))
+		case <-held.C:
 		case <-tick.C:
 			limit := wait.Wait()
 			if k.fixedAckWait {
@@ -195,6 +214,21 @@ func (k *fleetKiosk) run(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// partialWait is how much longer the batch of entries after sent up to
+// to must wait for more (batchWait), as the uplink holds a partial
+// batch: 0 to send it now. A full batch, or one of the backlog (entries
+// made before the run, with no commit time), goes at once.
+func (k *fleetKiosk) partialWait(sent, to uint64) time.Duration {
+	if k.batchWait <= 0 || to-sent >= fleetBatchSize {
+		return 0
+	}
+	first, ok := k.appended[sent+1]
+	if !ok {
+		return 0
+	}
+	return max(time.Until(first.Add(k.batchWait)), 0)
 }
 
 // live commits one live entry; an alert goes out at once, alone.

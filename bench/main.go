@@ -60,6 +60,7 @@ func main() {
 	profileRush := flag.Bool("profile-rush", false, "fleet: also a CPU profile of the (first) hub over rush hour's measured time, for -profile-for at most")
 	profileFor := flag.Duration("profile-for", 20*time.Second, "fleet: a CPU profile of the (first) hub for this long from the outage's start (0: none)")
 	fixedAck := flag.Bool("fixed-ack-wait", false, "fleet: also run SQLite's hub with kiosks that send their window again after every 10 s without ack progress, as before the uplink's adaptive ack wait")
+	batchWaits := flag.String("batch-wait", "", "fleet: also run SQLite's hub with kiosks that hold a partial batch until its first entry is this old, as the kiosk's mqtt.batch_wait (alerts still go at once), one run for each of a comma-separated list (\"5s,10s\"), in turns with the others")
 	sqliteFlags := flag.String("sqlite-flags", "", "fleet: also run SQLite's hub with these flags of hub serve, in turns with the others (\"--ingest-group-wait 200ms\", \"--ingest-group-entries 4096\")")
 	pgFlags := flag.String("postgres-flags", "", "fleet: also run PostgreSQL's hubs with these flags of hub serve, for each of -replicas, in turns with the others (\"--ingest-group-entries 512\")")
 	dir := flag.String("dir", "", "folder for the data (default: a temporary folder; use the kiosk's disk to measure it)")
@@ -78,12 +79,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -replicas:", err)
 		os.Exit(2)
 	}
+	waits, err := parseDurations(*batchWaits)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -batch-wait:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	o := options{n: *n, appends: *appends, burst: *burst, lull: *lull, gzipAbove: *gzipAbove, rounds: *rounds, only: *only, dir: *dir, verifyN: *verifyN,
 		fleet: fleetOptions{kiosks: *kiosks, backlog: *backlog, scene: *scene, rushFor: *rushFor, every: time.Minute / 25,
 			spread: *spread, limit: *limit, engines: strings.Split(*engines, ","), replicas: reps, before: *before,
-			database: *database, profileFor: *profileFor, profileRush: *profileRush, fixedAck: *fixedAck, sqliteFlags: strings.Fields(*sqliteFlags),
+			database: *database, profileFor: *profileFor, profileRush: *profileRush, fixedAck: *fixedAck, batchWaits: waits, sqliteFlags: strings.Fields(*sqliteFlags),
 			pgFlags: strings.Fields(*pgFlags)}}
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -102,6 +108,23 @@ func parseInts(list string) ([]int, error) {
 			return nil, fmt.Errorf("%q is not a list of numbers like 1,3", list)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseDurations reads a comma-separated list of durations: "5s,10s";
+// "" is none.
+func parseDurations(list string) ([]time.Duration, error) {
+	var out []time.Duration
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for f := range strings.SplitSeq(list, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a list of durations like 5s,10s", list)
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
