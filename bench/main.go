@@ -74,12 +74,15 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	reps, err := parseInts(*replicas)
+	reps, err := parseList(*replicas, "1,3", strconv.Atoi)
+	if err == nil && len(reps) == 0 {
+		err = fmt.Errorf("%q names no count of hubs: want a list like 1,3", *replicas)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -replicas:", err)
 		os.Exit(2)
 	}
-	waits, err := parseDurations(*batchWaits)
+	waits, err := parseList(*batchWaits, "5s,10s", time.ParseDuration)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -batch-wait:", err)
 		os.Exit(2)
@@ -99,32 +102,19 @@ func main() {
 	}
 }
 
-// parseInts reads a comma-separated list of counts: "1,3".
-func parseInts(list string) ([]int, error) {
-	var out []int
-	for f := range strings.SplitSeq(list, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a list of numbers like 1,3", list)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// parseDurations reads a comma-separated list of durations: "5s,10s";
-// "" is none.
-func parseDurations(list string) ([]time.Duration, error) {
-	var out []time.Duration
+// parseList reads a comma-separated list ("1,3", "5s,10s") with parse;
+// "" is none. like is an example for the error.
+func parseList[T any](list, like string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	if strings.TrimSpace(list) == "" {
 		return nil, nil
 	}
 	for f := range strings.SplitSeq(list, ",") {
-		d, err := time.ParseDuration(strings.TrimSpace(f))
+		v, err := parse(strings.TrimSpace(f))
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a list of durations like 5s,10s", list)
+			return nil, fmt.Errorf("%q is not a list like %s", list, like)
 		}
-		out = append(out, d)
+		out = append(out, v)
 	}
 	return out, nil
 }
