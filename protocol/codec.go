@@ -413,24 +413,21 @@ func decodeJSON(data []byte, v any) error {
 	if len(data) > MaxMessageBytes {
 		return fmt.Errorf("%w: message of %d bytes is over the %d byte limit", ErrInvalid, len(data), MaxMessageBytes)
 	}
-	// json.Unmarshal reads data in place; a Decoder copies it into a
-	// buffer of its own first. The Decoder still says why a message is
-	// refused, in the words below.
+	// json.Unmarshal decides, reading data in place. A message it refuses
+	// is read again by a Decoder only to say why, in the words below.
 	if json.Unmarshal(data, v) == nil {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return bad(te.Field, "must be a JSON %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
 		}
 		return fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
 	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
-	}
-	return nil
+	// The Decoder read one whole value where Unmarshal refused the
+	// message: something follows it (another object, a stray "]").
+	return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
 }
 
 func jsonType(goKind string) string {
