@@ -39,7 +39,7 @@ itself). "hub kiosks" shows where the hub's contiguous run ends.`,
 	cmd.Flags().StringVar(&out, "out", "", "bundle file to write (e.g. a USB stick)")
 	var from uint64
 	cmd.Flags().Uint64Var(&from, "from", 0, "write the entries from this sequence on, those the hub acknowledged included "+
-		"(0: the unsynced ones)")
+		"(left out: the unsynced ones)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if out == "" {
 			return errors.New("--out FILE is required")
